@@ -1,0 +1,26 @@
+"""``backfill seed``: write a legacy data set to the target (local endpoints and LocalStack)."""
+
+from __future__ import annotations
+
+import click
+
+from backfill import legacy_data
+from backfill.console import err
+from backfill.options import target_options
+from backfill.target import Target
+
+
+@click.command("seed")
+@click.option("--events", default=1000, show_default=True, help="Legacy events to create.")
+@click.option("--participants", default=5000, show_default=True, help="Participant rows to create.")
+@click.option("--malformed", default=0, show_default=True, help="Events the upgrade rule must refuse.")
+@click.option("--seed", "random_seed", default=7, show_default=True, help="Random seed.")
+@target_options
+def command(target: Target, events: int, participants: int, malformed: int, random_seed: int) -> None:
+    """Create old-shape test data (like the seed's `npm run migrate:test`). Not for production."""
+    data = legacy_data.generate(events=events, participants=participants, malformed=malformed, seed=random_seed)
+    legacy_data.seed_tables(target.dynamodb, target.settings.events_table, target.settings.participants_table, data)
+    err.print(
+        f"seeded {len(data.events)} legacy events ({len(data.malformed_ids)} malformed) and "
+        f"{len(data.participants)} participants at {target.endpoint}"
+    )

@@ -1,0 +1,1 @@
+"""Everything the Lambda needs: upgrade rules, table access, count maintenance, stream handling."""

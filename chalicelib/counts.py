@@ -1,0 +1,83 @@
+"""Keeping participantCount exact: recount with a consistent Query, write with a version check.
+
+Every write of participantCount bumps countVersion, and every such write is conditional on the
+countVersion read *before* the count was taken. A recount that raced with another one fails its
+condition and starts over, so the last count written is never older than one that lost; any
+participant change after a count produces a later stream record and a later recount. Recounting
+is idempotent, so duplicated or retried batches converge on the same value.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.events_store import ABSENT, EventStore
+from chalicelib.schema import COUNT_VERSION
+from chalicelib.schema.upgrade import same_value
+
+MAX_ATTEMPTS = 8
+
+
+class ParticipantCounter:
+    """Counts the participant rows of one event with a strongly consistent COUNT query."""
+
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self.dynamodb = dynamodb
+        self.table_name = table_name
+
+    def count(self, event_id: str) -> int:
+        total = 0
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "eventId = :e",
+            "ExpressionAttributeValues": {":e": {"S": event_id}},
+            "Select": "COUNT",
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self.dynamodb.query(**kwargs)
+            total += page["Count"]
+            if "LastEvaluatedKey" not in page:
+                return total
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def next_count_version(item: dict[str, Any]) -> int:
+    return int(item.get(COUNT_VERSION, 0)) + 1
+
+
+class CountResult(enum.Enum):
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    EVENT_MISSING = "event_missing"
+    CONTENDED = "contended"
+
+
+@dataclass(frozen=True)
+class CountOutcome:
+    result: CountResult
+    count: int | None
+    attempts: int
+
+
+def refresh_participant_count(
+    events: EventStore, counter: ParticipantCounter, event_id: str, *, max_attempts: int = MAX_ATTEMPTS
+) -> CountOutcome:
+    """Make ``participantCount`` of ``event_id`` equal a fresh count of its participants."""
+    for attempt in range(1, max_attempts + 1):
+        item = events.get(event_id)
+        if item is None:
+            return CountOutcome(CountResult.EVENT_MISSING, None, attempt)
+        fresh = counter.count(event_id)
+        if "participantCount" in item and same_value(item["participantCount"], fresh):
+            return CountOutcome(CountResult.UNCHANGED, fresh, attempt)
+        written = events.conditional_set(
+            event_id,
+            {"participantCount": fresh, COUNT_VERSION: next_count_version(item)},
+            {COUNT_VERSION: item.get(COUNT_VERSION, ABSENT)},
+        )
+        if written:
+            return CountOutcome(CountResult.UPDATED, fresh, attempt)
+    return CountOutcome(CountResult.CONTENDED, None, max_attempts)

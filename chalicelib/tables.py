@@ -1,0 +1,71 @@
+"""Table definitions, in one place: used by init-tables, tests, the demo and LocalStack users."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from chalicelib.config import Settings
+
+logger = logging.getLogger(__name__)
+
+STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def table_definitions(settings: Settings) -> list[dict[str, Any]]:
+    """CreateTable arguments for the events, participants and failures tables."""
+    return [
+        {
+            "TableName": settings.events_table,
+            "KeySchema": [{"AttributeName": "eventId", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "eventId", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": STREAM,
+        },
+        {
+            "TableName": settings.participants_table,
+            "KeySchema": [
+                {"AttributeName": "eventId", "KeyType": "HASH"},
+                {"AttributeName": "participantId", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "eventId", "AttributeType": "S"},
+                {"AttributeName": "participantId", "AttributeType": "S"},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": STREAM,
+        },
+        {
+            # Records the stream handlers could not apply: one row per (item, stream record).
+            "TableName": settings.failures_table,
+            "KeySchema": [
+                {"AttributeName": "itemKey", "KeyType": "HASH"},
+                {"AttributeName": "recordId", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "itemKey", "AttributeType": "S"},
+                {"AttributeName": "recordId", "AttributeType": "S"},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+        },
+    ]
+
+
+def create_tables(dynamodb: Any, settings: Settings) -> list[str]:
+    """Create the missing tables and wait until they are active. Returns the names created."""
+    existing = set(dynamodb.get_paginator("list_tables").paginate().build_full_result()["TableNames"])
+    created = []
+    for definition in table_definitions(settings):
+        name = definition["TableName"]
+        if name in existing:
+            logger.info("table %s exists", name)
+            continue
+        dynamodb.create_table(**definition)
+        created.append(name)
+    for name in created:
+        dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    return created
+
+
+def stream_arn(dynamodb: Any, table_name: str) -> str:
+    return dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
