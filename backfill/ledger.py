@@ -1,6 +1,6 @@
 """The migration ledger: what a run wrote to each event, next to its backup.
 
-One JSON line per write attempt, appended and flushed *before* the write is sent:
+One JSON line per write attempt, appended and flushed to the OS *before* the write is sent:
 ``{"eventId": ..., "changes": <typed owned fields SET>}``. Restore reads the last line per event
 to know exactly what state the migration left, so it can tell "still as migrated" from "changed
 by a live writer since". A torn last line (crash mid-append) is ignored.
@@ -31,11 +31,12 @@ class Ledger:
         line = json.dumps({"eventId": event_id, "changes": encode_item(to_typed(changes))}, sort_keys=True)
         with self._lock:
             self._handle.write(line + "\n")
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
+            self._handle.flush()  # survives a killed process; close() fsyncs for power loss
 
     def close(self) -> None:
         with self._lock:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
             self._handle.close()
 
     def __enter__(self) -> Ledger:
