@@ -25,7 +25,7 @@ class Ledger:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._handle = open(path, "a", encoding="utf-8")
+        self._handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
 
     def record(self, event_id: str, changes: Mapping[str, Any]) -> None:
         line = json.dumps({"eventId": event_id, "changes": encode_item(to_typed(changes))}, sort_keys=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Iterator, Sequence
@@ -77,7 +78,5 @@ def parallel_scan(
     finally:
         stop.set()
         while any(t.is_alive() for t in threads):
-            try:
-                out.get(timeout=0.1)
-            except queue.Empty:
-                pass
+            with contextlib.suppress(queue.Empty):
+                out.get(timeout=0.1)  # unblock workers waiting on a full queue

@@ -80,9 +80,12 @@ def _to_v2(item: dict[str, Any], ctx: UpgradeContext, problems: list[str]) -> di
     for field in ("lastModified", "startedAt", "completedAt"):
         if field in item and as_timestamp(item[field]) is None:
             problems.append(f"{field} is not a non-negative integer (ms): {item[field]!r}")
-    if "participantCount" in item and as_count(item["participantCount"]) is None:
-        if ctx.participant_count is None:
-            problems.append(f"participantCount is not a non-negative integer: {item['participantCount']!r}")
+    if (
+        "participantCount" in item
+        and as_count(item["participantCount"]) is None
+        and ctx.participant_count is None
+    ):
+        problems.append(f"participantCount is not a non-negative integer: {item['participantCount']!r}")
     if problems or status is None or created_at is None:
         return out
     if ctx.participant_count is None and "participantCount" not in item:

@@ -1,0 +1,120 @@
+"""Table-driven cases for the upgrade rule: what each legacy shape becomes, and what is refused."""
+
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.schema import (
+    CURRENT_VERSION,
+    UpgradeRefused,
+    changed_fields,
+    needs_upgrade,
+    upgrade_event,
+    validate_event,
+)
+
+CREATED = Decimal(1_700_000_000_000)
+
+
+def legacy(**overrides):
+    item = {"eventId": "e1", "name": "Quiz", "status": "waiting", "createdAt": CREATED}
+    item.update(overrides)
+    return {k: v for k, v in item.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("waiting", {"status": "setup"}),
+        ("active", {"status": "live", "startedAt": CREATED}),
+        ("completed", {"status": "completed", "startedAt": CREATED, "completedAt": CREATED}),
+    ],
+)
+def test_backfilled_legacy_statuses_map_and_date_from_created_at(status, expected):
+    # given a legacy event in each old status, when the backfill upgrades it (no observation time)
+    upgraded = upgrade_event(legacy(status=status), participant_count=3)
+    # then the status maps, dates come from createdAt and the defaults are set
+    assert {k: upgraded.get(k) for k in expected} == expected
+    assert upgraded["visibility"] == "private" and upgraded["isTemplate"] is False
+    assert upgraded["lastModified"] == CREATED and upgraded["participantCount"] == 3
+    assert upgraded["schemaVersion"] == CURRENT_VERSION
+    assert validate_event(upgraded) == []
+
+
+def test_live_upgrade_dates_transition_from_observation_time():
+    # given an upgraded event an old writer set back to a legacy 'active' status
+    current = upgrade_event(legacy(status="waiting"), participant_count=0)
+    touched = {**current, "status": "active"}
+    # when the stream handler upgrades it with the record's time
+    upgraded = upgrade_event(touched, observed_at_ms=int(CREATED) + 5000)
+    # then it is live, started at the record time, and nothing else moved
+    assert upgraded["status"] == "live" and upgraded["startedAt"] == int(CREATED) + 5000
+    assert upgraded["lastModified"] == current["lastModified"]
+
+
+def test_observation_before_creation_never_dates_before_created_at():
+    upgraded = upgrade_event(legacy(status="completed"), participant_count=0, observed_at_ms=5)
+    assert upgraded["startedAt"] == CREATED and upgraded["completedAt"] == CREATED
+
+
+def test_owned_fields_already_valid_are_kept():
+    item = legacy(status="active", visibility="public", isTemplate=True, startedAt=CREATED + 10, topic="Cats")
+    upgraded = upgrade_event(item, participant_count=1)
+    assert (upgraded["visibility"], upgraded["isTemplate"], upgraded["startedAt"]) == ("public", True, CREATED + 10)
+    assert upgraded["topic"] == "Cats"
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        (legacy(status="archived"), "unknown status 'archived'"),
+        (legacy(status=None), "status is missing"),
+        (legacy(status=Decimal(1)), "status is not a string"),
+        (legacy(createdAt=None), "createdAt is missing"),
+        (legacy(createdAt="yesterday"), "createdAt is not a non-negative integer"),
+        (legacy(createdAt=Decimal("1.5")), "createdAt is not a non-negative integer"),
+        (legacy(createdAt=Decimal(-1)), "createdAt is not a non-negative integer"),
+        (legacy(createdAt=True), "createdAt is not a non-negative integer"),
+        (legacy(name=Decimal(3)), "name is not a string"),
+        (legacy(visibility="secret"), "visibility is not private|public"),
+        (legacy(isTemplate="no"), "isTemplate is not a boolean"),
+        (legacy(topic=Decimal(1)), "topic is not a string"),
+        (legacy(status="active", startedAt=CREATED - 1), "startedAt"),
+        (legacy(schemaVersion=Decimal(3)), "newer than this code knows"),
+        (legacy(schemaVersion="two"), "schemaVersion is not a positive integer"),
+        (legacy(eventId=""), "eventId is not a non-empty string"),
+    ],
+)
+def test_what_cannot_be_upgraded_is_refused_with_its_reason(item, reason):
+    with pytest.raises(UpgradeRefused) as refused:
+        upgrade_event(item, participant_count=0)
+    assert any(reason in r for r in refused.value.reasons), refused.value.reasons
+    assert str(item.get("eventId")) in str(refused.value) or item.get("eventId") == ""
+
+
+def test_all_reasons_are_reported_at_once():
+    with pytest.raises(UpgradeRefused) as refused:
+        upgrade_event(legacy(status="bogus", createdAt="x"), participant_count=0)
+    assert len(refused.value.reasons) == 2
+
+
+def test_missing_count_is_a_caller_error_not_a_guess():
+    with pytest.raises(ValueError, match="participant_count"):
+        upgrade_event(legacy())
+
+
+def test_changed_fields_are_only_owned_and_tell_false_from_zero():
+    before = legacy(isTemplate=Decimal(0))
+    with pytest.raises(UpgradeRefused):
+        upgrade_event(before, participant_count=0)  # 0 is not a boolean: refused, not coerced
+    upgraded = upgrade_event(legacy(extra="x"), participant_count=0)
+    changes = changed_fields(legacy(extra="x"), upgraded)
+    assert "extra" not in changes and "name" not in changes and changes["status"] == "setup"
+    assert changed_fields(upgraded, upgraded) == {}
+
+
+def test_needs_upgrade_is_false_only_for_valid_current_events():
+    upgraded = upgrade_event(legacy(), participant_count=2)
+    assert needs_upgrade(legacy()) and not needs_upgrade(upgraded)
+    assert needs_upgrade({**upgraded, "status": "active"})
+    assert needs_upgrade({k: v for k, v in upgraded.items() if k != "visibility"})
