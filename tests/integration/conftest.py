@@ -14,10 +14,10 @@ from typing import Any
 import boto3
 import pytest
 
+from backfill.local_endpoint import MotoEndpoint
 from chalicelib.aws import RETRY_CONFIG
 from chalicelib.config import Settings
 from chalicelib.tables import create_tables
-from tests.support.moto_endpoint import MotoEndpoint
 
 pytestmark = pytest.mark.integration
 
@@ -33,12 +33,25 @@ def _localstack_url() -> str | None:
     return url
 
 
+class LocalStackEndpoint:
+    """A reachable LocalStack; reset drops every table (it has no moto-api reset)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def reset(self) -> None:
+        client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.url)
+        for name in client.list_tables()["TableNames"]:
+            client.delete_table(TableName=name)
+            client.get_waiter("table_not_exists").wait(TableName=name)
+
+
 @pytest.fixture(scope="session")
 def endpoint() -> Iterator[Any]:
     """The HTTP endpoint for the whole session: LocalStack when reachable, else a moto server."""
     localstack = _localstack_url()
     if localstack:
-        yield type("LocalStack", (), {"url": localstack, "reset": lambda self: None})()
+        yield LocalStackEndpoint(localstack)
         return
     with MotoEndpoint() as server:
         yield server
