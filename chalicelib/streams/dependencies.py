@@ -1,0 +1,52 @@
+"""The AWS clients and stores the handlers use, created lazily once per Lambda container.
+
+Importing app.py makes no AWS call; the first invocation builds clients from the environment
+(``Settings.from_env``). Tests and the local runner pass their own ``Dependencies`` instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.aws import client, make_session
+from chalicelib.config import Settings
+from chalicelib.counts import ParticipantCounter
+from chalicelib.events_store import EventStore
+from chalicelib.streams.failures import FailureStore
+
+
+@dataclass
+class Dependencies:
+    settings: Settings
+    dynamodb: Any
+    events: EventStore = field(init=False)
+    counter: ParticipantCounter = field(init=False)
+    failures: FailureStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.events = EventStore(self.dynamodb, self.settings.events_table)
+        self.counter = ParticipantCounter(self.dynamodb, self.settings.participants_table)
+        self.failures = FailureStore(self.dynamodb, self.settings.failures_table)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, session: Any = None) -> Dependencies:
+        session = session or make_session(region=settings.region)
+        return cls(settings, client(session, "dynamodb", settings))
+
+
+_cached: Dependencies | None = None
+
+
+def current() -> Dependencies:
+    """The container's dependencies, built from the environment on first use."""
+    global _cached
+    if _cached is None:
+        _cached = Dependencies.from_settings(Settings.from_env())
+    return _cached
+
+
+def override(dependencies: Dependencies | None) -> None:
+    """Use ``dependencies`` for Lambda invocations (tests); None goes back to the environment."""
+    global _cached
+    _cached = dependencies

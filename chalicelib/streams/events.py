@@ -1,0 +1,71 @@
+"""Events stream: upgrade old-shape writes in place; our own writes come back current.
+
+A record is handled from its new image. An image that is already valid in the current shape
+(every write this handler makes, and every new-shape write of the application) returns before
+any read or write, which is what stops the handler from feeding on its own stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.schema import changed_fields, needs_upgrade
+from chalicelib.streams.batch import BatchResult, run_batch
+from chalicelib.streams.dependencies import Dependencies
+from chalicelib.streams.failures import Failure, events_item_key
+from chalicelib.streams.observability import CURRENT, REFUSED, SKIPPED, UPGRADED, logger
+from chalicelib.streams.records import StreamChange
+from chalicelib.upgrader import UpgradeResult, keep_maintained_count, upgrade_in_place
+
+
+class UpgradeContended(Exception):
+    """The event kept changing under the upgrade; the record is retried with its batch."""
+
+
+def handle_event_change(change: StreamChange, deps: Dependencies) -> str:
+    """Apply one events-stream record. Returns the outcome name; raises only on transient errors."""
+    if change.event_name == "REMOVE" or change.new_image is None:
+        return SKIPPED
+    if not needs_upgrade(change.new_image):
+        return CURRENT
+    outcome = upgrade_in_place(
+        deps.events,
+        change.new_image,
+        count_source=keep_maintained_count(deps.counter.count),
+        observed_at_ms=change.observed_at_ms,
+    )
+    keys = {"eventId": outcome.event_id, "sequenceNumber": change.sequence_number}
+    if outcome.result is UpgradeResult.UPGRADED:
+        written = sorted(changed_fields(outcome.before or {}, outcome.after or {}))
+        logger.info("event upgraded", extra={**keys, "fields": written, "attempts": outcome.attempts})
+        return UPGRADED
+    if outcome.result is UpgradeResult.CURRENT:
+        return CURRENT  # a newer write already in the table is current
+    if outcome.result is UpgradeResult.GONE:
+        logger.info("event deleted before it could be upgraded", extra=keys)
+        return SKIPPED
+    if outcome.result is UpgradeResult.REFUSED:
+        logger.warning("event refused by the upgrade rule", extra={**keys, "reasons": outcome.reasons})
+        deps.failures.record(
+            Failure(
+                item_key=events_item_key(change.keys.get("eventId", outcome.event_id)),
+                record_id=change.record_id,
+                reasons=outcome.reasons,
+                table=deps.settings.events_table,
+                event_name=change.event_name,
+                observed_at_ms=change.observed_at_ms,
+                image=change.typed_new_image,
+            )
+        )
+        return REFUSED
+    raise UpgradeContended(
+        f"event {outcome.event_id!r} changed under {outcome.attempts} upgrade attempts; will retry"
+    )
+
+
+def process_events_batch(
+    event: Mapping[str, Any], deps: Dependencies, context: Any = None
+) -> BatchResult:
+    """Handle every record of one Lambda batch from the events stream."""
+    return run_batch(event, lambda change: handle_event_change(change, deps), context)

@@ -1,0 +1,87 @@
+"""The failures table: records the stream handlers could not apply, for an operator to list.
+
+One row per (item, stream record). Recording is idempotent: a retried batch that meets the same
+poison record again finds the row already there and leaves it as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.items import to_python, to_typed
+
+
+@dataclass(frozen=True)
+class Failure:
+    item_key: str  # "events#<eventId>" or "participants#<eventId>/<participantId>"
+    record_id: str  # the stream record's SequenceNumber
+    reasons: list[str]
+    table: str
+    event_name: str
+    observed_at_ms: int | None
+    image: dict[str, Any] | None = None  # typed DynamoDB JSON of the record's new image
+
+
+def events_item_key(event_id: Any) -> str:
+    return f"events#{event_id}"
+
+
+def participants_item_key(event_id: Any, participant_id: Any) -> str:
+    return f"participants#{event_id}/{participant_id}"
+
+
+class FailureStore:
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self.dynamodb = dynamodb
+        self.table_name = table_name
+
+    def record(self, failure: Failure, *, now_ms: int | None = None) -> bool:
+        """Write the row unless it exists. Returns True when it was new."""
+        row: dict[str, Any] = {
+            "itemKey": failure.item_key,
+            "recordId": failure.record_id,
+            "reasons": list(failure.reasons),
+            "table": failure.table,
+            "eventName": failure.event_name,
+            "recordedAt": now_ms if now_ms is not None else int(time.time() * 1000),
+        }
+        if failure.observed_at_ms is not None:
+            row["observedAt"] = failure.observed_at_ms
+        if failure.image is not None:
+            # A JSON string of the typed image: survives any attribute types, easy to replay.
+            row["image"] = json.dumps(failure.image, sort_keys=True)
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table_name,
+                Item=to_typed(row),
+                ConditionExpression="attribute_not_exists(itemKey)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def scan(self) -> Iterator[dict[str, Any]]:
+        """Every recorded failure as plain values (``image`` parsed back to typed JSON)."""
+        kwargs: dict[str, Any] = {"TableName": self.table_name}
+        while True:
+            page = self.dynamodb.scan(**kwargs)
+            for typed in page.get("Items", []):
+                row = to_python(typed)
+                if isinstance(row.get("image"), str):
+                    row["image"] = json.loads(row["image"])
+                yield row
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def reasons_text(reasons: Sequence[str]) -> str:
+    return "; ".join(reasons)

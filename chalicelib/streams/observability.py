@@ -1,0 +1,49 @@
+"""powertools Logger and Metrics for the stream handlers, plus per-batch counters.
+
+Metrics are added once per batch (one data point per outcome name), so a batch never hits the
+EMF per-flush limits; the Lambda entry flushes them per invocation, the local runner discards
+them (it reports its own totals). Logs go to stderr so a CLI's ``--json`` stdout stays clean;
+in Lambda both streams end up in CloudWatch Logs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "dynamo-evolve")
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "DynamoEvolve")
+
+logger = Logger(service=SERVICE, stream=sys.stderr)
+metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
+
+# Outcome names, shared by metrics, logs and the runner's totals.
+UPGRADED = "upgraded"  # an old-shape event written in the new shape
+CURRENT = "current"  # already in the new shape (includes our own writes coming back): no write
+SKIPPED = "skipped"  # nothing to do (REMOVE on events, deleted before we got to it)
+COUNTED = "counted"  # events whose participantCount was recounted (changed or confirmed)
+APPLIED = "applied"  # participant records whose events were recounted
+REFUSED = "refused"  # the upgrade rule refused the item: recorded in the failures table
+REPORTED = "reported"  # participant records whose event does not exist: recorded
+FAILED = "failed"  # transient failure: the record is reported as a batch item failure
+
+
+def publish(stats: Counter[str]) -> None:
+    """Add this batch's outcome counts to the pending metrics."""
+    for name, value in sorted(stats.items()):
+        if value:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def flush() -> None:
+    """Emit pending metrics (EMF on stdout, picked up by CloudWatch in Lambda)."""
+    if metrics.metric_set:
+        metrics.flush_metrics()
+
+
+def discard() -> None:
+    metrics.clear_metrics()
