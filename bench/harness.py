@@ -1,0 +1,179 @@
+"""What every measurement needs: an endpoint, fresh seeded tables, request counts, time, memory.
+
+The endpoint is moto's server in a *separate process* by default, so the code under test and the
+endpoint do not share one interpreter lock and the client's peak memory is the client's alone.
+Every measurement starts from a reset endpoint with freshly seeded, identical tables.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+
+from backfill.legacy_data import LegacyDataSet, load
+from backfill.local_endpoint import MotoEndpoint, free_port
+from backfill.request_counter import RequestCounter
+from chalicelib.aws import client
+from chalicelib.config import Settings
+from chalicelib.tables import create_tables
+
+logger = logging.getLogger(__name__)
+
+# Local endpoints accept any credentials; set them so no real profile is ever looked up.
+FAKE_CREDENTIALS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
+SCAN_OPERATIONS = frozenset({"Scan"})
+
+
+class ServerProcess:
+    """``moto_server`` in a child process on a free loopback port (same interface as MotoEndpoint)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ServerProcess:
+        executable = Path(sys.executable).parent / "moto_server"
+        command = [str(executable)] if executable.exists() else [sys.executable, "-m", "moto.server"]
+        self._process = subprocess.Popen(
+            [*command, "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}/moto-api/", timeout=1).read()
+                return self
+            except (urllib.error.URLError, ConnectionError, OSError):
+                if self._process.poll() is not None:
+                    raise RuntimeError("moto_server exited during start-up") from None
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("moto_server did not answer within 30 s")
+
+    def reset(self) -> None:
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(request, timeout=30).read()
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def make_endpoint(in_process: bool) -> Any:
+    return MotoEndpoint() if in_process else ServerProcess()
+
+
+def bench_session(region: str) -> boto3.session.Session:
+    return boto3.session.Session(region_name=region, **FAKE_CREDENTIALS)
+
+
+def fresh_tables(endpoint: Any, settings: Settings, data: LegacyDataSet, *, writers: int = 4) -> None:
+    """Reset the endpoint, create the tables and load ``data`` (not measured)."""
+    endpoint.reset()
+    dynamodb = client(bench_session(settings.region), "dynamodb", settings)
+    create_tables(dynamodb, settings)
+    for table, rows in (
+        (settings.events_table, data.events),
+        (settings.participants_table, data.participants),
+    ):
+        chunks = [rows[i : i + 500] for i in range(0, len(rows), 500)]
+        with ThreadPoolExecutor(writers) as pool:
+            list(pool.map(lambda chunk, t=table: load(dynamodb, t, chunk), chunks))
+
+
+# --- memory ----------------------------------------------------------------------------------
+
+def _status_kib(field_name: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        match = re.search(rf"^{field_name}:\s+(\d+) kB", status.read(), re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+def reset_peak_rss() -> bool:
+    """Linux: writing 5 to clear_refs resets VmHWM (peak RSS) to the current RSS."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+# --- one measurement -------------------------------------------------------------------------
+
+@dataclass
+class Measurement:
+    name: str
+    items: int  # events migrated, records handled, items backed up...
+    seconds: float
+    calls: dict[str, int]
+    sends: dict[str, int]
+    peak_rss_growth_kib: int | None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.items / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    @property
+    def non_scan_calls(self) -> int:
+        return sum(n for op, n in self.calls.items() if op not in SCAN_OPERATIONS)
+
+    def per_item(self, count: int) -> float:
+        return count / self.items if self.items else float("nan")
+
+
+# What a measured body returns: the number of items it handled and free-form notes.
+Body = Callable[[boto3.session.Session], "tuple[int, dict[str, Any]]"]
+
+
+def measure(name: str, settings: Settings, body: Body) -> Measurement:
+    """Run ``body`` with a fresh session whose every client is counted; time it and its memory.
+
+    The counter hooks the session's event emitter before any client exists, so every client the
+    body (or the code it calls) creates from that session is counted.
+    """
+    session = bench_session(settings.region)
+    counter = RequestCounter().attach(SimpleNamespace(meta=SimpleNamespace(events=session.events)))
+    tracked = reset_peak_rss()
+    rss_before = _status_kib("VmRSS")
+    started = time.perf_counter()
+    try:
+        items, notes = body(session)
+    finally:
+        seconds = time.perf_counter() - started
+        counter.detach()
+    growth = max(0, _status_kib("VmHWM") - rss_before) if tracked else None
+    result = Measurement(name, items, seconds, counter.calls(), counter.sends(), growth, notes)
+    logger.info("%s: %d items in %.1f s (%.1f/s), calls %s", name, items, seconds, result.rate, result.calls)
+    return result
