@@ -27,11 +27,13 @@ def parallel_scan(
     expression_names: dict[str, str] | None = None,
     start_keys: dict[int, dict[str, Any]] | None = None,
     page_size: int | None = None,
+    consistent: bool = False,
 ) -> Iterator[Page]:
     """Scan ``segments`` (default: all) of a ``total_segments``-way split concurrently.
 
     ``start_keys`` resumes a segment after a known key. Pages of one segment arrive in scan
     order; an error in any segment is raised here after the other threads are told to stop.
+    ``consistent`` asks for strongly consistent reads (restore and verify plan from them).
     """
     wanted = list(range(total_segments)) if segments is None else list(segments)
     out: queue.Queue[Page | BaseException | None] = queue.Queue(maxsize=4 * max(1, len(wanted)))
@@ -47,6 +49,8 @@ def parallel_scan(
             kwargs["ExpressionAttributeNames"] = expression_names
         if page_size:
             kwargs["Limit"] = page_size
+        if consistent:
+            kwargs["ConsistentRead"] = True
         if start_keys and segment in start_keys:
             kwargs["ExclusiveStartKey"] = start_keys[segment]
         try:
