@@ -1,0 +1,98 @@
+"""``backfill migrate``: upgrade every existing event, with backup, dry run, confirmation and report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from backfill.backup import Backup, BackupError
+from backfill.console import EXIT_USAGE, confirm_or_refuse, err, key_value_table, print_json
+from backfill.migrate import (
+    MigrationError,
+    MigrationHooks,
+    MigrationOptions,
+    Plan,
+    plan_migration,
+    run_migration,
+)
+from backfill.migrate.checkpoint import CheckpointError
+from backfill.migrate.render import plan_view, progress_factory, report_view
+from backfill.options import backup_dir_option, json_option, target_options, yes_option
+from backfill.target import Target
+
+
+@click.command("migrate")
+@click.option("--dry-run", is_flag=True, help="Scan and print the full plan; write nothing anywhere (no backup either).")
+@click.option("--segments", default=4, show_default=True, type=int, help="Parallel scan segments (threads).")
+@click.option("--segment", type=int, help="Only do segment K of --total-segments (split one table over several machines).")
+@click.option("--total-segments", type=int, help="Number of segments the table is split into with --segment.")
+@click.option("--workers", default=8, show_default=True, type=int, help="Concurrent writers.")
+@click.option("--rate-limit", default=0.0, show_default=True, type=float, help="Writes per second (0 = unlimited).")
+@click.option("--resume", "resume", metavar="RUN_ID", help="Continue the run RUN_ID (looked up in --backup-dir).")
+@backup_dir_option
+@yes_option
+@json_option
+@target_options
+def command(
+    target: Target,
+    dry_run: bool,
+    segments: int,
+    segment: int | None,
+    total_segments: int | None,
+    workers: int,
+    rate_limit: float,
+    resume: str | None,
+    backup_dir: Path,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Upgrade every existing event to the current schema.
+
+    Shows the target, counts participants (one parallel scan), writes a verified backup, plans
+    every item from the backup, asks for confirmation (--yes skips it; without a terminal and
+    without --yes it refuses with exit code 3), then upgrades the backed-up items with
+    conditional writes on owned fields only. Rows created after the backup are not touched
+    here: the live stream handlers upgrade them. A run that dies is continued with --resume.
+
+    Exit code 1 when any item was refused, failed or kept changing; the report lists them.
+    """
+    if dry_run and resume:
+        raise click.UsageError("--dry-run and --resume do not go together")
+    options = MigrationOptions(
+        backup_dir=backup_dir,
+        segments=segments,
+        segment=segment,
+        total_segments=total_segments,
+        workers=workers,
+        rate_limit=rate_limit,
+        resume=resume,
+    )
+    hooks = MigrationHooks(
+        on_target=lambda description: err.print(key_value_table("Target", description)),
+        confirm=lambda plan, backup: _confirm(plan, backup, yes=yes),
+        progress=progress_factory(err),
+    )
+    try:
+        if dry_run:
+            result = plan_migration(target, options, hooks)
+            err.print(plan_view(result.plan, heading="Dry run: nothing was written"))
+            payload: dict[str, Any] = result.to_dict()
+        else:
+            report = run_migration(target, options, hooks)
+            err.print(report_view(report))
+            payload = report.to_dict()
+    except (MigrationError, BackupError, CheckpointError) as error:
+        err.print(f"[bold red]Cannot migrate:[/] {error}")
+        raise SystemExit(EXIT_USAGE) from error
+    if as_json:
+        print_json(payload)
+    raise SystemExit(payload["exit_code"])
+
+
+def _confirm(plan: Plan, backup: Backup, *, yes: bool) -> None:
+    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_path} verified)"))
+    confirm_or_refuse(
+        f"Upgrade {plan.would_upgrade} events in place (run {backup.run_id})?", yes=yes
+    )

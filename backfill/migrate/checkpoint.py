@@ -1,0 +1,115 @@
+"""Resume support: per segment, how far (in backup order) the run has finished, saved atomically.
+
+Writers finish items out of order, so each segment keeps the finished items beyond its
+contiguous prefix in memory and only the prefix is persisted: ``done`` items of the segment
+(in the order they appear in the backup), the key of the last of them (the segment's last
+evaluated key) and the tally of their outcomes. A resumed run skips exactly those items; an
+item finished after the last save is redone, which is harmless (it is then already current).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backfill.backup import write_json_atomic
+from backfill.migrate.tally import Tally, merged
+
+CHECKPOINT_SUFFIX = ".checkpoint.json"
+FORMAT = "dynamo-evolve-migrate-checkpoint"
+
+
+class CheckpointError(Exception):
+    """A checkpoint file is unreadable or belongs to another run."""
+
+
+@dataclass
+class SegmentProgress:
+    done: int = 0
+    last_key: dict[str, Any] | None = None
+    tally: Tally = field(default_factory=Tally)
+    _pending: dict[int, tuple[dict[str, Any], Callable[[Tally], None]]] = field(default_factory=dict, repr=False)
+
+    def finish(self, index: int, key: dict[str, Any], record: Callable[[Tally], None]) -> None:
+        """Item number ``index`` (0-based, backup order) of this segment is finished;
+        ``record(tally)`` adds its outcome once it joins the contiguous prefix."""
+        if index < self.done or index in self._pending:
+            raise ValueError(f"item {index} of the segment is already finished")
+        self._pending[index] = (key, record)
+        while self.done in self._pending:
+            key, record = self._pending.pop(self.done)
+            record(self.tally)
+            self.last_key = key
+            self.done += 1
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"done": self.done, "last_key": self.last_key, "tally": self.tally.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SegmentProgress:
+        return cls(int(data["done"]), data.get("last_key"), Tally.from_dict(data["tally"]))
+
+
+@dataclass
+class Checkpoint:
+    run_id: str
+    options: dict[str, Any]
+    segments: dict[int, SegmentProgress] = field(default_factory=dict)
+    completed: bool = False
+
+    def segment(self, number: int) -> SegmentProgress:
+        return self.segments.setdefault(number, SegmentProgress())
+
+    def done(self, number: int) -> int:
+        progress = self.segments.get(number)
+        return progress.done if progress else 0
+
+    @property
+    def finished_items(self) -> int:
+        return sum(p.done for p in self.segments.values())
+
+    def tally(self) -> Tally:
+        return merged([self.segments[s].tally for s in sorted(self.segments)])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "run_id": self.run_id,
+            "options": self.options,
+            "completed": self.completed,
+            "segments": {str(s): p.to_dict() for s, p in sorted(self.segments.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
+        if data.get("format") != FORMAT:
+            raise CheckpointError(f"not a migrate checkpoint (format {data.get('format')!r})")
+        return cls(
+            run_id=data["run_id"],
+            options=dict(data["options"]),
+            segments={int(s): SegmentProgress.from_dict(p) for s, p in data["segments"].items()},
+            completed=bool(data.get("completed", False)),
+        )
+
+    def save(self, path: Path) -> None:
+        write_json_atomic(path, self.to_dict())
+
+
+def load_checkpoint(path: Path, run_id: str) -> Checkpoint | None:
+    """The checkpoint at ``path``, or None when the run died before saving one."""
+    if not path.exists():
+        return None
+    try:
+        checkpoint = Checkpoint.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CheckpointError(f"checkpoint {path} is unreadable: {error}") from error
+    if checkpoint.run_id != run_id:
+        raise CheckpointError(f"checkpoint {path} belongs to run {checkpoint.run_id}, not {run_id}")
+    return checkpoint

@@ -1,0 +1,49 @@
+"""A thread-safe token bucket: at most ``rate`` acquisitions per second on average."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+
+class RateLimiter:
+    """``acquire()`` blocks until a token is free. ``rate`` 0 (or less) means unlimited.
+
+    The bucket holds at most ``burst`` tokens (default: a tenth of a second's worth, at least 1),
+    so an idle period does not let a flood of writes through at once.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = float(rate)
+        self.capacity = float(burst) if burst is not None else max(1.0, self.rate / 10)
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = self.capacity
+        self._updated = clock()
+        self._lock = threading.Lock()
+
+    @property
+    def unlimited(self) -> bool:
+        return self.rate <= 0
+
+    def acquire(self) -> None:
+        if self.unlimited:
+            return
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+                self._updated = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                wait = (1 - self._tokens) / self.rate
+            self._sleep(wait)

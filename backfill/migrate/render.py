@@ -1,0 +1,116 @@
+"""Rich rendering of plans, reports and progress for the terminal (stderr)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from rich.console import Console, Group
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from backfill.console import key_value_table
+from backfill.migrate.plan import Plan
+from backfill.migrate.report import MigrationReport
+
+LISTED = 20  # refused/failed items shown on the terminal (all of them are in the JSON report)
+
+
+def progress_factory(console: Console) -> Callable[[str, int | None], Any]:
+    @contextlib.contextmanager
+    def phase(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+        columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+        with Progress(*columns, console=console, transient=False) as bar:
+            task = bar.add_task(description, total=total)
+            yield lambda n: bar.advance(task, n)
+            if total is None:
+                bar.update(task, total=bar.tasks[0].completed)
+
+    return phase
+
+
+def problems_table(title: str, problems: list[dict[str, Any]], limit: int = LISTED) -> Table:
+    table = Table(title=f"{title} ({len(problems)})", title_justify="left")
+    table.add_column("eventId", style="bold")
+    table.add_column("reasons")
+    for problem in problems[:limit]:
+        table.add_row(str(problem["eventId"]), "; ".join(problem["reasons"]))
+    if len(problems) > limit:
+        table.add_row("...", f"{len(problems) - limit} more in the JSON report")
+    return table
+
+
+def counter_table(title: str, counts: dict[str, int]) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("value", style="bold")
+    table.add_column("events", justify="right")
+    for name, count in sorted(counts.items()):
+        table.add_row(name, str(count))
+    return table
+
+
+def plan_view(plan: Plan, *, heading: str) -> Group:
+    data = plan.to_dict()
+    parts: list[Any] = [
+        key_value_table(
+            heading,
+            {
+                "items": data["total"],
+                "would upgrade": data["would_upgrade"],
+                "already upgraded (skip)": data["already_current"],
+                "refused": data["refused"],
+                "failed to plan": len(data["failed_items"]),
+            },
+        ),
+        counter_table("Status transitions", data["transitions"]),
+        key_value_table("participantCount to write or keep", data["participants"]),
+    ]
+    for sample in data["sample_diffs"]:
+        diff = Table(title=f"Sample: {sample['eventId']}", title_justify="left")
+        for column in ("field", "before", "after"):
+            diff.add_column(column)
+        for name, change in sample["changes"].items():
+            diff.add_row(name, str(change["before"]), str(change["after"]))
+        parts.append(diff)
+    if data["refused_items"]:
+        parts.append(problems_table("Refused", data["refused_items"]))
+    if data["failed_items"]:
+        parts.append(problems_table("Failed to plan", data["failed_items"]))
+    return Group(*parts)
+
+
+def report_view(report: MigrationReport) -> Group:
+    data = report.to_dict()
+    summary = {
+        "run id": data["run_id"],
+        "backup": data["backup_file"],
+        "completed": data["completed"],
+        "total": data["total"],
+        "migrated": data["migrated"],
+        "skipped (already upgraded)": data["skipped_already_upgraded"],
+        "refused": data["refused"],
+        "failed": data["failed"],
+        "gone (deleted meanwhile)": data["gone"],
+        "contended": data["contended"],
+        "resumed after": data["resumed_after"],
+        "duration (s)": data["duration_s"],
+        "events/s": data["events_per_s"],
+        "requests": ", ".join(f"{op} {n}" for op, n in data["requests"]["calls"].items()),
+    }
+    parts: list[Any] = [
+        key_value_table("Migration report", summary),
+        counter_table("Status distribution after migration", data["status_distribution"]),
+        key_value_table("Participants", data["participants"]),
+    ]
+    for title, key in (("Refused", "refused_items"), ("Failed", "failed_items"), ("Contended", "contended_items")):
+        if data[key]:
+            parts.append(problems_table(title, data[key]))
+    return Group(*parts)

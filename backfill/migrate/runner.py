@@ -1,0 +1,306 @@
+"""Run a migration: counts, backup, plan, confirmation, bounded writer pool, checkpoints, report.
+
+The library entry points (``run_migration``, ``plan_migration``) take a ``Target`` and plain
+options, so the CLI, the demo and the benchmark all run the exact same code in-process.
+
+Every item migrated is read from the backup, not from a second scan: so every row this run
+writes is in the backup and restore is exact. Rows created after the backup are upgraded by the
+live stream handler, not here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from backfill.backup import (
+    Backup,
+    create_backup,
+    iter_backup_items,
+    load_backup,
+    verify_backup,
+    write_json_atomic,
+)
+from backfill.ledger import LEDGER_SUFFIX, Ledger
+from backfill.migrate.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, load_checkpoint
+from backfill.migrate.plan import Plan, build_plan
+from backfill.migrate.ratelimit import RateLimiter
+from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
+from backfill.migrate.tally import Tally, add_failure, add_outcome
+from backfill.participant_counts import count_participants
+from backfill.request_counter import RequestCounter
+from backfill.scan import parallel_scan
+from backfill.target import Target
+from chalicelib.events_store import EventStore
+from chalicelib.items import to_python
+from chalicelib.upgrader import CountSource, keep_maintained_count, upgrade_in_place
+
+log = logging.getLogger(__name__)
+
+# (description, total or None) -> context manager yielding advance(n)
+ProgressFactory = Callable[[str, "int | None"], AbstractContextManager[Callable[[int], None]]]
+
+
+class MigrationError(Exception):
+    """The run cannot start or continue (bad options, wrong or damaged backup/checkpoint)."""
+
+
+@dataclass(frozen=True)
+class MigrationOptions:
+    backup_dir: Path = Path("backups")
+    segments: int = 4  # parallel scan segments (threads) when one machine does the whole table
+    segment: int | None = None  # with total_segments: this worker does only segment K of N
+    total_segments: int | None = None
+    workers: int = 8
+    rate_limit: float = 0.0  # writes per second; 0 = unlimited
+    resume: str | None = None  # run id to continue
+    checkpoint_every: int = 25  # items finished between checkpoint saves
+    samples: int = 3  # sample before/after diffs in the plan
+
+    def scan_layout(self) -> tuple[int, list[int] | None]:
+        """(TotalSegments, the segments this worker scans or None for all). Raises MigrationError."""
+        if self.workers < 1:
+            raise MigrationError(f"--workers must be at least 1, not {self.workers}")
+        if self.rate_limit < 0:
+            raise MigrationError(f"--rate-limit must be 0 (unlimited) or positive, not {self.rate_limit}")
+        if (self.segment is None) != (self.total_segments is None):
+            raise MigrationError("--segment and --total-segments go together")
+        if self.segment is not None and self.total_segments is not None:
+            if not 0 <= self.segment < self.total_segments:
+                raise MigrationError(f"--segment {self.segment} is not in 0..{self.total_segments - 1}")
+            return self.total_segments, [self.segment]
+        if self.segments < 1:
+            raise MigrationError(f"--segments must be at least 1, not {self.segments}")
+        return self.segments, None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+
+
+@dataclass
+class MigrationHooks:
+    """How a caller watches and steers a run. Defaults: silent, no confirmation asked."""
+
+    on_target: Callable[[dict[str, Any]], None] = lambda description: None
+    # Called with the plan before the first write; raise (e.g. SystemExit) to stop the run.
+    confirm: Callable[[Plan, Backup], None] = lambda plan, backup: None
+    progress: ProgressFactory = field(default=lambda description, total: contextlib.nullcontext(lambda n: None))
+
+
+@dataclass
+class DryRun:
+    target: dict[str, Any]
+    plan: Plan
+    participant_rows: int
+    duration_s: float
+    requests: dict[str, int]
+
+    @property
+    def exit_code(self) -> int:
+        tally = self.plan.tally
+        return 1 if tally.refused or tally.failed else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": True,
+            "target": self.target,
+            **self.plan.to_dict(),
+            "participant_rows_counted": self.participant_rows,
+            "duration_s": round(self.duration_s, 3),
+            "requests": dict(sorted(self.requests.items())),
+            "exit_code": self.exit_code,
+        }
+
+
+def plan_migration(target: Target, options: MigrationOptions, hooks: MigrationHooks | None = None) -> DryRun:
+    """The dry run: scan the live table and plan every item. Sends no write of any kind."""
+    hooks = hooks or MigrationHooks()
+    total_segments, segments = options.scan_layout()
+    started = time.monotonic()
+    with RequestCounter().attach(target.dynamodb) as counter:
+        description = target.describe()
+        hooks.on_target(description)
+        counts = _count(target, options, hooks)
+        count_source = keep_maintained_count(lambda event_id: counts.get(event_id, 0))
+        with hooks.progress("planning (scan of events)", None) as advance:
+            plan = build_plan(
+                _scanned_items(target, total_segments, segments, advance), count_source, samples=options.samples
+            )
+        return DryRun(description, plan, sum(counts.values()), time.monotonic() - started, counter.calls())
+
+
+def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHooks | None = None) -> MigrationReport:
+    """Back up, plan, confirm (via ``hooks.confirm``), migrate and report. See the module doc."""
+    hooks = hooks or MigrationHooks()
+    total_segments, segments = options.scan_layout()
+    started = time.monotonic()
+    with RequestCounter().attach(target.dynamodb) as counter:
+        description = target.describe()
+        hooks.on_target(description)
+        if options.resume:
+            backup = _backup_to_resume(target, options)
+            checkpoint = load_checkpoint(backup.sibling(CHECKPOINT_SUFFIX), backup.run_id)
+            checkpoint = checkpoint or Checkpoint(backup.run_id, options.to_dict())
+        counts = _count(target, options, hooks)
+        if not options.resume:
+            with hooks.progress("backing up events", None) as advance:
+                backup = create_backup(
+                    target.dynamodb,
+                    target.settings.events_table,
+                    options.backup_dir,
+                    region=target.settings.region,
+                    endpoint=target.endpoint,
+                    total_segments=total_segments,
+                    segments=segments,
+                    on_items=advance,
+                )
+            checkpoint = Checkpoint(backup.run_id, options.to_dict())
+            checkpoint.save(backup.sibling(CHECKPOINT_SUFFIX))
+        count_source = keep_maintained_count(lambda event_id: counts.get(event_id, 0))
+        plan = build_plan(
+            (to_python(item) for _, _, item in _remaining(backup, checkpoint)), count_source, samples=options.samples
+        )
+        hooks.confirm(plan, backup)
+        resumed_after = checkpoint.finished_items
+        with hooks.progress("migrating", backup.item_count - resumed_after) as advance:
+            processed = _migrate(target, options, backup, checkpoint, count_source, advance)
+        report = MigrationReport(
+            run_id=backup.run_id,
+            backup_file=str(backup.data_path),
+            backup_items=backup.item_count,
+            target=description,
+            tally=checkpoint.tally(),
+            duration_s=time.monotonic() - started,
+            processed=processed,
+            resumed_after=resumed_after,
+            participant_rows=sum(counts.values()),
+            requests=counter.calls(),
+            http_requests=counter.sends(),
+            completed=checkpoint.completed,
+        )
+    write_json_atomic(backup.sibling(REPORT_SUFFIX), report.to_dict())
+    return report
+
+
+# --- steps -----------------------------------------------------------------------------------
+
+def _count(target: Target, options: MigrationOptions, hooks: MigrationHooks) -> dict[str, int]:
+    # Participants are spread over the whole participants table whatever events segment this
+    # worker does, so the count always scans all of it.
+    with hooks.progress("counting participants", None) as advance:
+        return count_participants(
+            target.dynamodb, target.settings.participants_table, max(1, options.segments), on_rows=advance
+        )
+
+
+def _scanned_items(
+    target: Target, total_segments: int, segments: list[int] | None, advance: Callable[[int], None]
+) -> Iterator[dict[str, Any]]:
+    for page in parallel_scan(
+        target.dynamodb, target.settings.events_table, total_segments=total_segments, segments=segments
+    ):
+        for item in page.items:
+            yield to_python(item)
+        advance(len(page.items))
+
+
+def _backup_to_resume(target: Target, options: MigrationOptions) -> Backup:
+    """The backup of the run to resume, verified again, and refused if it is of another target."""
+    given = Path(str(options.resume))
+    # A bare run id is looked up in --backup-dir; a path (manifest, data file) is taken as is.
+    backup = load_backup(options.backup_dir / given if given.parent == Path(".") else given)
+    verify_backup(backup, table=target.settings.events_table)
+    if backup.manifest.get("endpoint") != target.endpoint:
+        raise MigrationError(
+            f"run {backup.run_id} was taken at {backup.manifest.get('endpoint')}, not at {target.endpoint}"
+        )
+    return backup
+
+
+def _remaining(backup: Backup, checkpoint: Checkpoint) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    """(segment, index within segment, typed item) of every backup item not yet finished."""
+    seen: dict[int, int] = {}
+    for segment, item in iter_backup_items(backup):
+        index = seen.get(segment, 0)
+        seen[segment] = index + 1
+        if index >= checkpoint.done(segment):
+            yield segment, index, item
+
+
+def _migrate(
+    target: Target,
+    options: MigrationOptions,
+    backup: Backup,
+    checkpoint: Checkpoint,
+    count_source: CountSource,
+    advance: Callable[[int], None],
+) -> int:
+    """Upgrade every unfinished backup item with a bounded pool; returns how many it examined."""
+    store = EventStore(target.dynamodb, target.settings.events_table)
+    limiter = RateLimiter(options.rate_limit)
+    checkpoint_path = backup.sibling(CHECKPOINT_SUFFIX)
+    processed = 0
+    since_save = 0
+
+    with Ledger(backup.sibling(LEDGER_SUFFIX)) as ledger:
+
+        def before_write(event_id: str, changes: Any) -> None:
+            limiter.acquire()  # rate-limits every write attempt, retries after conflicts included
+            ledger.record(event_id, changes)
+
+        def migrate_one(typed: dict[str, Any]) -> Callable[[Tally], None]:
+            item = to_python(typed)
+            event_id = str(item.get("eventId"))
+            try:
+                outcome = upgrade_in_place(store, item, count_source=count_source, before_write=before_write)
+            except Exception as error:  # after botocore's retries: record it, keep going
+                reason = _describe_error(error)
+                log.warning("event %s failed: %s", event_id, reason)
+                return lambda tally: add_failure(tally, event_id, reason)
+            return lambda tally: add_outcome(tally, outcome)
+
+        in_flight: dict[Future[Callable[[Tally], None]], tuple[int, int, dict[str, Any]]] = {}
+
+        def collect(block_until: int) -> None:
+            nonlocal processed, since_save
+            while len(in_flight) > block_until:
+                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                for future in done:
+                    segment, index, key = in_flight.pop(future)
+                    record = future.result()  # re-raises a crash (BaseException) of a worker
+                    checkpoint.segment(segment).finish(index, key, record)
+                    processed += 1
+                    since_save += 1
+                    advance(1)
+                if since_save >= options.checkpoint_every:
+                    checkpoint.save(checkpoint_path)
+                    since_save = 0
+
+        pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="migrate")
+        try:
+            for segment, index, typed in _remaining(backup, checkpoint):
+                collect(block_until=2 * options.workers - 1)
+                key = {"eventId": typed["eventId"]}
+                in_flight[pool.submit(migrate_one, typed)] = (segment, index, key)
+            collect(block_until=0)
+            checkpoint.completed = True
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            checkpoint.save(checkpoint_path)  # only the contiguous prefix: always safe to skip
+    return processed
+
+
+def _describe_error(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return f"{details.get('Code', 'ClientError')}: {details.get('Message', error)}"
+    return f"{type(error).__name__}: {error}"

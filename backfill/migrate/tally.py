@@ -1,0 +1,136 @@
+"""Running totals of a migration (or of its plan): mergeable and JSON round-trippable.
+
+The checkpoint stores one tally per segment for the items it finished, so a resumed run's
+report still covers the whole run, including refusals and failures seen before the crash.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.upgrader import UpgradeOutcome, UpgradeResult
+
+FAILED = "failed"  # result name of an item whose write raised
+
+
+@dataclass
+class ParticipantStats:
+    """participantCount over the events that end valid (upgraded or already current)."""
+
+    events: int = 0
+    with_participants: int = 0
+    total: int = 0
+    max: int = 0
+
+    def add(self, count: int) -> None:
+        self.events += 1
+        self.total += count
+        self.max = max(self.max, count)
+        if count > 0:
+            self.with_participants += 1
+
+    def merge(self, other: ParticipantStats) -> None:
+        self.events += other.events
+        self.with_participants += other.with_participants
+        self.total += other.total
+        self.max = max(self.max, other.max)
+
+    @property
+    def average(self) -> float:
+        return round(self.total / self.events, 2) if self.events else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "events": self.events,
+            "events_with_participants": self.with_participants,
+            "total": self.total,
+            "average": self.average,
+            "max": self.max,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ParticipantStats:
+        return cls(data["events"], data["events_with_participants"], data["total"], data["max"])
+
+
+@dataclass
+class Tally:
+    results: Counter[str] = field(default_factory=Counter)  # e.g. upgraded / current / refused
+    transitions: Counter[str] = field(default_factory=Counter)  # "waiting->setup"
+    statuses: Counter[str] = field(default_factory=Counter)  # status after, valid events only
+    refused: list[dict[str, Any]] = field(default_factory=list)  # {"eventId", "reasons"}
+    failed: list[dict[str, Any]] = field(default_factory=list)  # {"eventId", "reasons"}
+    contended: list[dict[str, Any]] = field(default_factory=list)  # {"eventId", "reasons"}
+    participants: ParticipantStats = field(default_factory=ParticipantStats)
+
+    @property
+    def total(self) -> int:
+        return sum(self.results.values())
+
+    def count(self, result: str) -> int:
+        return self.results.get(result, 0)
+
+    def merge(self, other: Tally) -> None:
+        self.results.update(other.results)
+        self.transitions.update(other.transitions)
+        self.statuses.update(other.statuses)
+        self.refused.extend(other.refused)
+        self.failed.extend(other.failed)
+        self.contended.extend(other.contended)
+        self.participants.merge(other.participants)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "results": dict(sorted(self.results.items())),
+            "transitions": dict(sorted(self.transitions.items())),
+            "statuses": dict(sorted(self.statuses.items())),
+            "refused": self.refused,
+            "failed": self.failed,
+            "contended": self.contended,
+            "participants": self.participants.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Tally:
+        return cls(
+            results=Counter(data["results"]),
+            transitions=Counter(data["transitions"]),
+            statuses=Counter(data["statuses"]),
+            refused=list(data["refused"]),
+            failed=list(data["failed"]),
+            contended=list(data["contended"]),
+            participants=ParticipantStats.from_dict(data["participants"]),
+        )
+
+
+def merged(tallies: list[Tally]) -> Tally:
+    total = Tally()
+    for tally in tallies:
+        total.merge(tally)
+    return total
+
+
+def add_outcome(tally: Tally, outcome: UpgradeOutcome) -> None:
+    """Count one item's upgrade outcome (real, or simulated by a dry run)."""
+    tally.results[outcome.result.value] += 1
+    if outcome.result is UpgradeResult.UPGRADED:
+        before, after = outcome.before or {}, outcome.after or {}
+        tally.transitions[f"{before.get('status')}->{after.get('status')}"] += 1
+    if outcome.result in (UpgradeResult.UPGRADED, UpgradeResult.CURRENT):
+        after = outcome.after or {}
+        tally.statuses[str(after.get("status"))] += 1
+        tally.participants.add(int(after.get("participantCount", 0)))
+    elif outcome.result is UpgradeResult.REFUSED:
+        tally.refused.append({"eventId": outcome.event_id, "reasons": list(outcome.reasons)})
+    elif outcome.result is UpgradeResult.CONTENDED:
+        tally.contended.append(
+            {"eventId": outcome.event_id, "reasons": [f"changed concurrently on all {outcome.attempts} attempts"]}
+        )
+
+
+def add_failure(tally: Tally, event_id: str, reason: str) -> None:
+    """Count an item whose upgrade raised (after botocore's own retries)."""
+    tally.results[FAILED] += 1
+    tally.failed.append({"eventId": event_id, "reasons": [reason]})
