@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -52,3 +53,30 @@ def parse_record(raw: Mapping[str, Any]) -> StreamChange:
         source_arn=raw.get("eventSourceARN"),
         typed_new_image=dict(new_typed) if new_typed is not None else None,
     )
+
+
+def lambda_record(stream_record: Mapping[str, Any], *, source_arn: str, region: str) -> dict[str, Any]:
+    """The record Lambda would deliver for one GetRecords record (as boto3 returns it).
+
+    GetRecords (boto3) gives ApproximateCreationDateTime as a datetime and, on moto, no
+    eventSourceARN; Lambda gives epoch seconds and always the stream ARN.
+    """
+    body = dict(stream_record["dynamodb"])
+    created = body.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        body["ApproximateCreationDateTime"] = created.timestamp()
+    body.setdefault("SizeBytes", 0)
+    body.setdefault("StreamViewType", "NEW_AND_OLD_IMAGES")
+    return {
+        "eventID": stream_record.get("eventID", body["SequenceNumber"]),
+        "eventName": stream_record["eventName"],
+        "eventVersion": stream_record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": stream_record.get("awsRegion") or region,
+        "eventSourceARN": stream_record.get("eventSourceARN") or source_arn,
+        "dynamodb": body,
+    }
+
+
+def lambda_event(records: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"Records": records}
