@@ -1,0 +1,1 @@
+"""The one-command demo: the whole migration story on an embedded endpoint (``python -m demo``)."""
