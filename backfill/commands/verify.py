@@ -1,0 +1,78 @@
+"""``backfill verify``: check every event against the schema, a fresh count and the snapshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from backfill.backup import BackupError
+from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK, err, print_json
+from backfill.options import backup_dir_option, json_option, target_options
+from backfill.target import Target
+from backfill.verify import VerifyOptions, VerifyResult, run_verify
+
+
+@click.command("verify")
+@click.option("--snapshot", type=click.Path(dir_okay=False, path_type=Path),
+              help="Backup to compare with (data file or manifest). Default: the newest backup of the events table.")
+@click.option("--no-snapshot", is_flag=True, help="Skip the snapshot checks.")
+@click.option("--sample", type=click.IntRange(min=1), help="Quick look: check only N events (no missing/orphan checks).")
+@click.option("--show", default=20, show_default=True, type=click.IntRange(min=0), help="Problems to list.")
+@click.option("--total-segments", default=4, show_default=True, type=click.IntRange(min=1),
+              help="Parallel scan segments (with a snapshot, the snapshot's split is used for events).")
+@backup_dir_option
+@json_option
+@target_options
+def command(target: Target, snapshot: Path | None, no_snapshot: bool, sample: int | None, show: int,
+            total_segments: int, backup_dir: Path, as_json: bool) -> None:
+    """Verify the migrated events table. Exit 0 only when every check holds, 1 otherwise."""
+    options = VerifyOptions(backup_dir=backup_dir, snapshot=snapshot, use_snapshot=not no_snapshot,
+                            sample=sample, total_segments=total_segments)
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
+            tasks: dict[str, int] = {}
+
+            def on_progress(phase: str, n: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(phase, total=None)
+                bar.advance(tasks[phase], n)
+                bar.update(tasks[phase], description=f"scanned {int(bar.tasks[tasks[phase]].completed)} {phase}")
+
+            result = run_verify(target, options, on_progress=on_progress)
+    except BackupError as error:
+        err.print(f"[bold red]Cannot verify against the snapshot:[/] {error}")
+        raise SystemExit(EXIT_ITEM_FAILURES) from error
+    render(result, show)
+    if as_json:
+        print_json(result.to_json())
+    raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
+
+
+def render(result: VerifyResult, show: int) -> None:
+    summary = Table(title=f"verify {result.table} at {result.endpoint}", title_justify="left")
+    summary.add_column("check")
+    summary.add_column("result", justify="right")
+    summary.add_row("mode", result.mode)
+    summary.add_row("snapshot", result.snapshot or (result.snapshot_note or "-"))
+    summary.add_row("events checked", str(result.events_checked))
+    summary.add_row("participant rows counted", str(result.participant_rows))
+    for kind, n in result.counts_by_kind().items():
+        summary.add_row(kind, str(n))
+    summary.add_row("events failing", str(len(result.failing_event_ids())))
+    summary.add_row("verdict", "[green]OK[/]" if result.ok else "[red]FAILED[/]")
+    err.print(summary)
+    if result.snapshot_note:
+        err.print(f"[yellow]Note:[/] {result.snapshot_note}")
+    for title, findings in (("problems", result.failures), ("notes", result.notes)):
+        if not findings or show == 0:
+            continue
+        table = Table(title=f"first {min(show, len(findings))} of {len(findings)} {title}", title_justify="left")
+        table.add_column("eventId")
+        table.add_column("kind")
+        table.add_column("reason")
+        for finding in findings[:show]:
+            table.add_row(finding.event_id, finding.kind.value, finding.reason)
+        err.print(table)

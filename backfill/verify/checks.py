@@ -1,0 +1,135 @@
+"""Pure checks of migrated events: plain items, fresh counts and a snapshot in, findings out.
+
+A finding either *fails* verification (something is wrong) or is a *note* (worth knowing,
+not wrong: an event created after the snapshot, a status the application moved forward).
+
+Status rule: the snapshot's status must map (LEGACY_STATUS_MAP; v2 statuses map to themselves)
+to the live status. The event workflow only moves forward (draft -> setup -> live ->
+completed), so a live status *later* than the mapped one is the application moving the event
+on after the snapshot: a note. An earlier or unrelated status fails, and so does a status the
+migration itself wrote (seen in its ledger) that is not the mapped one.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from backfill.verify.compare import describe_differences, differing_attributes
+from chalicelib.schema import LEGACY_STATUS_MAP, OWNED_FIELDS, STATUSES, validate_event
+from chalicelib.schema.values import as_count
+
+WORKFLOW: tuple[str, ...] = ("draft", "setup", "live", "completed")
+
+
+class Kind(str, enum.Enum):
+    # failures
+    INVALID = "invalid"
+    STATUS_MAPPING = "status_mapping"
+    COUNT_MISMATCH = "count_mismatch"
+    MISSING = "missing_since_snapshot"
+    UNOWNED_CHANGED = "unowned_changed"
+    # notes
+    CREATED_AFTER_SNAPSHOT = "created_after_snapshot"
+    STATUS_ADVANCED = "status_advanced"
+    COUNT_SETTLED = "count_settled_on_recheck"
+    ORPHAN_PARTICIPANTS = "orphan_participants"
+
+
+FAILING_KINDS: frozenset[Kind] = frozenset(
+    {Kind.INVALID, Kind.STATUS_MAPPING, Kind.COUNT_MISMATCH, Kind.MISSING, Kind.UNOWNED_CHANGED}
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    event_id: str
+    kind: Kind
+    reason: str
+
+    @property
+    def fails(self) -> bool:
+        return self.kind in FAILING_KINDS
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "kind": self.kind.value, "fails": self.fails}
+
+
+def mapped_status(snapshot_status: Any) -> str | None:
+    """The status a snapshot status must become, or None when it is not a status at all."""
+    if not isinstance(snapshot_status, str):
+        return None
+    if snapshot_status in LEGACY_STATUS_MAP:
+        return LEGACY_STATUS_MAP[snapshot_status]
+    return snapshot_status if snapshot_status in STATUSES else None
+
+
+def check_status(
+    event_id: str, snapshot_status: Any, live_status: Any, migration_status: Any = None
+) -> list[Finding]:
+    expected = mapped_status(snapshot_status)
+    if expected is None or live_status not in STATUSES:
+        return []  # nothing to map from, or validate_event already names the bad live status
+    findings = []
+    if migration_status is not None and migration_status != expected:
+        findings.append(Finding(event_id, Kind.STATUS_MAPPING,
+                                f"the migration wrote status {migration_status!r}, but snapshot status "
+                                f"{snapshot_status!r} maps to {expected!r}"))
+    if live_status == expected:
+        return findings
+    if WORKFLOW.index(live_status) > WORKFLOW.index(expected):
+        findings.append(Finding(event_id, Kind.STATUS_ADVANCED,
+                                f"status moved on since the snapshot: {snapshot_status!r} -> "
+                                f"{expected!r} -> {live_status!r}"))
+    else:
+        findings.append(Finding(event_id, Kind.STATUS_MAPPING,
+                                f"status {live_status!r} does not follow from snapshot status "
+                                f"{snapshot_status!r} (expected {expected!r} or a later one)"))
+    return findings
+
+
+def check_event(
+    item: Mapping[str, Any],
+    *,
+    fresh_count: int,
+    snapshot_item: Mapping[str, Any] | None = None,
+    migration_status: Any = None,
+) -> list[Finding]:
+    """Every finding about one live event (plain values)."""
+    event_id = str(item.get("eventId"))
+    findings = []
+    problems = validate_event(item)
+    if problems:
+        findings.append(Finding(event_id, Kind.INVALID, "; ".join(problems)))
+    stored = as_count(item.get("participantCount"))
+    if stored is not None and stored != fresh_count:
+        findings.append(Finding(event_id, Kind.COUNT_MISMATCH,
+                                f"participantCount is {stored}, participants table has {fresh_count}"))
+    if snapshot_item is not None:
+        findings += check_status(event_id, snapshot_item.get("status"), item.get("status"), migration_status)
+        changed = differing_attributes(snapshot_item, item, ignore=OWNED_FIELDS)
+        if changed:
+            findings.append(Finding(event_id, Kind.UNOWNED_CHANGED,
+                                    f"attributes the migration does not own changed since the "
+                                    f"snapshot: {describe_differences(changed)}"))
+    return findings
+
+
+def missing_since_snapshot(event_ids: Iterable[str]) -> list[Finding]:
+    return [Finding(e, Kind.MISSING, "in the snapshot but no longer in the table") for e in sorted(event_ids)]
+
+
+def created_after_snapshot(event_ids: Iterable[str]) -> list[Finding]:
+    return [Finding(e, Kind.CREATED_AFTER_SNAPSHOT, "not in the snapshot: created after it") for e in sorted(event_ids)]
+
+
+def orphan_participants(counts: Mapping[str, int], event_ids: Iterable[str]) -> list[Finding]:
+    """Participants whose event does not exist. A note: the migration never writes participants."""
+    known = set(event_ids)
+    return [
+        Finding(e, Kind.ORPHAN_PARTICIPANTS, f"{n} participant row(s) but no such event")
+        for e, n in sorted(counts.items())
+        if e not in known
+    ]

@@ -1,0 +1,215 @@
+"""``run_verify``: scan the events table, count participants once, and check every event.
+
+Reads only. The participant counts come from ONE parallel scan of the participants table.
+Under live traffic a count can move between that scan and the events scan, so every count
+mismatch is re-checked once with a consistent read of the event and a consistent COUNT query
+of its participants; a mismatch that settles is a note, not a failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backfill.backup import Backup, iter_backup_items, load_backup, newest_backup, verify_backup
+from backfill.ledger import LEDGER_SUFFIX, read_ledger
+from backfill.participant_counts import count_participants
+from backfill.scan import parallel_scan
+from backfill.target import Target
+from backfill.verify.checks import (
+    Finding,
+    Kind,
+    check_event,
+    created_after_snapshot,
+    missing_since_snapshot,
+    orphan_participants,
+)
+from chalicelib.counts import ParticipantCounter
+from chalicelib.events_store import EventStore
+from chalicelib.items import to_python
+from chalicelib.schema.values import as_count
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int], None]  # (phase, items done in this step)
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    backup_dir: Path = Path("backups")
+    snapshot: Path | None = None  # default: newest backup of the events table in backup_dir
+    use_snapshot: bool = True
+    sample: int | None = None  # check only the first N events in scan order
+    total_segments: int = 4
+    recheck_counts: bool = True
+
+
+@dataclass
+class VerifyResult:
+    table: str
+    participants_table: str
+    endpoint: str
+    mode: str
+    snapshot: str | None
+    snapshot_note: str | None
+    events_checked: int = 0
+    participant_rows: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[Finding]:
+        return [f for f in self.findings if f.fails]
+
+    @property
+    def notes(self) -> list[Finding]:
+        return [f for f in self.findings if not f.fails]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def failing_event_ids(self) -> set[str]:
+        return {f.event_id for f in self.failures}
+
+    def ids_of(self, kind: Kind) -> set[str]:
+        return {f.event_id for f in self.findings if f.kind is kind}
+
+    def counts_by_kind(self) -> dict[str, int]:
+        return dict(sorted(Counter(f.kind.value for f in self.findings).items()))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "table": self.table,
+            "participants_table": self.participants_table,
+            "endpoint": self.endpoint,
+            "mode": self.mode,
+            "snapshot": self.snapshot,
+            "snapshot_note": self.snapshot_note,
+            "events_checked": self.events_checked,
+            "participant_rows": self.participant_rows,
+            "failing_events": len(self.failing_event_ids()),
+            "by_kind": self.counts_by_kind(),
+            "failures": [f.to_json() for f in self.failures],
+            "notes": [f.to_json() for f in self.notes],
+        }
+
+
+def resolve_snapshot(options: VerifyOptions, table: str) -> tuple[Backup | None, str | None]:
+    """The snapshot to compare with (checked: sha256, item count, table), or None and why not."""
+    if not options.use_snapshot:
+        return None, "snapshot checks skipped (--no-snapshot)"
+    if options.snapshot is not None:
+        backup = load_backup(options.snapshot)
+    else:
+        backup = newest_backup(options.backup_dir, table)
+        if backup is None:
+            return None, f"no backup of {table!r} in {options.backup_dir}: snapshot checks skipped"
+    verify_backup(backup, table=table)
+    return backup, None
+
+
+def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress | None = None) -> VerifyResult:
+    """Check every event (or a sample) of the target's events table. Raises BackupError when
+    the snapshot named (or found) is damaged or of another table."""
+    settings = target.settings
+    snapshot, note = resolve_snapshot(options, settings.events_table)
+    result = VerifyResult(
+        table=settings.events_table,
+        participants_table=settings.participants_table,
+        endpoint=target.endpoint,
+        mode="sample" if options.sample else "full",
+        snapshot=snapshot.run_id if snapshot else None,
+        snapshot_note=note,
+    )
+    progress = on_progress or (lambda phase, n: None)
+
+    snapshot_items: dict[str, dict[str, Any]] = {}
+    snapshot_segments: set[int] = set()
+    migration_statuses: dict[str, Any] = {}
+    total_segments = options.total_segments
+    if snapshot is not None:
+        for _segment, typed in iter_backup_items(snapshot):
+            item = to_python(typed)
+            snapshot_items[item["eventId"]] = item
+        # Scan with the snapshot's split, so an item's segment tells whether the snapshot covered it.
+        total_segments = int(snapshot.manifest.get("total_segments", 1))
+        snapshot_segments = set(snapshot.manifest.get("segments", range(total_segments)))
+        ledger = read_ledger(snapshot.sibling(LEDGER_SUFFIX))
+        migration_statuses = {e: c["status"] for e, c in ledger.items() if "status" in c}
+
+    events = _scan_events(target, total_segments, options.sample, progress)
+    counts = _counts_for(target, options, total_segments, [item for _, item in events], progress)
+    result.participant_rows = sum(counts.values())
+
+    seen: set[str] = set()
+    new_ids = []
+    for segment, item in events:
+        event_id = item.get("eventId")
+        seen.add(event_id)
+        snapshot_item = snapshot_items.get(event_id)
+        if snapshot is not None and snapshot_item is None and segment in snapshot_segments:
+            new_ids.append(event_id)
+        result.findings += check_event(
+            item,
+            fresh_count=counts.get(event_id, 0),
+            snapshot_item=snapshot_item,
+            migration_status=migration_statuses.get(event_id),
+        )
+    result.events_checked = len(events)
+    result.findings += created_after_snapshot(new_ids)
+    if not options.sample:
+        result.findings += missing_since_snapshot(set(snapshot_items) - seen)
+        result.findings += orphan_participants(counts, seen)
+    if options.recheck_counts:
+        result.findings = _recheck_counts(target, result.findings)
+    return result
+
+
+def _scan_events(
+    target: Target, total_segments: int, sample: int | None, progress: Progress
+) -> list[tuple[int, dict[str, Any]]]:
+    events: list[tuple[int, dict[str, Any]]] = []
+    for page in parallel_scan(target.dynamodb, target.settings.events_table, total_segments=total_segments,
+                              page_size=min(sample, 1000) if sample else None, consistent=True):
+        events += [(page.segment, to_python(typed)) for typed in page.items]
+        progress("events", len(page.items))
+        if sample and len(events) >= sample:
+            return events[:sample]
+    return events
+
+
+def _counts_for(
+    target: Target, options: VerifyOptions, total_segments: int, events: list[dict[str, Any]], progress: Progress
+) -> dict[str, int]:
+    """One parallel scan of all participants; for a sample, one consistent COUNT per sampled event."""
+    participants = target.settings.participants_table
+    if options.sample:
+        counter = ParticipantCounter(target.dynamodb, participants)
+        return {item["eventId"]: counter.count(item["eventId"]) for item in events if "eventId" in item}
+    return count_participants(target.dynamodb, participants, max(total_segments, options.total_segments),
+                              on_rows=lambda n: progress("participants", n))
+
+
+def _recheck_counts(target: Target, findings: list[Finding]) -> list[Finding]:
+    store = EventStore(target.dynamodb, target.settings.events_table)
+    counter = ParticipantCounter(target.dynamodb, target.settings.participants_table)
+    checked = []
+    for finding in findings:
+        if finding.kind is not Kind.COUNT_MISMATCH:
+            checked.append(finding)
+            continue
+        item = store.get(finding.event_id)
+        stored = as_count(item.get("participantCount")) if item else None
+        fresh = counter.count(finding.event_id)
+        if stored is not None and stored == fresh:
+            checked.append(Finding(finding.event_id, Kind.COUNT_SETTLED,
+                                   f"{finding.reason} during the scan; a consistent re-read agrees on {fresh}"))
+        else:
+            checked.append(Finding(finding.event_id, Kind.COUNT_MISMATCH,
+                                   f"participantCount is {stored}, a consistent count of participants is {fresh}"))
+    return checked

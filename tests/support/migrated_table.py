@@ -1,0 +1,28 @@
+"""A migrated table for verify/restore tests, made exactly as ``backfill migrate`` makes one:
+backup first, counts from one parallel scan, then ``upgrade_in_place`` with the ledger recording
+every write before it is sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from backfill.backup import Backup, create_backup, iter_backup_items
+from backfill.ledger import LEDGER_SUFFIX, Ledger
+from backfill.participant_counts import count_participants
+from chalicelib.config import Settings
+from chalicelib.events_store import EventStore
+from chalicelib.items import to_python
+from chalicelib.upgrader import keep_maintained_count, upgrade_in_place
+
+
+def migrate_like_backfill(dynamodb: Any, settings: Settings, backup_dir: Path, *, total_segments: int = 2) -> Backup:
+    backup = create_backup(dynamodb, settings.events_table, backup_dir, region=settings.region,
+                           endpoint=dynamodb.meta.endpoint_url, total_segments=total_segments)
+    counts = count_participants(dynamodb, settings.participants_table, total_segments)
+    store = EventStore(dynamodb, settings.events_table)
+    source = keep_maintained_count(lambda event_id: counts.get(event_id, 0))
+    with Ledger(backup.sibling(LEDGER_SUFFIX)) as ledger:
+        for _segment, typed in iter_backup_items(backup):
+            upgrade_in_place(store, to_python(typed), count_source=source, before_write=ledger.record)
+    return backup
