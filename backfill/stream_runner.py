@@ -1,0 +1,240 @@
+"""Local stream runner: what Lambda's event source mappings do, for endpoints without Lambda.
+
+Reads the DynamoDB Streams of the events and participants tables shard by shard (moto server,
+LocalStack, or AWS), turns GetRecords records into Lambda-shaped events, and calls the very
+handlers app.py deploys. Like a mapping it keeps a position per shard, retries a batch from its
+first failed record, and gives up on a record after a retry limit (it is logged and counted).
+
+Draining loops until a whole round over both streams finds no new record: the events handler's
+own writes come back on the events stream and must be read (and found current) before the
+streams are quiet.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from backfill.backup import write_json_atomic
+from chalicelib.streams import BatchResult, process_events_batch, process_participants_batch
+from chalicelib.streams.dependencies import Dependencies
+from chalicelib.streams.records import lambda_event, lambda_record
+from chalicelib.tables import stream_arn
+
+logger = logging.getLogger(__name__)
+
+# Next to backups and checkpoints (a git-ignored working directory of the CLI).
+DEFAULT_POSITIONS_FILE = Path("backups") / "stream-positions.json"
+MAX_DRAIN_ROUNDS = 50
+MAX_RECORD_ATTEMPTS = 3
+
+BatchHandler = Callable[[Mapping[str, Any], Dependencies], BatchResult]
+
+
+class PositionStore:
+    """Last handled sequence number per shard, kept in a small JSON file (or only in memory)."""
+
+    def __init__(self, path: Path | None, *, endpoint: str, from_start: bool = False) -> None:
+        self.path = path
+        self.endpoint = endpoint
+        self._positions: dict[str, str] = {}
+        if path is not None and path.exists() and not from_start:
+            self._positions = json.loads(path.read_text(encoding="utf-8")).get(endpoint, {})
+
+    @staticmethod
+    def key(arn: str, shard_id: str) -> str:
+        return f"{arn}#{shard_id}"
+
+    def get(self, arn: str, shard_id: str) -> str | None:
+        return self._positions.get(self.key(arn, shard_id))
+
+    def set(self, arn: str, shard_id: str, sequence_number: str) -> None:
+        self._positions[self.key(arn, shard_id)] = sequence_number
+        if self.path is not None:
+            every = json.loads(self.path.read_text(encoding="utf-8")) if self.path.exists() else {}
+            every[self.endpoint] = self._positions
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.path, every)
+
+
+@dataclass
+class RunStats:
+    rounds: int = 0
+    batches: int = 0
+    records: Counter[str] = field(default_factory=Counter)  # per table
+    outcomes: dict[str, Counter[str]] = field(default_factory=dict)  # per table
+    retried: int = 0  # batches re-read from a failed record
+    given_up: list[dict[str, str]] = field(default_factory=list)  # records past the retry limit
+
+    def add(self, table: str, result: BatchResult, records: int) -> None:
+        self.batches += 1
+        self.records[table] += records
+        self.outcomes.setdefault(table, Counter()).update(result.stats)
+
+    def total_records(self) -> int:
+        return sum(self.records.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rounds": self.rounds,
+            "batches": self.batches,
+            "records": dict(self.records),
+            "outcomes": {table: dict(counts) for table, counts in self.outcomes.items()},
+            "retried_batches": self.retried,
+            "given_up": self.given_up,
+        }
+
+
+@dataclass
+class _Stream:
+    table: str
+    arn: str
+    handle: BatchHandler
+
+
+class StreamRunner:
+    """Feeds the stream handlers from the streams of ``target`` (settings, dynamodb, streams)."""
+
+    def __init__(
+        self,
+        target: Any,
+        *,
+        batch_size: int = 100,
+        positions: PositionStore | None = None,
+        dependencies: Dependencies | None = None,
+        max_record_attempts: int = MAX_RECORD_ATTEMPTS,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch size must be at least 1")
+        self.settings = target.settings
+        self.dynamodb = target.dynamodb
+        self.streams_client = target.streams
+        self.batch_size = batch_size
+        self.positions = positions or PositionStore(None, endpoint=self.dynamodb.meta.endpoint_url)
+        self.dependencies = dependencies or Dependencies(self.settings, self.dynamodb)
+        self.max_record_attempts = max_record_attempts
+        self._attempts: Counter[str] = Counter()  # failed attempts per sequence number
+        self._streams: list[_Stream] | None = None
+
+    @property
+    def streams(self) -> list[_Stream]:
+        if self._streams is None:
+            self._streams = [
+                _Stream(self.settings.participants_table, stream_arn(self.dynamodb, self.settings.participants_table), process_participants_batch),
+                _Stream(self.settings.events_table, stream_arn(self.dynamodb, self.settings.events_table), process_events_batch),
+            ]
+        return self._streams
+
+    def drain(self, *, max_rounds: int = MAX_DRAIN_ROUNDS, stats: RunStats | None = None) -> RunStats:
+        """Feed everything in both streams, round after round, until a round finds nothing."""
+        stats = stats or RunStats()
+        for _ in range(max_rounds):
+            if self.poll(stats) == 0:
+                return stats
+        logger.warning("streams still busy after %d rounds; stopping the drain", max_rounds)
+        return stats
+
+    def follow(
+        self,
+        *,
+        interval: float = 1.0,
+        should_stop: Callable[[], bool] = lambda: False,
+        stats: RunStats | None = None,
+    ) -> RunStats:
+        """Keep tailing both streams until ``should_stop()`` (or Ctrl-C, raised to the caller)."""
+        stats = stats or RunStats()
+        while not should_stop():
+            if self.poll(stats) == 0:
+                time.sleep(interval)
+        return stats
+
+    def poll(self, stats: RunStats) -> int:
+        """One round: every shard of both streams read to its end. Returns records fed."""
+        stats.rounds += 1
+        fed = 0
+        for stream in self.streams:
+            for shard_id in self._shard_ids(stream.arn):
+                fed += self._feed_shard(stream, shard_id, stats)
+        return fed
+
+    def _shard_ids(self, arn: str) -> Iterator[str]:
+        kwargs: dict[str, Any] = {"StreamArn": arn}
+        while True:
+            description = self.streams_client.describe_stream(**kwargs)["StreamDescription"]
+            for shard in description.get("Shards", []):
+                yield shard["ShardId"]
+            last = description.get("LastEvaluatedShardId")
+            if not last:
+                return
+            kwargs["ExclusiveStartShardId"] = last
+
+    def _iterator(self, arn: str, shard_id: str) -> str | None:
+        after = self.positions.get(arn, shard_id)
+        kwargs: dict[str, Any] = {"StreamArn": arn, "ShardId": shard_id}
+        if after is None:
+            kwargs["ShardIteratorType"] = "TRIM_HORIZON"
+        else:
+            kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=after)
+        try:
+            return self.streams_client.get_shard_iterator(**kwargs).get("ShardIterator")
+        except ClientError as error:
+            if after is None or error.response["Error"]["Code"] not in ("TrimmedDataAccessException", "ValidationException"):
+                raise
+            logger.warning("position %s of shard %s is gone (%s); reading from TRIM_HORIZON", after, shard_id, error)
+            return self.streams_client.get_shard_iterator(
+                StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+            ).get("ShardIterator")
+
+    def _read_shard(self, arn: str, shard_id: str) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        iterator = self._iterator(arn, shard_id)
+        while iterator:
+            page = self.streams_client.get_records(ShardIterator=iterator, Limit=1000)
+            if not page.get("Records"):
+                break
+            records.extend(page["Records"])
+            iterator = page.get("NextShardIterator")
+        return records
+
+    def _feed_shard(self, stream: _Stream, shard_id: str, stats: RunStats) -> int:
+        records = self._read_shard(stream.arn, shard_id)
+        region = self.settings.region
+        fed = 0
+        for start in range(0, len(records), self.batch_size):
+            chunk = records[start : start + self.batch_size]
+            event = lambda_event([lambda_record(r, source_arn=stream.arn, region=region) for r in chunk])
+            result = stream.handle(event, self.dependencies)
+            stats.add(stream.table, result, len(chunk))
+            fed += len(chunk)
+            last_done = self._last_done(stream, chunk, result, stats)
+            if last_done is not None:
+                self.positions.set(stream.arn, shard_id, last_done)
+            if last_done != chunk[-1]["dynamodb"]["SequenceNumber"]:
+                stats.retried += 1
+                break  # like Lambda: the next round starts again at the first failed record
+        return fed
+
+    def _last_done(self, stream: _Stream, chunk: list[dict[str, Any]], result: BatchResult, stats: RunStats) -> str | None:
+        """The sequence number up to which the shard may advance after this batch."""
+        failed = set(result.failed_sequence_numbers)
+        previous = None
+        for record in chunk:
+            sequence = record["dynamodb"]["SequenceNumber"]
+            if sequence in failed:
+                self._attempts[sequence] += 1
+                if self._attempts[sequence] < self.max_record_attempts:
+                    return previous
+                logger.error(
+                    "giving up on record %s of %s after %d attempts", sequence, stream.table, self._attempts[sequence]
+                )
+                stats.given_up.append({"table": stream.table, "sequenceNumber": sequence, "keys": json.dumps(record["dynamodb"].get("Keys"), sort_keys=True)})
+            previous = sequence
+        return previous
