@@ -1,0 +1,52 @@
+"""``backfill backups``: list the backups with table, time, item count and checksum state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from backfill.backup import BackupListing, list_backups
+from backfill.console import err, print_json
+from backfill.ledger import LEDGER_SUFFIX
+from backfill.options import backup_dir_option, json_option
+
+
+@click.command("backups")
+@click.option("--table", help="Only backups of this table.")
+@backup_dir_option
+@json_option
+def command(table: str | None, backup_dir: Path, as_json: bool) -> None:
+    """List backups (newest first); every data file is checked against its manifest's sha256."""
+    listings = list_backups(backup_dir, table, check=True)
+    rows = [describe(entry) for entry in listings]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        err.print(f"No backups in {backup_dir}.")
+        return
+    listing = Table(title=f"backups in {backup_dir}", title_justify="left")
+    for column in ("run id", "table", "created", "items", "checksum", "ledger", "file"):
+        listing.add_column(column)
+    for row in rows:
+        state = "[green]ok[/]" if row["ok"] else f"[red]{row['problem']}[/]"
+        listing.add_row(str(row["run_id"]), str(row["table"]), str(row["created_at"]), str(row["item_count"]),
+                        state, "yes" if row["ledger"] else "-", row["file"])
+    err.print(listing)
+
+
+def describe(entry: BackupListing) -> dict[str, Any]:
+    backup = entry.backup
+    return {
+        "run_id": backup.run_id if backup else None,
+        "table": backup.table if backup else None,
+        "created_at": backup.manifest.get("created_at") if backup else None,
+        "item_count": backup.item_count if backup else None,
+        "ok": entry.problem is None,
+        "problem": entry.problem,
+        "ledger": bool(backup and backup.sibling(LEDGER_SUFFIX).exists()),
+        "file": str(backup.data_path if backup else entry.path),
+    }

@@ -1,0 +1,107 @@
+"""``backfill restore FILE`` (also ``backfill --restore FILE``): roll the events table back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from backfill.console import (
+    EXIT_ITEM_FAILURES,
+    EXIT_OK,
+    EXIT_USAGE,
+    confirm_or_refuse,
+    err,
+    key_value_table,
+    print_json,
+)
+from backfill.options import backup_dir_option, json_option, target_options, yes_option
+from backfill.restore import (
+    RestoreOptions,
+    RestorePlan,
+    RestoreRefused,
+    RestoreResult,
+    execute_restore,
+    plan_restore,
+)
+from backfill.target import Target
+
+
+@click.command("restore")
+@click.argument("backup_file", metavar="FILE", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Overwrite conflicts (items changed since the migration) with the backed-up item and recreate deleted ones.")
+@click.option("--delete-new", is_flag=True, help="Delete items created after the backup.")
+@click.option("--workers", default=8, show_default=True, type=click.IntRange(min=1), help="Concurrent writers.")
+@click.option("--show", default=20, show_default=True, type=click.IntRange(min=0), help="Conflicts to list.")
+@backup_dir_option
+@yes_option
+@json_option
+@target_options
+def command(target: Target, backup_file: Path, force: bool, delete_new: bool, workers: int, show: int,
+            backup_dir: Path, yes: bool, as_json: bool) -> None:
+    """Restore the events table from backup FILE (data file or manifest).
+
+    Only items still exactly as the migration left them are restored (their migration-owned
+    fields are put back; other attributes are never overwritten). Items changed since are
+    conflicts: listed and skipped unless --force. Exit 1 on conflicts or failures.
+    """
+    options = RestoreOptions(backup_file=backup_file, backup_dir=backup_dir, force=force,
+                             delete_new=delete_new, workers=workers)
+    try:
+        with Progress(TextColumn("reading live table"), MofNCompleteColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("scan", total=None)
+            plan = plan_restore(target, options, on_progress=lambda _phase, n: bar.advance(task, n))
+    except RestoreRefused as refused:
+        err.print(f"[bold red]Refusing to restore, nothing was written:[/] {refused}")
+        show_available(refused, target.settings.events_table)
+        raise SystemExit(EXIT_USAGE) from refused
+
+    err.print(key_value_table("Restore plan", plan.summary()))
+    show_items(f"conflicts: skipped{'' if not force else ' (overwritten: --force)'}",
+               [(p.event_id, p.action.value, p.reason) for p in plan.conflicts], show)
+    if plan.writes:
+        confirm_or_refuse(
+            f"Write {len(plan.writes)} item(s) of table {plan.backup.table!r} at {plan.endpoint} "
+            f"({plan.region}) back to backup {plan.backup.run_id}?",
+            yes=yes,
+        )
+    with Progress(TextColumn("restoring"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
+        task = bar.add_task("restore", total=len(plan.items))
+        result = execute_restore(target, plan, on_progress=lambda _phase, n: bar.advance(task, n))
+    render(result, plan, show)
+    if as_json:
+        print_json(result.to_json())
+    raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
+
+
+def show_available(refused: RestoreRefused, table: str) -> None:
+    if not refused.available:
+        err.print(f"No usable backup of table {table!r} was found.")
+        return
+    err.print(f"Usable backups of table {table!r} (newest first):")
+    for entry in refused.available:  # one per line, unwrapped, so a path can be copied as is
+        err.print(f"  {entry.backup.data_path}  ({entry.backup.manifest.get('created_at')}, "
+                  f"{entry.backup.item_count} items)", soft_wrap=True, highlight=False)
+
+
+def show_items(title: str, rows: list[tuple[str, str, str]], show: int) -> None:
+    if not rows or show == 0:
+        return
+    table = Table(title=f"{title}: first {min(show, len(rows))} of {len(rows)}", title_justify="left")
+    for column in ("eventId", "what", "reason"):
+        table.add_column(column)
+    for row in rows[:show]:
+        table.add_row(*row)
+    err.print(table)
+
+
+def render(result: RestoreResult, plan: RestorePlan, show: int) -> None:
+    err.print(key_value_table(f"Restore of {plan.backup.table} from {result.backup}", {
+        **result.counts(), "report": result.report_path, "verdict": "OK" if result.ok else "CONFLICTS OR FAILURES",
+    }))
+    problems = [(o.event_id, o.outcome, o.reason) for o in result.outcomes
+                if o.outcome in ("conflict_skipped", "deleted_skipped", "failed", "new_kept")]
+    show_items("items needing attention", problems, show)
