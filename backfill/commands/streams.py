@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ from backfill.console import EXIT_ITEM_FAILURES, err, print_json
 from backfill.options import json_option, target_options
 from backfill.stream_runner import DEFAULT_POSITIONS_FILE, PositionStore, RunStats, StreamRunner
 from backfill.target import Target
+from chalicelib.streams import observability
 
 
 @click.command("streams")
@@ -27,6 +29,8 @@ def command(target: Target, batch_size: int, follow: bool, interval: float, from
     Without --follow, drains what is in the streams (including the handler's own writes coming
     back) and exits. Records a handler refuses are in the failures table (`backfill failures`).
     """
+    # The handlers' powertools logger follows the CLI's verbosity (-v shows every upgrade).
+    observability.logger.setLevel(logging.getLogger().getEffectiveLevel())
     positions = PositionStore(positions_file, endpoint=target.endpoint, from_start=from_start)
     runner = StreamRunner(target, batch_size=batch_size, positions=positions)
     err.print(f"reading streams of {target.settings.events_table} and {target.settings.participants_table} at {target.endpoint}")

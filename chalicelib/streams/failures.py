@@ -75,6 +75,9 @@ class FailureStore:
             page = self.dynamodb.scan(**kwargs)
             for typed in page.get("Items", []):
                 row = to_python(typed)
+                for name in ("recordedAt", "observedAt"):
+                    if name in row:
+                        row[name] = int(row[name])
                 if isinstance(row.get("image"), str):
                     row["image"] = json.loads(row["image"])
                 yield row

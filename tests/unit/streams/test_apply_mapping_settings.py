@@ -1,0 +1,52 @@
+"""`backfill apply-mapping-settings` against moto's Lambda: the deployed mappings get the settings."""
+
+import io
+import json
+import zipfile
+
+import boto3
+from click.testing import CliRunner
+
+from backfill.cli import cli
+from backfill.commands.apply_mapping_settings import function_names
+from chalicelib.tables import stream_arn
+
+
+def deployed_functions(dynamodb, settings, stage="dev"):
+    """What `chalice deploy` leaves behind: two functions, each with a DynamoDB stream mapping."""
+    iam = boto3.client("iam", region_name=settings.region)
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return None\n")
+    lam = boto3.client("lambda", region_name=settings.region)
+    tables = (settings.events_table, settings.participants_table)
+    for name, table in zip(function_names(stage), tables, strict=True):
+        lam.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="app.handler",
+                            Code={"ZipFile": code.getvalue()}, Environment={"Variables": {"KEEP": "me", "PARTIAL_BATCH_RESPONSE": "false"}})
+        lam.create_event_source_mapping(FunctionName=name, EventSourceArn=stream_arn(dynamodb, table), StartingPosition="TRIM_HORIZON", BatchSize=100)
+    return lam
+
+
+def test_settings_are_applied_to_both_mappings_and_functions(dynamodb, settings):
+    lam = deployed_functions(dynamodb, settings)
+    result = CliRunner().invoke(cli, ["apply-mapping-settings", "--stage", "dev", "--create-queue", "--max-retries", "4", "--yes", "--json"])
+    assert result.exit_code == 0, result.output
+    for name in function_names("dev"):
+        [mapping] = lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["BisectBatchOnFunctionError"] is True and mapping["MaximumRetryAttempts"] == 4
+        assert mapping["DestinationConfig"]["OnFailure"]["Destination"].endswith(":dynamo-evolve-dev-stream-failures")
+        variables = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+        assert variables == {"KEEP": "me", "PARTIAL_BATCH_RESPONSE": "true"}
+
+
+def test_refuses_without_a_terminal_and_without_yes(dynamodb, settings):
+    deployed_functions(dynamodb, settings)
+    result = CliRunner().invoke(cli, ["apply-mapping-settings", "--stage", "dev"])
+    assert result.exit_code == 3
+
+
+def test_a_stage_that_was_never_deployed_is_a_clear_error(dynamodb, settings):
+    result = CliRunner().invoke(cli, ["apply-mapping-settings", "--stage", "prod", "--yes"])
+    assert result.exit_code != 0 and "deploy first" in result.output
