@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from chalicelib.schema.values import is_number
+
 _MISSING: Any = object()
 
 
 def same_typed(a: Any, b: Any) -> bool:
     """True when ``a`` and ``b`` are the same DynamoDB value (type and value)."""
+    if is_number(a) and is_number(b):
+        return a == b  # N: int (from the upgrade rule) and Decimal (from the wire) alike
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):

@@ -1,0 +1,72 @@
+"""run_restore edge cases (in-process moto): no ledger, a backup of some segments only."""
+
+import pytest
+
+from backfill import legacy_data
+from backfill.backup import create_backup
+from backfill.ledger import LEDGER_SUFFIX
+from backfill.restore import (
+    Action,
+    RestoreOptions,
+    RestoreRefused,
+    execute_restore,
+    plan_restore,
+    run_restore,
+)
+from backfill.target import Target
+from chalicelib.items import to_typed
+from tests.support.migrated_table import migrate_like_backfill
+
+
+@pytest.fixture
+def target(dynamodb, settings):
+    target = Target(settings=settings)
+    target.dynamodb = dynamodb
+    return target
+
+
+def seed(dynamodb, settings, events=20):
+    data = legacy_data.generate(events=events, participants=40, seed=2)
+    legacy_data.seed_tables(dynamodb, settings.events_table, settings.participants_table, data)
+    return data
+
+
+def test_without_a_ledger_items_as_the_rule_migrates_them_are_restored(dynamodb, settings, target, tmp_path):
+    data = seed(dynamodb, settings)
+    backup = migrate_like_backfill(dynamodb, settings, tmp_path)
+    backup.sibling(LEDGER_SUFFIX).unlink()
+    # an app change is still a conflict
+    dynamodb.update_item(TableName=settings.events_table, Key={"eventId": {"S": data.events[0]["eventId"]}},
+                         UpdateExpression="SET organizerId = :o", ExpressionAttributeValues={":o": {"S": "org-x"}})
+    plan = plan_restore(target, RestoreOptions(backup_file=backup.manifest_path))
+    assert not plan.ledger_found
+    assert plan.counts()[Action.RESTORE.value] == len(data.events) - 1
+    assert [p.event_id for p in plan.conflicts] == [data.events[0]["eventId"]]
+
+
+def test_items_outside_a_partial_backups_segments_are_not_new(dynamodb, settings, target, tmp_path):
+    seed(dynamodb, settings, events=30)
+    backup = create_backup(dynamodb, settings.events_table, tmp_path, region=settings.region, endpoint="x",
+                           total_segments=3, segments=[1])
+    plan = plan_restore(target, RestoreOptions(backup_file=backup.data_path))
+    assert plan.counts()[Action.NEW.value] == 0
+    assert plan.counts()[Action.UNCHANGED.value] == backup.item_count < 30
+
+
+def test_a_backup_of_another_table_is_refused(dynamodb, settings, target, tmp_path):
+    dynamodb.put_item(TableName=settings.participants_table, Item=to_typed({"eventId": "e", "participantId": "p"}))
+    other = create_backup(dynamodb, settings.participants_table, tmp_path, region=settings.region, endpoint="x")
+    with pytest.raises(RestoreRefused, match="not 'events'"):
+        run_restore(target, RestoreOptions(backup_file=other.data_path))
+
+
+def test_restore_when_an_item_was_deleted_during_the_run_is_reported(dynamodb, settings, target, tmp_path):
+    seed(dynamodb, settings, events=5)
+    backup = migrate_like_backfill(dynamodb, settings, tmp_path)
+    plan = plan_restore(target, RestoreOptions(backup_file=backup.data_path))
+    victim = plan.items[0].event_id
+    dynamodb.delete_item(TableName=settings.events_table, Key={"eventId": {"S": victim}})
+    result = execute_restore(target, plan)
+    assert result.ids("deleted_skipped") == {victim} and len(result.ids("restored")) == 4
+    assert not result.ok
+    assert victim in backup.sibling(".restore-report.json").read_text()

@@ -1,0 +1,85 @@
+"""Pure verify checks: one live event, its fresh count and its snapshot in, findings out."""
+
+from decimal import Decimal
+
+import pytest
+
+from backfill.verify.checks import (
+    Kind,
+    check_event,
+    check_status,
+    created_after_snapshot,
+    missing_since_snapshot,
+    orphan_participants,
+)
+from chalicelib.schema import upgrade_event
+
+LEGACY = {"eventId": "e1", "name": "Quiz", "status": "active", "createdAt": Decimal(1000), "tags": {"a"}}
+
+
+def migrated(legacy=LEGACY, count=3):
+    return upgrade_event(legacy, participant_count=count)
+
+
+def kinds(findings):
+    return {f.kind for f in findings}
+
+
+def test_a_correctly_migrated_event_has_no_findings():
+    assert check_event(migrated(), fresh_count=3, snapshot_item=LEGACY, migration_status="live") == []
+
+
+def test_a_wrong_count_fails_with_both_numbers():
+    [finding] = check_event(migrated(count=4), fresh_count=3, snapshot_item=LEGACY)
+    assert finding.kind is Kind.COUNT_MISMATCH and finding.fails
+    assert "4" in finding.reason and "3" in finding.reason
+
+
+def test_a_dropped_new_field_is_invalid():
+    item = {k: v for k, v in migrated().items() if k != "visibility"}
+    [finding] = check_event(item, fresh_count=3, snapshot_item=LEGACY)
+    assert finding.kind is Kind.INVALID and "visibility" in finding.reason
+
+
+def test_timestamps_out_of_order_are_invalid():
+    item = {**migrated(), "startedAt": Decimal(999)}
+    [finding] = check_event(item, fresh_count=3)
+    assert finding.kind is Kind.INVALID and "before createdAt" in finding.reason
+
+
+def test_changed_unowned_attribute_fails_naming_it_and_owned_changes_do_not_count_as_such():
+    item = {**migrated(), "tags": {"a", "b"}, "lastModified": Decimal(5000)}
+    [finding] = check_event(item, fresh_count=3, snapshot_item=LEGACY)
+    assert finding.kind is Kind.UNOWNED_CHANGED and finding.reason.endswith("tags (changed)")
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "live", "expected"),
+    [
+        ("waiting", "setup", set()),
+        ("active", "live", set()),
+        ("completed", "completed", set()),
+        ("live", "live", set()),  # an already migrated item maps to itself
+        ("waiting", "live", {Kind.STATUS_ADVANCED}),  # the app moved it forward
+        ("active", "completed", {Kind.STATUS_ADVANCED}),
+        ("active", "setup", {Kind.STATUS_MAPPING}),  # backwards
+        ("completed", "draft", {Kind.STATUS_MAPPING}),
+        ("archived", "setup", set()),  # nothing to map from: validate_event has the last word
+        ("waiting", "bogus", set()),  # the live status itself is reported by validate_event
+    ],
+)
+def test_status_must_follow_from_the_snapshot(snapshot, live, expected):
+    assert kinds(check_status("e", snapshot, live)) == expected
+
+
+def test_a_status_the_migration_wrote_wrongly_fails_even_if_it_looks_like_progress():
+    findings = check_status("e", "waiting", "live", migration_status="live")
+    assert Kind.STATUS_MAPPING in kinds(findings)
+
+
+def test_missing_new_and_orphans():
+    assert [f.event_id for f in missing_since_snapshot({"b", "a"})] == ["a", "b"]
+    assert all(f.fails for f in missing_since_snapshot({"a"}))
+    assert not any(f.fails for f in created_after_snapshot({"n"}))
+    orphans = orphan_participants({"e1": 2, "ghost": 3}, ["e1"])
+    assert [(f.event_id, f.fails) for f in orphans] == [("ghost", False)] and "3 participant" in orphans[0].reason
