@@ -1,0 +1,55 @@
+"""The runner's mapping semantics on in-process moto: retry from the first failure, then give up."""
+
+from decimal import Decimal
+
+from backfill.stream_runner import PositionStore, StreamRunner
+from chalicelib.items import to_typed
+from chalicelib.streams.batch import BatchResult
+
+
+class FakeTarget:
+    def __init__(self, settings, dynamodb, streams):
+        self.settings, self.dynamodb, self.streams = settings, dynamodb, streams
+
+
+def legacy(event_id):
+    return to_typed({"eventId": event_id, "name": "n", "status": "waiting", "createdAt": Decimal(1)})
+
+
+def test_a_failing_record_is_retried_then_given_up_without_blocking_the_shard(dynamodb, streams, settings):
+    # given three legacy events and a handler that always fails on the second one
+    for event_id in ("a", "b", "c"):
+        dynamodb.put_item(TableName=settings.events_table, Item=legacy(event_id))
+    runner = StreamRunner(FakeTarget(settings, dynamodb, streams), max_record_attempts=2)
+    events_stream = next(s for s in runner.streams if s.table == settings.events_table)
+    seen = []
+
+    def flaky(event, deps):
+        failed = []
+        for record in event["Records"]:
+            seen.append(record["dynamodb"]["Keys"]["eventId"]["S"])
+            if record["dynamodb"]["Keys"]["eventId"]["S"] == "b":
+                failed.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
+        return BatchResult({"batchItemFailures": failed})
+
+    events_stream.handle = flaky
+    # when the runner drains
+    stats = runner.drain()
+    # then the batch was re-read from "b" once, "b" was given up, and "c" was not blocked
+    assert seen == ["a", "b", "c", "b", "c"]
+    assert stats.retried == 1 and [g["table"] for g in stats.given_up] == [settings.events_table]
+
+
+def test_positions_survive_in_a_file_and_from_start_ignores_them(dynamodb, streams, settings, tmp_path):
+    dynamodb.put_item(TableName=settings.events_table, Item=legacy("a"))
+    path = tmp_path / "positions.json"
+    target = FakeTarget(settings, dynamodb, streams)
+    first = StreamRunner(target, positions=PositionStore(path, endpoint="x")).drain()
+    again = StreamRunner(target, positions=PositionStore(path, endpoint="x")).drain()
+    other_endpoint = StreamRunner(target, positions=PositionStore(path, endpoint="y")).drain()
+    restart = StreamRunner(target, positions=PositionStore(path, endpoint="x", from_start=True)).drain()
+    assert first.outcomes[settings.events_table]["upgraded"] == 1
+    assert again.total_records() == 0
+    assert other_endpoint.total_records() == restart.total_records() == first.total_records()
+    assert restart.outcomes[settings.events_table].get("upgraded", 0) == 0  # already current
+
