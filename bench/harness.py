@@ -14,8 +14,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -153,8 +154,29 @@ class Measurement:
         return count / self.items if self.items else float("nan")
 
 
-# What a measured body returns: the number of items it handled and free-form notes.
-Body = Callable[[boto3.session.Session], "tuple[int, dict[str, Any]]"]
+class Stopwatch:
+    """Measured time, minus what the body spends inside ``paused()`` (e.g. preparing input)."""
+
+    def __init__(self) -> None:
+        self._started = time.perf_counter()
+        self._paused = 0.0
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._paused += time.perf_counter() - started
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self._started - self._paused
+
+
+# A measured body gets the counted session and the stopwatch, and returns the number of items
+# it handled plus free-form notes.
+Body = Callable[[boto3.session.Session, Stopwatch], "tuple[int, dict[str, Any]]"]
 
 
 def measure(name: str, settings: Settings, body: Body) -> Measurement:
@@ -167,11 +189,11 @@ def measure(name: str, settings: Settings, body: Body) -> Measurement:
     counter = RequestCounter().attach(SimpleNamespace(meta=SimpleNamespace(events=session.events)))
     tracked = reset_peak_rss()
     rss_before = _status_kib("VmRSS")
-    started = time.perf_counter()
+    watch = Stopwatch()
     try:
-        items, notes = body(session)
+        items, notes = body(session, watch)
     finally:
-        seconds = time.perf_counter() - started
+        seconds = watch.elapsed
         counter.detach()
     growth = max(0, _status_kib("VmHWM") - rss_before) if tracked else None
     result = Measurement(name, items, seconds, counter.calls(), counter.sends(), growth, notes)

@@ -53,3 +53,19 @@ def test_positions_survive_in_a_file_and_from_start_ignores_them(dynamodb, strea
     assert other_endpoint.total_records() == restart.total_records() == first.total_records()
     assert restart.outcomes[settings.events_table].get("upgraded", 0) == 0  # already current
 
+
+
+def test_follow_keeps_polling_until_told_to_stop(dynamodb, streams, settings):
+    # given a runner following an empty stream, and a write that lands while it follows
+    runner = StreamRunner(FakeTarget(settings, dynamodb, streams))
+    polls = []
+
+    def should_stop():
+        polls.append(1)
+        if len(polls) == 2:
+            dynamodb.put_item(TableName=settings.events_table, Item=legacy("late"))
+        return len(polls) > 3
+
+    stats = runner.follow(interval=0, should_stop=should_stop)
+    # then the late write was picked up on a later poll and the loop ended when asked
+    assert stats.outcomes[settings.events_table]["upgraded"] == 1 and stats.rounds == 3

@@ -1,0 +1,32 @@
+"""`backfill stream-arns`: the stage's stream ARNs looked up and written for chalice."""
+
+import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from backfill.cli import cli
+from chalicelib.tables import stream_arn
+
+CONFIG = Path(__file__).resolve().parents[3] / ".chalice" / "config.json"
+
+
+def test_write_puts_the_current_arns_into_the_stage(dynamodb, settings, tmp_path):
+    config = tmp_path / "config.json"
+    shutil.copy(CONFIG, config)
+    result = CliRunner().invoke(cli, ["stream-arns", "--stage", "prod", "--config", str(config), "--write", "--json"])
+    assert result.exit_code == 0, result.output
+    written = json.loads(config.read_text())
+    variables = written["stages"]["prod"]["environment_variables"]
+    assert variables["EVENTS_STREAM_ARN"] == stream_arn(dynamodb, "events")
+    assert variables["PARTICIPANTS_STREAM_ARN"] == stream_arn(dynamodb, "participants")
+    assert written["stages"]["dev"] == json.loads(CONFIG.read_text())["stages"]["dev"]
+
+
+def test_missing_tables_are_a_clear_error(dynamodb, tmp_path):
+    config = tmp_path / "config.json"
+    shutil.copy(CONFIG, config)
+    result = CliRunner().invoke(cli, ["stream-arns", "--stage", "dev", "--config", str(config)])
+    assert result.exit_code != 0 and "dev-events" in result.output
+    assert config.read_text() == CONFIG.read_text()

@@ -1,0 +1,77 @@
+"""The benchmark functions run end to end on a tiny data set (no timing asserted)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backfill.legacy_data import LegacyDataSet, generate, seed_tables
+from bench.backup_restore import run_backup
+from bench.baseline import run_baseline
+from bench.ceiling import run_ceiling
+from bench.harness import measure
+from bench.migrate_run import run_default_migration
+from bench.report import migrated, render
+from bench.stream_path import StreamMix, run_stream_path
+from bench.suite import Results, Sizes
+from chalicelib.config import Settings
+from chalicelib.items import to_python
+
+
+@pytest.fixture
+def data(dynamodb: Any, settings: Settings) -> LegacyDataSet:
+    seeded = generate(events=20, participants=60, malformed=2, seed=3)
+    seed_tables(dynamodb, settings.events_table, settings.participants_table, seeded)
+    return seeded
+
+
+def stored_events(dynamodb: Any, settings: Settings) -> dict[str, dict[str, Any]]:
+    items = dynamodb.scan(TableName=settings.events_table)["Items"]
+    return {item["eventId"]["S"]: to_python(item) for item in items}
+
+
+def test_baseline_queries_and_puts_once_per_event(dynamodb: Any, settings: Settings, data: LegacyDataSet) -> None:
+    result = measure("baseline", settings, lambda session, _: run_baseline(session, settings, max_seconds=60))
+
+    assert result.items == 20 and result.notes["complete"] and result.notes["refused"] == 2
+    assert result.calls["Query"] == 20 and result.calls["PutItem"] == 18 == migrated(result)
+    counts = data.participant_counts()
+    for event_id, item in stored_events(dynamodb, settings).items():
+        if event_id not in data.malformed_ids:
+            assert item["participantCount"] == counts.get(event_id, 0)
+
+
+def test_migrate_and_ceiling_write_once_per_event(dynamodb: Any, settings: Settings, data: LegacyDataSet) -> None:
+    migrate = measure("migrate", settings, lambda session, _: run_default_migration(session, settings))
+    assert migrate.items == 20 and migrated(migrate) == 18
+    assert migrate.calls["UpdateItem"] == 18 and migrate.non_scan_calls == 18
+    assert set(migrate.notes["phases"]) >= {"counting participants", "backing up events", "migrating"}
+
+    # Everything is now current: the ceiling examines every event and writes nothing more.
+    ceiling = measure("ceiling", settings, lambda session, _: run_ceiling(session, settings, threads=4))
+    assert ceiling.items == 20 and ceiling.notes["results"] == {"current": 18, "refused": 2}
+    assert "UpdateItem" not in ceiling.calls
+
+
+def test_stream_path_keeps_counts_exact(dynamodb: Any, settings: Settings, data: LegacyDataSet) -> None:
+    mix = StreamMix(batches=2, records_per_batch=20, hot_events=3)
+    result = measure("stream", settings, lambda session, watch: run_stream_path(session, watch, settings, data, mix))
+
+    assert result.items == 40 and result.notes["failed_records"] == 0
+    assert result.notes["participant_handler_calls"].get("UpdateItem", 0) <= result.notes["touched_event_batches"]
+    participants = dynamodb.scan(TableName=settings.participants_table)["Items"]
+    for event_id, item in stored_events(dynamodb, settings).items():
+        if "participantCount" in item:
+            assert item["participantCount"] == sum(1 for p in participants if p["eventId"]["S"] == event_id)
+
+
+def test_backup_counts_items_and_report_renders(
+    dynamodb: Any, settings: Settings, data: LegacyDataSet, tmp_path: Path
+) -> None:
+    backup = measure("backup", settings, lambda session, _: run_backup(session, settings, "participants", tmp_path))
+    assert backup.items == 60 and backup.calls["Scan"] >= 4
+
+    text = render(Results(Sizes.quick(), backups=[backup], not_measured=["restore: example"]), "in-process moto")
+    assert "| backup | 60 |" in text and "not measured: restore: example" in text
