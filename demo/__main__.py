@@ -22,8 +22,9 @@ from demo.story import DemoOptions, Story
 def _quiet_logs() -> None:
     # The embedded server logs every request; the library logs every refused item. The story
     # prints what matters.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the stream handlers' JSON logs
     logging.basicConfig(level=logging.ERROR)
-    for name in ("werkzeug", "backfill", "chalicelib", "botocore"):
+    for name in ("werkzeug", "backfill", "chalicelib", "botocore", "dynamo-evolve"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 

@@ -197,6 +197,8 @@ class Story:
         self.say(f"independent check (fresh scan, counted by hand): {check.summary()}")
         for event_id, stored, fresh in check.wrong_counts[:5]:
             self.say(f"[red]count wrong[/] {event_id}: stored {stored}, fresh count {fresh}")
+        for event_id, name in check.altered[:5]:
+            self.say(f"[red]altered[/] {event_id}: {name}")
         for event_id, problems in check.not_upgraded[:5]:
             self.say(f"[red]not upgraded[/] {event_id}: {'; '.join(problems)}")
         return check
@@ -227,33 +229,80 @@ class Story:
             from backfill.stream_runner import StreamRunner
         except ImportError as error:
             raise NotLanded(f"backfill.stream_runner ({error})") from error
+        from demo.stream_start import start_at_end
+
         data = self.state.data
         assert data is not None
+        runner = StreamRunner(self.target)
+        shards = start_at_end(runner, self.target.streams)
+        self.say(f"live path on: stream runner positioned at the end of {shards} shard(s) (like StartingPosition LATEST)")
         valid_ids = [e["eventId"] for e in data.events if e["eventId"] not in set(data.malformed_ids)]
         app = OldApp(self.target.dynamodb, self.target.settings, valid_ids, seed=self.options.seed + 1)
         log = app.run(self.options.live_writes)
         self.state.old_app_log = log
         self.say("old app wrote: " + ", ".join(f"{k} {v}" for k, v in sorted(log.operations.items())))
-        runner = StreamRunner(self.target)
         drained = runner.drain()
-        self.say(f"stream runner: {drained}")
+        for table, outcomes in sorted(drained.outcomes.items()):
+            self.say(f"stream runner fed {drained.records[table]} {table} records: "
+                     + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+        again = runner.drain()
+        self.say(f"a second drain finds {again.total_records()} new records (the handlers' own writes cause no more)")
+        failures = self.target.count_items(self.target.settings.failures_table)
+        self.say(f"{failures} records listed in {self.target.settings.failures_table} (the old app never touches malformed rows)")
         check = self._independent_check(log)
         stored_ids = set(snapshot(self.target.dynamodb, self.target.settings.events_table))
         created_ok = log.created <= stored_ids
-        return check.ok and created_ok, (
+        ok = check.ok and created_ok and again.total_records() == 0 and not drained.given_up and failures == 0
+        return ok, (
             f"{log.total} live writes, {len(log.created)} new old-shape events upgraded, "
-            f"{len(log.participants_changed)} counts kept exact; {check.summary()}"
+            f"{len(log.participants_changed)} events' counts kept exact; {check.summary()}"
         )
 
     def restore(self) -> Outcome:
         try:
-            from backfill.restore import RestoreOptions, run_restore  # noqa: F401
+            from backfill.restore import RestoreOptions, run_restore
         except ImportError as error:
             raise NotLanded(f"backfill.restore ({error})") from error
-        raise NotLanded("restore step not wired yet")
+        assert self.state.backup_path is not None and self.state.old_app_log is not None
+        self.state.facts["before restore"] = snapshot(self.target.dynamodb, self.target.settings.events_table)
+        options = RestoreOptions(backup_file=Path(self.state.backup_path), backup_dir=self.options.backup_dir)
+        result = run_restore(self.target, options)
+        self.state.facts["restore"] = result
+        counts = result.counts()
+        self.say("restore outcomes: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        for outcome in [o for o in result.outcomes if o.outcome == "conflict_skipped"][:3]:
+            self.say(f"conflict kept (changed since the migration wrote it) {outcome.event_id}: {outcome.reason}")
+        log = self.state.old_app_log
+        conflicts = result.ids("conflict_skipped")
+        unexplained = conflicts - log.events_touched
+        ok = not unexplained and not result.ids("failed") and result.ids("new_kept") == log.created
+        return ok, (
+            f"{counts.get('restored', 0)} restored, {len(conflicts)} conflicts kept (all touched by live writes: "
+            f"{not unexplained}), {len(result.ids('new_kept'))} new items kept, report {result.report_path}"
+        )
 
     def round_trip(self) -> Outcome:
-        raise NotLanded("restore step not wired yet")
+        """Every backed-up event equals the backup attribute for attribute, except the conflicts
+        the restore reported, which must still hold exactly the newer data they held before."""
+        assert self.state.backup_path is not None and self.state.old_app_log is not None
+        backup = backed_up_events(self.state.backup_path)
+        before = self.state.facts["before restore"]
+        conflicts = self.state.facts["restore"].ids("conflict_skipped")
+        after = snapshot(self.target.dynamodb, self.target.settings.events_table)
+        differs = [e for e, item in backup.items() if e not in conflicts and after.get(e) != item]
+        conflicts_changed = [e for e in conflicts if after.get(e) != before.get(e)]
+        new_changed = [e for e in self.state.old_app_log.created if after.get(e) != before.get(e)]
+        self.say(f"{len(backup) - len(conflicts)} backed-up events compared with the backup: {len(differs)} differ")
+        self.say(f"{len(conflicts)} conflicts still hold their newer data: {not conflicts_changed}")
+        self.say(f"{len(self.state.old_app_log.created)} events created after the backup kept: {not new_changed}")
+        for event_id in differs[:3]:
+            self.say(f"[red]differs from backup[/] {event_id}")
+        ok = not differs and not conflicts_changed and not new_changed
+        return ok, (
+            f"{len(backup) - len(conflicts)} events identical to the backup, "
+            f"{len(conflicts)} conflicts and {len(self.state.old_app_log.created)} new events kept as written live"
+            if ok else f"{len(differs)} differ from backup, {len(conflicts_changed)} conflicts and {len(new_changed)} new items altered"
+        )
 
 
 def backed_up_events(backup_path: str) -> dict[str, dict[str, Any]]:
