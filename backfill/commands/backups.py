@@ -28,13 +28,16 @@ def command(table: str | None, backup_dir: Path, as_json: bool) -> None:
     if not rows:
         err.print(f"No backups in {backup_dir}.")
         return
-    listing = Table(title=f"backups in {backup_dir}", title_justify="left")
-    for column in ("run id", "table", "created", "items", "checksum", "ledger", "file"):
+    listing = Table(title=f"backups in {backup_dir} (restore with: backfill --restore {backup_dir}/RUN_ID.jsonl.gz)",
+                    title_justify="left")
+    listing.add_column("run id", no_wrap=True)
+    for column in ("table", "created", "items", "checksum", "ledger"):
         listing.add_column(column)
     for row in rows:
         state = "[green]ok[/]" if row["ok"] else f"[red]{row['problem']}[/]"
-        listing.add_row(str(row["run_id"]), str(row["table"]), str(row["created_at"]), str(row["item_count"]),
-                        state, "yes" if row["ledger"] else "-", row["file"])
+        created = str(row["created_at"])[:19].replace("T", " ")
+        listing.add_row(str(row["run_id"] or row["file"]), str(row["table"]), created, str(row["item_count"]),
+                        state, "yes" if row["ledger"] else "-")
     err.print(listing)
 
 
