@@ -63,6 +63,8 @@ def command(target: Target, backup_file: Path, force: bool, delete_new: bool, wo
     show_items(f"conflicts: skipped{'' if not force else ' (overwritten: --force)'}",
                [(p.event_id, p.action.value, p.reason) for p in plan.conflicts], show)
     if plan.writes:
+        err.print("[yellow]Before you confirm:[/] the live stream handlers must be stopped (event source "
+                  "mappings disabled), or they will upgrade the restored items again.")
         confirm_or_refuse(
             f"Write {len(plan.writes)} item(s) of table {plan.backup.table!r} at {plan.endpoint} "
             f"({plan.region}) back to backup {plan.backup.run_id}?",

@@ -220,7 +220,7 @@ def execute_restore(target: Target, plan: RestorePlan, *, on_progress: Progress 
         try:
             outcome = _apply(target, plan, item)
         except Exception as error:  # one item's failure is reported, never stops the rest
-            log.exception("restoring %s failed", item.event_id)
+            log.error("restoring %s failed: %s", item.event_id, error, exc_info=log.isEnabledFor(logging.DEBUG))
             outcome = ItemOutcome(item.event_id, "failed", f"{type(error).__name__}: {error}")
         progress("restore", 1)
         return outcome

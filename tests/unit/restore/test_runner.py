@@ -12,6 +12,7 @@ from backfill.restore import (
     execute_restore,
     plan_restore,
     run_restore,
+    runner,
 )
 from backfill.target import Target
 from chalicelib.items import to_typed
@@ -70,3 +71,23 @@ def test_restore_when_an_item_was_deleted_during_the_run_is_reported(dynamodb, s
     assert result.ids("deleted_skipped") == {victim} and len(result.ids("restored")) == 4
     assert not result.ok
     assert victim in backup.sibling(".restore-report.json").read_text()
+
+
+def test_a_write_error_is_reported_per_item_and_the_rest_goes_on(dynamodb, settings, target, tmp_path, monkeypatch):
+    seed(dynamodb, settings, events=6)
+    backup = migrate_like_backfill(dynamodb, settings, tmp_path)
+    plan = plan_restore(target, RestoreOptions(backup_file=backup.data_path))
+    broken = plan.items[2].event_id
+    real = runner.revert_fields
+
+    def flaky(dynamodb, table, read, *args, **kwargs):
+        if read["eventId"]["S"] == broken:
+            raise RuntimeError("ProvisionedThroughputExceeded after retries")
+        return real(dynamodb, table, read, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "revert_fields", flaky)
+    result = execute_restore(target, plan)
+    assert not result.ok
+    [failed] = [o for o in result.outcomes if o.outcome == "failed"]
+    assert failed.event_id == broken and "ProvisionedThroughputExceeded" in failed.reason
+    assert len(result.ids("restored")) == 5
