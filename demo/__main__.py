@@ -38,9 +38,9 @@ def _offline_credentials() -> None:
 
 @click.command()
 @click.option("--events", default=2000, show_default=True, help="Legacy events to seed.")
-@click.option("--participants", default=8000, show_default=True, help="Participant rows to seed.")
+@click.option("--participants", default=6000, show_default=True, help="Participant rows to seed.")
 @click.option("--malformed", default=6, show_default=True, help="Malformed legacy rows among the events.")
-@click.option("--live-writes", default=300, show_default=True, help="Writes the old app makes during the story.")
+@click.option("--live-writes", default=200, show_default=True, help="Writes the old app makes during the story.")
 @click.option("--seed", default=7, show_default=True, help="Seed of the data set and of the old app.")
 @click.option("--localstack", is_flag=True, help="Use LocalStack on localhost:4566 instead of the embedded endpoint.")
 @click.option("--backup-dir", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -31,6 +31,7 @@ class OldAppLog:
     created: set[str] = field(default_factory=set)
     status_changed: set[str] = field(default_factory=set)
     participants_changed: set[str] = field(default_factory=set)  # events whose people changed
+    last_status: dict[str, str] = field(default_factory=dict)  # eventId -> last status it wrote
 
     def app_owned(self) -> dict[str, set[str]]:
         """eventId -> attributes the app itself wrote since it started."""
@@ -98,6 +99,7 @@ class OldApp:
                 return False
             raise
         self.log.status_changed.add(event_id)
+        self.log.last_status[event_id] = target
         return True
 
     def join(self, event_id: str) -> None:

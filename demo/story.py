@@ -31,10 +31,10 @@ from demo.report import FAIL, NOT_RUN, PASS, NotLanded, StepResult
 @dataclass(frozen=True)
 class DemoOptions:
     events: int = 2000
-    participants: int = 8000
+    participants: int = 6000
     malformed: int = 6
     seed: int = 7
-    live_writes: int = 300
+    live_writes: int = 200
     backup_dir: Path = Path("backups/demo")
 
 
@@ -122,9 +122,11 @@ class Story:
         data = generate(events=opts.events, participants=opts.participants, malformed=opts.malformed, seed=opts.seed)
         seed_tables(self.target.dynamodb, settings.events_table, settings.participants_table, data)
         self.state.data = data
-        statuses = Counter(str(e.get("status")) for e in data.events)
+        malformed = set(data.malformed_ids)
+        statuses = Counter(str(e.get("status")) for e in data.events if e["eventId"] not in malformed)
         counts = data.participant_counts()
-        self.say(f"seeded {len(data.events)} legacy events: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
+        self.say(f"seeded {len(data.events)} legacy events: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+                 + f", malformed {len(malformed)}")
         self.say(
             f"seeded {len(data.participants)} participants over {len(counts)} events "
             f"(busiest has {max(counts.values(), default=0)}, {len(data.events) - len(counts)} have none)"
