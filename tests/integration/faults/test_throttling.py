@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from backfill.migrate import run_migration
+from backfill.stream_runner import StreamRunner
+from backfill.target import Target
+from demo.old_app import OldApp
 from tests.integration.faults.injection import Throttler
 from tests.integration.faults.scenario import final_check, migration_options, seed
 
@@ -13,6 +16,7 @@ pytestmark = pytest.mark.integration
 # Each injected throttle costs botocore a backoff of up to 1 s (2 s, ...), so the number is
 # capped to keep the suite quick; the seed decides which calls get them.
 BACKFILL_OPERATIONS = frozenset({"Scan", "UpdateItem", "GetItem"})
+STREAM_OPERATIONS = frozenset({"Query", "UpdateItem", "GetItem"})
 
 
 def test_backfill_under_throttling(target, backup_dir, figures):
@@ -33,3 +37,30 @@ def test_backfill_under_throttling(target, backup_dir, figures):
     assert summary["failed"] == 0 and summary["migrated"] == len(data.events) - len(data.malformed_ids)
     # and a full verify and an independent count agree
     final_check(target, data, figures, backup_dir=backup_dir)
+
+
+def test_stream_handlers_under_throttling(target, backup_dir, figures):
+    # given 50 legacy events, 150 participants and 60 old-app writes waiting in the streams
+    data = seed(target, events=50, participants=150, seed=405)
+    valid = [e["eventId"] for e in data.events]
+    log = OldApp(target.dynamodb, target.settings, valid, seed=405).run(60)
+    runner_target = Target(settings=target.settings)
+    runner = StreamRunner(runner_target, batch_size=25)
+    # and the handlers' queries/updates/reads and the runner's GetRecords throttled at 6 %
+    throttlers = [
+        Throttler(seed=405, fraction=0.06, operations=STREAM_OPERATIONS, limit=4).attach(runner_target.dynamodb),
+        Throttler(seed=406, fraction=0.06, operations=frozenset({"GetRecords"}), limit=1).attach(runner_target.streams),
+    ]
+    # when the streams are drained
+    try:
+        stats = runner.drain()
+    finally:
+        for throttler in throttlers:
+            throttler.detach()
+    for throttler in throttlers:
+        figures.faults.update({f"throttled {op}": n for op, n in throttler.injected.items()})
+    figures.records_processed += stats.total_records()
+    # then the retries absorbed them: no record failed for good
+    assert sum(t.total for t in throttlers) >= 3 and not stats.given_up
+    # and a full verify and an independent count agree
+    final_check(target, data, figures, backup_dir=backup_dir, log=log)
