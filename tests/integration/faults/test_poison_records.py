@@ -12,6 +12,7 @@ from backfill.stream_runner import StreamRunner
 from backfill.target import Target
 from chalicelib.items import to_typed
 from demo.old_app import OldApp
+from tests.integration.faults.figures import Figures
 from tests.integration.faults.scenario import final_check, migration_options, seed
 
 pytestmark = pytest.mark.integration
@@ -50,17 +51,19 @@ def test_poison_rows_in_the_backfill_are_refused_and_the_rest_migrated(target, b
     final_check(target, data, figures, backup_dir=backup_dir)
 
 
-def _stream_poison_scenario(target, backup_dir, figures, *, binary: bool, scenario_seed: int) -> None:
+def _stream_poison_scenario(
+    target, backup_dir, figures, *, binary: bool, scenario_seed: int, events: int = 60, poison_count: int = 6
+) -> None:
     # given a migrated table with the live path on from the start
-    data = seed(target, events=60, participants=200, seed=scenario_seed)
+    data = seed(target, events=events, participants=3 * events, seed=scenario_seed)
     run_migration(target, migration_options(backup_dir))
     runner = StreamRunner(Target(settings=target.settings), batch_size=10)
     runner.drain()
-    # and the old app writing six poison rows among 72 normal writes
+    # and the old app writing poison rows among its normal writes (12 between two poison rows)
     rng = random.Random(scenario_seed)
     app = OldApp(target.dynamodb, target.settings, [e["eventId"] for e in data.events], seed=scenario_seed)
     poison = []
-    for number in range(6):
+    for number in range(poison_count):
         app.run(12)
         poison.append(write_poison(target, rng, number, binary=binary))
     # when the streams are drained (poison records share batches with good ones)
@@ -83,5 +86,6 @@ def test_poison_records_in_stream_batches_are_listed_and_do_not_block(target, ba
     reason="bug in chalicelib/streams/failures.py FailureStore.record: json.dumps of the typed image "
     "raises TypeError on binary (B/BS) attributes, so the poison record is never listed and is given up",
 )
-def test_poison_records_with_binary_attributes_are_listed(target, backup_dir, figures):
-    _stream_poison_scenario(target, backup_dir, figures, binary=True, scenario_seed=909)
+def test_poison_records_with_binary_attributes_are_listed(target, backup_dir):
+    # Kept out of the suite's figures while it is a known failure.
+    _stream_poison_scenario(target, backup_dir, Figures(), binary=True, scenario_seed=909, events=20, poison_count=2)

@@ -20,9 +20,9 @@ STREAM_OPERATIONS = frozenset({"Query", "UpdateItem", "GetItem"})
 
 
 def test_backfill_under_throttling(target, backup_dir, figures):
-    # given 100 legacy events and every scan/update/get of the backfill's client throttled at 8 %
+    # given 100 legacy events and every scan/update/get of the backfill's client throttled at 8 % (at most 5 times)
     data = seed(target, events=100, participants=350, malformed=2, seed=404)
-    throttler = Throttler(seed=404, fraction=0.08, operations=BACKFILL_OPERATIONS, limit=6).attach(target.dynamodb)
+    throttler = Throttler(seed=404, fraction=0.08, operations=BACKFILL_OPERATIONS, limit=5).attach(target.dynamodb)
     # when the backfill runs
     try:
         report = run_migration(target, migration_options(backup_dir, workers=8))
@@ -46,9 +46,9 @@ def test_stream_handlers_under_throttling(target, backup_dir, figures):
     log = OldApp(target.dynamodb, target.settings, valid, seed=405).run(60)
     runner_target = Target(settings=target.settings)
     runner = StreamRunner(runner_target, batch_size=25)
-    # and the handlers' queries/updates/reads and the runner's GetRecords throttled at 6 %
+    # and the handlers' queries/updates/reads and the runner's GetRecords throttled at 6 % (at most 3 + 1 times)
     throttlers = [
-        Throttler(seed=405, fraction=0.06, operations=STREAM_OPERATIONS, limit=4).attach(runner_target.dynamodb),
+        Throttler(seed=405, fraction=0.06, operations=STREAM_OPERATIONS, limit=3).attach(runner_target.dynamodb),
         Throttler(seed=406, fraction=0.06, operations=frozenset({"GetRecords"}), limit=1).attach(runner_target.streams),
     ]
     # when the streams are drained
