@@ -1,0 +1,79 @@
+"""The plan: the same upgrade as a real run, simulated without any write."""
+
+from decimal import Decimal
+
+from backfill.migrate.plan import ABSENT_MARK, build_plan, plan_item
+from chalicelib.schema import COUNT_VERSION, OWNED_FIELDS
+from chalicelib.upgrader import UpgradeResult, keep_maintained_count
+
+COUNTS = keep_maintained_count(lambda event_id: {"e1": 3}.get(event_id, 0))
+
+
+def legacy(event_id="e1", status="waiting", **extra):
+    return {"eventId": event_id, "name": "Quiz", "status": status, "createdAt": Decimal(1000), **extra}
+
+
+def test_legacy_item_would_be_upgraded_with_owned_changes_only():
+    # given a legacy event with an attribute the migration does not own
+    item = legacy(tags={"x"})
+    # when it is planned
+    plan = plan_item(item, COUNTS)
+    # then it would be upgraded, setting only owned fields, with the scanned count and a count version
+    assert plan.outcome.result is UpgradeResult.UPGRADED
+    assert set(plan.changes) <= OWNED_FIELDS
+    assert plan.changes["status"] == "setup" and plan.changes["participantCount"] == 3
+    assert plan.changes[COUNT_VERSION] == 1
+    assert plan.outcome.after["tags"] == {"x"}
+
+
+def test_current_item_is_skipped_and_keeps_its_maintained_count():
+    # given an already upgraded event whose count the live path maintains
+    upgraded = plan_item(legacy(), COUNTS).outcome.after
+    upgraded = {**upgraded, "participantCount": Decimal(9), COUNT_VERSION: Decimal(4)}
+    # when it is planned with a different scanned count
+    plan = plan_item(upgraded, COUNTS)
+    # then nothing would be written
+    assert plan.outcome.result is UpgradeResult.CURRENT and plan.changes == {}
+
+
+def test_malformed_item_is_refused_with_reasons():
+    plan = plan_item(legacy(status="archived"), COUNTS)
+    assert plan.outcome.result is UpgradeResult.REFUSED
+    assert plan.outcome.reasons == ["unknown status 'archived'"]
+
+
+def test_build_plan_counts_transitions_samples_and_problems():
+    # given legacy items in several statuses, a current one, a malformed one
+    items = [legacy("e1"), legacy("e2", "active"), legacy("e3", "active"), legacy("bad", "archived")]
+    items.append(plan_item(legacy("e4", "completed"), COUNTS).outcome.after)
+    # when they are planned with at most two samples
+    plan = build_plan(items, COUNTS, samples=2)
+    summary = plan.to_dict()
+    # then the summary counts each kind and transition
+    assert (plan.total, plan.would_upgrade, plan.current, plan.refused) == (5, 3, 1, 1)
+    assert summary["transitions"] == {"waiting->setup": 1, "active->live": 2}
+    assert summary["statuses_after"] == {"setup": 1, "live": 2, "completed": 1}
+    assert summary["refused_items"] == [{"eventId": "bad", "reasons": ["unknown status 'archived'"]}]
+    # and the samples show only changed owned fields, absent ones marked
+    assert len(summary["sample_diffs"]) == 2
+    first = summary["sample_diffs"][0]
+    assert first["eventId"] == "e1"
+    assert first["changes"]["status"] == {"before": "waiting", "after": "setup"}
+    assert first["changes"]["visibility"] == {"before": ABSENT_MARK, "after": "private"}
+    assert "name" not in first["changes"]
+    # and the participant stats cover the valid events: e1 has 3, the others 0
+    assert summary["participants"] == {"events": 4, "events_with_participants": 1, "total": 3, "average": 0.75, "max": 3}
+
+
+def test_an_item_the_rule_crashes_on_is_a_named_failure():
+    # given a count source that blows up for one item
+    def source(item):
+        if item["eventId"] == "boom":
+            raise RuntimeError("kaput")
+        return 0
+
+    # when planned
+    plan = build_plan([legacy("ok"), legacy("boom")], source)
+    # then the plan goes on and names the item
+    assert plan.would_upgrade == 1
+    assert plan.tally.failed == [{"eventId": "boom", "reasons": ["RuntimeError: kaput"]}]
