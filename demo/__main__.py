@@ -8,6 +8,7 @@ import shutil
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import click
@@ -36,6 +37,17 @@ def _offline_credentials() -> None:
     os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"  # streams calls stay on the endpoint
 
 
+LOCALSTACK_URL = "http://localhost:4566"
+
+
+def _localstack_reachable() -> bool:
+    try:
+        urllib.request.urlopen(f"{LOCALSTACK_URL}/_localstack/health", timeout=3).read()
+    except OSError:
+        return False
+    return True
+
+
 @click.command()
 @click.option("--events", default=2000, show_default=True, help="Legacy events to seed.")
 @click.option("--participants", default=6000, show_default=True, help="Participant rows to seed.")
@@ -59,6 +71,10 @@ def main(events: int, participants: int, malformed: int, live_writes: int, seed:
                           live_writes=live_writes, backup_dir=backup_dir)
     try:
         if localstack:
+            if not _localstack_reachable():
+                console.print(f"[bold red]FAIL[/]: LocalStack is not reachable at {LOCALSTACK_URL} "
+                              "(start it with `docker compose up -d`, or run the demo without --localstack)")
+                sys.exit(1)
             # Fresh table names per run: LocalStack keeps tables between runs.
             suffix = time.strftime("%Y%m%d%H%M%S")
             settings = Settings(events_table=f"demo-events-{suffix}", participants_table=f"demo-participants-{suffix}",
