@@ -1,0 +1,64 @@
+"""Helpers for the migrate integration tests: seeding, raw snapshots, independent counts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from backfill import legacy_data
+from backfill.backup import encode_item
+from backfill.migrate import MigrationOptions
+from backfill.target import Target
+from chalicelib.config import Settings
+from chalicelib.counts import ParticipantCounter
+from chalicelib.schema import OWNED_FIELDS
+from chalicelib.tables import create_tables
+
+
+def seed(dynamodb: Any, settings: Settings, *, events: int = 100, participants: int = 300, malformed: int = 6, seed: int = 11) -> legacy_data.LegacyDataSet:
+    data = legacy_data.generate(events=events, participants=participants, malformed=malformed, seed=seed)
+    legacy_data.seed_tables(dynamodb, settings.events_table, settings.participants_table, data)
+    return data
+
+
+def second_table_set(dynamodb: Any, settings: Settings, suffix: str) -> Settings:
+    """Another events/participants pair on the same endpoint (to compare two runs side by side)."""
+    other = settings.with_overrides(
+        events_table=f"events-{suffix}",
+        participants_table=f"participants-{suffix}",
+        failures_table=f"failures-{suffix}",
+    )
+    create_tables(dynamodb, other)
+    return other
+
+
+def raw_items(dynamodb: Any, table: str) -> dict[str, dict[str, Any]]:
+    """eventId -> the item exactly as the endpoint returns it (typed DynamoDB JSON)."""
+    items: dict[str, dict[str, Any]] = {}
+    kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    while True:
+        page = dynamodb.scan(**kwargs)
+        for item in page["Items"]:
+            items[item["eventId"]["S"]] = item
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def unowned_bytes(item: dict[str, Any]) -> bytes:
+    """The attributes the migration does not own, serialized canonically (byte-for-byte compare)."""
+    kept = {name: value for name, value in item.items() if name not in OWNED_FIELDS}
+    return json.dumps(encode_item(kept), sort_keys=True, ensure_ascii=False).encode()
+
+
+def fresh_count(dynamodb: Any, settings: Settings, event_id: str) -> int:
+    return ParticipantCounter(dynamodb, settings.participants_table).count(event_id)
+
+
+def target_for(settings: Settings) -> Target:
+    return Target(settings=settings)
+
+
+def options(backup_dir: Path, **overrides: Any) -> MigrationOptions:
+    return MigrationOptions(**{"backup_dir": backup_dir, "segments": 2, "workers": 4, **overrides})
