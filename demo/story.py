@@ -174,14 +174,22 @@ class Story:
         self.state.backup_path = report.backup_file
         summary = report.to_dict()
         self.say(f"backup {report.backup_file} ({report.backup_items} items, checksummed)")
+        already = summary["skipped_already_upgraded"]  # e.g. a write retried after a timeout had landed
         self.say(
-            f"migrated {summary['migrated']}, refused {summary['refused']}, failed {summary['failed']}, "
-            f"in {summary['duration_s']}s ({summary['events_per_s']} events/s)"
+            f"migrated {summary['migrated']}, already current {already}, refused {summary['refused']}, "
+            f"failed {summary['failed']}, in {summary['duration_s']}s ({summary['events_per_s']} events/s)"
         )
         check = self._independent_check()
         data = self.state.data
         assert data is not None
-        ok = check.ok and report.completed and summary["refused"] == len(data.malformed_ids) and summary["failed"] == 0
+        valid = len(data.events) - len(data.malformed_ids)
+        ok = (
+            check.ok
+            and report.completed
+            and summary["migrated"] + already == valid
+            and summary["refused"] == len(data.malformed_ids)
+            and summary["failed"] == 0
+        )
         return ok, f"migrated {summary['migrated']} events; fresh check: {check.summary()}"
 
     def _independent_check(self, log: OldAppLog | None = None) -> TableCheck:
