@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.schema import changed_fields, needs_upgrade
+from chalicelib.schema import COUNT_VERSION, changed_fields, needs_upgrade
 from chalicelib.streams.batch import BatchResult, run_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.failures import Failure, events_item_key
 from chalicelib.streams.observability import CURRENT, REFUSED, SKIPPED, UPGRADED, logger
 from chalicelib.streams.records import StreamChange
 from chalicelib.upgrader import UpgradeResult, keep_maintained_count, upgrade_in_place
+
+# Written only by the participant count mechanism (chalicelib.counts).
+COUNT_FIELDS = frozenset({"participantCount", COUNT_VERSION})
 
 
 class UpgradeContended(Exception):
@@ -46,6 +49,11 @@ def handle_event_change(change: StreamChange, deps: Dependencies) -> str:
         logger.info("event deleted before it could be upgraded", extra=keys)
         return SKIPPED
     if outcome.result is UpgradeResult.REFUSED:
+        if _only_counts_changed(change):
+            # The recount wrote participantCount on an event that was already refused (and
+            # reported) in its previous state; the count cannot have fixed or broken it.
+            logger.info("refused event recounted; already reported", extra={**keys, "reasons": outcome.reasons})
+            return SKIPPED
         logger.warning("event refused by the upgrade rule", extra={**keys, "reasons": outcome.reasons})
         deps.failures.record(
             Failure(
@@ -62,6 +70,14 @@ def handle_event_change(change: StreamChange, deps: Dependencies) -> str:
     raise UpgradeContended(
         f"event {outcome.event_id!r} changed under {outcome.attempts} upgrade attempts; will retry"
     )
+
+
+def _only_counts_changed(change: StreamChange) -> bool:
+    """A MODIFY whose images differ only in the fields the participant recount writes."""
+    if change.event_name != "MODIFY" or change.old_image is None or change.new_image is None:
+        return False
+    names = (set(change.old_image) | set(change.new_image)) - COUNT_FIELDS
+    return all(change.old_image.get(name) == change.new_image.get(name) for name in names)
 
 
 def process_events_batch(

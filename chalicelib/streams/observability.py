@@ -8,6 +8,7 @@ in Lambda both streams end up in CloudWatch Logs.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections import Counter
@@ -19,6 +20,8 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "dynamo-evolve")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "DynamoEvolve")
 
 logger = Logger(service=SERVICE, stream=sys.stderr)
+# One line per log record: not again through the root logger (the Lambda runtime's, or the CLI's).
+logging.getLogger(SERVICE).propagate = False
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
 
 # Outcome names, shared by metrics, logs and the runner's totals.

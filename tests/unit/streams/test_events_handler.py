@@ -129,3 +129,21 @@ def test_participant_records_are_not_events(deps):
     # a mis-wired mapping must not upgrade anything: participant images are not events
     result = process_events_batch(batch(participant_record("REMOVE", "e1", "p1")), deps)
     assert result.stats[SKIPPED] == 1
+
+
+def test_recount_of_a_refused_event_is_not_reported_twice(dynamodb, settings, deps):
+    # given a refused event that was reported, then recounted by the participants handler
+    poison = legacy("bad", status="paused")
+    put(dynamodb, settings, poison)
+    process_events_batch(batch(event_record("INSERT", new=poison)), deps)
+    recounted = {**poison, "participantCount": Decimal(3), "countVersion": Decimal(1)}
+    put(dynamodb, settings, recounted)
+    # when the recount's MODIFY comes back
+    result = process_events_batch(batch(event_record("MODIFY", new=recounted, old=poison)), deps)
+    # then it is not a new failure; but an application write that keeps it broken is
+    assert result.stats[SKIPPED] == 1
+    renamed = {**recounted, "name": "renamed"}
+    put(dynamodb, settings, renamed)
+    again = process_events_batch(batch(event_record("MODIFY", new=renamed, old=recounted)), deps)
+    assert again.stats[REFUSED] == 1
+    assert len(list(FailureStore(dynamodb, settings.failures_table).scan())) == 2
