@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from backfill.backup import load_backup, verify_backup
 from backfill.cli import cli
 from backfill.ledger import read_ledger
-from backfill.migrate import plan_migration, run_migration
+from backfill.migrate import MigrationHooks, plan_migration, run_migration
 from chalicelib.items import to_python
 from chalicelib.schema import validate_event
 from tests.integration.migrate_helpers import (
@@ -166,3 +166,28 @@ def test_an_item_whose_write_fails_is_recorded_and_the_run_goes_on(dynamodb, liv
     assert report.tally.failed == [{"eventId": victim, "reasons": ["RuntimeError: disk on fire"]}]
     assert report.migrated == 19 and report.exit_code == 1
     assert raw_items(dynamodb, live_settings.events_table)[victim] == before[victim]
+
+
+def test_rows_changed_after_the_backup_are_reread_never_overwritten(dynamodb, live_settings, tmp_path):
+    # given legacy events, and an old app that changes three of them after the backup was taken
+    seed(dynamodb, live_settings, events=15, participants=20, malformed=0)
+    ids = sorted(raw_items(dynamodb, live_settings.events_table))
+    edited, deleted, restarted = ids[1], ids[2], ids[3]
+    table = live_settings.events_table
+
+    def old_app_writes(plan, backup):
+        dynamodb.update_item(TableName=table, Key={"eventId": {"S": edited}},
+                             UpdateExpression="SET organizerId = :o", ExpressionAttributeValues={":o": {"S": "org-new"}})
+        dynamodb.delete_item(TableName=table, Key={"eventId": {"S": deleted}})
+        dynamodb.update_item(TableName=table, Key={"eventId": {"S": restarted}},
+                             UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "status"},
+                             ExpressionAttributeValues={":s": {"S": "active"}})
+
+    # when the migration runs (the old app writing between backup and migration)
+    report = run_migration(target_for(live_settings), options(tmp_path), MigrationHooks(confirm=old_app_writes))
+    after = {k: to_python(v) for k, v in raw_items(dynamodb, table).items()}
+    # then the app's change is kept, the deleted row stays deleted, the new status is upgraded
+    assert after[edited]["organizerId"] == "org-new" and after[edited]["schemaVersion"] == 2
+    assert deleted not in after and report.tally.count("gone") == 1
+    assert after[restarted]["status"] == "live" and "startedAt" in after[restarted]
+    assert report.migrated == 14 and report.exit_code == 0
