@@ -30,7 +30,7 @@ from backfill.target import Target
 @click.option("--total-segments", type=int, help="Number of segments the table is split into with --segment.")
 @click.option("--workers", default=8, show_default=True, type=int, help="Concurrent writers.")
 @click.option("--rate-limit", default=0.0, show_default=True, type=float, help="Writes per second (0 = unlimited).")
-@click.option("--resume", "resume", metavar="RUN_ID", help="Continue the run RUN_ID (looked up in --backup-dir).")
+@click.option("--resume", "resume", metavar="RUN_ID", help="Continue the run RUN_ID (looked up in --backup-dir): verifies its backup again, skips checkpointed items, re-counts participants.")
 @backup_dir_option
 @yes_option
 @json_option
