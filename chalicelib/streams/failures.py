@@ -6,6 +6,7 @@ poison record again finds the row already there and leaves it as it was.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -54,8 +55,9 @@ class FailureStore:
         if failure.observed_at_ms is not None:
             row["observedAt"] = failure.observed_at_ms
         if failure.image is not None:
-            # A JSON string of the typed image: survives any attribute types, easy to replay.
-            row["image"] = json.dumps(failure.image, sort_keys=True)
+            # A JSON string of the typed image, as Lambda's wire format has it (binary values in
+            # base64): survives any attribute types, easy to replay.
+            row["image"] = json.dumps(failure.image, sort_keys=True, default=_wire_value)
         try:
             self.dynamodb.put_item(
                 TableName=self.table_name,
@@ -84,6 +86,13 @@ class FailureStore:
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _wire_value(value: Any) -> str:
+    """Binary values (bytes from boto3's GetRecords) as base64 text, like Lambda delivers them."""
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    raise TypeError(f"cannot store {type(value).__name__} in a failure row's image")
 
 
 def reasons_text(reasons: Sequence[str]) -> str:

@@ -147,3 +147,16 @@ def test_recount_of_a_refused_event_is_not_reported_twice(dynamodb, settings, de
     again = process_events_batch(batch(event_record("MODIFY", new=renamed, old=recounted)), deps)
     assert again.stats[REFUSED] == 1
     assert len(list(FailureStore(dynamodb, settings.failures_table).scan())) == 2
+
+
+def test_poison_record_with_binary_attributes_is_recorded(dynamodb, settings, deps):
+    # given a refused event carrying binary attributes, as GetRecords (boto3) returns them: raw bytes
+    poison = legacy("bin", status="paused", blob=b"\x00\xff", blobs={b"a", b"b"})
+    put(dynamodb, settings, poison)
+    record = event_record("INSERT", new=poison)
+    record["dynamodb"]["NewImage"]["blob"] = {"B": b"\x00\xff"}
+    # when it is handled, then it is recorded with the binary values in base64 (Lambda's format)
+    result = process_events_batch(batch(record), deps)
+    assert result.stats[REFUSED] == 1 and result.failed_sequence_numbers == []
+    [row] = list(FailureStore(dynamodb, settings.failures_table).scan())
+    assert row["image"]["blob"] == {"B": "AP8="}
