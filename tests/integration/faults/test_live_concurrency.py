@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from backfill.backup import iter_backup_items, load_backup
-from backfill.migrate import run_migration
+from backfill.migrate import MigrationHooks, run_migration
 from backfill.restore import RestoreOptions, run_restore
 from backfill.stream_runner import StreamRunner
 from backfill.target import Target
+from backfill.verify import VerifyOptions, run_verify
 from chalicelib.items import to_python
 from chalicelib.schema import LEGACY_STATUS_MAP
 from demo.checks import snapshot
@@ -48,8 +49,8 @@ def _join_checked(thread: threading.Thread) -> None:
 
 
 def test_backfill_while_the_old_app_writes_and_the_stream_handlers_run(target, backup_dir, figures):
-    # given 100 legacy events (poison has its own scenarios), and the live path (stream runner) plus the old app running
-    data = seed(target, events=100, participants=300, seed=1001)
+    # given 100 legacy events (2 malformed), and the live path (stream runner) plus the old app running
+    data = seed(target, events=100, participants=300, malformed=2, seed=1001)
     app = _old_app(target, data, 1001)
     runner = StreamRunner(Target(settings=target.settings), batch_size=25)
     stop_app, stop_runner = threading.Event(), threading.Event()
@@ -67,8 +68,29 @@ def test_backfill_while_the_old_app_writes_and_the_stream_handlers_run(target, b
     # then the backfill reported nothing failed, the streams gave up on nothing
     summary = report.to_dict()
     assert app.log.total > 20 and summary["failed"] == 0 and not stats.given_up
+    assert summary["refused"] == len(data.malformed_ids)
     # and a full verify and an independent count agree: nothing lost, every count exact
-    final_check(target, data, figures, backup_dir=backup_dir, log=app.log)
+    final_check(target, data, figures, backup_dir=backup_dir, log=app.log, tolerate_status_moved_during_backfill=True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="verify false positive (backfill/verify/checks.py check_status): when the app moves a status on "
+    "between the backup and the migration's write, the migration re-reads and writes the later status, "
+    "and verify fails it as STATUS_MAPPING instead of noting STATUS_ADVANCED",
+)
+def test_verify_accepts_a_status_the_app_moved_during_the_backfill(target, backup_dir):
+    # given a waiting event, and the old app starting it after the backup, before the writes
+    data = seed(target, events=5, participants=10, seed=1003)
+    waiting = next(e["eventId"] for e in data.events if e["status"] == "waiting")
+    app = _old_app(target, data, 1003)
+    hooks = MigrationHooks(confirm=lambda plan, backup: app.change_status(waiting))
+    # when the backfill runs, then verify runs
+    run_migration(target, migration_options(backup_dir), hooks)
+    result = run_verify(target, VerifyOptions(backup_dir=backup_dir))
+    # then the event is live (the migration upgraded the fresh row) and verify finds nothing wrong
+    assert snapshot(target.dynamodb, target.settings.events_table)[waiting]["status"] == "live"
+    assert result.ok, [f.to_json() for f in result.failures]
 
 
 def test_restore_while_the_old_app_writes_keeps_newer_data(target, backup_dir, figures):
