@@ -20,7 +20,7 @@ from botocore.awsrequest import AWSResponse
 from backfill.stream_runner import BatchHandler, StreamRunner
 from chalicelib.streams import BatchResult
 from chalicelib.streams.dependencies import Dependencies
-from tests.integration.faults.injection import _Body
+from tests.integration.faults.injection import StaticBody
 
 
 @dataclass
@@ -62,7 +62,7 @@ class Redelivery:
 
 def access_denied(url: str) -> AWSResponse:
     body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#AccessDeniedException", "message": "injected: batch fails half way"})
-    return AWSResponse(url, 400, {"x-amzn-RequestId": "fault-suite"}, _Body(body.encode()))
+    return AWSResponse(url, 400, {"x-amzn-RequestId": "fault-suite"}, StaticBody(body.encode()))
 
 
 @dataclass

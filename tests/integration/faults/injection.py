@@ -21,7 +21,7 @@ from botocore.awsrequest import AWSResponse
 THROTTLE_CODES = ("ProvisionedThroughputExceededException", "ThrottlingException")
 
 
-class _Body:
+class StaticBody:
     """The minimal raw stream AWSResponse reads its content from."""
 
     def __init__(self, payload: bytes) -> None:
@@ -34,7 +34,7 @@ class _Body:
 def throttling_response(url: str, code: str) -> AWSResponse:
     body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected by the fault suite"})
     headers = {"x-amzn-RequestId": "fault-suite", "Content-Type": "application/x-amz-json-1.0"}
-    return AWSResponse(url, 400, headers, _Body(body.encode()))
+    return AWSResponse(url, 400, headers, StaticBody(body.encode()))
 
 
 def operation_of(event_name: str) -> str:
