@@ -44,7 +44,6 @@ def final_check(
     backup_dir: Path,
     log: OldAppLog | None = None,
     extra_refused: set[str] = frozenset(),
-    tolerate_status_moved_during_backfill: bool = False,
 ) -> TableCheck:
     """Full verify + independent check; records lost items and wrong counts; asserts both are 0."""
     refused = set(data.malformed_ids) | set(extra_refused)
@@ -63,12 +62,6 @@ def final_check(
     figures.counts_wrong += len(check.wrong_counts)
     verified = run_verify(target, VerifyOptions(backup_dir=backup_dir, total_segments=2))
     failing = verified.failing_event_ids()
-    if tolerate_status_moved_during_backfill and log:
-        # Known verify false positive (see test_verify_accepts_a_status_the_app_moved_during_the_backfill):
-        # only for events whose status the app itself changed, and only that kind of finding.
-        failing -= {f.event_id for f in verified.failures
-                    if f.kind.value == "status_mapping" and f.event_id in log.status_changed
-                    and f.reason.startswith("the migration wrote status")}
     assert check.ok, f"independent check: {check.summary()}: {check.wrong_counts[:3]} {check.not_upgraded[:3]} {check.altered[:3]} {check.lost[:3]}"
     assert not created_missing, f"events the live app created are gone: {created_missing[:5]}"
     assert failing == refused, (

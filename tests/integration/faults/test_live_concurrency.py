@@ -70,15 +70,9 @@ def test_backfill_while_the_old_app_writes_and_the_stream_handlers_run(target, b
     assert app.log.total > 20 and summary["failed"] == 0 and not stats.given_up
     assert summary["refused"] == len(data.malformed_ids)
     # and a full verify and an independent count agree: nothing lost, every count exact
-    final_check(target, data, figures, backup_dir=backup_dir, log=app.log, tolerate_status_moved_during_backfill=True)
+    final_check(target, data, figures, backup_dir=backup_dir, log=app.log)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify false positive (backfill/verify/checks.py check_status): when the app moves a status on "
-    "between the backup and the migration's write, the migration re-reads and writes the later status, "
-    "and verify fails it as STATUS_MAPPING instead of noting STATUS_ADVANCED",
-)
 def test_verify_accepts_a_status_the_app_moved_during_the_backfill(target, backup_dir):
     # given a waiting event, and the old app starting it after the backup, before the writes
     data = seed(target, events=5, participants=10, seed=1003)
