@@ -54,6 +54,7 @@ def machine() -> dict[str, str]:
         "date (UTC)": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
         "command": " ".join(["python -m bench", *sys.argv[1:]]),
         "cpus (nproc)": str(os.cpu_count()),
+        "load average at the end (1/5/15 min)": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "moto": version("moto"),
