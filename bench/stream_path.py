@@ -13,6 +13,7 @@ per touched event per batch serves many records) or the whole table (records spr
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import random
 import time
@@ -122,9 +123,10 @@ class Workload:
 
 def _quiet_handler_logs() -> None:
     """Keep the handlers' log formatting (part of their cost) but send the lines nowhere."""
-    for handler in handler_logger.handlers if hasattr(handler_logger, "handlers") else []:
-        if hasattr(handler, "setStream"):
-            handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+    # Only powertools' own handler: others on that logger (pytest's capture) are not ours.
+    handler = handler_logger.registered_handler
+    if isinstance(handler, logging.StreamHandler):
+        handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
 
 
 def run_stream_path(
