@@ -127,7 +127,7 @@ def plan_migration(target: Target, options: MigrationOptions, hooks: MigrationHo
     total_segments, segments = options.scan_layout()
     started = time.monotonic()
     with RequestCounter().attach(target.dynamodb) as counter:
-        description = target.describe()
+        description = target.describe(counts=False)
         hooks.on_target(description)
         counts = _count(target, options, hooks)
         count_source = keep_maintained_count(lambda event_id: counts.get(event_id, 0))
@@ -135,6 +135,8 @@ def plan_migration(target: Target, options: MigrationOptions, hooks: MigrationHo
             plan = build_plan(
                 _scanned_items(target, total_segments, segments, advance), count_source, samples=options.samples
             )
+        _add_counts(description, events=plan.total, participants=sum(counts.values()))
+        hooks.on_target(description)
         return DryRun(description, plan, sum(counts.values()), time.monotonic() - started, counter.calls())
 
 
@@ -144,7 +146,9 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
     total_segments, segments = options.scan_layout()
     started = time.monotonic()
     with RequestCounter().attach(target.dynamodb) as counter:
-        description = target.describe()
+        # Endpoint and tables first; the item counts come from the scans the run needs anyway
+        # (a separate COUNT scan of each table would double the reads before the first write).
+        description = target.describe(counts=False)
         hooks.on_target(description)
         if options.resume:
             backup = _backup_to_resume(target, options)
@@ -169,6 +173,8 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
         plan = build_plan(
             (to_python(item) for _, _, item in _remaining(backup, checkpoint)), count_source, samples=options.samples
         )
+        _add_counts(description, events=backup.item_count, participants=sum(counts.values()))
+        hooks.on_target(description)
         hooks.confirm(plan, backup)
         resumed_after = checkpoint.finished_items
         with hooks.progress("migrating", backup.item_count - resumed_after) as advance:
@@ -192,6 +198,11 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
 
 
 # --- steps -----------------------------------------------------------------------------------
+
+def _add_counts(description: dict[str, Any], *, events: int, participants: int) -> None:
+    description["events"] = events
+    description["participants"] = participants
+
 
 def _count(target: Target, options: MigrationOptions, hooks: MigrationHooks) -> dict[str, int]:
     # Participants are spread over the whole participants table whatever events segment this
