@@ -3,6 +3,11 @@
 A record is handled from its new image. An image that is already valid in the current shape
 (every write this handler makes, and every new-shape write of the application) returns before
 any read or write, which is what stops the handler from feeding on its own stream.
+
+Within one batch only the last record of each event is applied: one event's records arrive in
+order on one shard, so the last new image is the freshest state and covers the earlier ones
+(each of which would otherwise cost a count query and a conditional write that fails). Its
+ApproximateCreationDateTime dates the batch's transitions of that event.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ from chalicelib.schema import COUNT_VERSION, changed_fields, needs_upgrade
 from chalicelib.streams.batch import BatchResult, run_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.failures import Failure, events_item_key
-from chalicelib.streams.observability import CURRENT, REFUSED, SKIPPED, UPGRADED, logger
-from chalicelib.streams.records import StreamChange
+from chalicelib.streams.observability import CURRENT, REFUSED, SKIPPED, SUPERSEDED, UPGRADED, logger
+from chalicelib.streams.records import StreamChange, parse_record
 from chalicelib.upgrader import UpgradeResult, keep_maintained_count, upgrade_in_place
 
 # Written only by the participant count mechanism (chalicelib.counts).
@@ -80,8 +85,30 @@ def _only_counts_changed(change: StreamChange) -> bool:
     return all(change.old_image.get(name) == change.new_image.get(name) for name in names)
 
 
+def last_record_per_event(event: Mapping[str, Any]) -> dict[str, str]:
+    """eventId -> sequence number of that event's last record in the batch."""
+    last: dict[str, str] = {}
+    for raw in event.get("Records", []):
+        try:
+            change = parse_record(raw)
+        except ValueError:
+            continue  # run_batch reports it as a failed record
+        event_id = change.keys.get("eventId")
+        if isinstance(event_id, str):
+            last[event_id] = change.sequence_number
+    return last
+
+
 def process_events_batch(
     event: Mapping[str, Any], deps: Dependencies, context: Any = None
 ) -> BatchResult:
-    """Handle every record of one Lambda batch from the events stream."""
-    return run_batch(event, lambda change: handle_event_change(change, deps), context)
+    """Handle one Lambda batch from the events stream: the last record of each event."""
+    last = last_record_per_event(event)
+
+    def handle(change: StreamChange) -> str:
+        event_id = change.keys.get("eventId")
+        if isinstance(event_id, str) and last.get(event_id) != change.sequence_number:
+            return SUPERSEDED
+        return handle_event_change(change, deps)
+
+    return run_batch(event, handle, context)

@@ -28,6 +28,7 @@ metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
 UPGRADED = "upgraded"  # an old-shape event written in the new shape
 CURRENT = "current"  # already in the new shape (includes our own writes coming back): no write
 SKIPPED = "skipped"  # nothing to do (REMOVE on events, deleted before we got to it)
+SUPERSEDED = "superseded"  # a later record of the same event in the same batch covers it
 COUNTED = "counted"  # events whose participantCount was recounted (changed or confirmed)
 APPLIED = "applied"  # participant records whose events were recounted
 REFUSED = "refused"  # the upgrade rule refused the item: recorded in the failures table

@@ -3,9 +3,10 @@
 from decimal import Decimal
 
 from chalicelib.items import to_typed
+from chalicelib.schema import validate_event
 from chalicelib.streams import process_events_batch
 from chalicelib.streams.failures import FailureStore
-from chalicelib.streams.observability import CURRENT, FAILED, REFUSED, SKIPPED, UPGRADED
+from chalicelib.streams.observability import CURRENT, FAILED, REFUSED, SKIPPED, SUPERSEDED, UPGRADED
 from tests.unit.streams.conftest import batch, event_record, participant_record
 
 CREATED = Decimal(1_600_000_000_000)
@@ -160,3 +161,22 @@ def test_poison_record_with_binary_attributes_is_recorded(dynamodb, settings, de
     assert result.stats[REFUSED] == 1 and result.failed_sequence_numbers == []
     [row] = list(FailureStore(dynamodb, settings.failures_table).scan())
     assert row["image"]["blob"] == {"B": "AP8="}
+
+
+def test_several_writes_to_one_event_in_a_batch_cost_one_upgrade(dynamodb, settings, deps, requests):
+    # given an old writer that wrote one event three times before the batch was delivered
+    first, second, last = legacy(), legacy(status="active"), legacy(status="completed", name="Final")
+    put(dynamodb, settings, last)
+    records = [
+        event_record("INSERT", new=first, at_s=1_700_000_001),
+        event_record("MODIFY", new=second, old=first, at_s=1_700_000_002),
+        event_record("MODIFY", new=last, old=second, at_s=1_700_000_003),
+    ]
+    # when the batch is handled
+    result = process_events_batch(batch(*records), deps)
+    # then only the last record is applied: one count query, one write, the freshest state
+    stored = deps.events.get("e1")
+    assert result.stats[SUPERSEDED] == 2 and result.stats[UPGRADED] == 1
+    assert requests.calls().get("UpdateItem") == 1 and requests.calls().get("Query") == 1
+    assert stored["status"] == "completed" and stored["name"] == "Final"
+    assert stored["completedAt"] == 1_700_000_003_000 and validate_event(stored) == []
