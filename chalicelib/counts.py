@@ -15,7 +15,7 @@ from typing import Any
 
 from chalicelib.events_store import ABSENT, EventStore
 from chalicelib.schema import COUNT_VERSION
-from chalicelib.schema.upgrade import same_value
+from chalicelib.schema.values import same_typed
 
 MAX_ATTEMPTS = 8
 
@@ -71,7 +71,7 @@ def refresh_participant_count(
         if item is None:
             return CountOutcome(CountResult.EVENT_MISSING, None, attempt)
         fresh = counter.count(event_id)
-        if "participantCount" in item and same_value(item["participantCount"], fresh):
+        if "participantCount" in item and same_typed(item["participantCount"], fresh):
             return CountOutcome(CountResult.UNCHANGED, fresh, attempt)
         written = events.conditional_set(
             event_id,

@@ -1,8 +1,7 @@
-"""Type-exact comparison of deserialized DynamoDB items (shared by verify and restore).
+"""Attribute-by-attribute differences of deserialized DynamoDB items (verify and restore).
 
-Plain Python equality is too loose for "unchanged": ``True == Decimal(1)`` and
-``Binary(b"1") == b"1"``. Two values are the same here only when they have the same
-DynamoDB type and the same value (numbers compare numerically, sets as sets).
+Values are compared with ``chalicelib.schema.values.same_typed`` (same DynamoDB type and value),
+the equality the upgrade rule uses too.
 """
 
 from __future__ import annotations
@@ -10,22 +9,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from chalicelib.schema.values import is_number
+from chalicelib.schema.values import same_typed
+
+__all__ = ["describe_differences", "differing_attributes", "same_typed"]
 
 _MISSING: Any = object()
-
-
-def same_typed(a: Any, b: Any) -> bool:
-    """True when ``a`` and ``b`` are the same DynamoDB value (type and value)."""
-    if is_number(a) and is_number(b):
-        return a == b  # N: int (from the upgrade rule) and Decimal (from the wire) alike
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same_typed(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same_typed(x, y) for x, y in zip(a, b, strict=True))
-    return a == b  # str, Decimal, bool, None, Binary, and homogeneous sets of those
 
 
 def differing_attributes(

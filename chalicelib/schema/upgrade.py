@@ -9,7 +9,7 @@ from chalicelib.schema.errors import UpgradeRefused
 from chalicelib.schema.fields import CURRENT_VERSION, OWNED_FIELDS
 from chalicelib.schema.steps import STEPS, UpgradeContext
 from chalicelib.schema.validate import validate_event
-from chalicelib.schema.values import as_count, is_number
+from chalicelib.schema.values import as_count, same_typed
 
 _MISSING = object()
 
@@ -77,12 +77,6 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[
     return {
         field: after[field]
         for field in sorted(OWNED_FIELDS)
-        if field in after and (field not in before or not same_value(before[field], after[field]))
+        if field in after and (field not in before or not same_typed(before[field], after[field]))
     }
 
-
-def same_value(old: Any, new: Any) -> bool:
-    """Equality that tells False from 0 but not Decimal(5) from 5."""
-    if is_number(old) and is_number(new):
-        return old == new
-    return type(old) is type(new) and old == new
