@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from chalicelib.expressions import Expression, conditional
 from chalicelib.items import to_python, typed_value
 
 ABSENT: Any = object()  # expected value meaning "the attribute must not exist"
@@ -43,35 +42,18 @@ class EventStore:
         """
         if not changes:
             return True
-        names: dict[str, str] = {"#pk": "eventId"}
-        values: dict[str, Any] = {}
-        sets = []
-        for i, (field, value) in enumerate(sorted(changes.items())):
-            names[f"#s{i}"] = field
-            values[f":s{i}"] = typed_value(value)
-            sets.append(f"#s{i} = :s{i}")
-        conditions = ["attribute_exists(#pk)"]
-        for i, (field, value) in enumerate(sorted(expected.items())):
-            names[f"#c{i}"] = field
-            if value is ABSENT:
-                conditions.append(f"attribute_not_exists(#c{i})")
-            else:
-                values[f":c{i}"] = typed_value(value)
-                conditions.append(f"#c{i} = :c{i}")
-        try:
-            self.dynamodb.update_item(
-                TableName=self.table_name,
-                Key={"eventId": {"S": event_id}},
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression=" AND ".join(conditions),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        expr = Expression()
+        read = {field: typed_value(value) for field, value in expected.items() if value is not ABSENT}
+        condition = expr.as_read("eventId", read, expected.keys())
+        update = expr.set_clause({field: typed_value(value) for field, value in changes.items()})
+        return conditional(
+            self.dynamodb.update_item,
+            TableName=self.table_name,
+            Key={"eventId": {"S": event_id}},
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            **expr.kwargs(),
+        )
 
 
 def expected_state(item: Mapping[str, Any], fields: frozenset[str]) -> dict[str, Any]:

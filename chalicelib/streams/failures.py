@@ -13,8 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from chalicelib.expressions import conditional
 from chalicelib.items import to_python, to_typed
 
 
@@ -58,17 +57,12 @@ class FailureStore:
             # A JSON string of the typed image, as Lambda's wire format has it (binary values in
             # base64): survives any attribute types, easy to replay.
             row["image"] = json.dumps(failure.image, sort_keys=True, default=_wire_value)
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table_name,
-                Item=to_typed(row),
-                ConditionExpression="attribute_not_exists(itemKey)",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return conditional(
+            self.dynamodb.put_item,
+            TableName=self.table_name,
+            Item=to_typed(row),
+            ConditionExpression="attribute_not_exists(itemKey)",  # recorded once per record
+        )
 
     def scan(self) -> Iterator[dict[str, Any]]:
         """Every recorded failure as plain values (``image`` parsed back to typed JSON)."""
