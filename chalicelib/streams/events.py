@@ -20,7 +20,7 @@ from chalicelib.streams.batch import BatchResult, run_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.failures import Failure, events_item_key
 from chalicelib.streams.observability import CURRENT, REFUSED, SKIPPED, SUPERSEDED, UPGRADED, logger
-from chalicelib.streams.records import StreamChange, parse_record
+from chalicelib.streams.records import StreamChange
 from chalicelib.upgrader import UpgradeResult, keep_maintained_count, upgrade_in_place
 
 # Written only by the participant count mechanism (chalicelib.counts).
@@ -87,15 +87,13 @@ def _only_counts_changed(change: StreamChange) -> bool:
 
 def last_record_per_event(event: Mapping[str, Any]) -> dict[str, str]:
     """eventId -> sequence number of that event's last record in the batch."""
+    # Reads only keys and sequence numbers: the images are deserialized once, by run_batch.
     last: dict[str, str] = {}
     for raw in event.get("Records", []):
-        try:
-            change = parse_record(raw)
-        except ValueError:
-            continue  # run_batch reports it as a failed record
-        event_id = change.keys.get("eventId")
-        if isinstance(event_id, str):
-            last[event_id] = change.sequence_number
+        body = raw.get("dynamodb") or {}
+        event_id = (body.get("Keys") or {}).get("eventId", {}).get("S")
+        if isinstance(event_id, str) and "SequenceNumber" in body:
+            last[event_id] = str(body["SequenceNumber"])
     return last
 
 
