@@ -17,7 +17,7 @@ from backfill.console import (
     key_value_table,
     print_json,
 )
-from backfill.options import backup_dir_option, json_option, target_options, yes_option
+from backfill.options import MAX_THREADS, backup_dir_option, json_option, target_options, yes_option
 from backfill.restore import (
     RestoreOptions,
     RestorePlan,
@@ -34,7 +34,7 @@ from backfill.target import Target
 @click.option("--force", is_flag=True,
               help="Overwrite conflicts (items changed since the migration) with the backed-up item and recreate deleted ones.")
 @click.option("--delete-new", is_flag=True, help="Delete items created after the backup.")
-@click.option("--workers", default=8, show_default=True, type=click.IntRange(min=1), help="Concurrent writers.")
+@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
 @click.option("--show", default=20, show_default=True, type=click.IntRange(min=0), help="Conflicts to list.")
 @backup_dir_option
 @yes_option
@@ -48,6 +48,7 @@ def command(target: Target, backup_file: Path, force: bool, delete_new: bool, wo
     fields are put back; other attributes are never overwritten). Items changed since are
     conflicts: listed and skipped unless --force. Exit 1 on conflicts or failures.
     """
+    target.require_tables(target.settings.events_table)
     options = RestoreOptions(backup_file=backup_file, backup_dir=backup_dir, force=force,
                              delete_new=delete_new, workers=workers)
     try:
