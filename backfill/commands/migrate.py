@@ -81,8 +81,6 @@ def command(
     """
     if dry_run and resume:
         raise click.UsageError("--dry-run and --resume do not go together")
-    if not dry_run:
-        refuse_without_terminal("migrate", yes=yes)
     options = MigrationOptions(
         backup_dir=backup_dir,
         segments=segments,
@@ -92,6 +90,12 @@ def command(
         rate_limit=rate_limit,
         resume=resume,
     )
+    try:
+        options.scan_layout()  # option combinations, checked before anything is read
+    except MigrationError as error:
+        raise click.UsageError(str(error)) from error
+    if not dry_run:
+        refuse_without_terminal("migrate", yes=yes)
     confirmed: list[str] = []  # the run id, once writes may have started
 
     def confirm(plan: Plan, backup: Backup) -> None:
