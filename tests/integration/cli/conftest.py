@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from chalicelib.config import Settings
-from tests.support.cli import CliResult, cli_env, run_backfill
+from tests.support.cli import CliRun, cli_env, run_backfill
 
-Backfill = Callable[..., CliResult]
+Backfill = Callable[..., CliRun]
 
 UNREACHABLE = "http://127.0.0.1:9"  # discard port: nothing listens on loopback
 
@@ -39,8 +39,8 @@ def workdir(tmp_path: Path) -> Path:
 def backfill(live_settings: Settings, workdir: Path) -> Backfill:
     """``backfill(*args, env={...})``: run the CLI against the test endpoint; no traceback allowed."""
 
-    def run(*args: str, env: Mapping[str, str] | None = None, drop: Sequence[str] = ()) -> CliResult:
-        return run_backfill(args, cwd=workdir, env=cli_env({**target_env(live_settings), **(env or {})}, drop=drop))
+    def run(*args: str, env: Mapping[str, str] | None = None, drop: Sequence[str] = ()) -> CliRun:
+        return run_backfill(*args, cwd=workdir, env=cli_env({**target_env(live_settings), **(env or {})}, drop=drop))
 
     return run
 

@@ -18,7 +18,7 @@ TARGET_ERROR = 4
 def a_backup(backfill: Backfill, workdir: Path) -> Path:
     """A real backup (and ledger) from a migrate run at the test endpoint."""
     result = backfill("migrate", "--yes", "--json", "--backup-dir", str(workdir / "runs"))
-    assert result.code in (0, 1), result.output
+    assert result.exit_code in (0, 1), result.output
     return Path(json.loads(result.stdout)["backup_file"])
 
 
@@ -39,12 +39,12 @@ def test_every_command_names_an_endpoint_that_refuses_connections(dynamodb, live
         "failures": ["failures"],
     }
     # when each command is run against it (in parallel: botocore retries a refused connection)
-    running = {name: start_backfill(args, cwd=workdir, env=env) for name, args in commands.items()}
-    results = {name: finish(process, commands[name]) for name, process in running.items()}
+    running = {name: start_backfill(*args, cwd=workdir, env=env) for name, args in commands.items()}
+    results = {name: finish(process) for name, process in running.items()}
     # then each names the endpoint and the reason in one line and exits 4
     for name, result in results.items():
         errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-        assert result.code == TARGET_ERROR, (name, result.output)
+        assert result.exit_code == TARGET_ERROR, (name, result.output)
         assert len(errors) == 1, (name, result.stderr)
         assert "127.0.0.1:9" in errors[0] and "Connection refused" in errors[0], (name, errors)
     # and nothing was written locally
@@ -66,7 +66,7 @@ def test_a_missing_table_is_named_with_endpoint_and_region(dynamodb, live_settin
     result = backfill(*args, env={missing: "no-such-table"})
     # then it names the table, the endpoint and the region, exits 4 and leaves no file behind
     [error] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert result.code == TARGET_ERROR, result.output
+    assert result.exit_code == TARGET_ERROR, result.output
     assert "no-such-table" in error and live_settings.endpoint_url in error and live_settings.region in error
     assert files_under(workdir) in ([], ["backups"])
     assert not list(workdir.rglob("*.tmp"))
@@ -79,7 +79,7 @@ def test_a_table_in_another_region_is_not_found_in_the_one_given(dynamodb, live_
     result = backfill("migrate", "--yes", "--region", "eu-west-1")
     # then it says the table is not in that region, exit 4, and no partial backup remains
     [error] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert result.code == TARGET_ERROR, result.output
+    assert result.exit_code == TARGET_ERROR, result.output
     assert live_settings.events_table in error and "eu-west-1" in error
     assert not list(workdir.rglob("*.tmp")) and not list(workdir.rglob("*.jsonl.gz"))
 
@@ -93,5 +93,5 @@ def test_restore_to_a_table_deleted_since_the_backup(dynamodb, live_settings, ba
     result = backfill("restore", str(backup), "--yes")
     # then the missing table is named, exit 4
     [error] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert result.code == TARGET_ERROR, result.output
+    assert result.exit_code == TARGET_ERROR, result.output
     assert live_settings.events_table in error and "does not exist" in error

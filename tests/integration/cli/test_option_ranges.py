@@ -39,8 +39,8 @@ CASES = [
 @pytest.mark.parametrize(("args", "option"), CASES, ids=[" ".join(args) for args, _ in CASES])
 def test_an_out_of_range_number_is_a_usage_error_naming_the_option(tmp_path, args, option):
     # when a command gets a number outside its option's range (and an endpoint nobody answers on)
-    result = run_backfill(args, cwd=tmp_path, env=cli_env({"AWS_ENDPOINT_URL": UNREACHABLE}))
+    result = run_backfill(*args, cwd=tmp_path, env=cli_env({"AWS_ENDPOINT_URL": UNREACHABLE}))
     # then it exits 2 naming the option, and writes nothing
-    assert result.code == USAGE, result.output
+    assert result.exit_code == USAGE, result.output
     assert option in result.stderr and "Error" in result.stderr, result.stderr
     assert list(tmp_path.iterdir()) == []
