@@ -11,7 +11,6 @@ from click.core import ParameterSource
 from rich.markup import escape
 
 from backfill.backup import Backup, BackupError
-<<<<<<< HEAD
 from backfill.console import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -20,14 +19,12 @@ from backfill.console import (
     key_value_table,
     print_json,
     refuse_without_terminal,
-=======
-from backfill.console import EXIT_USAGE, confirm_or_refuse, err, key_value_table, print_json
+)
 from backfill.estimate import (
     DEFAULT_PRICE_PER_MILLION_READS,
     DEFAULT_PRICE_PER_MILLION_WRITES,
     DEFAULT_WRITE_LATENCY_MS,
     Pricing,
->>>>>>> main
 )
 from backfill.migrate import (
     MigrationError,
@@ -60,12 +57,12 @@ from backfill.target import Target
 @click.option("--rate-limit", default=0.0, show_default=True, type=FiniteFloat(min=0), help="Writes per second (0 = unlimited).")
 @click.option("--resume", "resume", metavar="RUN_ID", help="Continue the run RUN_ID (looked up in --backup-dir): verifies its backup again, skips checkpointed items, re-counts participants.")
 @click.option("--price-per-million-writes", default=DEFAULT_PRICE_PER_MILLION_WRITES, show_default=True,
-              type=click.FloatRange(min=0), help="Dry run's estimate: USD per million write request units "
+              type=FiniteFloat(min=0), help="Dry run's estimate: USD per million write request units "
               "(default: us-east-1 on-demand, Standard table class).")
 @click.option("--price-per-million-reads", default=DEFAULT_PRICE_PER_MILLION_READS, show_default=True,
-              type=click.FloatRange(min=0), help="Dry run's estimate: USD per million read request units.")
+              type=FiniteFloat(min=0), help="Dry run's estimate: USD per million read request units.")
 @click.option("--write-latency-ms", default=DEFAULT_WRITE_LATENCY_MS, show_default=True,
-              type=click.FloatRange(min=0), help="Dry run's estimate: time one conditional write keeps a writer busy.")
+              type=FiniteFloat(min=0), help="Dry run's estimate: time one conditional write keeps a writer busy.")
 @backup_dir_option
 @yes_option
 @json_option
@@ -149,7 +146,6 @@ def command(
     raise SystemExit(payload["exit_code"])
 
 
-<<<<<<< HEAD
 def _interrupted(run_id: str | None) -> NoReturn:
     """Ctrl-C: the runner has let the writes in flight finish and saved the checkpoint."""
     if run_id is None:
@@ -180,7 +176,8 @@ def resume_command(run_id: str) -> str:
         else:
             words += [flag, str(value)]
     return shlex.join(words)
-=======
+
+
 def _flat(summary: dict[str, Any]) -> dict[str, Any]:
     """Nested estimate entries as "a: b" rows (one line each on the terminal)."""
     rows: dict[str, Any] = {}
@@ -190,7 +187,6 @@ def _flat(summary: dict[str, Any]) -> dict[str, Any]:
         else:
             rows[name] = value
     return rows
->>>>>>> main
 
 
 def _confirm(plan: Plan, backup: Backup, *, yes: bool) -> None:
