@@ -42,6 +42,7 @@ from backfill.scan import parallel_scan
 from backfill.target import Target
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python
+from chalicelib.planner import WritePlan
 from chalicelib.upgrader import CountSource, keep_maintained_count, upgrade_in_place
 
 log = logging.getLogger(__name__)
@@ -264,15 +265,17 @@ def _migrate(
 
     with Ledger(backup.sibling(LEDGER_SUFFIX)) as ledger:
 
-        def before_write(event_id: str, changes: Any) -> None:
-            limiter.acquire()  # rate-limits every write attempt, retries after conflicts included
-            ledger.record(event_id, changes)
+        def record(plan: WritePlan) -> None:
+            ledger.record(plan.event_id, plan.changes)
 
         def migrate_one(typed: dict[str, Any]) -> Callable[[Tally], None]:
             item = to_python(typed)
             event_id = str(item.get("eventId"))
             try:
-                outcome = upgrade_in_place(store, item, count_source=count_source, before_write=before_write)
+                # The limiter paces every write sent, retries after a lost race included.
+                outcome = upgrade_in_place(
+                    store, item, count_source=count_source, pace=limiter.acquire, announce=record
+                )
             except Exception as error:  # after botocore's retries: record it, keep going
                 reason = _describe_error(error)
                 log.warning("event %s failed: %s", event_id, reason)
