@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
@@ -44,7 +43,7 @@ def command(
     workers: int,
     rate_limit: float,
     resume: str | None,
-    backup_dir: Path,
+    backup_dir: str,
     yes: bool,
     as_json: bool,
 ) -> None:
@@ -92,7 +91,7 @@ def command(
 
 
 def _confirm(plan: Plan, backup: Backup, *, yes: bool) -> None:
-    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_path} verified)"))
+    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_uri} verified)"))
     confirm_or_refuse(
         f"Upgrade {plan.would_upgrade} events in place (run {backup.run_id})?", yes=yes
     )

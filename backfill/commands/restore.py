@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
@@ -30,7 +28,7 @@ from backfill.target import Target
 
 
 @click.command("restore")
-@click.argument("backup_file", metavar="FILE", type=click.Path(path_type=Path))
+@click.argument("backup_file", metavar="FILE")
 @click.option("--force", is_flag=True,
               help="Overwrite conflicts (items changed since the migration) with the backed-up item and recreate deleted ones.")
 @click.option("--delete-new", is_flag=True, help="Delete items created after the backup.")
@@ -40,9 +38,9 @@ from backfill.target import Target
 @yes_option
 @json_option
 @target_options
-def command(target: Target, backup_file: Path, force: bool, delete_new: bool, workers: int, show: int,
-            backup_dir: Path, yes: bool, as_json: bool) -> None:
-    """Restore the events table from backup FILE (data file or manifest).
+def command(target: Target, backup_file: str, force: bool, delete_new: bool, workers: int, show: int,
+            backup_dir: str, yes: bool, as_json: bool) -> None:
+    """Restore the events table from backup FILE (data file or manifest, a path or an s3:// URI).
 
     Only items still exactly as the migration left them are restored (their migration-owned
     fields are put back; other attributes are never overwritten). Items changed since are
@@ -85,7 +83,7 @@ def show_available(refused: RestoreRefused, table: str) -> None:
         return
     err.print(f"Usable backups of table {table!r} (newest first):")
     for entry in refused.available:  # one per line, unwrapped, so a path can be copied as is
-        err.print(f"  {entry.backup.data_path}  ({entry.backup.manifest.get('created_at')}, "
+        err.print(f"  {entry.backup.data_uri}  ({entry.backup.manifest.get('created_at')}, "
                   f"{entry.backup.item_count} items)", soft_wrap=True, highlight=False)
 
 
