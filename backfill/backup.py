@@ -148,8 +148,12 @@ def new_run_id(table: str, segments: Sequence[int] | None, total_segments: int, 
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
-    """A JSON file written whole or not at all (temporary name, fsync, rename)."""
-    write_json(LocalStore(path.parent), path.name, payload)
+    write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=True, default=str))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write to a temporary name, fsync, rename: readers see the old file or the new one."""
+    LocalStore(path.parent).write_bytes(path.name, text.encode("utf-8"))
 
 
 def write_json(store: RunStore, name: str, payload: Any) -> None:
