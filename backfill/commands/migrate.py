@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -79,7 +78,7 @@ def command(
     price_per_million_writes: float,
     price_per_million_reads: float,
     write_latency_ms: float,
-    backup_dir: Path,
+    backup_dir: str,
     yes: bool,
     as_json: bool,
 ) -> None:
@@ -190,7 +189,7 @@ def _flat(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def _confirm(plan: Plan, backup: Backup, *, yes: bool) -> None:
-    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_path} verified)"))
+    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_uri} verified)"))
     confirm_or_refuse(
         f"Upgrade {plan.would_upgrade} events in place (run {backup.run_id})?", yes=yes
     )
