@@ -268,7 +268,7 @@ class BackupListing:
 
 def list_backups(directory: Path, table: str | None = None, *, check: bool = True) -> list[BackupListing]:
     """Every backup manifest in ``directory`` (newest first), with a problem when it is damaged."""
-    listings = []
+    listings: list[BackupListing] = []
     if not directory.exists():
         return listings
     for manifest_path in sorted(directory.glob(f"*{MANIFEST_SUFFIX}"), reverse=True):

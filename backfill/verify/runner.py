@@ -103,12 +103,9 @@ def resolve_snapshot(options: VerifyOptions, table: str) -> tuple[Backup | None,
     """The snapshot to compare with (checked: sha256, item count, table), or None and why not."""
     if not options.use_snapshot:
         return None, "snapshot checks skipped (--no-snapshot)"
-    if options.snapshot is not None:
-        backup = load_backup(options.snapshot)
-    else:
-        backup = newest_backup(options.backup_dir, table)
-        if backup is None:
-            return None, f"no backup of {table!r} in {options.backup_dir}: snapshot checks skipped"
+    backup = load_backup(options.snapshot) if options.snapshot is not None else newest_backup(options.backup_dir, table)
+    if backup is None:
+        return None, f"no backup of {table!r} in {options.backup_dir}: snapshot checks skipped"
     verify_backup(backup, table=table)
     return backup, None
 
@@ -149,7 +146,7 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
     seen: set[str] = set()
     new_ids = []
     for segment, item in events:
-        event_id = item.get("eventId")
+        event_id = str(item.get("eventId"))
         seen.add(event_id)
         snapshot_item = snapshot_items.get(event_id)
         if snapshot is not None and snapshot_item is None and segment in snapshot_segments:

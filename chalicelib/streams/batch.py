@@ -56,7 +56,9 @@ def run_batch(
         return outcome
 
     processor = BatchProcessor(
-        EventType.DynamoDBStreams, raise_on_entire_batch_failure=False, logger=logger
+        EventType.DynamoDBStreams,
+        raise_on_entire_batch_failure=False,
+        logger=logger,  # type: ignore[arg-type]  # powertools' Logger; annotated as logging.Logger
     )
     response = process_partial_response(
         event=dict(event), record_handler=record_handler, processor=processor, context=context
