@@ -147,6 +147,8 @@ def show_available(refused: RestoreRefused, table: str) -> None:
         return
     err.print(f"Usable backups of table {table!r} (newest first):")
     for entry in refused.available:  # one per line, unwrapped, so a path can be copied as is
+        if entry.backup is None:
+            continue  # a damaged listing; only usable ones are offered
         err.print(f"  {entry.backup.data_uri}  ({entry.backup.manifest.get('created_at')}, "
                   f"{entry.backup.item_count} items)", soft_wrap=True, highlight=False)
 

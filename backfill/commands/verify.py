@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from backfill.backup import BackupError
@@ -32,7 +32,7 @@ def command(target: Target, snapshot: str | None, no_snapshot: bool, sample: int
                             sample=sample, total_segments=total_segments)
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def on_progress(phase: str, n: int) -> None:
                 if phase not in tasks:
