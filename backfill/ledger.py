@@ -14,10 +14,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from backfill.backup import decode_item, encode_item
+from backfill.errors import BadInput
 from backfill.store import RunStore
 from chalicelib.items import to_python, to_typed
 
 LEDGER_SUFFIX = ".ledger.jsonl"
+
+
+class LedgerError(BadInput):
+    """A ledger line (not the torn last one) cannot be read: names the file and the line."""
 
 
 class Ledger:
@@ -45,13 +50,17 @@ def ledger_exists(store: RunStore, name: str) -> bool:
 def read_ledger(store: RunStore, name: str) -> dict[str, dict[str, Any]]:
     """eventId -> the owned fields (plain Python values) the run last set or tried to set."""
     entries: dict[str, dict[str, Any]] = {}
-    for line, may_be_torn in store.read_log(name):
+    for number, (line, may_be_torn) in enumerate(store.read_log(name), start=1):
         try:
             record = json.loads(line)
-        except ValueError:
+        except ValueError as error:
             if may_be_torn:
                 break  # torn final line: the write it announced was never sent
-            raise
-        previous = entries.get(record["eventId"], {})
-        entries[record["eventId"]] = {**previous, **to_python(decode_item(record["changes"]))}
+            raise LedgerError(f"ledger {store.uri(name)} line {number} is garbled: {error}") from error
+        try:
+            event_id = record["eventId"]
+            changes = to_python(decode_item(record["changes"]))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise LedgerError(f"ledger {store.uri(name)} line {number} is not a ledger entry: {error!r}") from error
+        entries[event_id] = {**entries.get(event_id, {}), **changes}
     return entries
