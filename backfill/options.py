@@ -35,6 +35,9 @@ class FiniteFloat(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
+TARGET_META = "backfill.target"
+
+
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Adds --endpoint-url/--region/--profile/--*-table/--localstack; passes ``target``."""
 
@@ -65,6 +68,7 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
             failures_table=failures_table,
         )
         target = Target(settings=settings, profile=profile, localstack=localstack)
+        click.get_current_context().meta[TARGET_META] = target  # named in errors (backfill.cli)
         return command(*args, target=target, **kwargs)
 
     return wrapper
