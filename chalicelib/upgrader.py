@@ -48,14 +48,15 @@ def upgrade_in_place(
     count_source: CountSource,
     observed_at_ms: int | None = None,
     max_attempts: int = MAX_ATTEMPTS,
-    before_write: Callable[[str, Mapping[str, Any]], None] | None = None,
+    before_write: Callable[[str, Mapping[str, Any], Mapping[str, Any]], None] | None = None,
 ) -> UpgradeOutcome:
     """Upgrade the stored event whose last known state is ``item``.
 
     The write SETs only changed owned fields, conditioned on every owned and input field being
     as read; on a conflict the item is re-read and the upgrade recomputed from fresh data.
-    ``before_write(event_id, changes)`` is called before each write attempt (the backfill's
-    ledger records its intent there, so a crash can never hide a write from restore).
+    ``before_write(event_id, changes, read)`` is called before each write attempt with the item
+    as read, which the write is conditioned on (the backfill's ledger records both there, so a
+    crash can never hide a write from restore, and restore can revert to exactly ``read``).
     """
     event_id = item.get("eventId")
     current: dict[str, Any] | None = dict(item)
@@ -77,7 +78,7 @@ def upgrade_in_place(
             changes[COUNT_VERSION] = after[COUNT_VERSION] = next_count_version(current)
         expected = expected_state(current, OWNED_FIELDS | INPUT_FIELDS)
         if before_write is not None:
-            before_write(event_id, changes)
+            before_write(event_id, changes, current)
         if events.conditional_set(event_id, changes, expected):
             return UpgradeOutcome(UpgradeResult.UPGRADED, event_id, current, after, attempts=attempt)
         current = events.get(event_id)

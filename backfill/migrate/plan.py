@@ -46,7 +46,7 @@ def plan_item(item: Mapping[str, Any], count_source: CountSource) -> ItemPlan:
         _NoWriteStore(),  # type: ignore[arg-type]
         item,
         count_source=count_source,
-        before_write=lambda _event_id, changes: captured.update(changes),
+        before_write=lambda _event_id, changes, _read: captured.update(changes),
     )
     return ItemPlan(outcome, captured)
 

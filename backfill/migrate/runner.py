@@ -298,9 +298,9 @@ def _migrate(
 
     with Ledger(backup.sibling(LEDGER_SUFFIX)) as ledger:
 
-        def before_write(event_id: str, changes: Any) -> None:
+        def before_write(event_id: str, changes: Any, read: Any) -> None:
             limiter.acquire()  # rate-limits every write attempt, retries after conflicts included
-            ledger.record(event_id, changes)
+            ledger.record(event_id, changes, read)
 
         def migrate_one(typed: dict[str, Any]) -> Callable[[Tally], None]:
             item = to_python(typed)
