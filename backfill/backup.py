@@ -111,9 +111,14 @@ def new_run_id(table: str, segments: Sequence[int] | None, total_segments: int) 
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
+    write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=True, default=str))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write to a temporary name, fsync, rename: readers see the old file or the new one."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2, sort_keys=True, default=str)
+        handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
@@ -180,12 +185,23 @@ def create_backup(
         "file": data_path.name,
         "total_segments": total_segments,
         "segments": list(range(total_segments)) if segments is None else list(segments),
+        **key_schema_of(dynamodb, table),
     }
     manifest_path = directory / f"{run_id}{MANIFEST_SUFFIX}"
     write_json_atomic(manifest_path, manifest)
     backup = Backup(manifest, manifest_path)
     verify_backup(backup, table=table)
     return backup
+
+
+def key_schema_of(dynamodb: Any, table: str) -> dict[str, Any]:
+    """The table's key schema and key attribute types, kept so a backup can recreate its table."""
+    description = dynamodb.describe_table(TableName=table)["Table"]
+    keys = {k["AttributeName"] for k in description["KeySchema"]}
+    return {
+        "key_schema": description["KeySchema"],
+        "key_attributes": [a for a in description["AttributeDefinitions"] if a["AttributeName"] in keys],
+    }
 
 
 def file_sha256(path: Path) -> str:

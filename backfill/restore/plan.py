@@ -30,10 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backfill.verify.compare import describe_differences, differing_attributes, same_typed
-from chalicelib.counts import next_count_version
+from chalicelib.planner import Verdict, count_is_maintained, plan_upgrade
 from chalicelib.schema import COUNT_VERSION, UpgradeRefused
-from chalicelib.schema.upgrade import changed_fields, upgrade_event
-from chalicelib.upgrader import keep_maintained_count
 
 DERIVED_FIELDS: frozenset[str] = frozenset({"participantCount", COUNT_VERSION})
 
@@ -81,16 +79,12 @@ class ItemPlan:
 def writes_by_rule(backup_item: Mapping[str, Any]) -> list[MigrationWrite]:
     """What the backfill would have written over ``backup_item`` (used when a run left no ledger).
 
-    Derived count fields are compared by name only, so a placeholder count does."""
-    count = keep_maintained_count(lambda _event_id: 0)
+    Derived count fields are left out of restore's comparison, so a placeholder count does."""
     try:
-        after = upgrade_event(backup_item, participant_count=count(backup_item))
+        plan = plan_upgrade(backup_item, count=None if count_is_maintained(backup_item) else 0)
     except (UpgradeRefused, ValueError, KeyError):
         return []
-    changes = changed_fields(backup_item, after)
-    if "participantCount" in changes:
-        changes[COUNT_VERSION] = next_count_version(backup_item)
-    return [MigrationWrite(changes, backup_item)]
+    return [MigrationWrite(plan.changes, backup_item)] if plan.verdict is Verdict.WRITE else []
 
 
 def classify(
