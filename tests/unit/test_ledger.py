@@ -8,6 +8,7 @@ from decimal import Decimal
 from boto3.dynamodb.types import Binary
 
 from backfill.ledger import Ledger, last_changes, read_ledger
+from backfill.store import open_store
 from chalicelib.items import python_value, to_python
 
 READ = to_python({"eventId": {"S": "e1"}, "status": {"S": "active"}, "createdAt": {"N": "1700000000000"},
@@ -17,13 +18,12 @@ READ = to_python({"eventId": {"S": "e1"}, "status": {"S": "active"}, "createdAt"
 
 def test_attempts_are_read_back_in_order_with_the_exact_state_read(tmp_path):
     # given two attempts on one event (the first failed its condition), one on another
-    path = tmp_path / "run.ledger.jsonl"
-    with Ledger(path) as ledger:
+    with Ledger(open_store(tmp_path), "run.ledger.jsonl") as ledger:
         ledger.record("e1", {"status": "setup"}, {**READ, "status": "waiting"})
         ledger.record("e1", {"status": "live", "participantCount": 3}, READ)
         ledger.record("e2", {"status": "setup"}, {"eventId": "e2", "status": "waiting"})
     # when read back
-    entries = read_ledger(path)
+    entries = read_ledger(open_store(tmp_path), "run.ledger.jsonl")
     # then every attempt is there, in order, and the state read is exact (number text, binary)
     assert [a.changes["status"] for a in entries["e1"]] == ["setup", "live"]
     read = entries["e1"][1].read
@@ -34,8 +34,7 @@ def test_attempts_are_read_back_in_order_with_the_exact_state_read(tmp_path):
 
 def test_a_format_1_line_has_no_read_state_and_a_torn_last_line_is_ignored(tmp_path):
     # given a ledger written by an older version (no "read"), cut off mid-line by a crash
-    path = tmp_path / "old.ledger.jsonl"
-    path.write_text(json.dumps({"eventId": "e1", "changes": {"status": {"S": "setup"}}}) + '\n{"eventId": "e2", "cha')
+    (tmp_path / "old.ledger.jsonl").write_text(json.dumps({"eventId": "e1", "changes": {"status": {"S": "setup"}}}) + '\n{"eventId": "e2", "cha')
     # when read, then the old line has read=None and the torn line is not there
-    entries = read_ledger(path)
+    entries = read_ledger(open_store(tmp_path), "old.ledger.jsonl")
     assert list(entries) == ["e1"] and entries["e1"][0].read is None and entries["e1"][0].changes == {"status": "setup"}
