@@ -27,7 +27,7 @@ from backfill.restore import (
     execute_restore,
     plan_restore,
 )
-from backfill.restore.bulk import BulkRestoreError, bulk_restore
+from backfill.restore.bulk import DEFAULT_WORKERS, BulkRestoreError, bulk_restore
 from backfill.target import Target
 
 
@@ -36,7 +36,8 @@ from backfill.target import Target
 @click.option("--force", is_flag=True,
               help="Overwrite conflicts (items changed since the migration) with the backed-up item and recreate deleted ones.")
 @click.option("--delete-new", is_flag=True, help="Delete items created after the backup.")
-@click.option("--workers", default=8, show_default=True, type=click.IntRange(min=1), help="Concurrent writers.")
+@click.option("--workers", type=click.IntRange(min=1),
+              help=f"Concurrent writers [default: 8 in place, {DEFAULT_WORKERS} with --to-table].")
 @click.option("--to-table", metavar="NAME",
               help="Bulk mode: write every backed-up item whole into the new or empty table NAME "
                    "(BatchWriteItem), instead of restoring the events table in place.")
@@ -46,7 +47,7 @@ from backfill.target import Target
 @yes_option
 @json_option
 @target_options
-def command(target: Target, backup_file: Path, force: bool, delete_new: bool, workers: int, to_table: str | None,
+def command(target: Target, backup_file: Path, force: bool, delete_new: bool, workers: int | None, to_table: str | None,
             create_table: bool, show: int, backup_dir: Path, yes: bool, as_json: bool) -> None:
     """Restore the events table from backup FILE (data file or manifest).
 
@@ -62,12 +63,12 @@ def command(target: Target, backup_file: Path, force: bool, delete_new: bool, wo
     if to_table is not None:
         if force or delete_new:
             raise click.UsageError("--force and --delete-new are for the in-place restore, not --to-table")
-        restore_into_table(target, backup_file, to_table, create=create_table, workers=workers, yes=yes,
+        restore_into_table(target, backup_file, to_table, create=create_table, workers=workers or DEFAULT_WORKERS, yes=yes,
                            as_json=as_json)
     if create_table:
         raise click.UsageError("--create-table goes with --to-table NAME")
     options = RestoreOptions(backup_file=backup_file, backup_dir=backup_dir, force=force,
-                             delete_new=delete_new, workers=workers)
+                             delete_new=delete_new, workers=workers or 8)
     try:
         with Progress(TextColumn("reading live table"), MofNCompleteColumn(), console=err, transient=True) as bar:
             task = bar.add_task("scan", total=None)

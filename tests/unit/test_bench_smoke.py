@@ -10,7 +10,7 @@ import pytest
 from backfill.legacy_data import LegacyDataSet, generate, seed_tables
 from bench.backup_restore import run_backup
 from bench.baseline import run_baseline
-from bench.ceiling import run_ceiling
+from bench.floor import run_floor
 from bench.harness import measure
 from bench.migrate_run import run_default_migration
 from bench.report import migrated, render
@@ -18,6 +18,7 @@ from bench.stream_path import StreamMix, run_stream_path
 from bench.suite import Results, Sizes
 from chalicelib.config import Settings
 from chalicelib.items import to_python
+from chalicelib.schema import validate_event
 
 
 @pytest.fixture
@@ -49,10 +50,26 @@ def test_migrate_and_ceiling_write_once_per_event(dynamodb: Any, settings: Setti
     assert migrate.calls["UpdateItem"] == 18 and migrate.non_scan_calls == 18
     assert set(migrate.notes["phases"]) >= {"counting participants", "backing up events", "migrating"}
 
-    # Everything is now current: the ceiling examines every event and writes nothing more.
-    ceiling = measure("ceiling", settings, lambda session, _: run_ceiling(session, settings, threads=4))
-    assert ceiling.items == 20 and ceiling.notes["results"] == {"current": 18, "refused": 2}
-    assert "UpdateItem" not in ceiling.calls
+    assert migrate.cpu_seconds > 0
+
+    # Everything is now current: the floor examines every event and writes nothing more.
+    floor = measure("floor", settings, lambda session, _: run_floor(
+        session, settings.endpoint_url, settings.events_table, settings.participants_table, threads=4))
+    assert floor.items == 20 and floor.notes["results"] == {"skipped": 20}
+    assert "UpdateItem" not in floor.calls
+
+
+def test_floor_writes_what_migrate_writes(dynamodb: Any, settings: Settings, data: LegacyDataSet) -> None:
+    # given legacy events, when the boto3-only floor migrates them
+    floor = measure("floor", settings, lambda session, _: run_floor(
+        session, settings.endpoint_url, settings.events_table, settings.participants_table, threads=4))
+    # then it writes once per valid event, and the result is what the project's rule would produce
+    assert floor.notes["results"] == {"upgraded": 18, "skipped": 2} and floor.calls["UpdateItem"] == 18
+    counts = data.participant_counts()
+    for event_id, item in stored_events(dynamodb, settings).items():
+        if event_id not in data.malformed_ids:
+            assert item["schemaVersion"] == 2 and item["participantCount"] == counts.get(event_id, 0)
+            assert validate_event(item) == [], event_id
 
 
 def test_stream_path_keeps_counts_exact(dynamodb: Any, settings: Settings, data: LegacyDataSet) -> None:
