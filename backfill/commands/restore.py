@@ -18,6 +18,7 @@ from backfill.console import (
     key_value_table,
     print_json,
 )
+from backfill.live.guard import guard_live_path
 from backfill.options import backup_dir_option, json_option, target_options, yes_option
 from backfill.restore import (
     RestoreOptions,
@@ -43,17 +44,24 @@ from backfill.target import Target
                    "(BatchWriteItem), instead of restoring the events table in place.")
 @click.option("--create-table", is_flag=True, help="With --to-table: create NAME from the backup's key schema.")
 @click.option("--show", default=20, show_default=True, type=click.IntRange(min=0), help="Conflicts to list.")
+@click.option("--pause-live-path", is_flag=True,
+              help="Pause the stream mappings reading these tables first, and leave them paused (the resume command is printed).")
+@click.option("--live-path-running", is_flag=True,
+              help="Restore although stream mappings reading these tables are enabled (they will upgrade restored rows again).")
 @backup_dir_option
 @yes_option
 @json_option
 @target_options
 def command(target: Target, backup_file: Path, force: bool, delete_new: bool, workers: int | None, to_table: str | None,
-            create_table: bool, show: int, backup_dir: Path, yes: bool, as_json: bool) -> None:
+            create_table: bool, show: int, pause_live_path: bool, live_path_running: bool, backup_dir: Path,
+            yes: bool, as_json: bool) -> None:
     """Restore the events table from backup FILE (data file or manifest).
 
     Only items still exactly as the migration left them are restored (their migration-owned
     fields are put back; other attributes are never overwritten). Items changed since are
-    conflicts: listed and skipped unless --force. Exit 1 on conflicts or failures.
+    conflicts: listed and skipped unless --force. Exit 1 on conflicts or failures. Refuses (exit 3)
+    while a stream mapping reading these tables is enabled, unless --pause-live-path or
+    --live-path-running.
 
     With --to-table NAME (bulk mode) the backup, of any table, is written whole into the new or
     empty table NAME with BatchWriteItem (--create-table creates it from the backup's key schema);
@@ -67,6 +75,7 @@ def command(target: Target, backup_file: Path, force: bool, delete_new: bool, wo
                            as_json=as_json)
     if create_table:
         raise click.UsageError("--create-table goes with --to-table NAME")
+    live_path = guard_live_path(target, allow_running=live_path_running, pause=pause_live_path)
     options = RestoreOptions(backup_file=backup_file, backup_dir=backup_dir, force=force,
                              delete_new=delete_new, workers=workers or 8)
     try:
@@ -79,6 +88,7 @@ def command(target: Target, backup_file: Path, force: bool, delete_new: bool, wo
         raise SystemExit(EXIT_USAGE) from refused
 
     err.print(key_value_table("Restore plan", plan.summary()))
+    live_path.pause()  # the backup is valid: now stop the handlers before anything is written
     show_items(f"conflicts: skipped{'' if not force else ' (overwritten: --force)'}",
                [(p.event_id, p.action.value, p.reason) for p in plan.conflicts], show)
     if plan.writes:

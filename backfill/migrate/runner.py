@@ -33,7 +33,7 @@ from backfill.backup import (
 from backfill.estimate import MigrationEstimate, Pricing, item_size
 from backfill.ledger import LEDGER_SUFFIX, Ledger
 from backfill.migrate.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, load_checkpoint
-from backfill.migrate.plan import ItemPlan, Plan, build_plan
+from backfill.migrate.plan import Plan, build_plan
 from backfill.migrate.ratelimit import RateLimiter
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
 from backfill.migrate.tally import Tally, add_failure, add_outcome
@@ -43,7 +43,14 @@ from backfill.scan import parallel_scan
 from backfill.target import Target
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
-from chalicelib.upgrader import CountSource, UpgradeResult, keep_maintained_count, upgrade_in_place
+from chalicelib.planner import WritePlan
+from chalicelib.upgrader import (
+    CountSource,
+    UpgradeOutcome,
+    UpgradeResult,
+    keep_maintained_count,
+    upgrade_in_place,
+)
 
 log = logging.getLogger(__name__)
 
@@ -212,10 +219,10 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
 
 # --- steps -----------------------------------------------------------------------------------
 
-def _observe_cost(estimate: MigrationEstimate, item: Any, item_plan: ItemPlan) -> None:
+def _observe_cost(estimate: MigrationEstimate, item: Any, item_plan: UpgradeOutcome) -> None:
     typed = to_typed(item)
     after = None
-    if item_plan.outcome.result is UpgradeResult.UPGRADED:
+    if item_plan.result is UpgradeResult.UPGRADED:
         after = item_size({**typed, **to_typed(item_plan.changes)})
     estimate.observe(item_size(typed), after)
 
@@ -298,15 +305,17 @@ def _migrate(
 
     with Ledger(backup.sibling(LEDGER_SUFFIX)) as ledger:
 
-        def before_write(event_id: str, changes: Any) -> None:
-            limiter.acquire()  # rate-limits every write attempt, retries after conflicts included
-            ledger.record(event_id, changes)
+        def record(plan: WritePlan) -> None:
+            ledger.record(plan.event_id, plan.changes)
 
         def migrate_one(typed: dict[str, Any]) -> Callable[[Tally], None]:
             item = to_python(typed)
             event_id = str(item.get("eventId"))
             try:
-                outcome = upgrade_in_place(store, item, count_source=count_source, before_write=before_write)
+                # The limiter paces every write sent, retries after a lost race included.
+                outcome = upgrade_in_place(
+                    store, item, count_source=count_source, pace=limiter.acquire, announce=record
+                )
             except Exception as error:  # after botocore's retries: record it, keep going
                 reason = _describe_error(error)
                 log.warning("event %s failed: %s", event_id, reason)

@@ -16,23 +16,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.schema import COUNT_VERSION, changed_fields, needs_upgrade
-from chalicelib.streams.batch import BatchResult, run_batch
+from chalicelib.streams.batch import BatchResult, Rejections, run_batch
 from chalicelib.streams.dependencies import Dependencies
+from chalicelib.streams.errors import RetryableFailure
 from chalicelib.streams.failures import Failure, events_item_key
 from chalicelib.streams.observability import CURRENT, REFUSED, SKIPPED, SUPERSEDED, UPGRADED, logger
-from chalicelib.streams.records import StreamChange
+from chalicelib.streams.records import StreamChange, require_keys
 from chalicelib.upgrader import UpgradeResult, keep_maintained_count, upgrade_in_place
 
 # Written only by the participant count mechanism (chalicelib.counts).
 COUNT_FIELDS = frozenset({"participantCount", COUNT_VERSION})
+KEY_NAMES = ("eventId",)
 
 
-class UpgradeContended(Exception):
+class UpgradeContended(RetryableFailure):
     """The event kept changing under the upgrade; the record is retried with its batch."""
 
 
 def handle_event_change(change: StreamChange, deps: Dependencies) -> str:
-    """Apply one events-stream record. Returns the outcome name; raises only on transient errors."""
+    """Apply one events-stream record. Returns the outcome name; raises PermanentFailure or a
+    retryable error (see ``errors``)."""
+    require_keys(change, KEY_NAMES, deps.settings.events_table)
     if change.event_name == "REMOVE" or change.new_image is None:
         return SKIPPED
     if not needs_upgrade(change.new_image):
@@ -90,8 +94,10 @@ def last_record_per_event(event: Mapping[str, Any]) -> dict[str, str]:
     # Reads only keys and sequence numbers: the images are deserialized once, by run_batch.
     last: dict[str, str] = {}
     for raw in event.get("Records", []):
-        body = raw.get("dynamodb") or {}
-        event_id = (body.get("Keys") or {}).get("eventId", {}).get("S")
+        body = raw.get("dynamodb")
+        keys = body.get("Keys") if isinstance(body, Mapping) else None
+        event_id = keys.get("eventId") if isinstance(keys, Mapping) else None
+        event_id = event_id.get("S") if isinstance(event_id, Mapping) else None
         if isinstance(event_id, str) and "SequenceNumber" in body:
             last[event_id] = str(body["SequenceNumber"])
     return last
@@ -109,4 +115,5 @@ def process_events_batch(
             return SUPERSEDED
         return handle_event_change(change, deps)
 
-    return run_batch(event, handle, context)
+    rejections = Rejections(deps.failures, deps.settings.events_table, "events", KEY_NAMES)
+    return run_batch(event, handle, rejections, context)
