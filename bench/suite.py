@@ -164,6 +164,6 @@ def _measure_restore(results: Results, settings: Settings, scratch: Path) -> Non
         lambda session, _: run_restore_of(session, settings, manifest, scratch / "migrate"),
     )
     results.bulk_restore = measure(
-        "bulk restore into a new table (restore --to-table --create-table)", settings,
-        lambda session, _: run_bulk_restore(session, settings, manifest, f"{settings.events_table}-bulk-copy"),
+        "bulk restore into an empty table (restore --to-table)", settings,
+        lambda session, watch: run_bulk_restore(session, watch, settings, manifest, f"{settings.events_table}-bulk-copy"),
     )
