@@ -85,8 +85,11 @@ def test_each_role_reads_only_its_own_stream_and_touches_only_the_stage_tables(m
     name = f"dynamo-evolve-{stage}-{handler}"
     table = "arn:aws:dynamodb:*:*:table/{}".format
     own_stream = table(env[own_table]) + "/stream/*"
+    # the events handler's failed conditional write returns the item (no GetItem); the
+    # participants handler reads the event before its count write
+    reads = {("dynamodb:GetItem", table(env["EVENTS_TABLE"]))} if function == "ParticipantsStream" else set()
     assert grants(template, function) == {
-        ("dynamodb:GetItem", table(env["EVENTS_TABLE"])),
+        *reads,
         ("dynamodb:UpdateItem", table(env["EVENTS_TABLE"])),
         ("dynamodb:Query", table(env["PARTICIPANTS_TABLE"])),
         ("dynamodb:PutItem", table(env["FAILURES_TABLE"])),
