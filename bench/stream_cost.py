@@ -22,13 +22,13 @@ from typing import Any
 
 from backfill.estimate import item_size, read_units, scan_pages, update_units
 from backfill.legacy_data import load
+from backfill.stream_runner import lambda_event, lambda_record
 from bench.harness import Stopwatch
 from chalicelib.aws import client
 from chalicelib.config import Settings
 from chalicelib.items import to_typed
 from chalicelib.streams import process_participants_batch
 from chalicelib.streams.dependencies import Dependencies
-from chalicelib.streams.records import lambda_event, lambda_record
 
 PARTICIPANTS_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/participants/stream/bench-sizes"
 SIZES = (10, 1000, 20000)

@@ -92,3 +92,21 @@ def test_backup_counts_items_and_report_renders(
 
     text = render(Results(Sizes.quick(), backups=[backup], not_measured=["restore: example"]), "in-process moto")
     assert "| backup | 60 |" in text and "not measured: restore: example" in text
+
+
+def test_stream_cost_by_event_size_counts_every_join(dynamodb: Any, settings: Settings) -> None:
+    import itertools
+
+    from bench.stream_cost import run_stream_cost
+    from bench.stream_cost import seed as seed_sized
+
+    # given an event with 30 participants
+    rows = seed_sized(dynamodb, settings, (30,))
+    # when two batches of 5 joins go through the participants handler
+    result = measure("sizes", settings, lambda session, watch: run_stream_cost(
+        session, watch, settings, size=30, batches=2, records_per_batch=5, row_sizes=rows["size-30"],
+        next_number=itertools.count(1000)))
+    # then the count is exact and the rules' cost covers one recount per batch
+    event = dynamodb.get_item(TableName=settings.events_table, Key={"eventId": {"S": "size-30"}})["Item"]
+    assert event["participantCount"] == {"N": "40"} and result.items == 10
+    assert result.notes["rules_read_units"] == 2 * (1.0 + 1.0) and result.notes["rules_write_units"] == 2
