@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
@@ -50,11 +49,16 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 backup_dir_option = click.option(
     "--backup-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("backups"),
+    metavar="DIR|s3://BUCKET/PREFIX",
+    default="backups",
     show_default=True,
     envvar="BACKUP_DIR",
-    help="Where backups, checkpoints and reports live. Env: BACKUP_DIR.",
+    help="The run store: where backups, ledgers, checkpoints and reports live, a local directory or "
+         "s3://bucket/prefix. Env: BACKUP_DIR.",
+)
+store_endpoint_option = click.option(
+    "--endpoint-url", envvar="AWS_ENDPOINT_URL",
+    help="Endpoint for an s3:// run store (moto server, LocalStack). Env: AWS_ENDPOINT_URL.",
 )
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")

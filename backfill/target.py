@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
+from backfill.store import RunStore, open_store
 from chalicelib.aws import client, make_session
 from chalicelib.config import Settings
 
@@ -30,6 +32,10 @@ class Target:
     @cached_property
     def streams(self) -> Any:
         return client(self.session, "dynamodbstreams", self.settings)
+
+    def run_store(self, location: str | Path | RunStore) -> RunStore:
+        """The run store at ``location``; an s3:// store uses this target's credentials and endpoint."""
+        return open_store(location, session=self.session, endpoint_url=self.settings.endpoint_url)
 
     @property
     def endpoint(self) -> str:

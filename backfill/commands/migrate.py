@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
@@ -60,7 +59,7 @@ def command(
     price_per_million_writes: float,
     price_per_million_reads: float,
     write_latency_ms: float,
-    backup_dir: Path,
+    backup_dir: str,
     yes: bool,
     as_json: bool,
 ) -> None:
@@ -122,7 +121,7 @@ def _flat(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def _confirm(plan: Plan, backup: Backup, *, yes: bool) -> None:
-    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_path} verified)"))
+    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_uri} verified)"))
     confirm_or_refuse(
         f"Upgrade {plan.would_upgrade} events in place (run {backup.run_id})?", yes=yes
     )

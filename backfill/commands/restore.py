@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
@@ -29,11 +27,12 @@ from backfill.restore import (
     plan_restore,
 )
 from backfill.restore.bulk import DEFAULT_WORKERS, BulkRestoreError, bulk_restore
+from backfill.store import split_location
 from backfill.target import Target
 
 
 @click.command("restore")
-@click.argument("backup_file", metavar="FILE", type=click.Path(path_type=Path))
+@click.argument("backup_file", metavar="FILE")
 @click.option("--force", is_flag=True,
               help="Overwrite conflicts (items changed since the migration) with the backed-up item and recreate deleted ones.")
 @click.option("--delete-new", is_flag=True, help="Delete items created after the backup.")
@@ -52,10 +51,10 @@ from backfill.target import Target
 @yes_option
 @json_option
 @target_options
-def command(target: Target, backup_file: Path, force: bool, delete_new: bool, workers: int | None, to_table: str | None,
-            create_table: bool, show: int, pause_live_path: bool, live_path_running: bool, backup_dir: Path,
+def command(target: Target, backup_file: str, force: bool, delete_new: bool, workers: int | None, to_table: str | None,
+            create_table: bool, show: int, pause_live_path: bool, live_path_running: bool, backup_dir: str,
             yes: bool, as_json: bool) -> None:
-    """Restore the events table from backup FILE (data file or manifest).
+    """Restore the events table from backup FILE (data file or manifest, a path or an s3:// URI).
 
     Only items still exactly as the migration left them are restored (their migration-owned
     fields are put back; other attributes are never overwritten). Items changed since are
@@ -108,11 +107,12 @@ def command(target: Target, backup_file: Path, force: bool, delete_new: bool, wo
     raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
 
 
-def restore_into_table(target: Target, backup_file: Path, table: str, *, create: bool, workers: int,
+def restore_into_table(target: Target, backup_file: str, table: str, *, create: bool, workers: int,
                        yes: bool, as_json: bool) -> None:
     """Bulk mode (--to-table): every backed-up item, whole, into a new or empty table. Exits."""
+    location, name = split_location(backup_file)
     try:
-        backup = load_backup(backup_file)
+        backup = load_backup(name, store=target.run_store(location))
         verify_backup(backup)
     except BackupError as error:
         err.print(f"[bold red]Refusing to restore, nothing was written:[/] {error}")
@@ -147,7 +147,7 @@ def show_available(refused: RestoreRefused, table: str) -> None:
         return
     err.print(f"Usable backups of table {table!r} (newest first):")
     for entry in refused.available:  # one per line, unwrapped, so a path can be copied as is
-        err.print(f"  {entry.backup.data_path}  ({entry.backup.manifest.get('created_at')}, "
+        err.print(f"  {entry.backup.data_uri}  ({entry.backup.manifest.get('created_at')}, "
                   f"{entry.backup.item_count} items)", soft_wrap=True, highlight=False)
 
 

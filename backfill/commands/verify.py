@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
@@ -16,7 +14,7 @@ from backfill.verify import VerifyOptions, VerifyResult, run_verify
 
 
 @click.command("verify")
-@click.option("--snapshot", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--snapshot", metavar="FILE",
               help="Backup to compare with (data file or manifest). Default: the newest backup of the events table.")
 @click.option("--no-snapshot", is_flag=True, help="Skip the snapshot checks.")
 @click.option("--sample", type=click.IntRange(min=1), help="Quick look: check only N events (no missing/orphan checks).")
@@ -26,8 +24,8 @@ from backfill.verify import VerifyOptions, VerifyResult, run_verify
 @backup_dir_option
 @json_option
 @target_options
-def command(target: Target, snapshot: Path | None, no_snapshot: bool, sample: int | None, show: int,
-            total_segments: int, backup_dir: Path, as_json: bool) -> None:
+def command(target: Target, snapshot: str | None, no_snapshot: bool, sample: int | None, show: int,
+            total_segments: int, backup_dir: str, as_json: bool) -> None:
     """Verify the migrated events table. Exit 0 only when every check holds, 1 otherwise."""
     options = VerifyOptions(backup_dir=backup_dir, snapshot=snapshot, use_snapshot=not no_snapshot,
                             sample=sample, total_segments=total_segments)
