@@ -104,13 +104,14 @@ def resolve_snapshot(target: Target, options: VerifyOptions, table: str) -> tupl
     """The snapshot to compare with (checked: sha256, item count, table), or None and why not."""
     if not options.use_snapshot:
         return None, "snapshot checks skipped (--no-snapshot)"
+    backup: Backup | None
     if options.snapshot is not None:
         location, name = split_location(options.snapshot)
         backup = load_backup(name, store=target.run_store(location))
     else:
         backup = newest_backup(target.run_store(options.backup_dir), table)
-        if backup is None:
-            return None, f"no backup of {table!r} in {options.backup_dir}: snapshot checks skipped"
+    if backup is None:
+        return None, f"no backup of {table!r} in {options.backup_dir}: snapshot checks skipped"
     verify_backup(backup, table=table)
     return backup, None
 
@@ -151,7 +152,7 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
     seen: set[str] = set()
     new_ids = []
     for segment, item in events:
-        event_id = item.get("eventId")
+        event_id = str(item.get("eventId"))
         seen.add(event_id)
         snapshot_item = snapshot_items.get(event_id)
         if snapshot is not None and snapshot_item is None and segment in snapshot_segments:
