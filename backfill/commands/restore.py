@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
@@ -19,7 +17,7 @@ from backfill.console import (
     print_json,
 )
 from backfill.live.guard import guard_live_path
-from backfill.options import backup_dir_option, json_option, target_options, yes_option
+from backfill.options import MAX_THREADS, backup_dir_option, json_option, target_options, yes_option
 from backfill.restore import (
     RestoreOptions,
     RestorePlan,
@@ -29,15 +27,16 @@ from backfill.restore import (
     plan_restore,
 )
 from backfill.restore.bulk import BulkRestoreError, bulk_restore
+from backfill.store import split_location
 from backfill.target import Target
 
 
 @click.command("restore")
-@click.argument("backup_file", metavar="FILE", type=click.Path(path_type=Path))
+@click.argument("backup_file", metavar="FILE")
 @click.option("--force", is_flag=True,
               help="Overwrite conflicts (items changed since the migration) with the backed-up item and recreate deleted ones.")
 @click.option("--delete-new", is_flag=True, help="Delete items created after the backup.")
-@click.option("--workers", default=8, show_default=True, type=click.IntRange(min=1), help="Concurrent writers.")
+@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
 @click.option("--to-table", metavar="NAME",
               help="Bulk mode: write every backed-up item whole into the new or empty table NAME "
                    "(BatchWriteItem), instead of restoring the events table in place.")
@@ -51,10 +50,10 @@ from backfill.target import Target
 @yes_option
 @json_option
 @target_options
-def command(target: Target, backup_file: Path, force: bool, delete_new: bool, workers: int, to_table: str | None,
-            create_table: bool, show: int, pause_live_path: bool, live_path_running: bool, backup_dir: Path,
+def command(target: Target, backup_file: str, force: bool, delete_new: bool, workers: int, to_table: str | None,
+            create_table: bool, show: int, pause_live_path: bool, live_path_running: bool, backup_dir: str,
             yes: bool, as_json: bool) -> None:
-    """Restore the events table from backup FILE (data file or manifest).
+    """Restore the events table from backup FILE (data file or manifest, a path or an s3:// URI).
 
     Only items still exactly as the migration left them are restored (their migration-owned
     fields are put back; other attributes are never overwritten). Items changed since are
@@ -74,6 +73,7 @@ def command(target: Target, backup_file: Path, force: bool, delete_new: bool, wo
                            as_json=as_json)
     if create_table:
         raise click.UsageError("--create-table goes with --to-table NAME")
+    target.require_tables(target.settings.events_table)
     live_path = guard_live_path(target, allow_running=live_path_running, pause=pause_live_path)
     options = RestoreOptions(backup_file=backup_file, backup_dir=backup_dir, force=force,
                              delete_new=delete_new, workers=workers)
@@ -107,11 +107,12 @@ def command(target: Target, backup_file: Path, force: bool, delete_new: bool, wo
     raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
 
 
-def restore_into_table(target: Target, backup_file: Path, table: str, *, create: bool, workers: int,
+def restore_into_table(target: Target, backup_file: str, table: str, *, create: bool, workers: int,
                        yes: bool, as_json: bool) -> None:
     """Bulk mode (--to-table): every backed-up item, whole, into a new or empty table. Exits."""
+    location, name = split_location(backup_file)
     try:
-        backup = load_backup(backup_file)
+        backup = load_backup(name, store=target.run_store(location))
         verify_backup(backup)
     except BackupError as error:
         err.print(f"[bold red]Refusing to restore, nothing was written:[/] {error}")
@@ -146,7 +147,9 @@ def show_available(refused: RestoreRefused, table: str) -> None:
         return
     err.print(f"Usable backups of table {table!r} (newest first):")
     for entry in refused.available:  # one per line, unwrapped, so a path can be copied as is
-        err.print(f"  {entry.backup.data_path}  ({entry.backup.manifest.get('created_at')}, "
+        if entry.backup is None:
+            continue  # a damaged listing; only usable ones are offered
+        err.print(f"  {entry.backup.data_uri}  ({entry.backup.manifest.get('created_at')}, "
                   f"{entry.backup.item_count} items)", soft_wrap=True, highlight=False)
 
 

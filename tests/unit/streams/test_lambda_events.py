@@ -109,3 +109,63 @@ def test_our_own_write_coming_back_is_current(stream_event, dynamodb, settings, 
     # (GetItem's typed JSON is Lambda's, binary aside, and this event has none)
     echo["Records"][0]["dynamodb"] = dict(echo["Records"][0]["dynamodb"], NewImage=current, SequenceNumber="100000000000000000099")
     assert process_events_batch(echo, deps).stats[CURRENT] == 1
+
+
+def given_participants(dynamodb, settings, event_id, count):
+    for index in range(count):
+        dynamodb.put_item(TableName=settings.participants_table, Item={"eventId": {"S": event_id}, "participantId": {"S": f"p{index}"}})
+
+
+def test_a_legacy_whole_item_put_over_a_current_event_loses_nothing(stream_event, dynamodb, settings, deps):
+    # given a current public template event, live since T0, that an old writer saved whole
+    # in its legacy shape (status "active", a note of its own, no new-schema fields)
+    event = stream_event("events_legacy_put_over_current")
+    seed(dynamodb, settings.events_table, event, 0)
+    given_participants(dynamodb, settings, "e-cur", 2)
+    # when its record is handled
+    result = process_events_batch(event, deps)
+    # then what the legacy shape cannot express is back, the start keeps its date, the put's own
+    # attributes stay, and the event is valid
+    assert result.stats[UPGRADED] == 1 and result.failed_sequence_numbers == []
+    stored = deps.events.get("e-cur")
+    assert validate_event(stored) == []
+    assert stored["status"] == "live" and stored["visibility"] == "public" and stored["isTemplate"] is True
+    assert stored["topic"] == "Rust" and stored["description"] == "Monthly meetup"
+    assert stored["startedAt"] == 1_767_225_300_000 and "completedAt" not in stored
+    assert stored["name"] == "Launch party" and stored["legacyNote"] == "saved by the v1 app"
+    assert stored["participantCount"] == 2
+
+
+def test_a_legacy_put_completing_a_current_event_dates_only_the_completion(stream_event, dynamodb, settings, deps):
+    # given a live event that an old writer saves whole with status "completed" at T
+    event = stream_event("events_legacy_put_completes_current")
+    seed(dynamodb, settings.events_table, event, 0)
+    # when its record is handled, then the start keeps its date and only the completion is T
+    process_events_batch(event, deps)
+    stored = deps.events.get("e-cur")
+    assert stored["status"] == "completed" and stored["startedAt"] == 1_767_225_300_000
+    assert stored["completedAt"] == 1_767_232_800_000 and stored["topic"] == "Rust"
+
+
+def test_a_carried_attribute_is_not_written_over_a_newer_value(stream_event, dynamodb, settings, deps):
+    # given the legacy put, and the new application setting a topic before the handler runs
+    event = stream_event("events_legacy_put_over_current")
+    image = stored_item(event["Records"][0]["dynamodb"]["NewImage"])
+    dynamodb.put_item(TableName=settings.events_table, Item={**image, "topic": {"S": "Go"}})
+    # when the record is handled, then the newer topic stays
+    process_events_batch(event, deps)
+    stored = deps.events.get("e-cur")
+    assert stored["topic"] == "Go" and stored["visibility"] == "public" and validate_event(stored) == []
+
+
+def test_transitions_in_one_batch_are_dated_by_the_records_that_made_them(stream_event, dynamodb, settings, deps):
+    # given an event that went live at T1 and completed at T2, both records in one batch
+    event = stream_event("events_live_then_completed")
+    seed(dynamodb, settings.events_table, event, 1)
+    # when the batch is handled
+    result = process_events_batch(event, deps)
+    # then the start is dated T1 and the completion T2 (not both T2)
+    assert result.stats[UPGRADED] == 1 and result.stats["superseded"] == 1
+    stored = deps.events.get("e-batch")
+    assert stored["status"] == "completed"
+    assert stored["startedAt"] == 1_767_229_200_000 and stored["completedAt"] == 1_767_236_400_000
