@@ -97,10 +97,13 @@ def require_writable_store(location: str) -> None:
     if location.startswith("s3://"):
         return
     directory = Path(location)
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]  # deepest first
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
             pass
+        for created in missing:  # the run creates them when it writes; a failed run leaves none
+            created.rmdir()
     except OSError as error:
         reason = error.strerror or str(error)
         if directory.exists() and not directory.is_dir():
