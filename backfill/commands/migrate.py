@@ -25,16 +25,22 @@ from backfill.migrate import (
 from backfill.migrate.checkpoint import CheckpointError
 from backfill.migrate.render import plan_view, progress_factory, report_view
 from backfill.options import backup_dir_option, json_option, target_options, yes_option
+from backfill.runs import run_id_from_environment, segment_from_environment
 from backfill.target import Target
 
 
 @click.command("migrate")
 @click.option("--dry-run", is_flag=True, help="Scan and print the full plan; write nothing anywhere (no backup either).")
 @click.option("--segments", default=4, show_default=True, type=int, help="Parallel scan segments (threads).")
-@click.option("--segment", type=int, help="Only do segment K of --total-segments (split one table over several machines).")
+@click.option("--segment", type=int, help="Only do segment K of --total-segments (split one table over several "
+              "machines). Default: AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX when set (array jobs).")
 @click.option("--total-segments", type=int, help="Number of segments the table is split into with --segment.")
 @click.option("--workers", default=8, show_default=True, type=int, help="Concurrent writers.")
 @click.option("--rate-limit", default=0.0, show_default=True, type=float, help="Writes per second (0 = unlimited).")
+@click.option("--run-id", metavar="NAME", envvar="BACKFILL_RUN_ID",
+              help="Name of a run several workers share (each with its --segment); verify/restore/status take it "
+                   "with --run. A worker restarted with the same flags resumes its segment from the run store. "
+                   "Default on AWS Batch: the array job's id. Env: BACKFILL_RUN_ID.")
 @click.option("--resume", "resume", metavar="RUN_ID", help="Continue the run RUN_ID (looked up in --backup-dir): verifies its backup again, skips checkpointed items, re-counts participants.")
 @click.option("--price-per-million-writes", default=DEFAULT_PRICE_PER_MILLION_WRITES, show_default=True,
               type=click.FloatRange(min=0), help="Dry run's estimate: USD per million write request units "
@@ -55,6 +61,7 @@ def command(
     total_segments: int | None,
     workers: int,
     rate_limit: float,
+    run_id: str | None,
     resume: str | None,
     price_per_million_writes: float,
     price_per_million_reads: float,
@@ -75,6 +82,7 @@ def command(
     """
     if dry_run and resume:
         raise click.UsageError("--dry-run and --resume do not go together")
+    segment, run_id = _array_job_worker(segment, total_segments, run_id)
     options = MigrationOptions(
         backup_dir=backup_dir,
         segments=segments,
@@ -83,6 +91,7 @@ def command(
         workers=workers,
         rate_limit=rate_limit,
         resume=resume,
+        run_id=run_id,
     )
     hooks = MigrationHooks(
         on_target=lambda description: err.print(key_value_table("Target", description)),
@@ -118,6 +127,26 @@ def _flat(summary: dict[str, Any]) -> dict[str, Any]:
         else:
             rows[name] = value
     return rows
+
+
+def _array_job_worker(segment: int | None, total_segments: int | None, run_id: str | None) -> tuple[int | None, str | None]:
+    """--segment and --run-id, completed from the array-job engine's environment when not given."""
+    if segment is not None:
+        return segment, run_id
+    try:
+        found = segment_from_environment()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    if found is None:
+        return segment, run_id
+    index, variable = found
+    if total_segments is None:
+        raise click.UsageError(f"{variable} is set (array job): give --total-segments N, the size of the array")
+    run_id = run_id or run_id_from_environment()
+    if run_id is None:
+        raise click.UsageError(f"{variable} is set (array job): give --run-id NAME (or BACKFILL_RUN_ID), the same "
+                               "for every worker, so the segments form one run")
+    return index, run_id
 
 
 def _confirm(plan: Plan, backup: Backup, *, yes: bool) -> None:
