@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml requirements.txt
 
 install: $(STAMP)
 
-test: $(STAMP)
+# Lint (ruff + mypy) first: CI runs `make test`, so it checks style and types too.
+test: lint
 	$(BIN)/python -m pytest -q
 
 unit: $(STAMP)
@@ -31,6 +32,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache backups .hypothesis

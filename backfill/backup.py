@@ -189,7 +189,7 @@ def create_backup(
     digest = hashlib.sha256()
     with store.open_write(data_name) as raw:
         hashing = _HashingWriter(raw, digest)
-        with gzip.GzipFile(fileobj=hashing, mode="wb", mtime=0) as gz:  # type: ignore[arg-type]
+        with gzip.GzipFile(fileobj=hashing, mode="wb", mtime=0) as gz:
             for page in parallel_scan(dynamodb, table, total_segments=total_segments, segments=segments):
                 lines = b"".join(
                     json.dumps({"segment": page.segment, "item": encode_item(item)}, sort_keys=True).encode()

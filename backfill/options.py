@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,24 @@ import click
 
 from backfill.target import Target
 from chalicelib.config import Settings
+
+# Limits of numeric options. Threads on this machine are bounded so a typo cannot start a
+# hundred thousand of them; DynamoDB itself allows up to 1,000,000 scan segments.
+MAX_THREADS = 1000
+MAX_TOTAL_SEGMENTS = 1_000_000
+
+
+class FiniteFloat(click.FloatRange):
+    """A float in a range that also refuses NaN and infinity (click's FloatRange lets NaN through:
+    every comparison with NaN is false)."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)
 
 
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:

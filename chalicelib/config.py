@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 LAMBDA_REQUIRED = ("EVENTS_TABLE", "PARTICIPANTS_TABLE", "FAILURES_TABLE")
 
@@ -49,6 +50,6 @@ class Settings:
             )
         return cls.from_env(dict(env))
 
-    def with_overrides(self, **overrides: object) -> Settings:
+    def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with every override that is not None applied."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})

@@ -77,7 +77,8 @@ def send_conditional(call: Callable[..., Any], *, return_current: bool = False, 
         call(**kwargs)
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return Sent(False, error.response.get("Item"))
+            current = error.response.get("Item")
+            return Sent(False, current if isinstance(current, dict) else None)
         raise
     return Sent(True)
 

@@ -17,7 +17,7 @@ from backfill.console import (
     print_json,
 )
 from backfill.live.guard import guard_live_path
-from backfill.options import backup_dir_option, json_option, target_options, yes_option
+from backfill.options import MAX_THREADS, backup_dir_option, json_option, target_options, yes_option
 from backfill.restore import (
     RestoreOptions,
     RestorePlan,
@@ -42,7 +42,7 @@ from backfill.target import Target
 @click.option("--force", is_flag=True,
               help="Overwrite conflicts (items changed since the migration) with the backed-up item and recreate deleted ones.")
 @click.option("--delete-new", is_flag=True, help="Delete items created after the backup.")
-@click.option("--workers", default=8, show_default=True, type=click.IntRange(min=1), help="Concurrent writers.")
+@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
 @click.option("--to-table", metavar="NAME",
               help="Bulk mode: write every backed-up item whole into the new or empty table NAME "
                    "(BatchWriteItem), instead of restoring the events table in place.")
@@ -89,6 +89,7 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
                            as_json=as_json)
     if create_table:
         raise click.UsageError("--create-table goes with --to-table NAME")
+    target.require_tables(target.settings.events_table)
     live_path = guard_live_path(target, allow_running=live_path_running, pause=pause_live_path)
     options = RestoreOptions(backup_file=backup_file, backup_dir=backup_dir, run=run, segment=segment, force=force,
                              delete_new=delete_new, workers=workers)
@@ -162,6 +163,8 @@ def show_available(refused: RestoreRefused, table: str) -> None:
         return
     err.print(f"Usable backups of table {table!r} (newest first):")
     for entry in refused.available:  # one per line, unwrapped, so a path can be copied as is
+        if entry.backup is None:
+            continue  # a damaged listing; only usable ones are offered
         err.print(f"  {entry.backup.data_uri}  ({entry.backup.manifest.get('created_at')}, "
                   f"{entry.backup.item_count} items)", soft_wrap=True, highlight=False)
 

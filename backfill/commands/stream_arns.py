@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from backfill.backup import write_text_atomic
 from backfill.console import err, key_value_table, print_json
+from backfill.errors import TargetError, explain
 from backfill.json_edit import replace_strings
 from backfill.options import json_option, target_options
 from backfill.target import Target
@@ -39,7 +40,7 @@ def latest_stream_arn(dynamodb: Any, table: str) -> str:
     try:
         description = dynamodb.describe_table(TableName=table)["Table"]
     except ClientError as error:
-        raise click.ClickException(f"cannot describe table {table}: {error}") from error
+        raise TargetError(f"cannot describe table {table}: {explain(error).message}") from error
     arn = description.get("LatestStreamArn")
     if not arn or not description.get("StreamSpecification", {}).get("StreamEnabled"):
         raise click.ClickException(f"table {table} has no enabled stream: enable NEW_AND_OLD_IMAGES streams first")

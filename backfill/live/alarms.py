@@ -99,7 +99,7 @@ def differs(spec: Mapping[str, Any], existing: Mapping[str, Any] | None) -> list
         elif field in ("AlarmActions", "OKActions"):
             want, have = sorted(want or []), sorted(have or [])
         elif field == "Threshold":
-            want, have = float(want), float(have) if have is not None else None
+            want, have = float(want) if want is not None else None, float(have) if have is not None else None
         if want != have:
             changed.append(field)
     return changed

@@ -189,8 +189,9 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
             options = _join_run(store, target.settings.events_table, options, total_segments, segments)
         if options.resume:
             backup = _backup_to_resume(target, options)
-            checkpoint = load_checkpoint(backup.store, backup.name_for(CHECKPOINT_SUFFIX), backup.run_id)
-            checkpoint = checkpoint or Checkpoint(backup.run_id, options.to_dict())
+            checkpoint = load_checkpoint(
+                backup.store, backup.name_for(CHECKPOINT_SUFFIX), backup.run_id
+            ) or Checkpoint(backup.run_id, options.to_dict())
         counts = _count(target, options, hooks)
         if not options.resume:
             with hooks.progress("backing up events", None) as advance:

@@ -307,17 +307,18 @@ def _apply(target: Target, plan: RestorePlan, item: ItemPlan) -> ItemOutcome:
         action = item.action
         if not plan.will_write(item):
             return ItemOutcome(item.event_id, _SKIPPED[action], item.reason, item.differences)
-        if action is Action.RESTORE:
+        # (classify gives RESTORE and CONFLICT only with both items, DELETED with a backup, NEW with a live one)
+        if action is Action.RESTORE and backup_typed is not None and live_typed is not None:
             sets = {f: backup_typed[f] for f in item.set_fields}
             if revert_fields(dynamodb, table, live_typed, sets, item.remove_fields, OWNED_FIELDS):
                 return ItemOutcome(item.event_id, "restored")
-        elif action is Action.CONFLICT:
+        elif action is Action.CONFLICT and backup_typed is not None and live_typed is not None:
             if put_over(dynamodb, table, backup_typed, live_typed):
                 return ItemOutcome(item.event_id, "overwritten", item.reason, item.differences)
-        elif action is Action.DELETED:
+        elif action is Action.DELETED and backup_typed is not None:
             if put_over(dynamodb, table, backup_typed, None):
                 return ItemOutcome(item.event_id, "recreated", item.reason)
-        elif action is Action.NEW and delete_as_read(dynamodb, table, live_typed):
+        elif action is Action.NEW and live_typed is not None and delete_as_read(dynamodb, table, live_typed):
             return ItemOutcome(item.event_id, "new_deleted", item.reason)
         # The item changed between read and write: read it again and decide again.
         live_typed = get_typed(dynamodb, table, {KEY: {"S": item.event_id}})

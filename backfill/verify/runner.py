@@ -162,7 +162,7 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
     seen: set[str] = set()
     new_ids = []
     for segment, item in events:
-        event_id = item.get("eventId")
+        event_id = str(item.get("eventId"))
         seen.add(event_id)
         snapshot_item = snapshot_items.get(event_id)
         if snapshot is not None and snapshot_item is None and segment in snapshot_segments:

@@ -44,7 +44,8 @@ class BatchResult:
 
     @property
     def failed_sequence_numbers(self) -> list[str]:
-        return [failure["itemIdentifier"] for failure in self.response["batchItemFailures"]]
+        # DynamoDB streams identify a record by its sequence number (a str; Kafka's differ).
+        return [str(failure["itemIdentifier"]) for failure in self.response["batchItemFailures"]]
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class Rejections:
     key_names: Sequence[str]
 
     def record(self, raw: Mapping[str, Any], reasons: list[str]) -> None:
-        body = raw.get("dynamodb") if isinstance(raw.get("dynamodb"), Mapping) else {}
+        found = raw.get("dynamodb")
+        body: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
         image = body.get("NewImage")
         try:
             observed = epoch_ms(body.get("ApproximateCreationDateTime"))
@@ -110,7 +112,9 @@ def run_batch(
         return outcome
 
     processor = BatchProcessor(
-        EventType.DynamoDBStreams, raise_on_entire_batch_failure=False, logger=logger
+        EventType.DynamoDBStreams,
+        raise_on_entire_batch_failure=False,
+        logger=logger,  # type: ignore[arg-type]  # powertools' Logger; annotated as logging.Logger
     )
     response = process_partial_response(
         event=dict(event), record_handler=record_handler, processor=processor, context=context
