@@ -53,7 +53,7 @@ class LivePathCheck:
         except (LivePathError, ClientError, BotoCoreError) as error:
             err.print(f"[bold red]Refusing to restore, nothing was written:[/] pausing the live path failed: {error}")
             raise SystemExit(EXIT_REFUSED) from error
-        err.print(f"Live path paused: {_describe(paused)}.", highlight=False)
+        err.print(f"Live path paused: {_describe(paused)}.", highlight=False, soft_wrap=True)
         click.get_current_context().call_on_close(lambda: _print_resume(paused))
         self.to_pause = []
         return paused
@@ -87,13 +87,13 @@ def guard_live_path(target: Target, *, allow_running: bool, pause: bool) -> Live
         return nothing
     if allow_running:
         err.print(f"[yellow]The live path is running (--live-path-running):[/] {_describe(mappings)}. "
-                  "Its handlers will upgrade restored rows again.", highlight=False)
+                  "Its handlers will upgrade restored rows again.", highlight=False, soft_wrap=True)
         return nothing
     if not pause:
         err.print(f"[bold red]Refusing to restore, nothing was written:[/] the live path is running: "
                   f"{_describe(mappings)}. Its handlers would upgrade the restored rows again. Pause it "
                   f"first ({'; '.join(switch_commands(mappings, 'pause'))}), or give --pause-live-path "
-                  "to pause it, restore and leave it paused.", highlight=False)
+                  "to pause it, restore and leave it paused.", highlight=False, soft_wrap=True)
         raise SystemExit(EXIT_REFUSED)
     return LivePathCheck(lambda_client, mappings)
 

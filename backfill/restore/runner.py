@@ -30,13 +30,13 @@ from backfill.backup import (
     write_json,
 )
 from backfill.ledger import LEDGER_SUFFIX, ledger_exists, read_ledger
-from backfill.restore.plan import Action, ItemPlan, classify, writes_by_rule
+from backfill.restore.plan import Action, ItemPlan, MigrationWrite, classify, writes_by_rule
 from backfill.restore.writes import KEY, delete_as_read, get_typed, put_over, revert_fields
 from backfill.runs import find_run, run_of
 from backfill.scan import parallel_scan
 from backfill.store import split_location
 from backfill.target import Target
-from chalicelib.items import to_python
+from chalicelib.items import to_python, typed_value
 from chalicelib.schema import OWNED_FIELDS
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class RestorePlan:
     ledger_found: bool
     backup_items: dict[str, dict[str, Any]]  # eventId -> typed item
     live_items: dict[str, dict[str, Any]]  # eventId -> typed item (backed-up and new ones)
-    migration_writes: dict[str, dict[str, Any]]  # eventId -> owned fields the migration set
+    migration_writes: dict[str, list[MigrationWrite]]  # eventId -> the migration's write attempts
     items: list[ItemPlan] = field(default_factory=list)
     backups: tuple[Backup, ...] = ()  # every backup restored (all segments of a run, or one)
     coverage: str = ""
@@ -227,14 +227,14 @@ def plan_restore(target: Target, options: RestoreOptions, *, on_progress: Progre
     backups, coverage = open_backups(target, options, table)
     progress = on_progress or (lambda phase, n: None)
     backup_items: dict[str, dict[str, Any]] = {}
-    writes: dict[str, dict[str, Any]] = {}
+    writes: dict[str, list[MigrationWrite]] = {}
     ledger_found = True
     for backup in backups:  # each backup with its own ledger (segments are disjoint)
         items = {typed[KEY]["S"]: typed for _segment, typed in iter_backup_items(backup)}
         ledger_name = backup.name_for(LEDGER_SUFFIX)
         if ledger_exists(backup.store, ledger_name):
             ledger = read_ledger(backup.store, ledger_name)
-            writes.update({e: ledger.get(e, {}) for e in items})
+            writes.update({e: [MigrationWrite(a.changes, a.read) for a in ledger.get(e, [])] for e in items})
         else:
             ledger_found = False
             writes.update({e: writes_by_rule(to_python(item)) for e, item in items.items()})
@@ -259,7 +259,7 @@ def _classify(plan: RestorePlan, event_id: str, live_typed: dict[str, Any] | Non
     return classify(
         to_python(backup_typed) if backup_typed is not None else None,
         to_python(live_typed) if live_typed is not None else None,
-        plan.migration_writes.get(event_id, {}),
+        plan.migration_writes.get(event_id, []),
     )
 
 
@@ -308,8 +308,8 @@ def _apply(target: Target, plan: RestorePlan, item: ItemPlan) -> ItemOutcome:
         if not plan.will_write(item):
             return ItemOutcome(item.event_id, _SKIPPED[action], item.reason, item.differences)
         # (classify gives RESTORE and CONFLICT only with both items, DELETED with a backup, NEW with a live one)
-        if action is Action.RESTORE and backup_typed is not None and live_typed is not None:
-            sets = {f: backup_typed[f] for f in item.set_fields}
+        if action is Action.RESTORE and live_typed is not None:
+            sets = {f: typed_value(value) for f, value in item.sets.items()}
             if revert_fields(dynamodb, table, live_typed, sets, item.remove_fields, OWNED_FIELDS):
                 return ItemOutcome(item.event_id, "restored")
         elif action is Action.CONFLICT and backup_typed is not None and live_typed is not None:

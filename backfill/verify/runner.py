@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from backfill.backup import iter_backup_items, load_backup, newest_backup, verify_backup
-from backfill.ledger import LEDGER_SUFFIX, read_ledger
+from backfill.ledger import LEDGER_SUFFIX, last_changes, read_ledger
 from backfill.participant_counts import count_participants
 from backfill.runs import Run, find_run, run_of
 from backfill.scan import parallel_scan
@@ -149,8 +149,8 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
             for _segment, typed in iter_backup_items(backup):
                 item = to_python(typed)
                 snapshot_items[item["eventId"]] = item
-            ledger = read_ledger(backup.store, backup.name_for(LEDGER_SUFFIX))
-            migration_statuses.update({e: c["status"] for e, c in ledger.items() if "status" in c})
+            written = last_changes(read_ledger(backup.store, backup.name_for(LEDGER_SUFFIX)))
+            migration_statuses.update({e: c["status"] for e, c in written.items() if "status" in c})
         # Scan with the snapshot's split, so an item's segment tells whether the snapshot covered it.
         total_segments = snapshot.total_segments
         snapshot_segments = set(snapshot.covered)
