@@ -26,7 +26,7 @@ from backfill.restore import (
     execute_restore,
     plan_restore,
 )
-from backfill.restore.bulk import BulkRestoreError, bulk_restore
+from backfill.restore.bulk import DEFAULT_WORKERS, BulkRestoreError, bulk_restore
 from backfill.store import split_location
 from backfill.target import Target
 
@@ -36,7 +36,8 @@ from backfill.target import Target
 @click.option("--force", is_flag=True,
               help="Overwrite conflicts (items changed since the migration) with the backed-up item and recreate deleted ones.")
 @click.option("--delete-new", is_flag=True, help="Delete items created after the backup.")
-@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
+@click.option("--workers", type=click.IntRange(1, MAX_THREADS),
+              help=f"Concurrent writers [default: 8 in place, {DEFAULT_WORKERS} with --to-table].")
 @click.option("--to-table", metavar="NAME",
               help="Bulk mode: write every backed-up item whole into the new or empty table NAME "
                    "(BatchWriteItem), instead of restoring the events table in place.")
@@ -50,7 +51,7 @@ from backfill.target import Target
 @yes_option
 @json_option
 @target_options
-def command(target: Target, backup_file: str, force: bool, delete_new: bool, workers: int, to_table: str | None,
+def command(target: Target, backup_file: str, force: bool, delete_new: bool, workers: int | None, to_table: str | None,
             create_table: bool, show: int, pause_live_path: bool, live_path_running: bool, backup_dir: str,
             yes: bool, as_json: bool) -> None:
     """Restore the events table from backup FILE (data file or manifest, a path or an s3:// URI).
@@ -69,14 +70,14 @@ def command(target: Target, backup_file: str, force: bool, delete_new: bool, wor
     if to_table is not None:
         if force or delete_new:
             raise click.UsageError("--force and --delete-new are for the in-place restore, not --to-table")
-        restore_into_table(target, backup_file, to_table, create=create_table, workers=workers, yes=yes,
+        restore_into_table(target, backup_file, to_table, create=create_table, workers=workers or DEFAULT_WORKERS, yes=yes,
                            as_json=as_json)
     if create_table:
         raise click.UsageError("--create-table goes with --to-table NAME")
     target.require_tables(target.settings.events_table)
     live_path = guard_live_path(target, allow_running=live_path_running, pause=pause_live_path)
     options = RestoreOptions(backup_file=backup_file, backup_dir=backup_dir, force=force,
-                             delete_new=delete_new, workers=workers)
+                             delete_new=delete_new, workers=workers or 8)
     try:
         with Progress(TextColumn("reading live table"), MofNCompleteColumn(), console=err, transient=True) as bar:
             task = bar.add_task("scan", total=None)

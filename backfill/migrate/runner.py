@@ -313,7 +313,7 @@ def _migrate(
     with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX)) as ledger:
 
         def record(plan: WritePlan) -> None:
-            ledger.record(plan.event_id, plan.changes)
+            ledger.record(plan.event_id, plan.changes, plan.before)
 
         def migrate_one(typed: dict[str, Any]) -> Callable[[Tally], None]:
             item = to_python(typed)

@@ -30,12 +30,12 @@ from backfill.backup import (
     write_json,
 )
 from backfill.ledger import LEDGER_SUFFIX, ledger_exists, read_ledger
-from backfill.restore.plan import Action, ItemPlan, classify, writes_by_rule
+from backfill.restore.plan import Action, ItemPlan, MigrationWrite, classify, writes_by_rule
 from backfill.restore.writes import KEY, delete_as_read, get_typed, put_over, revert_fields
 from backfill.scan import parallel_scan
 from backfill.store import split_location
 from backfill.target import Target
-from chalicelib.items import to_python
+from chalicelib.items import to_python, typed_value
 from chalicelib.schema import OWNED_FIELDS
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class RestorePlan:
     ledger_found: bool
     backup_items: dict[str, dict[str, Any]]  # eventId -> typed item
     live_items: dict[str, dict[str, Any]]  # eventId -> typed item (backed-up and new ones)
-    migration_writes: dict[str, dict[str, Any]]  # eventId -> owned fields the migration set
+    migration_writes: dict[str, list[MigrationWrite]]  # eventId -> the migration's write attempts
     items: list[ItemPlan] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -188,7 +188,7 @@ def plan_restore(target: Target, options: RestoreOptions, *, on_progress: Progre
     ledger_found = ledger_exists(backup.store, ledger_name)
     if ledger_found:
         ledger = read_ledger(backup.store, ledger_name)
-        writes = {e: ledger.get(e, {}) for e in backup_items}
+        writes = {e: [MigrationWrite(a.changes, a.read) for a in ledger.get(e, [])] for e in backup_items}
     else:
         writes = {e: writes_by_rule(to_python(item)) for e, item in backup_items.items()}
     live: dict[str, dict[str, Any]] = {}
@@ -210,7 +210,7 @@ def _classify(plan: RestorePlan, event_id: str, live_typed: dict[str, Any] | Non
     return classify(
         to_python(backup_typed) if backup_typed is not None else None,
         to_python(live_typed) if live_typed is not None else None,
-        plan.migration_writes.get(event_id, {}),
+        plan.migration_writes.get(event_id, []),
     )
 
 
@@ -259,8 +259,8 @@ def _apply(target: Target, plan: RestorePlan, item: ItemPlan) -> ItemOutcome:
         if not plan.will_write(item):
             return ItemOutcome(item.event_id, _SKIPPED[action], item.reason, item.differences)
         # (classify gives RESTORE and CONFLICT only with both items, DELETED with a backup, NEW with a live one)
-        if action is Action.RESTORE and backup_typed is not None and live_typed is not None:
-            sets = {f: backup_typed[f] for f in item.set_fields}
+        if action is Action.RESTORE and live_typed is not None:
+            sets = {f: typed_value(value) for f, value in item.sets.items()}
             if revert_fields(dynamodb, table, live_typed, sets, item.remove_fields, OWNED_FIELDS):
                 return ItemOutcome(item.event_id, "restored")
         elif action is Action.CONFLICT and backup_typed is not None and live_typed is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from backfill.backup import Backup, iter_backup_items, load_backup, newest_backup, verify_backup
-from backfill.ledger import LEDGER_SUFFIX, read_ledger
+from backfill.ledger import LEDGER_SUFFIX, last_changes, read_ledger
 from backfill.participant_counts import count_participants
 from backfill.scan import parallel_scan
 from backfill.store import split_location
@@ -142,8 +142,8 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
         # Scan with the snapshot's split, so an item's segment tells whether the snapshot covered it.
         total_segments = int(snapshot.manifest.get("total_segments", 1))
         snapshot_segments = set(snapshot.manifest.get("segments", range(total_segments)))
-        ledger = read_ledger(snapshot.store, snapshot.name_for(LEDGER_SUFFIX))
-        migration_statuses = {e: c["status"] for e, c in ledger.items() if "status" in c}
+        written = last_changes(read_ledger(snapshot.store, snapshot.name_for(LEDGER_SUFFIX)))
+        migration_statuses = {e: c["status"] for e, c in written.items() if "status" in c}
 
     events = _scan_events(target, total_segments, options.sample, progress)
     counts = _counts_for(target, options, total_segments, [item for _, item in events], progress)
