@@ -72,7 +72,7 @@ class MigrationOptions:
     workers: int = 8
     rate_limit: float = 0.0  # writes per second; 0 = unlimited
     resume: str | None = None  # run id to continue
-    checkpoint_every: int = 100  # items finished between checkpoint saves (at most this many redone on resume)
+    checkpoint_every: int = 25  # items finished between checkpoint saves
     items_per_task: int = 8  # items a writer takes at a time (fewer when the table is small)
     samples: int = 3  # sample before/after diffs in the plan
 
@@ -344,18 +344,27 @@ def _migrate(
         Task = list[tuple[int, int, dict[str, Any]]]  # (segment, index, key) of each item of a task
         in_flight: dict[Future[list[Callable[[Tally], None]]], Task] = {}
 
-        def collect(block_until: int) -> None:
+        def settle(future: Future[list[Callable[[Tally], None]]], task: Task) -> None:
             nonlocal processed, since_save
+            for (segment, index, key), outcome in zip(task, future.result(), strict=True):
+                checkpoint.segment(segment).finish(index, key, outcome)
+            processed += len(task)
+            since_save += len(task)
+            advance(len(task))
+
+        def collect(block_until: int) -> None:
+            nonlocal since_save
             while len(in_flight) > block_until:
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                crash: BaseException | None = None
                 for future in done:
                     task = in_flight.pop(future)
-                    records = future.result()  # re-raises a crash (BaseException) of a worker
-                    for (segment, index, key), outcome in zip(task, records, strict=True):
-                        checkpoint.segment(segment).finish(index, key, outcome)
-                    processed += len(task)
-                    since_save += len(task)
-                    advance(len(task))
+                    if future.exception() is not None:  # a worker crashed (BaseException)
+                        crash = crash or future.exception()
+                        continue
+                    settle(future, task)
+                if crash is not None:
+                    raise crash  # after the tasks that finished beside it are settled
                 if since_save >= options.checkpoint_every:
                     checkpoint.save(backup.store, checkpoint_name)
                     since_save = 0
@@ -380,6 +389,9 @@ def _migrate(
             checkpoint.completed = True
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            for future, task in in_flight.items():  # after a crash: keep what finished meanwhile
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    settle(future, task)
             checkpoint.save(backup.store, checkpoint_name)  # only the contiguous prefix: always safe to skip
     return processed
 
