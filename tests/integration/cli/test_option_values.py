@@ -1,4 +1,5 @@
-"""Numeric options outside their range, NaN and infinity: refused by the option parser (exit 2),
+"""Numeric options outside their range, NaN and infinity, endpoints that are not URLs, region and
+table names DynamoDB would refuse: refused by the option parser (exit 2),
 naming the option, before anything is read or written. An unreachable endpoint proves it: a
 command that got past its options would report the endpoint (exit 4) instead."""
 
@@ -33,6 +34,12 @@ CASES = [
     (["seed", "--events", "-5"], "--events"),
     (["seed", "--participants", "-1"], "--participants"),
     (["seed", "--events", "2", "--malformed", "3"], "--malformed"),
+    (["migrate", "--dry-run", "--price-per-million-writes", "nan"], "--price-per-million-writes"),
+    (["failures", "--endpoint-url", "localhost:8000"], "--endpoint-url"),
+    (["verify", "--endpoint-url", "http://localhost:99999"], "--endpoint-url"),
+    (["migrate", "--dry-run", "--region", "eu west 1"], "--region"),
+    (["streams", "--events-table", ""], "--events-table"),
+    (["seed", "--participants-table", "a/b"], "--participants-table"),
 ]
 
 
