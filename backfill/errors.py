@@ -123,7 +123,10 @@ def explain(error: BaseException, *, where: str | None = None) -> Failure:
     ``where`` names the DynamoDB endpoint and region the command was talking to, for errors
     whose own text does not (a ClientError never names them)."""
     if isinstance(error, CliError):
-        return Failure(str(error), error.exit_code, error.hint)
+        code = error.exit_code
+        if code is ExitCode.BAD_INPUT and isinstance(error.__cause__, (BotoCoreError, ClientError)):
+            code = ExitCode.TARGET  # e.g. a run store on S3 that cannot be reached: the AWS side
+        return Failure(str(error), code, error.hint)
     if isinstance(error, KeyboardInterrupt):
         return Failure("interrupted", ExitCode.INTERRUPTED)
     if isinstance(error, EndpointUnreachable):  # botocore's: refused, timed out, closed, proxy
