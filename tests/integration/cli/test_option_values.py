@@ -5,10 +5,12 @@ command that got past its options would report the endpoint (exit 4) instead."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.integration.cli.conftest import UNREACHABLE
-from tests.support.cli import cli_env, run_backfill
+from tests.support.cli import CliRun, cli_env, finish, start_backfill
 
 USAGE = 2
 
@@ -43,11 +45,22 @@ CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[CliRun, Path]]:
+    """Every case run once, all at the same time (each is a short process), in its own directory."""
+    env = cli_env({"AWS_ENDPOINT_URL": UNREACHABLE})
+    started = {}
+    for args, _ in CASES:
+        workdir = tmp_path_factory.mktemp("options")
+        started[" ".join(args)] = (start_backfill(*args, cwd=workdir, env=env), workdir)
+    return {name: (finish(process), workdir) for name, (process, workdir) in started.items()}
+
+
 @pytest.mark.parametrize(("args", "option"), CASES, ids=[" ".join(args) for args, _ in CASES])
-def test_an_out_of_range_number_is_a_usage_error_naming_the_option(tmp_path, args, option):
-    # when a command gets a number outside its option's range (and an endpoint nobody answers on)
-    result = run_backfill(*args, cwd=tmp_path, env=cli_env({"AWS_ENDPOINT_URL": UNREACHABLE}))
+def test_an_out_of_range_number_is_a_usage_error_naming_the_option(runs, args, option):
+    # when a command gets a value outside its option's range (and an endpoint nobody answers on)
+    result, workdir = runs[" ".join(args)]
     # then it exits 2 naming the option, and writes nothing
     assert result.exit_code == USAGE, result.output
     assert option in result.stderr and "Error" in result.stderr, result.stderr
-    assert list(tmp_path.iterdir()) == []
+    assert list(workdir.iterdir()) == []
