@@ -32,7 +32,7 @@ class BackfillGroup(click.Group):
         except click.ClickException as error:
             # click's plain ClickException exits 1, which here means "items failed": input errors are 2.
             if error.exit_code == 1:
-                error.exit_code = ExitCode.BAD_INPUT
+                error.exit_code = ExitCode.BAD_INPUT  # type: ignore[misc]  # an instance attribute at runtime
             raise
         except (click.exceptions.Exit, click.Abort):
             raise

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backfill.verify.compare import describe_differences, differing_attributes, same_typed
-from chalicelib.schema import COUNT_VERSION, OWNED_FIELDS, UpgradeRefused
+from chalicelib.schema import COUNT_VERSION, UpgradeRefused, active_schema
 from chalicelib.schema.upgrade import changed_fields, upgrade_event
 
 DERIVED_FIELDS: frozenset[str] = frozenset({"participantCount", COUNT_VERSION})
@@ -81,16 +81,17 @@ def classify(
         return ItemPlan(event_id, Action.DELETED)
     if not differing_attributes(backup_item, live_item):
         return ItemPlan(event_id, Action.UNCHANGED)
+    owned = active_schema().owned
     as_migrated = {**backup_item, **migration_writes}
     differences = {
-        **differing_attributes(backup_item, live_item, ignore=OWNED_FIELDS),
-        **differing_attributes(as_migrated, live_item, only=OWNED_FIELDS - DERIVED_FIELDS),
+        **differing_attributes(backup_item, live_item, ignore=owned),
+        **differing_attributes(as_migrated, live_item, only=owned - DERIVED_FIELDS),
     }
     if differences:
         return ItemPlan(event_id, Action.CONFLICT, dict(sorted(differences.items())))
     set_fields = tuple(
-        f for f in sorted(OWNED_FIELDS)
+        f for f in sorted(owned)
         if f in backup_item and not (f in live_item and same_typed(live_item[f], backup_item[f]))
     )
-    remove_fields = tuple(f for f in sorted(OWNED_FIELDS) if f in live_item and f not in backup_item)
+    remove_fields = tuple(f for f in sorted(owned) if f in live_item and f not in backup_item)
     return ItemPlan(event_id, Action.RESTORE, set_fields=set_fields, remove_fields=remove_fields)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.schema import OWNED_FIELDS
+from chalicelib.schema import CURRENT
 from tests.integration.migrate_helpers import raw_items
 from tests.strategies import EXTREME_NUMBERS, deep_value
 from tests.support.cli import run_backfill
@@ -34,7 +34,7 @@ def cli(command: str, endpoint_url: str, backup_dir: Any, *args: str) -> Any:
 
 
 def unowned(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in item.items() if name not in OWNED_FIELDS}
+    return {name: value for name, value in item.items() if name not in CURRENT.owned}
 
 
 def test_numbers_at_dynamodb_limits_survive_migrate_verify_restore(dynamodb, live_settings, tmp_path):

@@ -8,7 +8,7 @@ from backfill.restore.plan import Action, classify, writes_by_rule
 from chalicelib.schema import upgrade_event
 from chalicelib.schema.upgrade import changed_fields
 
-BACKUP = {"eventId": "e1", "name": "Quiz", "status": "completed", "createdAt": Decimal(1000), "x": {"a": [True]}}
+BACKUP = {"eventId": "e1", "name": "Quiz", "status": "completed", "createdAt": Decimal(1_700_000_000_000), "x": {"a": [True]}}
 MIGRATED = upgrade_event(BACKUP, participant_count=2)
 WRITES = {**changed_fields(BACKUP, MIGRATED), "countVersion": Decimal(1)}
 LIVE = {**MIGRATED, "countVersion": Decimal(1)}
@@ -67,4 +67,4 @@ def test_without_a_ledger_the_upgrade_rule_tells_what_the_migration_wrote():
     rule = writes_by_rule(BACKUP)
     assert "participantCount" not in rule and rule["schemaVersion"] == 2
     assert classify(BACKUP, LIVE, rule).action is Action.RESTORE
-    assert writes_by_rule({"eventId": "bad", "status": "archived", "createdAt": Decimal(1)}) == {}
+    assert writes_by_rule({"eventId": "bad", "status": "archived", "createdAt": Decimal(1_700_000_000_000)}) == {}
