@@ -62,6 +62,15 @@ def value_problem(field: Field, value: Any, schema: Schema, ctx: Context) -> str
     return None
 
 
+def _derivation_problem(field: Field, item: Mapping[str, Any], ctx: Context) -> str | None:
+    if not field.derived or field.default is None or field.name not in item:
+        return None
+    expected = field.default(item, ctx)
+    if expected is None or item[field.name] == expected:
+        return None
+    return f"{field.name} {item[field.name]!r} does not follow from {', '.join(field.reads)} (expected {expected!r})"
+
+
 def _required(field: Field, item: Mapping[str, Any], schema: Schema) -> bool:
     if field.required_from is not None:
         return schema.reached(item.get(schema.status_field), field.required_from)
@@ -94,7 +103,7 @@ def validate(item: Mapping[str, Any], schema: Schema, ctx: Context = Context()) 
                 when = f" for {schema.status_field} {item.get(schema.status_field)}" if field.required_from else ""
                 problems.append(f"{field.name} is missing{when}")
             continue
-        problem = value_problem(field, item[field.name], schema, ctx)
+        problem = value_problem(field, item[field.name], schema, ctx) or _derivation_problem(field, item, ctx)
         if problem:
             problems.append(problem)
     return problems + _order_problems(item, schema)
@@ -109,8 +118,8 @@ def repair(item: Mapping[str, Any], schema: Schema, ctx: Context, problems: list
     """
     out = dict(item)
     for field in schema.fields:
-        if field.name not in out or (field.supplied and ctx.participant_count is not None):
-            continue
+        if field.name not in out or (field.supplied and ctx.participant_count is not None) or field.derived:
+            continue  # (a derived value is recomputed below, whatever was there)
         value = out[field.name]
         if isinstance(value, str) and value in field.aliases:
             out[field.name] = value = field.aliases[value]
@@ -125,7 +134,7 @@ def repair(item: Mapping[str, Any], schema: Schema, ctx: Context, problems: list
     for field in schema.fields:  # declaration order: a default may read one filled before it
         if field.supplied and ctx.participant_count is not None:
             out[field.name] = ctx.participant_count
-        elif field.name in out or not _required(field, out, schema):
+        elif (field.name in out and not field.derived) or not _required(field, out, schema):
             continue
         elif field.supplied:
             raise ValueError(f"event {out.get(schema.key)!r} has no {field.name}: pass participant_count")

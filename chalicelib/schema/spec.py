@@ -50,6 +50,7 @@ class Field:
     allowed: tuple[str, ...] = ()  # CHOICE: the values, in workflow order where that matters
     aliases: Mapping[str, str] = field(default_factory=dict)  # legacy value -> current value
     default: Default | None = None  # filled in when absent
+    derived: bool = False  # the default is the only valid value (a function of ``reads``)
     reads: tuple[str, ...] = ()  # other fields the default is computed from (guarded on write)
     required_from: str | None = None  # TIMESTAMP: required once the status reaches this one
     not_before: str | None = None  # TIMESTAMP: never earlier than this other timestamp
