@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -45,7 +46,7 @@ from backfill.participant_counts import count_participants
 from backfill.request_counter import RequestCounter
 from backfill.runs import runs_in
 from backfill.scan import parallel_scan
-from backfill.store import RunStore, split_location
+from backfill.store import RunStore, StoreError, split_location
 from backfill.target import Target
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
@@ -64,6 +65,7 @@ log = logging.getLogger(__name__)
 ProgressFactory = Callable[[str, "int | None"], AbstractContextManager[Callable[[int], None]]]
 
 
+WORKER_SUFFIX = ".worker.json"
 RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -185,57 +187,106 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
         description = target.describe(counts=False)
         hooks.on_target(description)
         store = target.run_store(options.backup_dir)
+        run_name: str | None = None
         if options.run_id:
+            run_name = options.run_id
             options = _join_run(store, target.settings.events_table, options, total_segments, segments)
-        if options.resume:
-            backup = _backup_to_resume(target, options)
-            checkpoint = load_checkpoint(
-                backup.store, backup.name_for(CHECKPOINT_SUFFIX), backup.run_id
-            ) or Checkpoint(backup.run_id, options.to_dict())
-        counts = _count(target, options, hooks)
-        if not options.resume:
-            with hooks.progress("backing up events", None) as advance:
-                backup = create_backup(
-                    target.dynamodb,
-                    target.settings.events_table,
-                    store,
-                    region=target.settings.region,
-                    endpoint=target.endpoint,
-                    total_segments=total_segments,
-                    segments=segments,
-                    run_id=new_run_id(target.settings.events_table, segments, total_segments, run=options.run_id)
-                    if options.run_id else None,
-                    run=options.run_id,
-                    on_items=advance,
-                )
-            checkpoint = Checkpoint(backup.run_id, options.to_dict())
-            checkpoint.save(backup.store, backup.name_for(CHECKPOINT_SUFFIX))
-        count_source = keep_maintained_count(lambda event_id: counts.get(event_id, 0))
-        plan = build_plan(
-            (to_python(item) for _, _, item in _remaining(backup, checkpoint)), count_source, samples=options.samples
-        )
-        _add_counts(description, events=backup.item_count, participants=sum(counts.values()))
-        hooks.on_target(description)
-        hooks.confirm(plan, backup)
-        resumed_after = checkpoint.finished_items
-        with hooks.progress("migrating", backup.item_count - resumed_after) as advance:
-            processed = _migrate(target, options, backup, checkpoint, count_source, advance)
-        report = MigrationReport(
-            run_id=backup.run_id,
-            backup_file=backup.data_uri,
-            backup_items=backup.item_count,
-            target=description,
-            tally=checkpoint.tally(),
-            duration_s=time.monotonic() - started,
-            processed=processed,
-            resumed_after=resumed_after,
-            participant_rows=sum(counts.values()),
-            requests=counter.calls(),
-            http_requests=counter.sends(),
-            completed=checkpoint.completed,
-        )
+            worker = WorkerState(store, options.resume or new_run_id(
+                target.settings.events_table, segments, total_segments, run=run_name))
+            worker.save("running", run=run_name, segments=segments or list(range(total_segments)),
+                        total_segments=total_segments)
+        else:
+            worker = WorkerState(None, "")
+        try:
+            return _run(target, options, hooks, store, worker, counter, description, started,
+                        total_segments, segments, run_name)
+        except BaseException as error:
+            worker.save("interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+                        error=f"{type(error).__name__}: {error}")
+            raise
+
+
+def _run(
+    target: Target,
+    options: MigrationOptions,
+    hooks: MigrationHooks,
+    store: RunStore,
+    worker: WorkerState,
+    counter: RequestCounter,
+    description: dict[str, Any],
+    started: float,
+    total_segments: int,
+    segments: list[int] | None,
+    run_name: str | None,
+) -> MigrationReport:
+    if options.resume:
+        backup = _backup_to_resume(target, options)
+        checkpoint = load_checkpoint(
+            backup.store, backup.name_for(CHECKPOINT_SUFFIX), backup.run_id
+        ) or Checkpoint(backup.run_id, options.to_dict())
+    counts = _count(target, options, hooks)
+    if not options.resume:
+        with hooks.progress("backing up events", None) as advance:
+            backup = create_backup(
+                target.dynamodb,
+                target.settings.events_table,
+                store,
+                region=target.settings.region,
+                endpoint=target.endpoint,
+                total_segments=total_segments,
+                segments=segments,
+                run_id=worker.name or None,
+                run=run_name,
+                on_items=advance,
+            )
+        checkpoint = Checkpoint(backup.run_id, options.to_dict())
+        checkpoint.save(backup.store, backup.name_for(CHECKPOINT_SUFFIX))
+    count_source = keep_maintained_count(lambda event_id: counts.get(event_id, 0))
+    plan = build_plan(
+        (to_python(item) for _, _, item in _remaining(backup, checkpoint)), count_source, samples=options.samples
+    )
+    _add_counts(description, events=backup.item_count, participants=sum(counts.values()))
+    hooks.on_target(description)
+    hooks.confirm(plan, backup)
+    resumed_after = checkpoint.finished_items
+    with hooks.progress("migrating", backup.item_count - resumed_after) as advance:
+        processed = _migrate(target, options, backup, checkpoint, count_source, advance)
+    report = MigrationReport(
+        run_id=backup.run_id,
+        backup_file=backup.data_uri,
+        backup_items=backup.item_count,
+        target=description,
+        tally=checkpoint.tally(),
+        duration_s=time.monotonic() - started,
+        processed=processed,
+        resumed_after=resumed_after,
+        participant_rows=sum(counts.values()),
+        requests=counter.calls(),
+        http_requests=counter.sends(),
+        completed=checkpoint.completed,
+    )
     write_json(backup.store, backup.name_for(REPORT_SUFFIX), report.to_dict())
+    worker.save("done" if report.exit_code == 0 else "done_with_problems", problems=report.problems)
     return report
+
+
+class WorkerState:
+    """``RUN-segKofN.worker.json``: what one worker of a named run is doing, for ``backfill status``
+    (a SIGKILLed worker stays "running"; its checkpoint's age tells it stopped)."""
+
+    def __init__(self, store: RunStore | None, name: str) -> None:
+        self.store, self.name = store, name
+        self.fields: dict[str, Any] = {}
+
+    def save(self, state: str, **fields: Any) -> None:
+        if self.store is None:
+            return
+        self.fields.update(fields, state=state, updated_at=time.time(), host=socket.gethostname())
+        self.fields.setdefault("started_at", self.fields["updated_at"])
+        try:
+            write_json(self.store, self.name + WORKER_SUFFIX, self.fields)
+        except StoreError as error:  # the status is for people; the run itself goes on
+            log.warning("could not save the worker state: %s", error)
 
 
 # --- steps -----------------------------------------------------------------------------------
