@@ -9,14 +9,14 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backfill.migrate import run_migration
 from backfill.restore import RestoreOptions, run_restore
 from chalicelib.schema import OWNED_FIELDS
 from tests.integration.migrate_helpers import options, raw_items, second_table_set, target_for
-from tests.strategies import EXTREME_NUMBERS, canonical_item, deep_value, legacy_events
+from tests.strategies import EXTREME_NUMBERS, RELAXED, canonical_item, deep_value, legacy_events
 from tests.support.cli import run_backfill
 
 _tables = itertools.count()
@@ -71,7 +71,7 @@ def test_numbers_at_dynamodb_limits_survive_migrate_verify_restore(dynamodb, liv
     assert raw_items(dynamodb, table) == before
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, **RELAXED)
 @given(st.lists(legacy_events(), min_size=1, max_size=6, unique_by=lambda item: item["eventId"]["S"]))
 def test_migrate_then_restore_returns_every_generated_item_byte_for_byte(dynamodb, live_settings, tmp_path, events):
     # given legacy events holding values from DynamoDB's whole value space, in fresh tables
