@@ -97,8 +97,9 @@ def bench_session(region: str) -> boto3.session.Session:
 def fresh_tables(endpoint: Any, settings: Settings, data: LegacyDataSet, *, writers: int = 4) -> None:
     """Reset the endpoint, create the tables and load ``data`` (not measured)."""
     endpoint.reset()
-    dynamodb = client(bench_session(settings.region), "dynamodb", settings)
-    create_tables(dynamodb, settings)
+    session = bench_session(settings.region)
+    dynamodb = client(session, "dynamodb", settings)
+    create_tables(dynamodb, settings, client(session, "dynamodbstreams", settings))
     for table, rows in (
         (settings.events_table, data.events),
         (settings.participants_table, data.participants),
