@@ -180,12 +180,23 @@ def create_backup(
         "file": data_path.name,
         "total_segments": total_segments,
         "segments": list(range(total_segments)) if segments is None else list(segments),
+        **key_schema_of(dynamodb, table),
     }
     manifest_path = directory / f"{run_id}{MANIFEST_SUFFIX}"
     write_json_atomic(manifest_path, manifest)
     backup = Backup(manifest, manifest_path)
     verify_backup(backup, table=table)
     return backup
+
+
+def key_schema_of(dynamodb: Any, table: str) -> dict[str, Any]:
+    """The table's key schema and key attribute types, kept so a backup can recreate its table."""
+    description = dynamodb.describe_table(TableName=table)["Table"]
+    keys = {k["AttributeName"] for k in description["KeySchema"]}
+    return {
+        "key_schema": description["KeySchema"],
+        "key_attributes": [a for a in description["AttributeDefinitions"] if a["AttributeName"] in keys],
+    }
 
 
 def file_sha256(path: Path) -> str:

@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 # Local endpoints accept any credentials; set them so no real profile is ever looked up.
 FAKE_CREDENTIALS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
-SCAN_OPERATIONS = frozenset({"Scan"})
+# Per-run reads, not per-event work: scan pages and the one DescribeTable a backup makes.
+SCAN_OPERATIONS = frozenset({"Scan", "DescribeTable"})
 
 
 class ServerProcess:

@@ -9,6 +9,12 @@ import click
 
 from backfill.backup import Backup, BackupError
 from backfill.console import EXIT_USAGE, confirm_or_refuse, err, key_value_table, print_json
+from backfill.estimate import (
+    DEFAULT_PRICE_PER_MILLION_READS,
+    DEFAULT_PRICE_PER_MILLION_WRITES,
+    DEFAULT_WRITE_LATENCY_MS,
+    Pricing,
+)
 from backfill.migrate import (
     MigrationError,
     MigrationHooks,
@@ -31,6 +37,13 @@ from backfill.target import Target
 @click.option("--workers", default=8, show_default=True, type=int, help="Concurrent writers.")
 @click.option("--rate-limit", default=0.0, show_default=True, type=float, help="Writes per second (0 = unlimited).")
 @click.option("--resume", "resume", metavar="RUN_ID", help="Continue the run RUN_ID (looked up in --backup-dir): verifies its backup again, skips checkpointed items, re-counts participants.")
+@click.option("--price-per-million-writes", default=DEFAULT_PRICE_PER_MILLION_WRITES, show_default=True,
+              type=click.FloatRange(min=0), help="Dry run's estimate: USD per million write request units "
+              "(default: us-east-1 on-demand, Standard table class).")
+@click.option("--price-per-million-reads", default=DEFAULT_PRICE_PER_MILLION_READS, show_default=True,
+              type=click.FloatRange(min=0), help="Dry run's estimate: USD per million read request units.")
+@click.option("--write-latency-ms", default=DEFAULT_WRITE_LATENCY_MS, show_default=True,
+              type=click.FloatRange(min=0), help="Dry run's estimate: time one conditional write keeps a writer busy.")
 @backup_dir_option
 @yes_option
 @json_option
@@ -44,6 +57,9 @@ def command(
     workers: int,
     rate_limit: float,
     resume: str | None,
+    price_per_million_writes: float,
+    price_per_million_reads: float,
+    write_latency_ms: float,
     backup_dir: Path,
     yes: bool,
     as_json: bool,
@@ -76,8 +92,11 @@ def command(
     )
     try:
         if dry_run:
-            result = plan_migration(target, options, hooks)
+            pricing = Pricing(price_per_million_writes, price_per_million_reads, write_latency_ms)
+            result = plan_migration(target, options, hooks, pricing)
             err.print(plan_view(result.plan, heading="Dry run: nothing was written"))
+            err.print(key_value_table("Estimate of the real run (DynamoDB's rounding rules)",
+                                      _flat(result.estimate)))
             payload: dict[str, Any] = result.to_dict()
         else:
             report = run_migration(target, options, hooks)
@@ -89,6 +108,17 @@ def command(
     if as_json:
         print_json(payload)
     raise SystemExit(payload["exit_code"])
+
+
+def _flat(summary: dict[str, Any]) -> dict[str, Any]:
+    """Nested estimate entries as "a: b" rows (one line each on the terminal)."""
+    rows: dict[str, Any] = {}
+    for name, value in summary.items():
+        if isinstance(value, dict):
+            rows[name] = ", ".join(f"{k}: {v}" for k, v in value.items())
+        else:
+            rows[name] = value
+    return rows
 
 
 def _confirm(plan: Plan, backup: Backup, *, yes: bool) -> None:

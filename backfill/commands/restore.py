@@ -8,6 +8,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from backfill.backup import BackupError, load_backup, verify_backup
 from backfill.console import (
     EXIT_ITEM_FAILURES,
     EXIT_OK,
@@ -26,6 +27,7 @@ from backfill.restore import (
     execute_restore,
     plan_restore,
 )
+from backfill.restore.bulk import BulkRestoreError, bulk_restore
 from backfill.target import Target
 
 
@@ -35,19 +37,35 @@ from backfill.target import Target
               help="Overwrite conflicts (items changed since the migration) with the backed-up item and recreate deleted ones.")
 @click.option("--delete-new", is_flag=True, help="Delete items created after the backup.")
 @click.option("--workers", default=8, show_default=True, type=click.IntRange(min=1), help="Concurrent writers.")
+@click.option("--to-table", metavar="NAME",
+              help="Bulk mode: write every backed-up item whole into the new or empty table NAME "
+                   "(BatchWriteItem), instead of restoring the events table in place.")
+@click.option("--create-table", is_flag=True, help="With --to-table: create NAME from the backup's key schema.")
 @click.option("--show", default=20, show_default=True, type=click.IntRange(min=0), help="Conflicts to list.")
 @backup_dir_option
 @yes_option
 @json_option
 @target_options
-def command(target: Target, backup_file: Path, force: bool, delete_new: bool, workers: int, show: int,
-            backup_dir: Path, yes: bool, as_json: bool) -> None:
+def command(target: Target, backup_file: Path, force: bool, delete_new: bool, workers: int, to_table: str | None,
+            create_table: bool, show: int, backup_dir: Path, yes: bool, as_json: bool) -> None:
     """Restore the events table from backup FILE (data file or manifest).
 
     Only items still exactly as the migration left them are restored (their migration-owned
     fields are put back; other attributes are never overwritten). Items changed since are
     conflicts: listed and skipped unless --force. Exit 1 on conflicts or failures.
+
+    With --to-table NAME (bulk mode) the backup, of any table, is written whole into the new or
+    empty table NAME with BatchWriteItem (--create-table creates it from the backup's key schema);
+    unprocessed items are resent with backoff until none is left. Exit 1 if any item could not be
+    written, 2 if the backup or the table cannot be used.
     """
+    if to_table is not None:
+        if force or delete_new:
+            raise click.UsageError("--force and --delete-new are for the in-place restore, not --to-table")
+        restore_into_table(target, backup_file, to_table, create=create_table, workers=workers, yes=yes,
+                           as_json=as_json)
+    if create_table:
+        raise click.UsageError("--create-table goes with --to-table NAME")
     options = RestoreOptions(backup_file=backup_file, backup_dir=backup_dir, force=force,
                              delete_new=delete_new, workers=workers)
     try:
@@ -76,6 +94,39 @@ def command(target: Target, backup_file: Path, force: bool, delete_new: bool, wo
     render(result, plan, show)
     if as_json:
         print_json(result.to_json())
+    raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
+
+
+def restore_into_table(target: Target, backup_file: Path, table: str, *, create: bool, workers: int,
+                       yes: bool, as_json: bool) -> None:
+    """Bulk mode (--to-table): every backed-up item, whole, into a new or empty table. Exits."""
+    try:
+        backup = load_backup(backup_file)
+        verify_backup(backup)
+    except BackupError as error:
+        err.print(f"[bold red]Refusing to restore, nothing was written:[/] {error}")
+        raise SystemExit(EXIT_USAGE) from error
+    err.print(key_value_table("Bulk restore plan", {
+        "backup": backup.run_id, "backed-up table": backup.table, "items": backup.item_count,
+        "into table": table, "create it": create, "endpoint": target.endpoint, "region": target.settings.region,
+    }))
+    confirm_or_refuse(f"Write {backup.item_count} item(s) into table {table!r} at {target.endpoint}?", yes=yes)
+    try:
+        with Progress(TextColumn("writing"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
+            task = bar.add_task("bulk", total=backup.item_count)
+            result = bulk_restore(target.dynamodb, backup, table, create=create, workers=workers,
+                                  on_items=lambda n: bar.advance(task, n))
+    except BulkRestoreError as error:
+        err.print(f"[bold red]Cannot restore into {table!r}:[/] {error}")
+        raise SystemExit(EXIT_USAGE) from error
+    summary = result.to_json()
+    err.print(key_value_table(f"Bulk restore of {backup.run_id} into {table}",
+                              {k: v for k, v in summary.items() if k != "unwritten_keys"}))
+    if result.unwritten:
+        err.print(f"[bold red]{len(result.unwritten)} item(s) were not written[/] (the table kept refusing them); "
+                  "their keys are in the --json output")
+    if as_json:
+        print_json(summary)
     raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
 
 

@@ -8,7 +8,7 @@ what is upgraded, what is already current and what is refused.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -127,12 +127,24 @@ class Plan:
         }
 
 
-def build_plan(items: Iterable[Mapping[str, Any]], count_source: CountSource, *, samples: int = 3) -> Plan:
-    """Plan every item of ``items`` (plain Python values). An item the rule crashes on is a failure."""
+def build_plan(
+    items: Iterable[Mapping[str, Any]],
+    count_source: CountSource,
+    *,
+    samples: int = 3,
+    observe: Callable[[Mapping[str, Any], ItemPlan], None] | None = None,
+) -> Plan:
+    """Plan every item of ``items`` (plain Python values). An item the rule crashes on is a failure.
+
+    ``observe(item, item_plan)`` sees each planned item (the dry run's cost estimate)."""
     plan = Plan(sample_limit=samples)
     for item in items:
         try:
-            plan.add(plan_item(item, count_source))
+            item_plan = plan_item(item, count_source)
+            plan.add(item_plan)
         except Exception as error:  # a bug in the rule must name the item, not abort the plan
             plan.add_failure(str(item.get("eventId")), f"{type(error).__name__}: {error}")
+            continue
+        if observe is not None:
+            observe(item, item_plan)
     return plan

@@ -30,9 +30,10 @@ from backfill.backup import (
     verify_backup,
     write_json_atomic,
 )
+from backfill.estimate import MigrationEstimate, Pricing, item_size
 from backfill.ledger import LEDGER_SUFFIX, Ledger
 from backfill.migrate.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, load_checkpoint
-from backfill.migrate.plan import Plan, build_plan
+from backfill.migrate.plan import ItemPlan, Plan, build_plan
 from backfill.migrate.ratelimit import RateLimiter
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
 from backfill.migrate.tally import Tally, add_failure, add_outcome
@@ -41,8 +42,8 @@ from backfill.request_counter import RequestCounter
 from backfill.scan import parallel_scan
 from backfill.target import Target
 from chalicelib.events_store import EventStore
-from chalicelib.items import to_python
-from chalicelib.upgrader import CountSource, keep_maintained_count, upgrade_in_place
+from chalicelib.items import to_python, to_typed
+from chalicelib.upgrader import CountSource, UpgradeResult, keep_maintained_count, upgrade_in_place
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class DryRun:
     participant_rows: int
     duration_s: float
     requests: dict[str, int]
+    estimate: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -117,13 +119,21 @@ class DryRun:
             "participant_rows_counted": self.participant_rows,
             "duration_s": round(self.duration_s, 3),
             "requests": dict(sorted(self.requests.items())),
+            "estimate": self.estimate,
             "exit_code": self.exit_code,
         }
 
 
-def plan_migration(target: Target, options: MigrationOptions, hooks: MigrationHooks | None = None) -> DryRun:
-    """The dry run: scan the live table and plan every item. Sends no write of any kind."""
+def plan_migration(
+    target: Target, options: MigrationOptions, hooks: MigrationHooks | None = None, pricing: Pricing | None = None
+) -> DryRun:
+    """The dry run: scan the live table and plan every item. Sends no write of any kind.
+
+    It also estimates what the real run will cost (requests, capacity units, on-demand price at
+    ``pricing``, duration at ``options.workers`` / ``options.rate_limit``) from the items it scans.
+    """
     hooks = hooks or MigrationHooks()
+    estimate = MigrationEstimate(pricing or Pricing())
     total_segments, segments = options.scan_layout()
     started = time.monotonic()
     with RequestCounter().attach(target.dynamodb) as counter:
@@ -133,11 +143,14 @@ def plan_migration(target: Target, options: MigrationOptions, hooks: MigrationHo
         count_source = keep_maintained_count(lambda event_id: counts.get(event_id, 0))
         with hooks.progress("planning (scan of events)", None) as advance:
             plan = build_plan(
-                _scanned_items(target, total_segments, segments, advance), count_source, samples=options.samples
+                _scanned_items(target, total_segments, segments, advance), count_source, samples=options.samples,
+                observe=lambda item, item_plan: _observe_cost(estimate, item, item_plan),
             )
+        _estimate_participants(target, estimate, counts)
         _add_counts(description, events=plan.total, participants=sum(counts.values()))
         hooks.on_target(description)
-        return DryRun(description, plan, sum(counts.values()), time.monotonic() - started, counter.calls())
+        summary = estimate.summary(workers=options.workers, rate_limit=options.rate_limit)
+        return DryRun(description, plan, sum(counts.values()), time.monotonic() - started, counter.calls(), summary)
 
 
 def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHooks | None = None) -> MigrationReport:
@@ -198,6 +211,27 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
 
 
 # --- steps -----------------------------------------------------------------------------------
+
+def _observe_cost(estimate: MigrationEstimate, item: Any, item_plan: ItemPlan) -> None:
+    typed = to_typed(item)
+    after = None
+    if item_plan.outcome.result is UpgradeResult.UPGRADED:
+        after = item_size({**typed, **to_typed(item_plan.changes)})
+    estimate.observe(item_size(typed), after)
+
+
+def _estimate_participants(target: Target, estimate: MigrationEstimate, counts: dict[str, int]) -> None:
+    """The participants scan costs the rows' full size; DescribeTable reports it (0 = not reported)."""
+    table = target.settings.participants_table
+    reported = int(target.dynamodb.describe_table(TableName=table)["Table"].get("TableSizeBytes", 0))
+    rows = sum(counts.values())
+    estimate.participant_rows = rows
+    estimate.participant_bytes = reported or None
+    # Lower bound: the key attributes' names and the eventIds the scan returned (ids >= 1 byte).
+    estimate.participant_bytes_lower_bound = rows * (len("eventId") + len("participantId") + 1) + sum(
+        n * len(event_id.encode("utf-8")) for event_id, n in counts.items()
+    )
+
 
 def _add_counts(description: dict[str, Any], *, events: int, participants: int) -> None:
     description["events"] = events

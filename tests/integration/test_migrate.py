@@ -91,7 +91,7 @@ def test_dry_run_writes_nothing(dynamodb, live_settings, tmp_path):
     # when a dry run plans the migration
     dry = plan_migration(target_for(live_settings), options(tmp_path / "backups"))
     # then it only scanned: no write of any kind, no backup, table unchanged
-    assert set(dry.requests) == {"Scan"}
+    assert set(dry.requests) <= {"Scan", "DescribeTable"}  # reads only (the estimate asks the table size)
     assert not (tmp_path / "backups").exists()
     assert raw_items(dynamodb, live_settings.events_table) == before
     # and the plan says what a real run would do
@@ -100,6 +100,10 @@ def test_dry_run_writes_nothing(dynamodb, live_settings, tmp_path):
     assert sum(summary["transitions"].values()) == 47
     assert {p["eventId"] for p in summary["refused_items"]} == set(data.malformed_ids)
     assert summary["sample_diffs"] and summary["participant_rows_counted"] == 120
+    # and it estimates the real run: one conditional write per event to upgrade, priced
+    estimate = summary["estimate"]
+    assert estimate["requests"]["UpdateItem (conditional, one per event to upgrade)"] == 47
+    assert estimate["write units"] >= 47 and estimate["on-demand price (USD)"] > 0
 
 
 def test_cli_refuses_without_yes_and_a_terminal(dynamodb, live_settings, tmp_path):
