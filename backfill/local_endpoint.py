@@ -74,7 +74,11 @@ def open_endpoint(choice: str) -> Endpoint:
 
 
 def dynamodb_client(url: str) -> Any:
-    return boto3.client("dynamodb", region_name="us-east-1", endpoint_url=url, config=_PROBE_CONFIG)
+    """A client for ``url`` with the ambient credentials, or placeholder keys where there are none
+    (local endpoints accept any; AWS refuses them loudly)."""
+    session = boto3.session.Session()
+    keys = {} if session.get_credentials() else {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+    return session.client("dynamodb", region_name="us-east-1", endpoint_url=url, config=_PROBE_CONFIG, **keys)
 
 
 def table_names(dynamodb: Any) -> list[str]:

@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from backfill.local_endpoint import MOTO, EndpointUnavailable, check_choice
 from bench.harness import make_endpoint
 from bench.report import render
 from bench.suite import Sizes, run_suite
@@ -21,6 +22,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--scaling", help="comma-separated event counts for the size sweep")
     parser.add_argument("--baseline-seconds", type=float, help="time cap of the seed's algorithm")
     parser.add_argument("--only", help=f"comma-separated sections of {','.join(SECTIONS)}")
+    parser.add_argument("--endpoint", default=MOTO, metavar="moto|dynamodb-local|URL",
+                        help="what to measure against (default moto; a URL must hold no tables: every "
+                             "measurement drops them all)")
     parser.add_argument("--in-process-endpoint", action="store_true",
                         help="run moto in this process (shares the GIL with the code measured)")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.md"))
@@ -41,10 +45,21 @@ def main() -> None:
     }
     sizes = Sizes(**{**sizes.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
     sections = set(args.only.split(",")) if args.only else set(SECTIONS)
-    kind = ("moto server in this process (ThreadedMotoServer)" if args.in_process_endpoint
-            else "moto server in a separate process, reset and reseeded before every measurement")
-    with make_endpoint(args.in_process_endpoint) as endpoint:
-        results = run_suite(endpoint, sizes, sections)
+    try:
+        check_choice(args.endpoint)
+    except ValueError as error:
+        raise SystemExit(f"python -m bench: --endpoint: {error}") from None
+    if args.endpoint != MOTO:
+        kind = f"{args.endpoint} (tables dropped, recreated and reseeded before every measurement)"
+    elif args.in_process_endpoint:
+        kind = "moto server in this process (ThreadedMotoServer)"
+    else:
+        kind = "moto server in a separate process, reset and reseeded before every measurement"
+    try:
+        with make_endpoint(args.endpoint, args.in_process_endpoint) as endpoint:
+            results = run_suite(endpoint, sizes, sections)
+    except EndpointUnavailable as error:
+        raise SystemExit(f"python -m bench: {error}") from None
     text = render(results, kind)
     args.out.write_text(text + "\n", encoding="utf-8")
     print(text)
