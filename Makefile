@@ -27,7 +27,8 @@ dynamodb-local: $(STAMP)
 	@command -v npm >/dev/null 2>&1 || $(call apt_install,npm)
 	$(BIN)/python -m backfill.dynamodb_local install
 
-test: $(STAMP) $(NEEDS_DYNAMODB_LOCAL)
+# Lint (ruff + mypy) first: CI runs `make test`, so it checks style and types too.
+test: lint $(NEEDS_DYNAMODB_LOCAL)
 	TEST_ENDPOINTS=$(ENDPOINTS) $(BIN)/python -m pytest -q -rfEsxXp
 
 unit: $(STAMP)
@@ -44,6 +45,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache backups .hypothesis

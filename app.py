@@ -8,9 +8,17 @@ import os
 
 from chalice import Chalice
 
+from chalicelib.config import Settings
 from chalicelib.streams import events_stream_handler, participants_stream_handler
 
-app = Chalice(app_name="dynamo-evolve")
+# A missing table name is a start-up error (the cold start fails and says which), not a
+# silent fallback to the default names.
+Settings.for_lambda()
+
+# Logging is powertools' (chalicelib.streams.observability), whose logger is named after the
+# service, "dynamo-evolve": left to itself Chalice would configure the logger of the same name
+# (level ERROR, a second handler), silencing warnings and printing errors twice.
+app = Chalice(app_name="dynamo-evolve", configure_logs=False)
 
 
 def _setting(name: str) -> str:

@@ -10,13 +10,17 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from backfill.errors import ExitCode
+
 err = Console(stderr=True)
 out = Console()
 
-EXIT_OK = 0
-EXIT_ITEM_FAILURES = 1
-EXIT_USAGE = 2
-EXIT_REFUSED = 3  # destructive command without a terminal and without --yes
+# The exit codes (documented in backfill.errors, the README and --help).
+EXIT_OK = ExitCode.OK
+EXIT_ITEM_FAILURES = ExitCode.ITEMS_FAILED
+EXIT_USAGE = ExitCode.BAD_INPUT
+EXIT_REFUSED = ExitCode.REFUSED  # destructive command without a terminal and without --yes
+EXIT_INTERRUPTED = ExitCode.INTERRUPTED
 
 
 def print_json(payload: Any) -> None:
@@ -45,3 +49,19 @@ def confirm_or_refuse(question: str, *, yes: bool) -> None:
     if not click.confirm(question, default=False, err=True):
         err.print("Aborted: nothing was written.")
         raise SystemExit(EXIT_REFUSED)
+
+
+def refuse_without_terminal(what: str, *, yes: bool) -> None:
+    """Refuse up front (exit 3) when ``what`` will need a confirmation nobody can give.
+
+    Called before a writing command reads or writes anything, so a script that forgot --yes
+    learns it at once instead of after a full backup.
+    """
+    if yes or sys.stdin.isatty():
+        return
+    err.print(
+        f"[bold red]Refusing:[/] {what} needs confirmation, there is no terminal to ask on, and --yes "
+        "was not given. Nothing was read or written.",
+        soft_wrap=True,
+    )
+    raise SystemExit(EXIT_REFUSED)

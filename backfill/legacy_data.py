@@ -73,7 +73,7 @@ def generate(
     """``events`` legacy events (of which ``malformed`` are broken) and ``participants`` rows."""
     rng = random.Random(seed)
     rows = [legacy_event(rng, n) for n in range(events)]
-    malformed_ids = []
+    malformed_ids: list[str] = []
     for index in rng.sample(range(events), min(malformed, events)):
         rows[index] = MALFORMED[len(malformed_ids) % len(MALFORMED)](rows[index])
         malformed_ids.append(rows[index]["eventId"])

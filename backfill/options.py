@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
 from backfill.target import Target
 from chalicelib.config import Settings
+
+# Limits of numeric options. Threads on this machine are bounded so a typo cannot start a
+# hundred thousand of them; DynamoDB itself allows up to 1,000,000 scan segments.
+MAX_THREADS = 1000
+MAX_TOTAL_SEGMENTS = 1_000_000
+
+
+class FiniteFloat(click.FloatRange):
+    """A float in a range that also refuses NaN and infinity (click's FloatRange lets NaN through:
+    every comparison with NaN is false)."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)
 
 
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,11 +68,16 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 backup_dir_option = click.option(
     "--backup-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("backups"),
+    metavar="DIR|s3://BUCKET/PREFIX",
+    default="backups",
     show_default=True,
     envvar="BACKUP_DIR",
-    help="Where backups, checkpoints and reports live. Env: BACKUP_DIR.",
+    help="The run store: where backups, ledgers, checkpoints and reports live, a local directory or "
+         "s3://bucket/prefix. Env: BACKUP_DIR.",
+)
+store_endpoint_option = click.option(
+    "--endpoint-url", envvar="AWS_ENDPOINT_URL",
+    help="Endpoint for an s3:// run store (moto server, LocalStack). Env: AWS_ENDPOINT_URL.",
 )
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")

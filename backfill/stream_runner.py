@@ -12,12 +12,14 @@ streams are quiet.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,6 @@ from botocore.exceptions import ClientError
 from backfill.backup import write_json_atomic
 from chalicelib.streams import BatchResult, process_events_batch, process_participants_batch
 from chalicelib.streams.dependencies import Dependencies
-from chalicelib.streams.records import lambda_event, lambda_record
 from chalicelib.tables import stream_arn
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,43 @@ MAX_RECORD_ATTEMPTS = 3
 GET_RECORDS_LIMIT = 1000  # the API's maximum: AWS and DynamoDB Local refuse more (moto does not)
 
 BatchHandler = Callable[[Mapping[str, Any], Dependencies], BatchResult]
+
+
+def lambda_record(stream_record: Mapping[str, Any], *, source_arn: str, region: str) -> dict[str, Any]:
+    """The record Lambda would deliver for one GetRecords record (as boto3 returns it).
+
+    Exactly Lambda's JSON, so a local run and a Lambda run hand the handlers the same input:
+    boto3 gives binary values as bytes and ApproximateCreationDateTime as a datetime, Lambda
+    gives base64 text and epoch seconds; moto gives no eventSourceARN, Lambda always does.
+    """
+    body = dict(stream_record["dynamodb"])
+    created = body.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        seconds = created.timestamp()
+        body["ApproximateCreationDateTime"] = int(seconds) if seconds.is_integer() else seconds
+    body.setdefault("SizeBytes", 0)
+    body.setdefault("StreamViewType", "NEW_AND_OLD_IMAGES")
+    record = {
+        "eventID": stream_record.get("eventID", body["SequenceNumber"]),
+        "eventName": stream_record["eventName"],
+        "eventVersion": stream_record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": stream_record.get("awsRegion") or region,
+        "eventSourceARN": stream_record.get("eventSourceARN") or source_arn,
+        "dynamodb": body,
+    }
+    # Through JSON and back: whatever reaches the handlers is what a JSON payload can carry.
+    return json.loads(json.dumps(record, default=_wire_value))
+
+
+def _wire_value(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    raise TypeError(f"a stream record holds a {type(value).__name__}, which Lambda's JSON cannot carry")
+
+
+def lambda_event(records: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"Records": records}
 
 
 class PositionStore:

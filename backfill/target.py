@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from backfill.errors import TargetError
+from backfill.store import RunStore, open_store
 from chalicelib.aws import client, make_session
 from chalicelib.config import Settings
 
@@ -31,9 +36,29 @@ class Target:
     def streams(self) -> Any:
         return client(self.session, "dynamodbstreams", self.settings)
 
+    def run_store(self, location: str | Path | RunStore) -> RunStore:
+        """The run store at ``location``; an s3:// store uses this target's credentials and endpoint."""
+        return open_store(location, session=self.session, endpoint_url=self.settings.endpoint_url)
+
     @property
     def endpoint(self) -> str:
         return self.dynamodb.meta.endpoint_url
+
+    def require_tables(self, *tables: str) -> None:
+        """Fail before any other request, naming table, endpoint and region, if a table is missing.
+
+        (DynamoDB's own ResourceNotFoundException names neither the table nor the region.)
+        """
+        for table in dict.fromkeys(tables):
+            try:
+                self.dynamodb.describe_table(TableName=table)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                    raise
+                raise TargetError(
+                    f"table {table!r} does not exist at {self.endpoint} in region {self.settings.region}",
+                    hint="check the table name options (--events-table, ...) and --region: tables are per region",
+                ) from error
 
     def count_items(self, table: str) -> int:
         """Exact item count (a COUNT scan; DescribeTable's ItemCount lags by hours on AWS)."""

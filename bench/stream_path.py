@@ -24,6 +24,7 @@ from typing import Any
 
 from backfill.legacy_data import LegacyDataSet, legacy_event
 from backfill.request_counter import RequestCounter
+from backfill.stream_runner import lambda_event, lambda_record
 from bench.harness import Stopwatch, bench_session
 from chalicelib.aws import client
 from chalicelib.config import Settings
@@ -32,7 +33,7 @@ from chalicelib.streams import process_events_batch, process_participants_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.observability import logger as handler_logger
 from chalicelib.streams.participants import touched_event_ids
-from chalicelib.streams.records import lambda_event, lambda_record, parse_record
+from chalicelib.streams.records import parse_record
 
 EVENTS_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/events/stream/bench"
 PARTICIPANTS_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/participants/stream/bench"

@@ -1,9 +1,22 @@
-"""Configuration from the environment (Lambda env vars from .chalice/config.json, or the CLI)."""
+"""Configuration from the environment (Lambda env vars from .chalice/config.json, or the CLI).
+
+The defaults are the CLI's (its options fall back to them). The Lambda never uses them: it must
+be told its table names (``Settings.for_lambda``), since a silent fallback to ``events`` would
+point a dev stage at the prod tables.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
+
+LAMBDA_REQUIRED = ("EVENTS_TABLE", "PARTICIPANTS_TABLE", "FAILURES_TABLE")
+
+
+class MissingSetting(RuntimeError):
+    """A setting the Lambda cannot run without is not in its environment."""
 
 
 @dataclass(frozen=True)
@@ -15,7 +28,7 @@ class Settings:
     endpoint_url: str | None = None
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls(
             events_table=env.get("EVENTS_TABLE", cls.events_table),
@@ -25,6 +38,18 @@ class Settings:
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
         )
 
-    def with_overrides(self, **overrides: object) -> Settings:
+    @classmethod
+    def for_lambda(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings for the Lambda: every table name must be set. Raises MissingSetting."""
+        env = os.environ if environ is None else environ
+        missing = [name for name in LAMBDA_REQUIRED if not env.get(name)]
+        if missing:
+            raise MissingSetting(
+                f"{', '.join(missing)} not set: give each per stage in .chalice/config.json "
+                "(environment_variables); the Lambda has no default table names"
+            )
+        return cls.from_env(dict(env))
+
+    def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with every override that is not None applied."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})

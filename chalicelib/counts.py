@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from chalicelib.events_store import ABSENT, EventStore
+from chalicelib.backoff import Backoff
+from chalicelib.events_store import EventWrites
+from chalicelib.planner import ABSENT, next_count_version
 from chalicelib.schema import COUNT_VERSION
 from chalicelib.schema.values import same_typed
 
@@ -44,10 +46,6 @@ class ParticipantCounter:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def next_count_version(item: dict[str, Any]) -> int:
-    return int(item.get(COUNT_VERSION, 0)) + 1
-
-
 class CountResult(enum.Enum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
@@ -62,22 +60,36 @@ class CountOutcome:
     attempts: int
 
 
+class Counter(Protocol):
+    def count(self, event_id: str) -> int: ...
+
+
 def refresh_participant_count(
-    events: EventStore, counter: ParticipantCounter, event_id: str, *, max_attempts: int = MAX_ATTEMPTS
+    events: EventWrites,
+    counter: Counter,
+    event_id: str,
+    *,
+    max_attempts: int = MAX_ATTEMPTS,
+    backoff: Backoff = Backoff(),  # noqa: B008 - immutable
 ) -> CountOutcome:
-    """Make ``participantCount`` of ``event_id`` equal a fresh count of its participants."""
+    """Make ``participantCount`` of ``event_id`` equal a fresh count of its participants.
+
+    The event is read once; after a lost race the failed write returns it as it is now."""
+    item = events.get(event_id)
     for attempt in range(1, max_attempts + 1):
-        item = events.get(event_id)
         if item is None:
             return CountOutcome(CountResult.EVENT_MISSING, None, attempt)
-        fresh = counter.count(event_id)
+        fresh = counter.count(event_id)  # counted after the read whose countVersion guards the write
         if "participantCount" in item and same_typed(item["participantCount"], fresh):
             return CountOutcome(CountResult.UNCHANGED, fresh, attempt)
-        written = events.conditional_set(
+        sent = events.conditional_set(
             event_id,
             {"participantCount": fresh, COUNT_VERSION: next_count_version(item)},
             {COUNT_VERSION: item.get(COUNT_VERSION, ABSENT)},
         )
-        if written:
+        if sent.written:
             return CountOutcome(CountResult.UPDATED, fresh, attempt)
+        item = sent.current
+        if attempt < max_attempts:
+            backoff.wait(attempt)
     return CountOutcome(CountResult.CONTENDED, None, max_attempts)

@@ -1,18 +1,38 @@
-"""Access to the events table: consistent reads and conditional, owned-field-only writes.
+"""Access to the events table: consistent reads and conditional, guarded, field-level writes.
 
 No write here ever replaces a whole item: every write is an UpdateItem that SETs only the
 fields it is given and only when the fields it was computed from are still as they were read.
+A write whose guard fails returns the item as it is now (ReturnValuesOnConditionCheckFailure),
+so the caller can re-plan without a second read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from chalicelib.expressions import Expression, conditional
+from chalicelib.expressions import Expression, send_conditional
 from chalicelib.items import to_python, typed_value
+from chalicelib.planner import ABSENT, expected_state
 
-ABSENT: Any = object()  # expected value meaning "the attribute must not exist"
+__all__ = ["ABSENT", "EventStore", "EventWrites", "WriteResult", "expected_state"]
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    written: bool
+    current: dict[str, Any] | None = None  # after a failed guard: the item now (None: gone)
+
+
+class EventWrites(Protocol):
+    """What the write loops need from a store of events (``EventStore``, or a test double)."""
+
+    def get(self, event_id: str, *, consistent: bool = True) -> dict[str, Any] | None: ...
+
+    def conditional_set(
+        self, event_id: str, changes: Mapping[str, Any], guard: Mapping[str, Any]
+    ) -> WriteResult: ...
 
 
 class EventStore:
@@ -33,29 +53,28 @@ class EventStore:
         self,
         event_id: str,
         changes: Mapping[str, Any],
-        expected: Mapping[str, Any],
-    ) -> bool:
-        """SET ``changes`` on an existing event if every ``expected`` field still holds its value.
+        guard: Mapping[str, Any],
+    ) -> WriteResult:
+        """SET ``changes`` on an existing event if every ``guard`` field still holds its value.
 
-        ``expected`` maps field -> value the item must have, or ABSENT when it must not exist.
-        Returns False when the condition failed (item changed or gone); raises other errors.
+        ``guard`` maps field -> value the item must have, or ABSENT when it must not exist.
+        A failed guard (item changed or gone) is a result, not an error; other errors raise.
         """
         if not changes:
-            return True
+            return WriteResult(True)
         expr = Expression()
-        read = {field: typed_value(value) for field, value in expected.items() if value is not ABSENT}
-        condition = expr.as_read("eventId", read, expected.keys())
-        update = expr.set_clause({field: typed_value(value) for field, value in changes.items()})
-        return conditional(
+        read = {name: typed_value(value) for name, value in guard.items() if value is not ABSENT}
+        condition = expr.as_read("eventId", read, guard.keys())
+        update = expr.set_clause({name: typed_value(value) for name, value in changes.items()})
+        sent = send_conditional(
             self.dynamodb.update_item,
+            return_current=True,
             TableName=self.table_name,
             Key={"eventId": {"S": event_id}},
             UpdateExpression=update,
             ConditionExpression=condition,
             **expr.kwargs(),
         )
-
-
-def expected_state(item: Mapping[str, Any], fields: frozenset[str]) -> dict[str, Any]:
-    """The condition that ``fields`` are exactly as in ``item`` (absent ones still absent)."""
-    return {field: item.get(field, ABSENT) for field in fields}
+        if sent.written:
+            return WriteResult(True)
+        return WriteResult(False, to_python(sent.current) if sent.current is not None else None)

@@ -7,6 +7,7 @@ puts and deletes): the item exists and the guarded attributes are exactly as the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -54,12 +55,34 @@ class Expression:
         return out
 
 
-def conditional(call: Callable[..., Any], **kwargs: Any) -> bool:
-    """Send a conditional request: False when its condition failed, other errors raised."""
+@dataclass(frozen=True)
+class Sent:
+    """How a conditional request ended: written, or refused by its condition.
+
+    ``current`` is, after a refused request sent with ``return_current``, the item as the
+    failed condition saw it (typed JSON; None when the item does not exist)."""
+
+    written: bool
+    current: dict[str, Any] | None = None
+
+
+def send_conditional(call: Callable[..., Any], *, return_current: bool = False, **kwargs: Any) -> Sent:
+    """Send a conditional request; other errors are raised.
+
+    ``return_current`` asks DynamoDB for the item as it is when the condition fails
+    (ReturnValuesOnConditionCheckFailure=ALL_OLD), which saves the re-read a retry needs."""
+    if return_current:
+        kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     try:
         call(**kwargs)
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
+            current = error.response.get("Item")
+            return Sent(False, current if isinstance(current, dict) else None)
         raise
-    return True
+    return Sent(True)
+
+
+def conditional(call: Callable[..., Any], **kwargs: Any) -> bool:
+    """Send a conditional request: False when its condition failed, other errors raised."""
+    return send_conditional(call, **kwargs).written

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
@@ -71,8 +71,8 @@ def to_typed(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def python_value(typed: Mapping[str, Any]) -> Any:
-    return _deserializer.deserialize(typed)
+    return _deserializer.deserialize(cast(Any, typed))
 
 
 def typed_value(value: Any) -> dict[str, Any]:
-    return _serializer.serialize(value)
+    return cast(dict[str, Any], _serializer.serialize(value))

@@ -1,7 +1,9 @@
-"""Upgrade one stored event in place: read, upgrade, conditional write, re-read on conflict.
+"""The write loop: send the planner's write, and on a failed guard re-plan from the item as it
+is now and try again, backing off with jitter.
 
 Shared by the backfill (counts from its parallel scan) and the events stream handler (counts
-from a consistent query), so both resolve races with the application the same way.
+from a consistent query), so both resolve races with the application the same way. All the
+deciding is in ``chalicelib.planner.plan_upgrade``; this module only sends and retries.
 """
 
 from __future__ import annotations
@@ -11,14 +13,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.counts import next_count_version
-from chalicelib.events_store import EventStore, expected_state
-from chalicelib.schema import COUNT_VERSION, OWNED_FIELDS, UpgradeRefused
-from chalicelib.schema.fields import INPUT_FIELDS
-from chalicelib.schema.upgrade import changed_fields, needs_upgrade, upgrade_event
+from chalicelib.backoff import Backoff
+from chalicelib.events_store import EventWrites
+from chalicelib.planner import Verdict, WritePlan, count_is_maintained, plan_upgrade
 
 # Given the item as read, the participant count to write, or None to keep the item's own.
 CountSource = Callable[[Mapping[str, Any]], "int | None"]
+# Given the item as read, attributes to carry forward into it (see plan_upgrade's ``carry``).
+CarrySource = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
 MAX_ATTEMPTS = 5
 
@@ -31,6 +33,13 @@ class UpgradeResult(enum.Enum):
     CONTENDED = "contended"  # kept changing under us for MAX_ATTEMPTS tries
 
 
+_RESULT_OF: dict[Verdict, UpgradeResult] = {
+    Verdict.WRITE: UpgradeResult.UPGRADED,
+    Verdict.CURRENT: UpgradeResult.CURRENT,
+    Verdict.REFUSED: UpgradeResult.REFUSED,
+}
+
+
 @dataclass
 class UpgradeOutcome:
     result: UpgradeResult
@@ -39,59 +48,72 @@ class UpgradeOutcome:
     after: dict[str, Any] | None = None
     reasons: list[str] = field(default_factory=list)
     attempts: int = 0
+    changes: dict[str, Any] = field(default_factory=dict)  # what was (or would be) SET
+
+
+def outcome_of(plan: WritePlan, attempts: int = 1) -> UpgradeOutcome:
+    """The outcome of carrying out ``plan`` (a dry run's outcome: the plan as if written)."""
+    return UpgradeOutcome(
+        _RESULT_OF[plan.verdict], plan.event_id, plan.before, plan.after, list(plan.reasons), attempts,
+        dict(plan.changes),
+    )
+
+
+def _nothing(*_args: object) -> None:
+    return None
 
 
 def upgrade_in_place(
-    events: EventStore,
+    events: EventWrites,
     item: Mapping[str, Any],
     *,
     count_source: CountSource,
     observed_at_ms: int | None = None,
+    carry: CarrySource | None = None,
     max_attempts: int = MAX_ATTEMPTS,
-    before_write: Callable[[str, Mapping[str, Any]], None] | None = None,
+    backoff: Backoff = Backoff(),  # noqa: B008 - immutable
+    pace: Callable[[], None] = _nothing,
+    announce: Callable[[WritePlan], None] = _nothing,
 ) -> UpgradeOutcome:
     """Upgrade the stored event whose last known state is ``item``.
 
-    The write SETs only changed owned fields, conditioned on every owned and input field being
-    as read; on a conflict the item is re-read and the upgrade recomputed from fresh data.
-    ``before_write(event_id, changes)`` is called before each write attempt (the backfill's
-    ledger records its intent there, so a crash can never hide a write from restore).
+    Each attempt plans from the item as last seen and sends the plan's conditional write.
+    ``pace()`` runs before every write sent (the backfill's rate limit); ``announce(plan)``
+    right before it (the backfill's ledger records the intent there, so a crash can never hide
+    a write from restore).
     """
-    event_id = item.get("eventId")
-    current: dict[str, Any] | None = dict(item)
+    event_id = str(item.get("eventId"))
+    current: dict[str, Any] = dict(item)
     for attempt in range(1, max_attempts + 1):
-        if current is None:
-            return UpgradeOutcome(UpgradeResult.GONE, event_id, attempts=attempt)
-        if not needs_upgrade(current):
-            return UpgradeOutcome(UpgradeResult.CURRENT, event_id, current, current, attempts=attempt)
-        try:
-            after = upgrade_event(
-                current, participant_count=count_source(current), observed_at_ms=observed_at_ms
-            )
-        except UpgradeRefused as refused:
-            return UpgradeOutcome(
-                UpgradeResult.REFUSED, event_id, current, reasons=refused.reasons, attempts=attempt
-            )
-        changes = changed_fields(current, after)
-        if "participantCount" in changes:
-            changes[COUNT_VERSION] = after[COUNT_VERSION] = next_count_version(current)
-        expected = expected_state(current, OWNED_FIELDS | INPUT_FIELDS)
-        if before_write is not None:
-            before_write(event_id, changes)
-        if events.conditional_set(event_id, changes, expected):
-            return UpgradeOutcome(UpgradeResult.UPGRADED, event_id, current, after, attempts=attempt)
-        current = events.get(event_id)
+        plan = plan_upgrade(
+            current,
+            count=count_source(current),
+            observed_at_ms=observed_at_ms,
+            carry=carry(current) if carry is not None else None,
+        )
+        if plan.verdict is not Verdict.WRITE:
+            return outcome_of(plan, attempt)
+        pace()
+        announce(plan)
+        sent = events.conditional_set(plan.event_id, plan.changes, plan.guard)
+        if sent.written:
+            return outcome_of(plan, attempt)
+        if sent.current is None:
+            return UpgradeOutcome(UpgradeResult.GONE, event_id, current, attempts=attempt)
+        current = sent.current
+        if attempt < max_attempts:
+            backoff.wait(attempt)
     return UpgradeOutcome(UpgradeResult.CONTENDED, event_id, current, attempts=max_attempts)
 
 
 def keep_maintained_count(lookup: Callable[[str], int]) -> CountSource:
-    """The count rule both halves share: an item whose count the count mechanism already
-    maintains (it has countVersion) keeps it, since that count is at least as fresh as ours;
-    any other item gets ``lookup(eventId)``."""
+    """A count source that looks a count up (``lookup(eventId)``) only when the planner will use
+    it: an item whose count the count mechanism maintains keeps its own."""
 
     def source(item: Mapping[str, Any]) -> int | None:
-        if COUNT_VERSION in item and "participantCount" in item:
-            return None
-        return lookup(item["eventId"])
+        event_id = item.get("eventId")
+        if count_is_maintained(item) or not isinstance(event_id, str):
+            return None  # kept, or refused by the rule for its eventId
+        return lookup(event_id)
 
     return source

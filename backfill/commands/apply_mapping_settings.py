@@ -7,25 +7,33 @@ PARTIAL_BATCH_RESPONSE=true) that their returned batch item failures are now hon
 order matters: a function that reports partial failures to a mapping that ignores them would
 drop those records, so the mapping is updated first. (`chalice package` users get the same
 settings from .chalice/merge-template.json instead.)
+
+Everything is checked before anything is created or changed: both functions deployed with a
+stream mapping, the destination an SQS queue that exists (or is to be created) and that both
+functions' roles may send to (Lambda sends a failed batch's record with the function's role).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import click
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from backfill.console import confirm_or_refuse, err, key_value_table, print_json
+from backfill.live.lambda_api import DeployedFunction, deployed_function
+from backfill.live.model import APP_NAME, failure_queue_name, function_names
+from backfill.live.policy import allows
 from backfill.options import json_option, target_options, yes_option
 from backfill.target import Target
 from chalicelib.aws import client
 from chalicelib.streams.batch import PARTIAL_RESPONSE_ENV
 
-APP_NAME = "dynamo-evolve"
-HANDLERS = ("events_stream", "participants_stream")
+__all__ = ["command", "function_names", "failure_queue_name", "MappingSettings"]
 
 
 @dataclass(frozen=True)
@@ -47,49 +55,69 @@ class MappingSettings:
         return arguments
 
 
-def function_names(stage: str, app_name: str = APP_NAME) -> list[str]:
-    """The Lambda names chalice gives the two handlers: <app>-<stage>-<handler>."""
-    return [f"{app_name}-{stage}-{handler}" for handler in HANDLERS]
+def queue_arn(function_arn: str, queue_name: str) -> str:
+    """The ARN a queue of this name gets in the function's region and account."""
+    _, partition, _, region, account, *_ = function_arn.split(":")
+    return f"arn:{partition}:sqs:{region}:{account}:{queue_name}"
 
 
-def failure_queue_name(stage: str, app_name: str = APP_NAME) -> str:
-    """Matches the sqs:SendMessage statement of .chalice/policy-<stage>.json."""
-    return f"{app_name}-{stage}-stream-failures"
+def role_policies(iam: Any, function: DeployedFunction, role_arn: str) -> list[dict[str, Any]]:
+    """The role's inline policy documents (chalice puts the stage's policy file inline)."""
+    role_name = role_arn.rsplit("/", 1)[-1]
+    documents = []
+    for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name):
+        for policy_name in page["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+            documents.append(json.loads(unquote(document)) if isinstance(document, str) else document)
+    return documents
 
 
-def dynamodb_mappings(lambda_client: Any, function_name: str) -> list[dict[str, Any]]:
-    paginator = lambda_client.get_paginator("list_event_source_mappings")
-    return [
-        mapping
-        for page in paginator.paginate(FunctionName=function_name)
-        for mapping in page["EventSourceMappings"]
-        if ":dynamodb:" in mapping.get("EventSourceArn", "")
-    ]
+def check_functions(functions: list[DeployedFunction]) -> None:
+    for function in functions:
+        if function.arn is None or not function.mappings:
+            what = "is not deployed" if function.arn is None else "has no DynamoDB event source mapping"
+            raise click.ClickException(f"{function.name} {what}: deploy first (`chalice deploy --stage ...`); nothing was changed")
 
 
-def apply_to_function(lambda_client: Any, function_name: str, settings: MappingSettings) -> list[str]:
-    """Update every DynamoDB mapping of ``function_name``, then enable partial responses.
+def check_destination(target: Target, functions: list[DeployedFunction], destination: str, *, exists: bool) -> None:
+    """The destination is an SQS queue (existing unless it is to be created) both roles may send to."""
+    if not destination.startswith("arn:") or destination.split(":")[2:3] != ["sqs"]:
+        raise click.BadParameter(f"{destination!r} is not an SQS queue ARN (the only destination whose "
+                                 "send permission the stage policies grant)", param_hint="--on-failure-arn")
+    if exists:
+        sqs = client(target.session, "sqs", target.settings)
+        account, name = destination.split(":")[4:6]
+        try:
+            sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)
+        except ClientError as error:
+            raise click.BadParameter(f"queue {destination} does not exist or cannot be read: {error}",
+                                     param_hint="--on-failure-arn") from error
+    lambda_client = client(target.session, "lambda", target.settings)
+    iam = client(target.session, "iam", target.settings)
+    for function in functions:
+        role = lambda_client.get_function_configuration(FunctionName=function.name)["Role"]
+        try:
+            documents = role_policies(iam, function, role)
+        except (ClientError, BotoCoreError) as error:
+            raise click.ClickException(f"cannot read the policies of {function.name}'s role {role}: {error}") from error
+        if not allows(documents, "sqs:SendMessage", destination):
+            raise click.ClickException(
+                f"{function.name}'s role {role} may not sqs:SendMessage to {destination}: failed batches "
+                "could not be delivered. Use --create-queue (the queue the stage policy allows) or add "
+                "the queue to .chalice/policy-<stage>-<handler>.json and deploy; nothing was changed")
 
-    Returns the UUIDs updated. Raises click.ClickException when the function has no mapping.
-    """
-    try:
-        mappings = dynamodb_mappings(lambda_client, function_name)
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ResourceNotFoundException":
-            raise
-        mappings = []
-    if not mappings:
-        raise click.ClickException(f"{function_name} has no DynamoDB event source mapping: deploy first (`chalice deploy --stage ...`)")
-    for mapping in mappings:
-        lambda_client.update_event_source_mapping(UUID=mapping["UUID"], **settings.update_arguments())
-    for mapping in mappings:
-        _wait_until_settled(lambda_client, mapping["UUID"])
-    configuration = lambda_client.get_function_configuration(FunctionName=function_name)
-    variables = dict(configuration.get("Environment", {}).get("Variables", {}))
+
+def apply_to_function(lambda_client: Any, function: DeployedFunction, settings: MappingSettings) -> list[str]:
+    """Update every DynamoDB mapping of ``function``, then enable partial responses."""
+    for mapping in function.mappings:
+        lambda_client.update_event_source_mapping(UUID=mapping.uuid, **settings.update_arguments())
+    for mapping in function.mappings:
+        _wait_until_settled(lambda_client, mapping.uuid)
+    variables = dict(function.environment)
     if variables.get(PARTIAL_RESPONSE_ENV) != "true":
         variables[PARTIAL_RESPONSE_ENV] = "true"
-        lambda_client.update_function_configuration(FunctionName=function_name, Environment={"Variables": variables})
-    return [mapping["UUID"] for mapping in mappings]
+        lambda_client.update_function_configuration(FunctionName=function.name, Environment={"Variables": variables})
+    return [mapping.uuid for mapping in function.mappings]
 
 
 def _wait_until_settled(lambda_client: Any, uuid: str, *, timeout_s: float = 120) -> None:
@@ -106,8 +134,8 @@ def _wait_until_settled(lambda_client: Any, uuid: str, *, timeout_s: float = 120
 @click.option("--max-retries", default=10, show_default=True, type=click.IntRange(0, 10000), help="MaximumRetryAttempts per batch.")
 @click.option("--max-record-age", default=86400, show_default=True, type=click.IntRange(60, 604800), help="MaximumRecordAgeInSeconds.")
 @click.option("--no-bisect", is_flag=True, help="Do not split a failing batch in two.")
-@click.option("--on-failure-arn", help="SQS queue or SNS topic ARN for records that exhaust their retries.")
-@click.option("--create-queue", is_flag=True, help="Create the SQS queue <app>-<stage>-stream-failures and use it as the on-failure destination.")
+@click.option("--on-failure-arn", help="Existing SQS queue ARN for records that exhaust their retries (both functions' roles must allow sqs:SendMessage to it).")
+@click.option("--create-queue", is_flag=True, help="Create the SQS queue <app>-<stage>-stream-failures (the one the stage policies allow) and use it as the on-failure destination.")
 @yes_option
 @json_option
 @target_options
@@ -116,26 +144,34 @@ def command(target: Target, stage: str, app_name: str, max_retries: int, max_rec
     deployed stream mappings (for `chalice deploy` users; `chalice package` uses the merge template)."""
     if create_queue and on_failure_arn:
         raise click.UsageError("give either --on-failure-arn or --create-queue, not both")
-    names = function_names(stage, app_name)
     lambda_client = client(target.session, "lambda", target.settings)
+    try:
+        functions = [deployed_function(lambda_client, name) for name in function_names(stage, app_name)]
+    except (ClientError, BotoCoreError) as error:
+        raise click.ClickException(f"cannot read the functions of stage {stage!r}: {error}") from error
+    check_functions(functions)
+    queue_name = failure_queue_name(stage, app_name)
+    destination = queue_arn(functions[0].arn or "", queue_name) if create_queue else on_failure_arn
+    if destination:
+        check_destination(target, functions, destination, exists=not create_queue)
     plan = {
-        "functions": ", ".join(names),
+        "functions": ", ".join(function.name for function in functions),
         "region": target.settings.region,
         "endpoint": lambda_client.meta.endpoint_url,
         "batch item failures": "ReportBatchItemFailures",
         "bisect on error": not no_bisect,
         "max retries": max_retries,
         "max record age (s)": max_record_age,
-        "on failure": on_failure_arn or (f"new SQS queue {failure_queue_name(stage, app_name)}" if create_queue else "(none)"),
+        "on failure": (f"SQS queue {queue_name} (created if missing)" if create_queue else on_failure_arn) or "(none)",
     }
     err.print(key_value_table("event source mapping settings", plan))
     confirm_or_refuse("Update these deployed event source mappings?", yes=yes)
     if create_queue:
         sqs = client(target.session, "sqs", target.settings)
-        url = sqs.create_queue(QueueName=failure_queue_name(stage, app_name), Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
-        on_failure_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    settings = MappingSettings(max_retries, max_record_age, not no_bisect, on_failure_arn)
-    updated = {name: apply_to_function(lambda_client, name, settings) for name in names}
+        url = sqs.create_queue(QueueName=queue_name, Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
+        destination = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    settings = MappingSettings(max_retries, max_record_age, not no_bisect, destination)
+    updated = {function.name: apply_to_function(lambda_client, function, settings) for function in functions}
     if as_json:
         print_json({"updated": updated, "settings": settings.update_arguments()})
     else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
@@ -10,17 +9,19 @@ from rich.table import Table
 
 from backfill.backup import BackupListing, list_backups
 from backfill.console import err, print_json
-from backfill.ledger import LEDGER_SUFFIX
-from backfill.options import backup_dir_option, json_option
+from backfill.ledger import LEDGER_SUFFIX, ledger_exists
+from backfill.options import backup_dir_option, json_option, store_endpoint_option
+from backfill.store import open_store
 
 
 @click.command("backups")
 @click.option("--table", help="Only backups of this table.")
 @backup_dir_option
+@store_endpoint_option
 @json_option
-def command(table: str | None, backup_dir: Path, as_json: bool) -> None:
+def command(table: str | None, backup_dir: str, endpoint_url: str | None, as_json: bool) -> None:
     """List backups (newest first); every data file is checked against its manifest's sha256."""
-    listings = list_backups(backup_dir, table, check=True)
+    listings = list_backups(open_store(backup_dir, endpoint_url=endpoint_url), table, check=True)
     rows = [describe(entry) for entry in listings]
     if as_json:
         print_json(rows)
@@ -28,7 +29,7 @@ def command(table: str | None, backup_dir: Path, as_json: bool) -> None:
     if not rows:
         err.print(f"No backups in {backup_dir}.")
         return
-    listing = Table(title=f"backups in {backup_dir} (restore with: backfill --restore {backup_dir}/RUN_ID.jsonl.gz)",
+    listing = Table(title=f"backups in {backup_dir} (restore with: backfill --restore {str(backup_dir).rstrip('/')}/RUN_ID.jsonl.gz)",
                     title_justify="left")
     listing.add_column("run id", no_wrap=True)
     for column in ("table", "created", "items", "checksum", "ledger"):
@@ -50,6 +51,6 @@ def describe(entry: BackupListing) -> dict[str, Any]:
         "item_count": backup.item_count if backup else None,
         "ok": entry.problem is None,
         "problem": entry.problem,
-        "ledger": bool(backup and backup.sibling(LEDGER_SUFFIX).exists()),
-        "file": str(backup.data_path if backup else entry.path),
+        "ledger": bool(backup and ledger_exists(backup.store, backup.name_for(LEDGER_SUFFIX))),
+        "file": backup.data_uri if backup else entry.location,
     }

@@ -20,6 +20,7 @@ from chalicelib.streams.failures import FailureStore, reasons_text
 @target_options
 def command(target: Target, table_filter: str | None, as_json: bool) -> None:
     """List records the stream handlers refused (keys, reasons, when), oldest first."""
+    target.require_tables(target.settings.failures_table)
     store = FailureStore(target.dynamodb, target.settings.failures_table)
     rows = [row for row in store.scan() if table_filter is None or row.get("table") == table_filter]
     rows.sort(key=lambda row: (int(row.get("recordedAt", 0)), row["itemKey"], row["recordId"]))

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import shlex
+from typing import Any, NoReturn
 
 import click
+from click.core import ParameterSource
+from rich.markup import escape
 
 from backfill.backup import Backup, BackupError
-from backfill.console import EXIT_USAGE, confirm_or_refuse, err, key_value_table, print_json
+from backfill.console import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    confirm_or_refuse,
+    err,
+    key_value_table,
+    print_json,
+    refuse_without_terminal,
+)
 from backfill.estimate import (
     DEFAULT_PRICE_PER_MILLION_READS,
     DEFAULT_PRICE_PER_MILLION_WRITES,
@@ -25,25 +35,33 @@ from backfill.migrate import (
 )
 from backfill.migrate.checkpoint import CheckpointError
 from backfill.migrate.render import plan_view, progress_factory, report_view
-from backfill.options import backup_dir_option, json_option, target_options, yes_option
+from backfill.options import (
+    MAX_THREADS,
+    MAX_TOTAL_SEGMENTS,
+    FiniteFloat,
+    backup_dir_option,
+    json_option,
+    target_options,
+    yes_option,
+)
 from backfill.target import Target
 
 
 @click.command("migrate")
 @click.option("--dry-run", is_flag=True, help="Scan and print the full plan; write nothing anywhere (no backup either).")
-@click.option("--segments", default=4, show_default=True, type=int, help="Parallel scan segments (threads).")
-@click.option("--segment", type=int, help="Only do segment K of --total-segments (split one table over several machines).")
-@click.option("--total-segments", type=int, help="Number of segments the table is split into with --segment.")
-@click.option("--workers", default=8, show_default=True, type=int, help="Concurrent writers.")
-@click.option("--rate-limit", default=0.0, show_default=True, type=float, help="Writes per second (0 = unlimited).")
+@click.option("--segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Parallel scan segments (threads).")
+@click.option("--segment", type=click.IntRange(min=0), help="Only do segment K of --total-segments (split one table over several machines).")
+@click.option("--total-segments", type=click.IntRange(1, MAX_TOTAL_SEGMENTS), help="Number of segments the table is split into with --segment.")
+@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
+@click.option("--rate-limit", default=0.0, show_default=True, type=FiniteFloat(min=0), help="Writes per second (0 = unlimited).")
 @click.option("--resume", "resume", metavar="RUN_ID", help="Continue the run RUN_ID (looked up in --backup-dir): verifies its backup again, skips checkpointed items, re-counts participants.")
 @click.option("--price-per-million-writes", default=DEFAULT_PRICE_PER_MILLION_WRITES, show_default=True,
-              type=click.FloatRange(min=0), help="Dry run's estimate: USD per million write request units "
+              type=FiniteFloat(min=0), help="Dry run's estimate: USD per million write request units "
               "(default: us-east-1 on-demand, Standard table class).")
 @click.option("--price-per-million-reads", default=DEFAULT_PRICE_PER_MILLION_READS, show_default=True,
-              type=click.FloatRange(min=0), help="Dry run's estimate: USD per million read request units.")
+              type=FiniteFloat(min=0), help="Dry run's estimate: USD per million read request units.")
 @click.option("--write-latency-ms", default=DEFAULT_WRITE_LATENCY_MS, show_default=True,
-              type=click.FloatRange(min=0), help="Dry run's estimate: time one conditional write keeps a writer busy.")
+              type=FiniteFloat(min=0), help="Dry run's estimate: time one conditional write keeps a writer busy.")
 @backup_dir_option
 @yes_option
 @json_option
@@ -60,7 +78,7 @@ def command(
     price_per_million_writes: float,
     price_per_million_reads: float,
     write_latency_ms: float,
-    backup_dir: Path,
+    backup_dir: str,
     yes: bool,
     as_json: bool,
 ) -> None:
@@ -73,6 +91,8 @@ def command(
     here: the live stream handlers upgrade them. A run that dies is continued with --resume.
 
     Exit code 1 when any item was refused, failed or kept changing; the report lists them.
+    Ctrl-C stops after the writes in flight, saves the checkpoint, prints the --resume command
+    and exits 130.
     """
     if dry_run and resume:
         raise click.UsageError("--dry-run and --resume do not go together")
@@ -85,11 +105,24 @@ def command(
         rate_limit=rate_limit,
         resume=resume,
     )
+    try:
+        options.scan_layout()  # option combinations, checked before anything is read
+    except MigrationError as error:
+        raise click.UsageError(str(error)) from error
+    if not dry_run:
+        refuse_without_terminal("migrate", yes=yes)
+    confirmed: list[str] = []  # the run id, once writes may have started
+
+    def confirm(plan: Plan, backup: Backup) -> None:
+        _confirm(plan, backup, yes=yes)
+        confirmed.append(backup.run_id)
+
     hooks = MigrationHooks(
         on_target=lambda description: err.print(key_value_table("Target", description)),
-        confirm=lambda plan, backup: _confirm(plan, backup, yes=yes),
+        confirm=confirm,
         progress=progress_factory(err),
     )
+    target.require_tables(target.settings.events_table, target.settings.participants_table)
     try:
         if dry_run:
             pricing = Pricing(price_per_million_writes, price_per_million_reads, write_latency_ms)
@@ -103,11 +136,45 @@ def command(
             err.print(report_view(report))
             payload = report.to_dict()
     except (MigrationError, BackupError, CheckpointError) as error:
-        err.print(f"[bold red]Cannot migrate:[/] {error}")
+        err.print(f"[bold red]Cannot migrate:[/] {escape(str(error))}", soft_wrap=True)
         raise SystemExit(EXIT_USAGE) from error
+    except KeyboardInterrupt:
+        _interrupted(confirmed[0] if confirmed else resume)
     if as_json:
         print_json(payload)
     raise SystemExit(payload["exit_code"])
+
+
+def _interrupted(run_id: str | None) -> NoReturn:
+    """Ctrl-C: the runner has let the writes in flight finish and saved the checkpoint."""
+    if run_id is None:
+        err.print("[bold yellow]Interrupted[/] before the first write to the table: nothing to resume.", soft_wrap=True)
+    else:
+        err.print(
+            f"[bold yellow]Interrupted:[/] the writes in flight finished and the checkpoint of run {run_id} "
+            f"is saved. Continue with:\n  {escape(resume_command(run_id))}",
+            soft_wrap=True,
+        )
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
+def resume_command(run_id: str) -> str:
+    """The command line that continues ``run_id``: the options this run was given, plus --resume."""
+    ctx = click.get_current_context()
+    words = ["backfill", "migrate", "--resume", run_id]
+    for parameter in ctx.command.params:
+        name = parameter.name
+        if name in ("resume", "dry_run") or not isinstance(parameter, click.Option) or name is None:
+            continue
+        if ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
+            continue
+        value = ctx.params[name]
+        flag = parameter.opts[0]
+        if parameter.is_flag:
+            words += [flag] if value else []
+        else:
+            words += [flag, str(value)]
+    return shlex.join(words)
 
 
 def _flat(summary: dict[str, Any]) -> dict[str, Any]:
@@ -122,7 +189,7 @@ def _flat(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def _confirm(plan: Plan, backup: Backup, *, yes: bool) -> None:
-    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_path} verified)"))
+    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_uri} verified)"))
     confirm_or_refuse(
         f"Upgrade {plan.would_upgrade} events in place (run {backup.run_id})?", yes=yes
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
@@ -18,7 +16,8 @@ from backfill.console import (
     key_value_table,
     print_json,
 )
-from backfill.options import backup_dir_option, json_option, target_options, yes_option
+from backfill.live.guard import guard_live_path
+from backfill.options import MAX_THREADS, backup_dir_option, json_option, target_options, yes_option
 from backfill.restore import (
     RestoreOptions,
     RestorePlan,
@@ -28,31 +27,39 @@ from backfill.restore import (
     plan_restore,
 )
 from backfill.restore.bulk import BulkRestoreError, bulk_restore
+from backfill.store import split_location
 from backfill.target import Target
 
 
 @click.command("restore")
-@click.argument("backup_file", metavar="FILE", type=click.Path(path_type=Path))
+@click.argument("backup_file", metavar="FILE")
 @click.option("--force", is_flag=True,
               help="Overwrite conflicts (items changed since the migration) with the backed-up item and recreate deleted ones.")
 @click.option("--delete-new", is_flag=True, help="Delete items created after the backup.")
-@click.option("--workers", default=8, show_default=True, type=click.IntRange(min=1), help="Concurrent writers.")
+@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
 @click.option("--to-table", metavar="NAME",
               help="Bulk mode: write every backed-up item whole into the new or empty table NAME "
                    "(BatchWriteItem), instead of restoring the events table in place.")
 @click.option("--create-table", is_flag=True, help="With --to-table: create NAME from the backup's key schema.")
 @click.option("--show", default=20, show_default=True, type=click.IntRange(min=0), help="Conflicts to list.")
+@click.option("--pause-live-path", is_flag=True,
+              help="Pause the stream mappings reading these tables first, and leave them paused (the resume command is printed).")
+@click.option("--live-path-running", is_flag=True,
+              help="Restore although stream mappings reading these tables are enabled (they will upgrade restored rows again).")
 @backup_dir_option
 @yes_option
 @json_option
 @target_options
-def command(target: Target, backup_file: Path, force: bool, delete_new: bool, workers: int, to_table: str | None,
-            create_table: bool, show: int, backup_dir: Path, yes: bool, as_json: bool) -> None:
-    """Restore the events table from backup FILE (data file or manifest).
+def command(target: Target, backup_file: str, force: bool, delete_new: bool, workers: int, to_table: str | None,
+            create_table: bool, show: int, pause_live_path: bool, live_path_running: bool, backup_dir: str,
+            yes: bool, as_json: bool) -> None:
+    """Restore the events table from backup FILE (data file or manifest, a path or an s3:// URI).
 
     Only items still exactly as the migration left them are restored (their migration-owned
     fields are put back; other attributes are never overwritten). Items changed since are
-    conflicts: listed and skipped unless --force. Exit 1 on conflicts or failures.
+    conflicts: listed and skipped unless --force. Exit 1 on conflicts or failures. Refuses (exit 3)
+    while a stream mapping reading these tables is enabled, unless --pause-live-path or
+    --live-path-running.
 
     With --to-table NAME (bulk mode) the backup, of any table, is written whole into the new or
     empty table NAME with BatchWriteItem (--create-table creates it from the backup's key schema);
@@ -66,6 +73,8 @@ def command(target: Target, backup_file: Path, force: bool, delete_new: bool, wo
                            as_json=as_json)
     if create_table:
         raise click.UsageError("--create-table goes with --to-table NAME")
+    target.require_tables(target.settings.events_table)
+    live_path = guard_live_path(target, allow_running=live_path_running, pause=pause_live_path)
     options = RestoreOptions(backup_file=backup_file, backup_dir=backup_dir, force=force,
                              delete_new=delete_new, workers=workers)
     try:
@@ -78,6 +87,7 @@ def command(target: Target, backup_file: Path, force: bool, delete_new: bool, wo
         raise SystemExit(EXIT_USAGE) from refused
 
     err.print(key_value_table("Restore plan", plan.summary()))
+    live_path.pause()  # the backup is valid: now stop the handlers before anything is written
     show_items(f"conflicts: skipped{'' if not force else ' (overwritten: --force)'}",
                [(p.event_id, p.action.value, p.reason) for p in plan.conflicts], show)
     if plan.writes:
@@ -97,11 +107,12 @@ def command(target: Target, backup_file: Path, force: bool, delete_new: bool, wo
     raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
 
 
-def restore_into_table(target: Target, backup_file: Path, table: str, *, create: bool, workers: int,
+def restore_into_table(target: Target, backup_file: str, table: str, *, create: bool, workers: int,
                        yes: bool, as_json: bool) -> None:
     """Bulk mode (--to-table): every backed-up item, whole, into a new or empty table. Exits."""
+    location, name = split_location(backup_file)
     try:
-        backup = load_backup(backup_file)
+        backup = load_backup(name, store=target.run_store(location))
         verify_backup(backup)
     except BackupError as error:
         err.print(f"[bold red]Refusing to restore, nothing was written:[/] {error}")
@@ -136,7 +147,9 @@ def show_available(refused: RestoreRefused, table: str) -> None:
         return
     err.print(f"Usable backups of table {table!r} (newest first):")
     for entry in refused.available:  # one per line, unwrapped, so a path can be copied as is
-        err.print(f"  {entry.backup.data_path}  ({entry.backup.manifest.get('created_at')}, "
+        if entry.backup is None:
+            continue  # a damaged listing; only usable ones are offered
+        err.print(f"  {entry.backup.data_uri}  ({entry.backup.manifest.get('created_at')}, "
                   f"{entry.backup.item_count} items)", soft_wrap=True, highlight=False)
 
 

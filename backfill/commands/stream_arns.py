@@ -14,8 +14,10 @@ from typing import Any
 import click
 from botocore.exceptions import ClientError
 
-from backfill.backup import write_json_atomic
+from backfill.backup import write_text_atomic
 from backfill.console import err, key_value_table, print_json
+from backfill.errors import TargetError, explain
+from backfill.json_edit import replace_strings
 from backfill.options import json_option, target_options
 from backfill.target import Target
 
@@ -38,28 +40,40 @@ def latest_stream_arn(dynamodb: Any, table: str) -> str:
     try:
         description = dynamodb.describe_table(TableName=table)["Table"]
     except ClientError as error:
-        raise click.ClickException(f"cannot describe table {table}: {error}") from error
+        raise TargetError(f"cannot describe table {table}: {explain(error).message}") from error
     arn = description.get("LatestStreamArn")
     if not arn or not description.get("StreamSpecification", {}).get("StreamEnabled"):
         raise click.ClickException(f"table {table} has no enabled stream: enable NEW_AND_OLD_IMAGES streams first")
     return arn
 
 
+def with_arns(text: str, stage: str, arns: dict[str, str], config_path: Path) -> str:
+    """The config text with only the stage's two ARN values changed (formatting kept)."""
+    try:
+        return replace_strings(text, ["stages", stage, "environment_variables"], arns)
+    except KeyError as missing:
+        raise click.ClickException(
+            f"{config_path}: {missing.args[0]} is missing; add the stage's EVENTS_STREAM_ARN and "
+            "PARTICIPANTS_STREAM_ARN (any value) to its environment_variables, then run again") from None
+
+
 @click.command("stream-arns")
 @click.option("--stage", required=True, help="Chalice stage whose tables to look up.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=CONFIG, show_default=True, help="Chalice config file.")
-@click.option("--write", is_flag=True, help="Write the ARNs into the stage's environment_variables.")
+@click.option("--write", is_flag=True, help="Write the ARNs into the stage's environment_variables (only those two values change).")
 @json_option
 @target_options
 def command(target: Target, stage: str, config_path: Path, write: bool, as_json: bool) -> None:
     """Look up the stream ARNs of a stage's tables (and with --write, store them for chalice)."""
-    config = json.loads(config_path.read_text(encoding="utf-8"))
+    text = config_path.read_text(encoding="utf-8")
+    try:
+        config = json.loads(text)
+    except ValueError as error:
+        raise click.ClickException(f"{config_path} is not valid JSON: {error}") from error
     tables = stage_tables(config, stage)
     arns = {ARN_VARIABLES[name]: latest_stream_arn(target.dynamodb, table) for name, table in tables.items()}
     if write:
-        variables = config["stages"][stage].setdefault("environment_variables", {})
-        variables.update(arns)
-        write_json_atomic(config_path, config)
+        write_text_atomic(config_path, with_arns(text, stage, arns, config_path))
     if as_json:
         print_json(arns)
     else:

@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from backfill.console import EXIT_ITEM_FAILURES, err, print_json
-from backfill.options import json_option, target_options
+from backfill.options import FiniteFloat, json_option, target_options
 from backfill.stream_runner import DEFAULT_POSITIONS_FILE, PositionStore, RunStats, StreamRunner
 from backfill.target import Target
 from chalicelib.streams import observability
@@ -18,7 +18,7 @@ from chalicelib.streams import observability
 @click.command("streams")
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 10000), help="Records per handler call (like the mapping's BatchSize).")
 @click.option("--follow", is_flag=True, help="Keep tailing the streams until Ctrl-C.")
-@click.option("--interval", default=1.0, show_default=True, help="Seconds between polls when --follow finds nothing.")
+@click.option("--interval", default=1.0, show_default=True, type=FiniteFloat(min=0, min_open=True, max=3600), help="Seconds between polls when --follow finds nothing.")
 @click.option("--from-start", is_flag=True, help="Ignore saved positions: read every shard from TRIM_HORIZON.")
 @click.option("--positions", "positions_file", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_POSITIONS_FILE, show_default=True, envvar="STREAM_POSITIONS_FILE", help="Where the position per shard is kept between runs. Env: STREAM_POSITIONS_FILE.")
 @json_option
@@ -31,6 +31,7 @@ def command(target: Target, batch_size: int, follow: bool, interval: float, from
     """
     # The handlers' powertools logger follows the CLI's verbosity (-v shows every upgrade).
     observability.logger.setLevel(logging.getLogger().getEffectiveLevel())
+    target.require_tables(target.settings.events_table, target.settings.participants_table, target.settings.failures_table)
     positions = PositionStore(positions_file, endpoint=target.endpoint, from_start=from_start)
     runner = StreamRunner(target, batch_size=batch_size, positions=positions)
     err.print(f"reading streams of {target.settings.events_table} and {target.settings.participants_table} at {target.endpoint}")

@@ -2,38 +2,37 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
-from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from backfill.backup import BackupError
 from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK, err, print_json
-from backfill.options import backup_dir_option, json_option, target_options
+from backfill.options import MAX_THREADS, backup_dir_option, json_option, target_options
 from backfill.target import Target
 from backfill.verify import VerifyOptions, VerifyResult, run_verify
 
 
 @click.command("verify")
-@click.option("--snapshot", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--snapshot", metavar="FILE",
               help="Backup to compare with (data file or manifest). Default: the newest backup of the events table.")
 @click.option("--no-snapshot", is_flag=True, help="Skip the snapshot checks.")
 @click.option("--sample", type=click.IntRange(min=1), help="Quick look: check only N events (no missing/orphan checks).")
 @click.option("--show", default=20, show_default=True, type=click.IntRange(min=0), help="Problems to list.")
-@click.option("--total-segments", default=4, show_default=True, type=click.IntRange(min=1),
+@click.option("--total-segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS),
               help="Parallel scan segments (with a snapshot, the snapshot's split is used for events).")
 @backup_dir_option
 @json_option
 @target_options
-def command(target: Target, snapshot: Path | None, no_snapshot: bool, sample: int | None, show: int,
-            total_segments: int, backup_dir: Path, as_json: bool) -> None:
+def command(target: Target, snapshot: str | None, no_snapshot: bool, sample: int | None, show: int,
+            total_segments: int, backup_dir: str, as_json: bool) -> None:
     """Verify the migrated events table. Exit 0 only when every check holds, 1 otherwise."""
+    target.require_tables(target.settings.events_table, target.settings.participants_table)
     options = VerifyOptions(backup_dir=backup_dir, snapshot=snapshot, use_snapshot=not no_snapshot,
                             sample=sample, total_segments=total_segments)
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def on_progress(phase: str, n: int) -> None:
                 if phase not in tasks:

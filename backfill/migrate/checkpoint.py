@@ -9,14 +9,14 @@ item finished after the last save is redone, which is harmless (it is then alrea
 
 from __future__ import annotations
 
-import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from backfill.backup import write_json_atomic
+from backfill.backup import read_json, write_json
 from backfill.migrate.tally import Tally, merged
+from backfill.store import RunStore, StoreError
 
 CHECKPOINT_SUFFIX = ".checkpoint.json"
 FORMAT = "dynamo-evolve-migrate-checkpoint"
@@ -63,6 +63,7 @@ class Checkpoint:
     options: dict[str, Any]
     segments: dict[int, SegmentProgress] = field(default_factory=dict)
     completed: bool = False
+    saved_at: float = 0.0  # epoch seconds of the last save (how fresh a running worker is)
 
     def segment(self, number: int) -> SegmentProgress:
         return self.segments.setdefault(number, SegmentProgress())
@@ -84,6 +85,7 @@ class Checkpoint:
             "run_id": self.run_id,
             "options": self.options,
             "completed": self.completed,
+            "saved_at": self.saved_at,
             "segments": {str(s): p.to_dict() for s, p in sorted(self.segments.items())},
         }
 
@@ -96,20 +98,23 @@ class Checkpoint:
             options=dict(data["options"]),
             segments={int(s): SegmentProgress.from_dict(p) for s, p in data["segments"].items()},
             completed=bool(data.get("completed", False)),
+            saved_at=float(data.get("saved_at", 0.0)),
         )
 
-    def save(self, path: Path) -> None:
-        write_json_atomic(path, self.to_dict())
+    def save(self, store: RunStore, name: str) -> None:
+        self.saved_at = time.time()
+        write_json(store, name, self.to_dict())
 
 
-def load_checkpoint(path: Path, run_id: str) -> Checkpoint | None:
-    """The checkpoint at ``path``, or None when the run died before saving one."""
-    if not path.exists():
-        return None
+def load_checkpoint(store: RunStore, name: str, run_id: str) -> Checkpoint | None:
+    """The checkpoint ``name`` in ``store``, or None when the run died before saving one."""
+    where = store.uri(name)
     try:
-        checkpoint = Checkpoint.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise CheckpointError(f"checkpoint {path} is unreadable: {error}") from error
+        if not store.exists(name):
+            return None
+        checkpoint = Checkpoint.from_dict(read_json(store, name))
+    except (OSError, ValueError, KeyError, TypeError, StoreError) as error:
+        raise CheckpointError(f"checkpoint {where} is unreadable: {error}") from error
     if checkpoint.run_id != run_id:
-        raise CheckpointError(f"checkpoint {path} belongs to run {checkpoint.run_id}, not {run_id}")
+        raise CheckpointError(f"checkpoint {where} belongs to run {checkpoint.run_id}, not {run_id}")
     return checkpoint

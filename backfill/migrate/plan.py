@@ -1,8 +1,8 @@
 """The migration plan: what the upgrade would do to each item, computed without any write.
 
-The plan runs the very same ``upgrade_in_place`` the migration runs, against a store that
-records the write instead of sending it, so a dry run can never disagree with a real run about
-what is upgraded, what is already current and what is refused.
+The plan asks the same pure planner (``chalicelib.planner.plan_upgrade``) that the migration's
+write loop asks before each write, so a dry run can never disagree with a real run about what
+is upgraded, what is already current and what is refused.
 """
 
 from __future__ import annotations
@@ -14,41 +14,15 @@ from decimal import Decimal
 from typing import Any
 
 from backfill.migrate.tally import Tally, add_failure, add_outcome
-from chalicelib.upgrader import CountSource, UpgradeOutcome, UpgradeResult, upgrade_in_place
+from chalicelib.planner import plan_upgrade
+from chalicelib.upgrader import CountSource, UpgradeOutcome, UpgradeResult, outcome_of
 
 ABSENT_MARK = "(absent)"
 
 
-class _NoWriteStore:
-    """An EventStore stand-in: every conditional write 'succeeds' and nothing is sent."""
-
-    def conditional_set(self, event_id: str, changes: Mapping[str, Any], expected: Mapping[str, Any]) -> bool:
-        return True
-
-    def get(self, event_id: str, *, consistent: bool = True) -> None:  # pragma: no cover - never re-read
-        raise AssertionError("a simulated write never conflicts")
-
-
-@dataclass(frozen=True)
-class ItemPlan:
-    outcome: UpgradeOutcome
-    changes: dict[str, Any]  # owned fields the write would SET (empty unless upgraded)
-
-    @property
-    def event_id(self) -> str:
-        return self.outcome.event_id
-
-
-def plan_item(item: Mapping[str, Any], count_source: CountSource) -> ItemPlan:
-    """What migrating ``item`` (plain Python values) would do. Pure: no I/O."""
-    captured: dict[str, Any] = {}
-    outcome = upgrade_in_place(
-        _NoWriteStore(),  # type: ignore[arg-type]
-        item,
-        count_source=count_source,
-        before_write=lambda _event_id, changes: captured.update(changes),
-    )
-    return ItemPlan(outcome, captured)
+def plan_item(item: Mapping[str, Any], count_source: CountSource) -> UpgradeOutcome:
+    """What migrating ``item`` (plain Python values) would do: the planner's verdict. No I/O."""
+    return outcome_of(plan_upgrade(item, count=count_source(item)))
 
 
 def jsonable(value: Any) -> Any:
@@ -68,9 +42,9 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def diff(plan: ItemPlan) -> dict[str, Any]:
+def diff(plan: UpgradeOutcome) -> dict[str, Any]:
     """Before/after of only the owned fields the write would change."""
-    before = plan.outcome.before or {}
+    before = plan.before or {}
     return {
         "eventId": plan.event_id,
         "changes": {
@@ -88,9 +62,9 @@ class Plan:
     samples: list[dict[str, Any]] = field(default_factory=list)
     sample_limit: int = 3
 
-    def add(self, plan: ItemPlan) -> None:
-        add_outcome(self.tally, plan.outcome)
-        if plan.outcome.result is UpgradeResult.UPGRADED and len(self.samples) < self.sample_limit:
+    def add(self, plan: UpgradeOutcome) -> None:
+        add_outcome(self.tally, plan)
+        if plan.result is UpgradeResult.UPGRADED and len(self.samples) < self.sample_limit:
             self.samples.append(diff(plan))
 
     def add_failure(self, event_id: str, reason: str) -> None:
@@ -132,7 +106,7 @@ def build_plan(
     count_source: CountSource,
     *,
     samples: int = 3,
-    observe: Callable[[Mapping[str, Any], ItemPlan], None] | None = None,
+    observe: Callable[[Mapping[str, Any], UpgradeOutcome], None] | None = None,
 ) -> Plan:
     """Plan every item of ``items`` (plain Python values). An item the rule crashes on is a failure.
 

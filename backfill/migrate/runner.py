@@ -28,22 +28,30 @@ from backfill.backup import (
     iter_backup_items,
     load_backup,
     verify_backup,
-    write_json_atomic,
+    write_json,
 )
 from backfill.estimate import MigrationEstimate, Pricing, item_size
 from backfill.ledger import LEDGER_SUFFIX, Ledger
 from backfill.migrate.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, load_checkpoint
-from backfill.migrate.plan import ItemPlan, Plan, build_plan
+from backfill.migrate.plan import Plan, build_plan
 from backfill.migrate.ratelimit import RateLimiter
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
 from backfill.migrate.tally import Tally, add_failure, add_outcome
 from backfill.participant_counts import count_participants
 from backfill.request_counter import RequestCounter
 from backfill.scan import parallel_scan
+from backfill.store import split_location
 from backfill.target import Target
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
-from chalicelib.upgrader import CountSource, UpgradeResult, keep_maintained_count, upgrade_in_place
+from chalicelib.planner import WritePlan
+from chalicelib.upgrader import (
+    CountSource,
+    UpgradeOutcome,
+    UpgradeResult,
+    keep_maintained_count,
+    upgrade_in_place,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +65,7 @@ class MigrationError(Exception):
 
 @dataclass(frozen=True)
 class MigrationOptions:
-    backup_dir: Path = Path("backups")
+    backup_dir: str | Path = Path("backups")  # the run store: a directory or s3://bucket/prefix
     segments: int = 4  # parallel scan segments (threads) when one machine does the whole table
     segment: int | None = None  # with total_segments: this worker does only segment K of N
     total_segments: int | None = None
@@ -163,17 +171,19 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
         # (a separate COUNT scan of each table would double the reads before the first write).
         description = target.describe(counts=False)
         hooks.on_target(description)
+        store = target.run_store(options.backup_dir)
         if options.resume:
             backup = _backup_to_resume(target, options)
-            checkpoint = load_checkpoint(backup.sibling(CHECKPOINT_SUFFIX), backup.run_id)
-            checkpoint = checkpoint or Checkpoint(backup.run_id, options.to_dict())
+            checkpoint = load_checkpoint(
+                backup.store, backup.name_for(CHECKPOINT_SUFFIX), backup.run_id
+            ) or Checkpoint(backup.run_id, options.to_dict())
         counts = _count(target, options, hooks)
         if not options.resume:
             with hooks.progress("backing up events", None) as advance:
                 backup = create_backup(
                     target.dynamodb,
                     target.settings.events_table,
-                    options.backup_dir,
+                    store,
                     region=target.settings.region,
                     endpoint=target.endpoint,
                     total_segments=total_segments,
@@ -181,7 +191,7 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
                     on_items=advance,
                 )
             checkpoint = Checkpoint(backup.run_id, options.to_dict())
-            checkpoint.save(backup.sibling(CHECKPOINT_SUFFIX))
+            checkpoint.save(backup.store, backup.name_for(CHECKPOINT_SUFFIX))
         count_source = keep_maintained_count(lambda event_id: counts.get(event_id, 0))
         plan = build_plan(
             (to_python(item) for _, _, item in _remaining(backup, checkpoint)), count_source, samples=options.samples
@@ -194,7 +204,7 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
             processed = _migrate(target, options, backup, checkpoint, count_source, advance)
         report = MigrationReport(
             run_id=backup.run_id,
-            backup_file=str(backup.data_path),
+            backup_file=backup.data_uri,
             backup_items=backup.item_count,
             target=description,
             tally=checkpoint.tally(),
@@ -206,16 +216,16 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
             http_requests=counter.sends(),
             completed=checkpoint.completed,
         )
-    write_json_atomic(backup.sibling(REPORT_SUFFIX), report.to_dict())
+    write_json(backup.store, backup.name_for(REPORT_SUFFIX), report.to_dict())
     return report
 
 
 # --- steps -----------------------------------------------------------------------------------
 
-def _observe_cost(estimate: MigrationEstimate, item: Any, item_plan: ItemPlan) -> None:
+def _observe_cost(estimate: MigrationEstimate, item: Any, item_plan: UpgradeOutcome) -> None:
     typed = to_typed(item)
     after = None
-    if item_plan.outcome.result is UpgradeResult.UPGRADED:
+    if item_plan.result is UpgradeResult.UPGRADED:
         after = item_size({**typed, **to_typed(item_plan.changes)})
     estimate.observe(item_size(typed), after)
 
@@ -260,9 +270,13 @@ def _scanned_items(
 
 def _backup_to_resume(target: Target, options: MigrationOptions) -> Backup:
     """The backup of the run to resume, verified again, and refused if it is of another target."""
-    given = Path(str(options.resume))
-    # A bare run id is looked up in --backup-dir; a path (manifest, data file) is taken as is.
-    backup = load_backup(options.backup_dir / given if given.parent == Path(".") else given)
+    given = str(options.resume)
+    # A bare run id is looked up in --backup-dir; a path or s3:// URI (manifest, data file) as is.
+    if "/" in given:
+        location, name = split_location(given)
+        backup = load_backup(name, store=target.run_store(location))
+    else:
+        backup = load_backup(given, store=target.run_store(options.backup_dir))
     verify_backup(backup, table=target.settings.events_table)
     if backup.manifest.get("endpoint") != target.endpoint:
         raise MigrationError(
@@ -292,21 +306,23 @@ def _migrate(
     """Upgrade every unfinished backup item with a bounded pool; returns how many it examined."""
     store = EventStore(target.dynamodb, target.settings.events_table)
     limiter = RateLimiter(options.rate_limit)
-    checkpoint_path = backup.sibling(CHECKPOINT_SUFFIX)
+    checkpoint_name = backup.name_for(CHECKPOINT_SUFFIX)
     processed = 0
     since_save = 0
 
-    with Ledger(backup.sibling(LEDGER_SUFFIX)) as ledger:
+    with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX)) as ledger:
 
-        def before_write(event_id: str, changes: Any) -> None:
-            limiter.acquire()  # rate-limits every write attempt, retries after conflicts included
-            ledger.record(event_id, changes)
+        def record(plan: WritePlan) -> None:
+            ledger.record(plan.event_id, plan.changes)
 
         def migrate_one(typed: dict[str, Any]) -> Callable[[Tally], None]:
             item = to_python(typed)
             event_id = str(item.get("eventId"))
             try:
-                outcome = upgrade_in_place(store, item, count_source=count_source, before_write=before_write)
+                # The limiter paces every write sent, retries after a lost race included.
+                outcome = upgrade_in_place(
+                    store, item, count_source=count_source, pace=limiter.acquire, announce=record
+                )
             except Exception as error:  # after botocore's retries: record it, keep going
                 reason = _describe_error(error)
                 log.warning("event %s failed: %s", event_id, reason)
@@ -327,7 +343,7 @@ def _migrate(
                     since_save += 1
                     advance(1)
                 if since_save >= options.checkpoint_every:
-                    checkpoint.save(checkpoint_path)
+                    checkpoint.save(backup.store, checkpoint_name)
                     since_save = 0
 
         pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="migrate")
@@ -340,7 +356,7 @@ def _migrate(
             checkpoint.completed = True
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            checkpoint.save(checkpoint_path)  # only the contiguous prefix: always safe to skip
+            checkpoint.save(backup.store, checkpoint_name)  # only the contiguous prefix: always safe to skip
     return processed
 
 

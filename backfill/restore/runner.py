@@ -27,12 +27,13 @@ from backfill.backup import (
     list_backups,
     load_backup,
     verify_backup,
-    write_json_atomic,
+    write_json,
 )
-from backfill.ledger import LEDGER_SUFFIX, read_ledger
+from backfill.ledger import LEDGER_SUFFIX, ledger_exists, read_ledger
 from backfill.restore.plan import Action, ItemPlan, classify, writes_by_rule
 from backfill.restore.writes import KEY, delete_as_read, get_typed, put_over, revert_fields
 from backfill.scan import parallel_scan
+from backfill.store import split_location
 from backfill.target import Target
 from chalicelib.items import to_python
 from chalicelib.schema import OWNED_FIELDS
@@ -54,8 +55,8 @@ class RestoreRefused(Exception):
 
 @dataclass(frozen=True)
 class RestoreOptions:
-    backup_file: Path
-    backup_dir: Path = Path("backups")
+    backup_file: str | Path  # data file or manifest: a path or an s3:// URI
+    backup_dir: str | Path = Path("backups")
     force: bool = False  # overwrite conflicts with the backed-up item, recreate deleted ones
     delete_new: bool = False  # delete items created after the backup
     workers: int = 8
@@ -131,7 +132,7 @@ class RestoreResult:
     table: str
     endpoint: str
     outcomes: list[ItemOutcome]
-    report_path: Path | None = None
+    report_path: str | None = None  # path or s3:// URI
 
     def counts(self) -> dict[str, int]:
         return dict(sorted(Counter(o.outcome for o in self.outcomes).items()))
@@ -159,18 +160,19 @@ class RestoreResult:
         }
 
 
-def open_backup(options: RestoreOptions, table: str) -> Backup:
+def open_backup(target: Target, options: RestoreOptions, table: str) -> Backup:
     """The backup, checked (manifest, sha256, every line, item count, table). Raises RestoreRefused."""
+    location, name = split_location(options.backup_file)
     try:
-        backup = load_backup(options.backup_file)
+        backup = load_backup(name, store=target.run_store(location))
         verify_backup(backup, table=table)
         return backup
     except BackupError as error:
-        directories = {options.backup_dir, Path(options.backup_file).parent}
+        locations = {str(options.backup_dir), location}
         available = [
             listing
-            for directory in sorted(directories)
-            for listing in list_backups(directory, table)
+            for place in sorted(locations)
+            for listing in list_backups(target.run_store(place), table)
             if listing.problem is None
         ]
         raise RestoreRefused(str(error), available) from error
@@ -179,13 +181,13 @@ def open_backup(options: RestoreOptions, table: str) -> Backup:
 def plan_restore(target: Target, options: RestoreOptions, *, on_progress: Progress | None = None) -> RestorePlan:
     """Validate the backup, read the live table, and decide every item. Writes nothing."""
     table = target.settings.events_table
-    backup = open_backup(options, table)
+    backup = open_backup(target, options, table)
     progress = on_progress or (lambda phase, n: None)
     backup_items = {typed[KEY]["S"]: typed for _segment, typed in iter_backup_items(backup)}
-    ledger_path = backup.sibling(LEDGER_SUFFIX)
-    ledger_found = ledger_path.exists()
+    ledger_name = backup.name_for(LEDGER_SUFFIX)
+    ledger_found = ledger_exists(backup.store, ledger_name)
     if ledger_found:
-        ledger = read_ledger(ledger_path)
+        ledger = read_ledger(backup.store, ledger_name)
         writes = {e: ledger.get(e, {}) for e in backup_items}
     else:
         writes = {e: writes_by_rule(to_python(item)) for e, item in backup_items.items()}
@@ -228,8 +230,9 @@ def execute_restore(target: Target, plan: RestorePlan, *, on_progress: Progress 
     with ThreadPoolExecutor(max_workers=max(1, plan.options.workers)) as pool:
         outcomes = list(pool.map(run, plan.items))
     result = RestoreResult(plan.backup.run_id, plan.backup.table, plan.endpoint, outcomes)
-    result.report_path = plan.backup.sibling(REPORT_SUFFIX)
-    write_json_atomic(result.report_path, {**result.to_json(), "plan": plan.summary()})
+    report_name = plan.backup.name_for(REPORT_SUFFIX)
+    result.report_path = plan.backup.store.uri(report_name)
+    write_json(plan.backup.store, report_name, {**result.to_json(), "plan": plan.summary()})
     return result
 
 
@@ -255,17 +258,18 @@ def _apply(target: Target, plan: RestorePlan, item: ItemPlan) -> ItemOutcome:
         action = item.action
         if not plan.will_write(item):
             return ItemOutcome(item.event_id, _SKIPPED[action], item.reason, item.differences)
-        if action is Action.RESTORE:
+        # (classify gives RESTORE and CONFLICT only with both items, DELETED with a backup, NEW with a live one)
+        if action is Action.RESTORE and backup_typed is not None and live_typed is not None:
             sets = {f: backup_typed[f] for f in item.set_fields}
             if revert_fields(dynamodb, table, live_typed, sets, item.remove_fields, OWNED_FIELDS):
                 return ItemOutcome(item.event_id, "restored")
-        elif action is Action.CONFLICT:
+        elif action is Action.CONFLICT and backup_typed is not None and live_typed is not None:
             if put_over(dynamodb, table, backup_typed, live_typed):
                 return ItemOutcome(item.event_id, "overwritten", item.reason, item.differences)
-        elif action is Action.DELETED:
+        elif action is Action.DELETED and backup_typed is not None:
             if put_over(dynamodb, table, backup_typed, None):
                 return ItemOutcome(item.event_id, "recreated", item.reason)
-        elif action is Action.NEW and delete_as_read(dynamodb, table, live_typed):
+        elif action is Action.NEW and live_typed is not None and delete_as_read(dynamodb, table, live_typed):
             return ItemOutcome(item.event_id, "new_deleted", item.reason)
         # The item changed between read and write: read it again and decide again.
         live_typed = get_typed(dynamodb, table, {KEY: {"S": item.event_id}})

@@ -19,6 +19,7 @@ from backfill.backup import Backup, iter_backup_items, load_backup, newest_backu
 from backfill.ledger import LEDGER_SUFFIX, read_ledger
 from backfill.participant_counts import count_participants
 from backfill.scan import parallel_scan
+from backfill.store import split_location
 from backfill.target import Target
 from backfill.verify.checks import (
     Finding,
@@ -40,8 +41,8 @@ Progress = Callable[[str, int], None]  # (phase, items done in this step)
 
 @dataclass(frozen=True)
 class VerifyOptions:
-    backup_dir: Path = Path("backups")
-    snapshot: Path | None = None  # default: newest backup of the events table in backup_dir
+    backup_dir: str | Path = Path("backups")  # the run store: a directory or s3://bucket/prefix
+    snapshot: str | Path | None = None  # default: newest backup of the events table in backup_dir
     use_snapshot: bool = True
     sample: int | None = None  # check only the first N events in scan order
     total_segments: int = 4
@@ -99,16 +100,18 @@ class VerifyResult:
         }
 
 
-def resolve_snapshot(options: VerifyOptions, table: str) -> tuple[Backup | None, str | None]:
+def resolve_snapshot(target: Target, options: VerifyOptions, table: str) -> tuple[Backup | None, str | None]:
     """The snapshot to compare with (checked: sha256, item count, table), or None and why not."""
     if not options.use_snapshot:
         return None, "snapshot checks skipped (--no-snapshot)"
+    backup: Backup | None
     if options.snapshot is not None:
-        backup = load_backup(options.snapshot)
+        location, name = split_location(options.snapshot)
+        backup = load_backup(name, store=target.run_store(location))
     else:
-        backup = newest_backup(options.backup_dir, table)
-        if backup is None:
-            return None, f"no backup of {table!r} in {options.backup_dir}: snapshot checks skipped"
+        backup = newest_backup(target.run_store(options.backup_dir), table)
+    if backup is None:
+        return None, f"no backup of {table!r} in {options.backup_dir}: snapshot checks skipped"
     verify_backup(backup, table=table)
     return backup, None
 
@@ -117,7 +120,7 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
     """Check every event (or a sample) of the target's events table. Raises BackupError when
     the snapshot named (or found) is damaged or of another table."""
     settings = target.settings
-    snapshot, note = resolve_snapshot(options, settings.events_table)
+    snapshot, note = resolve_snapshot(target, options, settings.events_table)
     result = VerifyResult(
         table=settings.events_table,
         participants_table=settings.participants_table,
@@ -139,7 +142,7 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
         # Scan with the snapshot's split, so an item's segment tells whether the snapshot covered it.
         total_segments = int(snapshot.manifest.get("total_segments", 1))
         snapshot_segments = set(snapshot.manifest.get("segments", range(total_segments)))
-        ledger = read_ledger(snapshot.sibling(LEDGER_SUFFIX))
+        ledger = read_ledger(snapshot.store, snapshot.name_for(LEDGER_SUFFIX))
         migration_statuses = {e: c["status"] for e, c in ledger.items() if "status" in c}
 
     events = _scan_events(target, total_segments, options.sample, progress)
@@ -149,7 +152,7 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
     seen: set[str] = set()
     new_ids = []
     for segment, item in events:
-        event_id = item.get("eventId")
+        event_id = str(item.get("eventId"))
         seen.add(event_id)
         snapshot_item = snapshot_items.get(event_id)
         if snapshot is not None and snapshot_item is None and segment in snapshot_segments:

@@ -103,6 +103,9 @@ def _to_v2(item: dict[str, Any], ctx: UpgradeContext, problems: list[str]) -> di
         out["startedAt"] = max(created_at, observed) if observed is not None else created_at
     if status == "completed" and "completedAt" not in item:
         started = as_timestamp(out["startedAt"])
+        if started is None:
+            problems.append(f"startedAt is not a non-negative integer (ms): {out['startedAt']!r}")
+            return out
         out["completedAt"] = max(started, observed) if observed is not None else started
     if ctx.participant_count is not None:
         out["participantCount"] = ctx.participant_count

@@ -72,11 +72,13 @@ def needs_upgrade(item: Mapping[str, Any]) -> bool:
     return bool(validate_event(item))
 
 
-def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
-    """Owned fields whose value differs between ``before`` and ``after`` (the SET of a write)."""
+def changed_fields(
+    before: Mapping[str, Any], after: Mapping[str, Any], fields: frozenset[str] = OWNED_FIELDS
+) -> dict[str, Any]:
+    """``fields`` (owned ones by default) whose value differs between ``before`` and ``after``."""
     return {
         field: after[field]
-        for field in sorted(OWNED_FIELDS)
+        for field in sorted(fields)
         if field in after and (field not in before or not same_typed(before[field], after[field]))
     }
 

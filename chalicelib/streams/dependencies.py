@@ -1,7 +1,7 @@
 """The AWS clients and stores the handlers use, created lazily once per Lambda container.
 
 Importing app.py makes no AWS call; the first invocation builds clients from the environment
-(``Settings.from_env``). Tests and the local runner pass their own ``Dependencies`` instead.
+(``Settings.for_lambda``: every table name must be set). Tests and the local runner pass their own ``Dependencies`` instead.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def current() -> Dependencies:
     """The container's dependencies, built from the environment on first use."""
     global _cached
     if _cached is None:
-        _cached = Dependencies.from_settings(Settings.from_env())
+        _cached = Dependencies.from_settings(Settings.for_lambda())
     return _cached
 
 

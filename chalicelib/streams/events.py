@@ -6,46 +6,58 @@ any read or write, which is what stops the handler from feeding on its own strea
 
 Within one batch only the last record of each event is applied: one event's records arrive in
 order on one shard, so the last new image is the freshest state and covers the earlier ones
-(each of which would otherwise cost a count query and a conditional write that fails). Its
-ApproximateCreationDateTime dates the batch's transitions of that event.
+(each of which would otherwise cost a count query and a conditional write that fails). The
+earlier records still count for what the last image cannot say (``carry``): an old writer's
+whole-item put drops the fields the legacy shape has no place for, and each transition is dated
+by the record that made it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from chalicelib.schema import COUNT_VERSION, changed_fields, needs_upgrade
-from chalicelib.streams.batch import BatchResult, run_batch
+from chalicelib.schema import COUNT_VERSION, needs_upgrade
+from chalicelib.streams.batch import BatchResult, Rejections, run_batch
+from chalicelib.streams.carry import ImageChange, carry_into, known_state
 from chalicelib.streams.dependencies import Dependencies
+from chalicelib.streams.errors import RetryableFailure
 from chalicelib.streams.failures import Failure, events_item_key
 from chalicelib.streams.observability import CURRENT, REFUSED, SKIPPED, SUPERSEDED, UPGRADED, logger
-from chalicelib.streams.records import StreamChange
+from chalicelib.streams.records import StreamChange, require_keys
 from chalicelib.upgrader import UpgradeResult, keep_maintained_count, upgrade_in_place
 
 # Written only by the participant count mechanism (chalicelib.counts).
 COUNT_FIELDS = frozenset({"participantCount", COUNT_VERSION})
+KEY_NAMES = ("eventId",)
 
 
-class UpgradeContended(Exception):
+class UpgradeContended(RetryableFailure):
     """The event kept changing under the upgrade; the record is retried with its batch."""
 
 
-def handle_event_change(change: StreamChange, deps: Dependencies) -> str:
-    """Apply one events-stream record. Returns the outcome name; raises only on transient errors."""
+def handle_event_change(
+    change: StreamChange, deps: Dependencies, earlier: Sequence[StreamChange] = ()
+) -> str:
+    """Apply one events-stream record (``earlier``: the batch's previous records of the same
+    event, oldest first). Returns the outcome name; raises PermanentFailure or a retryable
+    error (see ``errors``)."""
+    require_keys(change, KEY_NAMES, deps.settings.events_table)
     if change.event_name == "REMOVE" or change.new_image is None:
         return SKIPPED
     if not needs_upgrade(change.new_image):
         return CURRENT
+    held = known_state([ImageChange(c.old_image, c.new_image, c.observed_at_ms) for c in (*earlier, change)])
     outcome = upgrade_in_place(
         deps.events,
         change.new_image,
         count_source=keep_maintained_count(deps.counter.count),
         observed_at_ms=change.observed_at_ms,
+        carry=lambda item: carry_into(item, held),
     )
     keys = {"eventId": outcome.event_id, "sequenceNumber": change.sequence_number}
     if outcome.result is UpgradeResult.UPGRADED:
-        written = sorted(changed_fields(outcome.before or {}, outcome.after or {}))
+        written = sorted(outcome.changes)
         logger.info("event upgraded", extra={**keys, "fields": written, "attempts": outcome.attempts})
         return UPGRADED
     if outcome.result is UpgradeResult.CURRENT:
@@ -90,8 +102,10 @@ def last_record_per_event(event: Mapping[str, Any]) -> dict[str, str]:
     # Reads only keys and sequence numbers: the images are deserialized once, by run_batch.
     last: dict[str, str] = {}
     for raw in event.get("Records", []):
-        body = raw.get("dynamodb") or {}
-        event_id = (body.get("Keys") or {}).get("eventId", {}).get("S")
+        body = raw.get("dynamodb")
+        keys = body.get("Keys") if isinstance(body, Mapping) else None
+        event_id = keys.get("eventId") if isinstance(keys, Mapping) else None
+        event_id = event_id.get("S") if isinstance(event_id, Mapping) else None
         if isinstance(event_id, str) and "SequenceNumber" in body:
             last[event_id] = str(body["SequenceNumber"])
     return last
@@ -100,13 +114,18 @@ def last_record_per_event(event: Mapping[str, Any]) -> dict[str, str]:
 def process_events_batch(
     event: Mapping[str, Any], deps: Dependencies, context: Any = None
 ) -> BatchResult:
-    """Handle one Lambda batch from the events stream: the last record of each event."""
+    """Handle one Lambda batch from the events stream: the last record of each event, knowing
+    the earlier ones (records are handled in order, so they have been seen by then)."""
     last = last_record_per_event(event)
+    seen: dict[str, list[StreamChange]] = {}
 
     def handle(change: StreamChange) -> str:
         event_id = change.keys.get("eventId")
         if isinstance(event_id, str) and last.get(event_id) != change.sequence_number:
+            seen.setdefault(event_id, []).append(change)
             return SUPERSEDED
-        return handle_event_change(change, deps)
+        earlier = seen.pop(event_id, []) if isinstance(event_id, str) else []
+        return handle_event_change(change, deps, earlier)
 
-    return run_batch(event, handle, context)
+    rejections = Rejections(deps.failures, deps.settings.events_table, "events", KEY_NAMES)
+    return run_batch(event, handle, rejections, context)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,16 @@ def events_item_key(event_id: Any) -> str:
 
 def participants_item_key(event_id: Any, participant_id: Any) -> str:
     return f"participants#{event_id}/{participant_id}"
+
+
+def item_key_from_wire(kind: str, names: Sequence[str], keys: Any) -> str:
+    """``kind#v1/v2`` from a record's wire-format Keys; keys of another shape are kept verbatim
+    (``kind#{"Id": {"N": "101"}}``) so the row still names the item."""
+    if isinstance(keys, Mapping):
+        values = [keys.get(name) for name in names]
+        if len(keys) == len(names) and all(isinstance(v, Mapping) and isinstance(v.get("S"), str) for v in values):
+            return f"{kind}#" + "/".join(v["S"] for v in values)  # type: ignore[index]
+    return f"{kind}#" + json.dumps(keys, sort_keys=True, default=str)
 
 
 class FailureStore:

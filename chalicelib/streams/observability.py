@@ -1,8 +1,10 @@
 """powertools Logger and Metrics for the stream handlers, plus per-batch counters.
 
 Metrics are added once per batch (one data point per outcome name), so a batch never hits the
-EMF per-flush limits; the Lambda entry flushes them per invocation, the local runner discards
-them (it reports its own totals). Logs go to stderr so a CLI's ``--json`` stdout stays clean;
+EMF per-flush limits; the Lambda entry flushes them per invocation (``@metrics.log_metrics``), the
+local runner never adds them (it reports its own totals). The powertools logger is named after the
+service; app.py must not let Chalice configure a logger of the same name (``configure_logs=False``):
+Chalice would set it to ERROR and add a second handler. Logs go to stderr so a CLI's ``--json`` stdout stays clean;
 in Lambda both streams end up in CloudWatch Logs.
 """
 
@@ -33,6 +35,7 @@ COUNTED = "counted"  # events whose participantCount was recounted (changed or c
 APPLIED = "applied"  # participant records whose events were recounted
 REFUSED = "refused"  # the upgrade rule refused the item: recorded in the failures table
 REPORTED = "reported"  # participant records whose event does not exist: recorded
+REJECTED = "rejected"  # can never be applied (foreign keys, undecodable, a bug on its data): recorded
 FAILED = "failed"  # transient failure: the record is reported as a batch item failure
 
 
@@ -41,12 +44,6 @@ def publish(stats: Counter[str]) -> None:
     for name, value in sorted(stats.items()):
         if value:
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-
-
-def flush() -> None:
-    """Emit pending metrics (EMF on stdout, picked up by CloudWatch in Lambda)."""
-    if metrics.metric_set:
-        metrics.flush_metrics()
 
 
 def discard() -> None:

@@ -14,15 +14,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.counts import CountOutcome, CountResult, refresh_participant_count
-from chalicelib.streams.batch import BatchResult, run_batch
+from chalicelib.streams.batch import BatchResult, Rejections, run_batch
 from chalicelib.streams.dependencies import Dependencies
+from chalicelib.streams.errors import PermanentFailure, RetryableFailure, is_retryable
 from chalicelib.streams.failures import Failure, participants_item_key
 from chalicelib.streams.observability import APPLIED, COUNTED, REPORTED, SKIPPED, logger
-from chalicelib.streams.records import StreamChange, parse_record
+from chalicelib.streams.records import StreamChange, parse_record, require_keys
+
+KEY_NAMES = ("eventId", "participantId")
 
 
-class CountFailed(Exception):
-    """The recount of an event this record touches failed; retried with the batch."""
+class CountFailed(RetryableFailure):
+    """The recount of an event this record touches failed transiently; retried with the batch."""
 
 
 def touched_event_ids(change: StreamChange) -> list[str]:
@@ -43,13 +46,14 @@ def _refresh_all(event_ids: list[str], deps: Dependencies) -> dict[str, CountOut
     for event_id in event_ids:
         try:
             results[event_id] = refresh_participant_count(deps.events, deps.counter, event_id)
-        except Exception as error:  # a transient error fails only this event's records
+        except Exception as error:  # fails only this event's records (retried or recorded)
             logger.warning("participant recount failed", extra={"eventId": event_id, "error": repr(error)})
             results[event_id] = error
     return results
 
 
 def _settle(change: StreamChange, results: Mapping[str, CountOutcome | Exception], deps: Dependencies) -> str:
+    require_keys(change, KEY_NAMES, deps.settings.participants_table)
     event_ids = touched_event_ids(change)
     if not event_ids:
         return SKIPPED
@@ -57,7 +61,9 @@ def _settle(change: StreamChange, results: Mapping[str, CountOutcome | Exception
     for event_id in event_ids:
         result = results[event_id]
         if isinstance(result, Exception):
-            raise CountFailed(f"recount of event {event_id!r} failed: {result!r}") from result
+            if is_retryable(result):
+                raise CountFailed(f"recount of event {event_id!r} failed: {result!r}") from result
+            raise PermanentFailure([f"recount of event {event_id!r} failed: {type(result).__name__}: {result}"])
         if result.result is CountResult.CONTENDED:
             raise CountFailed(f"recount of event {event_id!r} kept racing ({result.attempts} attempts)")
         if result.result is CountResult.EVENT_MISSING:
@@ -96,11 +102,13 @@ def process_participants_batch(
     for raw in event.get("Records", []):
         try:
             change = parse_record(raw)
-        except ValueError:
-            continue  # the record handler reports it as a failed record
+            require_keys(change, KEY_NAMES, deps.settings.participants_table)
+        except PermanentFailure:
+            continue  # settled (recorded) by run_batch; must not stop the others being counted
         touched.extend(e for e in touched_event_ids(change) if e not in touched)
     results = _refresh_all(touched, deps)
-    result = run_batch(event, lambda change: _settle(change, results, deps), context)
+    rejections = Rejections(deps.failures, deps.settings.participants_table, "participants", KEY_NAMES)
+    result = run_batch(event, lambda change: _settle(change, results, deps), rejections, context)
     result.stats[COUNTED] += sum(
         1
         for outcome in results.values()

@@ -1,14 +1,23 @@
-"""Reading one raw DynamoDB Streams record of a Lambda event (the dict Lambda delivers)."""
+"""Reading one raw DynamoDB Streams record of a Lambda event (the JSON Lambda delivers).
+
+Lambda's wire format differs from what boto3's GetRecords returns: binary values (``B``, ``BS``,
+also nested in ``M``/``L``) are base64 text, and ApproximateCreationDateTime is epoch seconds.
+The local runner (``backfill streams``) converts GetRecords records to this same format, so the
+handlers only ever see one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from chalicelib.items import to_python
+from chalicelib.streams.errors import PermanentFailure
 
 
 @dataclass(frozen=True)
@@ -22,7 +31,7 @@ class StreamChange:
     sequence_number: str
     observed_at_ms: int | None  # ApproximateCreationDateTime in ms since epoch
     source_arn: str | None
-    typed_new_image: dict[str, Any] | None  # kept typed for lossless failure rows
+    typed_new_image: dict[str, Any] | None  # as delivered (wire JSON), for lossless failure rows
 
     @property
     def record_id(self) -> str:
@@ -36,47 +45,78 @@ def epoch_ms(approximate_creation: Any) -> int | None:
     return int((Decimal(str(approximate_creation)) * 1000).to_integral_value())
 
 
+def record_id(raw: Mapping[str, Any]) -> str:
+    """The record's SequenceNumber (what a batch item failure names), else its eventID."""
+    body = raw.get("dynamodb")
+    if isinstance(body, Mapping) and "SequenceNumber" in body:
+        return str(body["SequenceNumber"])
+    return str(raw.get("eventID"))
+
+
+def _from_base64(text: Any, where: str) -> bytes:
+    if not isinstance(text, str):
+        raise ValueError(f"{where}: binary value is not base64 text: {text!r}")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{where}: binary value is not valid base64: {text!r}") from None
+
+
+def _decode_binary(typed: Any, where: str) -> Any:
+    """One wire-format typed value with its binary parts as bytes (boto3's typed form)."""
+    if not isinstance(typed, Mapping) or len(typed) != 1:
+        raise ValueError(f"{where}: not a DynamoDB typed value: {typed!r}")
+    [(tag, value)] = typed.items()
+    if tag == "B":
+        return {"B": _from_base64(value, where)}
+    if tag == "BS":
+        return {"BS": [_from_base64(v, where) for v in value]}
+    if tag == "M":
+        return {"M": {k: _decode_binary(v, f"{where}.{k}") for k, v in value.items()}}
+    if tag == "L":
+        return {"L": [_decode_binary(v, f"{where}[{i}]") for i, v in enumerate(value)]}
+    return dict(typed)
+
+
+def decode_image(wire: Mapping[str, Any], label: str) -> dict[str, Any]:
+    """A wire-format image as plain Python values. Raises ValueError naming the attribute."""
+    typed = {name: _decode_binary(value, f"{label}.{name}") for name, value in wire.items()}
+    try:
+        return to_python(typed)
+    except Exception as error:  # boto3's deserializer: TypeError, decimal errors, ...
+        raise ValueError(f"{label}: {type(error).__name__}: {error}") from None
+
+
 def parse_record(raw: Mapping[str, Any]) -> StreamChange:
-    """A ``StreamChange`` from one Lambda record dict. Raises ValueError when it is not one."""
+    """A ``StreamChange`` from one Lambda record. Raises PermanentFailure when it cannot be read."""
     body = raw.get("dynamodb")
     if not isinstance(body, Mapping) or "SequenceNumber" not in body:
-        raise ValueError(f"not a DynamoDB stream record (no dynamodb.SequenceNumber): {raw.get('eventID')!r}")
-    new_typed = body.get("NewImage")
-    old_typed = body.get("OldImage")
+        raise PermanentFailure([f"not a DynamoDB stream record (no dynamodb.SequenceNumber): {raw.get('eventID')!r}"])
+    new_wire, old_wire = body.get("NewImage"), body.get("OldImage")
+    try:
+        keys = decode_image(body.get("Keys") or {}, "Keys")
+        new_image = decode_image(new_wire, "NewImage") if new_wire is not None else None
+        old_image = decode_image(old_wire, "OldImage") if old_wire is not None else None
+        observed = epoch_ms(body.get("ApproximateCreationDateTime"))
+    except (ValueError, ArithmeticError, AttributeError) as error:
+        raise PermanentFailure([f"undecodable record: {error}"]) from None
     return StreamChange(
         event_name=str(raw.get("eventName")),
-        keys=to_python(body.get("Keys") or {}),
-        new_image=to_python(new_typed) if new_typed is not None else None,
-        old_image=to_python(old_typed) if old_typed is not None else None,
+        keys=keys,
+        new_image=new_image,
+        old_image=old_image,
         sequence_number=str(body["SequenceNumber"]),
-        observed_at_ms=epoch_ms(body.get("ApproximateCreationDateTime")),
+        observed_at_ms=observed,
         source_arn=raw.get("eventSourceARN"),
-        typed_new_image=dict(new_typed) if new_typed is not None else None,
+        typed_new_image=dict(new_wire) if new_wire is not None else None,
     )
 
 
-def lambda_record(stream_record: Mapping[str, Any], *, source_arn: str, region: str) -> dict[str, Any]:
-    """The record Lambda would deliver for one GetRecords record (as boto3 returns it).
-
-    GetRecords (boto3) gives ApproximateCreationDateTime as a datetime and, on moto, no
-    eventSourceARN; Lambda gives epoch seconds and always the stream ARN.
-    """
-    body = dict(stream_record["dynamodb"])
-    created = body.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        body["ApproximateCreationDateTime"] = created.timestamp()
-    body.setdefault("SizeBytes", 0)
-    body.setdefault("StreamViewType", "NEW_AND_OLD_IMAGES")
-    return {
-        "eventID": stream_record.get("eventID", body["SequenceNumber"]),
-        "eventName": stream_record["eventName"],
-        "eventVersion": stream_record.get("eventVersion", "1.1"),
-        "eventSource": "aws:dynamodb",
-        "awsRegion": stream_record.get("awsRegion") or region,
-        "eventSourceARN": stream_record.get("eventSourceARN") or source_arn,
-        "dynamodb": body,
-    }
-
-
-def lambda_event(records: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"Records": records}
+def require_keys(change: StreamChange, names: Sequence[str], table: str) -> None:
+    """Raise PermanentFailure unless the record's keys are exactly this table's (string) keys."""
+    if set(change.keys) == set(names) and all(isinstance(change.keys[n], str) and change.keys[n] for n in names):
+        return
+    raise PermanentFailure(
+        [f"keys {json.dumps(change.keys, sort_keys=True, default=str)} are not {table}'s key "
+         f"({', '.join(names)}, strings): a record of another table?"]
+    )

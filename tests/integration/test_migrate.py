@@ -63,7 +63,7 @@ def test_legacy_rows_are_migrated_and_everything_else_is_preserved(dynamodb, liv
     backup = load_backup(report.backup_file)
     verify_backup(backup)
     assert backup.item_count == 120
-    assert set(read_ledger(backup.sibling(".ledger.jsonl"))) == set(after) - set(data.malformed_ids)
+    assert set(read_ledger(backup.store, backup.name_for(".ledger.jsonl"))) == set(after) - set(data.malformed_ids)
     saved = json.loads(backup.sibling(".report.json").read_text())
     assert saved["migrated"] == 114 and saved["requests"]["calls"]["UpdateItem"] == 114
     assert saved["participants"]["total"] == sum(

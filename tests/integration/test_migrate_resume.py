@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from backfill.cli import cli
 from backfill.migrate import run_migration
 from backfill.migrate.checkpoint import load_checkpoint
+from backfill.store import LocalStore
 from tests.integration.faults.injection import Killed, Killer
 from tests.integration.migrate_helpers import options, raw_items, second_table_set, seed, target_for
 
@@ -41,7 +42,7 @@ def test_run_killed_after_some_writes_resumes_to_the_same_table(dynamodb, live_s
     assert killer.fired
     [manifest] = tmp_path.glob("*.manifest.json")
     run_id = manifest.name.removesuffix(".manifest.json")
-    checkpoint = load_checkpoint(tmp_path / f"{run_id}.checkpoint.json", run_id)
+    checkpoint = load_checkpoint(LocalStore(tmp_path), f"{run_id}.checkpoint.json", run_id)
     assert not checkpoint.completed and 0 < checkpoint.finished_items < 80
     # when the run is resumed by its id
     report = run_migration(target_for(live_settings), options(tmp_path, resume=run_id))
@@ -79,7 +80,7 @@ def test_process_killed_with_sigkill_resumes_to_the_same_table(dynamodb, live_se
     assert process.returncode == -signal.SIGKILL
     [manifest] = tmp_path.glob("*.manifest.json")
     run_id = manifest.name.removesuffix(".manifest.json")
-    checkpoint = load_checkpoint(tmp_path / f"{run_id}.checkpoint.json", run_id)
+    checkpoint = load_checkpoint(LocalStore(tmp_path), f"{run_id}.checkpoint.json", run_id)
     assert not checkpoint.completed
     # and resumed with --resume RUN_ID
     result = CliRunner().invoke(

@@ -1,4 +1,8 @@
-"""Running the real CLI (`python -m backfill`) in its own process, as an operator would."""
+"""Running the real CLI (`python -m backfill`) in its own process, as an operator would.
+
+Every run is checked for a Python traceback on stdout and stderr: a CLI test that sees one
+fails, whatever else it asserts.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,14 +28,52 @@ class CliRun:
     def json(self) -> Any:
         return json.loads(self.stdout)
 
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
 
-def run_backfill(*args: str, cwd: Path | None = None, timeout: float = 300) -> CliRun:
-    """``python -m backfill ARGS`` with this checkout's code; asserts no Python traceback on stderr."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "TERM": "dumb"}
-    done = subprocess.run(
-        [sys.executable, "-m", "backfill", *args],
-        cwd=cwd or REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+    def errors(self) -> list[str]:
+        """The ``Error: ...`` lines the CLI printed on stderr."""
+        return [line for line in self.stderr.splitlines() if line.startswith("Error:")]
+
+
+def assert_no_traceback(*texts: str) -> None:
+    for text in texts:
+        assert "Traceback" not in text, text
+
+
+def cli_env(extra: Mapping[str, str] | None = None, *, drop: Sequence[str] = ()) -> dict[str, str]:
+    """The test process's environment, importing this checkout, with wide plain output."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "TERM": "dumb", "NO_COLOR": "1"}
+    env.pop("BACKFILL_DEBUG", None)
+    for name in drop:
+        env.pop(name, None)
+    env.update(extra or {})
+    return env
+
+
+def start_backfill(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+    """``python -m backfill ARGS`` running (no terminal on stdin), for tests that signal it or run many."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "backfill", *args], cwd=cwd or REPO, env=dict(env or cli_env()),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    run = CliRun(tuple(args), done.returncode, done.stdout, done.stderr)
-    assert "Traceback (most recent call last)" not in run.stderr, run.stderr
+
+
+def finish(process: subprocess.Popen[str], *, timeout: float = 300) -> CliRun:
+    """Wait for a started run; asserts no Python traceback on stdout or stderr."""
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    args = tuple(str(a) for a in process.args[3:])  # type: ignore[index]
+    run = CliRun(args, process.returncode, stdout, stderr)
+    assert_no_traceback(run.stdout, run.stderr)
     return run
+
+
+def run_backfill(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+                 timeout: float = 300) -> CliRun:
+    """``python -m backfill ARGS`` with this checkout's code; asserts no Python traceback."""
+    return finish(start_backfill(*args, cwd=cwd, env=env), timeout=timeout)

@@ -22,7 +22,8 @@ def migrate_like_backfill(dynamodb: Any, settings: Settings, backup_dir: Path, *
     counts = count_participants(dynamodb, settings.participants_table, total_segments)
     store = EventStore(dynamodb, settings.events_table)
     source = keep_maintained_count(lambda event_id: counts.get(event_id, 0))
-    with Ledger(backup.sibling(LEDGER_SUFFIX)) as ledger:
+    with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX)) as ledger:
         for _segment, typed in iter_backup_items(backup):
-            upgrade_in_place(store, to_python(typed), count_source=source, before_write=ledger.record)
+            upgrade_in_place(store, to_python(typed), count_source=source,
+                             announce=lambda plan: ledger.record(plan.event_id, plan.changes))
     return backup

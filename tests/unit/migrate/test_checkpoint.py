@@ -9,6 +9,7 @@ from backfill.migrate.checkpoint import (
     load_checkpoint,
 )
 from backfill.migrate.tally import Tally
+from backfill.store import LocalStore
 
 
 def key(n):
@@ -46,10 +47,10 @@ def test_checkpoint_round_trips_through_its_file(tmp_path):
     checkpoint.segment(0).finish(0, key(0), count_as("upgraded"))
     checkpoint.segment(3).finish(0, key(7), count_as("refused"))
     checkpoint.segment(3).finish(2, key(9), count_as("upgraded"))
-    path = tmp_path / "run-1.checkpoint.json"
+    store = LocalStore(tmp_path)
     # when saved and loaded
-    checkpoint.save(path)
-    loaded = load_checkpoint(path, "run-1")
+    checkpoint.save(store, "run-1.checkpoint.json")
+    loaded = load_checkpoint(store, "run-1.checkpoint.json", "run-1")
     # then the prefixes, keys, options and tallies survive; the pending item does not
     assert loaded.done(0) == 1 and loaded.done(3) == 1 and loaded.done(5) == 0
     assert loaded.segments[3].last_key == key(7)
@@ -59,14 +60,14 @@ def test_checkpoint_round_trips_through_its_file(tmp_path):
 
 
 def test_missing_checkpoint_means_nothing_done_and_wrong_run_is_refused(tmp_path):
-    path = tmp_path / "x.checkpoint.json"
-    assert load_checkpoint(path, "x") is None
-    Checkpoint("other", {}).save(path)
+    store, name = LocalStore(tmp_path), "x.checkpoint.json"
+    assert load_checkpoint(store, name, "x") is None
+    Checkpoint("other", {}).save(store, name)
     with pytest.raises(CheckpointError, match="belongs to run other"):
-        load_checkpoint(path, "x")
-    path.write_text("{not json")
+        load_checkpoint(store, name, "x")
+    (tmp_path / name).write_text("{not json")
     with pytest.raises(CheckpointError, match="unreadable"):
-        load_checkpoint(path, "x")
+        load_checkpoint(store, name, "x")
 
 
 def test_tally_merges_and_round_trips():

@@ -19,33 +19,51 @@ def test_legacy_item_would_be_upgraded_with_owned_changes_only():
     # when it is planned
     plan = plan_item(item, COUNTS)
     # then it would be upgraded, setting only owned fields, with the scanned count and a count version
-    assert plan.outcome.result is UpgradeResult.UPGRADED
+    assert plan.result is UpgradeResult.UPGRADED
     assert set(plan.changes) <= OWNED_FIELDS
     assert plan.changes["status"] == "setup" and plan.changes["participantCount"] == 3
     assert plan.changes[COUNT_VERSION] == 1
-    assert plan.outcome.after["tags"] == {"x"}
+    assert plan.after["tags"] == {"x"}
 
 
 def test_current_item_is_skipped_and_keeps_its_maintained_count():
     # given an already upgraded event whose count the live path maintains
-    upgraded = plan_item(legacy(), COUNTS).outcome.after
+    upgraded = plan_item(legacy(), COUNTS).after
     upgraded = {**upgraded, "participantCount": Decimal(9), COUNT_VERSION: Decimal(4)}
     # when it is planned with a different scanned count
     plan = plan_item(upgraded, COUNTS)
     # then nothing would be written
-    assert plan.outcome.result is UpgradeResult.CURRENT and plan.changes == {}
+    assert plan.result is UpgradeResult.CURRENT and plan.changes == {}
+
+
+def test_current_item_with_a_count_nobody_maintains_gets_the_counted_one():
+    # given an event already in the current shape, written before the live path existed: its
+    # participantCount is wrong and it has no countVersion
+    current = plan_item(legacy(), COUNTS).after
+    stale = {k: v for k, v in current.items() if k != COUNT_VERSION} | {"participantCount": Decimal(7)}
+    # when it is planned with the counted 3
+    plan = plan_item(stale, COUNTS)
+    # then the count is corrected (and from now on maintained), nothing else is written
+    assert plan.result is UpgradeResult.UPGRADED
+    assert plan.changes == {"participantCount": 3, COUNT_VERSION: 1}
+
+
+def test_current_item_with_the_right_unmaintained_count_is_left_alone():
+    current = plan_item(legacy(), COUNTS).after
+    exact = {k: v for k, v in current.items() if k != COUNT_VERSION} | {"participantCount": Decimal(3)}
+    assert plan_item(exact, COUNTS).result is UpgradeResult.CURRENT
 
 
 def test_malformed_item_is_refused_with_reasons():
     plan = plan_item(legacy(status="archived"), COUNTS)
-    assert plan.outcome.result is UpgradeResult.REFUSED
-    assert plan.outcome.reasons == ["unknown status 'archived'"]
+    assert plan.result is UpgradeResult.REFUSED
+    assert plan.reasons == ["unknown status 'archived'"]
 
 
 def test_build_plan_counts_transitions_samples_and_problems():
     # given legacy items in several statuses, a current one, a malformed one
     items = [legacy("e1"), legacy("e2", "active"), legacy("e3", "active"), legacy("bad", "archived")]
-    items.append(plan_item(legacy("e4", "completed"), COUNTS).outcome.after)
+    items.append(plan_item(legacy("e4", "completed"), COUNTS).after)
     # when they are planned with at most two samples
     plan = build_plan(items, COUNTS, samples=2)
     summary = plan.to_dict()

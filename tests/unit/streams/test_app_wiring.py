@@ -1,34 +1,50 @@
-"""app.py wiring: Chalice's test client invokes the two stream handlers with Lambda events."""
+"""app.py wiring: Chalice invokes the two stream handlers with Lambda events; start-up and logging."""
 
 import importlib
-from decimal import Decimal
+import io
+import json
+import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from chalice.test import Client
 
-from chalicelib.items import to_typed
 from chalicelib.streams import BatchRetry, dependencies
 from chalicelib.streams.dependencies import Dependencies
-from tests.unit.streams.conftest import (
-    EVENTS_ARN,
-    PARTICIPANTS_ARN,
-    batch,
-    event_record,
-    participant_record,
-)
+from chalicelib.streams.observability import logger
+from tests.unit.streams.conftest import EVENTS_ARN, PARTICIPANTS_ARN, load_event, stored_item
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
+LAMBDA_ENV = {
+    "EVENTS_STREAM_ARN": EVENTS_ARN,
+    "PARTICIPANTS_STREAM_ARN": PARTICIPANTS_ARN,
+    "EVENTS_TABLE": "events",
+    "PARTICIPANTS_TABLE": "participants",
+    "FAILURES_TABLE": "migration-failures",
+}
 
 
 @pytest.fixture
 def chalice_app(monkeypatch, dynamodb, settings):
-    monkeypatch.setenv("EVENTS_STREAM_ARN", EVENTS_ARN)
-    monkeypatch.setenv("PARTICIPANTS_STREAM_ARN", PARTICIPANTS_ARN)
+    for name, value in LAMBDA_ENV.items():
+        monkeypatch.setenv(name, value)
     app_module = importlib.import_module("app")
     dependencies.override(Dependencies(settings, dynamodb))
     yield app_module.app
     dependencies.override(None)
+
+
+def seed(dynamodb, table, event, *indexes):
+    for i in indexes:
+        dynamodb.put_item(TableName=table, Item=stored_item(event["Records"][i]["dynamodb"]["NewImage"]))
+
+
+def seed_event(dynamodb, settings, event_id):
+    """A legacy event the participant records can point at (from the hand-written legacy insert)."""
+    legacy = load_event("events_legacy_changes")["Records"][0]["dynamodb"]["NewImage"]
+    dynamodb.put_item(TableName=settings.events_table, Item=stored_item({**legacy, "eventId": {"S": event_id}}))
 
 
 def test_stream_handlers_are_registered_on_the_configured_streams(chalice_app):
@@ -37,35 +53,130 @@ def test_stream_handlers_are_registered_on_the_configured_streams(chalice_app):
 
 
 def test_chalice_invokes_both_handlers(chalice_app, dynamodb, settings):
-    # given a legacy event and one participant
-    legacy = {"eventId": "e1", "name": "Quiz", "status": "active", "createdAt": Decimal(5)}
-    dynamodb.put_item(TableName=settings.events_table, Item=to_typed(legacy))
-    dynamodb.put_item(TableName=settings.participants_table, Item=to_typed({"eventId": "e1", "participantId": "p"}))
+    # given legacy writes and participant joins, as Lambda delivers them
+    events = load_event("events_legacy_changes")
+    joins = load_event("participants_changes")
+    seed(dynamodb, settings.events_table, events, 0, 1)
+    seed_event(dynamodb, settings, "e-p")
+    seed(dynamodb, settings.participants_table, joins, 0, 1)
     with Client(chalice_app, stage_name="dev", project_dir=str(PROJECT_DIR)) as client:
-        # when Lambda delivers the two streams' records
-        events_reply = client.lambda_.invoke("events_stream", batch(event_record("INSERT", new=legacy)))
-        joins_reply = client.lambda_.invoke("participants_stream", batch(participant_record("INSERT", "e1", "p")))
-    # then both answer with an empty partial-batch response and the event is upgraded and counted
+        events_reply = client.lambda_.invoke("events_stream", events)
+        joins_reply = client.lambda_.invoke("participants_stream", joins)
+    # then both answer with an empty partial-batch response, the events upgraded and counted
     assert events_reply.payload == {"batchItemFailures": []}
     assert joins_reply.payload == {"batchItemFailures": []}
-    stored = dynamodb.get_item(TableName=settings.events_table, Key={"eventId": {"S": "e1"}})["Item"]
-    assert stored["status"] == {"S": "live"} and stored["participantCount"] == {"N": "1"}
+    get = lambda key: dynamodb.get_item(TableName=settings.events_table, Key={"eventId": {"S": key}})["Item"]  # noqa: E731
+    assert get("e-mod")["status"] == {"S": "live"} and get("e-new")["status"] == {"S": "setup"}
+    assert get("e-p")["participantCount"] == {"N": "2"}
 
 
-def test_without_partial_responses_a_failed_record_retries_the_whole_batch(chalice_app, monkeypatch, dynamodb, settings):
-    # given a mapping without ReportBatchItemFailures and a record whose event cannot be read
-    monkeypatch.setenv("PARTIAL_BATCH_RESPONSE", "false")
-    monkeypatch.setattr(dynamodb, "query", lambda **_: (_ for _ in ()).throw(RuntimeError("network down")))
-    dynamodb.put_item(TableName=settings.events_table, Item=to_typed({"eventId": "e1", "name": "Q", "status": "waiting", "createdAt": Decimal(5)}))
-    # then the handler raises, so Lambda retries the batch instead of dropping the record
-    with pytest.raises(BatchRetry):
-        chalice_app.handler_map["participants_stream"](batch(participant_record("INSERT", "e1", "p")), None)
+def _fail_queries(monkeypatch, dynamodb, error):
+    def failing(**_):
+        raise error
+
+    monkeypatch.setattr(dynamodb, "query", failing)
 
 
-def test_with_partial_responses_a_failed_record_is_reported(chalice_app, monkeypatch, dynamodb, settings):
-    monkeypatch.setenv("PARTIAL_BATCH_RESPONSE", "true")
-    monkeypatch.setattr(dynamodb, "query", lambda **_: (_ for _ in ()).throw(RuntimeError("network down")))
-    dynamodb.put_item(TableName=settings.events_table, Item=to_typed({"eventId": "e1", "name": "Q", "status": "waiting", "createdAt": Decimal(5)}))
-    record = participant_record("INSERT", "e1", "p")
-    reply = chalice_app.handler_map["participants_stream"](batch(record), None)
-    assert reply == {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
+def _throttled():
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Query")
+
+
+@pytest.mark.parametrize("partial", ["true", "false"])
+def test_a_transient_failure_is_retried(chalice_app, monkeypatch, dynamodb, settings, lambda_context, partial):
+    # given a join whose event cannot be counted right now (throttled)
+    monkeypatch.setenv("PARTIAL_BATCH_RESPONSE", partial)
+    joins = load_event("participants_changes")
+    seed_event(dynamodb, settings, "e-p")
+    _fail_queries(monkeypatch, dynamodb, _throttled())
+    handler = chalice_app.handler_map["participants_stream"]
+    # then it is reported for retry: as batch item failures, or by failing the whole batch
+    if partial == "true":
+        reply = handler(joins, lambda_context)
+        assert [f["itemIdentifier"] for f in reply["batchItemFailures"]] == [
+            r["dynamodb"]["SequenceNumber"] for r in joins["Records"] if r["eventName"] != "MODIFY"
+        ]
+    else:
+        with pytest.raises(BatchRetry):
+            handler(joins, lambda_context)
+
+
+@pytest.mark.parametrize("partial", ["true", "false"])
+@pytest.mark.parametrize("name", ["aws_sample", "events_undecodable", "events_refused"])
+def test_a_permanent_failure_is_recorded_never_retried(chalice_app, monkeypatch, dynamodb, settings, lambda_context, partial, name):
+    # given records that can never be applied (foreign keys, undecodable image, refused by the rule)
+    monkeypatch.setenv("PARTIAL_BATCH_RESPONSE", partial)
+    event = load_event(name)
+    for raw in event["Records"]:
+        if "eventId" in raw["dynamodb"]["Keys"] and not name.endswith("undecodable"):
+            dynamodb.put_item(TableName=settings.events_table, Item=stored_item(raw["dynamodb"]["NewImage"]))
+    # when Lambda delivers them, then the handler returns normally with nothing to retry
+    reply = chalice_app.handler_map["events_stream"](event, lambda_context)
+    assert reply == {"batchItemFailures": []}
+    rows = dynamodb.scan(TableName=settings.failures_table)["Items"]
+    assert rows, "the failures table must name the record"
+
+
+@pytest.mark.parametrize("partial", ["true", "false"])
+def test_a_bug_in_the_count_rule_is_recorded_and_the_other_events_counted(chalice_app, monkeypatch, dynamodb, settings, lambda_context, partial, deps):
+    # given joins to two events, and a count rule that hits a KeyError on one of them
+    monkeypatch.setenv("PARTIAL_BATCH_RESPONSE", partial)
+    joins = load_event("participants_changes")
+    other = json.loads(json.dumps(joins["Records"][1]).replace('"e-p"', '"e-q"').replace("200000000000000000002", "200000000000000000009"))
+    joins["Records"].append(other)
+    seed_event(dynamodb, settings, "e-p")
+    seed_event(dynamodb, settings, "e-q")
+    seed(dynamodb, settings.participants_table, joins, 0, 1, 4)
+    real_count = deps.counter.count
+
+    def buggy(event_id):
+        if event_id == "e-p":
+            return {}["participantCount"]
+        return real_count(event_id)
+
+    monkeypatch.setattr(type(deps.counter), "count", lambda self, event_id: buggy(event_id))
+    # when the batch is handled
+    reply = chalice_app.handler_map["participants_stream"](joins, lambda_context)
+    # then nothing is retried, e-q is counted, and e-p's records are in the failures table
+    assert reply == {"batchItemFailures": []}
+    stored = dynamodb.get_item(TableName=settings.events_table, Key={"eventId": {"S": "e-q"}})["Item"]
+    assert stored["participantCount"] == {"N": "1"}
+    keys = sorted(row["itemKey"]["S"] for row in dynamodb.scan(TableName=settings.failures_table)["Items"])
+    assert keys == ["participants#e-p/p1", "participants#e-p/p2", "participants#e-p/p3"]
+
+
+def test_a_refused_record_is_logged_once_at_warning(chalice_app, dynamodb, settings, lambda_context):
+    # given the level prod runs at, every handler of the service's logger writing to one buffer,
+    # and a record the upgrade rule refuses
+    event = load_event("events_refused")
+    dynamodb.put_item(TableName=settings.events_table, Item=stored_item(event["Records"][0]["dynamodb"]["NewImage"]))
+    ours = [h for h in logging.getLogger(logger.service).handlers if not type(h).__module__.startswith("_pytest")]
+    buffer = io.StringIO()
+    streams = [handler.setStream(buffer) for handler in ours]
+    previous = logger.log_level
+    logger.setLevel("WARNING")
+    try:
+        chalice_app.handler_map["events_stream"](event, lambda_context)
+    finally:
+        logger.setLevel(previous)
+        for handler, stream in zip(ours, streams, strict=True):
+            handler.setStream(stream)
+    # then exactly one line says so, at WARNING, with the key and the reasons
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    refused = [line for line in lines if "refused" in line.get("message", "")]
+    assert len(refused) == 1, buffer.getvalue()
+    [line] = refused
+    assert line["level"] == "WARNING" and line["eventId"] == "e-paused"
+    assert any("paused" in reason for reason in line["reasons"])
+    assert line["function_name"] == lambda_context.function_name  # inject_lambda_context
+
+
+def test_missing_table_names_stop_the_lambda_at_start_up(tmp_path):
+    # given the Lambda's environment without its table names
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_DIR), "AWS_DEFAULT_REGION": "us-east-1",
+           "EVENTS_STREAM_ARN": EVENTS_ARN, "PARTICIPANTS_STREAM_ARN": PARTICIPANTS_ARN, "EVENTS_TABLE": "dev-events"}
+    # when app.py is imported (a cold start), then it fails naming what is missing
+    done = subprocess.run([sys.executable, "-c", "import app"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "PARTICIPANTS_TABLE, FAILURES_TABLE not set" in done.stderr

@@ -3,28 +3,34 @@
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import boto3
 from click.testing import CliRunner
 
 from backfill.cli import cli
-from backfill.commands.apply_mapping_settings import function_names
+from backfill.live.model import HANDLERS, function_names
 from chalicelib.tables import stream_arn
+
+CHALICE_DIR = Path(__file__).resolve().parents[3] / ".chalice"
 
 
 def deployed_functions(dynamodb, settings, stage="dev"):
-    """What `chalice deploy` leaves behind: two functions, each with a DynamoDB stream mapping."""
+    """What `chalice deploy` leaves behind: per function a role with the stage's policy file
+    inline, the function, and a DynamoDB stream mapping created with the function's ARN."""
     iam = boto3.client("iam", region_name=settings.region)
-    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("app.py", "def handler(event, context):\n    return None\n")
     lam = boto3.client("lambda", region_name=settings.region)
     tables = (settings.events_table, settings.participants_table)
-    for name, table in zip(function_names(stage), tables, strict=True):
-        lam.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="app.handler",
-                            Code={"ZipFile": code.getvalue()}, Environment={"Variables": {"KEEP": "me", "PARTIAL_BATCH_RESPONSE": "false"}})
-        lam.create_event_source_mapping(FunctionName=name, EventSourceArn=stream_arn(dynamodb, table), StartingPosition="TRIM_HORIZON", BatchSize=100)
+    for handler, name, table in zip(HANDLERS, function_names(stage), tables, strict=True):
+        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
+        policy = (CHALICE_DIR / f"policy-{stage}-{handler}.json").read_text()
+        iam.put_role_policy(RoleName=name, PolicyName=name, PolicyDocument=policy)
+        arn = lam.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="app.handler",
+                                  Code={"ZipFile": code.getvalue()}, Environment={"Variables": {"KEEP": "me", "PARTIAL_BATCH_RESPONSE": "false"}})["FunctionArn"]
+        lam.create_event_source_mapping(FunctionName=arn, EventSourceArn=stream_arn(dynamodb, table), StartingPosition="TRIM_HORIZON", BatchSize=100)
     return lam
 
 
@@ -33,7 +39,8 @@ def test_settings_are_applied_to_both_mappings_and_functions(dynamodb, settings)
     result = CliRunner().invoke(cli, ["apply-mapping-settings", "--stage", "dev", "--create-queue", "--max-retries", "4", "--yes", "--json"])
     assert result.exit_code == 0, result.output
     for name in function_names("dev"):
-        [mapping] = lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]
+        arn = lam.get_function_configuration(FunctionName=name)["FunctionArn"]
+        [mapping] = lam.list_event_source_mappings(FunctionName=arn)["EventSourceMappings"]
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["BisectBatchOnFunctionError"] is True and mapping["MaximumRetryAttempts"] == 4
         assert mapping["DestinationConfig"]["OnFailure"]["Destination"].endswith(":dynamo-evolve-dev-stream-failures")

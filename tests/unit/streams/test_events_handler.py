@@ -6,7 +6,15 @@ from chalicelib.items import to_typed
 from chalicelib.schema import validate_event
 from chalicelib.streams import process_events_batch
 from chalicelib.streams.failures import FailureStore
-from chalicelib.streams.observability import CURRENT, FAILED, REFUSED, SKIPPED, SUPERSEDED, UPGRADED
+from chalicelib.streams.observability import (
+    CURRENT,
+    FAILED,
+    REFUSED,
+    REJECTED,
+    SKIPPED,
+    SUPERSEDED,
+    UPGRADED,
+)
 from tests.unit.streams.conftest import batch, event_record, participant_record
 
 CREATED = Decimal(1_600_000_000_000)
@@ -127,9 +135,11 @@ def test_transient_error_fails_only_that_record(dynamodb, settings, deps, monkey
 
 
 def test_participant_records_are_not_events(deps):
-    # a mis-wired mapping must not upgrade anything: participant images are not events
+    # a mis-wired mapping must not upgrade anything: participant records are recorded, not applied
     result = process_events_batch(batch(participant_record("REMOVE", "e1", "p1")), deps)
-    assert result.stats[SKIPPED] == 1
+    assert result.stats[REJECTED] == 1 and result.failed_sequence_numbers == []
+    [row] = list(deps.failures.scan())
+    assert "not events's key" in row["reasons"][0]
 
 
 def test_recount_of_a_refused_event_is_not_reported_twice(dynamodb, settings, deps):
@@ -151,11 +161,10 @@ def test_recount_of_a_refused_event_is_not_reported_twice(dynamodb, settings, de
 
 
 def test_poison_record_with_binary_attributes_is_recorded(dynamodb, settings, deps):
-    # given a refused event carrying binary attributes, as GetRecords (boto3) returns them: raw bytes
+    # given a refused event carrying binary attributes (base64 in the record, as Lambda sends)
     poison = legacy("bin", status="paused", blob=b"\x00\xff", blobs={b"a", b"b"})
     put(dynamodb, settings, poison)
     record = event_record("INSERT", new=poison)
-    record["dynamodb"]["NewImage"]["blob"] = {"B": b"\x00\xff"}
     # when it is handled, then it is recorded with the binary values in base64 (Lambda's format)
     result = process_events_batch(batch(record), deps)
     assert result.stats[REFUSED] == 1 and result.failed_sequence_numbers == []

@@ -24,6 +24,22 @@ def test_write_puts_the_current_arns_into_the_stage(dynamodb, settings, tmp_path
     assert written["stages"]["dev"] == json.loads(CONFIG.read_text())["stages"]["dev"]
 
 
+def test_write_changes_only_the_two_values_and_keeps_the_formatting(dynamodb, tmp_path):
+    # given the project's hand-formatted config
+    config = tmp_path / "config.json"
+    shutil.copy(CONFIG, config)
+    before = CONFIG.read_text().splitlines(keepends=True)
+    # when the prod ARNs are written
+    result = CliRunner().invoke(cli, ["stream-arns", "--stage", "prod", "--config", str(config), "--write"])
+    assert result.exit_code == 0, result.output
+    after = config.read_text().splitlines(keepends=True)
+    # then exactly the two ARN lines differ, and the file still ends as it did
+    changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+    assert [old.split(":")[0].strip() for old, _ in changed] == ['"EVENTS_STREAM_ARN"', '"PARTICIPANTS_STREAM_ARN"']
+    assert all(new.startswith(old[: old.index('": "') + 4]) for old, new in changed)
+    assert after[-1] == before[-1]
+
+
 def test_missing_tables_are_a_clear_error(dynamodb, tmp_path):
     config = tmp_path / "config.json"
     shutil.copy(CONFIG, config)

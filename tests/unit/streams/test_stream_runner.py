@@ -1,8 +1,9 @@
 """The runner's mapping semantics on in-process moto: retry from the first failure, then give up."""
 
+import json
 from decimal import Decimal
 
-from backfill.stream_runner import PositionStore, StreamRunner
+from backfill.stream_runner import PositionStore, StreamRunner, lambda_record
 from chalicelib.items import to_typed
 from chalicelib.streams.batch import BatchResult
 
@@ -69,3 +70,24 @@ def test_follow_keeps_polling_until_told_to_stop(dynamodb, streams, settings):
     stats = runner.follow(interval=0, should_stop=should_stop)
     # then the late write was picked up on a later poll and the loop ended when asked
     assert stats.outcomes[settings.events_table]["upgraded"] == 1 and stats.rounds == 3
+
+
+def test_the_runner_hands_the_handlers_exactly_lambdas_json(dynamodb, streams, settings):
+    # given an item with binary values written to a table with a stream
+    item = {**legacy("bin"), "logo": {"B": b"\x89PNG"}, "thumbs": {"BS": [b"\x00", b"\xff"]},
+            "nested": {"M": {"photo": {"B": b"\xde\xad"}}}}
+    dynamodb.put_item(TableName=settings.events_table, Item=item)
+    arn = dynamodb.describe_table(TableName=settings.events_table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    [raw] = streams.get_records(ShardIterator=iterator)["Records"]
+    # when the runner turns the GetRecords record into a Lambda record
+    record = lambda_record(raw, source_arn=arn, region="us-east-1")
+    # then it is plain JSON in Lambda's documented shape: base64 binary, epoch-second times
+    assert json.loads(json.dumps(record)) == record
+    image = record["dynamodb"]["NewImage"]
+    assert image["logo"] == {"B": "iVBORw=="} and sorted(image["thumbs"]["BS"]) == ["/w==", "AA=="]
+    assert image["nested"] == {"M": {"photo": {"B": "3q0="}}}
+    assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], int | float)
+    assert abs(record["dynamodb"]["ApproximateCreationDateTime"] - raw["dynamodb"]["ApproximateCreationDateTime"].timestamp()) < 1
+    assert set(record) == {"eventID", "eventName", "eventVersion", "eventSource", "awsRegion", "eventSourceARN", "dynamodb"}

@@ -1,0 +1,200 @@
+"""What a failed command tells the operator: one line naming the thing and the reason, and an
+exit code a script can act on. Pure: ``explain`` maps an exception to a ``Failure``; the CLI
+entry point prints it (``backfill.cli``).
+
+Exit codes (also in ``backfill --help`` and the README):
+  0    ok
+  1    items failed or were refused, restore conflicts, verify findings (the report lists them)
+  2    usage or bad input: an option, a local file or directory, a damaged backup/ledger/checkpoint
+  3    refused: a command that writes needs confirmation (no terminal and no --yes, or answered no)
+  4    the target: endpoint unreachable, credentials missing or rejected, access denied, table missing
+  5    unexpected error (a bug): run again with --debug for the traceback
+  130  interrupted (Ctrl-C); a migration prints the --resume command that continues it
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+from dataclasses import dataclass
+from enum import IntEnum
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    CredentialRetrievalError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    TokenRetrievalError,
+)
+from botocore.exceptions import (
+    ConnectionError as EndpointUnreachable,
+)
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ITEMS_FAILED = 1
+    BAD_INPUT = 2
+    REFUSED = 3
+    TARGET = 4
+    INTERNAL = 5
+    INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok; 1 items failed or refused, conflicts, verify findings; 2 usage or bad "
+    "input (option, file, directory, damaged backup/ledger/checkpoint); 3 refused without "
+    "confirmation; 4 endpoint, credentials, access or table problem; 5 unexpected error (--debug "
+    "shows the traceback); 130 interrupted."
+)
+
+DEBUG_HINT = "run again with --debug (or BACKFILL_DEBUG=1) for the traceback, and please report it"
+
+
+class CliError(Exception):
+    """An error whose message already names the thing and the reason; ``hint`` says what to do."""
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class BadInput(CliError):
+    """An option, a local file or directory, or a file the tool wrote earlier is unusable."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class TargetError(CliError):
+    """The DynamoDB side: unreachable, credentials, access, or a table that is not there."""
+
+    exit_code = ExitCode.TARGET
+
+
+class Refused(CliError):
+    """A writing command was not confirmed."""
+
+    exit_code = ExitCode.REFUSED
+
+
+@dataclass(frozen=True)
+class Failure:
+    message: str
+    exit_code: ExitCode
+    hint: str | None = None
+
+    @property
+    def unexpected(self) -> bool:
+        return self.exit_code is ExitCode.INTERNAL
+
+
+# DynamoDB error codes (and HTTP statuses) that mean the caller's credentials were not accepted.
+_CREDENTIAL_CODES = {
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "IncompleteSignatureException",
+    "InvalidClientTokenId",
+    "MissingAuthenticationToken",
+    "MissingAuthenticationTokenException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "RequestExpired",
+}
+_ACCESS_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403"}
+_THROTTLE_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+}
+_CREDENTIALS_HINT = "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, --profile/AWS_PROFILE, or `aws sso login`"
+
+
+def explain(error: BaseException) -> Failure:
+    """One line (and maybe a hint) plus the exit code for ``error``. Never raises."""
+    if isinstance(error, CliError):
+        return Failure(str(error), error.exit_code, error.hint)
+    if isinstance(error, KeyboardInterrupt):
+        return Failure("interrupted", ExitCode.INTERRUPTED)
+    if isinstance(error, EndpointUnreachable):  # botocore's: refused, timed out, closed, proxy
+        return _connection(error)
+    if isinstance(error, ProfileNotFound):
+        return Failure(f"AWS profile {error.kwargs.get('profile')!r} does not exist", ExitCode.TARGET,
+                       "list profiles with `aws configure list-profiles`; or unset --profile/AWS_PROFILE")
+    if isinstance(error, (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, TokenRetrievalError)):
+        return Failure(f"no usable AWS credentials: {error}", ExitCode.TARGET, _CREDENTIALS_HINT)
+    if isinstance(error, NoRegionError):
+        return Failure("no AWS region given", ExitCode.BAD_INPUT, "pass --region or set AWS_REGION")
+    if isinstance(error, ClientError):
+        return _client_error(error)
+    if isinstance(error, BotoCoreError):
+        return Failure(f"AWS client error: {error}", ExitCode.TARGET)
+    if isinstance(error, OSError) and error.filename is not None:
+        return _file_error(error)
+    return Failure(f"unexpected error: {type(error).__name__}: {error}", ExitCode.INTERNAL, DEBUG_HINT)
+
+
+def _connection(error: EndpointUnreachable) -> Failure:
+    endpoint = error.kwargs.get("endpoint_url", "the endpoint")
+    reason = _root_os_error(error.kwargs.get("error"))
+    text = reason.strerror if reason is not None and reason.strerror else str(error.kwargs.get("error") or error)
+    return Failure(f"cannot reach the endpoint {endpoint}: {text}", ExitCode.TARGET,
+                   "is the server running and --endpoint-url/AWS_ENDPOINT_URL right?")
+
+
+def _root_os_error(error: BaseException | None) -> OSError | None:
+    """The innermost OSError (e.g. ConnectionRefusedError) under urllib3's wrappers."""
+    found = None
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, OSError) and error.errno is not None:
+            found = error
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return found
+
+
+def _client_error(error: ClientError) -> Failure:
+    details = error.response.get("Error", {})
+    code = str(details.get("Code", ""))
+    message = _plain_message(str(details.get("Message", "")))
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    operation = error.operation_name
+    if message.startswith("<"):  # some endpoints answer a JSON API with an XML error document
+        code = _xml_field(message, "Code") or code
+        message = _xml_field(message, "Message") or message
+    said = f"{code}: {message}" if message else code
+    if code in _CREDENTIAL_CODES:
+        return Failure(f"credentials rejected ({operation}): {said}", ExitCode.TARGET, _CREDENTIALS_HINT)
+    if code in _ACCESS_CODES or status == 403:
+        return Failure(f"access denied ({operation}): {said}", ExitCode.TARGET,
+                       "the credentials need dynamodb permissions on these tables (see the README's IAM notes)")
+    if code == "ResourceNotFoundException":
+        return Failure(f"not found ({operation}): {said}", ExitCode.TARGET,
+                       "check the table names and --region (tables are per region)")
+    if code in _THROTTLE_CODES:
+        return Failure(f"throttled after retries ({operation}): {said}", ExitCode.TARGET,
+                       "lower --workers or set --rate-limit")
+    return Failure(f"DynamoDB refused {operation}: {said}", ExitCode.TARGET)
+
+
+def _plain_message(message: str) -> str:
+    return " ".join(message.split())
+
+
+def _xml_field(document: str, name: str) -> str | None:
+    found = re.search(rf"<{name}>(.*?)</{name}>", document, re.DOTALL)
+    return found.group(1).strip() if found else None
+
+
+def _file_error(error: OSError) -> Failure:
+    path = error.filename
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOTDIR:
+        reason = f"{reason} (a part of the path is a regular file)"
+    return Failure(f"cannot use {path}: {reason}", ExitCode.BAD_INPUT)

@@ -1,0 +1,104 @@
+"""The live-path check a rollback makes before it writes (``backfill restore``).
+
+Any enabled event source mapping reading the target's events or participants stream would feed
+the restored rows back to the handlers, which upgrade them again. The check finds them by the
+tables' stream ARNs (whatever function or stage they belong to) and either refuses, pauses
+them (and says how to resume), or, when told the operator accepts it, only warns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import click
+from botocore.exceptions import BotoCoreError, ClientError
+
+from backfill.console import EXIT_REFUSED, err
+from backfill.live.lambda_api import LivePathError, dynamodb_mappings, set_enabled
+from backfill.live.model import StreamMapping, running, switch_commands
+from backfill.target import Target
+from chalicelib.aws import client
+
+
+def _stream_arn(dynamodb: Any, table: str) -> str | None:
+    description = dynamodb.describe_table(TableName=table)["Table"]
+    enabled = description.get("StreamSpecification", {}).get("StreamEnabled")
+    return description.get("LatestStreamArn") if enabled else None
+
+
+def running_mappings(target: Target, lambda_client: Any) -> list[StreamMapping]:
+    """Mappings not Disabled on the target's events and participants streams."""
+    found: list[StreamMapping] = []
+    for table in (target.settings.events_table, target.settings.participants_table):
+        arn = _stream_arn(target.dynamodb, table)
+        if arn:
+            found += dynamodb_mappings(lambda_client, EventSourceArn=arn)
+    return running(found)
+
+
+@dataclass
+class LivePathCheck:
+    """The outcome of the check: mappings to pause (``pause()``, once the backup is validated)."""
+
+    lambda_client: Any
+    to_pause: list[StreamMapping]
+
+    def pause(self) -> list[StreamMapping]:
+        """Pause what the check found; the resume command is printed when the command ends."""
+        if not self.to_pause:
+            return []
+        try:
+            paused = set_enabled(self.lambda_client, self.to_pause, False)
+        except (LivePathError, ClientError, BotoCoreError) as error:
+            err.print(f"[bold red]Refusing to restore, nothing was written:[/] pausing the live path failed: {error}")
+            raise SystemExit(EXIT_REFUSED) from error
+        err.print(f"Live path paused: {_describe(paused)}.", highlight=False)
+        click.get_current_context().call_on_close(lambda: _print_resume(paused))
+        self.to_pause = []
+        return paused
+
+
+def _describe(mappings: list[StreamMapping]) -> str:
+    return "; ".join(f"{m.function} reads {m.table} ({m.state}, mapping {m.uuid})" for m in mappings)
+
+
+def guard_live_path(target: Target, *, allow_running: bool, pause: bool) -> LivePathCheck:
+    """Refuse (exit 3) while the live path runs, unless ``pause`` (then ``.pause()`` it before
+    writing) or ``allow_running`` (a warning). Read-only: nothing is changed here."""
+    if allow_running and pause:
+        raise click.UsageError("give either --pause-live-path or --live-path-running, not both")
+    lambda_client = client(target.session, "lambda", target.settings)
+    nothing = LivePathCheck(lambda_client, [])
+    try:
+        mappings = running_mappings(target, lambda_client)
+    except (ClientError, BotoCoreError) as error:
+        if target.settings.endpoint_url:  # a local endpoint without a Lambda API has no live path
+            err.print(f"[yellow]Live path not checked:[/] no Lambda API at {target.settings.endpoint_url} "
+                      f"({error.__class__.__name__}).")
+            return nothing
+        if allow_running:
+            err.print(f"[yellow]Live path not checked ({error}); --live-path-running given.[/]")
+            return nothing
+        err.print(f"[bold red]Refusing to restore, nothing was written:[/] cannot check the live path "
+                  f"(Lambda event source mappings): {error}. Give --live-path-running if it is stopped.")
+        raise SystemExit(EXIT_REFUSED) from error
+    if not mappings:
+        return nothing
+    if allow_running:
+        err.print(f"[yellow]The live path is running (--live-path-running):[/] {_describe(mappings)}. "
+                  "Its handlers will upgrade restored rows again.", highlight=False)
+        return nothing
+    if not pause:
+        err.print(f"[bold red]Refusing to restore, nothing was written:[/] the live path is running: "
+                  f"{_describe(mappings)}. Its handlers would upgrade the restored rows again. Pause it "
+                  f"first ({'; '.join(switch_commands(mappings, 'pause'))}), or give --pause-live-path "
+                  "to pause it, restore and leave it paused.", highlight=False)
+        raise SystemExit(EXIT_REFUSED)
+    return LivePathCheck(lambda_client, mappings)
+
+
+def _print_resume(paused: list[StreamMapping]) -> None:
+    err.print("[bold]The live path stays paused.[/] When the rollback is checked, resume it with:", highlight=False)
+    for command in switch_commands(paused, "resume"):
+        err.print(f"  {command}", highlight=False, soft_wrap=True)

@@ -1,0 +1,98 @@
+"""What a legacy write cannot express, carried forward from the event's earlier images.
+
+An old writer saves whole items in the legacy shape: a ``PutItem`` of eventId, name, status,
+createdAt (and attributes of its own) over an event the new application had already given a
+visibility, a template flag, a topic, a description and transition dates. Its stream record
+carries the ``OldImage``; this module walks one event's records of a batch, in order, and works
+out what the event held of those fields, so the upgrade can put them back (guarded: each is
+written only while still absent, see ``chalicelib.planner``).
+
+Dates follow the transitions: a transition that already happened keeps its date; one that a
+record makes is dated by that record's ApproximateCreationDateTime, not by the batch's last.
+Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.schema import LEGACY_STATUS_MAP, STATUSES, needs_upgrade
+from chalicelib.schema.fields import OPTIONAL_STRING_FIELDS, STARTED_STATUSES
+from chalicelib.schema.values import as_timestamp
+
+# Fields of the current schema that the legacy shape has no way to write.
+CARRIED_FIELDS: tuple[str, ...] = ("visibility", "isTemplate", *OPTIONAL_STRING_FIELDS)
+# Transition dates, and the statuses that have had that transition.
+DATED_FIELDS: dict[str, frozenset[str]] = {
+    "startedAt": STARTED_STATUSES,
+    "completedAt": frozenset({"completed"}),
+}
+
+
+@dataclass(frozen=True)
+class ImageChange:
+    """One stream record of one event: its images and when it was made (ms, or None)."""
+
+    old: Mapping[str, Any] | None
+    new: Mapping[str, Any] | None
+    at_ms: int | None
+
+
+def mapped_status(image: Mapping[str, Any] | None) -> str | None:
+    """The image's status in the current vocabulary (None when absent or unknown)."""
+    raw = (image or {}).get("status")
+    if not isinstance(raw, str):
+        return None
+    if raw in STATUSES:
+        return raw
+    return LEGACY_STATUS_MAP.get(raw)
+
+
+def _held(image: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: image[name] for name in (*CARRIED_FIELDS, *DATED_FIELDS) if name in image}
+
+
+def known_state(changes: Sequence[ImageChange]) -> dict[str, Any]:
+    """What the event holds after ``changes`` of the carried and dated fields."""
+    state: dict[str, Any] = {}
+    status: str | None = None
+    for change in changes:
+        if change.old is not None:
+            status = mapped_status(change.old)
+            # A current image is the truth; a legacy one only adds what it still holds.
+            state = _held(change.old) if not needs_upgrade(change.old) else {**state, **_held(change.old)}
+        if change.new is None:  # deleted: nothing to carry into a later re-insert
+            state, status = {}, None
+            continue
+        if not needs_upgrade(change.new):  # the new application wrote it: absences are meant
+            state, status = _held(change.new), mapped_status(change.new)
+            continue
+        state = {**state, **_held(change.new)}
+        new_status = mapped_status(change.new)
+        created = as_timestamp(change.new.get("createdAt"))
+        for name, statuses in DATED_FIELDS.items():
+            if new_status not in statuses:
+                state.pop(name, None)  # e.g. a completed event put back to active
+            elif name not in change.new and status not in statuses:  # this record made it
+                state[name] = _transition_date(state, name, created, change.at_ms)
+        status = new_status
+    return {name: value for name, value in state.items() if value is not None}
+
+
+def _transition_date(state: Mapping[str, Any], name: str, created: int | None, at_ms: int | None) -> int | None:
+    """When a record made a transition: its own time, never before the one it follows."""
+    if at_ms is None:
+        return None  # let the rule date it (from createdAt)
+    floor = created if name == "startedAt" else as_timestamp(state.get("startedAt"))
+    return max(at_ms, floor) if floor is not None else at_ms
+
+
+def carry_into(item: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str, Any]:
+    """The attributes of ``state`` to put back into ``item`` (as read): only into an item that
+    still needs the upgrade (a current item was written by the new application, which meant its
+    absences), and only those it lacks."""
+    if not needs_upgrade(item):
+        return {}
+    return {name: value for name, value in state.items() if name not in item}

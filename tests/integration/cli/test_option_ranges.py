@@ -1,0 +1,46 @@
+"""Numeric options outside their range, NaN and infinity: refused by the option parser (exit 2),
+naming the option, before anything is read or written. An unreachable endpoint proves it: a
+command that got past its options would report the endpoint (exit 4) instead."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.cli.conftest import UNREACHABLE
+from tests.support.cli import cli_env, run_backfill
+
+USAGE = 2
+
+CASES = [
+    (["migrate", "--dry-run", "--rate-limit", "nan"], "--rate-limit"),
+    (["migrate", "--dry-run", "--rate-limit", "inf"], "--rate-limit"),
+    (["migrate", "--dry-run", "--rate-limit", "-1"], "--rate-limit"),
+    (["migrate", "--dry-run", "--rate-limit", "fast"], "--rate-limit"),
+    (["migrate", "--dry-run", "--workers", "0"], "--workers"),
+    (["migrate", "--dry-run", "--workers", "100000"], "--workers"),
+    (["migrate", "--dry-run", "--segments", "0"], "--segments"),
+    (["migrate", "--dry-run", "--segment", "-1", "--total-segments", "2"], "--segment"),
+    (["migrate", "--dry-run", "--segment", "0", "--total-segments", "0"], "--total-segments"),
+    (["migrate", "--dry-run", "--segment", "2", "--total-segments", "2"], "--segment"),
+    (["migrate", "--dry-run", "--segment", "1"], "--total-segments"),
+    (["verify", "--total-segments", "0"], "--total-segments"),
+    (["verify", "--sample", "0"], "--sample"),
+    (["verify", "--show", "-1"], "--show"),
+    (["restore", "x.jsonl.gz", "--workers", "0"], "--workers"),
+    (["streams", "--interval", "nan"], "--interval"),
+    (["streams", "--interval", "0"], "--interval"),
+    (["streams", "--batch-size", "0"], "--batch-size"),
+    (["seed", "--events", "-5"], "--events"),
+    (["seed", "--participants", "-1"], "--participants"),
+    (["seed", "--events", "2", "--malformed", "3"], "--malformed"),
+]
+
+
+@pytest.mark.parametrize(("args", "option"), CASES, ids=[" ".join(args) for args, _ in CASES])
+def test_an_out_of_range_number_is_a_usage_error_naming_the_option(tmp_path, args, option):
+    # when a command gets a number outside its option's range (and an endpoint nobody answers on)
+    result = run_backfill(*args, cwd=tmp_path, env=cli_env({"AWS_ENDPOINT_URL": UNREACHABLE}))
+    # then it exits 2 naming the option, and writes nothing
+    assert result.exit_code == USAGE, result.output
+    assert option in result.stderr and "Error" in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []
