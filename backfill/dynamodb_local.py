@@ -60,15 +60,15 @@ def install(directory: Path | None = None) -> Path:
 
 
 def java_command(jar: Path, port: int) -> list[str]:
-    """How to run DynamoDB Local from the jar's folder: in memory, one database for all clients."""
+    """How to run DynamoDB Local from the jar's folder: in memory, on ``port``."""
     java = shutil.which("java")
     if not java:
         raise DynamoDBLocalMissing(
             "DynamoDB Local needs java (17+), which is not on PATH: `apt-get install openjdk-17-jre-headless` "
             "(what `make dynamodb-local` does), or choose another endpoint")
-    # -sharedDb: tables do not depend on the caller's (fake) keys and region, as on LocalStack.
+    # No -sharedDb: as on AWS, tables belong to one region (and one access key, its "account").
     return [java, "-Djava.library.path=./DynamoDBLocal_lib", "-jar", jar.name,
-            "-inMemory", "-sharedDb", "-disableTelemetry", "-port", str(port)]
+            "-inMemory", "-disableTelemetry", "-port", str(port)]
 
 
 def main(argv: list[str]) -> int:

@@ -77,8 +77,9 @@ def dynamodb_client(url: str) -> Any:
     """A client for ``url`` with the ambient credentials, or placeholder keys where there are none
     (local endpoints accept any; AWS refuses them loudly)."""
     session = boto3.session.Session()
-    keys = {} if session.get_credentials() else {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
-    return session.client("dynamodb", region_name="us-east-1", endpoint_url=url, config=_PROBE_CONFIG, **keys)
+    placeholder = None if session.get_credentials() else "local"
+    return session.client("dynamodb", region_name="us-east-1", endpoint_url=url, config=_PROBE_CONFIG,
+                          aws_access_key_id=placeholder, aws_secret_access_key=placeholder)
 
 
 def table_names(dynamodb: Any) -> list[str]:

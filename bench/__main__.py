@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 from backfill.local_endpoint import MOTO, EndpointUnavailable, check_choice
-from bench.harness import make_endpoint
+from bench.harness import FAKE_CREDENTIALS, make_endpoint
 from bench.report import render
 from bench.suite import Sizes, run_suite
 
@@ -45,6 +46,12 @@ def main() -> None:
     }
     sizes = Sizes(**{**sizes.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
     sections = set(args.only.split(",")) if args.only else set(SECTIONS)
+    # One set of placeholder keys for the whole run: DynamoDB Local keeps tables per access key,
+    # so the endpoint's resets and the measured sessions must use the same ones.
+    os.environ.update(AWS_ACCESS_KEY_ID=FAKE_CREDENTIALS["aws_access_key_id"],
+                      AWS_SECRET_ACCESS_KEY=FAKE_CREDENTIALS["aws_secret_access_key"])
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        os.environ.pop(name, None)
     try:
         check_choice(args.endpoint)
     except ValueError as error:
