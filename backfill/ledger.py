@@ -1,16 +1,23 @@
-"""The migration ledger: what a run wrote to each event, next to its backup.
+"""The migration ledger: what a run wrote to each event, and what it wrote it over.
 
 One JSON line per write attempt, durable in the run store *before* the write is sent (a local
 file flushed to the OS; on S3 a group-committed object, see ``backfill.store.s3``):
-``{"eventId": ..., "changes": <typed owned fields SET>}``. Restore reads the last line per event
-to know exactly what state the migration left, so it can tell "still as migrated" from "changed
-by a live writer since". A torn last line (crash mid-append) is ignored.
+``{"eventId": ..., "changes": <typed owned fields SET>, "read": <typed item as read>}``. ``read``
+is the state the write was computed from and conditioned on, so restore can tell "still as the
+migration left it" (``read`` + ``changes``) from "changed by a live writer since", and revert a row
+to exactly ``read``: an application's change made before the migration's write survives, even when
+it came after the backup. Values are typed DynamoDB JSON (binary as base64, numbers as the
+service's text), so they go back to the table exactly.
+
+A torn last line (crash mid-append) is ignored: the write it announced was never sent. Lines of
+ledgers written before ``read`` existed (format 1) are read with ``read = None``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from backfill.backup import decode_item, encode_item
@@ -20,12 +27,23 @@ from chalicelib.items import to_python, to_typed
 LEDGER_SUFFIX = ".ledger.jsonl"
 
 
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One write attempt: owned fields set, and the item they were computed from (plain values)."""
+
+    changes: dict[str, Any]
+    read: dict[str, Any] | None  # None: a format-1 line, which did not record it
+
+
 class Ledger:
     def __init__(self, store: RunStore, name: str) -> None:
         self._log = store.append_log(name)
 
-    def record(self, event_id: str, changes: Mapping[str, Any]) -> None:
-        line = json.dumps({"eventId": event_id, "changes": encode_item(to_typed(changes))}, sort_keys=True)
+    def record(self, event_id: str, changes: Mapping[str, Any], read: Mapping[str, Any]) -> None:
+        line = json.dumps(
+            {"eventId": event_id, "changes": encode_item(to_typed(changes)), "read": encode_item(to_typed(read))},
+            sort_keys=True,
+        )
         self._log.append(line)  # returns once the line survives a killed process
 
     def close(self) -> None:
@@ -42,9 +60,9 @@ def ledger_exists(store: RunStore, name: str) -> bool:
     return any(True for _ in store.read_log(name))
 
 
-def read_ledger(store: RunStore, name: str) -> dict[str, dict[str, Any]]:
-    """eventId -> the owned fields (plain Python values) the run last set or tried to set."""
-    entries: dict[str, dict[str, Any]] = {}
+def read_ledger(store: RunStore, name: str) -> dict[str, list[LedgerEntry]]:
+    """eventId -> the run's write attempts on it, in the order they were made."""
+    entries: dict[str, list[LedgerEntry]] = {}
     for line, may_be_torn in store.read_log(name):
         try:
             record = json.loads(line)
@@ -52,6 +70,16 @@ def read_ledger(store: RunStore, name: str) -> dict[str, dict[str, Any]]:
             if may_be_torn:
                 break  # torn final line: the write it announced was never sent
             raise
-        previous = entries.get(record["eventId"], {})
-        entries[record["eventId"]] = {**previous, **to_python(decode_item(record["changes"]))}
+        read = to_python(decode_item(record["read"])) if "read" in record else None
+        entry = LedgerEntry(to_python(decode_item(record["changes"])), read)
+        entries.setdefault(record["eventId"], []).append(entry)
     return entries
+
+
+def last_changes(ledger: Mapping[str, list[LedgerEntry]]) -> dict[str, dict[str, Any]]:
+    """eventId -> the owned fields the run last set or tried to set, over all its attempts."""
+    merged: dict[str, dict[str, Any]] = {}
+    for event_id, attempts in ledger.items():
+        for attempt in attempts:
+            merged[event_id] = {**merged.get(event_id, {}), **attempt.changes}
+    return merged

@@ -159,10 +159,15 @@ class Measurement:
     sends: dict[str, int]
     peak_rss_growth_kib: int | None
     notes: dict[str, Any] = field(default_factory=dict)
+    cpu_seconds: float = 0.0  # this process's CPU (all threads) while measuring
 
     @property
     def rate(self) -> float:
         return self.items / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def cpu_ms_per_item(self) -> float:
+        return 1000 * self.cpu_seconds / self.items if self.items else float("nan")
 
     @property
     def total_calls(self) -> int:
@@ -177,23 +182,32 @@ class Measurement:
 
 
 class Stopwatch:
-    """Measured time, minus what the body spends inside ``paused()`` (e.g. preparing input)."""
+    """Measured wall time and process CPU time, minus what the body spends inside ``paused()``
+    (e.g. preparing input). Process CPU counts every thread of this process and nothing of the
+    endpoint, which runs in another process: it is the client's own cost."""
 
     def __init__(self) -> None:
         self._started = time.perf_counter()
+        self._cpu_started = time.process_time()
         self._paused = 0.0
+        self._cpu_paused = 0.0
 
     @contextmanager
     def paused(self) -> Iterator[None]:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self._paused += time.perf_counter() - started
+            self._cpu_paused += time.process_time() - cpu_started
 
     @property
     def elapsed(self) -> float:
         return time.perf_counter() - self._started - self._paused
+
+    @property
+    def cpu(self) -> float:
+        return time.process_time() - self._cpu_started - self._cpu_paused
 
 
 # A measured body gets the counted session and the stopwatch, and returns the number of items
@@ -215,9 +229,10 @@ def measure(name: str, settings: Settings, body: Body) -> Measurement:
     try:
         items, notes = body(session, watch)
     finally:
-        seconds = watch.elapsed
+        seconds, cpu = watch.elapsed, watch.cpu
         counter.detach()
     growth = max(0, _status_kib("VmHWM") - rss_before) if tracked else None
-    result = Measurement(name, items, seconds, counter.calls(), counter.sends(), growth, notes)
-    logger.info("%s: %d items in %.1f s (%.1f/s), calls %s", name, items, seconds, result.rate, result.calls)
+    result = Measurement(name, items, seconds, counter.calls(), counter.sends(), growth, notes, cpu)
+    logger.info("%s: %d items in %.1f s (%.1f/s), client CPU %.3f ms/item, calls %s",
+                name, items, seconds, result.rate, result.cpu_ms_per_item, result.calls)
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import tempfile
 from dataclasses import dataclass, field
@@ -9,12 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from backfill.legacy_data import LegacyDataSet, generate
-from bench.backup_restore import run_backup, run_restore_of
+from bench.backup_restore import run_backup, run_bulk_restore, run_restore_of
 from bench.baseline import run_baseline
-from bench.ceiling import run_ceiling
-from bench.harness import Measurement, fresh_tables, measure
+from bench.floor import run_floor
+from bench.harness import Measurement, bench_session, fresh_tables, measure
 from bench.migrate_run import run_default_migration
+from bench.stream_cost import SIZES, run_stream_cost
+from bench.stream_cost import seed as seed_sized_events
 from bench.stream_path import StreamMix, run_stream_path
+from chalicelib.aws import client
 from chalicelib.config import Settings
 
 log = logging.getLogger(__name__)
@@ -27,16 +31,19 @@ class Sizes:
     malformed: int = 10
     scaling: tuple[int, ...] = (1000, 5000, 20000)  # events; participants scale 5x
     baseline_seconds: float = 60.0
-    ceiling_threads: tuple[int, ...] = (1, 4, 8, 16)
+    floor_threads: tuple[int, ...] = (4, 8, 16)
     stream_batches: int = 50  # per workload; the spread one costs ~4 s per batch on moto
     stream_events: int = 1000
     stream_participants: int = 2000
+    event_sizes: tuple[int, ...] = SIZES  # participants per event for the stream cost by size
+    size_batches: int = 5
+    size_records: int = 10
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(events=600, participants=3000, malformed=3, scaling=(300, 600, 1200),
-                   baseline_seconds=10.0, ceiling_threads=(1, 4, 8), stream_batches=10,
-                   stream_events=300, stream_participants=600)
+                   baseline_seconds=10.0, floor_threads=(8,), stream_batches=10,
+                   stream_events=300, stream_participants=600, event_sizes=(10, 1000, 5000), size_batches=3)
 
 
 @dataclass
@@ -44,16 +51,20 @@ class Results:
     sizes: Sizes
     baseline: Measurement | None = None
     migrate: Measurement | None = None
-    ceilings: list[Measurement] = field(default_factory=list)
+    floors: list[Measurement] = field(default_factory=list)
     scaling: list[Measurement] = field(default_factory=list)
     streams: list[Measurement] = field(default_factory=list)
+    stream_sizes: list[Measurement] = field(default_factory=list)
     backups: list[Measurement] = field(default_factory=list)
     restore: Measurement | None = None
+    bulk_restore: Measurement | None = None
     not_measured: list[str] = field(default_factory=list)
 
     @property
-    def best_ceiling(self) -> Measurement | None:
-        return max(self.ceilings, key=lambda m: m.rate, default=None)
+    def floor(self) -> Measurement | None:
+        """The floor at the migration's default concurrency (8 writers), else the fastest."""
+        same = [m for m in self.floors if m.notes.get("threads") == 8]
+        return same[0] if same else max(self.floors, key=lambda m: m.rate, default=None)
 
 
 def _data(events: int, participants: int, malformed: int) -> LegacyDataSet:
@@ -82,12 +93,13 @@ def run_suite(endpoint: Any, sizes: Sizes, sections: set[str]) -> Results:
         if "restore" in sections:
             _measure_restore(results, settings, scratch)
 
-    if "ceiling" in sections:
-        for threads in sizes.ceiling_threads:
+    if "floor" in sections:
+        for threads in sizes.floor_threads:
             fresh_tables(endpoint, settings, data)
-            results.ceilings.append(measure(
-                f"ceiling, {threads} writer(s)", settings,
-                lambda session, _, n=threads: run_ceiling(session, settings, threads=n),
+            results.floors.append(measure(
+                f"floor (boto3 only), {threads} writers", settings,
+                lambda session, _, n=threads: run_floor(session, settings.endpoint_url, settings.events_table,
+                                                        settings.participants_table, threads=n),
             ))
 
     if "scaling" in sections:
@@ -113,6 +125,18 @@ def run_suite(endpoint: Any, sizes: Sizes, sections: set[str]) -> Results:
                 lambda session, watch, m=mix: run_stream_path(session, watch, settings, stream_data, m),
             ))
 
+    if "stream_sizes" in sections:
+        fresh_tables(endpoint, settings, _data(0, 0, 0))
+        session_rows = seed_sized_events(_client(settings), settings, sizes.event_sizes)
+        numbers = itertools.count(10**6)
+        for size in sizes.event_sizes:
+            results.stream_sizes.append(measure(
+                f"recount of an event with {size:,} participants", settings,
+                lambda session, watch, n=size: run_stream_cost(
+                    session, watch, settings, size=n, batches=sizes.size_batches,
+                    records_per_batch=sizes.size_records, row_sizes=session_rows[f"size-{n}"], next_number=numbers),
+            ))
+
     if "backup" in sections:
         fresh_tables(endpoint, settings, data)
         for table in (settings.events_table, settings.participants_table):
@@ -121,6 +145,10 @@ def run_suite(endpoint: Any, sizes: Sizes, sections: set[str]) -> Results:
                 lambda session, _, t=table: run_backup(session, settings, t, scratch / "backups"),
             ))
     return results
+
+
+def _client(settings: Settings) -> Any:
+    return client(bench_session(settings.region), "dynamodb", settings)
 
 
 def _measure_restore(results: Results, settings: Settings, scratch: Path) -> None:
@@ -134,4 +162,8 @@ def _measure_restore(results: Results, settings: Settings, scratch: Path) -> Non
     results.restore = measure(
         "restore after migrate", settings,
         lambda session, _: run_restore_of(session, settings, manifest, scratch / "migrate"),
+    )
+    results.bulk_restore = measure(
+        "bulk restore into an empty table (restore --to-table)", settings,
+        lambda session, watch: run_bulk_restore(session, watch, settings, manifest, f"{settings.events_table}-bulk-copy"),
     )

@@ -79,8 +79,8 @@ def upgrade_in_place(
 
     Each attempt plans from the item as last seen and sends the plan's conditional write.
     ``pace()`` runs before every write sent (the backfill's rate limit); ``announce(plan)``
-    right before it (the backfill's ledger records the intent there, so a crash can never hide
-    a write from restore).
+    right before it (the backfill's ledger records the intent and ``plan.before``, the item as
+    read, there: a crash can never hide a write from restore, and restore reverts to that state).
     """
     event_id = str(item.get("eventId"))
     current: dict[str, Any] = dict(item)

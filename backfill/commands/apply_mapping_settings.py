@@ -25,6 +25,7 @@ import click
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backfill.console import confirm_or_refuse, err, key_value_table, print_json
+from backfill.errors import BadInput, TargetError
 from backfill.live.lambda_api import DeployedFunction, deployed_function
 from backfill.live.model import APP_NAME, failure_queue_name, function_names
 from backfill.live.policy import allows
@@ -76,22 +77,22 @@ def check_functions(functions: list[DeployedFunction]) -> None:
     for function in functions:
         if function.arn is None or not function.mappings:
             what = "is not deployed" if function.arn is None else "has no DynamoDB event source mapping"
-            raise click.ClickException(f"{function.name} {what}: deploy first (`chalice deploy --stage ...`); nothing was changed")
+            raise TargetError(f"{function.name} {what}; nothing was changed", hint="deploy first: `chalice deploy --stage ...`")
 
 
 def check_destination(target: Target, functions: list[DeployedFunction], destination: str, *, exists: bool) -> None:
     """The destination is an SQS queue (existing unless it is to be created) both roles may send to."""
     if not destination.startswith("arn:") or destination.split(":")[2:3] != ["sqs"]:
-        raise click.BadParameter(f"{destination!r} is not an SQS queue ARN (the only destination whose "
-                                 "send permission the stage policies grant)", param_hint="--on-failure-arn")
+        raise BadInput(f"--on-failure-arn {destination!r} is not an SQS queue ARN (the only destination "
+                       "whose send permission the stage policies grant); nothing was changed")
     if exists:
         sqs = client(target.session, "sqs", target.settings)
         account, name = destination.split(":")[4:6]
         try:
             sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)
         except ClientError as error:
-            raise click.BadParameter(f"queue {destination} does not exist or cannot be read: {error}",
-                                     param_hint="--on-failure-arn") from error
+            raise TargetError(f"--on-failure-arn: queue {destination} does not exist or cannot be read: "
+                              f"{error}; nothing was changed") from error
     lambda_client = client(target.session, "lambda", target.settings)
     iam = client(target.session, "iam", target.settings)
     for function in functions:
@@ -99,12 +100,13 @@ def check_destination(target: Target, functions: list[DeployedFunction], destina
         try:
             documents = role_policies(iam, function, role)
         except (ClientError, BotoCoreError) as error:
-            raise click.ClickException(f"cannot read the policies of {function.name}'s role {role}: {error}") from error
+            raise TargetError(f"cannot read the policies of {function.name}'s role {role}: {error}") from error
         if not allows(documents, "sqs:SendMessage", destination):
-            raise click.ClickException(
+            raise TargetError(
                 f"{function.name}'s role {role} may not sqs:SendMessage to {destination}: failed batches "
-                "could not be delivered. Use --create-queue (the queue the stage policy allows) or add "
-                "the queue to .chalice/policy-<stage>-<handler>.json and deploy; nothing was changed")
+                "could not be delivered there; nothing was changed",
+                hint="use --create-queue (the queue the stage policy allows), or add the queue to "
+                     ".chalice/policy-<stage>-<handler>.json and deploy")
 
 
 def apply_to_function(lambda_client: Any, function: DeployedFunction, settings: MappingSettings) -> list[str]:
@@ -124,7 +126,7 @@ def _wait_until_settled(lambda_client: Any, uuid: str, *, timeout_s: float = 120
     deadline = time.monotonic() + timeout_s
     while lambda_client.get_event_source_mapping(UUID=uuid).get("State") in ("Updating", "Creating", "Enabling"):
         if time.monotonic() > deadline:
-            raise click.ClickException(f"event source mapping {uuid} is still updating after {timeout_s:.0f}s")
+            raise TargetError(f"event source mapping {uuid} is still updating after {timeout_s:.0f}s")
         time.sleep(2)
 
 
@@ -148,7 +150,7 @@ def command(target: Target, stage: str, app_name: str, max_retries: int, max_rec
     try:
         functions = [deployed_function(lambda_client, name) for name in function_names(stage, app_name)]
     except (ClientError, BotoCoreError) as error:
-        raise click.ClickException(f"cannot read the functions of stage {stage!r}: {error}") from error
+        raise TargetError(f"cannot read the functions of stage {stage!r}: {error}") from error
     check_functions(functions)
     queue_name = failure_queue_name(stage, app_name)
     destination = queue_arn(functions[0].arn or "", queue_name) if create_queue else on_failure_arn

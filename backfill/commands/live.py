@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 from botocore.exceptions import BotoCoreError, ClientError
-from rich.table import Table
 
 from backfill.console import err, key_value_table, print_json
+from backfill.errors import BadInput, TargetError
 from backfill.live.alarms import DEFAULT_ITERATOR_AGE_MS, AlarmTarget, alarm_specs
 from backfill.live.lambda_api import (
     DeployedFunction,
@@ -42,10 +42,10 @@ def _functions(target: Target, stage: str, app_name: str) -> tuple[Any, list[Dep
     try:
         return lambda_client, stage_functions(lambda_client, stage, app_name)
     except LivePathError as error:
-        raise click.ClickException(str(error)) from error
+        raise TargetError(str(error)) from error
     except (ClientError, BotoCoreError) as error:
-        raise click.ClickException(f"cannot read the functions of stage {stage!r} at "
-                                   f"{lambda_client.meta.endpoint_url}: {error}") from error
+        raise TargetError(f"cannot read the functions of stage {stage!r} at "
+                          f"{lambda_client.meta.endpoint_url}: {error}") from error
 
 
 def mapping_row(mapping: StreamMapping) -> dict[str, Any]:
@@ -57,15 +57,13 @@ def mapping_row(mapping: StreamMapping) -> dict[str, Any]:
     }
 
 
-def _mappings_table(title: str, rows: list[dict[str, Any]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    columns = ["function", "table", "state", "batch_size", "max_retries", "bisect",
-               "partial_batch_responses", "on_failure", "iterator_age_ms"]
-    for column in columns:
-        table.add_column(column.replace("_", " "))
+def _show_mappings(title: str, rows: list[dict[str, Any]]) -> None:
+    """One small table per mapping (a wide table would truncate ARNs and UUIDs)."""
+    err.print(f"[bold]{title}[/]")
     for row in rows:
-        table.add_row(*(str(row.get(column, "")) for column in columns))
-    return table
+        heading = f"{row.get('function')}" + (f" <- {row['table']} stream" if row.get("table") else "")
+        err.print(key_value_table(heading, {k.replace("_", " "): v for k, v in row.items()
+                                            if k not in ("function", "table")}))
 
 
 def _failures_count(target: Target, functions: list[DeployedFunction]) -> dict[str, int | str]:
@@ -107,7 +105,7 @@ def status(target: Target, stage: str, app_name: str, as_json: bool) -> None:
     if as_json:
         print_json({"stage": stage, "mappings": rows, "failures": failures})
         return
-    err.print(_mappings_table(f"live path of stage {stage}", rows))
+    _show_mappings(f"live path of stage {stage}", rows)
     err.print(key_value_table("failures tables (records the live path refused)", failures))
 
 
@@ -115,16 +113,16 @@ def _switch(target: Target, stage: str, app_name: str, enabled: bool, timeout: i
     lambda_client, functions = _functions(target, stage, app_name)
     mappings = [mapping for function in functions for mapping in function.mappings]
     if not mappings:
-        raise click.ClickException(f"stage {stage!r} has no stream mapping to {'resume' if enabled else 'pause'}")
+        raise TargetError(f"stage {stage!r} has no stream mapping to {'resume' if enabled else 'pause'}")
     try:
         final = set_enabled(lambda_client, mappings, enabled, timeout_s=timeout)
     except LivePathError as error:
-        raise click.ClickException(str(error)) from error
+        raise TargetError(str(error)) from error
     rows = [mapping_row(mapping) for mapping in final]
     if as_json:
         print_json({"stage": stage, "mappings": rows})
         return
-    err.print(_mappings_table(f"live path of stage {stage} {'resumed' if enabled else 'paused'}", rows))
+    _show_mappings(f"live path of stage {stage} {'resumed' if enabled else 'paused'}", rows)
     if not enabled:
         err.print(f"Resume with: backfill live resume --stage {stage}"
                   + ("" if app_name == APP_NAME else f" --app-name {app_name}"), highlight=False)
@@ -165,8 +163,8 @@ def alarms(target: Target, stage: str, app_name: str, iterator_age_ms: int, topi
     environment = next(function.environment for function in functions if function.arn)
     missing = [name for name in ("POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME") if not environment.get(name)]
     if missing:
-        raise click.ClickException(f"{functions[0].name} does not set {', '.join(missing)}: "
-                                   "cannot tell which metrics the handlers publish")
+        raise TargetError(f"{functions[0].name} does not set {', '.join(missing)}: "
+                          "cannot tell which metrics the handlers publish")
     if topic_arn:
         _check_topic(target, topic_arn)
     specs = alarm_specs(AlarmTarget(
@@ -178,7 +176,7 @@ def alarms(target: Target, stage: str, app_name: str, iterator_age_ms: int, topi
     try:
         changes = put_alarms(cloudwatch, specs)
     except (ClientError, BotoCoreError) as error:
-        raise click.ClickException(f"cannot create alarms at {cloudwatch.meta.endpoint_url}: {error}") from error
+        raise TargetError(f"cannot create alarms at {cloudwatch.meta.endpoint_url}: {error}") from error
     if as_json:
         print_json({"created": changes.created, "updated": changes.updated, "unchanged": changes.unchanged})
         return
@@ -191,9 +189,9 @@ def alarms(target: Target, stage: str, app_name: str, iterator_age_ms: int, topi
 
 def _check_topic(target: Target, topic_arn: str) -> None:
     if not topic_arn.startswith("arn:") or ":sns:" not in topic_arn:
-        raise click.BadParameter(f"{topic_arn!r} is not an SNS topic ARN", param_hint="--topic-arn")
+        raise BadInput(f"--topic-arn {topic_arn!r} is not an SNS topic ARN")
     sns = client(target.session, "sns", target.settings)
     try:
         sns.get_topic_attributes(TopicArn=topic_arn)
     except (ClientError, BotoCoreError) as error:
-        raise click.BadParameter(f"topic {topic_arn} cannot be read: {error}", param_hint="--topic-arn") from error
+        raise TargetError(f"--topic-arn: topic {topic_arn} cannot be read: {error}") from error

@@ -44,16 +44,23 @@ from backfill.options import (
     target_options,
     yes_option,
 )
+from backfill.runs import run_id_from_environment, segment_from_environment
+from backfill.store import StoreError
 from backfill.target import Target
 
 
 @click.command("migrate")
 @click.option("--dry-run", is_flag=True, help="Scan and print the full plan; write nothing anywhere (no backup either).")
 @click.option("--segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Parallel scan segments (threads).")
-@click.option("--segment", type=click.IntRange(min=0), help="Only do segment K of --total-segments (split one table over several machines).")
+@click.option("--segment", type=click.IntRange(min=0), help="Only do segment K of --total-segments (split one table over several "
+              "machines). Default: AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX when set (array jobs).")
 @click.option("--total-segments", type=click.IntRange(1, MAX_TOTAL_SEGMENTS), help="Number of segments the table is split into with --segment.")
 @click.option("--workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
 @click.option("--rate-limit", default=0.0, show_default=True, type=FiniteFloat(min=0), help="Writes per second (0 = unlimited).")
+@click.option("--run-id", metavar="NAME", envvar="BACKFILL_RUN_ID",
+              help="Name of a run several workers share (each with its --segment); verify/restore/status take it "
+                   "with --run. A worker restarted with the same flags resumes its segment from the run store. "
+                   "Default on AWS Batch: the array job's id. Env: BACKFILL_RUN_ID.")
 @click.option("--resume", "resume", metavar="RUN_ID", help="Continue the run RUN_ID (looked up in --backup-dir): verifies its backup again, skips checkpointed items, re-counts participants.")
 @click.option("--price-per-million-writes", default=DEFAULT_PRICE_PER_MILLION_WRITES, show_default=True,
               type=FiniteFloat(min=0), help="Dry run's estimate: USD per million write request units "
@@ -74,6 +81,7 @@ def command(
     total_segments: int | None,
     workers: int,
     rate_limit: float,
+    run_id: str | None,
     resume: str | None,
     price_per_million_writes: float,
     price_per_million_reads: float,
@@ -96,6 +104,7 @@ def command(
     """
     if dry_run and resume:
         raise click.UsageError("--dry-run and --resume do not go together")
+    segment, run_id = _array_job_worker(segment, total_segments, run_id)
     options = MigrationOptions(
         backup_dir=backup_dir,
         segments=segments,
@@ -104,6 +113,7 @@ def command(
         workers=workers,
         rate_limit=rate_limit,
         resume=resume,
+        run_id=run_id,
     )
     try:
         options.scan_layout()  # option combinations, checked before anything is read
@@ -135,7 +145,7 @@ def command(
             report = run_migration(target, options, hooks)
             err.print(report_view(report))
             payload = report.to_dict()
-    except (MigrationError, BackupError, CheckpointError) as error:
+    except (MigrationError, BackupError, CheckpointError, StoreError) as error:
         err.print(f"[bold red]Cannot migrate:[/] {escape(str(error))}", soft_wrap=True)
         raise SystemExit(EXIT_USAGE) from error
     except KeyboardInterrupt:
@@ -161,7 +171,8 @@ def _interrupted(run_id: str | None) -> NoReturn:
 def resume_command(run_id: str) -> str:
     """The command line that continues ``run_id``: the options this run was given, plus --resume."""
     ctx = click.get_current_context()
-    words = ["backfill", "migrate", "--resume", run_id]
+    named = ctx.params.get("run_id") is not None  # a named run resumes with its own flags, no --resume
+    words = ["backfill", "migrate"] if named else ["backfill", "migrate", "--resume", run_id]
     for parameter in ctx.command.params:
         name = parameter.name
         if name in ("resume", "dry_run") or not isinstance(parameter, click.Option) or name is None:
@@ -186,6 +197,26 @@ def _flat(summary: dict[str, Any]) -> dict[str, Any]:
         else:
             rows[name] = value
     return rows
+
+
+def _array_job_worker(segment: int | None, total_segments: int | None, run_id: str | None) -> tuple[int | None, str | None]:
+    """--segment and --run-id, completed from the array-job engine's environment when not given."""
+    if segment is not None:
+        return segment, run_id
+    try:
+        found = segment_from_environment()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    if found is None:
+        return segment, run_id
+    index, variable = found
+    if total_segments is None:
+        raise click.UsageError(f"{variable} is set (array job): give --total-segments N, the size of the array")
+    run_id = run_id or run_id_from_environment()
+    if run_id is None:
+        raise click.UsageError(f"{variable} is set (array job): give --run-id NAME (or BACKFILL_RUN_ID), the same "
+                               "for every worker, so the segments form one run")
+    return index, run_id
 
 
 def _confirm(plan: Plan, backup: Backup, *, yes: bool) -> None:

@@ -26,17 +26,24 @@ from backfill.restore import (
     execute_restore,
     plan_restore,
 )
-from backfill.restore.bulk import BulkRestoreError, bulk_restore
+from backfill.restore.bulk import DEFAULT_WORKERS, BulkRestoreError, bulk_restore
+from backfill.runs import segment_from_environment
 from backfill.store import split_location
 from backfill.target import Target
 
 
 @click.command("restore")
-@click.argument("backup_file", metavar="FILE")
+@click.argument("backup_file", metavar="FILE", required=False)
+@click.option("--run", "run", metavar="NAME", help="Restore every backup of run NAME (all its segments) from --backup-dir, "
+              "instead of one FILE.")
+@click.option("--segment", type=click.IntRange(min=0), help="With --run: only this segment's backup (restore a big run "
+              "in parallel, one array-job child per segment). Default: AWS_BATCH_JOB_ARRAY_INDEX or "
+              "JOB_COMPLETION_INDEX when set.")
 @click.option("--force", is_flag=True,
               help="Overwrite conflicts (items changed since the migration) with the backed-up item and recreate deleted ones.")
 @click.option("--delete-new", is_flag=True, help="Delete items created after the backup.")
-@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
+@click.option("--workers", type=click.IntRange(1, MAX_THREADS),
+              help=f"Concurrent writers [default: 8 in place, {DEFAULT_WORKERS} with --to-table].")
 @click.option("--to-table", metavar="NAME",
               help="Bulk mode: write every backed-up item whole into the new or empty table NAME "
                    "(BatchWriteItem), instead of restoring the events table in place.")
@@ -50,10 +57,12 @@ from backfill.target import Target
 @yes_option
 @json_option
 @target_options
-def command(target: Target, backup_file: str, force: bool, delete_new: bool, workers: int, to_table: str | None,
+def command(target: Target, backup_file: str | None, run: str | None, segment: int | None, force: bool, delete_new: bool,
+            workers: int | None, to_table: str | None,
             create_table: bool, show: int, pause_live_path: bool, live_path_running: bool, backup_dir: str,
             yes: bool, as_json: bool) -> None:
-    """Restore the events table from backup FILE (data file or manifest, a path or an s3:// URI).
+    """Restore the events table from backup FILE (data file or manifest, a path or an s3:// URI)
+    or from every backup of --run NAME.
 
     Only items still exactly as the migration left them are restored (their migration-owned
     fields are put back; other attributes are never overwritten). Items changed since are
@@ -66,17 +75,26 @@ def command(target: Target, backup_file: str, force: bool, delete_new: bool, wor
     unprocessed items are resent with backoff until none is left. Exit 1 if any item could not be
     written, 2 if the backup or the table cannot be used.
     """
+    if (backup_file is None) == (run is None):
+        raise click.UsageError("name one backup FILE or one --run NAME")
+    if run is None and segment is not None:
+        raise click.UsageError("--segment goes with --run NAME")
+    if run is not None and segment is None:
+        found = segment_from_environment()
+        segment = found[0] if found else None
     if to_table is not None:
+        if run is not None or backup_file is None:
+            raise click.UsageError("--to-table restores one backup FILE, not a --run")
         if force or delete_new:
             raise click.UsageError("--force and --delete-new are for the in-place restore, not --to-table")
-        restore_into_table(target, backup_file, to_table, create=create_table, workers=workers, yes=yes,
+        restore_into_table(target, backup_file, to_table, create=create_table, workers=workers or DEFAULT_WORKERS, yes=yes,
                            as_json=as_json)
     if create_table:
         raise click.UsageError("--create-table goes with --to-table NAME")
     target.require_tables(target.settings.events_table)
     live_path = guard_live_path(target, allow_running=live_path_running, pause=pause_live_path)
-    options = RestoreOptions(backup_file=backup_file, backup_dir=backup_dir, force=force,
-                             delete_new=delete_new, workers=workers)
+    options = RestoreOptions(backup_file=backup_file, backup_dir=backup_dir, run=run, segment=segment, force=force,
+                             delete_new=delete_new, workers=workers or 8)
     try:
         with Progress(TextColumn("reading live table"), MofNCompleteColumn(), console=err, transient=True) as bar:
             task = bar.add_task("scan", total=None)
@@ -95,7 +113,7 @@ def command(target: Target, backup_file: str, force: bool, delete_new: bool, wor
                   "mappings disabled), or they will upgrade the restored items again.")
         confirm_or_refuse(
             f"Write {len(plan.writes)} item(s) of table {plan.backup.table!r} at {plan.endpoint} "
-            f"({plan.region}) back to backup {plan.backup.run_id}?",
+            f"({plan.region}) back to backup {plan.name} ({plan.coverage})?",
             yes=yes,
         )
     with Progress(TextColumn("restoring"), BarColumn(), MofNCompleteColumn(), console=err) as bar:

@@ -16,6 +16,9 @@ from backfill.verify import VerifyOptions, VerifyResult, run_verify
 @click.command("verify")
 @click.option("--snapshot", metavar="FILE",
               help="Backup to compare with (data file or manifest). Default: the newest backup of the events table.")
+@click.option("--run", "run", metavar="NAME",
+              help="Compare with every backup of run NAME (all its segments) in --backup-dir. Default: the run of "
+                   "the newest backup; a run that covers only part of the table fails with the missing segments.")
 @click.option("--no-snapshot", is_flag=True, help="Skip the snapshot checks.")
 @click.option("--sample", type=click.IntRange(min=1), help="Quick look: check only N events (no missing/orphan checks).")
 @click.option("--show", default=20, show_default=True, type=click.IntRange(min=0), help="Problems to list.")
@@ -24,11 +27,13 @@ from backfill.verify import VerifyOptions, VerifyResult, run_verify
 @backup_dir_option
 @json_option
 @target_options
-def command(target: Target, snapshot: str | None, no_snapshot: bool, sample: int | None, show: int,
+def command(target: Target, snapshot: str | None, run: str | None, no_snapshot: bool, sample: int | None, show: int,
             total_segments: int, backup_dir: str, as_json: bool) -> None:
     """Verify the migrated events table. Exit 0 only when every check holds, 1 otherwise."""
+    if run is not None and snapshot is not None:
+        raise click.UsageError("--run and --snapshot do not go together")
     target.require_tables(target.settings.events_table, target.settings.participants_table)
-    options = VerifyOptions(backup_dir=backup_dir, snapshot=snapshot, use_snapshot=not no_snapshot,
+    options = VerifyOptions(backup_dir=backup_dir, snapshot=snapshot, run=run, use_snapshot=not no_snapshot,
                             sample=sample, total_segments=total_segments)
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:

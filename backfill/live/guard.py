@@ -14,7 +14,8 @@ from typing import Any
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
-from backfill.console import EXIT_REFUSED, err
+from backfill.console import err
+from backfill.errors import Refused, TargetError
 from backfill.live.lambda_api import LivePathError, dynamodb_mappings, set_enabled
 from backfill.live.model import StreamMapping, running, switch_commands
 from backfill.target import Target
@@ -51,9 +52,8 @@ class LivePathCheck:
         try:
             paused = set_enabled(self.lambda_client, self.to_pause, False)
         except (LivePathError, ClientError, BotoCoreError) as error:
-            err.print(f"[bold red]Refusing to restore, nothing was written:[/] pausing the live path failed: {error}")
-            raise SystemExit(EXIT_REFUSED) from error
-        err.print(f"Live path paused: {_describe(paused)}.", highlight=False)
+            raise TargetError(f"pausing the live path failed, nothing was restored: {error}") from error
+        err.print(f"Live path paused: {_describe(paused)}.", highlight=False, soft_wrap=True)
         click.get_current_context().call_on_close(lambda: _print_resume(paused))
         self.to_pause = []
         return paused
@@ -64,7 +64,7 @@ def _describe(mappings: list[StreamMapping]) -> str:
 
 
 def guard_live_path(target: Target, *, allow_running: bool, pause: bool) -> LivePathCheck:
-    """Refuse (exit 3) while the live path runs, unless ``pause`` (then ``.pause()`` it before
+    """Refuse (Refused, exit 3) while the live path runs, unless ``pause`` (then ``.pause()`` it before
     writing) or ``allow_running`` (a warning). Read-only: nothing is changed here."""
     if allow_running and pause:
         raise click.UsageError("give either --pause-live-path or --live-path-running, not both")
@@ -80,21 +80,19 @@ def guard_live_path(target: Target, *, allow_running: bool, pause: bool) -> Live
         if allow_running:
             err.print(f"[yellow]Live path not checked ({error}); --live-path-running given.[/]")
             return nothing
-        err.print(f"[bold red]Refusing to restore, nothing was written:[/] cannot check the live path "
-                  f"(Lambda event source mappings): {error}. Give --live-path-running if it is stopped.")
-        raise SystemExit(EXIT_REFUSED) from error
+        raise TargetError(f"cannot check the live path (Lambda event source mappings), nothing was "
+                          f"restored: {error}", hint="give --live-path-running if it is stopped") from error
     if not mappings:
         return nothing
     if allow_running:
         err.print(f"[yellow]The live path is running (--live-path-running):[/] {_describe(mappings)}. "
-                  "Its handlers will upgrade restored rows again.", highlight=False)
+                  "Its handlers will upgrade restored rows again.", highlight=False, soft_wrap=True)
         return nothing
     if not pause:
-        err.print(f"[bold red]Refusing to restore, nothing was written:[/] the live path is running: "
-                  f"{_describe(mappings)}. Its handlers would upgrade the restored rows again. Pause it "
-                  f"first ({'; '.join(switch_commands(mappings, 'pause'))}), or give --pause-live-path "
-                  "to pause it, restore and leave it paused.", highlight=False)
-        raise SystemExit(EXIT_REFUSED)
+        raise Refused(f"refusing to restore, nothing was written: the live path is running: "
+                      f"{_describe(mappings)}; its handlers would upgrade the restored rows again",
+                      hint=f"pause it first ({'; '.join(switch_commands(mappings, 'pause'))}), or give "
+                           "--pause-live-path to pause it, restore and leave it paused")
     return LivePathCheck(lambda_client, mappings)
 
 

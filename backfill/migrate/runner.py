@@ -12,21 +12,26 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
+import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from backfill.backup import (
+    MANIFEST_SUFFIX,
     Backup,
+    BackupError,
     create_backup,
     iter_backup_items,
     load_backup,
+    new_run_id,
     verify_backup,
     write_json,
 )
@@ -39,8 +44,9 @@ from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
 from backfill.migrate.tally import Tally, add_failure, add_outcome
 from backfill.participant_counts import count_participants
 from backfill.request_counter import RequestCounter
+from backfill.runs import runs_in
 from backfill.scan import parallel_scan
-from backfill.store import split_location
+from backfill.store import RunStore, StoreError, split_location
 from backfill.target import Target
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
@@ -59,6 +65,10 @@ log = logging.getLogger(__name__)
 ProgressFactory = Callable[[str, "int | None"], AbstractContextManager[Callable[[int], None]]]
 
 
+WORKER_SUFFIX = ".worker.json"
+RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
 class MigrationError(Exception):
     """The run cannot start or continue (bad options, wrong or damaged backup/checkpoint)."""
 
@@ -72,6 +82,7 @@ class MigrationOptions:
     workers: int = 8
     rate_limit: float = 0.0  # writes per second; 0 = unlimited
     resume: str | None = None  # run id to continue
+    run_id: str | None = None  # name of a run several workers share; a retried worker resumes its part
     checkpoint_every: int = 25  # items finished between checkpoint saves
     samples: int = 3  # sample before/after diffs in the plan
 
@@ -81,6 +92,10 @@ class MigrationOptions:
             raise MigrationError(f"--workers must be at least 1, not {self.workers}")
         if self.rate_limit < 0:
             raise MigrationError(f"--rate-limit must be 0 (unlimited) or positive, not {self.rate_limit}")
+        if self.run_id is not None and not RUN_NAME.fullmatch(self.run_id):
+            raise MigrationError(f"--run-id {self.run_id!r} must be 1-100 letters, digits, '.', '_' or '-'")
+        if self.run_id is not None and self.resume is not None:
+            raise MigrationError("--run-id and --resume do not go together (a named run resumes by itself)")
         if (self.segment is None) != (self.total_segments is None):
             raise MigrationError("--segment and --total-segments go together")
         if self.segment is not None and self.total_segments is not None:
@@ -172,52 +187,106 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
         description = target.describe(counts=False)
         hooks.on_target(description)
         store = target.run_store(options.backup_dir)
-        if options.resume:
-            backup = _backup_to_resume(target, options)
-            checkpoint = load_checkpoint(
-                backup.store, backup.name_for(CHECKPOINT_SUFFIX), backup.run_id
-            ) or Checkpoint(backup.run_id, options.to_dict())
-        counts = _count(target, options, hooks)
-        if not options.resume:
-            with hooks.progress("backing up events", None) as advance:
-                backup = create_backup(
-                    target.dynamodb,
-                    target.settings.events_table,
-                    store,
-                    region=target.settings.region,
-                    endpoint=target.endpoint,
-                    total_segments=total_segments,
-                    segments=segments,
-                    on_items=advance,
-                )
-            checkpoint = Checkpoint(backup.run_id, options.to_dict())
-            checkpoint.save(backup.store, backup.name_for(CHECKPOINT_SUFFIX))
-        count_source = keep_maintained_count(lambda event_id: counts.get(event_id, 0))
-        plan = build_plan(
-            (to_python(item) for _, _, item in _remaining(backup, checkpoint)), count_source, samples=options.samples
-        )
-        _add_counts(description, events=backup.item_count, participants=sum(counts.values()))
-        hooks.on_target(description)
-        hooks.confirm(plan, backup)
-        resumed_after = checkpoint.finished_items
-        with hooks.progress("migrating", backup.item_count - resumed_after) as advance:
-            processed = _migrate(target, options, backup, checkpoint, count_source, advance)
-        report = MigrationReport(
-            run_id=backup.run_id,
-            backup_file=backup.data_uri,
-            backup_items=backup.item_count,
-            target=description,
-            tally=checkpoint.tally(),
-            duration_s=time.monotonic() - started,
-            processed=processed,
-            resumed_after=resumed_after,
-            participant_rows=sum(counts.values()),
-            requests=counter.calls(),
-            http_requests=counter.sends(),
-            completed=checkpoint.completed,
-        )
+        run_name: str | None = None
+        if options.run_id:
+            run_name = options.run_id
+            options = _join_run(store, target.settings.events_table, options, total_segments, segments)
+            worker = WorkerState(store, options.resume or new_run_id(
+                target.settings.events_table, segments, total_segments, run=run_name))
+            worker.save("running", run=run_name, segments=segments or list(range(total_segments)),
+                        total_segments=total_segments)
+        else:
+            worker = WorkerState(None, "")
+        try:
+            return _run(target, options, hooks, store, worker, counter, description, started,
+                        total_segments, segments, run_name)
+        except BaseException as error:
+            worker.save("interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+                        error=f"{type(error).__name__}: {error}")
+            raise
+
+
+def _run(
+    target: Target,
+    options: MigrationOptions,
+    hooks: MigrationHooks,
+    store: RunStore,
+    worker: WorkerState,
+    counter: RequestCounter,
+    description: dict[str, Any],
+    started: float,
+    total_segments: int,
+    segments: list[int] | None,
+    run_name: str | None,
+) -> MigrationReport:
+    if options.resume:
+        backup = _backup_to_resume(target, options)
+        checkpoint = load_checkpoint(
+            backup.store, backup.name_for(CHECKPOINT_SUFFIX), backup.run_id
+        ) or Checkpoint(backup.run_id, options.to_dict())
+    counts = _count(target, options, hooks)
+    if not options.resume:
+        with hooks.progress("backing up events", None) as advance:
+            backup = create_backup(
+                target.dynamodb,
+                target.settings.events_table,
+                store,
+                region=target.settings.region,
+                endpoint=target.endpoint,
+                total_segments=total_segments,
+                segments=segments,
+                run_id=worker.name or None,
+                run=run_name,
+                on_items=advance,
+            )
+        checkpoint = Checkpoint(backup.run_id, options.to_dict())
+        checkpoint.save(backup.store, backup.name_for(CHECKPOINT_SUFFIX))
+    count_source = keep_maintained_count(lambda event_id: counts.get(event_id, 0))
+    plan = build_plan(
+        (to_python(item) for _, _, item in _remaining(backup, checkpoint)), count_source, samples=options.samples
+    )
+    _add_counts(description, events=backup.item_count, participants=sum(counts.values()))
+    hooks.on_target(description)
+    hooks.confirm(plan, backup)
+    resumed_after = checkpoint.finished_items
+    with hooks.progress("migrating", backup.item_count - resumed_after) as advance:
+        processed = _migrate(target, options, backup, checkpoint, count_source, advance)
+    report = MigrationReport(
+        run_id=backup.run_id,
+        backup_file=backup.data_uri,
+        backup_items=backup.item_count,
+        target=description,
+        tally=checkpoint.tally(),
+        duration_s=time.monotonic() - started,
+        processed=processed,
+        resumed_after=resumed_after,
+        participant_rows=sum(counts.values()),
+        requests=counter.calls(),
+        http_requests=counter.sends(),
+        completed=checkpoint.completed,
+    )
     write_json(backup.store, backup.name_for(REPORT_SUFFIX), report.to_dict())
+    worker.save("done" if report.exit_code == 0 else "done_with_problems", problems=report.problems)
     return report
+
+
+class WorkerState:
+    """``RUN-segKofN.worker.json``: what one worker of a named run is doing, for ``backfill status``
+    (a SIGKILLed worker stays "running"; its checkpoint's age tells it stopped)."""
+
+    def __init__(self, store: RunStore | None, name: str) -> None:
+        self.store, self.name = store, name
+        self.fields: dict[str, Any] = {}
+
+    def save(self, state: str, **fields: Any) -> None:
+        if self.store is None:
+            return
+        self.fields.update(fields, state=state, updated_at=time.time(), host=socket.gethostname())
+        self.fields.setdefault("started_at", self.fields["updated_at"])
+        try:
+            write_json(self.store, self.name + WORKER_SUFFIX, self.fields)
+        except StoreError as error:  # the status is for people; the run itself goes on
+            log.warning("could not save the worker state: %s", error)
 
 
 # --- steps -----------------------------------------------------------------------------------
@@ -268,6 +337,30 @@ def _scanned_items(
         advance(len(page.items))
 
 
+def _join_run(
+    store: RunStore, table: str, options: MigrationOptions, total_segments: int, segments: list[int] | None
+) -> MigrationOptions:
+    """A worker of the named run: its backup, when already taken, is resumed (a retried array
+    child continues from the store with the same flags); a split that disagrees is refused."""
+    run_name = str(options.run_id)
+    try:
+        others = [run for run in runs_in(store, table) if run.name == run_name]
+    except BackupError as error:
+        raise MigrationError(str(error)) from error
+    if others and others[0].total_segments != total_segments:
+        raise MigrationError(
+            f"run {run_name!r} in {store.location} is split into {others[0].total_segments} segments, "
+            f"not {total_segments}"
+        )
+    backup_id = new_run_id(table, segments, total_segments, run=run_name)
+    if store.exists(backup_id + MANIFEST_SUFFIX):
+        log.info("run %s: backup %s exists, resuming it", run_name, backup_id)
+        return replace(options, resume=backup_id, run_id=None)
+    if others and set(segments or range(total_segments)) & set(others[0].covered):
+        raise MigrationError(f"run {run_name!r} already has a backup of segment(s) {segments} under another name")
+    return options
+
+
 def _backup_to_resume(target: Target, options: MigrationOptions) -> Backup:
     """The backup of the run to resume, verified again, and refused if it is of another target."""
     given = str(options.resume)
@@ -313,7 +406,7 @@ def _migrate(
     with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX)) as ledger:
 
         def record(plan: WritePlan) -> None:
-            ledger.record(plan.event_id, plan.changes)
+            ledger.record(plan.event_id, plan.changes, plan.before)
 
         def migrate_one(typed: dict[str, Any]) -> Callable[[Tally], None]:
             item = to_python(typed)

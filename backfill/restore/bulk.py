@@ -21,6 +21,8 @@ from typing import Any
 from backfill.backup import Backup, iter_backup_items
 
 BATCH_SIZE = 25  # BatchWriteItem's limit
+# Senders: 4 saturate a local endpoint (more only contend there); on AWS more pay off.
+DEFAULT_WORKERS = 4
 STALL_LIMIT = 12  # rounds in a row without any item accepted before giving up on a batch
 BASE_DELAY_S = 0.05
 MAX_DELAY_S = 5.0
@@ -143,7 +145,7 @@ def bulk_restore(
     table: str,
     *,
     create: bool = False,
-    workers: int = 8,
+    workers: int = DEFAULT_WORKERS,
     on_items: Callable[[int], None] | None = None,
 ) -> BulkResult:
     """Write every item of ``backup`` (already verified) into the new or empty ``table``."""

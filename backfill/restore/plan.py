@@ -1,29 +1,37 @@
 """Pure restore planning: what to do with one backed-up item given the live item.
 
-The rule (plain items in, a decision out):
+Restore undoes exactly what the migration wrote, and nothing more. The migration's ledger has,
+for every write attempt, the item as read (the state the write was computed from and conditioned
+on) and the owned fields it set. The rule (plain items in, a decision out):
 - live item identical to the backup                          -> UNCHANGED, nothing to write;
-- live item still exactly as the migration left it           -> RESTORE: revert the owned fields
-  (every unowned attribute equals the backup's, every owned field equals backup + what the
-  migration wrote, taken from its ledger). ``participantCount`` and ``countVersion`` are left
-  out of that comparison: they are derived data the count mechanism keeps moving, and the
-  restore puts them back to the backup's values anyway, so a moved count is not a conflict;
-- anything else                                              -> CONFLICT (a live writer changed
-  the item since the migration), listed with the differing attributes, skipped unless --force;
+- live item exactly as one of the migration's writes left it (its ``read`` + its ``changes``; the
+  last such attempt counts)                                   -> RESTORE: the fields that write set
+  go back to their value in ``read`` (removed when ``read`` did not have them). So an application's
+  change made after the backup but before the migration's write survives: it is in ``read``.
+  ``participantCount`` and ``countVersion`` are left out of the comparison: they are derived data
+  the count mechanism keeps moving, so a moved count is not a conflict;
+- anything else                                              -> CONFLICT (changed since the
+  migration's write, or changed since the backup by someone while the migration wrote nothing
+  that landed), listed with the differing attributes, skipped unless --force;
 - live item gone                                             -> DELETED since the backup: a
   conflict as well (someone deleted it on purpose, or not), recreated only with --force;
 - live item not in the backup                                -> NEW, deleted only with --delete-new.
+
+A ledger line of format 1 (no ``read``) is taken as written over the backup when it is the item's
+first attempt (exact: a first attempt is computed from the backed-up item); a later one cannot say
+what it was computed from, so an item it might explain is a conflict, never a guess.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from backfill.verify.compare import describe_differences, differing_attributes, same_typed
-from chalicelib.schema import COUNT_VERSION, OWNED_FIELDS, UpgradeRefused
-from chalicelib.schema.upgrade import changed_fields, upgrade_event
+from chalicelib.planner import Verdict, count_is_maintained, plan_upgrade
+from chalicelib.schema import COUNT_VERSION, UpgradeRefused
 
 DERIVED_FIELDS: frozenset[str] = frozenset({"participantCount", COUNT_VERSION})
 
@@ -37,12 +45,25 @@ class Action(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class MigrationWrite:
+    """One write attempt of the migration (from its ledger): owned fields set over ``read``."""
+
+    changes: Mapping[str, Any]
+    read: Mapping[str, Any] | None = None  # None: format-1 ledger line (not recorded)
+
+
+@dataclass(frozen=True)
 class ItemPlan:
     event_id: str
     action: Action
     differences: dict[str, str] = field(default_factory=dict)  # attribute -> changed|removed|added
-    set_fields: tuple[str, ...] = ()  # owned fields to put back to the backup's value
-    remove_fields: tuple[str, ...] = ()  # owned fields the backup did not have
+    sets: dict[str, Any] = field(default_factory=dict)  # owned fields to put back, with their value
+    remove_fields: tuple[str, ...] = ()  # owned fields the migration added
+    note: str = ""  # why a conflict is one, when not simply "changed since the migration"
+
+    @property
+    def set_fields(self) -> tuple[str, ...]:
+        return tuple(sorted(self.sets))
 
     @property
     def reason(self) -> str:
@@ -51,27 +72,29 @@ class ItemPlan:
         if self.action is Action.NEW:
             return "created after the backup"
         if self.action is Action.CONFLICT:
-            return f"changed since the migration wrote it: {describe_differences(self.differences)}"
+            return f"{self.note or 'changed since the migration wrote it'}: {describe_differences(self.differences)}"
         return self.action.value
 
 
-def writes_by_rule(backup_item: Mapping[str, Any]) -> dict[str, Any]:
-    """What the backfill would have written to ``backup_item`` (used when a run left no ledger).
+def writes_by_rule(backup_item: Mapping[str, Any]) -> list[MigrationWrite]:
+    """What the backfill would have written over ``backup_item`` (used when a run left no ledger).
 
-    The count is left out (derived), so any placeholder count does."""
+    Derived count fields are left out of restore's comparison, so a placeholder count does."""
     try:
-        after = upgrade_event(backup_item, participant_count=0)
-    except (UpgradeRefused, ValueError):
-        return {}
-    return {k: v for k, v in changed_fields(backup_item, after).items() if k not in DERIVED_FIELDS}
+        plan = plan_upgrade(backup_item, count=None if count_is_maintained(backup_item) else 0)
+    except (UpgradeRefused, ValueError, KeyError):
+        return []
+    return [MigrationWrite(plan.changes, backup_item)] if plan.verdict is Verdict.WRITE else []
 
 
 def classify(
     backup_item: Mapping[str, Any] | None,
     live_item: Mapping[str, Any] | None,
-    migration_writes: Mapping[str, Any],
+    writes: Sequence[MigrationWrite],
 ) -> ItemPlan:
-    """Decide what restoring ``backup_item`` over ``live_item`` means (see the module rule)."""
+    """Decide what restoring ``backup_item`` over ``live_item`` means (see the module rule).
+
+    ``writes``: the migration's write attempts on this item, oldest first."""
     if backup_item is None:
         if live_item is None:
             raise ValueError("nothing to classify: neither a backed-up nor a live item")
@@ -81,16 +104,33 @@ def classify(
         return ItemPlan(event_id, Action.DELETED)
     if not differing_attributes(backup_item, live_item):
         return ItemPlan(event_id, Action.UNCHANGED)
-    as_migrated = {**backup_item, **migration_writes}
-    differences = {
-        **differing_attributes(backup_item, live_item, ignore=OWNED_FIELDS),
-        **differing_attributes(as_migrated, live_item, only=OWNED_FIELDS - DERIVED_FIELDS),
-    }
-    if differences:
-        return ItemPlan(event_id, Action.CONFLICT, dict(sorted(differences.items())))
-    set_fields = tuple(
-        f for f in sorted(OWNED_FIELDS)
-        if f in backup_item and not (f in live_item and same_typed(live_item[f], backup_item[f]))
-    )
-    remove_fields = tuple(f for f in sorted(OWNED_FIELDS) if f in live_item and f not in backup_item)
-    return ItemPlan(event_id, Action.RESTORE, set_fields=set_fields, remove_fields=remove_fields)
+    for index in reversed(range(len(writes))):
+        write = writes[index]
+        read = write.read if write.read is not None else backup_item if index == 0 else None
+        if read is None:
+            note = "a ledger line of an older format does not record what this write was computed from"
+            return ItemPlan(event_id, Action.CONFLICT, differing_attributes(backup_item, live_item), note=note)
+        if not differing_attributes({**read, **write.changes}, live_item, ignore=DERIVED_FIELDS):
+            return _revert(event_id, read, live_item, write.changes)
+    differences = differing_attributes(backup_item, live_item, ignore=DERIVED_FIELDS)
+    if not differences:
+        return ItemPlan(event_id, Action.UNCHANGED)  # only the count moved: nothing of ours to undo
+    if any(w.read is not None and not differing_attributes(w.read, live_item, ignore=DERIVED_FIELDS)
+           for w in writes):
+        note = "changed since the backup, before the migration's write, which did not land"
+        return ItemPlan(event_id, Action.CONFLICT, differences, note=note)
+    if writes:
+        last = writes[-1]
+        expected = {**(last.read if last.read is not None else backup_item), **last.changes}
+        return ItemPlan(event_id, Action.CONFLICT, differing_attributes(expected, live_item, ignore=DERIVED_FIELDS))
+    return ItemPlan(event_id, Action.CONFLICT, differences,
+                    note="changed since the backup (the migration did not write it)")
+
+
+def _revert(event_id: str, read: Mapping[str, Any], live: Mapping[str, Any], changes: Mapping[str, Any]) -> ItemPlan:
+    """Put every field the write set back to its value in ``read`` (remove it where read had none)."""
+    sets = {f: read[f] for f in sorted(changes) if f in read and not (f in live and same_typed(live[f], read[f]))}
+    removes = tuple(f for f in sorted(changes) if f not in read and f in live)
+    if not sets and not removes:
+        return ItemPlan(event_id, Action.UNCHANGED)
+    return ItemPlan(event_id, Action.RESTORE, sets=sets, remove_fields=removes)

@@ -1,6 +1,6 @@
 """``run_restore``: validate a backup, plan item by item against the live table, then write.
 
-1. ``open_backup`` refuses a missing, damaged (sha256), truncated (item count) or foreign
+1. ``open_backups`` refuses a missing, damaged (sha256), truncated (item count) or foreign
    (other table) backup before anything is read from or written to the table.
 2. ``plan_restore`` reads the live table once (consistent parallel scan over the backup's own
    segments) and classifies every item with ``backfill.restore.plan.classify``.
@@ -30,12 +30,13 @@ from backfill.backup import (
     write_json,
 )
 from backfill.ledger import LEDGER_SUFFIX, ledger_exists, read_ledger
-from backfill.restore.plan import Action, ItemPlan, classify, writes_by_rule
+from backfill.restore.plan import Action, ItemPlan, MigrationWrite, classify, writes_by_rule
 from backfill.restore.writes import KEY, delete_as_read, get_typed, put_over, revert_fields
+from backfill.runs import find_run, run_of
 from backfill.scan import parallel_scan
 from backfill.store import split_location
 from backfill.target import Target
-from chalicelib.items import to_python
+from chalicelib.items import to_python, typed_value
 from chalicelib.schema import OWNED_FIELDS
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,10 @@ class RestoreRefused(Exception):
 
 @dataclass(frozen=True)
 class RestoreOptions:
-    backup_file: str | Path  # data file or manifest: a path or an s3:// URI
+    backup_file: str | Path | None = None  # data file or manifest: a path or an s3:// URI
     backup_dir: str | Path = Path("backups")
+    run: str | None = None  # instead of backup_file: every backup of this run in backup_dir
+    segment: int | None = None  # with run: only this segment's backup (one worker of a parallel restore)
     force: bool = False  # overwrite conflicts with the backed-up item, recreate deleted ones
     delete_new: bool = False  # delete items created after the backup
     workers: int = 8
@@ -64,15 +67,22 @@ class RestoreOptions:
 
 @dataclass
 class RestorePlan:
-    backup: Backup
+    backup: Backup  # the first (often only) backup of ``backups``
     options: RestoreOptions
     endpoint: str
     region: str
     ledger_found: bool
     backup_items: dict[str, dict[str, Any]]  # eventId -> typed item
     live_items: dict[str, dict[str, Any]]  # eventId -> typed item (backed-up and new ones)
-    migration_writes: dict[str, dict[str, Any]]  # eventId -> owned fields the migration set
+    migration_writes: dict[str, list[MigrationWrite]]  # eventId -> the migration's write attempts
     items: list[ItemPlan] = field(default_factory=list)
+    backups: tuple[Backup, ...] = ()  # every backup restored (all segments of a run, or one)
+    coverage: str = ""
+
+    @property
+    def name(self) -> str:
+        """What is restored: the backup's id, or the run's name when several backups form it."""
+        return self.backup.run if len(self.backups) > 1 or self.options.run else self.backup.run_id
 
     def counts(self) -> dict[str, int]:
         return {action.value: sum(1 for p in self.items if p.action is action) for action in Action}
@@ -95,7 +105,8 @@ class RestorePlan:
     def summary(self) -> dict[str, Any]:
         counts = self.counts()
         return {
-            "backup": self.backup.run_id,
+            "backup": self.name,
+            "covers": self.coverage,
             "backup created": self.backup.manifest.get("created_at"),
             "backup endpoint": self.backup.manifest.get("endpoint"),
             "table": self.backup.table,
@@ -160,13 +171,45 @@ class RestoreResult:
         }
 
 
-def open_backup(target: Target, options: RestoreOptions, table: str) -> Backup:
-    """The backup, checked (manifest, sha256, every line, item count, table). Raises RestoreRefused."""
-    location, name = split_location(options.backup_file)
+def open_backups(target: Target, options: RestoreOptions, table: str) -> tuple[tuple[Backup, ...], str]:
+    """The backups to restore, each checked (manifest, sha256, every line, item count, table), and
+    what part of the table they cover. A backup that is one part of a split run is refused: the
+    whole run (``--run``) or one named segment of it (``--run --segment``) is restored, never a
+    part by accident. Raises RestoreRefused."""
+    if options.run is not None:
+        location = str(options.backup_dir)
+    elif options.backup_file is not None:
+        location, name = split_location(options.backup_file)
+    else:
+        raise RestoreRefused("name a backup FILE or a --run", [])
     try:
-        backup = load_backup(name, store=target.run_store(location))
-        verify_backup(backup, table=table)
-        return backup
+        if options.run is not None:
+            run = find_run(target.run_store(location), options.run, table)
+        else:
+            backup = load_backup(name, store=target.run_store(location))
+            verify_backup(backup, table=table)
+            run = run_of(backup)
+            if len(run.backups) > 1:
+                raise BackupError(
+                    f"backup {backup.run_id} covers segments {backup.segments} of {backup.total_segments}; it is "
+                    f"one of {len(run.backups)} backups of run {run.name!r} ({run.coverage()}): restore the run "
+                    f"with --run {run.name}, or this part alone with --run {run.name} --segment {backup.segments[0]}"
+                )
+        if options.segment is not None:
+            part = run.backup_of(options.segment)
+            if part is None:
+                raise BackupError(f"run {run.name!r} has no backup of segment {options.segment} ({run.coverage()})")
+            chosen: tuple[Backup, ...] = (part,)
+            coverage = f"segment(s) {part.segments} of {run.total_segments} of run {run.name!r}"
+        else:
+            if options.run is not None:
+                run.require_complete()
+            chosen = run.backups
+            coverage = run.coverage() if options.run is not None else (
+                f"segments {run.covered} of {run.total_segments} only" if not run.complete else run.coverage())
+        for backup in chosen:
+            verify_backup(backup, table=table)
+        return chosen, coverage
     except BackupError as error:
         locations = {str(options.backup_dir), location}
         available = [
@@ -181,25 +224,31 @@ def open_backup(target: Target, options: RestoreOptions, table: str) -> Backup:
 def plan_restore(target: Target, options: RestoreOptions, *, on_progress: Progress | None = None) -> RestorePlan:
     """Validate the backup, read the live table, and decide every item. Writes nothing."""
     table = target.settings.events_table
-    backup = open_backup(target, options, table)
+    backups, coverage = open_backups(target, options, table)
     progress = on_progress or (lambda phase, n: None)
-    backup_items = {typed[KEY]["S"]: typed for _segment, typed in iter_backup_items(backup)}
-    ledger_name = backup.name_for(LEDGER_SUFFIX)
-    ledger_found = ledger_exists(backup.store, ledger_name)
-    if ledger_found:
-        ledger = read_ledger(backup.store, ledger_name)
-        writes = {e: ledger.get(e, {}) for e in backup_items}
-    else:
-        writes = {e: writes_by_rule(to_python(item)) for e, item in backup_items.items()}
+    backup_items: dict[str, dict[str, Any]] = {}
+    writes: dict[str, list[MigrationWrite]] = {}
+    ledger_found = True
+    for backup in backups:  # each backup with its own ledger (segments are disjoint)
+        items = {typed[KEY]["S"]: typed for _segment, typed in iter_backup_items(backup)}
+        ledger_name = backup.name_for(LEDGER_SUFFIX)
+        if ledger_exists(backup.store, ledger_name):
+            ledger = read_ledger(backup.store, ledger_name)
+            writes.update({e: [MigrationWrite(a.changes, a.read) for a in ledger.get(e, [])] for e in items})
+        else:
+            ledger_found = False
+            writes.update({e: writes_by_rule(to_python(item)) for e, item in items.items()})
+        backup_items.update(items)
     live: dict[str, dict[str, Any]] = {}
-    total_segments = int(backup.manifest.get("total_segments", 1))
+    total_segments = backups[0].total_segments
+    covered = sorted(s for backup in backups for s in backup.segments)
     for page in parallel_scan(target.dynamodb, table, total_segments=total_segments,
-                              segments=backup.manifest.get("segments"), consistent=True):
+                              segments=covered, consistent=True):
         for typed in page.items:
             live[typed[KEY]["S"]] = typed
         progress("scan", len(page.items))
-    plan = RestorePlan(backup, options, target.endpoint, target.settings.region, ledger_found,
-                       backup_items, live, writes)
+    plan = RestorePlan(backups[0], options, target.endpoint, target.settings.region, ledger_found,
+                       backup_items, live, writes, backups=backups, coverage=coverage)
     for event_id in sorted(set(backup_items) | set(live)):
         plan.items.append(_classify(plan, event_id, live.get(event_id)))
     return plan
@@ -210,7 +259,7 @@ def _classify(plan: RestorePlan, event_id: str, live_typed: dict[str, Any] | Non
     return classify(
         to_python(backup_typed) if backup_typed is not None else None,
         to_python(live_typed) if live_typed is not None else None,
-        plan.migration_writes.get(event_id, {}),
+        plan.migration_writes.get(event_id, []),
     )
 
 
@@ -229,8 +278,8 @@ def execute_restore(target: Target, plan: RestorePlan, *, on_progress: Progress 
 
     with ThreadPoolExecutor(max_workers=max(1, plan.options.workers)) as pool:
         outcomes = list(pool.map(run, plan.items))
-    result = RestoreResult(plan.backup.run_id, plan.backup.table, plan.endpoint, outcomes)
-    report_name = plan.backup.name_for(REPORT_SUFFIX)
+    result = RestoreResult(plan.name, plan.backup.table, plan.endpoint, outcomes)
+    report_name = f"{plan.name}{REPORT_SUFFIX}"
     result.report_path = plan.backup.store.uri(report_name)
     write_json(plan.backup.store, report_name, {**result.to_json(), "plan": plan.summary()})
     return result
@@ -259,8 +308,8 @@ def _apply(target: Target, plan: RestorePlan, item: ItemPlan) -> ItemOutcome:
         if not plan.will_write(item):
             return ItemOutcome(item.event_id, _SKIPPED[action], item.reason, item.differences)
         # (classify gives RESTORE and CONFLICT only with both items, DELETED with a backup, NEW with a live one)
-        if action is Action.RESTORE and backup_typed is not None and live_typed is not None:
-            sets = {f: backup_typed[f] for f in item.set_fields}
+        if action is Action.RESTORE and live_typed is not None:
+            sets = {f: typed_value(value) for f, value in item.sets.items()}
             if revert_fields(dynamodb, table, live_typed, sets, item.remove_fields, OWNED_FIELDS):
                 return ItemOutcome(item.event_id, "restored")
         elif action is Action.CONFLICT and backup_typed is not None and live_typed is not None:

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backfill.backup import Backup, iter_backup_items, load_backup, newest_backup, verify_backup
-from backfill.ledger import LEDGER_SUFFIX, read_ledger
+from backfill.backup import iter_backup_items, load_backup, newest_backup, verify_backup
+from backfill.ledger import LEDGER_SUFFIX, last_changes, read_ledger
 from backfill.participant_counts import count_participants
+from backfill.runs import Run, find_run, run_of
 from backfill.scan import parallel_scan
 from backfill.store import split_location
 from backfill.target import Target
@@ -42,7 +43,8 @@ Progress = Callable[[str, int], None]  # (phase, items done in this step)
 @dataclass(frozen=True)
 class VerifyOptions:
     backup_dir: str | Path = Path("backups")  # the run store: a directory or s3://bucket/prefix
-    snapshot: str | Path | None = None  # default: newest backup of the events table in backup_dir
+    snapshot: str | Path | None = None
+    run: str | None = None  # compare with every backup of this run (all its segments)  # default: newest backup of the events table in backup_dir
     use_snapshot: bool = True
     sample: int | None = None  # check only the first N events in scan order
     total_segments: int = 4
@@ -100,20 +102,27 @@ class VerifyResult:
         }
 
 
-def resolve_snapshot(target: Target, options: VerifyOptions, table: str) -> tuple[Backup | None, str | None]:
-    """The snapshot to compare with (checked: sha256, item count, table), or None and why not."""
+def resolve_snapshot(target: Target, options: VerifyOptions, table: str) -> tuple[Run | None, str | None]:
+    """The snapshot to compare with: every backup of one run, each checked (sha256, item count,
+    table), together covering the whole table; or None and why not. A backup that is one part
+    of a split run brings its sibling backups; a run that covers only part of the table raises
+    RunIncomplete (a BackupError): checking half a table against half a snapshot proves nothing."""
     if not options.use_snapshot:
         return None, "snapshot checks skipped (--no-snapshot)"
-    backup: Backup | None
-    if options.snapshot is not None:
+    if options.run is not None:
+        run = find_run(target.run_store(options.backup_dir), options.run, table)
+    elif options.snapshot is not None:
         location, name = split_location(options.snapshot)
-        backup = load_backup(name, store=target.run_store(location))
+        run = run_of(load_backup(name, store=target.run_store(location)))
     else:
         backup = newest_backup(target.run_store(options.backup_dir), table)
-    if backup is None:
-        return None, f"no backup of {table!r} in {options.backup_dir}: snapshot checks skipped"
-    verify_backup(backup, table=table)
-    return backup, None
+        if backup is None:
+            return None, f"no backup of {table!r} in {options.backup_dir}: snapshot checks skipped"
+        run = run_of(backup)
+    for backup in run.backups:
+        verify_backup(backup, table=table)
+    run.require_complete()
+    return run, None
 
 
 def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress | None = None) -> VerifyResult:
@@ -126,7 +135,7 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
         participants_table=settings.participants_table,
         endpoint=target.endpoint,
         mode="sample" if options.sample else "full",
-        snapshot=snapshot.run_id if snapshot else None,
+        snapshot=(snapshot.backups[0].run_id if len(snapshot.backups) == 1 else snapshot.name) if snapshot else None,
         snapshot_note=note,
     )
     progress = on_progress or (lambda phase, n: None)
@@ -136,14 +145,15 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
     migration_statuses: dict[str, Any] = {}
     total_segments = options.total_segments
     if snapshot is not None:
-        for _segment, typed in iter_backup_items(snapshot):
-            item = to_python(typed)
-            snapshot_items[item["eventId"]] = item
+        for backup in snapshot.backups:
+            for _segment, typed in iter_backup_items(backup):
+                item = to_python(typed)
+                snapshot_items[item["eventId"]] = item
+            written = last_changes(read_ledger(backup.store, backup.name_for(LEDGER_SUFFIX)))
+            migration_statuses.update({e: c["status"] for e, c in written.items() if "status" in c})
         # Scan with the snapshot's split, so an item's segment tells whether the snapshot covered it.
-        total_segments = int(snapshot.manifest.get("total_segments", 1))
-        snapshot_segments = set(snapshot.manifest.get("segments", range(total_segments)))
-        ledger = read_ledger(snapshot.store, snapshot.name_for(LEDGER_SUFFIX))
-        migration_statuses = {e: c["status"] for e, c in ledger.items() if "status" in c}
+        total_segments = snapshot.total_segments
+        snapshot_segments = set(snapshot.covered)
 
     events = _scan_events(target, total_segments, options.sample, progress)
     counts = _counts_for(target, options, total_segments, [item for _, item in events], progress)

@@ -10,7 +10,7 @@ import pytest
 from backfill.legacy_data import LegacyDataSet, generate, seed_tables
 from bench.backup_restore import run_backup
 from bench.baseline import run_baseline
-from bench.ceiling import run_ceiling
+from bench.floor import run_floor
 from bench.harness import measure
 from bench.migrate_run import run_default_migration
 from bench.report import migrated, render
@@ -18,6 +18,7 @@ from bench.stream_path import StreamMix, run_stream_path
 from bench.suite import Results, Sizes
 from chalicelib.config import Settings
 from chalicelib.items import to_python
+from chalicelib.schema import validate_event
 
 
 @pytest.fixture
@@ -49,10 +50,26 @@ def test_migrate_and_ceiling_write_once_per_event(dynamodb: Any, settings: Setti
     assert migrate.calls["UpdateItem"] == 18 and migrate.non_scan_calls == 18
     assert set(migrate.notes["phases"]) >= {"counting participants", "backing up events", "migrating"}
 
-    # Everything is now current: the ceiling examines every event and writes nothing more.
-    ceiling = measure("ceiling", settings, lambda session, _: run_ceiling(session, settings, threads=4))
-    assert ceiling.items == 20 and ceiling.notes["results"] == {"current": 18, "refused": 2}
-    assert "UpdateItem" not in ceiling.calls
+    assert migrate.cpu_seconds > 0
+
+    # Everything is now current: the floor examines every event and writes nothing more.
+    floor = measure("floor", settings, lambda session, _: run_floor(
+        session, settings.endpoint_url, settings.events_table, settings.participants_table, threads=4))
+    assert floor.items == 20 and floor.notes["results"] == {"skipped": 20}
+    assert "UpdateItem" not in floor.calls
+
+
+def test_floor_writes_what_migrate_writes(dynamodb: Any, settings: Settings, data: LegacyDataSet) -> None:
+    # given legacy events, when the boto3-only floor migrates them
+    floor = measure("floor", settings, lambda session, _: run_floor(
+        session, settings.endpoint_url, settings.events_table, settings.participants_table, threads=4))
+    # then it writes once per valid event, and the result is what the project's rule would produce
+    assert floor.notes["results"] == {"upgraded": 18, "skipped": 2} and floor.calls["UpdateItem"] == 18
+    counts = data.participant_counts()
+    for event_id, item in stored_events(dynamodb, settings).items():
+        if event_id not in data.malformed_ids:
+            assert item["schemaVersion"] == 2 and item["participantCount"] == counts.get(event_id, 0)
+            assert validate_event(item) == [], event_id
 
 
 def test_stream_path_keeps_counts_exact(dynamodb: Any, settings: Settings, data: LegacyDataSet) -> None:
@@ -75,3 +92,21 @@ def test_backup_counts_items_and_report_renders(
 
     text = render(Results(Sizes.quick(), backups=[backup], not_measured=["restore: example"]), "in-process moto")
     assert "| backup | 60 |" in text and "not measured: restore: example" in text
+
+
+def test_stream_cost_by_event_size_counts_every_join(dynamodb: Any, settings: Settings) -> None:
+    import itertools
+
+    from bench.stream_cost import run_stream_cost
+    from bench.stream_cost import seed as seed_sized
+
+    # given an event with 30 participants
+    rows = seed_sized(dynamodb, settings, (30,))
+    # when two batches of 5 joins go through the participants handler
+    result = measure("sizes", settings, lambda session, watch: run_stream_cost(
+        session, watch, settings, size=30, batches=2, records_per_batch=5, row_sizes=rows["size-30"],
+        next_number=itertools.count(1000)))
+    # then the count is exact and the rules' cost covers one recount per batch
+    event = dynamodb.get_item(TableName=settings.events_table, Key={"eventId": {"S": "size-30"}})["Item"]
+    assert event["participantCount"] == {"N": "40"} and result.items == 10
+    assert result.notes["rules_read_units"] == 2 * (1.0 + 1.0) and result.notes["rules_write_units"] == 2

@@ -4,14 +4,21 @@ from decimal import Decimal
 
 import pytest
 
-from backfill.restore.plan import Action, classify, writes_by_rule
+from backfill.restore.plan import Action, MigrationWrite, classify, writes_by_rule
 from chalicelib.schema import upgrade_event
 from chalicelib.schema.upgrade import changed_fields
 
 BACKUP = {"eventId": "e1", "name": "Quiz", "status": "completed", "createdAt": Decimal(1000), "x": {"a": [True]}}
 MIGRATED = upgrade_event(BACKUP, participant_count=2)
-WRITES = {**changed_fields(BACKUP, MIGRATED), "countVersion": Decimal(1)}
+CHANGES = {**changed_fields(BACKUP, MIGRATED), "countVersion": Decimal(1)}
+WRITES = [MigrationWrite(CHANGES, BACKUP)]
 LIVE = {**MIGRATED, "countVersion": Decimal(1)}
+
+
+def write_over(read, count=0):
+    """The migration's write over ``read``, and the item it leaves."""
+    after = {**upgrade_event(read, participant_count=count), "countVersion": Decimal(1)}
+    return MigrationWrite({**changed_fields(read, after), "countVersion": Decimal(1)}, read), after
 
 
 def test_identical_item_needs_nothing():
@@ -21,20 +28,59 @@ def test_identical_item_needs_nothing():
 def test_item_as_migrated_is_restored_by_removing_the_owned_fields_the_backup_lacked():
     plan = classify(BACKUP, LIVE, WRITES)
     assert plan.action is Action.RESTORE and plan.set_fields == ()
-    assert set(plan.remove_fields) == set(WRITES) and "status" not in plan.remove_fields
+    assert set(plan.remove_fields) == set(CHANGES) and "status" not in plan.remove_fields
 
 
 def test_owned_fields_the_backup_had_are_set_back():
     backup = {**BACKUP, "status": "active"}  # legacy status the migration mapped
-    live = {**upgrade_event(backup, participant_count=0), "countVersion": Decimal(1)}
-    writes = {**changed_fields(backup, live), "countVersion": Decimal(1)}
-    plan = classify(backup, live, writes)
-    assert plan.action is Action.RESTORE and plan.set_fields == ("status",)
+    write, live = write_over(backup)
+    plan = classify(backup, live, [write])
+    assert plan.action is Action.RESTORE and plan.sets == {"status": "active"}
+
+
+def test_app_change_between_backup_and_migration_write_is_what_restore_returns_to():
+    # given the app started the event after the backup; the migration's first attempt (over the
+    # backup) failed its condition, the second (over the app's state) landed
+    backup = {**BACKUP, "status": "waiting"}
+    started = {**backup, "status": "active"}
+    first, _ = write_over(backup)
+    second, live = write_over(started)
+    # when classified, then the app's state is the target: status active, startedAt removed
+    plan = classify(backup, live, [first, second])
+    assert plan.action is Action.RESTORE
+    assert plan.sets == {"status": "active"} and "startedAt" in plan.remove_fields
+    assert {**{k: v for k, v in live.items() if k not in plan.remove_fields}, **plan.sets} == started
+
+
+def test_change_after_the_migration_write_is_a_conflict_even_to_a_field_it_wrote():
+    backup = {**BACKUP, "status": "waiting"}
+    write, live = write_over(backup)
+    plan = classify(backup, {**live, "status": "live", "startedAt": Decimal(2000)}, [write])
+    assert plan.action is Action.CONFLICT and plan.differences == {"startedAt": "added", "status": "changed"}
+
+
+def test_write_that_never_landed_leaves_nothing_to_undo():
+    # given a ledger line whose write never landed (the process died in between)
+    assert classify(BACKUP, dict(BACKUP), WRITES).action is Action.UNCHANGED
+
+
+def test_write_that_never_landed_over_an_app_change_is_a_conflict_that_says_so():
+    changed = {**BACKUP, "status": "active"}
+    write, _ = write_over(changed)
+    plan = classify(BACKUP, changed, [write])
+    assert plan.action is Action.CONFLICT and plan.differences == {"status": "changed"}
+    assert "did not land" in plan.reason
 
 
 def test_a_count_moved_by_the_live_path_is_not_a_conflict():
     live = {**LIVE, "participantCount": Decimal(7), "countVersion": Decimal(4)}
-    assert classify(BACKUP, live, WRITES).action is Action.RESTORE
+    plan = classify(BACKUP, live, WRITES)
+    assert plan.action is Action.RESTORE and {"participantCount", "countVersion"} <= set(plan.remove_fields)
+
+
+def test_a_count_moved_on_a_row_the_migration_did_not_write_is_left_alone():
+    assert classify(BACKUP, {**BACKUP, "participantCount": Decimal(3), "countVersion": Decimal(1)}, []).action \
+        is Action.UNCHANGED
 
 
 @pytest.mark.parametrize(
@@ -59,12 +105,27 @@ def test_a_removed_application_attribute_is_a_conflict():
 
 def test_deleted_and_new_items():
     assert classify(BACKUP, None, WRITES).action is Action.DELETED
-    new = classify(None, {"eventId": "n"}, {})
+    new = classify(None, {"eventId": "n"}, [])
     assert new.action is Action.NEW and new.event_id == "n"
 
 
 def test_without_a_ledger_the_upgrade_rule_tells_what_the_migration_wrote():
-    rule = writes_by_rule(BACKUP)
-    assert "participantCount" not in rule and rule["schemaVersion"] == 2
-    assert classify(BACKUP, LIVE, rule).action is Action.RESTORE
-    assert writes_by_rule({"eventId": "bad", "status": "archived", "createdAt": Decimal(1)}) == {}
+    [rule] = writes_by_rule(BACKUP)
+    assert rule.read == BACKUP and rule.changes["schemaVersion"] == 2
+    plan = classify(BACKUP, LIVE, [rule])
+    assert plan.action is Action.RESTORE and set(plan.remove_fields) == set(CHANGES)
+    assert writes_by_rule({"eventId": "bad", "status": "archived", "createdAt": Decimal(1)}) == []
+
+
+def test_format_1_ledger_first_line_is_taken_as_written_over_the_backup():
+    plan = classify(BACKUP, LIVE, [MigrationWrite(CHANGES, None)])
+    assert plan.action is Action.RESTORE and set(plan.remove_fields) == set(CHANGES)
+
+
+def test_format_1_ledger_retried_write_is_a_conflict_not_a_guess():
+    # given the issue's case written by an older version: two attempts, the state read unknown
+    backup = {**BACKUP, "status": "waiting"}
+    first, _ = write_over(backup)
+    second, live = write_over({**backup, "status": "active"})
+    plan = classify(backup, live, [MigrationWrite(first.changes), MigrationWrite(second.changes)])
+    assert plan.action is Action.CONFLICT and "older format" in plan.reason

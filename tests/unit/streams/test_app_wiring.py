@@ -180,3 +180,34 @@ def test_missing_table_names_stop_the_lambda_at_start_up(tmp_path):
     done = subprocess.run([sys.executable, "-c", "import app"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode != 0
     assert "PARTICIPANTS_TABLE, FAILURES_TABLE not set" in done.stderr
+
+
+@pytest.mark.parametrize("partial", ["true", "false"])
+def test_events_transient_failure_is_retried_and_a_count_bug_is_recorded(chalice_app, monkeypatch, dynamodb, settings, lambda_context, deps, partial):
+    # given two legacy writes: e-new's write is throttled, e-mod's count rule hits a KeyError
+    from botocore.exceptions import ClientError
+
+    monkeypatch.setenv("PARTIAL_BATCH_RESPONSE", partial)
+    event = load_event("events_legacy_changes")
+    seed(dynamodb, settings.events_table, event, 0, 1)
+    real_update, real_count = dynamodb.update_item, deps.counter.count
+
+    def throttled(**kwargs):
+        if kwargs["Key"]["eventId"]["S"] == "e-new":
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}}, "UpdateItem")
+        return real_update(**kwargs)
+
+    def buggy(event_id):
+        return {}["participantCount"] if event_id == "e-mod" else real_count(event_id)
+
+    monkeypatch.setattr(dynamodb, "update_item", throttled)
+    monkeypatch.setattr(type(deps.counter), "count", lambda self, event_id: buggy(event_id))
+    handler = chalice_app.handler_map["events_stream"]
+    # then only the throttled record is retried; the KeyError one is recorded, whichever the mode
+    if partial == "true":
+        assert handler(event, lambda_context) == {"batchItemFailures": [{"itemIdentifier": "100000000000000000011"}]}
+    else:
+        with pytest.raises(BatchRetry):
+            handler(event, lambda_context)
+    [row] = dynamodb.scan(TableName=settings.failures_table)["Items"]
+    assert row["itemKey"] == {"S": "events#e-mod"} and "KeyError" in row["reasons"]["L"][0]["S"]

@@ -1,0 +1,40 @@
+"""The ledger: each write attempt with the exact state it was computed from, read back as written."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from boto3.dynamodb.types import Binary
+
+from backfill.ledger import Ledger, last_changes, read_ledger
+from backfill.store import open_store
+from chalicelib.items import python_value, to_python
+
+READ = to_python({"eventId": {"S": "e1"}, "status": {"S": "active"}, "createdAt": {"N": "1700000000000"},
+                  "participantCount": {"N": "0.0000001"}, "odd": {"NS": ["1E-130", "9.9999999999999999999999999999999999999E+125"]},
+                  "bin": {"B": b"\x00\xff"}})
+
+
+def test_attempts_are_read_back_in_order_with_the_exact_state_read(tmp_path):
+    # given two attempts on one event (the first failed its condition), one on another
+    with Ledger(open_store(tmp_path), "run.ledger.jsonl") as ledger:
+        ledger.record("e1", {"status": "setup"}, {**READ, "status": "waiting"})
+        ledger.record("e1", {"status": "live", "participantCount": 3}, READ)
+        ledger.record("e2", {"status": "setup"}, {"eventId": "e2", "status": "waiting"})
+    # when read back
+    entries = read_ledger(open_store(tmp_path), "run.ledger.jsonl")
+    # then every attempt is there, in order, and the state read is exact (number text, binary)
+    assert [a.changes["status"] for a in entries["e1"]] == ["setup", "live"]
+    read = entries["e1"][1].read
+    assert read == READ and read["participantCount"].text == "0.0000001"
+    assert read["bin"] == Binary(b"\x00\xff") and read["odd"] == {Decimal("1E-130"), python_value({"N": "9.9999999999999999999999999999999999999E+125"})}
+    assert last_changes(entries) == {"e1": {"status": "live", "participantCount": 3}, "e2": {"status": "setup"}}
+
+
+def test_a_format_1_line_has_no_read_state_and_a_torn_last_line_is_ignored(tmp_path):
+    # given a ledger written by an older version (no "read"), cut off mid-line by a crash
+    (tmp_path / "old.ledger.jsonl").write_text(json.dumps({"eventId": "e1", "changes": {"status": {"S": "setup"}}}) + '\n{"eventId": "e2", "cha')
+    # when read, then the old line has read=None and the torn line is not there
+    entries = read_ledger(open_store(tmp_path), "old.ledger.jsonl")
+    assert list(entries) == ["e1"] and entries["e1"][0].read is None and entries["e1"][0].changes == {"status": "setup"}
