@@ -121,3 +121,30 @@ def canonical(value: dict[str, Any]) -> dict[str, Any]:
 
 def canonical_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: canonical(value) for name, value in item.items()}
+
+
+# Attributes the upgrade rule reads or owns; generated application attributes avoid them.
+RULE_FIELDS: frozenset[str] = frozenset({
+    "eventId", "name", "topic", "description", "createdAt", "status", "visibility", "isTemplate",
+    "lastModified", "participantCount", "startedAt", "completedAt", "schemaVersion", "countVersion",
+})
+
+
+@st.composite
+def legacy_events(draw: st.DrawFn, event_id: str | None = None) -> dict[str, Any]:
+    """A legacy (v1) event in typed JSON with application attributes over the whole value space.
+
+    Sometimes an owned field holds a value the migration overwrites (a stray participantCount, an
+    explicit schemaVersion 1), so restore has to put back exactly what was there."""
+    item: dict[str, Any] = {
+        "eventId": {"S": event_id or draw(st.text(min_size=1, max_size=12))},
+        "name": {"S": draw(strings)},
+        "status": {"S": draw(st.sampled_from(("waiting", "active", "completed")))},
+        "createdAt": {"N": str(draw(st.integers(0, 4_102_444_800_000)))},
+    }
+    if draw(st.booleans()):
+        item["participantCount"] = draw(st.builds(lambda n: {"N": n}, number_texts()) | scalars)
+    if draw(st.booleans()):
+        item["schemaVersion"] = {"N": "1"}
+    item.update(draw(unowned_attributes(RULE_FIELDS)))
+    return item

@@ -84,6 +84,7 @@ class MigrationOptions:
     resume: str | None = None  # run id to continue
     run_id: str | None = None  # name of a run several workers share; a retried worker resumes its part
     checkpoint_every: int = 25  # items finished between checkpoint saves
+    items_per_task: int = 8  # items a writer takes at a time (fewer when the table is small)
     samples: int = 3  # sample before/after diffs in the plan
 
     def scan_layout(self) -> tuple[int, list[int] | None]:
@@ -105,6 +106,14 @@ class MigrationOptions:
         if self.segments < 1:
             raise MigrationError(f"--segments must be at least 1, not {self.segments}")
         return self.segments, None
+
+    def task_size(self, items: int) -> int:
+        """Items per writer task: ``items_per_task``, fewer when that would idle writers."""
+        return max(1, min(self.items_per_task, items // (2 * self.workers)))
+
+    def in_flight_limit(self) -> int:
+        """Most items handed to writers and not yet collected (what a crash can leave redone)."""
+        return 2 * self.workers * self.items_per_task
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
@@ -422,33 +431,60 @@ def _migrate(
                 return lambda tally: add_failure(tally, event_id, reason)
             return lambda tally: add_outcome(tally, outcome)
 
-        in_flight: dict[Future[Callable[[Tally], None]], tuple[int, int, dict[str, Any]]] = {}
+        def migrate_task(typed_items: list[dict[str, Any]]) -> list[Callable[[Tally], None]]:
+            return [migrate_one(typed) for typed in typed_items]
+
+        Task = list[tuple[int, int, dict[str, Any]]]  # (segment, index, key) of each item of a task
+        in_flight: dict[Future[list[Callable[[Tally], None]]], Task] = {}
+
+        def settle(future: Future[list[Callable[[Tally], None]]], task: Task) -> None:
+            nonlocal processed, since_save
+            for (segment, index, key), outcome in zip(task, future.result(), strict=True):
+                checkpoint.segment(segment).finish(index, key, outcome)
+            processed += len(task)
+            since_save += len(task)
+            advance(len(task))
 
         def collect(block_until: int) -> None:
-            nonlocal processed, since_save
+            nonlocal since_save
             while len(in_flight) > block_until:
-                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                crash: BaseException | None = None
                 for future in done:
-                    segment, index, key = in_flight.pop(future)
-                    record = future.result()  # re-raises a crash (BaseException) of a worker
-                    checkpoint.segment(segment).finish(index, key, record)
-                    processed += 1
-                    since_save += 1
-                    advance(1)
+                    task = in_flight.pop(future)
+                    if future.exception() is not None:  # a worker crashed (BaseException)
+                        crash = crash or future.exception()
+                        continue
+                    settle(future, task)
+                if crash is not None:
+                    raise crash  # after the tasks that finished beside it are settled
                 if since_save >= options.checkpoint_every:
                     checkpoint.save(backup.store, checkpoint_name)
                     since_save = 0
 
+        # Items go to the writers a few at a time: one future per item cost more client CPU
+        # than the write itself on a fast endpoint; small tables still spread over every writer.
+        per_task = options.task_size(backup.item_count - checkpoint.finished_items)
         pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="migrate")
         try:
+            task: Task = []
+            typed_items: list[dict[str, Any]] = []
             for segment, index, typed in _remaining(backup, checkpoint):
-                collect(block_until=2 * options.workers - 1)
-                key = {"eventId": typed["eventId"]}
-                in_flight[pool.submit(migrate_one, typed)] = (segment, index, key)
+                task.append((segment, index, {"eventId": typed["eventId"]}))
+                typed_items.append(typed)
+                if len(task) >= per_task:
+                    collect(block_until=2 * options.workers - 1)
+                    in_flight[pool.submit(migrate_task, typed_items)] = task
+                    task, typed_items = [], []
+            if task:
+                in_flight[pool.submit(migrate_task, typed_items)] = task
             collect(block_until=0)
             checkpoint.completed = True
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            for future, task in in_flight.items():  # after a crash: keep what finished meanwhile
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    settle(future, task)
             checkpoint.save(backup.store, checkpoint_name)  # only the contiguous prefix: always safe to skip
     return processed
 

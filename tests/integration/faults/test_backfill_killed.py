@@ -54,7 +54,7 @@ def test_killed_mid_write_several_times_then_resumed(target, backup_dir, figures
     # and finished work was not redone: the last attempt examined only what was left, and only
     # items written after the last checkpoint of a killed attempt were found already upgraded
     assert report.resumed_after > 0 and report.processed == len(data.events) - report.resumed_after
-    in_flight_window = options.checkpoint_every + 2 * options.workers
+    in_flight_window = options.checkpoint_every + options.in_flight_limit()
     assert summary["skipped_already_upgraded"] <= len(kill_points) * in_flight_window
     # and a full verify and an independent count agree: nothing lost, every count exact
     final_check(target, data, figures, backup_dir=backup_dir)

@@ -1,0 +1,74 @@
+"""deploy/: the AWS Batch template passes cfn-lint and grants the two tables and the run store
+prefix only; both array-job definitions give the CLI a command line it accepts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from cfnlint.decode import cfn_yaml
+
+from backfill.cli import cli
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+TEMPLATE = DEPLOY / "batch-fargate.yaml"
+
+
+def template() -> dict[str, Any]:
+    return cfn_yaml.load(str(TEMPLATE))
+
+
+def test_the_batch_template_passes_cfn_lint():
+    # informational rules (I...) included, as for the Chalice templates
+    done = subprocess.run([sys.executable, "-c", "from cfnlint.runner import main; main()", "--include-checks", "I",
+                           "--", str(TEMPLATE)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_job_role_grants_the_two_tables_and_the_run_store_prefix_only():
+    resources = template()["Resources"]
+    [policy] = resources["JobRole"]["Properties"]["Policies"]
+    statements = policy["PolicyDocument"]["Statement"]
+    granted = {}
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert statement["Effect"] == "Allow" and all("*" not in a for a in actions)
+        granted[statement["Sid"]] = (set(actions), statement["Resource"]["Fn::Sub"])
+    assert granted["EventsMigrateVerifyRestore"][1].endswith(":table/${EventsTableName}")
+    assert granted["ParticipantsCount"][1].endswith(":table/${ParticipantsTableName}")
+    assert not granted["ParticipantsCount"][0] & {"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}
+    assert granted["RunStoreObjects"][1].endswith("s3:::${RunStoreBucket}/${RunStorePrefix}/*")
+    listing = next(s for s in statements if s["Sid"] == "RunStoreList")
+    assert listing["Condition"]["StringLike"]["s3:prefix"] == {"Fn::Sub": "${RunStorePrefix}/*"}
+    assert set(granted) == {"EventsMigrateVerifyRestore", "ParticipantsCount", "RunStoreList", "RunStoreObjects"}
+
+
+def accepted(args: list[str]) -> dict[str, Any]:
+    """Parse (not run) ``backfill ARGS``: raises click's usage error for an unknown option."""
+    command = cli.commands[args[0]]
+    return command.make_context(args[0], args[1:]).params
+
+
+def test_the_batch_job_command_is_a_migrate_command_line_the_cli_accepts():
+    properties = template()["Resources"]["JobDefinition"]["Properties"]
+    command = properties["ContainerProperties"]["Command"]
+    filled = [{"Ref::segments": "8", "Ref::ratelimit": "0"}.get(w, w) if isinstance(w, str) else "s3://b/p"
+              for w in command]
+    params = accepted(filled)
+    assert params["total_segments"] == 8 and params["segment"] is None  # the index comes from the array
+    assert set(properties["Parameters"]) == {"segments", "ratelimit"}
+    assert properties["RetryStrategy"]["Attempts"] >= 2  # a retried child resumes its segment
+
+
+def test_the_kubernetes_indexed_job_splits_as_many_segments_as_it_has_completions():
+    documents = list(yaml.safe_load_all((DEPLOY / "kubernetes" / "backfill-indexed-job.yaml").read_text()))
+    [job] = [d for d in documents if d["kind"] == "Job"]
+    spec = job["spec"]
+    [container] = spec["template"]["spec"]["containers"]
+    params = accepted(container["args"])
+    assert spec["completionMode"] == "Indexed"
+    assert spec["completions"] == spec["parallelism"] == params["total_segments"]
+    assert {e["name"] for e in container["env"]} >= {"BACKFILL_RUN_ID", "EVENTS_TABLE", "PARTICIPANTS_TABLE"}
