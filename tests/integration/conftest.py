@@ -124,6 +124,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     if report.when == "call" or (report.when == "setup" and not report.passed):
         outcome = "error" if report.when == "setup" and report.failed else report.outcome
+        if hasattr(report, "wasxfail"):
+            outcome = "xfailed" if report.skipped else "xpassed"
         _OUTCOMES[endpoint][outcome] += 1
     elif report.when == "teardown" and report.failed:
         _OUTCOMES[endpoint]["error"] += 1
