@@ -25,7 +25,8 @@ from backfill.cli import cli
 from backfill.local_endpoint import MotoEndpoint
 from tests.support.cli import REPO, CliRun
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration,
+              pytest.mark.moto_only("chalice deploy, Lambda, IAM, SQS and CloudWatch exist on the moto server only")]
 
 STAGE = "dev"
 TABLES = ("--events-table", "dev-events", "--participants-table", "dev-participants",
