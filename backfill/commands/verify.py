@@ -9,6 +9,7 @@ from rich.table import Table
 from backfill.backup import BackupError
 from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK, err, print_json
 from backfill.options import MAX_THREADS, backup_dir_option, json_option, target_options
+from backfill.runs import segment_from_environment
 from backfill.target import Target
 from backfill.verify import VerifyOptions, VerifyResult, run_verify
 
@@ -19,6 +20,9 @@ from backfill.verify import VerifyOptions, VerifyResult, run_verify
 @click.option("--run", "run", metavar="NAME",
               help="Compare with every backup of run NAME (all its segments) in --backup-dir. Default: the run of "
                    "the newest backup; a run that covers only part of the table fails with the missing segments.")
+@click.option("--segment", type=click.IntRange(min=0),
+              help="With --run: check only segment K of the run's split (memory of one segment; one array-job "
+                   "child each). Default: AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX when set with --run.")
 @click.option("--no-snapshot", is_flag=True, help="Skip the snapshot checks.")
 @click.option("--sample", type=click.IntRange(min=1), help="Quick look: check only N events (no missing/orphan checks).")
 @click.option("--show", default=20, show_default=True, type=click.IntRange(min=0), help="Problems to list.")
@@ -27,13 +31,18 @@ from backfill.verify import VerifyOptions, VerifyResult, run_verify
 @backup_dir_option
 @json_option
 @target_options
-def command(target: Target, snapshot: str | None, run: str | None, no_snapshot: bool, sample: int | None, show: int,
+def command(target: Target, snapshot: str | None, run: str | None, segment: int | None, no_snapshot: bool, sample: int | None, show: int,
             total_segments: int, backup_dir: str, as_json: bool) -> None:
     """Verify the migrated events table. Exit 0 only when every check holds, 1 otherwise."""
     if run is not None and snapshot is not None:
         raise click.UsageError("--run and --snapshot do not go together")
+    if segment is not None and run is None:
+        raise click.UsageError("--segment goes with --run NAME")
+    if run is not None and segment is None:
+        found = segment_from_environment()
+        segment = found[0] if found else None
     target.require_tables(target.settings.events_table, target.settings.participants_table)
-    options = VerifyOptions(backup_dir=backup_dir, snapshot=snapshot, run=run, use_snapshot=not no_snapshot,
+    options = VerifyOptions(backup_dir=backup_dir, snapshot=snapshot, run=run, segment=segment, use_snapshot=not no_snapshot,
                             sample=sample, total_segments=total_segments)
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backfill.backup import iter_backup_items, load_backup, newest_backup, verify_backup
+from backfill.backup import (
+    BackupError,
+    iter_backup_items,
+    load_backup,
+    newest_backup,
+    verify_backup,
+)
 from backfill.ledger import LEDGER_SUFFIX, last_changes, read_ledger
 from backfill.participant_counts import count_participants
 from backfill.runs import Run, find_run, run_of
@@ -44,7 +50,8 @@ Progress = Callable[[str, int], None]  # (phase, items done in this step)
 class VerifyOptions:
     backup_dir: str | Path = Path("backups")  # the run store: a directory or s3://bucket/prefix
     snapshot: str | Path | None = None
-    run: str | None = None  # compare with every backup of this run (all its segments)  # default: newest backup of the events table in backup_dir
+    run: str | None = None  # compare with every backup of this run (all its segments)
+    segment: int | None = None  # only this segment of the run's split (bounded memory, one array child)  # default: newest backup of the events table in backup_dir
     use_snapshot: bool = True
     sample: int | None = None  # check only the first N events in scan order
     total_segments: int = 4
@@ -145,8 +152,15 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
     migration_statuses: dict[str, Any] = {}
     total_segments = options.total_segments
     if snapshot is not None:
+        if options.segment is not None and not 0 <= options.segment < snapshot.total_segments:
+            raise BackupError(f"segment {options.segment} is not in 0..{snapshot.total_segments - 1} "
+                              f"(run {snapshot.name!r} has {snapshot.total_segments} segments)")
         for backup in snapshot.backups:
-            for _segment, typed in iter_backup_items(backup):
+            if options.segment is not None and options.segment not in backup.segments:
+                continue
+            for segment, typed in iter_backup_items(backup):
+                if options.segment is not None and segment != options.segment:
+                    continue
                 item = to_python(typed)
                 snapshot_items[item["eventId"]] = item
             written = last_changes(read_ledger(backup.store, backup.name_for(LEDGER_SUFFIX)))
@@ -155,7 +169,10 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
         total_segments = snapshot.total_segments
         snapshot_segments = set(snapshot.covered)
 
-    events = _scan_events(target, total_segments, options.sample, progress)
+    elif options.segment is not None:
+        raise BackupError("verify --segment K checks one segment of a run's split: it needs the run's snapshot")
+    segments = None if options.segment is None else [options.segment]
+    events = _scan_events(target, total_segments, segments, options.sample, progress)
     counts = _counts_for(target, options, total_segments, [item for _, item in events], progress)
     result.participant_rows = sum(counts.values())
 
@@ -177,18 +194,19 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
     result.findings += created_after_snapshot(new_ids)
     if not options.sample:
         result.findings += missing_since_snapshot(set(snapshot_items) - seen)
-        result.findings += orphan_participants(counts, seen)
+        if options.segment is None:  # participants of any event: only the whole table can tell
+            result.findings += orphan_participants(counts, seen)
     if options.recheck_counts:
         result.findings = _recheck_counts(target, result.findings)
     return result
 
 
 def _scan_events(
-    target: Target, total_segments: int, sample: int | None, progress: Progress
+    target: Target, total_segments: int, segments: list[int] | None, sample: int | None, progress: Progress
 ) -> list[tuple[int, dict[str, Any]]]:
     events: list[tuple[int, dict[str, Any]]] = []
     for page in parallel_scan(target.dynamodb, target.settings.events_table, total_segments=total_segments,
-                              page_size=min(sample, 1000) if sample else None, consistent=True):
+                              segments=segments, page_size=min(sample, 1000) if sample else None, consistent=True):
         events += [(page.segment, to_python(typed)) for typed in page.items]
         progress("events", len(page.items))
         if sample and len(events) >= sample:
