@@ -18,6 +18,7 @@ import click
 
 import backfill.commands
 from backfill.errors import EXIT_CODES_HELP, ExitCode, Failure, explain
+from backfill.options import TARGET_META
 
 DEBUG_ENV = "BACKFILL_DEBUG"
 _debug = {"on": os.environ.get(DEBUG_ENV, "") not in ("", "0")}
@@ -31,15 +32,25 @@ class BackfillGroup(click.Group):
             return super().invoke(ctx)
         except click.ClickException as error:
             # click's plain ClickException exits 1, which here means "items failed": input errors are 2.
-            if error.exit_code == 1:
-                error.exit_code = ExitCode.BAD_INPUT
-            raise
+            if error.exit_code != 1:
+                raise
+            error.show()
+            raise SystemExit(ExitCode.BAD_INPUT) from error
         except (click.exceptions.Exit, click.Abort):
             raise
         except Exception as error:  # the last resort: one line, never a traceback unless --debug
             if _debug["on"]:
                 traceback.print_exception(error)
-            fail(explain(error))
+            fail(explain(error, where=_where(ctx)))
+
+
+def _where(ctx: click.Context) -> str | None:
+    """The endpoint and region of the command's target (without creating a client)."""
+    target = ctx.meta.get(TARGET_META)
+    if target is None:
+        return None
+    settings = target.settings
+    return f"{settings.endpoint_url or 'AWS'} in region {settings.region}"
 
 
 @click.group(cls=BackfillGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},

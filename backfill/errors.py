@@ -115,8 +115,11 @@ _THROTTLE_CODES = {
 _CREDENTIALS_HINT = "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, --profile/AWS_PROFILE, or `aws sso login`"
 
 
-def explain(error: BaseException) -> Failure:
-    """One line (and maybe a hint) plus the exit code for ``error``. Never raises."""
+def explain(error: BaseException, *, where: str | None = None) -> Failure:
+    """One line (and maybe a hint) plus the exit code for ``error``. Never raises.
+
+    ``where`` names the DynamoDB endpoint and region the command was talking to, for errors
+    whose own text does not (a ClientError never names them)."""
     if isinstance(error, CliError):
         return Failure(str(error), error.exit_code, error.hint)
     if isinstance(error, KeyboardInterrupt):
@@ -131,7 +134,7 @@ def explain(error: BaseException) -> Failure:
     if isinstance(error, NoRegionError):
         return Failure("no AWS region given", ExitCode.BAD_INPUT, "pass --region or set AWS_REGION")
     if isinstance(error, ClientError):
-        return _client_error(error)
+        return _client_error(error, f" at {where}" if where else "")
     if isinstance(error, BotoCoreError):
         return Failure(f"AWS client error: {error}", ExitCode.TARGET)
     if isinstance(error, OSError) and error.filename is not None:
@@ -147,11 +150,11 @@ def _connection(error: EndpointUnreachable) -> Failure:
                    "is the server running and --endpoint-url/AWS_ENDPOINT_URL right?")
 
 
-def _root_os_error(error: BaseException | None) -> OSError | None:
+def _root_os_error(error: object) -> OSError | None:
     """The innermost OSError (e.g. ConnectionRefusedError) under urllib3's wrappers."""
     found = None
     seen = 0
-    while error is not None and seen < 20:
+    while isinstance(error, BaseException) and seen < 20:
         if isinstance(error, OSError) and error.errno is not None:
             found = error
         error = error.__cause__ or error.__context__
@@ -159,7 +162,7 @@ def _root_os_error(error: BaseException | None) -> OSError | None:
     return found
 
 
-def _client_error(error: ClientError) -> Failure:
+def _client_error(error: ClientError, at: str) -> Failure:
     details = error.response.get("Error", {})
     code = str(details.get("Code", ""))
     message = _plain_message(str(details.get("Message", "")))
@@ -170,17 +173,17 @@ def _client_error(error: ClientError) -> Failure:
         message = _xml_field(message, "Message") or message
     said = f"{code}: {message}" if message else code
     if code in _CREDENTIAL_CODES:
-        return Failure(f"credentials rejected ({operation}): {said}", ExitCode.TARGET, _CREDENTIALS_HINT)
+        return Failure(f"credentials rejected{at} ({operation}): {said}", ExitCode.TARGET, _CREDENTIALS_HINT)
     if code in _ACCESS_CODES or status == 403:
-        return Failure(f"access denied ({operation}): {said}", ExitCode.TARGET,
-                       "the credentials need dynamodb permissions on these tables (see the README's IAM notes)")
+        return Failure(f"access denied{at} ({operation}): {said}", ExitCode.TARGET,
+                       "the credentials need the DynamoDB permissions the command uses on these tables")
     if code == "ResourceNotFoundException":
-        return Failure(f"not found ({operation}): {said}", ExitCode.TARGET,
+        return Failure(f"not found{at} ({operation}): {said}", ExitCode.TARGET,
                        "check the table names and --region (tables are per region)")
     if code in _THROTTLE_CODES:
-        return Failure(f"throttled after retries ({operation}): {said}", ExitCode.TARGET,
+        return Failure(f"throttled after retries{at} ({operation}): {said}", ExitCode.TARGET,
                        "lower --workers or set --rate-limit")
-    return Failure(f"DynamoDB refused {operation}: {said}", ExitCode.TARGET)
+    return Failure(f"refused{at} ({operation}): {said}", ExitCode.TARGET)
 
 
 def _plain_message(message: str) -> str:

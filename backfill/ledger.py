@@ -21,10 +21,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from backfill.backup import decode_item, encode_item
+from backfill.errors import BadInput
 from backfill.store import RunStore
 from chalicelib.items import to_python, to_typed
 
 LEDGER_SUFFIX = ".ledger.jsonl"
+
+
+class LedgerError(BadInput):
+    """A ledger line (not the torn last one) cannot be read: names the file and the line."""
 
 
 @dataclass(frozen=True)
@@ -63,16 +68,20 @@ def ledger_exists(store: RunStore, name: str) -> bool:
 def read_ledger(store: RunStore, name: str) -> dict[str, list[LedgerEntry]]:
     """eventId -> the run's write attempts on it, in the order they were made."""
     entries: dict[str, list[LedgerEntry]] = {}
-    for line, may_be_torn in store.read_log(name):
+    for number, (line, may_be_torn) in enumerate(store.read_log(name), start=1):
         try:
             record = json.loads(line)
-        except ValueError:
+        except ValueError as error:
             if may_be_torn:
                 break  # torn final line: the write it announced was never sent
-            raise
-        read = to_python(decode_item(record["read"])) if "read" in record else None
-        entry = LedgerEntry(to_python(decode_item(record["changes"])), read)
-        entries.setdefault(record["eventId"], []).append(entry)
+            raise LedgerError(f"ledger {store.uri(name)} line {number} is garbled: {error}") from error
+        try:
+            read = to_python(decode_item(record["read"])) if "read" in record else None
+            entry = LedgerEntry(to_python(decode_item(record["changes"])), read)
+            event_id = record["eventId"]
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise LedgerError(f"ledger {store.uri(name)} line {number} is not a ledger entry: {error!r}") from error
+        entries.setdefault(event_id, []).append(entry)
     return entries
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import math
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
+from backfill.errors import BadInput
 from backfill.target import Target
 from chalicelib.config import Settings
 
@@ -29,6 +33,9 @@ class FiniteFloat(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number.", param, ctx)
         return super().convert(number, param, ctx)
+
+
+TARGET_META = "backfill.target"
 
 
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -61,6 +68,7 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
             failures_table=failures_table,
         )
         target = Target(settings=settings, profile=profile, localstack=localstack)
+        click.get_current_context().meta[TARGET_META] = target  # named in errors (backfill.cli)
         return command(*args, target=target, **kwargs)
 
     return wrapper
@@ -81,3 +89,26 @@ store_endpoint_option = click.option(
 )
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+
+
+def require_writable_store(location: str) -> None:
+    """Refuse (exit 2) a local run store directory that cannot be created or written, before a
+    command reads anything. (An s3:// store reports its own errors on the first write.)"""
+    if location.startswith("s3://"):
+        return
+    directory = Path(location)
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]  # deepest first
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
+            pass
+        for created in missing:  # the run creates them when it writes; a failed run leaves none
+            created.rmdir()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        if directory.exists() and not directory.is_dir():
+            reason = "it is a file, not a directory"
+        elif error.errno == errno.ENOTDIR:
+            reason = "not a directory: a part of the path is a regular file"
+        raise BadInput(f"backup directory {directory} cannot be written: {reason}",
+                       hint="give a writable --backup-dir (or BACKUP_DIR)") from error

@@ -26,6 +26,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from backfill.backup import write_json_atomic
+from backfill.errors import BadInput
 from chalicelib.streams import BatchResult, process_events_batch, process_participants_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.tables import stream_arn
@@ -84,8 +85,27 @@ class PositionStore:
         self.path = path
         self.endpoint = endpoint
         self._positions: dict[str, str] = {}
-        if path is not None and path.exists() and not from_start:
-            self._positions = json.loads(path.read_text(encoding="utf-8")).get(endpoint, {})
+        saved = self._read()  # read even with from_start: a garbled file is reported, not overwritten
+        if not from_start:
+            self._positions = dict(saved.get(endpoint, {}))
+
+    def _read(self) -> dict[str, dict[str, str]]:
+        """Every endpoint's positions from the file ({} if there is none). Raises BadInput."""
+        if self.path is None or not self.path.exists():
+            return {}
+        hint = "fix or delete the file (deleting it makes the next run read every shard from its oldest record)"
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise BadInput(f"stream positions file {self.path} line {error.lineno} is garbled: {error.msg}", hint=hint) from error
+        except (OSError, UnicodeDecodeError) as error:
+            raise BadInput(f"stream positions file {self.path} cannot be read: {error}", hint=hint) from error
+        if not isinstance(saved, dict) or not all(
+            isinstance(shards, dict) and all(isinstance(s, str) for s in shards.values()) for shards in saved.values()
+        ):
+            raise BadInput(f"stream positions file {self.path} line 1 is not a map of endpoint -> shard -> "
+                           "sequence number", hint=hint)
+        return saved
 
     @staticmethod
     def key(arn: str, shard_id: str) -> str:
@@ -97,7 +117,7 @@ class PositionStore:
     def set(self, arn: str, shard_id: str, sequence_number: str) -> None:
         self._positions[self.key(arn, shard_id)] = sequence_number
         if self.path is not None:
-            every = json.loads(self.path.read_text(encoding="utf-8")) if self.path.exists() else {}
+            every: dict[str, Any] = self._read()
             every[self.endpoint] = self._positions
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_json_atomic(self.path, every)

@@ -41,6 +41,7 @@ from backfill.options import (
     FiniteFloat,
     backup_dir_option,
     json_option,
+    require_writable_store,
     target_options,
     yes_option,
 )
@@ -121,6 +122,7 @@ def command(
         raise click.UsageError(str(error)) from error
     if not dry_run:
         refuse_without_terminal("migrate", yes=yes)
+        require_writable_store(backup_dir)
     confirmed: list[str] = []  # the run id, once writes may have started
 
     def confirm(plan: Plan, backup: Backup) -> None:

@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import IO, Protocol
 
+from backfill.errors import BadInput
 
-class StoreError(Exception):
+
+class StoreError(BadInput):
     """The store cannot be reached, read or written (names the location and the reason)."""
 
 
