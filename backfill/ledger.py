@@ -44,9 +44,15 @@ class Ledger:
     def __init__(self, store: RunStore, name: str) -> None:
         self._log = store.append_log(name)
 
-    def record(self, event_id: str, changes: Mapping[str, Any], read: Mapping[str, Any]) -> None:
+    def record(
+        self, event_id: str, changes: Mapping[str, Any], read: Mapping[str, Any],
+        read_typed: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``read_typed``: ``read`` as the service returned it, when the caller has it (saves
+        serializing the whole item again for every write)."""
+        typed = read_typed if read_typed is not None else to_typed(read)
         line = json.dumps(
-            {"eventId": event_id, "changes": encode_item(to_typed(changes)), "read": encode_item(to_typed(read))},
+            {"eventId": event_id, "changes": encode_item(to_typed(changes)), "read": encode_item(dict(typed))},
             sort_keys=True,
         )
         self._log.append(line)  # returns once the line survives a killed process

@@ -20,6 +20,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--participants", type=int, help="participants in the backfill data set")
     parser.add_argument("--scaling", help="comma-separated event counts for the size sweep")
     parser.add_argument("--baseline-seconds", type=float, help="time cap of the seed's algorithm")
+    parser.add_argument("--stream-batches", type=int, help="batches per stream path workload")
     parser.add_argument("--only", help=f"comma-separated sections of {','.join(SECTIONS)}")
     parser.add_argument("--in-process-endpoint", action="store_true",
                         help="run moto in this process (shares the GIL with the code measured)")
@@ -37,6 +38,7 @@ def main() -> None:
         "events": args.events,
         "participants": args.participants,
         "baseline_seconds": args.baseline_seconds,
+        "stream_batches": args.stream_batches,
         "scaling": tuple(int(n) for n in args.scaling.split(",")) if args.scaling else None,
     }
     sizes = Sizes(**{**sizes.__dict__, **{k: v for k, v in overrides.items() if v is not None}})

@@ -414,12 +414,18 @@ def _migrate(
 
     with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX)) as ledger:
 
-        def record(plan: WritePlan) -> None:
-            ledger.record(plan.event_id, plan.changes, plan.before)
-
         def migrate_one(typed: dict[str, Any]) -> Callable[[Tally], None]:
             item = to_python(typed)
             event_id = str(item.get("eventId"))
+            announced = False
+
+            def record(plan: WritePlan) -> None:
+                # The first write is planned from the item as backed up: its typed form is at
+                # hand; a retry's plan comes from a re-read, serialized by the ledger itself.
+                nonlocal announced
+                ledger.record(plan.event_id, plan.changes, plan.before, None if announced else typed)
+                announced = True
+
             try:
                 # The limiter paces every write sent, retries after a lost race included.
                 outcome = upgrade_in_place(

@@ -38,3 +38,18 @@ def test_a_format_1_line_has_no_read_state_and_a_torn_last_line_is_ignored(tmp_p
     # when read, then the old line has read=None and the torn line is not there
     entries = read_ledger(open_store(tmp_path), "old.ledger.jsonl")
     assert list(entries) == ["e1"] and entries["e1"][0].read is None and entries["e1"][0].changes == {"status": "setup"}
+
+
+def test_the_typed_read_as_returned_by_the_service_records_the_same_state(tmp_path):
+    # given the typed item as the service returned it (the migration's first attempt has it)
+    typed = {"eventId": {"S": "e1"}, "status": {"S": "active"}, "createdAt": {"N": "1700000000000"},
+             "participantCount": {"N": "0.0000001"}, "odd": {"NS": ["1E-130"]}, "bin": {"B": b"\x00\xff"}}
+    # when one attempt is recorded with it and another one without it
+    with Ledger(open_store(tmp_path), "run.ledger.jsonl") as ledger:
+        ledger.record("e1", {"status": "setup"}, to_python(typed), typed)
+        ledger.record("e2", {"status": "setup"}, to_python(typed))
+    # then both read back as the same exact state
+    entries = read_ledger(open_store(tmp_path), "run.ledger.jsonl")
+    first, second = entries["e1"][0].read, entries["e2"][0].read
+    assert first == second == to_python(typed) and first["participantCount"].text == "0.0000001"
+    assert first["bin"] == Binary(b"\x00\xff")

@@ -211,3 +211,37 @@ def test_events_transient_failure_is_retried_and_a_count_bug_is_recorded(chalice
             handler(event, lambda_context)
     [row] = dynamodb.scan(TableName=settings.failures_table)["Items"]
     assert row["itemKey"] == {"S": "events#e-mod"} and "KeyError" in row["reasons"]["L"][0]["S"]
+
+
+@pytest.mark.parametrize("partial", ["true", "false"])
+@pytest.mark.parametrize("name", ["aws_sample", "participants_changes"])
+def test_participants_permanent_failures_are_recorded_never_retried(chalice_app, monkeypatch, dynamodb, settings, lambda_context, partial, name):
+    # given foreign records, or joins to an event that does not exist
+    monkeypatch.setenv("PARTIAL_BATCH_RESPONSE", partial)
+    # when Lambda delivers them, then nothing is retried and the failures table names them
+    reply = chalice_app.handler_map["participants_stream"](load_event(name), lambda_context)
+    assert reply == {"batchItemFailures": []}
+    assert dynamodb.scan(TableName=settings.failures_table)["Items"]
+
+
+@pytest.mark.parametrize("partial", ["true", "false"])
+def test_an_event_that_keeps_changing_under_the_write_is_retried(chalice_app, monkeypatch, dynamodb, settings, lambda_context, deps, partial):
+    # given a legacy insert whose every conditional write loses to another writer
+    from chalicelib.events_store import WriteResult
+
+    monkeypatch.setenv("PARTIAL_BATCH_RESPONSE", partial)
+    event = load_event("events_refused")
+    image = dict(event["Records"][0]["dynamodb"]["NewImage"], status={"S": "waiting"})
+    event["Records"][0]["dynamodb"]["NewImage"] = image
+    dynamodb.put_item(TableName=settings.events_table, Item=stored_item(image))
+    stored = deps.events.get("e-paused")
+    monkeypatch.setattr(type(deps.events), "conditional_set", lambda self, *a, **k: WriteResult(False, stored))
+    monkeypatch.setattr("chalicelib.upgrader.Backoff.wait", lambda self, attempt: None)
+    handler = chalice_app.handler_map["events_stream"]
+    # then it is retried (contention is transient), never recorded as a failure
+    if partial == "true":
+        assert handler(event, lambda_context) == {"batchItemFailures": [{"itemIdentifier": "500000000000000000001"}]}
+    else:
+        with pytest.raises(BatchRetry):
+            handler(event, lambda_context)
+    assert dynamodb.scan(TableName=settings.failures_table)["Items"] == []
