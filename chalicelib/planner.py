@@ -21,7 +21,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.schema import COUNT_VERSION, Schema, UpgradeRefused, active_schema
+from chalicelib.schema import (
+    COUNT_VERSION,
+    PARTICIPANT_COUNT,
+    Schema,
+    UpgradeRefused,
+    active_schema,
+)
 from chalicelib.schema.upgrade import changed_fields, upgrade_event
 from chalicelib.schema.values import as_count
 
@@ -53,7 +59,7 @@ class WritePlan:
 
 def count_is_maintained(item: Mapping[str, Any]) -> bool:
     """True when the count mechanism keeps this item's ``participantCount`` (see module doc)."""
-    return COUNT_VERSION in item and "participantCount" in item
+    return COUNT_VERSION in item and PARTICIPANT_COUNT in item
 
 
 def next_count_version(item: Mapping[str, Any]) -> int:
@@ -94,7 +100,7 @@ def plan_upgrade(
     except UpgradeRefused as refused:
         return WritePlan(Verdict.REFUSED, event_id, before, reasons=list(refused.reasons))
     changes = changed_fields(before, after, schema.owned | frozenset(carried))
-    if "participantCount" in changes:
+    if PARTICIPANT_COUNT in changes:
         changes[COUNT_VERSION] = after[COUNT_VERSION] = next_count_version(before)
     if not changes:
         return WritePlan(Verdict.CURRENT, event_id, before, after)

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from backfill.verify.compare import describe_differences, differing_attributes
-from chalicelib.schema import active_schema, validate_event
+from chalicelib.schema import PARTICIPANT_COUNT, active_schema, validate_event
 from chalicelib.schema.values import as_count
 
 
@@ -100,17 +100,18 @@ def check_event(
     migration_status: Any = None,
 ) -> list[Finding]:
     """Every finding about one live event (plain values)."""
-    event_id = str(item.get("eventId"))
+    schema = active_schema()
+    event_id = str(item.get(schema.key))
     findings = []
     problems = validate_event(item)
     if problems:
         findings.append(Finding(event_id, Kind.INVALID, "; ".join(problems)))
-    stored = as_count(item.get("participantCount"))
+    stored = as_count(item.get(PARTICIPANT_COUNT))
     if stored is not None and stored != fresh_count:
         findings.append(Finding(event_id, Kind.COUNT_MISMATCH,
                                 f"participantCount is {stored}, participants table has {fresh_count}"))
     if snapshot_item is not None:
-        findings += check_status(event_id, snapshot_item.get("status"), item.get("status"), migration_status)
+        findings += check_status(event_id, snapshot_item.get(schema.status_field), item.get(schema.status_field), migration_status)
         changed = differing_attributes(snapshot_item, item, ignore=active_schema().owned)
         if changed:
             findings.append(Finding(event_id, Kind.UNOWNED_CHANGED,

@@ -13,6 +13,9 @@ from chalicelib.schema.spec import Context, Field, Kind, Schema
 from chalicelib.schema.values import as_timestamp
 
 COUNT_VERSION = "countVersion"
+PARTICIPANT_COUNT = "participantCount"
+# Written only by the count mechanism (chalicelib.counts): derived data, not the rule's.
+COUNT_FIELDS: frozenset[str] = frozenset({PARTICIPANT_COUNT, COUNT_VERSION})
 
 
 def dated_from(earlier: str) -> Any:
@@ -54,7 +57,7 @@ V2_FIELDS: tuple[Field, ...] = (
           default=dated_from("startedAt"), reads=("startedAt",)),
     # Kept exact by the count mechanism (chalicelib.counts), which bumps countVersion on every
     # write of participantCount so concurrent recounts detect each other.
-    Field("participantCount", Kind.COUNT, required=True, owned=True, supplied=True),
+    Field(PARTICIPANT_COUNT, Kind.COUNT, required=True, owned=True, supplied=True),
     Field(COUNT_VERSION, Kind.COUNT, owned=True),
 )
 

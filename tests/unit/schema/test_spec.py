@@ -104,3 +104,10 @@ def test_a_schema_named_in_the_environment_must_exist(monkeypatch):
     assert load_schema("chalicelib.schema.current:V2") is CURRENT
     with pytest.raises(ValueError, match="DYNAMO_EVOLVE_SCHEMA='chalicelib.schema.current:NOPE'"):
         load_schema("chalicelib.schema.current:NOPE")
+
+
+def test_a_schema_named_in_the_environment_is_the_active_one(monkeypatch):
+    monkeypatch.setenv("DYNAMO_EVOLVE_SCHEMA", "examples.v3.schema:V3")
+    from examples.v3.schema import V3
+
+    assert active_schema() is V3
