@@ -15,6 +15,7 @@ from backfill.console import (
     err,
     key_value_table,
     print_json,
+    refuse_without_terminal,
 )
 from backfill.live.guard import guard_live_path
 from backfill.options import MAX_THREADS, backup_dir_option, json_option, target_options, yes_option
@@ -91,6 +92,8 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
                            as_json=as_json)
     if create_table:
         raise click.UsageError("--create-table goes with --to-table NAME")
+    if pause_live_path:  # pausing changes the deployed mappings before the confirmation is asked
+        refuse_without_terminal("restore --pause-live-path", yes=yes)
     target.require_tables(target.settings.events_table)
     live_path = guard_live_path(target, allow_running=live_path_running, pause=pause_live_path)
     options = RestoreOptions(backup_file=backup_file, backup_dir=backup_dir, run=run, segment=segment, force=force,

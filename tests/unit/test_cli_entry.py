@@ -50,3 +50,31 @@ def test_usage_errors_are_2_and_help_lists_the_exit_codes(capsys):
     assert code == 0 and "Exit codes:" in out and "130 interrupted" in " ".join(out.split())
     code, out, _ = run_main(["migrate", "--help"], capsys)
     assert code == 0 and "3 refused without confirmation" in " ".join(out.split())
+
+
+@pytest.fixture
+def interrupted_command():
+    @click.command("interrupt-for-test")
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    @click.command("prompt-for-test")
+    def prompt() -> None:
+        click.confirm("Write?", abort=True)
+
+    cli.add_command(interrupt)
+    cli.add_command(prompt)
+    yield
+    cli.commands.pop("interrupt-for-test")
+    cli.commands.pop("prompt-for-test")
+
+
+def test_ctrl_c_in_any_command_exits_130(interrupted_command, capsys):
+    code, _, err = run_main(["interrupt-for-test"], capsys)
+    assert code == 130 and "Error: interrupted" in err and "Traceback" not in err
+
+
+def test_input_ending_at_a_prompt_is_a_refusal(interrupted_command, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", open("/dev/null"))  # noqa: SIM115 - closed with the test process
+    code, _, err = run_main(["prompt-for-test"], capsys)
+    assert code == 3 and "input ended" in err

@@ -69,3 +69,13 @@ def test_ctrl_c_saves_the_checkpoint_prints_the_resume_command_and_exits_130(dyn
     assert report["completed"] and report["resumed_after"] == checkpoint.finished_items and report["total"] == 120
     verified = run_backfill("verify", "--backup-dir", str(runs), cwd=workdir, env=env)
     assert verified.exit_code == 0, verified.output
+
+
+def test_restore_that_would_pause_the_live_path_refuses_before_any_request(backfill, workdir):
+    # given a restore asked to pause the deployed stream mappings (a change to production), with
+    # no terminal, no --yes, and an endpoint nobody answers on
+    result = backfill("restore", str(workdir / "runs" / "x.jsonl.gz"), "--pause-live-path",
+                      env={"AWS_ENDPOINT_URL": UNREACHABLE})
+    # then it refuses before pausing anything (exit 3, not 4: it never tried the endpoint)
+    assert result.exit_code == REFUSED, result.output
+    assert "--yes" in result.stderr and list(workdir.iterdir()) == []
