@@ -50,3 +50,22 @@ def settings() -> Settings:
         failures_table="migration-failures",
         region="us-east-1",
     )
+
+
+@pytest.fixture(autouse=True)
+def _cli_never_shows_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every in-process CLI run (click's CliRunner) is checked like the subprocess ones in
+    tests/support/cli.py: no traceback in its output, no exception escaping the command."""
+    from click.testing import CliRunner, Result
+
+    from tests.support.cli import assert_no_traceback
+
+    invoke = CliRunner.invoke
+
+    def checked(self: CliRunner, *args: object, **kwargs: object) -> Result:
+        result = invoke(self, *args, **kwargs)  # type: ignore[arg-type]
+        assert_no_traceback(result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        return result
+
+    monkeypatch.setattr(CliRunner, "invoke", checked)
