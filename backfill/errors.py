@@ -6,7 +6,8 @@ Exit codes (also in ``backfill --help`` and the README):
   0    ok
   1    items failed or were refused, restore conflicts, verify findings (the report lists them)
   2    usage or bad input: an option, a local file or directory, a damaged backup/ledger/checkpoint
-  3    refused: a command that writes needs confirmation (no terminal and no --yes, or answered no)
+  3    refused: a command that writes needs confirmation (no terminal and no --yes, or answered no);
+       restore while the live path runs (without --pause-live-path or --live-path-running)
   4    the target: endpoint unreachable, credentials missing or rejected, access denied, table missing
   5    unexpected error (a bug): run again with --debug for the traceback
   130  interrupted (Ctrl-C); a migration prints the --resume command that continues it
@@ -49,7 +50,7 @@ class ExitCode(IntEnum):
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 items failed or refused, conflicts, verify findings; 2 usage or bad "
     "input (option, file, directory, damaged backup/ledger/checkpoint); 3 refused without "
-    "confirmation; 4 endpoint, credentials, access or table problem; 5 unexpected error (--debug "
+    "confirmation, or restore while the live path runs; 4 endpoint, credentials, access or table problem; 5 unexpected error (--debug "
     "shows the traceback); 130 interrupted."
 )
 
@@ -79,7 +80,7 @@ class TargetError(CliError):
 
 
 class Refused(CliError):
-    """A writing command was not confirmed."""
+    """A writing command was not confirmed, or may not run now (restore while the live path runs)."""
 
     exit_code = ExitCode.REFUSED
 
