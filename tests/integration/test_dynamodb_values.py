@@ -9,14 +9,14 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backfill.migrate import run_migration
 from backfill.restore import RestoreOptions, run_restore
-from chalicelib.schema import OWNED_FIELDS
+from chalicelib.schema import CURRENT
 from tests.integration.migrate_helpers import options, raw_items, second_table_set, target_for
-from tests.strategies import EXTREME_NUMBERS, canonical_item, deep_value, legacy_events
+from tests.strategies import EXTREME_NUMBERS, RELAXED, canonical_item, deep_value, legacy_events
 from tests.support.cli import run_backfill
 
 _tables = itertools.count()
@@ -42,7 +42,7 @@ def cli(command: str, endpoint_url: str, backup_dir: Any, *args: str) -> Any:
 
 
 def unowned(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in item.items() if name not in OWNED_FIELDS}
+    return {name: value for name, value in item.items() if name not in CURRENT.owned}
 
 
 def test_numbers_at_dynamodb_limits_survive_migrate_verify_restore(dynamodb, live_settings, tmp_path):
@@ -71,7 +71,7 @@ def test_numbers_at_dynamodb_limits_survive_migrate_verify_restore(dynamodb, liv
     assert raw_items(dynamodb, table) == before
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, **RELAXED)
 @given(st.lists(legacy_events(), min_size=1, max_size=6, unique_by=lambda item: item["eventId"]["S"]))
 def test_migrate_then_restore_returns_every_generated_item_byte_for_byte(dynamodb, live_settings, tmp_path, events):
     # given legacy events holding values from DynamoDB's whole value space, in fresh tables
@@ -91,3 +91,21 @@ def test_migrate_then_restore_returns_every_generated_item_byte_for_byte(dynamod
                                                                backup_dir=tmp_path / f"run{run}"))
     assert result.counts() == {"restored": len(events)}, result.to_json()
     assert {k: canonical_item(v) for k, v in raw_items(dynamodb, settings_.events_table).items()} == before
+
+
+def test_an_extreme_number_the_rule_cannot_use_stops_one_item_not_the_run(dynamodb, live_settings, tmp_path):
+    # given legacy events, two with createdAt values DynamoDB accepts but no timestamp can be
+    table = live_settings.events_table
+    for item in (legacy("plain"), legacy("tiny", createdAt={"N": "1E-130"}),
+                 legacy("negative", createdAt={"N": "-9.9999999999999999999999999999999999999E+125"})):
+        dynamodb.put_item(TableName=table, Item=item)
+    before = raw_items(dynamodb, table)
+    # when the CLI migrates them
+    run = cli("migrate", live_settings.endpoint_url, tmp_path, "--yes", "--json")
+    # then those two are refused by key with a reason, the other is migrated, exit code 1
+    report = run.json()
+    assert run.exit_code == 1 and report["migrated"] == 1, report
+    assert {p["eventId"]: p["reasons"] for p in report["refused_items"]}.keys() == {"tiny", "negative"}
+    assert all("createdAt" in " ".join(p["reasons"]) for p in report["refused_items"])
+    after = raw_items(dynamodb, table)
+    assert after["tiny"] == before["tiny"] and after["negative"] == before["negative"]

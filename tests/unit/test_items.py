@@ -15,6 +15,7 @@ from backfill.backup import decode_item, encode_item
 from chalicelib.items import Number, python_value, to_python, to_typed, typed_value
 from tests.strategies import (
     EXTREME_NUMBERS,
+    RELAXED,
     attribute_names,
     canonical,
     canonical_item,
@@ -63,7 +64,7 @@ def test_number_refuses_what_is_not_a_dynamodb_number():
         Number("NaN")
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, **RELAXED)
 @given(items)
 def test_typed_python_typed_round_trip_is_exact(item):
     # when an item as the service returns it goes to Python values and back
@@ -72,7 +73,7 @@ def test_typed_python_typed_round_trip_is_exact(item):
     assert canonical_item(again) == canonical_item(item)
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, **RELAXED)
 @given(items)
 def test_backup_line_encoding_round_trips_exactly(item):
     # when an item is written as a backup/ledger line (JSON text) and read back
@@ -81,7 +82,7 @@ def test_backup_line_encoding_round_trips_exactly(item):
     assert decode_item(json.loads(line)) == item
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, **RELAXED)
 @given(number_texts())
 def test_generated_numbers_are_within_dynamodb_limits(text):
     value = Decimal(text)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ from backfill.stream_runner import StreamRunner
 from backfill.target import Target
 from backfill.verify import VerifyOptions, run_verify
 from chalicelib.items import to_python
-from chalicelib.schema import LEGACY_STATUS_MAP
+from chalicelib.schema import CURRENT
 from demo.checks import snapshot
 from demo.old_app import OldApp
 from tests.integration.faults.scenario import final_check, migration_options, seed
@@ -48,6 +51,33 @@ def _join_checked(thread: threading.Thread) -> None:
     assert not thread.errors, thread.errors  # type: ignore[attr-defined]
 
 
+def _paced_by(app: OldApp) -> MigrationHooks:
+    """Hooks that hold the backfill's writes back until the old app has written alongside them.
+
+    How many writes the app gets in before the backfill ends depends on the engine's speed
+    (DynamoDB Local is quicker than moto); the race must not: 10 app writes after the backup,
+    then one per 4 items migrated (at most 40 in all).
+    """
+
+    def wait_for(operations: int) -> None:
+        deadline = time.monotonic() + 30
+        while app.log.total < min(operations, 40) and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    @contextlib.contextmanager
+    def progress(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+        migrated = [0]
+
+        def advance(n: int) -> None:
+            if description == "migrating":
+                migrated[0] += n
+                wait_for(10 + migrated[0] // 4)
+
+        yield advance
+
+    return MigrationHooks(confirm=lambda plan, backup: wait_for(10), progress=progress)
+
+
 def test_backfill_while_the_old_app_writes_and_the_stream_handlers_run(target, backup_dir, figures):
     # given 100 legacy events (2 malformed), and the live path (stream runner) plus the old app running
     data = seed(target, events=100, participants=300, malformed=2, seed=1001)
@@ -57,7 +87,7 @@ def test_backfill_while_the_old_app_writes_and_the_stream_handlers_run(target, b
     writer = _in_background(lambda: app.run_until(stop_app, max_operations=150, pause_s=0.01))
     live_path = _in_background(lambda: runner.follow(interval=0.1, should_stop=stop_runner.is_set))
     # when the backfill runs meanwhile (creates, status changes, joins and leaves race with it)
-    report = run_migration(Target(settings=target.settings), migration_options(backup_dir))
+    report = run_migration(Target(settings=target.settings), migration_options(backup_dir), _paced_by(app))
     stop_app.set()
     _join_checked(writer)
     stop_runner.set()
@@ -112,7 +142,7 @@ def test_restore_while_the_old_app_writes_keeps_newer_data(target, backup_dir, f
     # and newer data was kept: every status the app wrote is still there (or its upgrade)
     after = snapshot(target.dynamodb, target.settings.events_table)
     for event_id, status in log.last_status.items():
-        assert after[event_id]["status"] in {status, LEGACY_STATUS_MAP[status]}, event_id
+        assert after[event_id]["status"] in {status, CURRENT.canonical_status(status)}, event_id
     # and every event the app never touched is back to the backup, attribute for attribute
     backup = {i["eventId"]: i for i in (to_python(t) for _, t in iter_backup_items(load_backup(report.backup_file)))}
     untouched = set(backup) - log.events_touched

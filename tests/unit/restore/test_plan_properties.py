@@ -11,7 +11,7 @@ from backfill.restore.plan import Action, ItemPlan, MigrationWrite, classify
 from backfill.verify.compare import differing_attributes
 from chalicelib.items import to_python
 from chalicelib.planner import Verdict, plan_upgrade
-from tests.strategies import legacy_events
+from tests.strategies import RELAXED, legacy_events
 
 
 def reverted(live: dict[str, Any], plan: ItemPlan) -> dict[str, Any]:
@@ -19,7 +19,7 @@ def reverted(live: dict[str, Any], plan: ItemPlan) -> dict[str, Any]:
     return {**kept, **plan.sets}
 
 
-@settings(max_examples=50)
+@settings(max_examples=50, **RELAXED)
 @given(legacy_events(), st.integers(0, 10**6))
 def test_a_migrated_event_is_reverted_to_exactly_what_the_migration_read(typed, count):
     # given a legacy event as read, and the item the migration's write left
@@ -33,7 +33,7 @@ def test_a_migrated_event_is_reverted_to_exactly_what_the_migration_read(typed, 
     assert to_python_equal(reverted(plan.after, decision), read)
 
 
-@settings(max_examples=50)
+@settings(max_examples=50, **RELAXED)
 @given(legacy_events(), legacy_events(), st.integers(0, 10**6))
 def test_an_app_change_before_the_migration_write_is_what_restore_returns_to(backup_typed, changed_typed, count):
     # given the app rewrote the event (same key) after the backup; the first attempt over the

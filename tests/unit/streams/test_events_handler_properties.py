@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 
-from chalicelib.schema import OWNED_FIELDS
+from chalicelib.schema import CURRENT
 from chalicelib.streams import process_events_batch
 from chalicelib.streams.observability import UPGRADED
-from tests.strategies import canonical_item, legacy_events
+from tests.strategies import RELAXED, canonical_item, legacy_events
 from tests.unit.streams.conftest import EVENTS_ARN, _wire
 
 _sequence = itertools.count(1)
@@ -32,10 +32,10 @@ def insert_record(item):
 
 
 def unowned(item):
-    return {name: value for name, value in canonical_item(item).items() if name not in OWNED_FIELDS}
+    return {name: value for name, value in canonical_item(item).items() if name not in CURRENT.owned}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, **RELAXED)
 @given(legacy_events())
 def test_upgrading_a_legacy_write_changes_no_attribute_it_does_not_own(dynamodb, settings, deps, item):
     # given a legacy event written by an old writer
