@@ -116,9 +116,18 @@ def unowned_attributes(owned: frozenset[str], max_size: int = 5) -> st.SearchStr
 
 
 def canonical(value: dict[str, Any]) -> dict[str, Any]:
-    """A typed value with set elements sorted (a set has no order; everything else is kept)."""
+    """A typed value with set elements sorted (a set has no order) and numbers as values.
+
+    DynamoDB numbers are values, not texts: DynamoDB Local gives one number back in different
+    notations depending on how it was written (a number set put as ``-1E-130`` reads back as
+    ``-0.000...1``, the same set written back by UpdateItem as ``-1E-130``). Everything else is
+    kept as the endpoint returned it."""
     (tag, inner), = value.items()
-    if tag in ("SS", "NS", "BS"):
+    if tag == "N":
+        return {"N": Decimal(inner)}
+    if tag == "NS":
+        return {"NS": sorted(Decimal(number) for number in inner)}
+    if tag in ("SS", "BS"):
         return {tag: sorted(inner)}
     if tag == "M":
         return {"M": {name: canonical(child) for name, child in inner.items()}}
