@@ -193,10 +193,11 @@ class MigrationEstimate:
         ]
 
     def per_conflict(self) -> Step:
-        """Extra cost of one write that fails its condition: that write, a re-read, a new write."""
+        """Extra cost of one write that fails its condition: that write and a new one. No re-read:
+        the failed write returns the item (ReturnValuesOnConditionCheckFailure, at no extra cost)."""
         mean = sum(self.written_sizes) // len(self.written_sizes) if self.written_sizes else 0
         mean_write = sum(self.writes) / len(self.writes) if self.writes else write_units(mean)
-        return Step("each write whose condition fails", 2, read_units=read_units(mean, consistent=True),
+        return Step("each write whose condition fails", 1, read_units=0,
                     write_units=failed_condition_units(mean) + math.ceil(mean_write))
 
     def duration_s(self, *, workers: int, rate_limit: float) -> float:

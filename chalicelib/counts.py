@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from chalicelib.backoff import Backoff
 from chalicelib.events_store import EventWrites
 from chalicelib.planner import ABSENT, next_count_version
-from chalicelib.schema import COUNT_VERSION
+from chalicelib.schema import COUNT_VERSION, PARTICIPANT_COUNT
 from chalicelib.schema.values import same_typed
 
 MAX_ATTEMPTS = 8
@@ -80,11 +80,11 @@ def refresh_participant_count(
         if item is None:
             return CountOutcome(CountResult.EVENT_MISSING, None, attempt)
         fresh = counter.count(event_id)  # counted after the read whose countVersion guards the write
-        if "participantCount" in item and same_typed(item["participantCount"], fresh):
+        if PARTICIPANT_COUNT in item and same_typed(item[PARTICIPANT_COUNT], fresh):
             return CountOutcome(CountResult.UNCHANGED, fresh, attempt)
         sent = events.conditional_set(
             event_id,
-            {"participantCount": fresh, COUNT_VERSION: next_count_version(item)},
+            {PARTICIPANT_COUNT: fresh, COUNT_VERSION: next_count_version(item)},
             {COUNT_VERSION: item.get(COUNT_VERSION, ABSENT)},
         )
         if sent.written:

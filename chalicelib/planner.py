@@ -21,8 +21,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.schema import COUNT_VERSION, OWNED_FIELDS, UpgradeRefused
-from chalicelib.schema.fields import INPUT_FIELDS
+from chalicelib.schema import (
+    COUNT_VERSION,
+    PARTICIPANT_COUNT,
+    Schema,
+    UpgradeRefused,
+    active_schema,
+)
 from chalicelib.schema.upgrade import changed_fields, upgrade_event
 from chalicelib.schema.values import as_count
 
@@ -54,7 +59,7 @@ class WritePlan:
 
 def count_is_maintained(item: Mapping[str, Any]) -> bool:
     """True when the count mechanism keeps this item's ``participantCount`` (see module doc)."""
-    return COUNT_VERSION in item and "participantCount" in item
+    return COUNT_VERSION in item and PARTICIPANT_COUNT in item
 
 
 def next_count_version(item: Mapping[str, Any]) -> int:
@@ -72,26 +77,32 @@ def plan_upgrade(
     count: int | None = None,
     observed_at_ms: int | None = None,
     carry: Mapping[str, Any] | None = None,
+    now_ms: int | None = None,
+    schema: Schema | None = None,
 ) -> WritePlan:
     """What to write to ``item`` (as read) so it is a current, valid event with an exact count.
 
     ``count``: the participant count the caller found (None: keep the item's own; an item
     without one then raises ValueError, a caller error). ``carry``: attributes to put back
     (e.g. from a stream record's OldImage) before the rule runs; they are written and guarded
-    like owned fields. Raises nothing for bad data: a refusal is a plan with reasons.
+    like owned fields. ``schema``: the active one unless given. Raises nothing for bad data:
+    a refusal is a plan with reasons.
     """
+    schema = schema or active_schema()
     before = dict(item)
     event_id = str(before.get("eventId"))
     carried = dict(carry or {})
     given = None if count_is_maintained(before) else count
     try:
-        after = upgrade_event({**before, **carried}, participant_count=given, observed_at_ms=observed_at_ms)
+        after = upgrade_event(
+            {**before, **carried}, participant_count=given, observed_at_ms=observed_at_ms, now_ms=now_ms, schema=schema
+        )
     except UpgradeRefused as refused:
         return WritePlan(Verdict.REFUSED, event_id, before, reasons=list(refused.reasons))
-    changes = changed_fields(before, after, OWNED_FIELDS | frozenset(carried))
-    if "participantCount" in changes:
+    changes = changed_fields(before, after, schema.owned | frozenset(carried))
+    if PARTICIPANT_COUNT in changes:
         changes[COUNT_VERSION] = after[COUNT_VERSION] = next_count_version(before)
     if not changes:
         return WritePlan(Verdict.CURRENT, event_id, before, after)
-    guard = expected_state(before, OWNED_FIELDS | INPUT_FIELDS | frozenset(carried))
+    guard = expected_state(before, schema.owned | schema.inputs | frozenset(carried))
     return WritePlan(Verdict.WRITE, event_id, before, after, changes, guard)

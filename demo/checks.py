@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.items import to_python
-from chalicelib.schema import OWNED_FIELDS, validate_event
+from chalicelib.schema import CURRENT, validate_event
 
 
 def snapshot(dynamodb: Any, table: str, key: str = "eventId") -> dict[Any, dict[str, Any]]:
@@ -96,7 +96,7 @@ def check_tables(
             continue
         changed_by_app = set(app_owned.get(event_id, ()))
         for name in set(original) | set(stored):
-            if name in OWNED_FIELDS or name in changed_by_app:
+            if name in CURRENT.owned or name in changed_by_app:
                 continue
             if original.get(name, _ABSENT) != stored.get(name, _ABSENT):
                 check.altered.append((event_id, name))

@@ -169,7 +169,8 @@ def legacy_events(draw: st.DrawFn, event_id: str | None = None) -> dict[str, Any
         "eventId": {"S": event_id or draw(st.text(min_size=1, max_size=12))},
         "name": {"S": draw(strings)},
         "status": {"S": draw(st.sampled_from(("waiting", "active", "completed")))},
-        "createdAt": {"N": str(draw(st.integers(0, 4_102_444_800_000)))},
+        # within the rule's plausible window (2000 .. 2025-11-24); outside it the rule refuses
+        "createdAt": {"N": str(draw(st.integers(946_684_800_000, 1_764_000_000_000)))},
     }
     if draw(st.booleans()):
         item["participantCount"] = draw(st.builds(lambda n: {"N": n}, number_texts()) | scalars)

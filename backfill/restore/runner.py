@@ -37,7 +37,7 @@ from backfill.scan import parallel_scan
 from backfill.store import split_location
 from backfill.target import Target
 from chalicelib.items import to_python, typed_value
-from chalicelib.schema import OWNED_FIELDS
+from chalicelib.schema import active_schema
 
 log = logging.getLogger(__name__)
 
@@ -310,7 +310,7 @@ def _apply(target: Target, plan: RestorePlan, item: ItemPlan) -> ItemOutcome:
         # (classify gives RESTORE and CONFLICT only with both items, DELETED with a backup, NEW with a live one)
         if action is Action.RESTORE and live_typed is not None:
             sets = {f: typed_value(value) for f, value in item.sets.items()}
-            if revert_fields(dynamodb, table, live_typed, sets, item.remove_fields, OWNED_FIELDS):
+            if revert_fields(dynamodb, table, live_typed, sets, item.remove_fields, active_schema().owned):
                 return ItemOutcome(item.event_id, "restored")
         elif action is Action.CONFLICT and backup_typed is not None and live_typed is not None:
             if put_over(dynamodb, table, backup_typed, live_typed):

@@ -3,9 +3,9 @@
 A finding either *fails* verification (something is wrong) or is a *note* (worth knowing,
 not wrong: an event created after the snapshot, a status the application moved forward).
 
-Status rule: the snapshot's status must map (LEGACY_STATUS_MAP; v2 statuses map to themselves)
-to the live status. The event workflow only moves forward (draft -> setup -> live ->
-completed), so a live status *later* than the mapped one is the application moving the event
+Status rule: the snapshot's status must map (the schema's legacy aliases; current statuses map to
+themselves) to the live status. The event workflow only moves forward (the schema's status
+order), so a live status *later* than the mapped one is the application moving the event
 on after the snapshot: a note. An earlier or unrelated status fails, and so does a status the
 migration itself wrote (seen in its ledger) that is not the mapped one.
 """
@@ -18,10 +18,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from backfill.verify.compare import describe_differences, differing_attributes
-from chalicelib.schema import LEGACY_STATUS_MAP, OWNED_FIELDS, STATUSES, validate_event
+from chalicelib.schema import PARTICIPANT_COUNT, active_schema, validate_event
 from chalicelib.schema.values import as_count
-
-WORKFLOW: tuple[str, ...] = ("draft", "setup", "live", "completed")
 
 
 class Kind(str, enum.Enum):
@@ -59,27 +57,25 @@ class Finding:
 
 def mapped_status(snapshot_status: Any) -> str | None:
     """The status a snapshot status must become, or None when it is not a status at all."""
-    if not isinstance(snapshot_status, str):
-        return None
-    if snapshot_status in LEGACY_STATUS_MAP:
-        return LEGACY_STATUS_MAP[snapshot_status]
-    return snapshot_status if snapshot_status in STATUSES else None
+    return active_schema().canonical_status(snapshot_status)
 
 
 def _before(earlier: str, later: str) -> bool:
-    return WORKFLOW.index(earlier) < WORKFLOW.index(later)
+    workflow = active_schema().workflow
+    return workflow.index(earlier) < workflow.index(later)
 
 
 def check_status(
     event_id: str, snapshot_status: Any, live_status: Any, migration_status: Any = None
 ) -> list[Finding]:
     expected = mapped_status(snapshot_status)
-    if expected is None or live_status not in STATUSES:
+    statuses = active_schema().workflow
+    if expected is None or live_status not in statuses:
         return []  # nothing to map from, or validate_event already names the bad live status
     findings = []
     # The migration re-reads a row the app changed after the backup, so it may rightly write a
     # later status than the snapshot maps to; only an earlier one is wrong.
-    if migration_status in STATUSES and _before(migration_status, expected):
+    if migration_status in statuses and _before(migration_status, expected):
         findings.append(Finding(event_id, Kind.STATUS_MAPPING,
                                 f"the migration wrote status {migration_status!r}, but snapshot status "
                                 f"{snapshot_status!r} maps to {expected!r}"))
@@ -104,18 +100,19 @@ def check_event(
     migration_status: Any = None,
 ) -> list[Finding]:
     """Every finding about one live event (plain values)."""
-    event_id = str(item.get("eventId"))
+    schema = active_schema()
+    event_id = str(item.get(schema.key))
     findings = []
     problems = validate_event(item)
     if problems:
         findings.append(Finding(event_id, Kind.INVALID, "; ".join(problems)))
-    stored = as_count(item.get("participantCount"))
+    stored = as_count(item.get(PARTICIPANT_COUNT))
     if stored is not None and stored != fresh_count:
         findings.append(Finding(event_id, Kind.COUNT_MISMATCH,
                                 f"participantCount is {stored}, participants table has {fresh_count}"))
     if snapshot_item is not None:
-        findings += check_status(event_id, snapshot_item.get("status"), item.get("status"), migration_status)
-        changed = differing_attributes(snapshot_item, item, ignore=OWNED_FIELDS)
+        findings += check_status(event_id, snapshot_item.get(schema.status_field), item.get(schema.status_field), migration_status)
+        changed = differing_attributes(snapshot_item, item, ignore=active_schema().owned)
         if changed:
             findings.append(Finding(event_id, Kind.UNOWNED_CHANGED,
                                     f"attributes the migration does not own changed since the "

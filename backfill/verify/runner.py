@@ -36,6 +36,7 @@ from backfill.verify.checks import (
     missing_since_snapshot,
     orphan_participants,
 )
+from backfill.verify.spill import SnapshotIndex
 from chalicelib.counts import ParticipantCounter
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python
@@ -147,69 +148,91 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
     )
     progress = on_progress or (lambda phase, n: None)
 
-    snapshot_items: dict[str, dict[str, Any]] = {}
-    snapshot_segments: set[int] = set()
-    migration_statuses: dict[str, Any] = {}
     total_segments = options.total_segments
     if snapshot is not None:
         if options.segment is not None and not 0 <= options.segment < snapshot.total_segments:
             raise BackupError(f"segment {options.segment} is not in 0..{snapshot.total_segments - 1} "
                               f"(run {snapshot.name!r} has {snapshot.total_segments} segments)")
-        for backup in snapshot.backups:
-            if options.segment is not None and options.segment not in backup.segments:
-                continue
-            for segment, typed in iter_backup_items(backup):
-                if options.segment is not None and segment != options.segment:
-                    continue
-                item = to_python(typed)
-                snapshot_items[item["eventId"]] = item
-            written = last_changes(read_ledger(backup.store, backup.name_for(LEDGER_SUFFIX)))
-            migration_statuses.update({e: c["status"] for e, c in written.items() if "status" in c})
         # Scan with the snapshot's split, so an item's segment tells whether the snapshot covered it.
         total_segments = snapshot.total_segments
-        snapshot_segments = set(snapshot.covered)
-
     elif options.segment is not None:
         raise BackupError("verify --segment K checks one segment of a run's split: it needs the run's snapshot")
-    segments = None if options.segment is None else [options.segment]
-    events = _scan_events(target, total_segments, segments, options.sample, progress)
-    counts = _counts_for(target, options, total_segments, [item for _, item in events], progress)
-    result.participant_rows = sum(counts.values())
-
-    seen: set[str] = set()
-    new_ids = []
-    for segment, item in events:
-        event_id = str(item.get("eventId"))
-        seen.add(event_id)
-        snapshot_item = snapshot_items.get(event_id)
-        if snapshot is not None and snapshot_item is None and segment in snapshot_segments:
-            new_ids.append(event_id)
-        result.findings += check_event(
-            item,
-            fresh_count=counts.get(event_id, 0),
-            snapshot_item=snapshot_item,
-            migration_status=migration_statuses.get(event_id),
-        )
-    result.events_checked = len(events)
-    result.findings += created_after_snapshot(new_ids)
-    if not options.sample:
-        result.findings += missing_since_snapshot(set(snapshot_items) - seen)
-        if options.segment is None:  # participants of any event: only the whole table can tell
-            result.findings += orphan_participants(counts, seen)
+    with SnapshotIndex() as index:
+        if snapshot is not None:
+            _load_snapshot(index, snapshot, options.segment)
+        _check_table(target, options, result, snapshot, index, total_segments, progress)
     if options.recheck_counts:
         result.findings = _recheck_counts(target, result.findings)
     return result
 
 
+def _load_snapshot(index: SnapshotIndex, snapshot: Run, only_segment: int | None) -> None:
+    """Every backed-up item of the run (or of one segment) and the statuses its ledgers record."""
+    for backup in snapshot.backups:
+        if only_segment is not None and only_segment not in backup.segments:
+            continue
+        index.add_items(typed for segment, typed in iter_backup_items(backup)
+                        if only_segment is None or segment == only_segment)
+        written = last_changes(read_ledger(backup.store, backup.name_for(LEDGER_SUFFIX)))
+        index.add_statuses({e: c["status"] for e, c in written.items() if "status" in c})
+
+
+def _check_table(
+    target: Target,
+    options: VerifyOptions,
+    result: VerifyResult,
+    snapshot: Run | None,
+    index: SnapshotIndex,
+    total_segments: int,
+    progress: Progress,
+) -> None:
+    """Stream the events table past the snapshot index: memory holds one page, the participant
+    counts and the findings, whatever the table's size (a --sample holds its N events)."""
+    segments = None if options.segment is None else [options.segment]
+    covered = set(snapshot.covered) if snapshot is not None else set()
+    new_ids: list[str] = []
+    present: set[str] = set()  # events that have participants and exist (for the orphan check)
+
+    def check(segment: int, item: dict[str, Any], counts: dict[str, int]) -> None:
+        event_id = str(item.get("eventId"))
+        if event_id in counts:
+            present.add(event_id)
+        snapshot_item, migration_status = index.see(event_id)
+        if snapshot is not None and snapshot_item is None and segment in covered:
+            new_ids.append(event_id)
+        result.findings.extend(check_event(item, fresh_count=counts.get(event_id, 0),
+                                           snapshot_item=snapshot_item, migration_status=migration_status))
+        result.events_checked += 1
+
+    if options.sample:
+        events = _scan_events(target, total_segments, segments, options.sample, progress)
+        counts = _counts_for(target, options, total_segments, [item for _, item in events], progress)
+        for segment, item in events:
+            check(segment, item, counts)
+    else:
+        counts = _counts_for(target, options, total_segments, [], progress)
+        for page in parallel_scan(target.dynamodb, target.settings.events_table, total_segments=total_segments,
+                                  segments=segments, consistent=True):
+            for typed in page.items:
+                check(page.segment, to_python(typed), counts)
+            progress("events", len(page.items))
+    result.participant_rows = sum(counts.values())
+    result.findings += created_after_snapshot(new_ids)
+    if not options.sample:
+        result.findings += missing_since_snapshot(index.unseen())
+        if options.segment is None:  # participants of any event: only the whole table can tell
+            result.findings += orphan_participants(counts, present)
+
+
 def _scan_events(
-    target: Target, total_segments: int, segments: list[int] | None, sample: int | None, progress: Progress
+    target: Target, total_segments: int, segments: list[int] | None, sample: int, progress: Progress
 ) -> list[tuple[int, dict[str, Any]]]:
     events: list[tuple[int, dict[str, Any]]] = []
     for page in parallel_scan(target.dynamodb, target.settings.events_table, total_segments=total_segments,
-                              segments=segments, page_size=min(sample, 1000) if sample else None, consistent=True):
+                              segments=segments, page_size=min(sample, 1000), consistent=True):
         events += [(page.segment, to_python(typed)) for typed in page.items]
         progress("events", len(page.items))
-        if sample and len(events) >= sample:
+        if len(events) >= sample:
             return events[:sample]
     return events
 

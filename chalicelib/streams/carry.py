@@ -18,17 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.schema import LEGACY_STATUS_MAP, STATUSES, needs_upgrade
-from chalicelib.schema.fields import OPTIONAL_STRING_FIELDS, STARTED_STATUSES
+from chalicelib.schema import active_schema, needs_upgrade
 from chalicelib.schema.values import as_timestamp
-
-# Fields of the current schema that the legacy shape has no way to write.
-CARRIED_FIELDS: tuple[str, ...] = ("visibility", "isTemplate", *OPTIONAL_STRING_FIELDS)
-# Transition dates, and the statuses that have had that transition.
-DATED_FIELDS: dict[str, frozenset[str]] = {
-    "startedAt": STARTED_STATUSES,
-    "completedAt": frozenset({"completed"}),
-}
 
 
 @dataclass(frozen=True)
@@ -42,16 +33,14 @@ class ImageChange:
 
 def mapped_status(image: Mapping[str, Any] | None) -> str | None:
     """The image's status in the current vocabulary (None when absent or unknown)."""
-    raw = (image or {}).get("status")
-    if not isinstance(raw, str):
-        return None
-    if raw in STATUSES:
-        return raw
-    return LEGACY_STATUS_MAP.get(raw)
+    schema = active_schema()
+    return schema.canonical_status((image or {}).get(schema.status_field))
 
 
 def _held(image: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: image[name] for name in (*CARRIED_FIELDS, *DATED_FIELDS) if name in image}
+    # The fields a legacy write has no way to express, and the transition dates.
+    schema = active_schema()
+    return {name: image[name] for name in (*schema.carried, *schema.dated()) if name in image}
 
 
 def known_state(changes: Sequence[ImageChange]) -> dict[str, Any]:
@@ -72,10 +61,11 @@ def known_state(changes: Sequence[ImageChange]) -> dict[str, Any]:
         state = {**state, **_held(change.new)}
         new_status = mapped_status(change.new)
         created = as_timestamp(change.new.get("createdAt"))
-        for name, statuses in DATED_FIELDS.items():
-            if new_status not in statuses:
+        schema = active_schema()
+        for name, milestone in schema.dated().items():
+            if not schema.reached(new_status, milestone):
                 state.pop(name, None)  # e.g. a completed event put back to active
-            elif name not in change.new and status not in statuses:  # this record made it
+            elif name not in change.new and not schema.reached(status, milestone):  # this record made it
                 state[name] = _transition_date(state, name, created, change.at_ms)
         status = new_status
     return {name: value for name, value in state.items() if value is not None}
@@ -85,7 +75,8 @@ def _transition_date(state: Mapping[str, Any], name: str, created: int | None, a
     """When a record made a transition: its own time, never before the one it follows."""
     if at_ms is None:
         return None  # let the rule date it (from createdAt)
-    floor = created if name == "startedAt" else as_timestamp(state.get("startedAt"))
+    earlier = active_schema().field(name).not_before  # the date this transition follows
+    floor = created if earlier == "createdAt" else as_timestamp(state.get(earlier or ""))
     return max(at_ms, floor) if floor is not None else at_ms
 
 

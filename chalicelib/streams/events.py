@@ -21,10 +21,10 @@ from chalicelib.schema import COUNT_VERSION, needs_upgrade
 from chalicelib.streams.batch import BatchResult, Rejections, run_batch
 from chalicelib.streams.carry import ImageChange, carry_into, known_state
 from chalicelib.streams.dependencies import Dependencies
-from chalicelib.streams.errors import RetryableFailure
+from chalicelib.streams.errors import PermanentFailure, RetryableFailure
 from chalicelib.streams.failures import Failure, events_item_key
 from chalicelib.streams.observability import CURRENT, REFUSED, SKIPPED, SUPERSEDED, UPGRADED, logger
-from chalicelib.streams.records import StreamChange, require_keys
+from chalicelib.streams.records import StreamChange, parse_record, require_keys
 from chalicelib.upgrader import UpgradeResult, keep_maintained_count, upgrade_in_place
 
 # Written only by the participant count mechanism (chalicelib.counts).
@@ -98,16 +98,28 @@ def _only_counts_changed(change: StreamChange) -> bool:
 
 
 def last_record_per_event(event: Mapping[str, Any]) -> dict[str, str]:
-    """eventId -> sequence number of that event's last record in the batch."""
-    # Reads only keys and sequence numbers: the images are deserialized once, by run_batch.
-    last: dict[str, str] = {}
+    """eventId -> sequence number of that event's last record in the batch that can be read.
+
+    Reads keys and sequence numbers, and decodes only each event's last record (to make sure
+    an undecodable last record, which is recorded as a failure, does not hide the ones before
+    it); the other images are deserialized once, by run_batch.
+    """
+    records: dict[str, list[Mapping[str, Any]]] = {}
     for raw in event.get("Records", []):
         body = raw.get("dynamodb")
         keys = body.get("Keys") if isinstance(body, Mapping) else None
         event_id = keys.get("eventId") if isinstance(keys, Mapping) else None
         event_id = event_id.get("S") if isinstance(event_id, Mapping) else None
         if isinstance(event_id, str) and "SequenceNumber" in body:
-            last[event_id] = str(body["SequenceNumber"])
+            records.setdefault(event_id, []).append(raw)
+    last: dict[str, str] = {}
+    for event_id, raws in records.items():
+        for raw in reversed(raws):
+            try:
+                last[event_id] = parse_record(raw).sequence_number
+                break
+            except PermanentFailure:
+                continue
     return last
 
 

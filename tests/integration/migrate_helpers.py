@@ -12,7 +12,7 @@ from backfill.migrate import MigrationOptions
 from backfill.target import Target
 from chalicelib.config import Settings
 from chalicelib.counts import ParticipantCounter
-from chalicelib.schema import OWNED_FIELDS
+from chalicelib.schema import CURRENT
 from chalicelib.tables import create_tables
 
 
@@ -48,7 +48,7 @@ def raw_items(dynamodb: Any, table: str) -> dict[str, dict[str, Any]]:
 
 def unowned_bytes(item: dict[str, Any]) -> bytes:
     """The attributes the migration does not own, serialized canonically (byte-for-byte compare)."""
-    kept = {name: value for name, value in item.items() if name not in OWNED_FIELDS}
+    kept = {name: value for name, value in item.items() if name not in CURRENT.owned}
     return json.dumps(encode_item(kept), sort_keys=True, ensure_ascii=False).encode()
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from backfill.migrate import run_migration
 from backfill.restore import RestoreOptions, run_restore
-from chalicelib.schema import OWNED_FIELDS
+from chalicelib.schema import CURRENT
 from tests.integration.migrate_helpers import options, raw_items, second_table_set, target_for
 from tests.strategies import EXTREME_NUMBERS, RELAXED, canonical_item, deep_value, legacy_events
 from tests.support.cli import run_backfill
@@ -42,7 +42,7 @@ def cli(command: str, endpoint_url: str, backup_dir: Any, *args: str) -> Any:
 
 
 def unowned(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in item.items() if name not in OWNED_FIELDS}
+    return {name: value for name, value in item.items() if name not in CURRENT.owned}
 
 
 def test_numbers_at_dynamodb_limits_survive_migrate_verify_restore(dynamodb, live_settings, tmp_path):

@@ -180,7 +180,7 @@ def test_deleted_and_new_items(migrated, target, dynamodb, live_settings):
     table, gone = live_settings.events_table, data.events[3]["eventId"]
     dynamodb.delete_item(TableName=table, Key={"eventId": {"S": gone}})
     legacy_data.load(dynamodb, table, [{"eventId": "born-later", "name": "x", "status": "waiting",
-                                        "createdAt": Decimal(1)}])
+                                        "createdAt": Decimal(1_700_000_000_000)}])
     # without flags: the deletion is a conflict, the new item is reported and kept
     result = run_restore(target, RestoreOptions(backup_file=backup.data_path))
     assert not result.ok

@@ -10,7 +10,7 @@ from chalicelib.upgrader import UpgradeResult, keep_maintained_count, upgrade_in
 
 def test_legacy_event_is_upgraded_over_http(dynamodb, live_settings):
     # given a legacy event on the endpoint
-    legacy = {"eventId": "e1", "name": "Quiz", "status": "waiting", "createdAt": Decimal(1000), "x": {"a": [1]}}
+    legacy = {"eventId": "e1", "name": "Quiz", "status": "waiting", "createdAt": Decimal(1_700_000_000_000), "x": {"a": [1]}}
     dynamodb.put_item(TableName=live_settings.events_table, Item=to_typed(legacy))
     store = EventStore(dynamodb, live_settings.events_table)
     # when it is upgraded in place

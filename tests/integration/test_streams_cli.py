@@ -18,8 +18,8 @@ def run(args, live_settings):
 def test_streams_then_failures(dynamodb, live_settings, tmp_path):
     # given one legacy event, one garbled event and one participant
     events = live_settings.events_table
-    dynamodb.put_item(TableName=events, Item=to_typed({"eventId": "ok", "name": "A", "status": "active", "createdAt": Decimal(10)}))
-    dynamodb.put_item(TableName=events, Item=to_typed({"eventId": "bad", "name": "B", "status": "??", "createdAt": Decimal(10)}))
+    dynamodb.put_item(TableName=events, Item=to_typed({"eventId": "ok", "name": "A", "status": "active", "createdAt": Decimal(1_700_000_000_010)}))
+    dynamodb.put_item(TableName=events, Item=to_typed({"eventId": "bad", "name": "B", "status": "??", "createdAt": Decimal(1_700_000_000_010)}))
     dynamodb.put_item(TableName=live_settings.participants_table, Item=to_typed({"eventId": "ok", "participantId": "p"}))
     positions = str(tmp_path / "positions.json")
     # when the runner drains the streams

@@ -48,7 +48,7 @@ def test_runner_upgrades_and_counts_on_localstack(localstack_settings):
     target = Target(settings=localstack_settings)
     for i in range(3):
         target.dynamodb.put_item(TableName=localstack_settings.events_table, Item=to_typed(
-            {"eventId": f"e{i}", "name": "x", "status": "active", "createdAt": Decimal(1000 + i)}))
+            {"eventId": f"e{i}", "name": "x", "status": "active", "createdAt": Decimal(1_700_000_000_000 + i)}))
         target.dynamodb.put_item(TableName=localstack_settings.participants_table, Item=to_typed(
             {"eventId": f"e{i}", "participantId": "p"}))
     StreamRunner(target).drain()

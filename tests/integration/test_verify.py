@@ -78,8 +78,8 @@ def test_deleted_new_and_advanced_items(migrated, dynamodb, live_settings, tmp_p
     update(dynamodb, table, waiting["eventId"], "SET #s = :s, startedAt = :t",
            {":s": {"S": "live"}, ":t": {"N": str(waiting["createdAt"] + 5)}}, {"#s": "status"})
     dynamodb.delete_item(TableName=table, Key={"eventId": {"S": deleted}})
-    fresh = {"eventId": "new-1", "name": "n", "status": "draft", "createdAt": Decimal(5), "visibility": "public",
-             "isTemplate": False, "lastModified": Decimal(5), "participantCount": Decimal(0), "schemaVersion": Decimal(2)}
+    fresh = {"eventId": "new-1", "name": "n", "status": "draft", "createdAt": Decimal(1_700_000_000_005), "visibility": "public",
+             "isTemplate": False, "lastModified": Decimal(1_700_000_000_005), "participantCount": Decimal(0), "schemaVersion": Decimal(2)}
     dynamodb.put_item(TableName=table, Item=to_typed(fresh))
     # when verified
     result = verify(live_settings, tmp_path)

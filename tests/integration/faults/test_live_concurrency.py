@@ -14,7 +14,7 @@ from backfill.stream_runner import StreamRunner
 from backfill.target import Target
 from backfill.verify import VerifyOptions, run_verify
 from chalicelib.items import to_python
-from chalicelib.schema import LEGACY_STATUS_MAP
+from chalicelib.schema import CURRENT
 from demo.checks import snapshot
 from demo.old_app import OldApp
 from tests.integration.faults.scenario import final_check, migration_options, seed
@@ -112,7 +112,7 @@ def test_restore_while_the_old_app_writes_keeps_newer_data(target, backup_dir, f
     # and newer data was kept: every status the app wrote is still there (or its upgrade)
     after = snapshot(target.dynamodb, target.settings.events_table)
     for event_id, status in log.last_status.items():
-        assert after[event_id]["status"] in {status, LEGACY_STATUS_MAP[status]}, event_id
+        assert after[event_id]["status"] in {status, CURRENT.canonical_status(status)}, event_id
     # and every event the app never touched is back to the backup, attribute for attribute
     backup = {i["eventId"]: i for i in (to_python(t) for _, t in iter_backup_items(load_backup(report.backup_file)))}
     untouched = set(backup) - log.events_touched

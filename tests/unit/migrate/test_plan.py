@@ -3,14 +3,15 @@
 from decimal import Decimal
 
 from backfill.migrate.plan import ABSENT_MARK, build_plan, plan_item
-from chalicelib.schema import COUNT_VERSION, OWNED_FIELDS
+from chalicelib.schema import COUNT_VERSION, CURRENT
 from chalicelib.upgrader import UpgradeResult, keep_maintained_count
 
+ARCHIVED = "status 'archived' is not one of draft, setup, live, completed (or legacy waiting, active)"
 COUNTS = keep_maintained_count(lambda event_id: {"e1": 3}.get(event_id, 0))
 
 
 def legacy(event_id="e1", status="waiting", **extra):
-    return {"eventId": event_id, "name": "Quiz", "status": status, "createdAt": Decimal(1000), **extra}
+    return {"eventId": event_id, "name": "Quiz", "status": status, "createdAt": Decimal(1_700_000_000_000), **extra}
 
 
 def test_legacy_item_would_be_upgraded_with_owned_changes_only():
@@ -20,7 +21,7 @@ def test_legacy_item_would_be_upgraded_with_owned_changes_only():
     plan = plan_item(item, COUNTS)
     # then it would be upgraded, setting only owned fields, with the scanned count and a count version
     assert plan.result is UpgradeResult.UPGRADED
-    assert set(plan.changes) <= OWNED_FIELDS
+    assert set(plan.changes) <= CURRENT.owned
     assert plan.changes["status"] == "setup" and plan.changes["participantCount"] == 3
     assert plan.changes[COUNT_VERSION] == 1
     assert plan.after["tags"] == {"x"}
@@ -57,7 +58,7 @@ def test_current_item_with_the_right_unmaintained_count_is_left_alone():
 def test_malformed_item_is_refused_with_reasons():
     plan = plan_item(legacy(status="archived"), COUNTS)
     assert plan.result is UpgradeResult.REFUSED
-    assert plan.reasons == ["unknown status 'archived'"]
+    assert plan.reasons == [ARCHIVED]
 
 
 def test_build_plan_counts_transitions_samples_and_problems():
@@ -71,7 +72,7 @@ def test_build_plan_counts_transitions_samples_and_problems():
     assert (plan.total, plan.would_upgrade, plan.current, plan.refused) == (5, 3, 1, 1)
     assert summary["transitions"] == {"waiting->setup": 1, "active->live": 2}
     assert summary["statuses_after"] == {"setup": 1, "live": 2, "completed": 1}
-    assert summary["refused_items"] == [{"eventId": "bad", "reasons": ["unknown status 'archived'"]}]
+    assert summary["refused_items"] == [{"eventId": "bad", "reasons": [ARCHIVED]}]
     # and the samples show only changed owned fields, absent ones marked
     assert len(summary["sample_diffs"]) == 2
     first = summary["sample_diffs"][0]

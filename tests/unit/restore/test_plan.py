@@ -8,7 +8,7 @@ from backfill.restore.plan import Action, MigrationWrite, classify, writes_by_ru
 from chalicelib.schema import upgrade_event
 from chalicelib.schema.upgrade import changed_fields
 
-BACKUP = {"eventId": "e1", "name": "Quiz", "status": "completed", "createdAt": Decimal(1000), "x": {"a": [True]}}
+BACKUP = {"eventId": "e1", "name": "Quiz", "status": "completed", "createdAt": Decimal(1_700_000_000_000), "x": {"a": [True]}}
 MIGRATED = upgrade_event(BACKUP, participant_count=2)
 CHANGES = {**changed_fields(BACKUP, MIGRATED), "countVersion": Decimal(1)}
 WRITES = [MigrationWrite(CHANGES, BACKUP)]
@@ -114,7 +114,7 @@ def test_without_a_ledger_the_upgrade_rule_tells_what_the_migration_wrote():
     assert rule.read == BACKUP and rule.changes["schemaVersion"] == 2
     plan = classify(BACKUP, LIVE, [rule])
     assert plan.action is Action.RESTORE and set(plan.remove_fields) == set(CHANGES)
-    assert writes_by_rule({"eventId": "bad", "status": "archived", "createdAt": Decimal(1)}) == []
+    assert writes_by_rule({"eventId": "bad", "status": "archived", "createdAt": Decimal(1_700_000_000_000)}) == []
 
 
 def test_format_1_ledger_first_line_is_taken_as_written_over_the_backup():

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.schema import (
-    CURRENT_VERSION,
+    CURRENT,
     UpgradeRefused,
     changed_fields,
     needs_upgrade,
@@ -37,7 +37,7 @@ def test_backfilled_legacy_statuses_map_and_date_from_created_at(status, expecte
     assert {k: upgraded.get(k) for k in expected} == expected
     assert upgraded["visibility"] == "private" and upgraded["isTemplate"] is False
     assert upgraded["lastModified"] == CREATED and upgraded["participantCount"] == 3
-    assert upgraded["schemaVersion"] == CURRENT_VERSION
+    assert upgraded["schemaVersion"] == CURRENT.version
     assert validate_event(upgraded) == []
 
 
@@ -53,7 +53,7 @@ def test_live_upgrade_dates_transition_from_observation_time():
 
 
 def test_observation_before_creation_never_dates_before_created_at():
-    upgraded = upgrade_event(legacy(status="completed"), participant_count=0, observed_at_ms=5)
+    upgraded = upgrade_event(legacy(status="completed"), participant_count=0, observed_at_ms=int(CREATED) - 5)
     assert upgraded["startedAt"] == CREATED and upgraded["completedAt"] == CREATED
 
 
@@ -67,19 +67,20 @@ def test_owned_fields_already_valid_are_kept():
 @pytest.mark.parametrize(
     ("item", "reason"),
     [
-        (legacy(status="archived"), "unknown status 'archived'"),
+        (legacy(status="archived"), "status 'archived' is not one of draft, setup, live, completed"),
         (legacy(status=None), "status is missing"),
-        (legacy(status=Decimal(1)), "status is not a string"),
+        (legacy(status=Decimal(1)), "status Decimal('1') is not one of"),
         (legacy(createdAt=None), "createdAt is missing"),
         (legacy(createdAt="yesterday"), "createdAt is not a non-negative integer"),
         (legacy(createdAt=Decimal("1.5")), "createdAt is not a non-negative integer"),
         (legacy(createdAt=Decimal(-1)), "createdAt is not a non-negative integer"),
         (legacy(createdAt=True), "createdAt is not a non-negative integer"),
         (legacy(name=Decimal(3)), "name is not a string"),
-        (legacy(visibility="secret"), "visibility is not private|public"),
+        (legacy(visibility="secret"), "visibility 'secret' is not one of private, public"),
         (legacy(isTemplate="no"), "isTemplate is not a boolean"),
         (legacy(topic=Decimal(1)), "topic is not a string"),
         (legacy(status="active", startedAt=CREATED - 1), "startedAt"),
+        (legacy(status="waiting", completedAt=CREATED), "completedAt is set but startedAt is not"),
         (legacy(schemaVersion=Decimal(3)), "newer than this code knows"),
         (legacy(schemaVersion="two"), "schemaVersion is not a positive integer"),
         (legacy(eventId=""), "eventId is not a non-empty string"),
@@ -118,3 +119,9 @@ def test_needs_upgrade_is_false_only_for_valid_current_events():
     assert needs_upgrade(legacy()) and not needs_upgrade(upgraded)
     assert needs_upgrade({**upgraded, "status": "active"})
     assert needs_upgrade({k: v for k, v in upgraded.items() if k != "visibility"})
+
+
+def test_a_garbled_count_is_refused_unless_a_count_is_given():
+    with pytest.raises(UpgradeRefused, match="participantCount is not a non-negative integer"):
+        upgrade_event(legacy(participantCount="many"))
+    assert upgrade_event(legacy(participantCount="many"), participant_count=4)["participantCount"] == 4

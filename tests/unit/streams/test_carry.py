@@ -4,10 +4,11 @@ from decimal import Decimal
 
 from chalicelib.streams.carry import ImageChange, carry_into, known_state
 
-CREATED = Decimal(1_000)
+T = 1_700_000_000_000  # times are offsets from a plausible instant
+CREATED = Decimal(T + 1_000)
 CURRENT_LIVE = {
     "eventId": "e", "name": "n", "status": "live", "visibility": "public", "isTemplate": True,
-    "topic": "Rust", "createdAt": CREATED, "lastModified": Decimal(2_000), "startedAt": Decimal(2_000),
+    "topic": "Rust", "createdAt": CREATED, "lastModified": Decimal(T + 2_000), "startedAt": Decimal(T + 2_000),
     "participantCount": Decimal(0), "schemaVersion": Decimal(2),
 }
 
@@ -17,49 +18,49 @@ def legacy(status, **extra):
 
 
 def test_a_legacy_put_over_a_current_event_carries_what_it_cannot_express():
-    state = known_state([ImageChange(CURRENT_LIVE, legacy("active"), 9_000)])
-    assert state == {"visibility": "public", "isTemplate": True, "topic": "Rust", "startedAt": Decimal(2_000)}
+    state = known_state([ImageChange(CURRENT_LIVE, legacy("active"), T + 9_000)])
+    assert state == {"visibility": "public", "isTemplate": True, "topic": "Rust", "startedAt": Decimal(T + 2_000)}
 
 
 def test_a_transition_made_by_the_record_is_dated_by_it():
     current_setup = {**CURRENT_LIVE, "status": "setup"}
     del current_setup["startedAt"]
-    assert known_state([ImageChange(current_setup, legacy("active"), 9_000)])["startedAt"] == 9_000
-    done = known_state([ImageChange(CURRENT_LIVE, legacy("completed"), 9_000)])
-    assert done["startedAt"] == 2_000 and done["completedAt"] == 9_000
+    assert known_state([ImageChange(current_setup, legacy("active"), T + 9_000)])["startedAt"] == T + 9_000
+    done = known_state([ImageChange(CURRENT_LIVE, legacy("completed"), T + 9_000)])
+    assert done["startedAt"] == T + 2_000 and done["completedAt"] == T + 9_000
 
 
 def test_each_transition_in_a_sequence_keeps_its_own_date():
-    first = ImageChange(legacy("waiting"), legacy("active"), 5_000)
-    second = ImageChange(legacy("active"), legacy("completed"), 7_000)
-    assert known_state([first, second]) == {"startedAt": 5_000, "completedAt": 7_000}
+    first = ImageChange(legacy("waiting"), legacy("active"), T + 5_000)
+    second = ImageChange(legacy("active"), legacy("completed"), T + 7_000)
+    assert known_state([first, second]) == {"startedAt": T + 5_000, "completedAt": T + 7_000}
 
 
 def test_a_transition_is_never_dated_before_what_it_follows():
-    state = known_state([ImageChange(legacy("waiting"), legacy("completed"), 500)])
-    assert state == {"startedAt": 1_000, "completedAt": 1_000}  # clamped to createdAt
+    state = known_state([ImageChange(legacy("waiting"), legacy("completed"), T + 500)])
+    assert state == {"startedAt": T + 1_000, "completedAt": T + 1_000}  # clamped to createdAt
 
 
 def test_a_carried_field_survives_several_legacy_puts():
-    first = ImageChange(CURRENT_LIVE, legacy("active"), 9_000)
-    second = ImageChange(legacy("active"), legacy("active", name="renamed"), 9_500)
+    first = ImageChange(CURRENT_LIVE, legacy("active"), T + 9_000)
+    second = ImageChange(legacy("active"), legacy("active", name="renamed"), T + 9_500)
     assert known_state([first, second])["topic"] == "Rust"
 
 
 def test_a_new_application_write_means_its_absences():
     without_topic = {k: v for k, v in CURRENT_LIVE.items() if k != "topic"}
-    state = known_state([ImageChange(CURRENT_LIVE, without_topic, 9_000), ImageChange(without_topic, legacy("active"), 9_500)])
+    state = known_state([ImageChange(CURRENT_LIVE, without_topic, T + 9_000), ImageChange(without_topic, legacy("active"), T + 9_500)])
     assert "topic" not in state and state["visibility"] == "public"
 
 
 def test_reopening_a_completed_event_drops_its_completion_date():
-    completed = {**CURRENT_LIVE, "status": "completed", "completedAt": Decimal(3_000)}
-    state = known_state([ImageChange(completed, legacy("active"), 9_000)])
-    assert "completedAt" not in state and state["startedAt"] == 2_000
+    completed = {**CURRENT_LIVE, "status": "completed", "completedAt": Decimal(T + 3_000)}
+    state = known_state([ImageChange(completed, legacy("active"), T + 9_000)])
+    assert "completedAt" not in state and state["startedAt"] == T + 2_000
 
 
 def test_a_delete_forgets_everything():
-    state = known_state([ImageChange(CURRENT_LIVE, None, 9_000), ImageChange(None, legacy("waiting"), 9_500)])
+    state = known_state([ImageChange(CURRENT_LIVE, None, T + 9_000), ImageChange(None, legacy("waiting"), T + 9_500)])
     assert state == {}
 
 

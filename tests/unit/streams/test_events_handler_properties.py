@@ -11,7 +11,7 @@ import itertools
 
 from hypothesis import given, settings
 
-from chalicelib.schema import OWNED_FIELDS
+from chalicelib.schema import CURRENT
 from chalicelib.streams import process_events_batch
 from chalicelib.streams.observability import UPGRADED
 from tests.strategies import RELAXED, canonical_item, legacy_events
@@ -32,7 +32,7 @@ def insert_record(item):
 
 
 def unowned(item):
-    return {name: value for name, value in canonical_item(item).items() if name not in OWNED_FIELDS}
+    return {name: value for name, value in canonical_item(item).items() if name not in CURRENT.owned}
 
 
 @settings(max_examples=40, **RELAXED)

@@ -51,9 +51,9 @@ def table_grants(handler: str) -> set[tuple[str, str]]:
 def test_the_events_function_policy_is_exactly_what_its_handler_calls(dynamodb, settings, deps, calls):
     # given an old-shape event with a participant, a malformed one the rule refuses, and one
     # changed again since its record (so the conditional write fails and it is re-read)
-    legacy = {"eventId": "e1", "name": "Quiz", "status": "active", "createdAt": Decimal(5)}
-    broken = {"eventId": "e2", "name": "Broken", "status": "exploded", "createdAt": Decimal(5)}
-    stale = {"eventId": "e3", "name": "Moved on", "status": "waiting", "createdAt": Decimal(5)}
+    legacy = {"eventId": "e1", "name": "Quiz", "status": "active", "createdAt": Decimal(1_700_000_000_005)}
+    broken = {"eventId": "e2", "name": "Broken", "status": "exploded", "createdAt": Decimal(1_700_000_000_005)}
+    stale = {"eventId": "e3", "name": "Moved on", "status": "waiting", "createdAt": Decimal(1_700_000_000_005)}
     for item in (legacy, broken, {**stale, "status": "active"}):
         dynamodb.put_item(TableName=settings.events_table, Item=to_typed(item))
     dynamodb.put_item(TableName=settings.participants_table, Item=to_typed({"eventId": "e1", "participantId": "p"}))
@@ -68,7 +68,7 @@ def test_the_events_function_policy_is_exactly_what_its_handler_calls(dynamodb, 
 
 def test_the_participants_function_policy_is_exactly_what_its_handler_calls(dynamodb, settings, deps, calls):
     # given an event, and a participant of an event that does not exist
-    dynamodb.put_item(TableName=settings.events_table, Item=to_typed({"eventId": "e1", "name": "Quiz", "status": "live", "createdAt": Decimal(5)}))
+    dynamodb.put_item(TableName=settings.events_table, Item=to_typed({"eventId": "e1", "name": "Quiz", "status": "live", "createdAt": Decimal(1_700_000_000_005)}))
     for event_id in ("e1", "ghost"):
         dynamodb.put_item(TableName=settings.participants_table, Item=to_typed({"eventId": event_id, "participantId": "p"}))
     calls.clear()

@@ -169,3 +169,16 @@ def test_transitions_in_one_batch_are_dated_by_the_records_that_made_them(stream
     stored = deps.events.get("e-batch")
     assert stored["status"] == "completed"
     assert stored["startedAt"] == 1_767_229_200_000 and stored["completedAt"] == 1_767_236_400_000
+
+
+def test_an_undecodable_last_record_does_not_hide_the_earlier_ones(stream_event, dynamodb, settings, deps):
+    # given an event that went live then completed, whose last record arrives garbled
+    event = stream_event("events_live_then_completed")
+    event["Records"][1]["dynamodb"]["NewImage"]["poster"] = {"B": "!!"}
+    seed(dynamodb, settings.events_table, event, 0)
+    # when the batch is handled
+    result = process_events_batch(event, deps)
+    # then the garbled one is recorded and the one before it applied (not superseded by it)
+    assert result.stats[REJECTED] == 1 and result.stats[UPGRADED] == 1
+    stored = deps.events.get("e-batch")
+    assert stored["status"] == "live" and stored["startedAt"] == 1_767_229_200_000

@@ -10,7 +10,7 @@ from chalicelib.streams.observability import COUNTED, FAILED, REPORTED
 from tests.unit.streams.conftest import batch, participant_record
 
 UPGRADED_EVENT = {
-    "eventId": "e1", "name": "Quiz", "status": "setup", "createdAt": Decimal(1000), "lastModified": Decimal(1000),
+    "eventId": "e1", "name": "Quiz", "status": "setup", "createdAt": Decimal(1_700_000_000_000), "lastModified": Decimal(1_700_000_000_000),
     "visibility": "private", "isTemplate": False, "participantCount": Decimal(0), "schemaVersion": Decimal(2),
 }
 

@@ -14,7 +14,7 @@ class FakeTarget:
 
 
 def legacy(event_id):
-    return to_typed({"eventId": event_id, "name": "n", "status": "waiting", "createdAt": Decimal(1)})
+    return to_typed({"eventId": event_id, "name": "n", "status": "waiting", "createdAt": Decimal(1_700_000_000_000)})
 
 
 def test_a_failing_record_is_retried_then_given_up_without_blocking_the_shard(dynamodb, streams, settings):

@@ -14,7 +14,7 @@ from backfill.verify.checks import (
 )
 from chalicelib.schema import upgrade_event
 
-LEGACY = {"eventId": "e1", "name": "Quiz", "status": "active", "createdAt": Decimal(1000), "tags": {"a"}}
+LEGACY = {"eventId": "e1", "name": "Quiz", "status": "active", "createdAt": Decimal(1_700_000_000_000), "tags": {"a"}}
 
 
 def migrated(legacy=LEGACY, count=3):
@@ -42,13 +42,13 @@ def test_a_dropped_new_field_is_invalid():
 
 
 def test_timestamps_out_of_order_are_invalid():
-    item = {**migrated(), "startedAt": Decimal(999)}
+    item = {**migrated(), "startedAt": Decimal(1_699_999_999_999)}
     [finding] = check_event(item, fresh_count=3)
     assert finding.kind is Kind.INVALID and "before createdAt" in finding.reason
 
 
 def test_changed_unowned_attribute_fails_naming_it_and_owned_changes_do_not_count_as_such():
-    item = {**migrated(), "tags": {"a", "b"}, "lastModified": Decimal(5000)}
+    item = {**migrated(), "tags": {"a", "b"}, "lastModified": Decimal(1_700_000_005_000)}
     [finding] = check_event(item, fresh_count=3, snapshot_item=LEGACY)
     assert finding.kind is Kind.UNOWNED_CHANGED and finding.reason.endswith("tags (changed)")
 

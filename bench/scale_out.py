@@ -1,0 +1,145 @@
+"""``python -m bench.scale_out``: peak memory of migrate, verify and restore as the table grows, and
+aggregate throughput of 1, 2 and 4 worker processes of one run against one endpoint.
+
+Every command runs as its own ``python -m backfill`` process, exactly as an operator (or an array
+job child) runs it; its peak resident memory is the kernel's ``ru_maxrss`` for that process
+(``os.wait4``), so the figure is the CLI's alone, never the endpoint's (moto runs in another
+process). Throughput is events of the table / wall time of the slowest worker, counting
+everything a worker does (participants count, backup, plan, writes, report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from backfill.legacy_data import generate
+from bench.harness import FAKE_CREDENTIALS, ServerProcess, fresh_tables
+from chalicelib.config import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _env(url: str, settings: Settings) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO), "AWS_ENDPOINT_URL": url, "AWS_REGION": settings.region,
+            "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
+            "EVENTS_TABLE": settings.events_table, "PARTICIPANTS_TABLE": settings.participants_table}
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "backfill", *args], cwd=REPO, env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+
+def _wait(process: subprocess.Popen[bytes]) -> tuple[int, int]:
+    """(exit code, peak RSS in KiB) of a child started by ``_start``."""
+    assert process.stdout is not None
+    process.stdout.read()  # drain --json output so the child never blocks on a full pipe
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, int(usage.ru_maxrss)
+
+
+def _run(args: list[str], env: dict[str, str]) -> tuple[int, int, float]:
+    started = time.monotonic()
+    code, peak = _wait(_start(args, env))
+    return code, peak, time.monotonic() - started
+
+
+def memory(endpoint: ServerProcess, sizes: list[int], settings: Settings) -> list[dict[str, Any]]:
+    rows = []
+    for events in sizes:
+        fresh_tables(endpoint, settings, generate(events=events, participants=2 * events, malformed=0))
+        with tempfile.TemporaryDirectory() as store:
+            env = _env(endpoint.url, settings)
+            row: dict[str, Any] = {"events": events}
+            for name, args in (
+                ("migrate", ["migrate", "--yes", "--backup-dir", store, "--json"]),
+                ("verify", ["verify", "--backup-dir", store, "--json"]),
+                ("restore", ["restore", "--run", "_newest_", "--yes", "--backup-dir", store,
+                             "--live-path-running", "--json"]),
+            ):
+                if name == "restore":
+                    [manifest] = Path(store).glob("*.manifest.json")
+                    args[2] = json.loads(manifest.read_text())["run"]
+                code, peak, seconds = _run(args, env)
+                row[name] = {"exit": code, "peak_rss_mib": round(peak / 1024, 1), "seconds": round(seconds, 1)}
+            rows.append(row)
+    return rows
+
+
+def throughput(endpoint: ServerProcess, events: int, counts: list[int], settings: Settings) -> list[dict[str, Any]]:
+    rows = []
+    for workers in counts:
+        fresh_tables(endpoint, settings, generate(events=events, participants=2 * events, malformed=0))
+        with tempfile.TemporaryDirectory() as store:
+            env = _env(endpoint.url, settings)
+            started = time.monotonic()
+            processes = [
+                _start(["migrate", "--yes", "--backup-dir", store, "--run-id", f"tput{workers}",
+                        "--total-segments", str(workers), "--segment", str(k), "--json"]
+                       if workers > 1 else ["migrate", "--yes", "--backup-dir", store, "--json"], env)
+                for k in range(workers)
+            ]
+            codes = [_wait(p)[0] for p in processes]
+            seconds = time.monotonic() - started
+        rows.append({"processes": workers, "events": events, "exit_codes": codes, "seconds": round(seconds, 1),
+                     "events_per_s": round(events / seconds, 1)})
+    return rows
+
+
+def render(memory_rows: list[dict[str, Any]], throughput_rows: list[dict[str, Any]], note: str) -> str:
+    lines = ["# Scale-out benchmark (`python -m bench.scale_out`)", "", note, "",
+             "## Peak memory per command (ru_maxrss of the CLI process)", "",
+             "| events | migrate MiB | verify MiB | restore MiB | migrate s | verify s | restore s | exit codes |",
+             "|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for row in memory_rows:
+        lines.append(f"| {row['events']} | " + " | ".join(str(row[c]["peak_rss_mib"]) for c in ("migrate", "verify", "restore"))
+                     + " | " + " | ".join(str(row[c]["seconds"]) for c in ("migrate", "verify", "restore"))
+                     + " | " + ",".join(str(row[c]["exit"]) for c in ("migrate", "verify", "restore")) + " |")
+    if len(memory_rows) > 1:
+        first, last = memory_rows[0], memory_rows[-1]
+        ratios = {c: round(last[c]["peak_rss_mib"] / first[c]["peak_rss_mib"], 2) for c in ("migrate", "verify", "restore")}
+        lines += ["", f"Ratio of peak memory {last['events']} / {first['events']} events: "
+                  + ", ".join(f"{c} {r}x" for c, r in ratios.items()) + " (target: within 1.5x)."]
+    lines += ["", "## Aggregate throughput of N worker processes (one run, one endpoint)", "",
+              "| processes | events | seconds | events/s | ratio to 1 | exit codes |", "|---:|---:|---:|---:|---:|---|"]
+    base = throughput_rows[0]["events_per_s"] if throughput_rows else 1
+    for row in throughput_rows:
+        lines.append(f"| {row['processes']} | {row['events']} | {row['seconds']} | {row['events_per_s']} | "
+                     f"{round(row['events_per_s'] / base, 2)} | {','.join(map(str, row['exit_codes']))} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale_out", description=__doc__)
+    parser.add_argument("--memory-sizes", default="5000,50000", help="comma-separated event counts")
+    parser.add_argument("--throughput-events", type=int, default=5000)
+    parser.add_argument("--processes", default="1,2,4", help="comma-separated worker process counts")
+    parser.add_argument("--note", default="", help="a line about the machine and load, kept in the results")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("scale_out.md"))
+    args = parser.parse_args()
+    settings = Settings(events_table="events", participants_table="participants", failures_table="failures",
+                        region="us-east-1")
+    load = os.getloadavg()
+    note = (args.note + " " if args.note else "") + f"Load average at start: {load[0]:.1f}, cores: {os.cpu_count()}."
+    with ServerProcess() as endpoint:
+        settings = settings.with_overrides(endpoint_url=endpoint.url)
+        memory_rows = memory(endpoint, [int(n) for n in args.memory_sizes.split(",")], settings)
+        throughput_rows = throughput(endpoint, args.throughput_events, [int(n) for n in args.processes.split(",")],
+                                     settings)
+    text = render(memory_rows, throughput_rows, note)
+    args.out.write_text(text + "\n", encoding="utf-8")
+    print(text)  # noqa: T201 - the benchmark's output
+
+
+if __name__ == "__main__":
+    main()

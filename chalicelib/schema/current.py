@@ -1,0 +1,71 @@
+"""The current event schema (v2), declared once. Validation, the repair pass, the planner's
+guard, verify's status workflow and the stream handlers' carry-forward all read it from here.
+
+To change the schema, change this declaration (see the README, "The next schema change").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.schema.spec import Context, Field, Kind, Schema
+from chalicelib.schema.values import as_timestamp
+
+COUNT_VERSION = "countVersion"
+PARTICIPANT_COUNT = "participantCount"
+
+
+def dated_from(earlier: str) -> Any:
+    """Default of a transition date: when it was observed (stream record time), never before
+    ``earlier``; in the backfill, where nothing was observed, ``earlier`` itself."""
+
+    def default(item: Mapping[str, Any], ctx: Context) -> int | None:
+        floor = as_timestamp(item.get(earlier))
+        if floor is None:
+            return None
+        return max(floor, ctx.observed_at_ms) if ctx.observed_at_ms is not None else floor
+
+    return default
+
+
+def constant(value: Any) -> Any:
+    return lambda item, ctx: value
+
+
+V2_FIELDS: tuple[Field, ...] = (
+    Field("eventId", Kind.KEY, required=True),
+    Field("name", Kind.STRING),
+    Field("topic", Kind.STRING, carried=True),
+    Field("description", Kind.STRING, carried=True),
+    Field("createdAt", Kind.TIMESTAMP, required=True),
+    Field(
+        "status", Kind.CHOICE, required=True, owned=True,
+        allowed=("draft", "setup", "live", "completed"),  # the workflow, in order
+        aliases={"waiting": "setup", "active": "live"},  # the legacy (v1) vocabulary
+    ),
+    Field("visibility", Kind.CHOICE, required=True, owned=True, allowed=("private", "public"),
+          default=constant("private"), carried=True),
+    Field("isTemplate", Kind.BOOLEAN, required=True, owned=True, default=constant(False), carried=True),
+    Field("lastModified", Kind.TIMESTAMP, required=True, owned=True,
+          default=dated_from("createdAt"), reads=("createdAt",)),
+    Field("startedAt", Kind.TIMESTAMP, owned=True, required_from="live", not_before="createdAt",
+          default=dated_from("createdAt"), reads=("createdAt",)),
+    Field("completedAt", Kind.TIMESTAMP, owned=True, required_from="completed", not_before="startedAt",
+          default=dated_from("startedAt"), reads=("startedAt",)),
+    # Kept exact by the count mechanism (chalicelib.counts), which bumps countVersion on every
+    # write of participantCount so concurrent recounts detect each other.
+    Field(PARTICIPANT_COUNT, Kind.COUNT, required=True, owned=True, supplied=True),
+    Field(COUNT_VERSION, Kind.COUNT, owned=True),
+)
+
+V2 = Schema(
+    version=2,
+    key="eventId",
+    version_field="schemaVersion",
+    status_field="status",
+    fields=V2_FIELDS,
+    steps=(),  # v1 -> v2 changed no structure: legacy values are aliases, new fields defaults
+)
+
+CURRENT = V2
