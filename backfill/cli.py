@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     try:
         result = cli.main(args=args, prog_name="backfill", standalone_mode=False)
     except click.Abort as abort:  # click turns Ctrl-C and end of input at a prompt into Abort
-        if isinstance(abort.__cause__, EOFError):
+        if isinstance(abort.__cause__ or abort.__context__, EOFError):
             fail(Failure("no answer: input ended at a confirmation prompt", ExitCode.REFUSED))
         fail(Failure("interrupted", ExitCode.INTERRUPTED))
     except click.ClickException as error:

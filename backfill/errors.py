@@ -6,7 +6,8 @@ Exit codes (also in ``backfill --help`` and the README):
   0    ok
   1    items failed or were refused, restore conflicts, verify findings (the report lists them)
   2    usage or bad input: an option, a local file or directory, a damaged backup/ledger/checkpoint
-  3    refused: a command that writes needs confirmation (no terminal and no --yes, or answered no)
+  3    refused: a command that writes needs confirmation (no terminal and no --yes, or answered no);
+       restore while the live path runs (without --pause-live-path or --live-path-running)
   4    the target: endpoint unreachable, credentials missing or rejected, access denied, table missing
   5    unexpected error (a bug): run again with --debug for the traceback
   130  interrupted (Ctrl-C); a migration prints the --resume command that continues it
@@ -23,8 +24,10 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     CredentialRetrievalError,
+    InvalidRegionError,
     NoCredentialsError,
     NoRegionError,
+    ParamValidationError,
     PartialCredentialsError,
     ProfileNotFound,
     TokenRetrievalError,
@@ -47,7 +50,7 @@ class ExitCode(IntEnum):
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 items failed or refused, conflicts, verify findings; 2 usage or bad "
     "input (option, file, directory, damaged backup/ledger/checkpoint); 3 refused without "
-    "confirmation; 4 endpoint, credentials, access or table problem; 5 unexpected error (--debug "
+    "confirmation, or restore while the live path runs; 4 endpoint, credentials, access or table problem; 5 unexpected error (--debug "
     "shows the traceback); 130 interrupted."
 )
 
@@ -77,7 +80,7 @@ class TargetError(CliError):
 
 
 class Refused(CliError):
-    """A writing command was not confirmed."""
+    """A writing command was not confirmed, or may not run now (restore while the live path runs)."""
 
     exit_code = ExitCode.REFUSED
 
@@ -121,7 +124,10 @@ def explain(error: BaseException, *, where: str | None = None) -> Failure:
     ``where`` names the DynamoDB endpoint and region the command was talking to, for errors
     whose own text does not (a ClientError never names them)."""
     if isinstance(error, CliError):
-        return Failure(str(error), error.exit_code, error.hint)
+        code = error.exit_code
+        if code is ExitCode.BAD_INPUT and isinstance(error.__cause__, (BotoCoreError, ClientError)):
+            code = ExitCode.TARGET  # e.g. a run store on S3 that cannot be reached: the AWS side
+        return Failure(str(error), code, error.hint)
     if isinstance(error, KeyboardInterrupt):
         return Failure("interrupted", ExitCode.INTERRUPTED)
     if isinstance(error, EndpointUnreachable):  # botocore's: refused, timed out, closed, proxy
@@ -133,13 +139,15 @@ def explain(error: BaseException, *, where: str | None = None) -> Failure:
         return Failure(f"no usable AWS credentials: {error}", ExitCode.TARGET, _CREDENTIALS_HINT)
     if isinstance(error, NoRegionError):
         return Failure("no AWS region given", ExitCode.BAD_INPUT, "pass --region or set AWS_REGION")
+    if isinstance(error, (InvalidRegionError, ParamValidationError)):  # a value the client refuses to send
+        return Failure(_one_line(str(error)), ExitCode.BAD_INPUT)
     if isinstance(error, ClientError):
         return _client_error(error, f" at {where}" if where else "")
     if isinstance(error, BotoCoreError):
-        return Failure(f"AWS client error: {error}", ExitCode.TARGET)
+        return Failure(f"AWS client error: {_one_line(str(error))}", ExitCode.TARGET)
     if isinstance(error, OSError) and error.filename is not None:
         return _file_error(error)
-    return Failure(f"unexpected error: {type(error).__name__}: {error}", ExitCode.INTERNAL, DEBUG_HINT)
+    return Failure(f"unexpected error: {type(error).__name__}: {_one_line(str(error))}", ExitCode.INTERNAL, DEBUG_HINT)
 
 
 def _connection(error: EndpointUnreachable) -> Failure:
@@ -165,7 +173,7 @@ def _root_os_error(error: object) -> OSError | None:
 def _client_error(error: ClientError, at: str) -> Failure:
     details = error.response.get("Error", {})
     code = str(details.get("Code", ""))
-    message = _plain_message(str(details.get("Message", "")))
+    message = _one_line(str(details.get("Message", "")))
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     operation = error.operation_name
     if message.startswith("<"):  # some endpoints answer a JSON API with an XML error document
@@ -186,7 +194,7 @@ def _client_error(error: ClientError, at: str) -> Failure:
     return Failure(f"refused{at} ({operation}): {said}", ExitCode.TARGET)
 
 
-def _plain_message(message: str) -> str:
+def _one_line(message: str) -> str:
     return " ".join(message.split())
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import errno
 import functools
 import math
+import re
 import tempfile
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,17 +38,45 @@ class FiniteFloat(click.FloatRange):
 
 
 TARGET_META = "backfill.target"
+# DynamoDB's rules for table names and botocore's for region names.
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+_REGION_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
+
+
+def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(f"{value!r} is not an http:// or https:// URL (e.g. http://localhost:8000)")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as error:
+        raise click.BadParameter(f"{value!r}: {error}") from error
+    return value
+
+
+def _region(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not _REGION_NAME.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not a region name (e.g. eu-west-1)")
+    return value
+
+
+def _table_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not _TABLE_NAME.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)")
+    return value
 
 
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Adds --endpoint-url/--region/--profile/--*-table/--localstack; passes ``target``."""
 
-    @click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", help="DynamoDB endpoint (moto server, LocalStack). Env: AWS_ENDPOINT_URL.")
-    @click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], help="AWS region. Env: AWS_REGION / AWS_DEFAULT_REGION.")
+    @click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", callback=_endpoint_url, help="DynamoDB endpoint (moto server, LocalStack). Env: AWS_ENDPOINT_URL.")
+    @click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], callback=_region, help="AWS region. Env: AWS_REGION / AWS_DEFAULT_REGION.")
     @click.option("--profile", envvar="AWS_PROFILE", help="AWS credentials profile. Env: AWS_PROFILE.")
-    @click.option("--events-table", envvar="EVENTS_TABLE", default=Settings.events_table, show_default=True, help="Env: EVENTS_TABLE.")
-    @click.option("--participants-table", envvar="PARTICIPANTS_TABLE", default=Settings.participants_table, show_default=True, help="Env: PARTICIPANTS_TABLE.")
-    @click.option("--failures-table", envvar="FAILURES_TABLE", default=Settings.failures_table, show_default=True, help="Where stream handlers record records they could not apply. Env: FAILURES_TABLE.")
+    @click.option("--events-table", envvar="EVENTS_TABLE", default=Settings.events_table, show_default=True, callback=_table_name, help="Env: EVENTS_TABLE.")
+    @click.option("--participants-table", envvar="PARTICIPANTS_TABLE", default=Settings.participants_table, show_default=True, callback=_table_name, help="Env: PARTICIPANTS_TABLE.")
+    @click.option("--failures-table", envvar="FAILURES_TABLE", default=Settings.failures_table, show_default=True, callback=_table_name, help="Where stream handlers record records they could not apply. Env: FAILURES_TABLE.")
     @click.option("--localstack", is_flag=True, help="Use localstack-client's session (LocalStack on localhost:4566).")
     @functools.wraps(command)
     def wrapper(

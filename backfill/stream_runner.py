@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_POSITIONS_FILE = Path("backups") / "stream-positions.json"
 MAX_DRAIN_ROUNDS = 50
 MAX_RECORD_ATTEMPTS = 3
+GET_RECORDS_LIMIT = 1000  # the API's maximum: AWS and DynamoDB Local refuse more (moto does not)
 
 BatchHandler = Callable[[Mapping[str, Any], Dependencies], BatchResult]
 
@@ -255,7 +256,7 @@ class StreamRunner:
         records: list[dict[str, Any]] = []
         iterator = self._iterator(arn, shard_id)
         while iterator:
-            page = self.streams_client.get_records(ShardIterator=iterator, Limit=1000)
+            page = self.streams_client.get_records(ShardIterator=iterator, Limit=GET_RECORDS_LIMIT)
             if not page.get("Records"):
                 break
             records.extend(page["Records"])

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
-from bench.harness import make_endpoint
+from backfill.local_endpoint import MOTO, EndpointUnavailable, check_choice
+from bench.harness import FAKE_CREDENTIALS, make_endpoint
 from bench.report import render
 from bench.suite import Sizes, run_suite
 
@@ -22,6 +24,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--baseline-seconds", type=float, help="time cap of the seed's algorithm")
     parser.add_argument("--stream-batches", type=int, help="batches per stream path workload")
     parser.add_argument("--only", help=f"comma-separated sections of {','.join(SECTIONS)}")
+    parser.add_argument("--endpoint", default=MOTO, metavar="moto|dynamodb-local|URL",
+                        help="what to measure against (default moto; a URL must hold no tables: every "
+                             "measurement drops them all)")
     parser.add_argument("--in-process-endpoint", action="store_true",
                         help="run moto in this process (shares the GIL with the code measured)")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.md"))
@@ -43,10 +48,27 @@ def main() -> None:
     }
     sizes = Sizes(**{**sizes.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
     sections = set(args.only.split(",")) if args.only else set(SECTIONS)
-    kind = ("moto server in this process (ThreadedMotoServer)" if args.in_process_endpoint
-            else "moto server in a separate process, reset and reseeded before every measurement")
-    with make_endpoint(args.in_process_endpoint) as endpoint:
-        results = run_suite(endpoint, sizes, sections)
+    # One set of placeholder keys for the whole run: DynamoDB Local keeps tables per access key,
+    # so the endpoint's resets and the measured sessions must use the same ones.
+    os.environ.update(AWS_ACCESS_KEY_ID=FAKE_CREDENTIALS["aws_access_key_id"],
+                      AWS_SECRET_ACCESS_KEY=FAKE_CREDENTIALS["aws_secret_access_key"])
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        os.environ.pop(name, None)
+    try:
+        check_choice(args.endpoint)
+    except ValueError as error:
+        raise SystemExit(f"python -m bench: --endpoint: {error}") from None
+    if args.endpoint != MOTO:
+        kind = f"{args.endpoint} (tables dropped, recreated and reseeded before every measurement)"
+    elif args.in_process_endpoint:
+        kind = "moto server in this process (ThreadedMotoServer)"
+    else:
+        kind = "moto server in a separate process, reset and reseeded before every measurement"
+    try:
+        with make_endpoint(args.endpoint, args.in_process_endpoint) as endpoint:
+            results = run_suite(endpoint, sizes, sections)
+    except EndpointUnavailable as error:
+        raise SystemExit(f"python -m bench: {error}") from None
     text = render(results, kind)
     args.out.write_text(text + "\n", encoding="utf-8")
     print(text)

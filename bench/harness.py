@@ -25,7 +25,15 @@ from typing import Any
 import boto3
 
 from backfill.legacy_data import LegacyDataSet, load
-from backfill.local_endpoint import MotoEndpoint, free_port
+from backfill.local_endpoint import (
+    MOTO,
+    ExternalEndpoint,
+    MotoEndpoint,
+    check_choice,
+    free_port,
+    is_url,
+    open_endpoint,
+)
 from backfill.request_counter import RequestCounter
 from chalicelib.aws import client
 from chalicelib.config import Settings
@@ -87,8 +95,20 @@ class ServerProcess:
         self.stop()
 
 
-def make_endpoint(in_process: bool) -> Any:
-    return MotoEndpoint() if in_process else ServerProcess()
+def make_endpoint(choice: str, in_process: bool = False) -> Any:
+    """The endpoint to measure against (not started). moto runs in a child process unless
+    ``in_process``; DynamoDB Local is always its own (Java) process; a URL must hold no tables,
+    since every measurement drops them all."""
+    if check_choice(choice) == MOTO:
+        return MotoEndpoint() if in_process else ServerProcess()
+    if is_url(choice):
+        return _EmptyExternal(choice)
+    return open_endpoint(choice)
+
+
+class _EmptyExternal(ExternalEndpoint):
+    def __enter__(self) -> ExternalEndpoint:
+        return self.start(require_empty=True)
 
 
 def bench_session(region: str) -> boto3.session.Session:
@@ -98,8 +118,9 @@ def bench_session(region: str) -> boto3.session.Session:
 def fresh_tables(endpoint: Any, settings: Settings, data: LegacyDataSet, *, writers: int = 4) -> None:
     """Reset the endpoint, create the tables and load ``data`` (not measured)."""
     endpoint.reset()
-    dynamodb = client(bench_session(settings.region), "dynamodb", settings)
-    create_tables(dynamodb, settings)
+    session = bench_session(settings.region)
+    dynamodb = client(session, "dynamodb", settings)
+    create_tables(dynamodb, settings, client(session, "dynamodbstreams", settings))
     for table, rows in (
         (settings.events_table, data.events),
         (settings.participants_table, data.participants),

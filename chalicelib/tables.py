@@ -5,11 +5,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from botocore.waiter import WaiterModel, create_waiter_with_client
+
 from chalicelib.config import Settings
 
 logger = logging.getLogger(__name__)
 
 STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+# boto3 has no waiter for a stream; this one polls DescribeStream the way its own waiters poll.
+_STREAM_WAITERS = WaiterModel({"version": 2, "waiters": {"StreamEnabled": {
+    "operation": "DescribeStream", "delay": 1, "maxAttempts": 60,
+    "acceptors": [
+        {"matcher": "path", "argument": "StreamDescription.StreamStatus", "expected": "ENABLED", "state": "success"},
+        {"matcher": "path", "argument": "StreamDescription.StreamStatus", "expected": "DISABLED", "state": "failure"},
+    ],
+}}})
 
 
 def table_definitions(settings: Settings) -> list[dict[str, Any]]:
@@ -51,8 +62,10 @@ def table_definitions(settings: Settings) -> list[dict[str, Any]]:
     ]
 
 
-def create_tables(dynamodb: Any, settings: Settings) -> list[str]:
-    """Create the missing tables and wait until they are active. Returns the names created."""
+def create_tables(dynamodb: Any, settings: Settings, streams: Any | None = None) -> list[str]:
+    """Create the missing tables and wait until they are active (and, given a ``dynamodbstreams``
+    client, their streams enabled: LocalStack drops writes made while a stream is still enabling).
+    Returns the names created."""
     existing = set(dynamodb.get_paginator("list_tables").paginate().build_full_result()["TableNames"])
     created = []
     for definition in table_definitions(settings):
@@ -64,7 +77,16 @@ def create_tables(dynamodb: Any, settings: Settings) -> list[str]:
         created.append(name)
     for name in created:
         dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    if streams is not None:
+        for definition in table_definitions(settings):
+            if definition["TableName"] in created and "StreamSpecification" in definition:
+                wait_for_stream(streams, stream_arn(dynamodb, definition["TableName"]))
     return created
+
+
+def wait_for_stream(streams: Any, arn: str) -> None:
+    """Block until the stream ``arn`` is ENABLED (botocore's WaiterError when it never is)."""
+    create_waiter_with_client("StreamEnabled", _STREAM_WAITERS, streams).wait(StreamArn=arn)
 
 
 def stream_arn(dynamodb: Any, table_name: str) -> str:

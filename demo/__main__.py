@@ -8,12 +8,21 @@ import shutil
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+from typing import NoReturn
+from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
 
+from backfill.local_endpoint import (
+    MOTO,
+    EndpointUnavailable,
+    ExternalEndpoint,
+    check_choice,
+    is_url,
+    open_endpoint,
+)
 from backfill.target import Target
 from chalicelib.config import Settings
 from demo.report import exit_code, print_summary
@@ -40,12 +49,20 @@ def _offline_credentials() -> None:
 LOCALSTACK_URL = "http://localhost:4566"
 
 
-def _localstack_reachable() -> bool:
+def _is_loopback(url: str) -> bool:
+    return urlsplit(url).hostname in ("localhost", "127.0.0.1", "::1")
+
+
+def _checked_choice(ctx: click.Context, param: click.Parameter, value: str) -> str:
     try:
-        urllib.request.urlopen(f"{LOCALSTACK_URL}/_localstack/health", timeout=3).read()
-    except OSError:
-        return False
-    return True
+        return check_choice(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _fail(console: Console, message: str) -> NoReturn:
+    console.print(f"[bold red]FAIL[/]: {message}")
+    sys.exit(1)
 
 
 @click.command()
@@ -54,15 +71,22 @@ def _localstack_reachable() -> bool:
 @click.option("--malformed", default=6, show_default=True, help="Malformed legacy rows among the events.")
 @click.option("--live-writes", default=200, show_default=True, help="Writes the old app makes during the story.")
 @click.option("--seed", default=7, show_default=True, help="Seed of the data set and of the old app.")
-@click.option("--localstack", is_flag=True, help="Use LocalStack on localhost:4566 instead of the embedded endpoint.")
+@click.option("--endpoint", "choice", default=MOTO, show_default=True, metavar="moto|dynamodb-local|URL",
+              callback=_checked_choice,
+              help="Where the story runs: moto's server or DynamoDB Local (started and stopped by the demo on a "
+                   "free port), or the http(s):// URL of a running endpoint such as LocalStack (fresh table names).")
+@click.option("--localstack", is_flag=True, help=f"Same as --endpoint {LOCALSTACK_URL}.")
 @click.option("--backup-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep backups, ledger and reports here (default: a temporary directory).")
 def main(events: int, participants: int, malformed: int, live_writes: int, seed: int,
-         localstack: bool, backup_dir: Path | None) -> None:
+         choice: str, localstack: bool, backup_dir: Path | None) -> None:
     """Seed a legacy data set, then dry run, migrate, verify, live writes, restore, round trip."""
     _quiet_logs()
     console = Console(highlight=False)
     started = time.monotonic()
+    choice = LOCALSTACK_URL if localstack else choice
+    if not is_url(choice) or _is_loopback(choice):
+        _offline_credentials()
     scratch = None
     if backup_dir is None:
         scratch = tempfile.mkdtemp(prefix="dynamo-evolve-demo-")
@@ -70,24 +94,19 @@ def main(events: int, participants: int, malformed: int, live_writes: int, seed:
     options = DemoOptions(events=events, participants=participants, malformed=malformed, seed=seed,
                           live_writes=live_writes, backup_dir=backup_dir)
     try:
-        if localstack:
-            if not _localstack_reachable():
-                console.print(f"[bold red]FAIL[/]: LocalStack is not reachable at {LOCALSTACK_URL} "
-                              "(start it with `docker compose up -d`, or run the demo without --localstack)")
-                sys.exit(1)
-            # Fresh table names per run: LocalStack keeps tables between runs.
-            suffix = time.strftime("%Y%m%d%H%M%S")
-            settings = Settings(events_table=f"demo-events-{suffix}", participants_table=f"demo-participants-{suffix}",
-                                failures_table=f"demo-failures-{suffix}")
-            results = Story(Target(settings=settings, localstack=True), options, console).run()
-        else:
-            _offline_credentials()
-            from backfill.local_endpoint import MotoEndpoint
-
-            with MotoEndpoint() as endpoint:
-                console.print(f"Embedded DynamoDB + Streams endpoint (moto server) at {endpoint.url}")
-                target = Target(settings=Settings(endpoint_url=endpoint.url))
-                results = Story(target, options, console).run()
+        with open_endpoint(choice) as endpoint:
+            if isinstance(endpoint, ExternalEndpoint):
+                # Fresh table names per run: a running endpoint keeps its tables between runs.
+                suffix = time.strftime("%Y%m%d%H%M%S")
+                settings = Settings(events_table=f"demo-events-{suffix}", participants_table=f"demo-participants-{suffix}",
+                                    failures_table=f"demo-failures-{suffix}", endpoint_url=endpoint.url)
+                console.print(f"Endpoint {endpoint.url}")
+            else:
+                settings = Settings(endpoint_url=endpoint.url)
+                console.print(f"Embedded DynamoDB + Streams endpoint ({endpoint.name}) at {endpoint.url}")
+            results = Story(Target(settings=settings), options, console).run()
+    except EndpointUnavailable as error:
+        _fail(console, f"{error} (run the demo with another --endpoint)")
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)

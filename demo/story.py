@@ -113,7 +113,7 @@ class Story:
     def setup(self) -> Outcome:
         settings = self.target.settings
         self.say(f"endpoint {self.target.endpoint}, region {settings.region}")
-        created = create_tables(self.target.dynamodb, settings)
+        created = create_tables(self.target.dynamodb, settings, self.target.streams)
         self.say(f"tables created: {', '.join(created) or 'none (they existed)'}")
         existing = self.target.count_items(settings.events_table)
         if existing:

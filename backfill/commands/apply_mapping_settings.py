@@ -62,8 +62,9 @@ def queue_arn(function_arn: str, queue_name: str) -> str:
     return f"arn:{partition}:sqs:{region}:{account}:{queue_name}"
 
 
-def role_policies(iam: Any, function: DeployedFunction, role_arn: str) -> list[dict[str, Any]]:
-    """The role's inline policy documents (chalice puts the stage's policy file inline)."""
+def role_policies(iam: Any, role_arn: str) -> list[dict[str, Any]]:
+    """The role's inline policy documents (chalice puts the stage's policy file inline; attached
+    managed policies are not read, so a grant only there is refused rather than assumed)."""
     role_name = role_arn.rsplit("/", 1)[-1]
     documents = []
     for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name):
@@ -98,7 +99,7 @@ def check_destination(target: Target, functions: list[DeployedFunction], destina
     for function in functions:
         role = lambda_client.get_function_configuration(FunctionName=function.name)["Role"]
         try:
-            documents = role_policies(iam, function, role)
+            documents = role_policies(iam, role)
         except (ClientError, BotoCoreError) as error:
             raise TargetError(f"cannot read the policies of {function.name}'s role {role}: {error}") from error
         if not allows(documents, "sqs:SendMessage", destination):

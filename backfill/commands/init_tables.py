@@ -14,5 +14,5 @@ from chalicelib.tables import create_tables
 @target_options
 def command(target: Target) -> None:
     """Create the tables on a local endpoint (moto server, LocalStack); existing ones are kept."""
-    created = create_tables(target.dynamodb, target.settings)
+    created = create_tables(target.dynamodb, target.settings, target.streams)
     err.print(f"endpoint {target.endpoint}: created {created or 'nothing (all tables exist)'}")

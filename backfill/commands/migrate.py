@@ -19,6 +19,7 @@ from backfill.console import (
     print_json,
     refuse_without_terminal,
 )
+from backfill.errors import CliError, explain
 from backfill.estimate import (
     DEFAULT_PRICE_PER_MILLION_READS,
     DEFAULT_PRICE_PER_MILLION_WRITES,
@@ -149,7 +150,8 @@ def command(
             payload = report.to_dict()
     except (MigrationError, BackupError, CheckpointError, StoreError) as error:
         err.print(f"[bold red]Cannot migrate:[/] {escape(str(error))}", soft_wrap=True)
-        raise SystemExit(EXIT_USAGE) from error
+        # A run store on S3 that cannot be reached is the AWS side (4), not the operator's input.
+        raise SystemExit(explain(error).exit_code if isinstance(error, CliError) else EXIT_USAGE) from error
     except KeyboardInterrupt:
         _interrupted(confirmed[0] if confirmed else resume)
     if as_json:

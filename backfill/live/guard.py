@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import click
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backfill.console import err
@@ -19,13 +20,25 @@ from backfill.errors import Refused, TargetError
 from backfill.live.lambda_api import LivePathError, dynamodb_mappings, set_enabled
 from backfill.live.model import StreamMapping, running, switch_commands
 from backfill.target import Target
-from chalicelib.aws import client
+from chalicelib.aws import RETRY_CONFIG
 
 
 def _stream_arn(dynamodb: Any, table: str) -> str | None:
     description = dynamodb.describe_table(TableName=table)["Table"]
     enabled = description.get("StreamSpecification", {}).get("StreamEnabled")
     return description.get("LatestStreamArn") if enabled else None
+
+
+def _lambda_client(target: Target) -> Any:
+    """Lambda at the target. A local endpoint (moto, DynamoDB Local) answers at once or has no
+    Lambda API at all (DynamoDB Local: InternalFailure), so one attempt; AWS gets three."""
+    settings = target.settings
+    attempts = 1 if settings.endpoint_url else 3
+    config = RETRY_CONFIG.merge(Config(retries={"mode": "standard", "max_attempts": attempts}))
+    kwargs: dict[str, Any] = {"region_name": settings.region, "config": config}
+    if settings.endpoint_url:
+        kwargs["endpoint_url"] = settings.endpoint_url
+    return target.session.client("lambda", **kwargs)
 
 
 def running_mappings(target: Target, lambda_client: Any) -> list[StreamMapping]:
@@ -68,7 +81,7 @@ def guard_live_path(target: Target, *, allow_running: bool, pause: bool) -> Live
     writing) or ``allow_running`` (a warning). Read-only: nothing is changed here."""
     if allow_running and pause:
         raise click.UsageError("give either --pause-live-path or --live-path-running, not both")
-    lambda_client = client(target.session, "lambda", target.settings)
+    lambda_client = _lambda_client(target)
     nothing = LivePathCheck(lambda_client, [])
     try:
         mappings = running_mappings(target, lambda_client)

@@ -9,9 +9,9 @@ from typing import Any
 APP_NAME = "dynamo-evolve"
 HANDLERS = ("events_stream", "participants_stream")
 
-# Lambda's EventSourceMapping.State values, grouped by what they mean for a restore.
+# Of Lambda's EventSourceMapping.State values only Disabled means no record can be delivered
+# (Disabling, Enabling, Updating, Creating may still invoke the function).
 PAUSED_STATES = frozenset({"Disabled"})
-SETTLED_STATES = frozenset({"Enabled", "Disabled"})
 
 
 def function_name(stage: str, handler: str, app_name: str = APP_NAME) -> str:

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.schema import PARTICIPANT_COUNT
 from chalicelib.upgrader import UpgradeOutcome, UpgradeResult
 
 FAILED = "failed"  # result name of an item whose write raised
@@ -121,7 +122,7 @@ def add_outcome(tally: Tally, outcome: UpgradeOutcome) -> None:
     if outcome.result in (UpgradeResult.UPGRADED, UpgradeResult.CURRENT):
         after = outcome.after or {}
         tally.statuses[str(after.get("status"))] += 1
-        tally.participants.add(int(after.get("participantCount", 0)))
+        tally.participants.add(int(after.get(PARTICIPANT_COUNT, 0)))
     elif outcome.result is UpgradeResult.REFUSED:
         tally.refused.append({"eventId": outcome.event_id, "reasons": list(outcome.reasons)})
     elif outcome.result is UpgradeResult.CONTENDED:

@@ -31,9 +31,9 @@ from typing import Any
 
 from backfill.verify.compare import describe_differences, differing_attributes, same_typed
 from chalicelib.planner import Verdict, count_is_maintained, plan_upgrade
-from chalicelib.schema import COUNT_VERSION, UpgradeRefused
+from chalicelib.schema import COUNT_FIELDS, UpgradeRefused
 
-DERIVED_FIELDS: frozenset[str] = frozenset({"participantCount", COUNT_VERSION})
+DERIVED_FIELDS: frozenset[str] = COUNT_FIELDS
 
 
 class Action(str, enum.Enum):

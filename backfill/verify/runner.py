@@ -40,6 +40,7 @@ from backfill.verify.spill import SnapshotIndex
 from chalicelib.counts import ParticipantCounter
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python
+from chalicelib.schema import PARTICIPANT_COUNT
 from chalicelib.schema.values import as_count
 
 log = logging.getLogger(__name__)
@@ -258,7 +259,7 @@ def _recheck_counts(target: Target, findings: list[Finding]) -> list[Finding]:
             checked.append(finding)
             continue
         item = store.get(finding.event_id)
-        stored = as_count(item.get("participantCount")) if item else None
+        stored = as_count(item.get(PARTICIPANT_COUNT)) if item else None
         fresh = counter.count(finding.event_id)
         if stored is not None and stored == fresh:
             checked.append(Finding(finding.event_id, Kind.COUNT_SETTLED,

@@ -5,13 +5,14 @@ Pure functions only: items in, items out. Items are plain Python values as produ
 """
 
 from chalicelib.schema.active import active_schema, use_schema
-from chalicelib.schema.current import COUNT_VERSION, CURRENT, PARTICIPANT_COUNT
+from chalicelib.schema.current import COUNT_FIELDS, COUNT_VERSION, CURRENT, PARTICIPANT_COUNT
 from chalicelib.schema.errors import UpgradeRefused
 from chalicelib.schema.spec import Context, Field, Kind, Schema, Step, TimestampWindow
 from chalicelib.schema.upgrade import changed_fields, needs_upgrade, upgrade_event
 from chalicelib.schema.validate import validate_event
 
 __all__ = [
+    "COUNT_FIELDS",
     "COUNT_VERSION",
     "CURRENT",
     "PARTICIPANT_COUNT",

@@ -14,6 +14,8 @@ from chalicelib.schema.values import as_timestamp
 
 COUNT_VERSION = "countVersion"
 PARTICIPANT_COUNT = "participantCount"
+# Written only by the count mechanism (chalicelib.counts): derived data, not the rule's.
+COUNT_FIELDS: frozenset[str] = frozenset({PARTICIPANT_COUNT, COUNT_VERSION})
 
 
 def dated_from(earlier: str) -> Any:

@@ -60,23 +60,23 @@ def known_state(changes: Sequence[ImageChange]) -> dict[str, Any]:
             continue
         state = {**state, **_held(change.new)}
         new_status = mapped_status(change.new)
-        created = as_timestamp(change.new.get("createdAt"))
         schema = active_schema()
         for name, milestone in schema.dated().items():
             if not schema.reached(new_status, milestone):
                 state.pop(name, None)  # e.g. a completed event put back to active
             elif name not in change.new and not schema.reached(status, milestone):  # this record made it
-                state[name] = _transition_date(state, name, created, change.at_ms)
+                state[name] = _transition_date({**change.new, **state}, name, change.at_ms)
         status = new_status
     return {name: value for name, value in state.items() if value is not None}
 
 
-def _transition_date(state: Mapping[str, Any], name: str, created: int | None, at_ms: int | None) -> int | None:
-    """When a record made a transition: its own time, never before the one it follows."""
+def _transition_date(known: Mapping[str, Any], name: str, at_ms: int | None) -> int | None:
+    """When a record made a transition: its own time, never before the date it follows (taken
+    from ``known``: the state worked out so far over the record's new image)."""
     if at_ms is None:
-        return None  # let the rule date it (from createdAt)
-    earlier = active_schema().field(name).not_before  # the date this transition follows
-    floor = created if earlier == "createdAt" else as_timestamp(state.get(earlier or ""))
+        return None  # let the rule date it
+    earlier = active_schema().field(name).not_before
+    floor = as_timestamp(known.get(earlier)) if earlier is not None else None
     return max(at_ms, floor) if floor is not None else at_ms
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from chalicelib.schema import COUNT_VERSION, needs_upgrade
+from chalicelib.schema import COUNT_FIELDS, needs_upgrade
 from chalicelib.streams.batch import BatchResult, Rejections, run_batch
 from chalicelib.streams.carry import ImageChange, carry_into, known_state
 from chalicelib.streams.dependencies import Dependencies
@@ -27,8 +27,6 @@ from chalicelib.streams.observability import CURRENT, REFUSED, SKIPPED, SUPERSED
 from chalicelib.streams.records import StreamChange, parse_record, require_keys
 from chalicelib.upgrader import UpgradeResult, keep_maintained_count, upgrade_in_place
 
-# Written only by the participant count mechanism (chalicelib.counts).
-COUNT_FIELDS = frozenset({"participantCount", COUNT_VERSION})
 KEY_NAMES = ("eventId",)
 
 

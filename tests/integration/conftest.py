@@ -1,64 +1,89 @@
-"""Integration fixtures: a moto server over HTTP, started by the tests on a free loopback port.
+"""Integration fixtures: every test that uses an endpoint runs once per chosen endpoint.
 
-Set ``LOCALSTACK_ENDPOINT`` (e.g. http://localhost:4566) to run the same tests against a
-reachable LocalStack instead.
+The endpoints come from ``--endpoint`` (repeatable) or ``TEST_ENDPOINTS`` (comma-separated);
+by default moto's server and DynamoDB Local, each started once per session on a free port and
+reset (all tables dropped) before every test. A test's id names its endpoint: ``[moto]``,
+``[dynamodb-local]``, or the URL's host:port. A test that can only run on moto says why with
+``@pytest.mark.moto_only(reason=...)``; it is not generated for the other endpoints, and the
+session summary lists it.
 """
 
 from __future__ import annotations
 
-import os
-import urllib.request
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 
-from backfill.local_endpoint import MotoEndpoint
+from backfill.local_endpoint import (
+    MOTO,
+    Endpoint,
+    EndpointUnavailable,
+    ExternalEndpoint,
+    is_url,
+    open_endpoint,
+)
 from chalicelib.aws import RETRY_CONFIG
 from chalicelib.config import Settings
 from chalicelib.tables import create_tables
+from tests.conftest import chosen_endpoints
 
 pytestmark = pytest.mark.integration
 
-
-def _localstack_url() -> str | None:
-    url = os.environ.get("LOCALSTACK_ENDPOINT")
-    if not url:
-        return None
-    try:
-        urllib.request.urlopen(f"{url}/_localstack/health", timeout=2).read()
-    except OSError:
-        return None
-    return url
+_MOTO_ONLY: dict[str, str] = {}  # test function's node id -> why it runs on moto only
+_ENDPOINT_OF: dict[str, str] = {}  # test node id -> its endpoint's id
+_OUTCOMES: dict[str, Counter[str]] = defaultdict(Counter)  # endpoint id -> outcome -> tests
 
 
-class LocalStackEndpoint:
-    """A reachable LocalStack; reset drops every table (it has no moto-api reset)."""
+def endpoint_id(choice: str) -> str:
+    return urlsplit(choice).netloc if is_url(choice) else choice
 
-    def __init__(self, url: str) -> None:
-        self.url = url
 
-    def reset(self) -> None:
-        client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.url)
-        for name in client.list_tables()["TableNames"]:
-            client.delete_table(TableName=name)
-            client.get_waiter("table_not_exists").wait(TableName=name)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise every test that (even indirectly) uses ``endpoint`` over the chosen endpoints."""
+    if "endpoint" not in metafunc.fixturenames:
+        return
+    choices = chosen_endpoints(metafunc.config)
+    marker = metafunc.definition.get_closest_marker("moto_only")
+    if marker is not None:
+        reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+        if not reason:
+            raise pytest.UsageError(f"{metafunc.definition.nodeid}: moto_only needs a reason")
+        _MOTO_ONLY[metafunc.definition.nodeid] = reason
+        if MOTO not in choices:
+            skip = pytest.mark.skip(reason=f"moto only ({reason}); moto is not among the chosen endpoints")
+            metafunc.parametrize("endpoint", [pytest.param(MOTO, marks=skip)], indirect=True, ids=[MOTO],
+                                 scope="session")
+            return
+        choices = [MOTO]
+    metafunc.parametrize("endpoint", choices, indirect=True, ids=[endpoint_id(c) for c in choices], scope="session")
 
 
 @pytest.fixture(scope="session")
-def endpoint() -> Iterator[Any]:
-    """The HTTP endpoint for the whole session: LocalStack when reachable, else a moto server."""
-    localstack = _localstack_url()
-    if localstack:
-        yield LocalStackEndpoint(localstack)
-        return
-    with MotoEndpoint() as server:
-        yield server
+def endpoint(request: pytest.FixtureRequest) -> Iterator[Endpoint]:
+    """The session's endpoint of this test's parameter, started once; a failure to start fails loudly."""
+    choice: str = request.param
+    server = open_endpoint(choice)
+    try:
+        if isinstance(server, ExternalEndpoint):
+            server.start(require_empty=True)
+        else:
+            server.start()
+    except EndpointUnavailable as error:
+        unavailable = str(error)
+    else:
+        unavailable = ""
+    if unavailable:  # outside the except block: one line, no chained traceback
+        pytest.fail(f"endpoint {choice} is unavailable: {unavailable}", pytrace=False)
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def endpoint_url(endpoint: Any) -> Iterator[str]:
+def endpoint_url(endpoint: Endpoint) -> Iterator[str]:
     endpoint.reset()
     yield endpoint.url
 
@@ -69,17 +94,54 @@ def live_settings(settings: Settings, endpoint_url: str) -> Settings:
 
 
 @pytest.fixture
-def dynamodb(live_settings: Settings) -> Any:
-    client = boto3.client(
-        "dynamodb", region_name=live_settings.region, endpoint_url=live_settings.endpoint_url,
-        config=RETRY_CONFIG,
-    )
-    create_tables(client, live_settings)
-    return client
-
-
-@pytest.fixture
 def streams(live_settings: Settings) -> Any:
     return boto3.client(
         "dynamodbstreams", region_name=live_settings.region, endpoint_url=live_settings.endpoint_url
     )
+
+
+@pytest.fixture
+def dynamodb(live_settings: Settings, streams: Any) -> Any:
+    client = boto3.client(
+        "dynamodb", region_name=live_settings.region, endpoint_url=live_settings.endpoint_url,
+        config=RETRY_CONFIG,
+    )
+    create_tables(client, live_settings, streams)
+    return client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "endpoint" in callspec.params:
+            _ENDPOINT_OF[item.nodeid] = endpoint_id(callspec.params["endpoint"])
+        marker = item.get_closest_marker("moto_only")
+        if marker is not None:  # also tests with a moto server of their own (no endpoint fixture)
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            _MOTO_ONLY.setdefault(item.nodeid.split("[")[0], reason)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Tally each test's outcome under its endpoint (a failed set-up or tear-down is an error)."""
+    endpoint = _ENDPOINT_OF.get(report.nodeid)
+    if endpoint is None:
+        return
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        outcome = "error" if report.when == "setup" and report.failed else report.outcome
+        if hasattr(report, "wasxfail"):
+            outcome = "xfailed" if report.skipped else "xpassed"
+        _OUTCOMES[endpoint][outcome] += 1
+    elif report.when == "teardown" and report.failed:
+        _OUTCOMES[endpoint]["error"] += 1
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if not _OUTCOMES and not _MOTO_ONLY:
+        return
+    terminalreporter.section("integration tests per endpoint")
+    for endpoint, outcomes in _OUTCOMES.items():
+        terminalreporter.write_line(f"{endpoint}: " + ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items())))
+    by_reason: dict[tuple[str, str], int] = Counter(
+        (nodeid.split("::")[0], reason) for nodeid, reason in _MOTO_ONLY.items())
+    for (path, reason), tests in sorted(by_reason.items()):
+        terminalreporter.write_line(f"moto only: {path} ({tests} test{'s' * (tests > 1)}): {reason}")

@@ -75,6 +75,14 @@ class ModelEvent:
     started_at: Any = None  # seen after a drain; must not change while the event stays started
     completed_at: Any = None
 
+    def move_to(self, status: str) -> None:
+        """A status change: a transition left behind forgets its date (a new one gets a new date)."""
+        self.status = status
+        if status not in ("live", "completed"):
+            self.started_at = None
+        if status != "completed":
+            self.completed_at = None
+
 
 class LegacyWriters(RuleBasedStateMachine):
     """Old app, new app and participants writing; the handlers catching up at random points."""
@@ -115,7 +123,8 @@ class LegacyWriters(RuleBasedStateMachine):
     def legacy_put(self, event_id: str, status: str, name: str, note: str) -> None:
         self.dynamodb.put_item(TableName=self.settings.events_table, Item=legacy_item(event_id, status, name, note))
         event = self.model.setdefault(event_id, ModelEvent(name, LEGACY_STATUS[status]))
-        event.name, event.status, event.note = name, LEGACY_STATUS[status], note
+        event.name, event.note = name, note
+        event.move_to(LEGACY_STATUS[status])
         self.drained = False
 
     @precondition(lambda self: self.model)
@@ -127,7 +136,7 @@ class LegacyWriters(RuleBasedStateMachine):
             UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={":s": {"S": status}},
         )
-        self.model[event_id].status = LEGACY_STATUS[status]
+        self.model[event_id].move_to(LEGACY_STATUS[status])
         self.drained = False
 
     @precondition(lambda self: self.model)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -48,6 +51,33 @@ def _join_checked(thread: threading.Thread) -> None:
     assert not thread.errors, thread.errors  # type: ignore[attr-defined]
 
 
+def _paced_by(app: OldApp) -> MigrationHooks:
+    """Hooks that hold the backfill's writes back until the old app has written alongside them.
+
+    How many writes the app gets in before the backfill ends depends on the engine's speed
+    (DynamoDB Local is quicker than moto); the race must not: 10 app writes after the backup,
+    then one per 4 items migrated (at most 40 in all).
+    """
+
+    def wait_for(operations: int) -> None:
+        deadline = time.monotonic() + 30
+        while app.log.total < min(operations, 40) and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    @contextlib.contextmanager
+    def progress(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+        migrated = [0]
+
+        def advance(n: int) -> None:
+            if description == "migrating":
+                migrated[0] += n
+                wait_for(10 + migrated[0] // 4)
+
+        yield advance
+
+    return MigrationHooks(confirm=lambda plan, backup: wait_for(10), progress=progress)
+
+
 def test_backfill_while_the_old_app_writes_and_the_stream_handlers_run(target, backup_dir, figures):
     # given 100 legacy events (2 malformed), and the live path (stream runner) plus the old app running
     data = seed(target, events=100, participants=300, malformed=2, seed=1001)
@@ -57,7 +87,7 @@ def test_backfill_while_the_old_app_writes_and_the_stream_handlers_run(target, b
     writer = _in_background(lambda: app.run_until(stop_app, max_operations=150, pause_s=0.01))
     live_path = _in_background(lambda: runner.follow(interval=0.1, should_stop=stop_runner.is_set))
     # when the backfill runs meanwhile (creates, status changes, joins and leaves race with it)
-    report = run_migration(Target(settings=target.settings), migration_options(backup_dir))
+    report = run_migration(Target(settings=target.settings), migration_options(backup_dir), _paced_by(app))
     stop_app.set()
     _join_checked(writer)
     stop_runner.set()

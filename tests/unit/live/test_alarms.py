@@ -51,3 +51,8 @@ def test_the_merge_template_has_the_same_alarms():
                    for r in template["Resources"].values() if r.get("Type") == "AWS::CloudWatch::Alarm"}
     assert in_template == from_specs
     assert template["Parameters"]["IteratorAgeAlarmMs"]["Default"] == TARGET.iterator_age_ms
+    # the default service dimension is the one the prod stage's handlers publish under
+    config = json.loads((CHALICE_DIR / "config.json").read_text())
+    prod = {**config["environment_variables"], **config["stages"]["prod"]["environment_variables"]}
+    assert template["Parameters"]["MetricsService"]["Default"] == prod["POWERTOOLS_SERVICE_NAME"] == TARGET.metrics_service
+    assert prod["POWERTOOLS_METRICS_NAMESPACE"] == TARGET.metrics_namespace
