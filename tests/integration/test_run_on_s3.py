@@ -126,3 +126,14 @@ def iter_segment_ids(s3: Any, segment: int) -> Iterator[str]:
     body = s3.get_object(Bucket=BUCKET, Key=f"prod/backfill/{PARENT_JOB}-seg{segment}of3.jsonl.gz")["Body"].read()
     for line in gzip.decompress(body).splitlines():
         yield json.loads(line)["item"]["eventId"]["S"]
+
+
+def test_a_run_store_in_a_missing_bucket_is_named_without_a_traceback(live_settings, monkeypatch):
+    # given no bucket at all on the endpoint
+    monkeypatch.setenv("AWS_ENDPOINT_URL", live_settings.endpoint_url)
+    store = "s3://no-such-bucket/runs"
+    # then each command that reads the store names it and exits non-zero (run_backfill rejects tracebacks)
+    listed = run_backfill("backups", "--backup-dir", store)
+    assert listed.exit_code == 2 and "no-such-bucket" in listed.stderr
+    status = run_backfill("status", "--run", "r", "--backup-dir", store)
+    assert status.exit_code == 2 and "no-such-bucket" in status.stderr
