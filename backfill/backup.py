@@ -341,7 +341,11 @@ def list_backups(
     """Every backup manifest in the store (newest first), with a problem when it is damaged."""
     store = open_store(directory)
     listings = []
-    for manifest_name in store.names(MANIFEST_SUFFIX):
+    try:
+        manifest_names = store.names(MANIFEST_SUFFIX)
+    except StoreError as error:
+        raise BackupError(str(error)) from error
+    for manifest_name in manifest_names:
         try:
             backup = load_backup(manifest_name, store=store)
         except BackupError as error:

@@ -9,8 +9,11 @@ through its URL, exactly as it reaches AWS. moto needs the dev extra (moto[serve
 
 from __future__ import annotations
 
+import ctypes
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -28,6 +31,7 @@ MOTO = "moto"
 DYNAMODB_LOCAL = "dynamodb-local"
 NAMED_ENDPOINTS = (MOTO, DYNAMODB_LOCAL)
 START_TIMEOUT_S = 60.0
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # Short timeouts and no retries: an endpoint that does not answer must be reported, not awaited.
 _PROBE_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 1})
 
@@ -161,7 +165,7 @@ class DynamoDBLocalEndpoint(_ContextManaged):
         log = tempfile.NamedTemporaryFile(prefix="dynamodb-local-", suffix=".log", delete=False)  # noqa: SIM115
         self._log_path = Path(log.name)
         self._process = subprocess.Popen(command, cwd=jar.parent, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL)
+                                         stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         log.close()
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -224,6 +228,14 @@ class ExternalEndpoint(_ContextManaged):
 
     def stop(self) -> None:
         """Nothing to stop: the endpoint is not ours."""
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, get SIGTERM when the starting process dies, so a test
+    run that is killed (no teardown) leaves no DynamoDB Local listening on every interface."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _answers_http(url: str) -> bool:

@@ -79,15 +79,15 @@ def run_suite(endpoint: Any, sizes: Sizes, sections: set[str]) -> Results:
 
     if "baseline" in sections:
         fresh_tables(endpoint, settings, data)
-        results.baseline = measure(
-            "baseline (seed's algorithm)", settings,
+        results.baseline = _measure(
+            results, "baseline (seed's algorithm)", settings,
             lambda session, _: run_baseline(session, settings, max_seconds=sizes.baseline_seconds),
         )
 
     if "migrate" in sections:
         fresh_tables(endpoint, settings, data)
-        results.migrate = measure(
-            "backfill migrate --yes (defaults)", settings,
+        results.migrate = _measure(
+            results, "backfill migrate --yes (defaults)", settings,
             lambda session, _: run_default_migration(session, settings, backup_dir=scratch / "migrate"),
         )
         if "restore" in sections:
@@ -96,8 +96,8 @@ def run_suite(endpoint: Any, sizes: Sizes, sections: set[str]) -> Results:
     if "floor" in sections:
         for threads in sizes.floor_threads:
             fresh_tables(endpoint, settings, data)
-            results.floors.append(measure(
-                f"floor (boto3 only), {threads} writers", settings,
+            results.floors.append(_measure(
+            results, f"floor (boto3 only), {threads} writers", settings,
                 lambda session, _, n=threads: run_floor(session, settings.endpoint_url, settings.events_table,
                                                         settings.participants_table, threads=n),
             ))
@@ -109,8 +109,8 @@ def run_suite(endpoint: Any, sizes: Sizes, sections: set[str]) -> Results:
                 continue
             sized = _data(events, 5 * events, max(0, sizes.malformed * events // sizes.events))
             fresh_tables(endpoint, settings, sized)
-            results.scaling.append(measure(
-                f"migrate, {events} events", settings,
+            results.scaling.append(_measure(
+            results, f"migrate, {events} events", settings,
                 lambda session, _: run_default_migration(session, settings),
             ))
 
@@ -120,8 +120,8 @@ def run_suite(endpoint: Any, sizes: Sizes, sections: set[str]) -> Results:
             mix = StreamMix(batches=sizes.stream_batches, hot_events=hot)
             fresh_tables(endpoint, settings, stream_data)
             label = f"{hot} hot events" if hot else f"spread over {sizes.stream_events} events"
-            results.streams.append(measure(
-                f"stream path, {label}", settings,
+            results.streams.append(_measure(
+            results, f"stream path, {label}", settings,
                 lambda session, watch, m=mix: run_stream_path(session, watch, settings, stream_data, m),
             ))
 
@@ -130,8 +130,8 @@ def run_suite(endpoint: Any, sizes: Sizes, sections: set[str]) -> Results:
         session_rows = seed_sized_events(_client(settings), settings, sizes.event_sizes)
         numbers = itertools.count(10**6)
         for size in sizes.event_sizes:
-            results.stream_sizes.append(measure(
-                f"recount of an event with {size:,} participants", settings,
+            results.stream_sizes.append(_measure(
+            results, f"recount of an event with {size:,} participants", settings,
                 lambda session, watch, n=size: run_stream_cost(
                     session, watch, settings, size=n, batches=sizes.size_batches,
                     records_per_batch=sizes.size_records, row_sizes=session_rows[f"size-{n}"], next_number=numbers),
@@ -140,11 +140,24 @@ def run_suite(endpoint: Any, sizes: Sizes, sections: set[str]) -> Results:
     if "backup" in sections:
         fresh_tables(endpoint, settings, data)
         for table in (settings.events_table, settings.participants_table):
-            results.backups.append(measure(
-                f"backup of {table}", settings,
+            results.backups.append(_measure(
+            results, f"backup of {table}", settings,
                 lambda session, _, t=table: run_backup(session, settings, t, scratch / "backups"),
             ))
+    for name in ("floors", "scaling", "streams", "stream_sizes", "backups"):
+        setattr(results, name, [m for m in getattr(results, name) if m is not None])
     return results
+
+
+def _measure(results: Results, name: str, settings: Settings, body: Any) -> Any:
+    """``measure``, but a failed measurement (e.g. the endpoint timing out on a busy machine) is
+    listed under "Not measured" instead of losing the whole run."""
+    try:
+        return measure(name, settings, body)
+    except Exception as error:  # noqa: BLE001 - reported in the results
+        log.exception("%s failed", name)
+        results.not_measured.append(f"{name}: failed with {type(error).__name__}: {error}")
+        return None
 
 
 def _client(settings: Settings) -> Any:
@@ -157,13 +170,15 @@ def _measure_restore(results: Results, settings: Settings, scratch: Path) -> Non
     except ImportError:
         results.not_measured.append("restore: backfill.restore not landed")
         return
-    assert results.migrate is not None
+    if results.migrate is None:
+        results.not_measured.append("restore: the migration it restores did not complete")
+        return
     manifest = Path(results.migrate.notes["backup_file"])
-    results.restore = measure(
-        "restore after migrate", settings,
+    results.restore = _measure(
+            results, "restore after migrate", settings,
         lambda session, _: run_restore_of(session, settings, manifest, scratch / "migrate"),
     )
-    results.bulk_restore = measure(
-        "bulk restore into an empty table (restore --to-table)", settings,
+    results.bulk_restore = _measure(
+            results, "bulk restore into an empty table (restore --to-table)", settings,
         lambda session, watch: run_bulk_restore(session, watch, settings, manifest, f"{settings.events_table}-bulk-copy"),
     )

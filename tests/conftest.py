@@ -31,7 +31,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def chosen_endpoints(config: pytest.Config) -> list[str]:
     """The endpoints the integration tests run against, in the order given."""
-    chosen = config.getoption("endpoints") or (os.environ.get("TEST_ENDPOINTS") or DEFAULT_TEST_ENDPOINTS).split(",")
+    chosen = config.getoption("endpoints", None) or (os.environ.get("TEST_ENDPOINTS") or DEFAULT_TEST_ENDPOINTS).split(",")
     try:
         return [check_choice(name.strip()) for name in chosen if name.strip()]
     except ValueError as error:

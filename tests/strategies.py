@@ -115,29 +115,41 @@ def unowned_attributes(owned: frozenset[str], max_size: int = 5) -> st.SearchStr
     return st.dictionaries(attribute_names(avoid=owned), values(), max_size=max_size)
 
 
-def canonical(value: dict[str, Any]) -> dict[str, Any]:
-    """A typed value with set elements sorted (a set has no order) and numbers as values.
+def exact_number(text: str) -> str:
+    """A number's exact value as text, one spelling per value ("0.0010" and "1E-3" -> "1E-3").
 
-    DynamoDB numbers are values, not texts: DynamoDB Local gives one number back in different
-    notations depending on how it was written (a number set put as ``-1E-130`` reads back as
-    ``-0.000...1``, the same set written back by UpdateItem as ``-1E-130``). Everything else is
-    kept as the endpoint returned it."""
+    No decimal context is involved, so nothing is rounded."""
+    sign, digits, exponent = Decimal(text).as_tuple()
+    assert isinstance(exponent, int)
+    shown = "".join(map(str, digits)).lstrip("0")
+    if not shown:
+        return "0"
+    stripped = shown.rstrip("0")
+    return f"{'-' if sign else ''}{stripped}E{exponent + len(shown) - len(stripped)}"
+
+
+def canonical(value: dict[str, Any], *, numbers: bool = False) -> dict[str, Any]:
+    """A typed value with set elements sorted (a set has no order; everything else is kept).
+
+    ``numbers``: compare numbers by exact value, not spelling. An engine may spell the number a
+    write stored differently from the one it was given (DynamoDB Local answers a PutItem's number
+    in plain notation and the same number set by UpdateItem in E notation)."""
     (tag, inner), = value.items()
-    if tag == "N":
-        return {"N": Decimal(inner)}
-    if tag == "NS":
-        return {"NS": sorted(Decimal(number) for number in inner)}
-    if tag in ("SS", "BS"):
+    if tag == "N" and numbers:
+        return {"N": exact_number(inner)}
+    if tag == "NS" and numbers:
+        return {"NS": sorted(exact_number(n) for n in inner)}
+    if tag in ("SS", "NS", "BS"):
         return {tag: sorted(inner)}
     if tag == "M":
-        return {"M": {name: canonical(child) for name, child in inner.items()}}
+        return {"M": {name: canonical(child, numbers=numbers) for name, child in inner.items()}}
     if tag == "L":
-        return {"L": [canonical(child) for child in inner]}
+        return {"L": [canonical(child, numbers=numbers) for child in inner]}
     return {tag: inner}
 
 
-def canonical_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: canonical(value) for name, value in item.items()}
+def canonical_item(item: dict[str, Any], *, numbers: bool = False) -> dict[str, Any]:
+    return {name: canonical(value, numbers=numbers) for name, value in item.items()}
 
 
 # Attributes the upgrade rule reads or owns; generated application attributes avoid them.

@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from backfill.backup import BackupError, BackupListing, list_backups
-from backfill.console import err, print_json
+from backfill.console import EXIT_USAGE, err, print_json
 from backfill.ledger import LEDGER_SUFFIX, ledger_exists
 from backfill.options import backup_dir_option, json_option, store_endpoint_option
 from backfill.runs import runs_in
@@ -26,7 +26,11 @@ def command(table: str | None, backup_dir: str, endpoint_url: str | None, as_jso
     Each backup names its run and what part of the table the run's backups cover together: a
     split run is usable by verify and restore only once every segment has its backup."""
     store = open_store(backup_dir, endpoint_url=endpoint_url)
-    listings = list_backups(store, table, check=True)
+    try:
+        listings = list_backups(store, table, check=True)
+    except BackupError as error:
+        err.print(f"[bold red]Cannot list backups:[/] {error}", soft_wrap=True)
+        raise SystemExit(EXIT_USAGE) from error
     coverage = run_coverage(store, table)
     rows = [describe(entry, coverage) for entry in listings]
     if as_json:

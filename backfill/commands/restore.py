@@ -81,7 +81,10 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
     if run is None and segment is not None:
         raise click.UsageError("--segment goes with --run NAME")
     if run is not None and segment is None:
-        found = segment_from_environment()
+        try:
+            found = segment_from_environment()
+        except ValueError as error:
+            raise click.UsageError(str(error)) from error
         segment = found[0] if found else None
     if to_table is not None:
         if run is not None or backup_file is None:

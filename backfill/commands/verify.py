@@ -39,7 +39,10 @@ def command(target: Target, snapshot: str | None, run: str | None, segment: int 
     if segment is not None and run is None:
         raise click.UsageError("--segment goes with --run NAME")
     if run is not None and segment is None:
-        found = segment_from_environment()
+        try:
+            found = segment_from_environment()
+        except ValueError as error:
+            raise click.UsageError(str(error)) from error
         segment = found[0] if found else None
     target.require_tables(target.settings.events_table, target.settings.participants_table)
     options = VerifyOptions(backup_dir=backup_dir, snapshot=snapshot, run=run, segment=segment, use_snapshot=not no_snapshot,

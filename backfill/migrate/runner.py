@@ -437,19 +437,31 @@ def _migrate(
                 return lambda tally: add_failure(tally, event_id, reason)
             return lambda tally: add_outcome(tally, outcome)
 
-        def migrate_task(typed_items: list[dict[str, Any]]) -> list[Callable[[Tally], None]]:
-            return [migrate_one(typed) for typed in typed_items]
+        Outcomes = tuple[list[Callable[[Tally], None]], "BaseException | None"]
+
+        def migrate_task(typed_items: list[dict[str, Any]]) -> Outcomes:
+            """Outcomes of the items finished, in order, and what crashed the worker if anything
+            did (the items before it are finished and must reach the checkpoint)."""
+            outcomes: list[Callable[[Tally], None]] = []
+            for typed in typed_items:
+                try:
+                    outcomes.append(migrate_one(typed))
+                except BaseException as crash:  # noqa: BLE001 - handed to the main thread
+                    return outcomes, crash
+            return outcomes, None
 
         Task = list[tuple[int, int, dict[str, Any]]]  # (segment, index, key) of each item of a task
-        in_flight: dict[Future[list[Callable[[Tally], None]]], Task] = {}
+        in_flight: dict[Future[Outcomes], Task] = {}
 
-        def settle(future: Future[list[Callable[[Tally], None]]], task: Task) -> None:
+        def settle(future: Future[Outcomes], task: Task) -> BaseException | None:
             nonlocal processed, since_save
-            for (segment, index, key), outcome in zip(task, future.result(), strict=True):
+            outcomes, crash = future.result()
+            for (segment, index, key), outcome in zip(task, outcomes, strict=False):
                 checkpoint.segment(segment).finish(index, key, outcome)
-            processed += len(task)
-            since_save += len(task)
-            advance(len(task))
+            processed += len(outcomes)
+            since_save += len(outcomes)
+            advance(len(outcomes))
+            return crash
 
         def collect(block_until: int) -> None:
             nonlocal since_save
@@ -457,13 +469,9 @@ def _migrate(
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 crash: BaseException | None = None
                 for future in done:
-                    task = in_flight.pop(future)
-                    if future.exception() is not None:  # a worker crashed (BaseException)
-                        crash = crash or future.exception()
-                        continue
-                    settle(future, task)
+                    crash = settle(future, in_flight.pop(future)) or crash
                 if crash is not None:
-                    raise crash  # after the tasks that finished beside it are settled
+                    raise crash  # after every item finished beside it is settled
                 if since_save >= options.checkpoint_every:
                     checkpoint.save(backup.store, checkpoint_name)
                     since_save = 0
@@ -489,7 +497,7 @@ def _migrate(
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             for future, task in in_flight.items():  # after a crash: keep what finished meanwhile
-                if future.done() and not future.cancelled() and future.exception() is None:
+                if future.done() and not future.cancelled():
                     settle(future, task)
             checkpoint.save(backup.store, checkpoint_name)  # only the contiguous prefix: always safe to skip
     return processed

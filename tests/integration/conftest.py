@@ -115,6 +115,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "endpoint" in callspec.params:
             _ENDPOINT_OF[item.nodeid] = endpoint_id(callspec.params["endpoint"])
+        marker = item.get_closest_marker("moto_only")
+        if marker is not None:  # also tests with a moto server of their own (no endpoint fixture)
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            _MOTO_ONLY.setdefault(item.nodeid.split("[")[0], reason)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -132,10 +136,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    if not _OUTCOMES:
+    if not _OUTCOMES and not _MOTO_ONLY:
         return
     terminalreporter.section("integration tests per endpoint")
     for endpoint, outcomes in _OUTCOMES.items():
         terminalreporter.write_line(f"{endpoint}: " + ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items())))
-    for nodeid, reason in sorted(_MOTO_ONLY.items()):
-        terminalreporter.write_line(f"moto only: {nodeid}: {reason}")
+    by_reason: dict[tuple[str, str], int] = Counter(
+        (nodeid.split("::")[0], reason) for nodeid, reason in _MOTO_ONLY.items())
+    for (path, reason), tests in sorted(by_reason.items()):
+        terminalreporter.write_line(f"moto only: {path} ({tests} test{'s' * (tests > 1)}): {reason}")

@@ -94,6 +94,10 @@ def test_three_workers_one_killed_and_restarted_make_one_run_on_s3(dynamodb, liv
     assert sorted(manifests) == [f"prod/backfill/{PARENT_JOB}-seg{k}of3.manifest.json" for k in range(3)]
     status = run_backfill("status", "--run", PARENT_JOB, "--backup-dir", STORE, "--json")
     assert status.exit_code == 0 and [s["state"] for s in status.json()] == ["done"] * 3
+    # and `backups` lists the three parts, checksums verified, as one whole run with ledgers
+    listed = run_backfill("backups", "--backup-dir", STORE, "--json").json()
+    assert sorted(row["run_id"] for row in listed) == [f"{PARENT_JOB}-seg{k}of3" for k in range(3)]
+    assert all(row["ok"] and row["ledger"] and row["run_complete"] and row["run"] == PARENT_JOB for row in listed)
     # and verify over the whole run passes
     verified = run_backfill("verify", "--backup-dir", STORE, "--run", PARENT_JOB, "--json")
     assert verified.exit_code == 0, verified.stderr
@@ -122,3 +126,14 @@ def iter_segment_ids(s3: Any, segment: int) -> Iterator[str]:
     body = s3.get_object(Bucket=BUCKET, Key=f"prod/backfill/{PARENT_JOB}-seg{segment}of3.jsonl.gz")["Body"].read()
     for line in gzip.decompress(body).splitlines():
         yield json.loads(line)["item"]["eventId"]["S"]
+
+
+def test_a_run_store_in_a_missing_bucket_is_named_without_a_traceback(live_settings, monkeypatch):
+    # given no bucket at all on the endpoint
+    monkeypatch.setenv("AWS_ENDPOINT_URL", live_settings.endpoint_url)
+    store = "s3://no-such-bucket/runs"
+    # then each command that reads the store names it and exits non-zero (run_backfill rejects tracebacks)
+    listed = run_backfill("backups", "--backup-dir", store)
+    assert listed.exit_code == 2 and "no-such-bucket" in listed.stderr
+    status = run_backfill("status", "--run", "r", "--backup-dir", store)
+    assert status.exit_code == 2 and "no-such-bucket" in status.stderr

@@ -112,3 +112,11 @@ def test_an_array_index_without_the_split_size_is_a_usage_error(tmp_path, cli_en
     cli_env.setenv("JOB_COMPLETION_INDEX", "3")
     refused = run_backfill("migrate", "--yes", "--backup-dir", str(tmp_path))
     assert refused.exit_code == 2 and "JOB_COMPLETION_INDEX" in refused.stderr and "--total-segments" in refused.stderr
+
+
+def test_a_garbled_array_index_is_a_usage_error_naming_the_variable(tmp_path, cli_env):
+    cli_env.setenv("JOB_COMPLETION_INDEX", "abc")
+    for args in (("verify", "--run", "r1"), ("restore", "--run", "r1", "--yes"),
+                 ("migrate", "--yes", "--total-segments", "2", "--run-id", "r1")):
+        refused = run_backfill(*args, "--backup-dir", str(tmp_path))
+        assert refused.exit_code == 2 and "JOB_COMPLETION_INDEX='abc'" in refused.stderr, refused.stderr

@@ -19,6 +19,7 @@ from tests.strategies import (
     attribute_names,
     canonical,
     canonical_item,
+    exact_number,
     number_texts,
     values,
 )
@@ -89,3 +90,11 @@ def test_generated_numbers_are_within_dynamodb_limits(text):
     digits = value.as_tuple().digits
     assert value == 0 or (Decimal("1E-130") <= value.copy_abs() < Decimal("1E+126"))
     assert len(str(int("".join(map(str, digits))))) <= 38
+
+
+@settings(max_examples=200, **RELAXED)
+@given(number_texts(), number_texts())
+def test_the_tests_exact_number_spelling_is_one_per_value(a, b):
+    # (the helper the integration tests compare restored numbers with)
+    assert (exact_number(a) == exact_number(b)) == (Decimal(a) == Decimal(b))
+    assert Decimal(exact_number(a)) == Decimal(a)
