@@ -1,10 +1,11 @@
 """Resume support: per segment, how far (in backup order) the run has finished, saved atomically.
 
-Writers finish items out of order, so each segment keeps the finished items beyond its
-contiguous prefix in memory and only the prefix is persisted: ``done`` items of the segment
-(in the order they appear in the backup), the key of the last of them (the segment's last
-evaluated key) and the tally of their outcomes. A resumed run skips exactly those items; an
-item finished after the last save is redone, which is harmless (it is then already current).
+Writers finish items out of order, so each segment saves its contiguous prefix (``done``
+items in backup order and the key of the last of them) and, beyond it, the indexes of every
+other finished item (``beyond``), with the tally of all their outcomes. A resumed run skips
+exactly those items: a writer that fell behind never makes the run redo the work the others
+finished. An item finished after the last save is redone, which is harmless (it is then
+already current).
 """
 
 from __future__ import annotations
@@ -31,30 +32,41 @@ class SegmentProgress:
     done: int = 0
     last_key: dict[str, Any] | None = None
     tally: Tally = field(default_factory=Tally)
-    _pending: dict[int, tuple[dict[str, Any], Callable[[Tally], None]]] = field(default_factory=dict, repr=False)
+    beyond: set[int] = field(default_factory=set)  # finished indexes past the contiguous prefix
+    _keys: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def finish(self, index: int, key: dict[str, Any], record: Callable[[Tally], None]) -> None:
         """Item number ``index`` (0-based, backup order) of this segment is finished;
-        ``record(tally)`` adds its outcome once it joins the contiguous prefix."""
-        if index < self.done or index in self._pending:
+        ``record(tally)`` adds its outcome."""
+        if self.is_finished(index):
             raise ValueError(f"item {index} of the segment is already finished")
-        self._pending[index] = (key, record)
-        while self.done in self._pending:
-            key, record = self._pending.pop(self.done)
-            record(self.tally)
-            self.last_key = key
+        record(self.tally)
+        self.beyond.add(index)
+        self._keys[index] = key
+        while self.done in self.beyond:
+            self.beyond.discard(self.done)
+            self.last_key = self._keys.pop(self.done, self.last_key)
             self.done += 1
 
+    def is_finished(self, index: int) -> bool:
+        return index < self.done or index in self.beyond
+
     @property
-    def pending(self) -> int:
-        return len(self._pending)
+    def finished(self) -> int:
+        return self.done + len(self.beyond)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"done": self.done, "last_key": self.last_key, "tally": self.tally.to_dict()}
+        return {
+            "done": self.done,
+            "beyond": sorted(self.beyond),
+            "last_key": self.last_key,
+            "tally": self.tally.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SegmentProgress:
-        return cls(int(data["done"]), data.get("last_key"), Tally.from_dict(data["tally"]))
+        beyond = {int(index) for index in data.get("beyond", [])}
+        return cls(int(data["done"]), data.get("last_key"), Tally.from_dict(data["tally"]), beyond)
 
 
 @dataclass
@@ -68,13 +80,13 @@ class Checkpoint:
     def segment(self, number: int) -> SegmentProgress:
         return self.segments.setdefault(number, SegmentProgress())
 
-    def done(self, number: int) -> int:
+    def is_finished(self, number: int, index: int) -> bool:
         progress = self.segments.get(number)
-        return progress.done if progress else 0
+        return progress is not None and progress.is_finished(index)
 
     @property
     def finished_items(self) -> int:
-        return sum(p.done for p in self.segments.values())
+        return sum(p.finished for p in self.segments.values())
 
     def tally(self) -> Tally:
         return merged([self.segments[s].tally for s in sorted(self.segments)])

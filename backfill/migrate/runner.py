@@ -393,7 +393,7 @@ def _remaining(backup: Backup, checkpoint: Checkpoint) -> Iterator[tuple[int, in
     for segment, item in iter_backup_items(backup):
         index = seen.get(segment, 0)
         seen[segment] = index + 1
-        if index >= checkpoint.done(segment):
+        if not checkpoint.is_finished(segment, index):
             yield segment, index, item
 
 
@@ -499,7 +499,7 @@ def _migrate(
             for future, task in in_flight.items():  # after a crash: keep what finished meanwhile
                 if future.done() and not future.cancelled():
                     settle(future, task)
-            checkpoint.save(backup.store, checkpoint_name)  # only the contiguous prefix: always safe to skip
+            checkpoint.save(backup.store, checkpoint_name)  # only finished items: always safe to skip
     return processed
 
 

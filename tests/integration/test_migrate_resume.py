@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,36 @@ from tests.integration.faults.injection import Killed, Killer
 from tests.integration.migrate_helpers import options, raw_items, second_table_set, seed, target_for
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def count_successful(client, operation: str) -> list[str]:
+    """The event ids of every ``operation`` that succeeded on ``client`` (filled as they land)."""
+    landed: list[str] = []
+
+    def on_call(params, context, **_):
+        context["landed_key"] = params["Key"]["eventId"]["S"]
+
+    def on_response(http_response, context, **_):
+        if http_response.status_code == 200:
+            landed.append(context["landed_key"])
+
+    client.meta.events.register(f"before-parameter-build.dynamodb.{operation}", on_call)
+    client.meta.events.register(f"after-call.dynamodb.{operation}", on_response)
+    return landed
+
+
+def hold_first_call_until(client, operation: str, released: Callable[[], bool]) -> None:
+    """Hold the first ``operation`` call on ``client`` until ``released()`` (a writer falling
+    behind the others, as a slow thread or connection does)."""
+    first = threading.Lock()
+
+    def on_call(**_):
+        if first.acquire(blocking=False):
+            deadline = time.monotonic() + 30  # a guard against a hung test, not an assertion
+            while not released() and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+    client.meta.events.register(f"before-parameter-build.dynamodb.{operation}", on_call)
 
 
 @pytest.fixture
@@ -37,13 +69,16 @@ def test_run_killed_after_some_writes_resumes_to_the_same_table(dynamodb, live_s
     data = seed(dynamodb, live_settings, events=80, participants=200, malformed=4)
     dying = target_for(live_settings)
     killer = Killer("UpdateItem", after=30).attach(dying.dynamodb)
+    landed = count_successful(dying.dynamodb, "UpdateItem")
+    hold_first_call_until(dying.dynamodb, "UpdateItem", lambda: killer.fired)  # one writer falls behind
     with pytest.raises(Killed):
         run_migration(dying, options(tmp_path))
-    assert killer.fired
+    assert killer.fired and landed
     [manifest] = tmp_path.glob("*.manifest.json")
     run_id = manifest.name.removesuffix(".manifest.json")
     checkpoint = load_checkpoint(LocalStore(tmp_path), f"{run_id}.checkpoint.json", run_id)
-    assert not checkpoint.completed and 0 < checkpoint.finished_items < 80
+    # every item whose write landed is in the checkpoint, whichever writer was behind
+    assert not checkpoint.completed and len(landed) <= checkpoint.finished_items < 80
     # when the run is resumed by its id
     report = run_migration(target_for(live_settings), options(tmp_path, resume=run_id))
     # then it skipped what was finished, completed, and left the same table as an uninterrupted run

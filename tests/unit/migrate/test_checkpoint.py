@@ -1,4 +1,4 @@
-"""Checkpoints: only the contiguous prefix of finished items counts as done, saved atomically."""
+"""Checkpoints: every finished item is saved (a contiguous prefix plus the indexes beyond it)."""
 
 import pytest
 
@@ -20,17 +20,19 @@ def count_as(result):
     return lambda tally: tally.results.update([result])
 
 
-def test_out_of_order_finishes_advance_only_the_contiguous_prefix():
-    # given a segment whose items 1 and 2 finish before item 0
+def test_out_of_order_finishes_count_at_once_and_join_the_prefix_later():
+    # given a segment whose items 1 and 2 finish before item 0 (a writer fell behind)
     progress = SegmentProgress()
     progress.finish(1, key(1), count_as("upgraded"))
     progress.finish(2, key(2), count_as("refused"))
-    # then nothing is done yet
-    assert progress.done == 0 and progress.last_key is None and progress.tally.total == 0
+    # then they are finished and tallied, beyond an empty prefix
+    assert progress.done == 0 and progress.last_key is None and progress.beyond == {1, 2}
+    assert progress.finished == 2 and progress.tally.total == 2
+    assert not progress.is_finished(0) and progress.is_finished(2)
     # when item 0 finishes
     progress.finish(0, key(0), count_as("current"))
-    # then all three are done, the last key is item 2's, and their outcomes are tallied
-    assert progress.done == 3 and progress.last_key == key(2) and progress.pending == 0
+    # then all three form the prefix, the last key is item 2's, and every outcome is tallied once
+    assert progress.done == 3 and progress.last_key == key(2) and progress.beyond == set()
     assert dict(progress.tally.results) == {"upgraded": 1, "refused": 1, "current": 1}
 
 
@@ -42,7 +44,7 @@ def test_finishing_an_item_twice_is_a_bug():
 
 
 def test_checkpoint_round_trips_through_its_file(tmp_path):
-    # given a checkpoint with progress in two segments, one item pending beyond a prefix
+    # given a checkpoint with progress in two segments, one item finished beyond a prefix
     checkpoint = Checkpoint("run-1", {"workers": 8})
     checkpoint.segment(0).finish(0, key(0), count_as("upgraded"))
     checkpoint.segment(3).finish(0, key(7), count_as("refused"))
@@ -51,11 +53,12 @@ def test_checkpoint_round_trips_through_its_file(tmp_path):
     # when saved and loaded
     checkpoint.save(store, "run-1.checkpoint.json")
     loaded = load_checkpoint(store, "run-1.checkpoint.json", "run-1")
-    # then the prefixes, keys, options and tallies survive; the pending item does not
-    assert loaded.done(0) == 1 and loaded.done(3) == 1 and loaded.done(5) == 0
+    # then the prefixes, the item beyond one, keys, options and tallies all survive
+    assert loaded.segments[0].done == 1 and loaded.segments[3].done == 1 and 5 not in loaded.segments
+    assert loaded.is_finished(3, 2) and not loaded.is_finished(3, 1) and not loaded.is_finished(5, 0)
     assert loaded.segments[3].last_key == key(7)
-    assert loaded.options == {"workers": 8} and loaded.finished_items == 2
-    assert dict(loaded.tally().results) == {"upgraded": 1, "refused": 1}
+    assert loaded.options == {"workers": 8} and loaded.finished_items == 3
+    assert dict(loaded.tally().results) == {"upgraded": 2, "refused": 1}
     assert not loaded.completed
 
 
