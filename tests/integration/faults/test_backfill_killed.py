@@ -24,14 +24,6 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
 
 
-# Found when these tests first ran on two engines (since the writer-task batching): in some runs
-# the resumed attempt starts from nothing (resumed_after 0, every item written again), more often
-# on DynamoDB Local, seen on moto too. Visible as XFAIL/XPASS in every summary until the migrate
-# runner's checkpoint on resume is fixed; not strict, because it is intermittent.
-KNOWN_RESUME_FLAKE = pytest.mark.xfail(strict=False, reason="resume sometimes redoes all work (open bug)")
-
-
-@KNOWN_RESUME_FLAKE
 @pytest.mark.parametrize("scenario_seed", [101, 202])
 def test_killed_mid_write_several_times_then_resumed(target, backup_dir, figures, scenario_seed):
     # given 80 legacy events (3 malformed) and a backfill that dies at 3 random points
@@ -77,11 +69,11 @@ def _ledger_lines(backup_dir: Path) -> int:
     return sum(len(path.read_bytes().splitlines()) for path in backup_dir.glob(f"*{LEDGER_SUFFIX}"))
 
 
-@KNOWN_RESUME_FLAKE
 def test_cli_process_sigkilled_mid_run_then_resumed(target, backup_dir, figures, endpoint_url):
     # given 120 legacy events and a real `backfill migrate` process, throttled to 60 writes/s
     data = seed(target, events=120, participants=400, malformed=2, seed=303)
-    kill_after = random.Random(303).randrange(40, 100)  # past the first checkpoint (every 25 items)
+    # past the first checkpoint: 25 items settled, plus one task of 8 in flight on each of 4 writers
+    kill_after = random.Random(303).randrange(60, 100)
     process = subprocess.Popen(
         _cli("--rate-limit", "60", endpoint_url=endpoint_url, backup_dir=backup_dir),
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
