@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from backfill.errors import BadInput
+from backfill.runs import segment_from_environment
 from backfill.target import Target
 from chalicelib.config import Settings
 
@@ -142,3 +143,15 @@ def require_writable_store(location: str) -> None:
             reason = "not a directory: a part of the path is a regular file"
         raise BadInput(f"backup directory {directory} cannot be written: {reason}",
                        hint="give a writable --backup-dir (or BACKUP_DIR)") from error
+
+
+def segment_or_array_index(segment: int | None) -> tuple[int, str] | None:
+    """(index, where it came from) of this worker's segment: ``--segment``, else the index an
+    array-job engine set (AWS Batch, Kubernetes Indexed Job), else None; a garbled index is a
+    usage error naming its variable."""
+    if segment is not None:
+        return segment, "--segment"
+    try:
+        return segment_from_environment()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error

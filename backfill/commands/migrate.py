@@ -43,10 +43,11 @@ from backfill.options import (
     backup_dir_option,
     json_option,
     require_writable_store,
+    segment_or_array_index,
     target_options,
     yes_option,
 )
-from backfill.runs import run_id_from_environment, segment_from_environment
+from backfill.runs import run_id_from_environment
 from backfill.store import StoreError
 from backfill.target import Target
 
@@ -207,10 +208,7 @@ def _array_job_worker(segment: int | None, total_segments: int | None, run_id: s
     """--segment and --run-id, completed from the array-job engine's environment when not given."""
     if segment is not None:
         return segment, run_id
-    try:
-        found = segment_from_environment()
-    except ValueError as error:
-        raise click.UsageError(str(error)) from error
+    found = segment_or_array_index(segment)
     if found is None:
         return segment, run_id
     index, variable = found

@@ -18,7 +18,14 @@ from backfill.console import (
     refuse_without_terminal,
 )
 from backfill.live.guard import guard_live_path
-from backfill.options import MAX_THREADS, backup_dir_option, json_option, target_options, yes_option
+from backfill.options import (
+    MAX_THREADS,
+    backup_dir_option,
+    json_option,
+    segment_or_array_index,
+    target_options,
+    yes_option,
+)
 from backfill.restore import (
     RestoreOptions,
     RestorePlan,
@@ -28,7 +35,6 @@ from backfill.restore import (
     plan_restore,
 )
 from backfill.restore.bulk import DEFAULT_WORKERS, BulkRestoreError, bulk_restore
-from backfill.runs import segment_from_environment
 from backfill.store import split_location
 from backfill.target import Target
 
@@ -81,10 +87,7 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
     if run is None and segment is not None:
         raise click.UsageError("--segment goes with --run NAME")
     if run is not None and segment is None:
-        try:
-            found = segment_from_environment()
-        except ValueError as error:
-            raise click.UsageError(str(error)) from error
+        found = segment_or_array_index(segment)
         segment = found[0] if found else None
     if to_table is not None:
         if run is not None or backup_file is None:

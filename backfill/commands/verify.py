@@ -8,8 +8,13 @@ from rich.table import Table
 
 from backfill.backup import BackupError
 from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK, err, print_json
-from backfill.options import MAX_THREADS, backup_dir_option, json_option, target_options
-from backfill.runs import segment_from_environment
+from backfill.options import (
+    MAX_THREADS,
+    backup_dir_option,
+    json_option,
+    segment_or_array_index,
+    target_options,
+)
 from backfill.target import Target
 from backfill.verify import VerifyOptions, VerifyResult, run_verify
 
@@ -39,10 +44,7 @@ def command(target: Target, snapshot: str | None, run: str | None, segment: int 
     if segment is not None and run is None:
         raise click.UsageError("--segment goes with --run NAME")
     if run is not None and segment is None:
-        try:
-            found = segment_from_environment()
-        except ValueError as error:
-            raise click.UsageError(str(error)) from error
+        found = segment_or_array_index(segment)
         segment = found[0] if found else None
     target.require_tables(target.settings.events_table, target.settings.participants_table)
     options = VerifyOptions(backup_dir=backup_dir, snapshot=snapshot, run=run, segment=segment, use_snapshot=not no_snapshot,
