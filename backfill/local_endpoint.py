@@ -57,6 +57,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_process(process: subprocess.Popen[Any] | None) -> None:
+    """Stop a server running in a child process: terminate, and kill it if it lingers 10 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def is_url(choice: str) -> bool:
     return choice.startswith(("http://", "https://"))
 
@@ -183,13 +195,7 @@ class DynamoDBLocalEndpoint(_ContextManaged):
         drop_all_tables(self.url)
 
     def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        stop_process(self._process)
         self._process = None
         if self._log_path:
             self._log_path.unlink(missing_ok=True)

@@ -33,6 +33,7 @@ from backfill.local_endpoint import (
     free_port,
     is_url,
     open_endpoint,
+    stop_process,
 )
 from backfill.request_counter import RequestCounter
 from chalicelib.aws import client
@@ -80,13 +81,7 @@ class ServerProcess:
         urllib.request.urlopen(request, timeout=30).read()
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        stop_process(self._process)
 
     def __enter__(self) -> ServerProcess:
         return self.start()
