@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import shlex
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 import click
-from click.core import ParameterSource
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
-from backfill.backup import Backup, BackupError
+from backfill.backup import MANIFEST_SUFFIX, Backup, BackupError, new_run_id, read_json, write_json
 from backfill.console import (
     EXIT_INTERRUPTED,
+    EXIT_ITEM_FAILURES,
+    EXIT_OK,
     EXIT_USAGE,
     confirm_or_refuse,
     err,
@@ -34,8 +47,11 @@ from backfill.migrate import (
     plan_migration,
     run_migration,
 )
-from backfill.migrate.checkpoint import CheckpointError
+from backfill.migrate.checkpoint import CHECKPOINT_SUFFIX, CheckpointError, load_checkpoint
 from backfill.migrate.render import plan_view, progress_factory, report_view
+from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
+from backfill.migrate.runner import StopBeforeWrites
+from backfill.migrate.tally import merged
 from backfill.options import (
     MAX_THREADS,
     MAX_TOTAL_SEGMENTS,
@@ -48,8 +64,23 @@ from backfill.options import (
     yes_option,
 )
 from backfill.participant_counts import AUTO, COUNT_METHODS
+from backfill.processes import (
+    LOG_SUFFIX,
+    MAX_PROCESSES,
+    PLAN_SUFFIX,
+    Child,
+    child_argv,
+    combine_plans,
+    describe_returncode,
+    given_options,
+    log_directory,
+    plan_state,
+    run_children,
+    worst_exit_code,
+)
+from backfill.run_status import StatusError, run_status
 from backfill.runs import run_id_from_environment
-from backfill.store import StoreError
+from backfill.store import RunStore, StoreError
 from backfill.target import Target
 
 
@@ -78,6 +109,13 @@ from backfill.target import Target
               type=FiniteFloat(min=0), help="Dry run's estimate: USD per million read request units.")
 @click.option("--write-latency-ms", default=DEFAULT_WRITE_LATENCY_MS, show_default=True,
               type=FiniteFloat(min=0), help="Dry run's estimate: time one conditional write keeps a writer busy.")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, MAX_PROCESSES),
+              help="Split the run over N child processes of this command on this machine (one core each), one "
+                   "segment each, as one run (--run-id, or a new name): one confirmation, one progress bar, one "
+                   "report; children's output goes to a log per segment. --rate-limit is shared among them. "
+                   "Not with --segment/--total-segments, --resume or --dry-run.")
+@click.option("--prepare-only", is_flag=True, hidden=True,
+              help="(--processes' children) count, back up and plan, save the plan in the run store, write nothing.")
 @backup_dir_option
 @yes_option
 @json_option
@@ -96,6 +134,8 @@ def command(
     price_per_million_writes: float,
     price_per_million_reads: float,
     write_latency_ms: float,
+    processes: int,
+    prepare_only: bool,
     backup_dir: str,
     yes: bool,
     as_json: bool,
@@ -114,7 +154,13 @@ def command(
     """
     if dry_run and resume:
         raise click.UsageError("--dry-run and --resume do not go together")
+    if processes > 1:
+        _refuse_with_processes(dry_run=dry_run, segment=segment, total_segments=total_segments, resume=resume)
+        _run_processes(target, processes=processes, run_id=run_id, rate_limit=rate_limit, backup_dir=backup_dir,
+                      yes=yes, as_json=as_json)
     segment, run_id = _array_job_worker(segment, total_segments, run_id)
+    if prepare_only and (run_id is None or segment is None or dry_run):
+        raise click.UsageError("--prepare-only is for --processes' children: it needs --run-id and --segment")
     options = MigrationOptions(
         backup_dir=backup_dir,
         segments=segments,
@@ -131,11 +177,16 @@ def command(
     except MigrationError as error:
         raise click.UsageError(str(error)) from error
     if not dry_run:
-        refuse_without_terminal("migrate", yes=yes)
+        if not prepare_only:
+            refuse_without_terminal("migrate", yes=yes)
         require_writable_store(backup_dir)
     confirmed: list[str] = []  # the run id, once writes may have started
 
     def confirm(plan: Plan, backup: Backup) -> None:
+        if prepare_only:
+            write_json(backup.store, backup.name_for(PLAN_SUFFIX), plan_state(plan))
+            err.print(plan_view(plan, heading=f"Prepared (backup {backup.data_uri} verified); nothing was written"))
+            raise StopBeforeWrites
         _confirm(plan, backup, yes=yes)
         confirmed.append(backup.run_id)
 
@@ -161,6 +212,8 @@ def command(
         err.print(f"[bold red]Cannot migrate:[/] {escape(str(error))}", soft_wrap=True)
         # A run store on S3 that cannot be reached is the AWS side (4), not the operator's input.
         raise SystemExit(explain(error).exit_code if isinstance(error, CliError) else EXIT_USAGE) from error
+    except StopBeforeWrites:
+        raise SystemExit(EXIT_OK) from None
     except KeyboardInterrupt:
         _interrupted(confirmed[0] if confirmed else resume)
     if as_json:
@@ -186,19 +239,23 @@ def resume_command(run_id: str) -> str:
     ctx = click.get_current_context()
     named = ctx.params.get("run_id") is not None  # a named run resumes with its own flags, no --resume
     words = ["backfill", "migrate"] if named else ["backfill", "migrate", "--resume", run_id]
-    for parameter in ctx.command.params:
-        name = parameter.name
-        if name in ("resume", "dry_run") or not isinstance(parameter, click.Option) or name is None:
-            continue
-        if ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
-            continue
-        value = ctx.params[name]
-        flag = parameter.opts[0]
-        if parameter.is_flag:
-            words += [flag] if value else []
-        else:
-            words += [flag, str(value)]
-    return shlex.join(words)
+    return shlex.join(words + given_options(ctx, skip=("resume", "dry_run")))
+
+
+def _refuse_with_processes(*, dry_run: bool, segment: int | None, total_segments: int | None,
+                           resume: str | None) -> None:
+    """--processes makes the segments itself: options that choose a segment or a run another way are refused."""
+    if segment is not None or total_segments is not None:
+        raise click.UsageError("--processes splits the run itself: it does not go with --segment/--total-segments "
+                               "(on several machines, start one worker per segment instead)")
+    if segment_or_array_index(None) is not None:
+        raise click.UsageError("--processes does not go with an array job's index (AWS_BATCH_JOB_ARRAY_INDEX, "
+                               "JOB_COMPLETION_INDEX): each array child is one segment already")
+    if resume is not None:
+        raise click.UsageError("--processes does not go with --resume: continue the run with the same --run-id "
+                               "and --processes")
+    if dry_run:
+        raise click.UsageError("--dry-run does not go with --processes: a dry run writes nothing; run it in one process")
 
 
 def _flat(summary: dict[str, Any]) -> dict[str, Any]:
@@ -234,3 +291,131 @@ def _confirm(plan: Plan, backup: Backup, *, yes: bool) -> None:
     confirm_or_refuse(
         f"Upgrade {plan.would_upgrade} events in place (run {backup.run_id})?", yes=yes
     )
+
+
+# --- --processes N: the parent ---------------------------------------------------------------
+
+# Options the parent decides for its children (or that only the parent acts on).
+_PARENT_ONLY = ("processes", "prepare_only", "run_id", "resume", "dry_run", "segment", "total_segments",
+                "rate_limit", "yes", "as_json")
+
+
+def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_limit: float, backup_dir: str,
+                   yes: bool, as_json: bool) -> NoReturn:
+    """Counts, backups and plans in N children (``--prepare-only``), one confirmation of the
+    combined plan, then the writes in N children resuming the same run; one progress bar, one
+    report. Exit code: the worst of the children's and the combined report's."""
+    ctx = click.get_current_context()
+    table = target.settings.events_table
+    run = run_id or new_run_id(table, None, processes)
+    try:
+        MigrationOptions(run_id=run, segment=0, total_segments=processes).scan_layout()
+    except MigrationError as error:
+        raise click.UsageError(str(error)) from error
+    refuse_without_terminal("migrate", yes=yes)
+    require_writable_store(backup_dir)
+    started = time.monotonic()
+    description = target.describe(counts=False)
+    err.print(key_value_table("Target", description))
+    target.require_tables(table, target.settings.participants_table)
+    store = target.run_store(backup_dir)
+    logs = log_directory(store)
+    options = given_options(ctx, skip=_PARENT_ONLY)
+    names = [new_run_id(table, [k], processes, run=run) for k in range(processes)]
+    resume = shlex.join(["backfill", "migrate", *given_options(ctx, skip=("run_id", "processes", "dry_run")),
+                         "--run-id", run, "--processes", str(processes)])
+
+    def children(extra: list[str]) -> list[Child]:
+        return [Child(k, child_argv("migrate", options, run_id=run, segment=k, total=processes,
+                                    rate_limit=rate_limit, extra=extra), logs / (names[k] + LOG_SUFFIX))
+                for k in range(processes)]
+
+    err.print(f"Run {run}: {processes} processes, logs in {logs}/{run}-seg*of{processes}{LOG_SUFFIX}", soft_wrap=True)
+    prepare = children(["--prepare-only"])
+    with _bar(f"backing up and planning {processes} segments", processes) as update:
+        interrupted = run_children(prepare, on_poll=lambda: update(sum(c.process is not None and c.process.poll()
+                                                                           is not None for c in prepare)))
+    _stop_if_failed(prepare, interrupted, resume, wrote=False)
+    try:
+        plan = combine_plans([read_json(store, name + PLAN_SUFFIX) for name in names])
+    except (OSError, ValueError, KeyError, StoreError) as error:
+        err.print(f"[bold red]Cannot migrate:[/] a segment's plan is unreadable: {escape(str(error))}", soft_wrap=True)
+        raise SystemExit(EXIT_USAGE) from error
+    err.print(plan_view(plan, heading=f"Plan (run {run}: {processes} backups verified)"))
+    confirm_or_refuse(f"Upgrade {plan.would_upgrade} events in place (run {run}, {processes} processes)?", yes=yes)
+
+    write = children(["--yes"])
+    total = sum(int(read_json(store, name + MANIFEST_SUFFIX)["item_count"]) for name in names)
+
+    def finished() -> int:
+        try:
+            return sum(s.done or 0 for s in run_status(store, run, total_segments=processes))
+        except (StatusError, StoreError):
+            return 0
+
+    with _bar("migrating", total) as update:
+        interrupted = run_children(write, on_poll=lambda: update(finished()))
+    report = _combined_report(store, run, names, write, description, time.monotonic() - started)
+    err.print(report_view(report))
+    _stop_if_failed(write, interrupted, resume, wrote=True)
+    payload = {**report.to_dict(), "processes": processes,
+               "segments": [{"segment": c.segment, "exit_code": c.exit_code, "log": str(c.log)} for c in write]}
+    payload["exit_code"] = worst_exit_code([report.exit_code, *(c.exit_code for c in write)])
+    if as_json:
+        print_json(payload)
+    raise SystemExit(payload["exit_code"])
+
+
+@contextlib.contextmanager
+def _bar(description: str, total: int) -> Iterator[Callable[[int], None]]:
+    """One progress bar for the whole run; ``update(n)`` sets how many are done."""
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.update(task, completed=n)
+
+
+def _stop_if_failed(children: list[Child], interrupted: bool, resume: str, *, wrote: bool) -> None:
+    """Interrupted or a child failed: name each failed segment, its exit and log, how to continue; exit."""
+    failed = [c for c in children if c.exit_code not in (EXIT_OK, EXIT_ITEM_FAILURES)]
+    if not failed and not interrupted:
+        return
+    for child in failed:
+        err.print(f"[bold red]Segment {child.segment} failed[/] ({describe_returncode(child.returncode or 0)}); "
+                  f"log: {child.log}", soft_wrap=True)
+        if not interrupted and child.returncode is not None and child.returncode > 0:  # its own words
+            err.print(escape(child.tail()), soft_wrap=True)
+    what = ("every segment's checkpoint keeps the items it finished" if wrote
+            else "nothing was written to the table")
+    err.print(f"[bold yellow]{'Interrupted' if interrupted else 'Stopped'}:[/] {what}. Continue the run with:\n"
+              f"  {escape(resume)}", soft_wrap=True)
+    codes = [c.exit_code for c in children] + ([EXIT_INTERRUPTED] if interrupted else [])
+    raise SystemExit(worst_exit_code(codes))
+
+
+def _combined_report(store: RunStore, run: str, names: list[str], children: list[Child],
+                     description: dict[str, Any], duration_s: float) -> MigrationReport:
+    """The whole run's report: tallies from every segment's checkpoint, this attempt's figures
+    from the reports of the children that finished."""
+    tallies, items, processed, resumed, rows = [], 0, 0, 0, 0
+    calls: Counter[str] = Counter()
+    http: Counter[str] = Counter()
+    completed = True
+    for name, child in zip(names, children, strict=True):
+        checkpoint = load_checkpoint(store, name + CHECKPOINT_SUFFIX, name)
+        completed = completed and checkpoint is not None and checkpoint.completed
+        if checkpoint is not None:
+            tallies.append(checkpoint.tally())
+        items += int(read_json(store, name + MANIFEST_SUFFIX)["item_count"])
+        if child.exit_code in (EXIT_OK, EXIT_ITEM_FAILURES) and store.exists(name + REPORT_SUFFIX):
+            part = read_json(store, name + REPORT_SUFFIX)
+            processed += int(part["processed_this_attempt"])
+            resumed += int(part["resumed_after"])
+            rows = max(rows, int(part["participants"]["rows_counted"]))
+            calls.update(part["requests"]["calls"])
+            http.update(part["requests"]["http"])
+    description = {**description, "events": items, "participants": rows}
+    return MigrationReport(run_id=run, backup_file=f"{store.location} (run {run}, {len(names)} segments)",
+                           backup_items=items, target=description, tally=merged(tallies), duration_s=duration_s,
+                           processed=processed, resumed_after=resumed, participant_rows=rows,
+                           requests=dict(calls), http_requests=dict(http), completed=completed)

@@ -81,6 +81,11 @@ class MigrationError(Exception):
     """The run cannot start or continue (bad options, wrong or damaged backup/checkpoint)."""
 
 
+class StopBeforeWrites(Exception):  # noqa: N818 - not an error: the run was asked to stop here
+    """Raised by ``hooks.confirm`` to end a worker after its backup and plan, before any write
+    (``--prepare-only``: the parent of ``--processes`` asks once for every segment)."""
+
+
 @dataclass(frozen=True)
 class MigrationOptions:
     backup_dir: str | Path = Path("backups")  # the run store: a directory or s3://bucket/prefix
@@ -233,6 +238,9 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
             with SpillingCounts() as counts:
                 return _run(target, options, hooks, store, worker, counter, description, started,
                             total_segments, segments, run_name, counts)
+        except StopBeforeWrites:
+            worker.save("prepared")
+            raise
         except BaseException as error:
             worker.save("interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
                         error=f"{type(error).__name__}: {error}")
