@@ -53,6 +53,7 @@ from backfill.options import (
     target_options,
     yes_option,
 )
+from backfill.participant_counts import AUTO, COUNT_METHODS
 from backfill.processes import (
     LOG_SUFFIX,
     MAX_PROCESSES,
@@ -81,6 +82,11 @@ from backfill.target import Target
 @click.option("--segment", type=click.IntRange(min=0), help="Only do segment K of --total-segments (split one table over several "
               "machines). Default: AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX when set (array jobs).")
 @click.option("--total-segments", type=click.IntRange(1, MAX_TOTAL_SEGMENTS), help="Number of segments the table is split into with --segment.")
+@click.option("--count-with", type=click.Choice(COUNT_METHODS), default=AUTO, show_default=True,
+              help="How participants are counted: scan = one parallel scan of the whole participants table; "
+                   "query = one consistent COUNT query per event this worker migrates (reads only its events' "
+                   "participants); auto = scan for the whole table, query with --segment. The target table "
+                   "and the dry run's estimate say which was used and what the other would cost.")
 @click.option("--workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
 @click.option("--rate-limit", default=0.0, show_default=True, type=FiniteFloat(min=0), help="Writes per second (0 = unlimited).")
 @click.option("--run-id", metavar="NAME", envvar="BACKFILL_RUN_ID",
@@ -112,6 +118,7 @@ def command(
     segments: int,
     segment: int | None,
     total_segments: int | None,
+    count_with: str,
     workers: int,
     rate_limit: float,
     run_id: str | None,
@@ -127,7 +134,7 @@ def command(
 ) -> None:
     """Upgrade every existing event to the current schema.
 
-    Shows the target, counts participants (one parallel scan), writes a verified backup, plans
+    Shows the target, counts participants (see --count-with), writes a verified backup, plans
     every item from the backup, asks for confirmation (--yes skips it; without a terminal and
     without --yes it refuses with exit code 3), then upgrades the backed-up items with
     conditional writes on owned fields only. Rows created after the backup are not touched
@@ -151,6 +158,7 @@ def command(
         segments=segments,
         segment=segment,
         total_segments=total_segments,
+        count_with=count_with,
         workers=workers,
         rate_limit=rate_limit,
         resume=resume,
