@@ -47,7 +47,7 @@ class CountChoice:
 
     def describe(self) -> str:
         what = ("one parallel scan of the whole participants table" if self.method == SCAN
-                else "one consistent Query(Select=COUNT) per event this process migrates")
+                else "one consistent Query(Select=COUNT) per event of this process, reading only their participants")
         return f"{self.method}: {what} ({self.reason})"
 
 

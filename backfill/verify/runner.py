@@ -211,6 +211,8 @@ def _check_table(
     --sample holds its N events)."""
     choice = options.count_choice()
     result.counted_with = choice.describe()
+    if choice.method == QUERY and options.segment is None and not options.sample:
+        result.counted_with += "; orphan participants not checked (only a scan of the participants table finds them)"
     with SpillingCounts() as counts, SpillingCounts() as present:
         _check_counted(target, options, result, snapshot, index, total_segments, progress, choice, counts, present)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from backfill.backup import iter_backup_items, load_backup
 from backfill.migrate import plan_migration, run_migration
+from backfill.verify import VerifyOptions, run_verify
 from chalicelib.config import Settings
 from tests.integration.migrate_helpers import (
     fresh_count,
@@ -114,3 +115,45 @@ def test_a_dry_run_of_a_worker_counts_by_query_and_says_so(dynamodb, live_settin
     assert estimate["participants counted by"].startswith("query:")
     assert estimate["requests"]["Query participants (COUNT, consistent, one per event to count)"] == len(seen.queried)
     assert estimate["counting with scan instead"]["requests"] >= 1
+
+
+def test_verify_of_one_segment_counts_its_own_events_by_query_and_finds_what_a_scan_finds(
+        dynamodb, live_settings, tmp_path):
+    # given a table migrated by the two workers of run "r1", then one event's count made wrong
+    seed(dynamodb, live_settings, events=40, participants=150, malformed=0, seed=24)
+    reports = [run_migration(target_for(live_settings), options(tmp_path, run_id="r1", segment=k, total_segments=2))
+               for k in (0, 1)]
+    assert all(r.exit_code == 0 for r in reports)
+    own = {typed["eventId"]["S"] for _, typed in iter_backup_items(
+        load_backup(reports[0].run_id, store=target_for(live_settings).run_store(tmp_path)))}
+    wrong = sorted(own)[0]
+    dynamodb.update_item(TableName=live_settings.events_table, Key={"eventId": {"S": wrong}},
+                         UpdateExpression="SET participantCount = :n", ExpressionAttributeValues={":n": {"N": "77"}})
+    # when segment 0 is verified with the default --count-with (auto), its requests watched
+    target = target_for(live_settings)
+    seen = QueriedEvents(target.dynamodb)
+    by_query = run_verify(target, VerifyOptions(backup_dir=tmp_path, run="r1", segment=0, recheck_counts=False))
+    # then it counted each of its own events with one query and never scanned the participants
+    assert by_query.counted_with.startswith("query:")
+    assert sorted(seen.queried) == sorted(own)
+    assert live_settings.participants_table not in seen.scanned_tables
+    # and it finds the same problem a scan of the participants table finds: the wrong count
+    by_scan = run_verify(target_for(live_settings), VerifyOptions(backup_dir=tmp_path, run="r1", segment=0,
+                                                                  recheck_counts=False, count_with="scan"))
+    assert by_scan.counted_with.startswith("scan:")
+    assert by_query.failing_event_ids() == by_scan.failing_event_ids() == {wrong}
+    assert by_query.participant_rows == by_scan.participant_rows - sum(
+        n for e, n in fresh_counts(dynamodb, live_settings).items() if e not in own)
+
+
+def fresh_counts(dynamodb: Any, settings: Settings) -> dict[str, int]:
+    """eventId -> participant rows, counted here from a plain scan (not the code under test)."""
+    counts: dict[str, int] = {}
+    kwargs: dict[str, Any] = {"TableName": settings.participants_table}
+    while True:
+        page = dynamodb.scan(**kwargs)
+        for row in page["Items"]:
+            counts[row["eventId"]["S"]] = counts.get(row["eventId"]["S"], 0) + 1
+        if "LastEvaluatedKey" not in page:
+            return counts
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
