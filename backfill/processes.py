@@ -10,6 +10,7 @@ are here beside the process handling so they are tested without a server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -17,14 +18,24 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 from click.core import ParameterSource
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
+from backfill.console import err
 from backfill.errors import ExitCode
 from backfill.migrate.plan import Plan
 from backfill.migrate.tally import Tally
@@ -84,12 +95,17 @@ def given_options(ctx: click.Context, skip: Iterable[str] = ()) -> list[str]:
     return words
 
 
+def backfill_argv(command: str, words: Sequence[str]) -> list[str]:
+    """``backfill COMMAND WORDS`` as a child process of this interpreter."""
+    return [sys.executable, "-m", "backfill", command, *words]
+
+
 def child_argv(command: str, options: Sequence[str], *, run_id: str, segment: int, total: int,
                rate_limit: float = 0.0, extra: Sequence[str] = ()) -> list[str]:
     """The command line of the child doing ``segment`` of ``total`` of run ``run_id``. A rate
     limit is the whole run's: each child gets its share."""
-    words = [sys.executable, "-m", "backfill", command, *options, "--run-id", run_id,
-             "--segment", str(segment), "--total-segments", str(total)]
+    words = backfill_argv(command, [*options, "--run-id", run_id, "--segment", str(segment),
+                                    "--total-segments", str(total)])
     if rate_limit > 0:
         words += ["--rate-limit", repr(rate_limit / total)]
     return words + list(extra)
@@ -123,13 +139,27 @@ def log_directory(store: RunStore) -> Path:
 class Child:
     segment: int
     argv: list[str]
-    log: Path
+    log: Path  # stderr (and stdout unless ``out``), appended
+    out: Path | None = None  # stdout alone (a child's --json), replaced
     process: subprocess.Popen[bytes] | None = None
     returncode: int | None = None
 
     @property
     def exit_code(self) -> int:
         return child_exit_code(self.returncode if self.returncode is not None else ExitCode.INTERNAL)
+
+    def start(self, env: dict[str, str] | None) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as log:
+            log.write(f"$ {shlex.join(self.argv)}\n".encode())
+            log.flush()
+            out = self.out.open("wb") if self.out is not None else None
+            try:
+                self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=out or log, stderr=log,
+                                                env=env, start_new_session=True)
+            finally:
+                if out is not None:
+                    out.close()
 
     def tail(self, lines: int = 15) -> str:
         try:
@@ -139,21 +169,20 @@ class Child:
 
 
 def run_children(children: Sequence[Child], *, on_poll: Callable[[], None] = lambda: None,
-                 env: dict[str, str] | None = None) -> bool:
-    """Start every child (own session, output appended to its log), call ``on_poll`` while they
-    run, and wait for all of them. Ctrl-C forwards SIGINT to those still running and waits for
-    them to save their checkpoints; returns True when that happened."""
-    for child in children:
-        child.log.parent.mkdir(parents=True, exist_ok=True)
-        with child.log.open("ab") as log:
-            log.write(f"$ {shlex.join(child.argv)}\n".encode())
-            log.flush()
-            child.process = subprocess.Popen(child.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                             env=env, start_new_session=True)
+                 env: dict[str, str] | None = None, limit: int | None = None) -> bool:
+    """Run every child (own session, output in its log), at most ``limit`` at a time, calling
+    ``on_poll`` meanwhile; wait for all of them. Ctrl-C forwards SIGINT (once) to those running,
+    starts no other, and waits for them to save their checkpoints; returns True when that happened."""
+    waiting = list(children)
+    limit = limit or len(waiting)
     interrupted = False
     while True:
         try:
             running = [c for c in children if c.process is not None and c.process.poll() is None]
+            while waiting and not interrupted and len(running) < limit:
+                child = waiting.pop(0)
+                child.start(env)
+                running.append(child)
             if not running:
                 break
             on_poll()
@@ -170,3 +199,57 @@ def run_children(children: Sequence[Child], *, on_poll: Callable[[], None] = lam
             child.returncode = child.process.wait()
     on_poll()
     return interrupted
+
+
+def merge_summaries(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One summary from the children's JSON summaries: numbers summed, lists joined, flags all
+    true, dicts merged the same way, other values kept when they agree (else listed)."""
+    merged: dict[str, Any] = {}
+    for key in dict.fromkeys(k for part in parts for k in part):
+        values = [part[key] for part in parts if key in part]
+        merged[key] = _merge_values(values)
+    return merged
+
+
+def _merge_values(values: list[Any]) -> Any:
+    if all(isinstance(v, bool) for v in values):
+        return all(values)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return sum(values)
+    if all(isinstance(v, list) for v in values):
+        return [x for v in values for x in v]
+    if all(isinstance(v, dict) for v in values):
+        return merge_summaries(values)
+    distinct = list(dict.fromkeys(str(v) if not isinstance(v, (str, int, float, type(None))) else v for v in values))
+    return distinct[0] if len(distinct) == 1 else distinct
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, total: int) -> Iterator[Callable[[int], None]]:
+    """One progress bar for the whole run on stderr; ``update(n)`` sets how many are done."""
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.update(task, completed=n)
+
+
+def finished_children(children: Sequence[Child]) -> int:
+    return sum(c.process is not None and c.process.poll() is not None for c in children)
+
+
+def stop_if_failed(children: Sequence[Child], interrupted: bool, resume: str, *, state: str) -> None:
+    """Interrupted, or a child failed (other than items failing, exit 1): name each failed
+    segment, how it ended and its log, say ``state`` and the command that continues; exit with
+    the worst code."""
+    failed = [c for c in children if c.exit_code not in (ExitCode.OK, ExitCode.ITEMS_FAILED)]
+    if not failed and not interrupted:
+        return
+    for child in failed:
+        how = describe_returncode(child.returncode) if child.returncode is not None else "not started"
+        err.print(f"[bold red]Segment {child.segment} failed[/] ({how}); log: {child.log}", soft_wrap=True)
+        if not interrupted and child.returncode is not None and child.returncode > 0:  # its own words
+            err.print(escape(child.tail()), soft_wrap=True)
+    err.print(f"[bold yellow]{'Interrupted' if interrupted else 'Stopped'}:[/] {state}. Continue with:\n"
+              f"  {escape(resume)}", soft_wrap=True)
+    codes = [c.exit_code for c in children if c.process is not None] + ([ExitCode.INTERRUPTED] if interrupted else [])
+    raise SystemExit(worst_exit_code(codes))

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import shlex
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 import click
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from backfill.backup import MANIFEST_SUFFIX, Backup, BackupError, new_run_id, read_json, write_json
 from backfill.console import (
@@ -71,11 +61,13 @@ from backfill.processes import (
     Child,
     child_argv,
     combine_plans,
-    describe_returncode,
+    finished_children,
     given_options,
     log_directory,
     plan_state,
+    progress_bar,
     run_children,
+    stop_if_failed,
     worst_exit_code,
 )
 from backfill.run_status import StatusError, run_status
@@ -332,10 +324,9 @@ def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_l
 
     err.print(f"Run {run}: {processes} processes, logs in {logs}/{run}-seg*of{processes}{LOG_SUFFIX}", soft_wrap=True)
     prepare = children(["--prepare-only"])
-    with _bar(f"backing up and planning {processes} segments", processes) as update:
-        interrupted = run_children(prepare, on_poll=lambda: update(sum(c.process is not None and c.process.poll()
-                                                                           is not None for c in prepare)))
-    _stop_if_failed(prepare, interrupted, resume, wrote=False)
+    with progress_bar(f"backing up and planning {processes} segments", processes) as update:
+        interrupted = run_children(prepare, on_poll=lambda: update(finished_children(prepare)))
+    stop_if_failed(prepare, interrupted, resume, state="nothing was written to the table")
     try:
         plan = combine_plans([read_json(store, name + PLAN_SUFFIX) for name in names])
     except (OSError, ValueError, KeyError, StoreError) as error:
@@ -353,44 +344,17 @@ def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_l
         except (StatusError, StoreError):
             return 0
 
-    with _bar("migrating", total) as update:
+    with progress_bar("migrating", total) as update:
         interrupted = run_children(write, on_poll=lambda: update(finished()))
     report = _combined_report(store, run, names, write, description, time.monotonic() - started)
     err.print(report_view(report))
-    _stop_if_failed(write, interrupted, resume, wrote=True)
+    stop_if_failed(write, interrupted, resume, state="every segment's checkpoint keeps the items it finished")
     payload = {**report.to_dict(), "processes": processes,
                "segments": [{"segment": c.segment, "exit_code": c.exit_code, "log": str(c.log)} for c in write]}
     payload["exit_code"] = worst_exit_code([report.exit_code, *(c.exit_code for c in write)])
     if as_json:
         print_json(payload)
     raise SystemExit(payload["exit_code"])
-
-
-@contextlib.contextmanager
-def _bar(description: str, total: int) -> Iterator[Callable[[int], None]]:
-    """One progress bar for the whole run; ``update(n)`` sets how many are done."""
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=err, transient=False) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda n: bar.update(task, completed=n)
-
-
-def _stop_if_failed(children: list[Child], interrupted: bool, resume: str, *, wrote: bool) -> None:
-    """Interrupted or a child failed: name each failed segment, its exit and log, how to continue; exit."""
-    failed = [c for c in children if c.exit_code not in (EXIT_OK, EXIT_ITEM_FAILURES)]
-    if not failed and not interrupted:
-        return
-    for child in failed:
-        err.print(f"[bold red]Segment {child.segment} failed[/] ({describe_returncode(child.returncode or 0)}); "
-                  f"log: {child.log}", soft_wrap=True)
-        if not interrupted and child.returncode is not None and child.returncode > 0:  # its own words
-            err.print(escape(child.tail()), soft_wrap=True)
-    what = ("every segment's checkpoint keeps the items it finished" if wrote
-            else "nothing was written to the table")
-    err.print(f"[bold yellow]{'Interrupted' if interrupted else 'Stopped'}:[/] {what}. Continue the run with:\n"
-              f"  {escape(resume)}", soft_wrap=True)
-    codes = [c.exit_code for c in children] + ([EXIT_INTERRUPTED] if interrupted else [])
-    raise SystemExit(worst_exit_code(codes))
 
 
 def _combined_report(store: RunStore, run: str, names: list[str], children: list[Child],

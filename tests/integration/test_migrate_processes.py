@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import time
@@ -139,3 +140,30 @@ def test_a_killed_child_is_reported_and_the_printed_command_finishes_the_run(dyn
     assert sorted(entry.backup.run_id for entry in list_backups(runs)) == ["pk-seg0of2", "pk-seg1of2"]
     verified = run_backfill("verify", "--run", "pk", "--backup-dir", str(runs), env=env)
     assert verified.exit_code == 0, verified.output
+
+
+def test_restore_of_a_run_with_processes_puts_every_segment_back(dynamodb, live_settings, tmp_path, env):
+    # given legacy rows migrated as run "pr" of 2 processes
+    seed(dynamodb, live_settings, events=30, participants=60, malformed=0)
+    before = raw_items(dynamodb, live_settings.events_table)
+    runs = tmp_path / "runs"
+    migrated = run_backfill("migrate", "--processes", "2", "--yes", "--run-id", "pr", "--backup-dir", str(runs), env=env)
+    assert migrated.exit_code == 0, migrated.stderr
+    assert raw_items(dynamodb, live_settings.events_table) != before
+    # when restore of the run without a terminal and without --yes is asked with 2 processes
+    refused = run_backfill("restore", "--run", "pr", "--processes", "2", "--backup-dir", str(runs),
+                           "--live-path-running", env=env)
+    # then it refuses after one combined plan and writes nothing
+    assert refused.exit_code == REFUSED, refused.output
+    assert refused.stderr.count("Restore plan") == 1
+    assert re.search(r"to restore \(still as migrated\)\s*│\s*30\s", refused.stderr), refused.stderr
+    assert raw_items(dynamodb, live_settings.events_table) != before
+    # when it is confirmed with --yes
+    restored = run_backfill("restore", "--run", "pr", "--processes", "2", "--yes", "--backup-dir", str(runs),
+                            "--live-path-running", "--json", env=env)
+    # then every row of both segments is back as backed up, and the report sums both segments
+    assert restored.exit_code == 0, restored.output
+    report = restored.json()
+    assert report["ok"] and report["counts"] == {"restored": 30}
+    assert [s["exit_code"] for s in report["segments"]] == [0, 0]
+    assert raw_items(dynamodb, live_settings.events_table) == before

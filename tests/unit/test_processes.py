@@ -14,6 +14,7 @@ from backfill.processes import (
     combine_plans,
     describe_returncode,
     given_options,
+    merge_summaries,
     plan_state,
     run_children,
     worst_exit_code,
@@ -101,3 +102,18 @@ def test_children_run_to_the_end_with_their_output_in_their_log(tmp_path):
     assert [c.returncode for c in children] == [0, 4]
     assert [c.exit_code for c in children] == [0, 4]
     assert "segment 1" in children[1].tail() and children[1].tail().startswith("$ ")
+
+
+def test_restore_summaries_of_the_segments_add_up():
+    # given two segments' restore results as their children printed them
+    first = {"ok": True, "backup": "r-seg0of2", "table": "events", "counts": {"restored": 3},
+             "items": [{"eventId": "a", "outcome": "conflict_skipped"}], "report": "r0.json"}
+    second = {"ok": False, "backup": "r-seg1of2", "table": "events", "counts": {"restored": 2, "failed": 1},
+              "items": [{"eventId": "b", "outcome": "failed"}], "report": "r1.json"}
+    # when they are merged
+    merged = merge_summaries([first, second])
+    # then numbers add up, lists join, a flag holds only if it holds for both, shared values stay single
+    assert merged["counts"] == {"restored": 5, "failed": 1}
+    assert [i["eventId"] for i in merged["items"]] == ["a", "b"]
+    assert merged["ok"] is False and merged["table"] == "events"
+    assert merged["backup"] == ["r-seg0of2", "r-seg1of2"] and merged["report"] == ["r0.json", "r1.json"]
