@@ -54,7 +54,7 @@ from backfill.options import (
     target_options,
     yes_option,
 )
-from backfill.participant_counts import AUTO, COUNT_METHODS
+from backfill.participant_counts import AUTO, COUNT_METHODS, QUERY
 from backfill.processes import (
     GO,
     LOG_SUFFIX,
@@ -411,7 +411,11 @@ def _combined_report(store: RunStore, run: str, names: list[str], children: list
             part = read_json(store, name + REPORT_SUFFIX)
             processed += int(part["processed_this_attempt"])
             resumed += int(part["resumed_after"])
-            rows = max(rows, int(part["participants"]["rows_counted"]))
+            # A child that scanned counted the whole participants table; one that queried, its events.
+            counted_by = str(part["target"].get("participants counted by", ""))
+            counted = int(part["participants"]["rows_counted"])
+            rows = rows + counted if counted_by.startswith(QUERY) else max(rows, counted)
+            description = {**description, "participants counted by": counted_by}
             calls.update(part["requests"]["calls"])
             http.update(part["requests"]["http"])
     description = {**description, "events": items, "participants": rows}
