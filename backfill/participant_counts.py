@@ -179,8 +179,8 @@ class DiskCounts:
 class SpillingCounts:
     """In memory up to ``memory_limit`` events, then on disk (every count moved there once)."""
 
-    def __init__(self, memory_limit: int = MEMORY_LIMIT_EVENTS) -> None:
-        self.memory_limit = memory_limit
+    def __init__(self, memory_limit: int | None = None) -> None:
+        self.memory_limit = MEMORY_LIMIT_EVENTS if memory_limit is None else memory_limit
         self._store: MemoryCounts | DiskCounts = MemoryCounts()
 
     @property

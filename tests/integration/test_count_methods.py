@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backfill import participant_counts
 from backfill.backup import iter_backup_items, load_backup
 from backfill.migrate import plan_migration, run_migration
 from backfill.verify import VerifyOptions, run_verify
@@ -157,3 +158,29 @@ def fresh_counts(dynamodb: Any, settings: Settings) -> dict[str, int]:
         if "LastEvaluatedKey" not in page:
             return counts
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_counts_spilled_to_disk_are_the_counts_written(dynamodb, live_settings, tmp_path, monkeypatch):
+    # given legacy events with participants, and a count store that keeps only 5 events in memory
+    seed(dynamodb, live_settings, events=40, participants=150, malformed=0, seed=25)
+    monkeypatch.setattr(participant_counts, "MEMORY_LIMIT_EVENTS", 5)
+    on_disk: list[Any] = []
+    make_disk = participant_counts.DiskCounts.__init__
+
+    def spy(self: Any) -> None:
+        on_disk.append(self)
+        make_disk(self)
+
+    monkeypatch.setattr(participant_counts.DiskCounts, "__init__", spy)
+    # when the whole table is migrated by 4 writers looking counts up in the store on disk
+    report = run_migration(target_for(live_settings), options(tmp_path, count_with="scan"))
+    # then every count written equals a fresh count of the event's participants
+    assert report.exit_code == 0 and report.participant_rows == 150
+    fresh = fresh_counts(dynamodb, live_settings)
+    assert {e: int(c["N"]) for e, (c, _) in counts_of(dynamodb, live_settings).items()} == {
+        e: fresh.get(e, 0) for e in raw_items(dynamodb, live_settings.events_table)}
+    # and verify, its counts on disk too, agrees
+    verified = run_verify(target_for(live_settings), VerifyOptions(backup_dir=tmp_path))
+    assert verified.ok and verified.participant_rows == 150
+    # and both did keep their counts on disk (migrate's store, verify's counts and events seen)
+    assert len(on_disk) == 3
