@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -131,6 +132,21 @@ def scan_read_units(sizes: Iterable[int], *, consistent: bool) -> tuple[int, flo
     return len(pages), sum(read_units(page, consistent=consistent) for page in pages)
 
 
+def paged_read_units(rows: int, row_bytes: int, *, consistent: bool) -> tuple[int, float]:
+    """(requests, read units) of reading ``rows`` rows of ``row_bytes`` each with one paginated
+    Scan segment or one paginated Query: ``scan_read_units([row_bytes] * rows)`` without the list
+    (a participants table has billions of rows). A query that finds no row still costs 1 request."""
+    if rows <= 0 or row_bytes <= 0:
+        return 1, read_units(0, consistent=consistent)
+    per_page = -(-SCAN_PAGE_BYTES // row_bytes)  # a page closes at the row that reaches 1 MB
+    full, rest = divmod(rows, per_page)
+    requests = full + (1 if rest else 0)
+    units = full * read_units(per_page * row_bytes, consistent=consistent)
+    if rest:
+        units += read_units(rest * row_bytes, consistent=consistent)
+    return requests, units
+
+
 def price(units: float, per_million: float) -> float:
     return units * per_million / 1_000_000
 
@@ -159,18 +175,29 @@ class MigrationEstimate:
     """Accumulates the items a dry run sees; ``steps`` is what the real run would send.
 
     ``observe`` gets each events-table item's size and, when the run would write it, its size
-    after the write. The participants table is read once by a scan whose cost depends on the
-    full size of its rows (a projection does not lower it); pass that size when the endpoint
-    reports it (DescribeTable's TableSizeBytes), else the estimate says it is a lower bound.
+    after the write; ``observe_count`` the participant rows of each event the run counts (one
+    whose count the live path does not maintain). Counting costs, by ``count_method``:
+
+    - ``scan``: one scan of the whole participants table, eventually consistent, whose cost
+      depends on the full size of its rows (a projection does not lower it);
+    - ``query``: one consistent ``Query(Select=COUNT)`` per event counted, paginated at 1 MB, each
+      page one read of its rows' size rounded up to 4 KB (at least 1 unit).
+
+    Rows are priced at the mean row size: the table's reported size (DescribeTable's
+    TableSizeBytes and ItemCount) when the endpoint reports it, else a lower bound from the keys.
+    The summary also prices the other method, and says when it would be cheaper.
     """
 
     pricing: Pricing = field(default_factory=Pricing)
     event_sizes: list[int] = field(default_factory=list)
     writes: list[int] = field(default_factory=list)  # write units of each planned UpdateItem
     written_sizes: list[int] = field(default_factory=list)  # size before of each written item
-    participant_rows: int = 0
+    participant_rows: int = 0  # rows of the whole participants table (counted, or reported)
     participant_bytes: int | None = None
     participant_bytes_lower_bound: int = 0
+    count_method: str = "scan"  # "scan" or "query" (backfill.participant_counts)
+    count_choice: str = ""  # how the run counts and why, as the run says it
+    events_to_count: Counter[int] = field(default_factory=Counter)  # participant rows -> events with as many
 
     def observe(self, size_before: int, size_after: int | None) -> None:
         self.event_sizes.append(size_before)
@@ -178,15 +205,31 @@ class MigrationEstimate:
             self.writes.append(update_units(size_before, size_after))
             self.written_sizes.append(size_before)
 
+    def observe_count(self, rows: int) -> None:
+        """One event the run counts, with ``rows`` participant rows."""
+        self.events_to_count[rows] += 1
+
+    def row_bytes(self) -> int:
+        """Mean size of a participant row."""
+        size = self.participant_bytes if self.participant_bytes is not None else self.participant_bytes_lower_bound
+        return size // self.participant_rows if self.participant_rows else 0
+
+    def counting(self, method: str) -> Step:
+        """What counting the participants costs with ``method`` ("scan" or "query")."""
+        row = self.row_bytes()
+        if method == "scan":
+            requests, units = paged_read_units(self.participant_rows, row, consistent=False)
+            return Step("Scan participants (counts: the whole table, eventually consistent)", requests, units)
+        requests, units = 0, 0.0
+        for rows, events in self.events_to_count.items():
+            per_requests, per_units = paged_read_units(rows, row, consistent=True)
+            requests, units = requests + events * per_requests, units + events * per_units
+        return Step("Query participants (COUNT, consistent, one per event to count)", requests, units)
+
     def steps(self) -> list[Step]:
-        participant_bytes = self.participant_bytes
-        if participant_bytes is None:
-            participant_bytes = self.participant_bytes_lower_bound
-        mean_row = participant_bytes // self.participant_rows if self.participant_rows else 0
-        p_requests, p_units = scan_read_units([mean_row] * self.participant_rows, consistent=False)
         e_requests, e_units = scan_read_units(self.event_sizes, consistent=False)
         return [
-            Step("Scan participants (counts)", p_requests, read_units=p_units),
+            self.counting(self.count_method),
             Step("Scan events (backup)", e_requests, read_units=e_units),
             Step("UpdateItem (conditional, one per event to upgrade)", len(self.writes),
                  write_units=sum(self.writes)),
@@ -215,12 +258,23 @@ class MigrationEstimate:
         bound = f"--rate-limit {rate_limit:g}/s" if rate_limit > 0 and len(self.writes) / rate_limit >= (
             len(self.writes) * self.pricing.write_latency_ms / 1000 / max(1, workers)) else (
             f"{workers} writer(s) at {self.pricing.write_latency_ms:g} ms per write")
+        other = "query" if self.count_method == "scan" else "scan"
+        chosen, alternative = self.counting(self.count_method), self.counting(other)
+        verdict = (f"cheaper: consider --count-with {other}" if alternative.read_units < chosen.read_units
+                   else "not cheaper")
+        if other == "scan" and self.participant_bytes is None:  # only the rows counted are known
+            verdict = "unknown: the endpoint reports no table size, so this is a lower bound"
         return {
+            "participants counted by": self.count_choice or self.count_method,
             "requests": {s.what: s.requests for s in steps},
-            "read units (eventually consistent scans)": round(reads, 1),
+            "read units": round(reads, 1),
             "write units": writes,
             "participants' size": ("from the table's reported size" if self.participant_bytes is not None
                                    else "unknown (endpoint reports none): lower bound from keys"),
+            f"counting with {other} instead": {
+                "requests": alternative.requests, "read units": round(alternative.read_units, 1),
+                "on-demand price (USD)": round(price(alternative.read_units, self.pricing.per_million_reads), 6),
+                "verdict": verdict},
             "on-demand price (USD)": round(cost, 6),
             "prices (USD per million)": {"writes": self.pricing.per_million_writes,
                                          "reads": self.pricing.per_million_reads},

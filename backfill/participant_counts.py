@@ -1,16 +1,233 @@
-"""Participants per event from ONE parallel scan of the participants table (not a query per event).
+"""Participants per event, for ``backfill migrate`` (counts to write) and ``backfill verify``
+(counts to compare): counted by ONE parallel scan of the participants table, or by one consistent
+``Query(Select=COUNT)`` per event, into a count store whose memory is bounded.
 
-Shared by ``backfill migrate`` (counts to write) and ``backfill verify`` (counts to compare).
+The count store (``CountStore``: ``add``/``get``) keeps eventId -> count in a dict up to
+``MEMORY_LIMIT_EVENTS`` events (about 100-155 bytes per event, ``python -m bench.count_store``)
+and moves to a temporary SQLite file beyond it (upserts batched per scanned page; a lookup costs
+a few microseconds, against about 2 ms of client CPU per migrated event).
+
+Which method (``--count-with``): ``scan`` reads the whole participants table once per process,
+whatever part of the events table the process migrates; ``query`` reads only the participants
+of the events the process counts. ``auto`` scans for a run of the whole table and queries for a
+worker of a split run (N workers scanning would read the participants table N times).
 """
 
 from __future__ import annotations
 
+import sqlite3
+import tempfile
+import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 from backfill.scan import parallel_scan
+from chalicelib.counts import ParticipantCounter
 
+# Events kept in memory before a SpillingCounts moves to disk: about 100-155 MB at this size.
+MEMORY_LIMIT_EVENTS = 1_000_000
+
+SCAN, QUERY, AUTO = "scan", "query", "auto"
+COUNT_METHODS = (AUTO, SCAN, QUERY)
+
+T = TypeVar("T")
+
+
+# --- which method ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CountChoice:
+    method: str  # SCAN or QUERY
+    reason: str
+
+    def describe(self) -> str:
+        what = ("one parallel scan of the whole participants table" if self.method == SCAN
+                else "one consistent Query(Select=COUNT) per event of this process, reading only their participants")
+        return f"{self.method}: {what} ({self.reason})"
+
+
+def choose_count_method(requested: str, *, split: bool) -> CountChoice:
+    """The counting method a run uses: the one asked for, or for ``auto`` scan when one process
+    does the whole table and query when it does one segment of a split. ValueError otherwise."""
+    if requested == SCAN:
+        return CountChoice(SCAN, "--count-with scan")
+    if requested == QUERY:
+        return CountChoice(QUERY, "--count-with query")
+    if requested == AUTO:
+        if split:
+            return CountChoice(QUERY, "auto: this worker does one segment of a split run")
+        return CountChoice(SCAN, "auto: this process does the whole table")
+    raise ValueError(f"--count-with must be one of {', '.join(COUNT_METHODS)}, not {requested!r}")
+
+
+# --- the count store ---------------------------------------------------------------------------
+
+class CountStore(Protocol):
+    """eventId -> participant rows counted. Events never added count 0. ``get`` may be called from
+    several threads at once; ``add`` from one."""
+
+    def add(self, counts: Mapping[str, int]) -> None:
+        """Add each count to the event's count (one batch: a scanned page, a chunk of queries)."""
+
+    def get(self, event_id: str, default: int = 0) -> int: ...
+
+    def __contains__(self, event_id: object) -> bool: ...
+
+    def __len__(self) -> int:
+        """Events with a count."""
+
+    def total(self) -> int:
+        """Sum of every count (participant rows counted)."""
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        """Every (eventId, count), in eventId order."""
+
+    def close(self) -> None: ...
+
+
+class MemoryCounts:
+    """A dict; see ``python -m bench.count_store`` for its bytes per event."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._total = 0
+
+    def add(self, counts: Mapping[str, int]) -> None:
+        for event_id, n in counts.items():
+            self._counts[event_id] = self._counts.get(event_id, 0) + n
+            self._total += n
+
+    def get(self, event_id: str, default: int = 0) -> int:
+        return self._counts.get(event_id, default)
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._counts
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def total(self) -> int:
+        return self._total
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        return iter(sorted(self._counts.items()))
+
+    def close(self) -> None:
+        self._counts.clear()
+
+
+class DiskCounts:
+    """A temporary SQLite file (deleted on close): memory stays flat whatever the table's size."""
+
+    def __init__(self) -> None:
+        self._directory = tempfile.TemporaryDirectory(prefix="participant-counts-")
+        self._db = sqlite3.connect(Path(self._directory.name) / "counts.sqlite", isolation_level=None,
+                                   check_same_thread=False)
+        self._lock = threading.Lock()
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("PRAGMA synchronous = OFF")
+        self._db.execute("CREATE TABLE counts (id TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
+        self._total = 0
+
+    def add(self, counts: Mapping[str, int]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT INTO counts (id, n) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET n = n + excluded.n",
+                                 counts.items())
+            self._db.execute("COMMIT")
+        self._total += sum(counts.values())
+
+    def get(self, event_id: str, default: int = 0) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT n FROM counts WHERE id = ?", (event_id,)).fetchone()
+        return int(row[0]) if row else default
+
+    def __contains__(self, event_id: object) -> bool:
+        if not isinstance(event_id, str):
+            return False
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM counts WHERE id = ?", (event_id,)).fetchone() is not None
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM counts").fetchone()[0])
+
+    def total(self) -> int:
+        return self._total
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        last = ""
+        while True:  # in chunks, so a reader never holds the whole table nor the lock for long
+            with self._lock:
+                rows = self._db.execute("SELECT id, n FROM counts WHERE id > ? ORDER BY id LIMIT 1000", (last,)).fetchall()
+            if not rows:
+                return
+            yield from ((str(e), int(n)) for e, n in rows)
+            last = rows[-1][0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+        self._directory.cleanup()
+
+
+class SpillingCounts:
+    """In memory up to ``memory_limit`` events, then on disk (every count moved there once)."""
+
+    def __init__(self, memory_limit: int | None = None) -> None:
+        self.memory_limit = MEMORY_LIMIT_EVENTS if memory_limit is None else memory_limit
+        self._store: MemoryCounts | DiskCounts = MemoryCounts()
+
+    @property
+    def on_disk(self) -> bool:
+        return isinstance(self._store, DiskCounts)
+
+    def add(self, counts: Mapping[str, int]) -> None:
+        self._store.add(counts)
+        if not self.on_disk and len(self._store) > self.memory_limit:
+            disk = DiskCounts()
+            for chunk in _chunks(self._store.items(), 10_000):
+                disk.add(dict(chunk))
+            self._store.close()
+            self._store = disk
+
+    def get(self, event_id: str, default: int = 0) -> int:
+        return self._store.get(event_id, default)
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._store
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def total(self) -> int:
+        return self._store.total()
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        return self._store.items()
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> SpillingCounts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+# --- counting ----------------------------------------------------------------------------------
 
 def count_participants(
     dynamodb: Any,
@@ -19,13 +236,15 @@ def count_participants(
     *,
     segments: Sequence[int] | None = None,
     on_rows: Callable[[int], None] | None = None,
-) -> dict[str, int]:
-    """eventId -> number of participant rows, scanning only the ``eventId`` attribute.
+    store: CountStore | None = None,
+) -> CountStore:
+    """eventId -> number of participant rows, by one parallel scan of only the ``eventId`` attribute.
 
     ``segments`` limits the scan to some segments of a ``total_segments``-way split (default:
-    all); ``on_rows(n)`` is called after each page (progress bars).
+    all); ``on_rows(n)`` is called after each page (progress bars). Counts go to ``store``
+    (default: a new SpillingCounts), one batch per page.
     """
-    counts: Counter[str] = Counter()
+    counts: CountStore = store if store is not None else SpillingCounts()
     pages = parallel_scan(
         dynamodb,
         table,
@@ -35,8 +254,32 @@ def count_participants(
         expression_names={"#e": "eventId"},
     )
     for page in pages:
-        for row in page.items:
-            counts[row["eventId"]["S"]] += 1
+        counts.add(Counter(row["eventId"]["S"] for row in page.items))
         if on_rows:
             on_rows(len(page.items))
-    return dict(counts)
+    return counts
+
+
+def count_by_query(
+    dynamodb: Any,
+    table: str,
+    items: Iterable[T],
+    event_id_of: Callable[[T], str | None],
+    store: CountStore,
+    *,
+    threads: int,
+    chunk: int = 256,
+    on_events: Callable[[int], None] | None = None,
+) -> Iterator[T]:
+    """Yield ``items`` unchanged, each after its event's count is in ``store``: a consistent
+    ``Query(Select=COUNT)`` (paginated) per item whose ``event_id_of(item)`` is not None, sent
+    ``threads`` at a time, a chunk of items at a time (memory holds one chunk)."""
+    counter = ParticipantCounter(dynamodb, table)
+    with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="count") as pool:
+        for batch in _chunks(items, chunk):
+            ids = [event_id for event_id in map(event_id_of, batch) if event_id is not None]
+            counted = dict(zip(ids, pool.map(counter.count, ids), strict=True))
+            store.add({event_id: n for event_id, n in counted.items() if n})
+            if on_events:
+                on_events(len(ids))
+            yield from batch

@@ -21,7 +21,7 @@ SEGMENT_NAME = re.compile(r"-seg(?P<segments>[0-9_]+)of(?P<total>[0-9]+)$")
 @dataclass(frozen=True)
 class SegmentStatus:
     segment: int
-    state: str  # pending | backing up | running | done | done with problems | failed | interrupted
+    state: str  # pending | backing up | prepared | running | done | done with problems | failed | interrupted
     items: int | None = None  # in the segment's backup
     done: int | None = None  # finished items (checkpointed)
     rate: float | None = None  # items per second since the worker started
@@ -92,6 +92,8 @@ def _segment_status(store: RunStore, segment: int, stem: str, now: float) -> Seg
                              detail)
     if manifest is None:
         return SegmentStatus(segment, "backing up", host=host)
+    if state == "prepared":  # --processes: backed up and planned, writes wait for the confirmation
+        return SegmentStatus(segment, "prepared", items, done, rate, age, host, "backed up and planned")
     return SegmentStatus(segment, "running", items, done, rate, age, host,
                          "a restart with the same flags resumes it" if age and age > 120 else "")
 

@@ -1,11 +1,12 @@
 """``python -m bench.scale_out``: peak memory of migrate, verify and restore as the table grows, and
-aggregate throughput of 1, 2 and 4 worker processes of one run against one endpoint.
+wall time and client CPU of ``migrate --processes N`` (1, 2, 4) against one endpoint.
 
 Every command runs as its own ``python -m backfill`` process, exactly as an operator (or an array
 job child) runs it; its peak resident memory is the kernel's ``ru_maxrss`` for that process
 (``os.wait4``), so the figure is the CLI's alone, never the endpoint's (moto runs in another
-process). Throughput is events of the table / wall time of the slowest worker, counting
-everything a worker does (participants count, backup, plan, writes, report).
+process). Throughput is events of the table / wall time of the one command, counting everything
+its children do (participants count, backup, plan, writes, report); client CPU is the command's
+and its children's (wait4).
 """
 
 from __future__ import annotations
@@ -41,11 +42,18 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 def _wait(process: subprocess.Popen[bytes]) -> tuple[int, int]:
     """(exit code, peak RSS in KiB) of a child started by ``_start``."""
+    code, usage = _wait_usage(process)
+    return code, int(usage.ru_maxrss)
+
+
+def _wait_usage(process: subprocess.Popen[bytes]) -> tuple[int, Any]:
+    """(exit code, resource usage) of a child started by ``_start``: its own and that of every
+    descendant it waited for (``--processes``' children), as Linux's wait4 reports it."""
     assert process.stdout is not None
     process.stdout.read()  # drain --json output so the child never blocks on a full pipe
     _pid, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, int(usage.ru_maxrss)
+    return process.returncode, usage
 
 
 def _run(args: list[str], env: dict[str, str]) -> tuple[int, int, float]:
@@ -77,22 +85,22 @@ def memory(endpoint: ServerProcess, sizes: list[int], settings: Settings) -> lis
 
 
 def throughput(endpoint: ServerProcess, events: int, counts: list[int], settings: Settings) -> list[dict[str, Any]]:
+    """``migrate --processes N`` (one command: counts, backups, plan, one confirmation, writes):
+    wall time and the client CPU of the parent and its children together (the endpoint runs in
+    another process)."""
     rows = []
     for workers in counts:
         fresh_tables(endpoint, settings, generate(events=events, participants=2 * events, malformed=0))
         with tempfile.TemporaryDirectory() as store:
             env = _env(endpoint.url, settings)
             started = time.monotonic()
-            processes = [
-                _start(["migrate", "--yes", "--backup-dir", store, "--run-id", f"tput{workers}",
-                        "--total-segments", str(workers), "--segment", str(k), "--json"]
-                       if workers > 1 else ["migrate", "--yes", "--backup-dir", store, "--json"], env)
-                for k in range(workers)
-            ]
-            codes = [_wait(p)[0] for p in processes]
+            code, usage = _wait_usage(_start(["migrate", "--yes", "--backup-dir", store, "--run-id", f"tput{workers}",
+                                              "--processes", str(workers), "--json"], env))
             seconds = time.monotonic() - started
-        rows.append({"processes": workers, "events": events, "exit_codes": codes, "seconds": round(seconds, 1),
-                     "events_per_s": round(events / seconds, 1)})
+        cpu = usage.ru_utime + usage.ru_stime
+        rows.append({"processes": workers, "events": events, "exit_codes": [code], "seconds": round(seconds, 1),
+                     "events_per_s": round(events / seconds, 1), "client_cpu_s": round(cpu, 1),
+                     "client_cpu_ms_per_event": round(1000 * cpu / events, 2)})
     return rows
 
 
@@ -110,18 +118,20 @@ def render(memory_rows: list[dict[str, Any]], throughput_rows: list[dict[str, An
         ratios = {c: round(last[c]["peak_rss_mib"] / first[c]["peak_rss_mib"], 2) for c in ("migrate", "verify", "restore")}
         lines += ["", f"Ratio of peak memory {last['events']} / {first['events']} events: "
                   + ", ".join(f"{c} {r}x" for c, r in ratios.items()) + " (target: within 1.5x)."]
-    lines += ["", "## Aggregate throughput of N worker processes (one run, one endpoint)", "",
-              "| processes | events | seconds | events/s | ratio to 1 | exit codes |", "|---:|---:|---:|---:|---:|---|"]
+    lines += ["", "## `migrate --processes N`: one run, one endpoint", "",
+              "| processes | events | seconds | events/s | ratio to 1 | client CPU s | client CPU ms/event | exit code |",
+              "|---:|---:|---:|---:|---:|---:|---:|---|"]
     base = throughput_rows[0]["events_per_s"] if throughput_rows else 1
     for row in throughput_rows:
         lines.append(f"| {row['processes']} | {row['events']} | {row['seconds']} | {row['events_per_s']} | "
-                     f"{round(row['events_per_s'] / base, 2)} | {','.join(map(str, row['exit_codes']))} |")
+                     f"{round(row['events_per_s'] / base, 2)} | {row['client_cpu_s']} | "
+                     f"{row['client_cpu_ms_per_event']} | {','.join(map(str, row['exit_codes']))} |")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.scale_out", description=__doc__)
-    parser.add_argument("--memory-sizes", default="5000,50000", help="comma-separated event counts")
+    parser.add_argument("--memory-sizes", default="5000,50000", help="comma-separated event counts ('' skips)")
     parser.add_argument("--throughput-events", type=int, default=5000)
     parser.add_argument("--processes", default="1,2,4", help="comma-separated worker process counts")
     parser.add_argument("--note", default="", help="a line about the machine and load, kept in the results")
@@ -133,7 +143,7 @@ def main() -> None:
     note = (args.note + " " if args.note else "") + f"Load average at start: {load[0]:.1f}, cores: {os.cpu_count()}."
     with ServerProcess() as endpoint:
         settings = settings.with_overrides(endpoint_url=endpoint.url)
-        memory_rows = memory(endpoint, [int(n) for n in args.memory_sizes.split(",")], settings)
+        memory_rows = memory(endpoint, [int(n) for n in args.memory_sizes.split(",") if n], settings)
         throughput_rows = throughput(endpoint, args.throughput_events, [int(n) for n in args.processes.split(",")],
                                      settings)
     text = render(memory_rows, throughput_rows, note)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import shlex
+import tempfile
 from itertools import islice
+from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -19,6 +24,7 @@ from backfill.console import (
     print_json,
     refuse_without_terminal,
 )
+from backfill.errors import ExitCode
 from backfill.live.guard import guard_live_path
 from backfill.options import (
     MAX_THREADS,
@@ -27,6 +33,19 @@ from backfill.options import (
     segment_or_array_index,
     target_options,
     yes_option,
+)
+from backfill.processes import (
+    MAX_PROCESSES,
+    Child,
+    backfill_argv,
+    finished_children,
+    given_options,
+    log_directory,
+    merge_summaries,
+    progress_bar,
+    run_children,
+    stop_if_failed,
+    worst_exit_code,
 )
 from backfill.restore import (
     RestoreOptions,
@@ -37,7 +56,8 @@ from backfill.restore import (
     plan_restore,
 )
 from backfill.restore.bulk import DEFAULT_WORKERS, BulkRestoreError, bulk_restore
-from backfill.store import split_location
+from backfill.runs import find_run
+from backfill.store import StoreError, split_location
 from backfill.target import Target
 
 
@@ -62,14 +82,19 @@ from backfill.target import Target
               help="Pause the stream mappings reading these tables first, and leave them paused (the resume command is printed).")
 @click.option("--live-path-running", is_flag=True,
               help="Restore although stream mappings reading these tables are enabled (they will upgrade restored rows again).")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, MAX_PROCESSES),
+              help="With --run: restore its segments in up to N child processes of this command at a time (one "
+                   "core each), one segment each: one plan, one confirmation, one report.")
+@click.option("--plan-only", is_flag=True, hidden=True,
+              help="(--processes' children) print the plan as JSON and stop before any write.")
 @backup_dir_option
 @yes_option
 @json_option
 @target_options
 def command(target: Target, backup_file: str | None, run: str | None, segment: int | None, force: bool, delete_new: bool,
             workers: int | None, to_table: str | None,
-            create_table: bool, show: int, pause_live_path: bool, live_path_running: bool, backup_dir: str,
-            yes: bool, as_json: bool) -> None:
+            create_table: bool, show: int, pause_live_path: bool, live_path_running: bool, processes: int,
+            plan_only: bool, backup_dir: str, yes: bool, as_json: bool) -> None:
     """Restore the events table from backup FILE (data file or manifest, a path or an s3:// URI)
     or from every backup of --run NAME.
 
@@ -86,6 +111,13 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
     """
     if (backup_file is None) == (run is None):
         raise click.UsageError("name one backup FILE or one --run NAME")
+    if processes > 1:
+        if run is None or segment is not None or segment_or_array_index(None) is not None or to_table is not None:
+            raise click.UsageError("--processes restores the segments of one --run NAME itself: not with FILE, "
+                                   "--segment, an array job's index or --to-table")
+        restore_processes(target, run=run, processes=processes, backup_dir=backup_dir, show=show,
+                          pause_live_path=pause_live_path, live_path_running=live_path_running, yes=yes,
+                          as_json=as_json)
     if run is None and segment is not None:
         raise click.UsageError("--segment goes with --run NAME")
     if run is not None and segment is None:
@@ -115,6 +147,10 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
         show_available(refused, target.settings.events_table)
         raise SystemExit(EXIT_USAGE) from refused
 
+    if plan_only:
+        print_json({"summary": plan.summary(),
+                    "conflicts": [[p.event_id, p.action.value, p.reason] for p in plan.first_conflicts(show)]})
+        raise SystemExit(EXIT_OK)
     err.print(key_value_table("Restore plan", plan.summary()))
     live_path.pause()  # the backup is valid: now stop the handlers before anything is written
     show_items(f"conflicts: skipped{'' if not force else ' (overwritten: --force)'}",
@@ -203,3 +239,88 @@ def render(result: RestoreResult, plan: RestorePlan, show: int) -> None:
     attention = ("conflict_skipped", "deleted_skipped", "failed", "new_kept")
     problems = [(o.event_id, o.outcome, o.reason) for o in islice(result.index.outcomes(attention), show)]
     show_items("items needing attention", problems, show, sum(result.outcome_counts[o] for o in attention))
+
+
+# --- --processes N: the parent ---------------------------------------------------------------
+
+_PARENT_ONLY = ("processes", "plan_only", "run", "segment", "yes", "as_json", "pause_live_path", "live_path_running",
+                "show")
+
+
+def restore_processes(target: Target, *, run: str, processes: int, backup_dir: str, show: int, pause_live_path: bool,
+                      live_path_running: bool, yes: bool, as_json: bool) -> NoReturn:
+    """Every backup of run ``run`` restored by its own child (``restore --run NAME --segment K``),
+    at most ``processes`` at a time: the children plan (``--plan-only``), the parent checks the
+    live path, shows the combined plan and asks once, then the children plan again and write.
+    Exit code: the worst of the children's."""
+    ctx = click.get_current_context()
+    table = target.settings.events_table
+    if pause_live_path:
+        refuse_without_terminal("restore --pause-live-path", yes=yes)
+    target.require_tables(table)
+    store = target.run_store(backup_dir)
+    try:
+        found = find_run(store, run, table)
+        found.require_complete()
+    except (BackupError, StoreError) as error:
+        err.print(f"[bold red]Refusing to restore, nothing was written:[/] {error}", soft_wrap=True)
+        raise SystemExit(EXIT_USAGE) from error
+    live_path = guard_live_path(target, allow_running=live_path_running, pause=pause_live_path)
+    # The parent guards the live path; its children only restore.
+    options = [*given_options(ctx, skip=_PARENT_ONLY), "--live-path-running", "--show", str(show)]
+    logs = log_directory(store)
+    outputs = Path(tempfile.mkdtemp(prefix=f"backfill-restore-{run}-"))
+    resume = shlex.join(["backfill", "restore", *given_options(ctx, skip=("run", "processes")), "--run", run,
+                         "--processes", str(processes)])
+
+    def children(phase: str, extra: list[str]) -> list[Child]:
+        return [Child(backup.segments[0], backfill_argv("restore", [*options, "--run", run, "--segment",
+                                                                   str(backup.segments[0]), "--json", *extra]),
+                      logs / f"{backup.run_id}.restore.log", outputs / f"{backup.run_id}.{phase}.json")
+                for backup in found.backups]
+
+    err.print(f"Run {run}: {len(found.backups)} backups, up to {processes} processes, logs in "
+              f"{logs}/{run}*.restore.log", soft_wrap=True)
+    planning = children("plan", ["--plan-only"])
+    with progress_bar(f"planning {len(planning)} segments", len(planning)) as update:
+        interrupted = run_children(planning, on_poll=lambda: update(finished_children(planning)), limit=processes)
+    stop_if_failed(planning, interrupted, resume, state="nothing was written")
+    plans = [_read_output(child) for child in planning]
+    summary = merge_summaries([p["summary"] for p in plans])
+    summary.update({"backup": run, "covers": found.coverage()})
+    err.print(key_value_table("Restore plan", summary))
+    live_path.pause()  # every backup is valid: now stop the handlers before anything is written
+    show_items("conflicts: skipped" if not summary.get("--force") else "conflicts: overwritten (--force)",
+               [tuple(row) for p in plans for row in p["conflicts"]], show)
+    writes = int(summary.get("writes planned", 0))
+    if writes:
+        err.print("[yellow]Before you confirm:[/] the live stream handlers must be stopped (event source "
+                  "mappings disabled), or they will upgrade the restored items again.")
+        confirm_or_refuse(f"Write {writes} item(s) of table {table!r} at {target.endpoint} ({target.settings.region}) "
+                          f"back to run {run} ({found.coverage()}), {processes} processes?", yes=yes)
+    restoring = children("result", ["--yes"])
+    with progress_bar(f"restoring {len(restoring)} segments", len(restoring)) as update:
+        interrupted = run_children(restoring, on_poll=lambda: update(finished_children(restoring)), limit=processes)
+    stop_if_failed(restoring, interrupted, resume, state="a segment restored again finds its restored items unchanged")
+    result = merge_summaries([_read_output(child) for child in restoring])
+    result.update({"backup": run, "segments": [{"segment": c.segment, "exit_code": c.exit_code, "log": str(c.log)}
+                                               for c in restoring]})
+    err.print(key_value_table(f"Restore of {table} from run {run}", {
+        **result.get("counts", {}), "reports": result.get("report"),
+        "verdict": "OK" if result.get("ok") else "CONFLICTS OR FAILURES"}))
+    show_items("items needing attention", [(i["eventId"], i["outcome"], i["reason"]) for i in result.get("items", [])
+                                            if i["outcome"] in ("conflict_skipped", "deleted_skipped", "failed",
+                                                                "new_kept")], show)
+    if as_json:
+        print_json(result)
+    raise SystemExit(worst_exit_code(c.exit_code for c in restoring))
+
+
+def _read_output(child: Child) -> dict[str, Any]:
+    """A child's --json output; unreadable means it failed in a way its exit code did not say."""
+    try:
+        return dict(json.loads(child.out.read_text() if child.out else ""))
+    except (OSError, ValueError) as error:
+        err.print(f"[bold red]Segment {child.segment}:[/] no readable output ({error}); log: {child.log}",
+                  soft_wrap=True)
+        raise SystemExit(ExitCode.INTERNAL) from error

@@ -15,6 +15,7 @@ from backfill.options import (
     segment_or_array_index,
     target_options,
 )
+from backfill.participant_counts import AUTO, COUNT_METHODS
 from backfill.target import Target
 from backfill.verify import VerifyOptions, VerifyResult, run_verify
 
@@ -33,11 +34,15 @@ from backfill.verify import VerifyOptions, VerifyResult, run_verify
 @click.option("--show", default=20, show_default=True, type=click.IntRange(min=0), help="Problems to list.")
 @click.option("--total-segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS),
               help="Parallel scan segments (with a snapshot, the snapshot's split is used for events).")
+@click.option("--count-with", type=click.Choice(COUNT_METHODS), default=AUTO, show_default=True,
+              help="How participants are counted: scan = one parallel scan of the whole participants table "
+                   "(finds orphan participants); query = one consistent COUNT query per event checked; "
+                   "auto = scan, or query with --segment.")
 @backup_dir_option
 @json_option
 @target_options
 def command(target: Target, snapshot: str | None, run: str | None, segment: int | None, no_snapshot: bool, sample: int | None, show: int,
-            total_segments: int, backup_dir: str, as_json: bool) -> None:
+            total_segments: int, count_with: str, backup_dir: str, as_json: bool) -> None:
     """Verify the migrated events table. Exit 0 only when every check holds, 1 otherwise."""
     if run is not None and snapshot is not None:
         raise click.UsageError("--run and --snapshot do not go together")
@@ -48,7 +53,7 @@ def command(target: Target, snapshot: str | None, run: str | None, segment: int 
         segment = found[0] if found else None
     target.require_tables(target.settings.events_table, target.settings.participants_table)
     options = VerifyOptions(backup_dir=backup_dir, snapshot=snapshot, run=run, segment=segment, use_snapshot=not no_snapshot,
-                            sample=sample, total_segments=total_segments)
+                            sample=sample, total_segments=total_segments, count_with=count_with)
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
             tasks: dict[str, TaskID] = {}
@@ -77,6 +82,7 @@ def render(result: VerifyResult, show: int) -> None:
     summary.add_row("snapshot", result.snapshot or (result.snapshot_note or "-"))
     summary.add_row("events checked", str(result.events_checked))
     summary.add_row("participant rows counted", str(result.participant_rows))
+    summary.add_row("participants counted by", result.counted_with)
     for kind, n in result.counts_by_kind().items():
         summary.add_row(kind, str(n))
     summary.add_row("events failing", str(len(result.failing_event_ids())))

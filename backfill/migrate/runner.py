@@ -42,7 +42,15 @@ from backfill.migrate.plan import Plan, build_plan
 from backfill.migrate.ratelimit import RateLimiter
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
 from backfill.migrate.tally import Tally, add_failure, add_outcome
-from backfill.participant_counts import count_participants
+from backfill.participant_counts import (
+    QUERY,
+    CountChoice,
+    CountStore,
+    SpillingCounts,
+    choose_count_method,
+    count_by_query,
+    count_participants,
+)
 from backfill.request_counter import RequestCounter
 from backfill.runs import runs_in
 from backfill.scan import parallel_scan
@@ -50,7 +58,7 @@ from backfill.store import RunStore, StoreError, split_location
 from backfill.target import Target
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
-from chalicelib.planner import WritePlan
+from chalicelib.planner import WritePlan, count_is_maintained
 from chalicelib.upgrader import (
     CountSource,
     UpgradeOutcome,
@@ -73,6 +81,11 @@ class MigrationError(Exception):
     """The run cannot start or continue (bad options, wrong or damaged backup/checkpoint)."""
 
 
+class StopBeforeWrites(Exception):  # noqa: N818 - not an error: the run was asked to stop here
+    """Raised by ``hooks.confirm`` to end a worker after its backup and plan, before any write
+    (``--parent-confirms``: the parent of ``--processes`` asks once for every segment)."""
+
+
 @dataclass(frozen=True)
 class MigrationOptions:
     backup_dir: str | Path = Path("backups")  # the run store: a directory or s3://bucket/prefix
@@ -86,6 +99,7 @@ class MigrationOptions:
     checkpoint_every: int = 25  # items finished between checkpoint saves
     items_per_task: int = 8  # items a writer takes at a time (fewer when the table is small)
     samples: int = 3  # sample before/after diffs in the plan
+    count_with: str = "auto"  # participants counted by: scan | query | auto (see participant_counts)
 
     def scan_layout(self) -> tuple[int, list[int] | None]:
         """(TotalSegments, the segments this worker scans or None for all). Raises MigrationError."""
@@ -102,10 +116,19 @@ class MigrationOptions:
         if self.segment is not None and self.total_segments is not None:
             if not 0 <= self.segment < self.total_segments:
                 raise MigrationError(f"--segment {self.segment} is not in 0..{self.total_segments - 1}")
+            self.count_choice()
             return self.total_segments, [self.segment]
+        self.count_choice()
         if self.segments < 1:
             raise MigrationError(f"--segments must be at least 1, not {self.segments}")
         return self.segments, None
+
+    def count_choice(self) -> CountChoice:
+        """How participants are counted (auto: scan for the whole table, query for one segment)."""
+        try:
+            return choose_count_method(self.count_with, split=self.segment is not None)
+        except ValueError as error:
+            raise MigrationError(str(error)) from error
 
     def task_size(self, items: int) -> int:
         """Items per writer task: ``items_per_task``, fewer when that would idle writers."""
@@ -167,22 +190,27 @@ def plan_migration(
     hooks = hooks or MigrationHooks()
     estimate = MigrationEstimate(pricing or Pricing())
     total_segments, segments = options.scan_layout()
+    choice = options.count_choice()
     started = time.monotonic()
-    with RequestCounter().attach(target.dynamodb) as counter:
+    with RequestCounter().attach(target.dynamodb) as counter, SpillingCounts() as counts:
         description = target.describe(counts=False)
         hooks.on_target(description)
-        counts = _count(target, options, hooks)
-        count_source = keep_maintained_count(lambda event_id: counts.get(event_id, 0))
+        if choice.method != QUERY:
+            _count(target, options, hooks, counts)
+        count_source = keep_maintained_count(counts.get)
         with hooks.progress("planning (scan of events)", None) as advance:
+            items = _scanned_items(target, total_segments, segments, advance)
+            if choice.method == QUERY:  # each page's events counted before they are planned
+                items = _query_counts(target, options, counts, items)
             plan = build_plan(
-                _scanned_items(target, total_segments, segments, advance), count_source, samples=options.samples,
-                observe=lambda item, item_plan: _observe_cost(estimate, item, item_plan),
+                items, count_source, samples=options.samples,
+                observe=lambda item, item_plan: _observe_cost(estimate, item, item_plan, counts),
             )
-        _estimate_participants(target, estimate, counts)
-        _add_counts(description, events=plan.total, participants=sum(counts.values()))
+        _estimate_participants(target, estimate, counts, choice)
+        _add_counts(description, events=plan.total, participants=counts.total(), choice=choice)
         hooks.on_target(description)
         summary = estimate.summary(workers=options.workers, rate_limit=options.rate_limit)
-        return DryRun(description, plan, sum(counts.values()), time.monotonic() - started, counter.calls(), summary)
+        return DryRun(description, plan, counts.total(), time.monotonic() - started, counter.calls(), summary)
 
 
 def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHooks | None = None) -> MigrationReport:
@@ -207,8 +235,12 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
         else:
             worker = WorkerState(None, "")
         try:
-            return _run(target, options, hooks, store, worker, counter, description, started,
-                        total_segments, segments, run_name)
+            with SpillingCounts() as counts:
+                return _run(target, options, hooks, store, worker, counter, description, started,
+                            total_segments, segments, run_name, counts)
+        except StopBeforeWrites:
+            worker.save("prepared")
+            raise
         except BaseException as error:
             worker.save("interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
                         error=f"{type(error).__name__}: {error}")
@@ -227,13 +259,16 @@ def _run(
     total_segments: int,
     segments: list[int] | None,
     run_name: str | None,
+    counts: CountStore,
 ) -> MigrationReport:
+    choice = options.count_choice()
     if options.resume:
         backup = _backup_to_resume(target, options)
         checkpoint = load_checkpoint(
             backup.store, backup.name_for(CHECKPOINT_SUFFIX), backup.run_id
         ) or Checkpoint(backup.run_id, options.to_dict())
-    counts = _count(target, options, hooks)
+    if choice.method != QUERY:
+        _count(target, options, hooks, counts)
     if not options.resume:
         with hooks.progress("backing up events", None) as advance:
             backup = create_backup(
@@ -250,11 +285,16 @@ def _run(
             )
         checkpoint = Checkpoint(backup.run_id, options.to_dict())
         checkpoint.save(backup.store, backup.name_for(CHECKPOINT_SUFFIX))
-    count_source = keep_maintained_count(lambda event_id: counts.get(event_id, 0))
+    if choice.method == QUERY:  # after the backup: each count taken after its countVersion was read
+        with hooks.progress("counting participants (one query per event)", None) as advance:
+            remaining = (item for _, _, item in _remaining(backup, checkpoint))
+            for _ in _query_counts(target, options, counts, remaining, advance):
+                pass
+    count_source = keep_maintained_count(counts.get)
     plan = build_plan(
         (to_python(item) for _, _, item in _remaining(backup, checkpoint)), count_source, samples=options.samples
     )
-    _add_counts(description, events=backup.item_count, participants=sum(counts.values()))
+    _add_counts(description, events=backup.item_count, participants=counts.total(), choice=choice)
     hooks.on_target(description)
     hooks.confirm(plan, backup)
     resumed_after = checkpoint.finished_items
@@ -269,7 +309,7 @@ def _run(
         duration_s=time.monotonic() - started,
         processed=processed,
         resumed_after=resumed_after,
-        participant_rows=sum(counts.values()),
+        participant_rows=counts.total(),
         requests=counter.calls(),
         http_requests=counter.sends(),
         completed=checkpoint.completed,
@@ -300,7 +340,10 @@ class WorkerState:
 
 # --- steps -----------------------------------------------------------------------------------
 
-def _observe_cost(estimate: MigrationEstimate, item: Any, item_plan: UpgradeOutcome) -> None:
+def _observe_cost(estimate: MigrationEstimate, item: Any, item_plan: UpgradeOutcome, counts: CountStore) -> None:
+    event_id = _id_to_count(item)
+    if event_id is not None:
+        estimate.observe_count(counts.get(event_id))
     typed = to_typed(item)
     after = None
     if item_plan.result is UpgradeResult.UPGRADED:
@@ -308,12 +351,18 @@ def _observe_cost(estimate: MigrationEstimate, item: Any, item_plan: UpgradeOutc
     estimate.observe(item_size(typed), after)
 
 
-def _estimate_participants(target: Target, estimate: MigrationEstimate, counts: dict[str, int]) -> None:
-    """The participants scan costs the rows' full size; DescribeTable reports it (0 = not reported)."""
+def _estimate_participants(
+    target: Target, estimate: MigrationEstimate, counts: CountStore, choice: CountChoice
+) -> None:
+    """Counting costs the rows' full size; DescribeTable reports it (0 = not reported). A scan
+    counted the whole table's rows; queries only this process's, so the table's rows are the
+    reported ItemCount when there is one."""
     table = target.settings.participants_table
-    reported = int(target.dynamodb.describe_table(TableName=table)["Table"].get("TableSizeBytes", 0))
-    rows = sum(counts.values())
-    estimate.participant_rows = rows
+    described = target.dynamodb.describe_table(TableName=table)["Table"]
+    reported, reported_rows = int(described.get("TableSizeBytes", 0)), int(described.get("ItemCount", 0))
+    rows = counts.total()
+    estimate.count_method, estimate.count_choice = choice.method, choice.describe()
+    estimate.participant_rows = rows if choice.method != QUERY else max(rows, reported_rows)
     estimate.participant_bytes = reported or None
     # Lower bound: the key attributes' names and the eventIds the scan returned (ids >= 1 byte).
     estimate.participant_bytes_lower_bound = rows * (len("eventId") + len("participantId") + 1) + sum(
@@ -321,18 +370,39 @@ def _estimate_participants(target: Target, estimate: MigrationEstimate, counts: 
     )
 
 
-def _add_counts(description: dict[str, Any], *, events: int, participants: int) -> None:
+def _add_counts(description: dict[str, Any], *, events: int, participants: int, choice: CountChoice) -> None:
     description["events"] = events
     description["participants"] = participants
+    description["participants counted by"] = choice.describe()
 
 
-def _count(target: Target, options: MigrationOptions, hooks: MigrationHooks) -> dict[str, int]:
-    # Participants are spread over the whole participants table whatever events segment this
-    # worker does, so the count always scans all of it.
-    with hooks.progress("counting participants", None) as advance:
-        return count_participants(
-            target.dynamodb, target.settings.participants_table, max(1, options.segments), on_rows=advance
-        )
+def _count(target: Target, options: MigrationOptions, hooks: MigrationHooks, counts: CountStore) -> None:
+    """--count-with scan: participants are spread over the whole participants table whatever
+    events segment this worker does, so the scan reads all of it."""
+    with hooks.progress("counting participants (scan)", None) as advance:
+        count_participants(target.dynamodb, target.settings.participants_table, max(1, options.segments),
+                           on_rows=advance, store=counts)
+
+
+def _query_counts(
+    target: Target, options: MigrationOptions, counts: CountStore, items: Iterator[dict[str, Any]],
+    advance: Callable[[int], None] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """--count-with query: ``items`` (typed or plain) passed through, each event whose count the
+    live path does not maintain counted first by a consistent COUNT query, --workers at a time."""
+    return count_by_query(target.dynamodb, target.settings.participants_table, items, _id_to_count, counts,
+                          threads=options.workers, on_events=advance)
+
+
+def _id_to_count(item: dict[str, Any]) -> str | None:
+    """The eventId whose participants ``item`` (typed or plain) needs counted; None when its count
+    is kept (the live path maintains it) or its eventId is not a string (the rule refuses it)."""
+    if count_is_maintained(item):
+        return None
+    event_id = item.get("eventId")
+    if isinstance(event_id, dict):
+        event_id = event_id.get("S")
+    return event_id if isinstance(event_id, str) else None
 
 
 def _scanned_items(

@@ -13,10 +13,11 @@ migration itself wrote (seen in its ledger) that is not the mapped one.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from backfill.participant_counts import CountStore
 from backfill.verify.compare import describe_differences, differing_attributes
 from chalicelib.schema import PARTICIPANT_COUNT, active_schema, validate_event
 from chalicelib.schema.values import as_count
@@ -128,11 +129,10 @@ def created_after_snapshot(event_ids: Iterable[str]) -> list[Finding]:
     return [Finding(e, Kind.CREATED_AFTER_SNAPSHOT, "not in the snapshot: created after it") for e in sorted(event_ids)]
 
 
-def orphan_participants(counts: Mapping[str, int], event_ids: Iterable[str]) -> list[Finding]:
-    """Participants whose event does not exist. A note: the migration never writes participants."""
-    known = set(event_ids)
+def orphan_participants(counts: Mapping[str, int] | CountStore, known: Container[str]) -> list[Finding]:
+    """Participants whose event does not exist (not in ``known``). A note: the migration never
+    writes participants. Only the orphans are held, not the counts."""
     return [
         Finding(e, Kind.ORPHAN_PARTICIPANTS, f"{n} participant row(s) but no such event")
-        for e, n in sorted(counts.items())
-        if e not in known
+        for e, n in sorted((e, n) for e, n in counts.items() if e not in known)
     ]

@@ -1,6 +1,8 @@
 """``run_verify``: scan the events table, count participants once, and check every event.
 
-Reads only. The participant counts come from ONE parallel scan of the participants table.
+Reads only. The participant counts come from ONE parallel scan of the participants table, or
+(``--count-with query``, the default with ``--segment``) one consistent COUNT query per event
+checked, into a count store bounded in memory (``backfill.participant_counts``).
 Under live traffic a count can move between that scan and the events scan, so every count
 mismatch is re-checked once with a consistent read of the event and a consistent COUNT query
 of its participants; a mismatch that settles is a note, not a failure.
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,16 @@ from backfill.backup import (
     verify_backup,
 )
 from backfill.ledger import LEDGER_SUFFIX, last_changes, read_ledger
-from backfill.participant_counts import count_participants
+from backfill.participant_counts import (
+    QUERY,
+    CountChoice,
+    CountStore,
+    MemoryCounts,
+    SpillingCounts,
+    choose_count_method,
+    count_by_query,
+    count_participants,
+)
 from backfill.runs import Run, find_run, run_of
 from backfill.scan import parallel_scan
 from backfill.store import split_location
@@ -58,6 +69,12 @@ class VerifyOptions:
     sample: int | None = None  # check only the first N events in scan order
     total_segments: int = 4
     recheck_counts: bool = True
+    count_with: str = "auto"  # participants counted by: scan | query | auto (query with --segment)
+
+    def count_choice(self) -> CountChoice:
+        """auto: one scan of the participants table for the whole table; a query per event for one
+        segment (N array children would otherwise scan it N times). ValueError for a bad name."""
+        return choose_count_method(self.count_with, split=self.segment is not None)
 
 
 @dataclass
@@ -70,6 +87,7 @@ class VerifyResult:
     snapshot_note: str | None
     events_checked: int = 0
     participant_rows: int = 0
+    counted_with: str = ""
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -104,6 +122,7 @@ class VerifyResult:
             "snapshot_note": self.snapshot_note,
             "events_checked": self.events_checked,
             "participant_rows": self.participant_rows,
+            "participants_counted_by": self.counted_with,
             "failing_events": len(self.failing_event_ids()),
             "by_kind": self.counts_by_kind(),
             "failures": [f.to_json() for f in self.failures],
@@ -187,42 +206,76 @@ def _check_table(
     total_segments: int,
     progress: Progress,
 ) -> None:
-    """Stream the events table past the snapshot index: memory holds one page, the participant
-    counts and the findings, whatever the table's size (a --sample holds its N events)."""
+    """Stream the events table past the snapshot index: memory holds one page, the findings and
+    the participant counts (on disk beyond MEMORY_LIMIT_EVENTS), whatever the table's size (a
+    --sample holds its N events)."""
+    choice = options.count_choice()
+    result.counted_with = choice.describe()
+    if choice.method == QUERY and options.segment is None and not options.sample:
+        result.counted_with += "; orphan participants not checked (only a scan of the participants table finds them)"
+    with SpillingCounts() as counts, SpillingCounts() as present:
+        _check_counted(target, options, result, snapshot, index, total_segments, progress, choice, counts, present)
+
+
+def _check_counted(
+    target: Target,
+    options: VerifyOptions,
+    result: VerifyResult,
+    snapshot: Run | None,
+    index: SnapshotIndex,
+    total_segments: int,
+    progress: Progress,
+    choice: CountChoice,
+    counts: CountStore,
+    present: CountStore,  # events that have participants and exist (for the orphan check)
+) -> None:
     segments = None if options.segment is None else [options.segment]
     covered = set(snapshot.covered) if snapshot is not None else set()
     new_ids: list[str] = []
-    present: set[str] = set()  # events that have participants and exist (for the orphan check)
 
-    def check(segment: int, item: dict[str, Any], counts: dict[str, int]) -> None:
+    def check(segment: int, item: dict[str, Any], counts: CountStore) -> None:
         event_id = str(item.get("eventId"))
-        if event_id in counts:
-            present.add(event_id)
+        if event_id in counts and choice.method != QUERY:
+            present.add({event_id: 1})
         snapshot_item, migration_status = index.see(event_id)
         if snapshot is not None and snapshot_item is None and segment in covered:
             new_ids.append(event_id)
-        result.findings.extend(check_event(item, fresh_count=counts.get(event_id, 0),
+        result.findings.extend(check_event(item, fresh_count=counts.get(event_id),
                                            snapshot_item=snapshot_item, migration_status=migration_status))
         result.events_checked += 1
 
     if options.sample:
         events = _scan_events(target, total_segments, segments, options.sample, progress)
-        counts = _counts_for(target, options, total_segments, [item for _, item in events], progress)
+        sampled = _counts_for(target, options, total_segments, [item for _, item in events], progress)
         for segment, item in events:
-            check(segment, item, counts)
+            check(segment, item, sampled)
+        result.participant_rows = sampled.total()
     else:
-        counts = _counts_for(target, options, total_segments, [], progress)
-        for page in parallel_scan(target.dynamodb, target.settings.events_table, total_segments=total_segments,
-                                  segments=segments, consistent=True):
-            for typed in page.items:
-                check(page.segment, to_python(typed), counts)
-            progress("events", len(page.items))
-    result.participant_rows = sum(counts.values())
+        if choice.method != QUERY:
+            _counts_for(target, options, total_segments, [], progress, store=counts)
+        stream = _scanned(target, total_segments, segments, progress)
+        if choice.method == QUERY:  # each chunk of events counted just after it was read
+            stream = count_by_query(target.dynamodb, target.settings.participants_table, stream,
+                                    lambda entry: str(entry[1]["eventId"]["S"]), counts, threads=total_segments)
+        for segment, typed in stream:
+            check(segment, to_python(typed), counts)
+        result.participant_rows = counts.total()
     result.findings += created_after_snapshot(new_ids)
     if not options.sample:
         result.findings += missing_since_snapshot(index.unseen())
-        if options.segment is None:  # participants of any event: only the whole table can tell
+        # Participants of any event: only a scan of the whole participants table can tell.
+        if options.segment is None and choice.method != QUERY:
             result.findings += orphan_participants(counts, present)
+
+
+def _scanned(
+    target: Target, total_segments: int, segments: list[int] | None, progress: Progress
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(segment, typed item) of every event, by a consistent parallel scan."""
+    for page in parallel_scan(target.dynamodb, target.settings.events_table, total_segments=total_segments,
+                              segments=segments, consistent=True):
+        yield from ((page.segment, typed) for typed in page.items)
+        progress("events", len(page.items))
 
 
 def _scan_events(
@@ -239,15 +292,18 @@ def _scan_events(
 
 
 def _counts_for(
-    target: Target, options: VerifyOptions, total_segments: int, events: list[dict[str, Any]], progress: Progress
-) -> dict[str, int]:
+    target: Target, options: VerifyOptions, total_segments: int, events: list[dict[str, Any]], progress: Progress,
+    store: CountStore | None = None,
+) -> CountStore:
     """One parallel scan of all participants; for a sample, one consistent COUNT per sampled event."""
     participants = target.settings.participants_table
     if options.sample:
         counter = ParticipantCounter(target.dynamodb, participants)
-        return {item["eventId"]: counter.count(item["eventId"]) for item in events if "eventId" in item}
+        sampled = MemoryCounts()  # a sample's N events
+        sampled.add({item["eventId"]: counter.count(item["eventId"]) for item in events if "eventId" in item})
+        return sampled
     return count_participants(target.dynamodb, participants, max(total_segments, options.total_segments),
-                              on_rows=lambda n: progress("participants", n))
+                              on_rows=lambda n: progress("participants", n), store=store)
 
 
 def _recheck_counts(target: Target, findings: list[Finding]) -> list[Finding]:

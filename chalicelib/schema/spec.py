@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -86,20 +87,26 @@ class Schema:
     steps: tuple[Step, ...] = ()  # structural steps, one per version that needs one
     window: TimestampWindow = TimestampWindow()
 
-    def field(self, name: str) -> Field:
-        return next(f for f in self.fields if f.name == name)
+    # Derived facts are computed once per schema value: the rule asks for them several times
+    # per item, and the backfill runs the rule twice per item (plan, then write).
+    @cached_property
+    def _by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
 
-    @property
+    def field(self, name: str) -> Field:
+        return self._by_name[name]
+
+    @cached_property
     def owned(self) -> frozenset[str]:
         """The attributes the migration writes; everything else belongs to the application."""
         return frozenset(f.name for f in self.fields if f.owned) | {self.version_field}
 
-    @property
+    @cached_property
     def inputs(self) -> frozenset[str]:
         """Unowned attributes the owned ones are computed from (a write checks they held)."""
         return frozenset(name for f in self.fields for name in f.reads) - self.owned
 
-    @property
+    @cached_property
     def workflow(self) -> tuple[str, ...]:
         """The statuses in the only order an event moves through them."""
         return self.field(self.status_field).allowed
@@ -118,8 +125,12 @@ class Schema:
 
     def reached(self, status: str | None, milestone: str) -> bool:
         """True when ``status`` is ``milestone`` or later in the workflow."""
-        order = self.workflow
-        return status in order and order.index(status) >= order.index(milestone)
+        position = self._workflow_position
+        return status in position and position[status] >= position[milestone]
+
+    @cached_property
+    def _workflow_position(self) -> dict[str | None, int]:
+        return {status: index for index, status in enumerate(self.workflow)}
 
     @property
     def carried(self) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from backfill.estimate import (
     failed_condition_units,
     item_size,
     number_size,
+    paged_read_units,
     price,
     read_units,
     scan_read_units,
@@ -136,11 +137,64 @@ def test_a_migration_estimate_adds_scans_writes_price_and_duration():
     # then each upgrade is 2 write units (1,100 bytes), the scans are eventually consistent
     assert summary["write units"] == 1200
     assert summary["requests"]["UpdateItem (conditional, one per event to upgrade)"] == 600
-    assert summary["read units (eventually consistent scans)"] == pytest.approx(-(-400_000 // 4096) / 2 + -(-500_000 // 4096) / 2)
-    assert summary["on-demand price (USD)"] == pytest.approx((1200 * 1.0 + summary["read units (eventually consistent scans)"] * 0.5) / 1e6, abs=1e-6)
+    assert summary["read units"] == pytest.approx(-(-400_000 // 4096) / 2 + -(-500_000 // 4096) / 2)
+    assert summary["on-demand price (USD)"] == pytest.approx((1200 * 1.0 + summary["read units"] * 0.5) / 1e6, abs=1e-6)
     assert summary["write duration (s)"] == pytest.approx(600 * 0.010 / 8, abs=0.05)
     # and a conflict costs the failed write (item as it is), a consistent re-read and a new write
     assert summary["each conflict adds"] == {"requests": 1, "read units (consistent)": 0, "write units": 3}
     # and a rate limit below what the writers could do bounds the duration
     limited = estimate.summary(workers=8, rate_limit=50)
     assert limited["write duration (s)"] == 12.0 and limited["duration bound by"].startswith("--rate-limit")
+
+
+def test_paged_reads_equal_the_scan_of_a_list_of_equal_rows():
+    # given rows of one size, counted without building the list (a table has billions of rows)
+    for rows, size in ((0, 100), (1, 100), (10_486, 100), (10_485, 100), (10_487, 100), (3, 0), (5, 400_000),
+                       (1_000_000, 37)):
+        # then requests and units are those of scanning the list of rows
+        for consistent in (True, False):
+            assert paged_read_units(rows, size, consistent=consistent) == scan_read_units([size] * rows,
+                                                                                     consistent=consistent)
+
+
+def test_counting_by_query_costs_one_consistent_read_per_4kb_of_each_event_rounded_up():
+    # given a participants table of 10,000 rows of 100 bytes (reported), and a worker that counts
+    # 50 events of 10 rows (1,000 bytes: 1 unit each), 5 of 100 rows (10,000 bytes: 3 units each)
+    # and 2 without participants (a query that finds nothing still costs 1 unit)
+    estimate = MigrationEstimate(Pricing(per_million_reads=1.0), count_method="query",
+                                 participant_rows=10_000, participant_bytes=1_000_000)
+    for rows, events in ((10, 50), (100, 5), (0, 2)):
+        for _ in range(events):
+            estimate.observe_count(rows)
+    # when it is summarised
+    summary = estimate.summary(workers=4, rate_limit=0)
+    # then counting is one query per event, consistent: 50 x 1 + 5 x 3 + 2 x 1 units
+    assert summary["requests"]["Query participants (COUNT, consistent, one per event to count)"] == 57
+    assert summary["read units"] == 67 + 0.5  # and the events scan (no events observed): one empty page
+    # and a scan of the whole table would cost 1,000,000 bytes / 4 KB = 245 units, halved (eventually
+    # consistent), in one page: dearer than the queries
+    other = summary["counting with scan instead"]
+    assert other["requests"] == 1 and other["read units"] == 122.5 and other["verdict"] == "not cheaper"
+
+
+def test_the_estimate_says_when_the_other_counting_method_is_cheaper():
+    # given a run that scans a 1,000,000-byte participants table (10,000 rows of 100 bytes) to count
+    # 1,000 events of 10 rows each
+    estimate = MigrationEstimate(count_method="scan", participant_rows=10_000, participant_bytes=1_000_000)
+    for _ in range(1000):
+        estimate.observe_count(10)
+    # when it is summarised
+    summary = estimate.summary(workers=4, rate_limit=0)
+    # then the scan costs 245 / 2 units and queries would cost 1,000 units: the scan stays
+    assert summary["requests"]["Scan participants (counts: the whole table, eventually consistent)"] == 1
+    assert summary["counting with query instead"]["read units"] == 1000
+    assert summary["counting with query instead"]["verdict"] == "not cheaper"
+    # given instead a worker that counts only 20 of those events
+    few = MigrationEstimate(count_method="scan", participant_rows=10_000, participant_bytes=1_000_000)
+    for _ in range(20):
+        few.observe_count(10)
+    # then queries (20 units) are cheaper than the scan (122.5) and the estimate says so
+    alternative = few.summary(workers=4, rate_limit=0)["counting with query instead"]
+    assert alternative["requests"] == 20 and alternative["read units"] == 20
+    assert alternative["verdict"] == "cheaper: consider --count-with query"
+    assert alternative["on-demand price (USD)"] == pytest.approx(20 * 0.125 / 1e6, abs=1e-6)

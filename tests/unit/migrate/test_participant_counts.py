@@ -1,7 +1,29 @@
-"""count_participants: one parallel scan gives exact per-event counts."""
+"""Participant counts: one parallel scan or one COUNT query per event gives exact per-event counts,
+kept in a count store whose in-memory and on-disk forms agree; and the choice between the two."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backfill import legacy_data
-from backfill.participant_counts import count_participants
+from backfill.participant_counts import (
+    QUERY,
+    SCAN,
+    CountStore,
+    DiskCounts,
+    MemoryCounts,
+    SpillingCounts,
+    choose_count_method,
+    count_by_query,
+    count_participants,
+)
+from backfill.request_counter import RequestCounter
 
 
 def test_counts_equal_the_rows_per_event(dynamodb, settings):
@@ -11,8 +33,8 @@ def test_counts_equal_the_rows_per_event(dynamodb, settings):
     # when they are counted with a 3-segment parallel scan
     counts = count_participants(dynamodb, settings.participants_table, 3)
     # then every event's count equals its rows, and events without participants are absent
-    assert counts == data.participant_counts()
-    assert sum(counts.values()) == 200
+    assert dict(counts.items()) == data.participant_counts()
+    assert counts.total() == 200 and len(counts) == len(data.participant_counts())
 
 
 def test_segments_split_the_count_without_overlap(dynamodb, settings):
@@ -23,12 +45,98 @@ def test_segments_split_the_count_without_overlap(dynamodb, settings):
     seen: list[int] = []
     parts = [count_participants(dynamodb, settings.participants_table, 2, segments=[s], on_rows=seen.append) for s in (0, 1)]
     # then the rows are split between the segments and add up to the whole
-    merged: dict[str, int] = {}
+    merged: Counter[str] = Counter()
     for part in parts:
-        for event_id, n in part.items():
-            merged[event_id] = merged.get(event_id, 0) + n
+        merged.update(dict(part.items()))
     assert merged == data.participant_counts() and sum(seen) == 60
 
 
 def test_empty_table_counts_nothing(dynamodb, settings):
-    assert count_participants(dynamodb, settings.participants_table, 4) == {}
+    counts = count_participants(dynamodb, settings.participants_table, 4)
+    assert list(counts.items()) == [] and counts.get("anything") == 0
+
+
+def test_a_query_per_event_counts_only_the_events_asked_for(dynamodb, settings):
+    # given participants of 30 events
+    data = legacy_data.generate(events=30, participants=200, seed=7)
+    legacy_data.seed_tables(dynamodb, settings.events_table, settings.participants_table, data)
+    expected = data.participant_counts()
+    wanted = sorted(expected)[:7]
+    skipped = sorted(expected)[7:9]
+    # when items of 7 events are counted by query (two more pass through without an id to count)
+    store = MemoryCounts()
+    items = [{"id": e} for e in wanted] + [{"id": None, "skip": e} for e in skipped]
+    with RequestCounter().attach(dynamodb) as requests:
+        passed = list(count_by_query(dynamodb, settings.participants_table, items, lambda item: item["id"], store,
+                                     threads=3, chunk=4))
+    # then every item passes through in order, and only the 7 events were queried and counted exactly
+    assert passed == items
+    assert dict(store.items()) == {e: expected[e] for e in wanted}
+    assert requests.calls() == {"Query": 7}
+
+
+def test_auto_scans_a_whole_table_and_queries_a_segment():
+    # given each requested method, for a whole-table run and one worker of a split run
+    # then auto picks scan for the whole table and query for a segment, and an explicit choice wins
+    assert choose_count_method("auto", split=False).method == SCAN
+    assert choose_count_method("auto", split=True).method == QUERY
+    assert choose_count_method("scan", split=True).method == SCAN
+    assert choose_count_method("query", split=False).method == QUERY
+    # and the description says which and why
+    assert "auto" in choose_count_method("auto", split=True).describe()
+    assert choose_count_method("auto", split=True).describe().startswith("query:")
+    with pytest.raises(ValueError, match="--count-with"):
+        choose_count_method("guess", split=False)
+
+
+# --- the count store: its forms agree ----------------------------------------------------------
+
+event_ids = st.text(alphabet="abcdef-0123456789é", min_size=1, max_size=12)
+pages = st.lists(st.dictionaries(event_ids, st.integers(min_value=1, max_value=500), max_size=20), max_size=12)
+
+
+def fill(store: CountStore, batches: list[dict[str, int]]) -> CountStore:
+    for batch in batches:
+        store.add(batch)
+    return store
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches=pages, probes=st.lists(event_ids, max_size=10), limit=st.integers(min_value=0, max_value=15))
+def test_memory_disk_and_spilling_stores_agree(batches, probes, limit):
+    # given the same pages of counts added to each store form (the spilling one with a small limit)
+    expected: Counter[str] = Counter()
+    for batch in batches:
+        expected.update(batch)
+    stores: list[Any] = [MemoryCounts(), DiskCounts(), SpillingCounts(memory_limit=limit)]
+    try:
+        for store in stores:
+            fill(store, batches)
+        # then each holds exactly the sums, in eventId order, and answers lookups alike
+        for store in stores:
+            assert list(store.items()) == sorted(expected.items())
+            assert store.total() == sum(expected.values()) and len(store) == len(expected)
+            for probe in [*probes, *expected]:
+                assert store.get(probe) == expected.get(probe, 0)
+                assert (probe in store) == (probe in expected)
+        # and the spilling store is on disk exactly when it outgrew its limit
+        assert stores[2].on_disk == any(len({k for b in batches[:i + 1] for k in b}) > limit
+                                        for i in range(len(batches)))
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_a_spilled_store_keeps_every_count_and_its_file_is_removed():
+    # given a store with a limit of 2 events that is given 5
+    store = SpillingCounts(memory_limit=2)
+    store.add({"e1": 1, "e2": 2})
+    assert not store.on_disk
+    store.add({"e3": 3, "e1": 1})
+    store.add({"e4": 4, "e5": 5})
+    # then it is on disk and lost nothing
+    assert store.on_disk and dict(store.items()) == {"e1": 2, "e2": 2, "e3": 3, "e4": 4, "e5": 5}
+    # when it is closed, its temporary directory is gone
+    directory = store._store._directory.name  # type: ignore[union-attr]
+    store.close()
+    assert not os.path.exists(directory)
