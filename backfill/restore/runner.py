@@ -93,6 +93,14 @@ class RestorePlan:
         """What is restored: the backup's id, or the run's name when several backups form it."""
         return self.backup.run if len(self.backups) > 1 or self.options.run else self.backup.run_id
 
+    @property
+    def report_name(self) -> str:
+        """Where the report goes: per segment for one segment of a run (array children restoring
+        the run's segments at once each write their own), else per backup or run restored."""
+        if self.options.segment is not None:
+            return self.backup.name_for(REPORT_SUFFIX)
+        return f"{self.name}{REPORT_SUFFIX}"
+
     def counts(self) -> dict[str, int]:
         return {action.value: self.actions[action.value] for action in Action}
 
@@ -372,9 +380,8 @@ def execute_restore(target: Target, plan: RestorePlan, *, on_progress: Progress 
             finish(future.result())
     plan.index.record_outcomes(done)
     result = RestoreResult(plan.name, plan.backup.table, plan.endpoint, counts, plan.index)
-    report_name = f"{plan.name}{REPORT_SUFFIX}"
-    result.report_path = plan.backup.store.uri(report_name)
-    write_json(plan.backup.store, report_name, {**result.to_json(), "plan": plan.summary()})
+    result.report_path = plan.backup.store.uri(plan.report_name)
+    write_json(plan.backup.store, plan.report_name, {**result.to_json(), "plan": plan.summary()})
     return result
 
 
