@@ -44,6 +44,7 @@ from backfill.store import RunStore
 MAX_PROCESSES = 256  # bounded like the other numeric options: a typo must not fork thousands
 PLAN_SUFFIX = ".plan.json"  # a prepared segment's plan (tally and sample diffs), beside its backup
 LOG_SUFFIX = ".log"
+GO = "write"  # the line a --parent-confirms child waits for before its first write
 POLL_S = 0.5
 
 # Worst first: what the operator must fix outranks a refusal or an interruption, which outrank
@@ -148,18 +149,32 @@ class Child:
     def exit_code(self) -> int:
         return child_exit_code(self.returncode if self.returncode is not None else ExitCode.INTERNAL)
 
-    def start(self, env: dict[str, str] | None) -> None:
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self, env: dict[str, str] | None, *, stdin_pipe: bool = False) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             log.write(f"$ {shlex.join(self.argv)}\n".encode())
             log.flush()
             out = self.out.open("wb") if self.out is not None else None
             try:
-                self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=out or log, stderr=log,
-                                                env=env, start_new_session=True)
+                self.process = subprocess.Popen(self.argv, stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
+                                                stdout=out or log, stderr=log, env=env, start_new_session=True)
             finally:
                 if out is not None:
                     out.close()
+
+    def tell(self, word: str) -> None:
+        """Send ``word`` as one line on the child's stdin and close it (the child reads one line)."""
+        if self.process is None or self.process.stdin is None or self.process.stdin.closed:
+            return
+        try:
+            self.process.stdin.write(f"{word}\n".encode())
+            self.process.stdin.close()
+        except OSError:  # it has exited already: its exit code tells why
+            pass
 
     def tail(self, lines: int = 15) -> str:
         try:
@@ -198,6 +213,32 @@ def run_children(children: Sequence[Child], *, on_poll: Callable[[], None] = lam
         if child.process is not None:
             child.returncode = child.process.wait()
     on_poll()
+    return interrupted
+
+
+def watch(children: Sequence[Child], *, until: Callable[[], bool] = lambda: False,
+          on_poll: Callable[[], None] = lambda: None, interrupted: bool = False) -> bool:
+    """Poll started children until ``until()`` holds or none runs, calling ``on_poll``. Ctrl-C
+    forwards SIGINT (once) to those running and then waits for all of them to end; returns
+    whether that happened (``interrupted``: it already had)."""
+    while True:
+        try:
+            if not any(c.running for c in children) or (not interrupted and until()):
+                break
+            on_poll()
+            time.sleep(POLL_S)
+        except KeyboardInterrupt:
+            if interrupted:  # once: a second SIGINT could cut a child's checkpoint save short
+                continue
+            interrupted = True
+            for child in children:
+                if child.running and child.process is not None:
+                    os.kill(child.process.pid, signal.SIGINT)
+    if not any(c.running for c in children):
+        for child in children:
+            if child.process is not None:
+                child.returncode = child.process.wait()
+        on_poll()
     return interrupted
 
 

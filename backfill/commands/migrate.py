@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import sys
 import time
 from collections import Counter
 from typing import Any, NoReturn
@@ -22,7 +23,7 @@ from backfill.console import (
     print_json,
     refuse_without_terminal,
 )
-from backfill.errors import CliError, explain
+from backfill.errors import CliError, ExitCode, explain
 from backfill.estimate import (
     DEFAULT_PRICE_PER_MILLION_READS,
     DEFAULT_PRICE_PER_MILLION_WRITES,
@@ -55,19 +56,19 @@ from backfill.options import (
 )
 from backfill.participant_counts import AUTO, COUNT_METHODS, QUERY
 from backfill.processes import (
+    GO,
     LOG_SUFFIX,
     MAX_PROCESSES,
     PLAN_SUFFIX,
     Child,
     child_argv,
     combine_plans,
-    finished_children,
     given_options,
     log_directory,
     plan_state,
     progress_bar,
-    run_children,
     stop_if_failed,
+    watch,
     worst_exit_code,
 )
 from backfill.run_status import StatusError, run_status
@@ -106,8 +107,9 @@ from backfill.target import Target
                    "segment each, as one run (--run-id, or a new name): one confirmation, one progress bar, one "
                    "report; children's output goes to a log per segment. --rate-limit is shared among them. "
                    "Not with --segment/--total-segments, --resume or --dry-run.")
-@click.option("--prepare-only", is_flag=True, hidden=True,
-              help="(--processes' children) count, back up and plan, save the plan in the run store, write nothing.")
+@click.option("--parent-confirms", is_flag=True, hidden=True,
+              help="(--processes' children) count, back up and plan, save the plan in the run store, then read one "
+                   "line on stdin: 'write' goes on to the writes, anything else (or none) stops before any write.")
 @backup_dir_option
 @yes_option
 @json_option
@@ -127,7 +129,7 @@ def command(
     price_per_million_reads: float,
     write_latency_ms: float,
     processes: int,
-    prepare_only: bool,
+    parent_confirms: bool,
     backup_dir: str,
     yes: bool,
     as_json: bool,
@@ -151,8 +153,8 @@ def command(
         _run_processes(target, processes=processes, run_id=run_id, rate_limit=rate_limit, backup_dir=backup_dir,
                       yes=yes, as_json=as_json)
     segment, run_id = _array_job_worker(segment, total_segments, run_id)
-    if prepare_only and (run_id is None or segment is None or dry_run):
-        raise click.UsageError("--prepare-only is for --processes' children: it needs --run-id and --segment")
+    if parent_confirms and (run_id is None or segment is None or dry_run):
+        raise click.UsageError("--parent-confirms is for --processes' children: it needs --run-id and --segment")
     options = MigrationOptions(
         backup_dir=backup_dir,
         segments=segments,
@@ -169,17 +171,20 @@ def command(
     except MigrationError as error:
         raise click.UsageError(str(error)) from error
     if not dry_run:
-        if not prepare_only:
+        if not parent_confirms:
             refuse_without_terminal("migrate", yes=yes)
         require_writable_store(backup_dir)
     confirmed: list[str] = []  # the run id, once writes may have started
 
     def confirm(plan: Plan, backup: Backup) -> None:
-        if prepare_only:
+        if parent_confirms:
             write_json(backup.store, backup.name_for(PLAN_SUFFIX), plan_state(plan))
-            err.print(plan_view(plan, heading=f"Prepared (backup {backup.data_uri} verified); nothing was written"))
-            raise StopBeforeWrites
-        _confirm(plan, backup, yes=yes)
+            err.print(plan_view(plan, heading=f"Planned (backup {backup.data_uri} verified); the parent asks"))
+            if sys.stdin.readline().strip() != GO:
+                err.print("The parent said stop: nothing was written.")
+                raise StopBeforeWrites
+        else:
+            _confirm(plan, backup, yes=yes)
         confirmed.append(backup.run_id)
 
     hooks = MigrationHooks(
@@ -288,15 +293,16 @@ def _confirm(plan: Plan, backup: Backup, *, yes: bool) -> None:
 # --- --processes N: the parent ---------------------------------------------------------------
 
 # Options the parent decides for its children (or that only the parent acts on).
-_PARENT_ONLY = ("processes", "prepare_only", "run_id", "resume", "dry_run", "segment", "total_segments",
+_PARENT_ONLY = ("processes", "parent_confirms", "run_id", "resume", "dry_run", "segment", "total_segments",
                 "rate_limit", "yes", "as_json")
 
 
 def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_limit: float, backup_dir: str,
                    yes: bool, as_json: bool) -> NoReturn:
-    """Counts, backups and plans in N children (``--prepare-only``), one confirmation of the
-    combined plan, then the writes in N children resuming the same run; one progress bar, one
-    report. Exit code: the worst of the children's and the combined report's."""
+    """N children (``--parent-confirms``) count, back up and plan their segment, save the plan
+    and wait; the parent shows the combined plan and asks once, then tells every child to write
+    (or to stop). One progress bar, one report. Exit code: the worst of the children's and the
+    combined report's."""
     ctx = click.get_current_context()
     table = target.settings.events_table
     run = run_id or new_run_id(table, None, processes)
@@ -314,28 +320,52 @@ def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_l
     logs = log_directory(store)
     options = given_options(ctx, skip=_PARENT_ONLY)
     names = [new_run_id(table, [k], processes, run=run) for k in range(processes)]
+    plans = [name + PLAN_SUFFIX for name in names]
     resume = shlex.join(["backfill", "migrate", *given_options(ctx, skip=("run_id", "processes", "dry_run")),
                          "--run-id", run, "--processes", str(processes)])
-
-    def children(extra: list[str]) -> list[Child]:
-        return [Child(k, child_argv("migrate", options, run_id=run, segment=k, total=processes,
-                                    rate_limit=rate_limit, extra=extra), logs / (names[k] + LOG_SUFFIX))
+    for name in plans:  # an earlier attempt's plan is not this attempt's
+        if store.exists(name):
+            store.delete(name)
+    children = [Child(k, child_argv("migrate", options, run_id=run, segment=k, total=processes, rate_limit=rate_limit,
+                                    extra=["--parent-confirms"]), logs / (names[k] + LOG_SUFFIX))
                 for k in range(processes)]
-
     err.print(f"Run {run}: {processes} processes, logs in {logs}/{run}-seg*of{processes}{LOG_SUFFIX}", soft_wrap=True)
-    prepare = children(["--prepare-only"])
-    with progress_bar(f"backing up and planning {processes} segments", processes) as update:
-        interrupted = run_children(prepare, on_poll=lambda: update(finished_children(prepare)))
-    stop_if_failed(prepare, interrupted, resume, state="nothing was written to the table")
+    for child in children:
+        child.start(None, stdin_pipe=True)
     try:
-        plan = combine_plans([read_json(store, name + PLAN_SUFFIX) for name in names])
-    except (OSError, ValueError, KeyError, StoreError) as error:
-        err.print(f"[bold red]Cannot migrate:[/] a segment's plan is unreadable: {escape(str(error))}", soft_wrap=True)
-        raise SystemExit(EXIT_USAGE) from error
-    err.print(plan_view(plan, heading=f"Plan (run {run}: {processes} backups verified)"))
-    confirm_or_refuse(f"Upgrade {plan.would_upgrade} events in place (run {run}, {processes} processes)?", yes=yes)
+        def planned() -> int:
+            return sum(store.exists(name) for name in plans)
 
-    write = children(["--yes"])
+        with progress_bar(f"backing up and planning {processes} segments", processes) as update:
+            interrupted = watch(children, until=lambda: planned() == processes, on_poll=lambda: update(planned()))
+        if interrupted or any(not child.running for child in children):
+            raise _Stop(interrupted)
+        try:
+            plan = combine_plans([read_json(store, name) for name in plans])
+        except (OSError, ValueError, KeyError, StoreError) as error:
+            err.print(f"[bold red]Cannot migrate:[/] a segment's plan is unreadable: {escape(str(error))}",
+                      soft_wrap=True)
+            raise SystemExit(EXIT_USAGE) from error
+        err.print(plan_view(plan, heading=f"Plan (run {run}: {processes} backups verified)"))
+        confirm_or_refuse(f"Upgrade {plan.would_upgrade} events in place (run {run}, {processes} processes)?", yes=yes)
+    except _Stop as stop:  # a child failed or Ctrl-C before any write: the others stop too
+        for child in children:
+            child.tell("stop")
+        watch(children, interrupted=stop.interrupted)
+        stop_if_failed(children, stop.interrupted, resume, state="nothing was written to the table")
+        ended = [c.segment for c in children if c.returncode is not None]
+        err.print(f"[bold red]Cannot migrate:[/] segment(s) {ended} ended before planning (see the logs); nothing "
+                  "was written", soft_wrap=True)
+        raise SystemExit(ExitCode.INTERNAL) from None
+    except BaseException:  # refused, answered no, or Ctrl-C at the question
+        for child in children:
+            child.tell("stop")
+        watch(children, interrupted=True)
+        err.print(f"Nothing was written; the backups are kept. The same run continues with:\n  {escape(resume)}",
+                  soft_wrap=True)
+        raise
+    for child in children:
+        child.tell(GO)
     total = sum(int(read_json(store, name + MANIFEST_SUFFIX)["item_count"]) for name in names)
 
     def finished() -> int:
@@ -345,16 +375,22 @@ def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_l
             return 0
 
     with progress_bar("migrating", total) as update:
-        interrupted = run_children(write, on_poll=lambda: update(finished()))
-    report = _combined_report(store, run, names, write, description, time.monotonic() - started)
+        interrupted = watch(children, on_poll=lambda: update(finished()))
+    report = _combined_report(store, run, names, children, description, time.monotonic() - started)
     err.print(report_view(report))
-    stop_if_failed(write, interrupted, resume, state="every segment's checkpoint keeps the items it finished")
+    stop_if_failed(children, interrupted, resume, state="every segment's checkpoint keeps the items it finished")
     payload = {**report.to_dict(), "processes": processes,
-               "segments": [{"segment": c.segment, "exit_code": c.exit_code, "log": str(c.log)} for c in write]}
-    payload["exit_code"] = worst_exit_code([report.exit_code, *(c.exit_code for c in write)])
+               "segments": [{"segment": c.segment, "exit_code": c.exit_code, "log": str(c.log)} for c in children]}
+    payload["exit_code"] = worst_exit_code([report.exit_code, *(c.exit_code for c in children)])
     if as_json:
         print_json(payload)
     raise SystemExit(payload["exit_code"])
+
+
+class _Stop(Exception):  # noqa: N818 - control flow of _run_processes
+    def __init__(self, interrupted: bool) -> None:
+        super().__init__("stop")
+        self.interrupted = interrupted
 
 
 def _combined_report(store: RunStore, run: str, names: list[str], children: list[Child],

@@ -84,7 +84,7 @@ class MigrationError(Exception):
 
 class StopBeforeWrites(Exception):  # noqa: N818 - not an error: the run was asked to stop here
     """Raised by ``hooks.confirm`` to end a worker after its backup and plan, before any write
-    (``--prepare-only``: the parent of ``--processes`` asks once for every segment)."""
+    (``--parent-confirms``: the parent of ``--processes`` asks once for every segment)."""
 
 
 @dataclass(frozen=True)

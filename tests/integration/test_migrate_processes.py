@@ -93,7 +93,7 @@ def child_pid(parent: int, segment: int) -> int | None:
             ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
-        writing = ppid == parent and b"--prepare-only" not in args and b"--segment" in args
+        writing = ppid == parent and b"--segment" in args
         if writing and args[args.index(b"--segment") + 1] == str(segment).encode():
             return int(entry.name)
     return None
@@ -169,3 +169,31 @@ def test_restore_of_a_run_with_processes_puts_every_segment_back(dynamodb, live_
     assert report["ok"] and report["counts"] == {"restored": 30}
     assert [s["exit_code"] for s in report["segments"]] == [0, 0]
     assert raw_items(dynamodb, live_settings.events_table) == before
+
+
+def test_ctrl_c_in_the_parent_stops_every_child_at_a_checkpoint_and_prints_the_command(dynamodb, live_settings,
+                                                                                       tmp_path, env):
+    # given legacy rows migrated by 2 processes slowed down by the (shared) rate limit
+    seed(dynamodb, live_settings, events=120, participants=240, malformed=0)
+    before = raw_items(dynamodb, live_settings.events_table)
+    runs = tmp_path / "runs"
+    process = start_backfill("migrate", "--processes", "2", "--yes", "--run-id", "pc", "--rate-limit", "30",
+                             "--backup-dir", str(runs), env=env)
+    # when Ctrl-C reaches the parent alone once segment 0 has saved progress
+    checkpoints = [runs / f"pc-seg{k}of2.checkpoint.json" for k in range(2)]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None and finished_items(checkpoints[0]) == 0:
+        time.sleep(0.05)
+    assert process.poll() is None
+    process.send_signal(signal.SIGINT)
+    stopped = finish(process)
+    # then it exits 130 with the command that continues, every child stopped at a saved checkpoint
+    assert stopped.exit_code == INTERRUPTED, stopped.output
+    assert "Interrupted" in stopped.stderr
+    resume = [line.strip() for line in stopped.stderr.splitlines() if line.strip().startswith("backfill migrate")]
+    assert len(resume) == 1 and resume[0].endswith("--run-id pc --processes 2"), stopped.stderr
+    assert 0 < sum(finished_items(c) for c in checkpoints) < len(before)
+    # and that command finishes the run
+    resumed = run_backfill(*shlex.split(resume[0])[1:], "--json", env=env)
+    assert resumed.exit_code == 0, resumed.output
+    assert resumed.json()["completed"] and resumed.json()["total"] == len(before)

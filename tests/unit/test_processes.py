@@ -9,6 +9,7 @@ import sys
 from backfill.commands.migrate import command as migrate_command
 from backfill.migrate.plan import Plan
 from backfill.processes import (
+    GO,
     Child,
     child_argv,
     combine_plans,
@@ -17,6 +18,7 @@ from backfill.processes import (
     merge_summaries,
     plan_state,
     run_children,
+    watch,
     worst_exit_code,
 )
 from chalicelib.upgrader import UpgradeOutcome, UpgradeResult
@@ -117,3 +119,17 @@ def test_restore_summaries_of_the_segments_add_up():
     assert [i["eventId"] for i in merged["items"]] == ["a", "b"]
     assert merged["ok"] is False and merged["table"] == "events"
     assert merged["backup"] == ["r-seg0of2", "r-seg1of2"] and merged["report"] == ["r0.json", "r1.json"]
+
+
+def test_a_waiting_child_hears_the_parent_word(tmp_path):
+    # given two children that wait for one line on stdin and exit 0 on "write", 3 otherwise
+    script = "import sys; raise SystemExit(0 if sys.stdin.readline().strip() == 'write' else 3)"
+    children = [Child(k, [sys.executable, "-c", script], tmp_path / f"seg{k}.log") for k in range(2)]
+    for child in children:
+        child.start(None, stdin_pipe=True)
+    # when the parent tells one to write and the other to stop, and waits
+    children[0].tell(GO)
+    children[1].tell("stop")
+    interrupted = watch(children)
+    # then each did what it was told
+    assert not interrupted and [c.returncode for c in children] == [0, 3]
