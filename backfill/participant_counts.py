@@ -21,18 +21,16 @@ bytes or more), so the choice is never a trade of one cost for the other.
 
 from __future__ import annotations
 
-import sqlite3
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from backfill.scan import parallel_scan
+from backfill.spill import SpillFile
 from chalicelib.counts import ParticipantCounter
 
 # Events kept in memory before a SpillingCounts moves to disk: about 100-155 MB at this size.
@@ -154,24 +152,20 @@ class MemoryCounts:
 
 
 class DiskCounts:
-    """A temporary SQLite file (deleted on close): memory stays flat whatever the table's size."""
+    """A temporary SQLite file (``backfill.spill``, removed on close): memory stays flat whatever
+    the table's size. The migration's writer threads look counts up at once: one lock."""
 
     def __init__(self) -> None:
-        self._directory = tempfile.TemporaryDirectory(prefix="participant-counts-")
-        self._db = sqlite3.connect(Path(self._directory.name) / "counts.sqlite", isolation_level=None,
-                                   check_same_thread=False)
+        self._file = SpillFile("participant-counts-",
+                               "CREATE TABLE counts (id TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;")
+        self._db = self._file.db
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode = OFF")
-        self._db.execute("PRAGMA synchronous = OFF")
-        self._db.execute("CREATE TABLE counts (id TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
         self._total = 0
 
     def add(self, counts: Mapping[str, int]) -> None:
-        with self._lock:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT INTO counts (id, n) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET n = n + excluded.n",
-                                 counts.items())
-            self._db.execute("COMMIT")
+        with self._lock, self._file.transaction() as db:
+            db.executemany("INSERT INTO counts (id, n) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET n = n + excluded.n",
+                           counts.items())
         self._total += sum(counts.values())
 
     def get(self, event_id: str, default: int = 0) -> int:
@@ -204,8 +198,7 @@ class DiskCounts:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
-        self._directory.cleanup()
+            self._file.close()
 
 
 class SpillingCounts:

@@ -142,7 +142,8 @@ def test_a_spilled_store_keeps_every_count_and_its_file_is_removed():
     store.add({"e4": 4, "e5": 5})
     # then it is on disk and lost nothing
     assert store.on_disk and dict(store.items()) == {"e1": 2, "e2": 2, "e3": 3, "e4": 4, "e5": 5}
-    # when it is closed, its temporary directory is gone
-    directory = store._store._directory.name  # type: ignore[union-attr]
+    # when it is closed, its temporary file is gone
+    [path] = [row[2] for row in store._store._db.execute("PRAGMA database_list")]  # type: ignore[union-attr]
+    assert os.path.exists(path)
     store.close()
-    assert not os.path.exists(directory)
+    assert not os.path.exists(path)
