@@ -16,7 +16,7 @@ ledgers written before ``read`` existed (format 1) are read with ``read = None``
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,22 +71,36 @@ def ledger_exists(store: RunStore, name: str) -> bool:
     return any(True for _ in store.read_log(name))
 
 
-def read_ledger(store: RunStore, name: str) -> dict[str, list[LedgerEntry]]:
-    """eventId -> the run's write attempts on it, in the order they were made."""
-    entries: dict[str, list[LedgerEntry]] = {}
+def iter_ledger(store: RunStore, name: str) -> Iterator[tuple[str, LedgerEntry, dict[str, Any]]]:
+    """(eventId, write attempt, its line as stored) for every line, in order, streamed.
+
+    The line's ``changes`` and ``read`` are the typed JSON as written (kept exactly by a caller
+    that spills them to disk); every line is checked as it is read."""
     for number, (line, may_be_torn) in enumerate(store.read_log(name), start=1):
         try:
             record = json.loads(line)
         except ValueError as error:
             if may_be_torn:
-                break  # torn final line: the write it announced was never sent
+                return  # torn final line: the write it announced was never sent
             raise LedgerError(f"ledger {store.uri(name)} line {number} is garbled: {error}") from error
         try:
-            read = to_python(decode_item(record["read"])) if "read" in record else None
-            entry = LedgerEntry(to_python(decode_item(record["changes"])), read)
-            event_id = record["eventId"]
+            entry, event_id = ledger_entry(record), record["eventId"]
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise LedgerError(f"ledger {store.uri(name)} line {number} is not a ledger entry: {error!r}") from error
+        yield event_id, entry, record
+
+
+def ledger_entry(record: Mapping[str, Any]) -> LedgerEntry:
+    """A ledger line's write attempt in plain values (``record`` as ``iter_ledger`` yields it)."""
+    read = to_python(decode_item(record["read"])) if "read" in record else None
+    return LedgerEntry(to_python(decode_item(record["changes"])), read)
+
+
+def read_ledger(store: RunStore, name: str) -> dict[str, list[LedgerEntry]]:
+    """eventId -> the run's write attempts on it, in the order they were made (in memory: for a
+    ledger of any size stream ``iter_ledger``)."""
+    entries: dict[str, list[LedgerEntry]] = {}
+    for event_id, entry, _record in iter_ledger(store, name):
         entries.setdefault(event_id, []).append(entry)
     return entries
 

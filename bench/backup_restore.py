@@ -31,7 +31,7 @@ def run_restore_of(session: Any, settings: Settings, manifest: Path, directory: 
         Target(settings, _session=session), RestoreOptions(backup_file=manifest, backup_dir=directory)
     )
     counts = result.counts()
-    return len(result.outcomes), {"outcomes": counts, "ok": result.ok}
+    return sum(counts.values()), {"outcomes": counts, "ok": result.ok}
 
 
 def run_bulk_restore(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import tempfile
+from itertools import islice
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -148,26 +149,27 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
 
     if plan_only:
         print_json({"summary": plan.summary(),
-                    "conflicts": [[p.event_id, p.action.value, p.reason] for p in plan.conflicts][:show]})
+                    "conflicts": [[p.event_id, p.action.value, p.reason] for p in plan.first_conflicts(show)]})
         raise SystemExit(EXIT_OK)
     err.print(key_value_table("Restore plan", plan.summary()))
     live_path.pause()  # the backup is valid: now stop the handlers before anything is written
     show_items(f"conflicts: skipped{'' if not force else ' (overwritten: --force)'}",
-               [(p.event_id, p.action.value, p.reason) for p in plan.conflicts], show)
-    if plan.writes:
+               [(p.event_id, p.action.value, p.reason) for p in plan.first_conflicts(show)], show, plan.conflict_count)
+    if plan.write_count:
         err.print("[yellow]Before you confirm:[/] the live stream handlers must be stopped (event source "
                   "mappings disabled), or they will upgrade the restored items again.")
         confirm_or_refuse(
-            f"Write {len(plan.writes)} item(s) of table {plan.backup.table!r} at {plan.endpoint} "
+            f"Write {plan.write_count} item(s) of table {plan.backup.table!r} at {plan.endpoint} "
             f"({plan.region}) back to backup {plan.name} ({plan.coverage})?",
             yes=yes,
         )
     with Progress(TextColumn("restoring"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
-        task = bar.add_task("restore", total=len(plan.items))
+        task = bar.add_task("restore", total=plan.total)
         result = execute_restore(target, plan, on_progress=lambda _phase, n: bar.advance(task, n))
     render(result, plan, show)
     if as_json:
         print_json(result.to_json())
+    plan.close()  # the on-disk index of items and outcomes
     raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
 
 
@@ -217,10 +219,12 @@ def show_available(refused: RestoreRefused, table: str) -> None:
                   f"{entry.backup.item_count} items)", soft_wrap=True, highlight=False)
 
 
-def show_items(title: str, rows: list[tuple[str, str, str]], show: int) -> None:
+def show_items(title: str, rows: list[tuple[str, str, str]], show: int, total: int | None = None) -> None:
+    """The first ``show`` of ``rows``; ``total``: how many there are (default: all are in ``rows``)."""
+    total = len(rows) if total is None else total
     if not rows or show == 0:
         return
-    table = Table(title=f"{title}: first {min(show, len(rows))} of {len(rows)}", title_justify="left")
+    table = Table(title=f"{title}: first {min(show, len(rows))} of {total}", title_justify="left")
     for column in ("eventId", "what", "reason"):
         table.add_column(column)
     for row in rows[:show]:
@@ -232,9 +236,9 @@ def render(result: RestoreResult, plan: RestorePlan, show: int) -> None:
     err.print(key_value_table(f"Restore of {plan.backup.table} from {result.backup}", {
         **result.counts(), "report": result.report_path, "verdict": "OK" if result.ok else "CONFLICTS OR FAILURES",
     }))
-    problems = [(o.event_id, o.outcome, o.reason) for o in result.outcomes
-                if o.outcome in ("conflict_skipped", "deleted_skipped", "failed", "new_kept")]
-    show_items("items needing attention", problems, show)
+    attention = ("conflict_skipped", "deleted_skipped", "failed", "new_kept")
+    problems = [(o.event_id, o.outcome, o.reason) for o in islice(result.index.outcomes(attention), show)]
+    show_items("items needing attention", problems, show, sum(result.outcome_counts[o] for o in attention))
 
 
 # --- --processes N: the parent ---------------------------------------------------------------

@@ -2,11 +2,15 @@
 
 1. ``open_backups`` refuses a missing, damaged (sha256), truncated (item count) or foreign
    (other table) backup before anything is read from or written to the table.
-2. ``plan_restore`` reads the live table once (consistent parallel scan over the backup's own
-   segments) and classifies every item with ``backfill.restore.plan.classify``.
-3. ``execute_restore`` performs the planned writes, each conditioned on the item being as read;
-   when the condition fails the item is re-read and re-classified (an item that became a
-   conflict meanwhile is skipped like any other conflict).
+2. ``plan_restore`` streams the backup(s) and their ledgers into an on-disk index
+   (``backfill.restore.index``), then reads the live table once (consistent parallel scan over
+   the backup's own segments) page by page, classifying every item as it comes with
+   ``backfill.restore.plan.classify``; the decisions stay on disk, the plan holds their counts
+   (shown for confirmation before anything is written).
+3. ``execute_restore`` reads the decisions back in eventId order and performs the planned writes,
+   each conditioned on the item being as read; when the condition fails the item is re-read and
+   re-classified (an item that became a conflict meanwhile is skipped like any other conflict).
+Memory holds a scan page and the items in flight, whatever the table's size.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +33,8 @@ from backfill.backup import (
     verify_backup,
     write_json,
 )
-from backfill.ledger import LEDGER_SUFFIX, ledger_exists, read_ledger
+from backfill.ledger import LEDGER_SUFFIX, iter_ledger, ledger_exists
+from backfill.restore.index import CHUNK, ItemOutcome, RestoreIndex, Row
 from backfill.restore.plan import Action, ItemPlan, MigrationWrite, classify, writes_by_rule
 from backfill.restore.writes import KEY, delete_as_read, get_typed, put_over, revert_fields
 from backfill.runs import find_run, run_of
@@ -43,6 +48,7 @@ log = logging.getLogger(__name__)
 
 REPORT_SUFFIX = ".restore-report.json"
 MAX_ATTEMPTS = 5
+IN_FLIGHT_PER_WORKER = 4  # items handed to the writers at once, per writer
 Progress = Callable[[str, int], None]
 
 
@@ -67,40 +73,96 @@ class RestoreOptions:
 
 @dataclass
 class RestorePlan:
+    """The decision on every item, kept on disk (``index``); the plan itself holds counts."""
+
     backup: Backup  # the first (often only) backup of ``backups``
     options: RestoreOptions
     endpoint: str
     region: str
     ledger_found: bool
-    backup_items: dict[str, dict[str, Any]]  # eventId -> typed item
-    live_items: dict[str, dict[str, Any]]  # eventId -> typed item (backed-up and new ones)
-    migration_writes: dict[str, list[MigrationWrite]]  # eventId -> the migration's write attempts
-    items: list[ItemPlan] = field(default_factory=list)
+    index: RestoreIndex
     backups: tuple[Backup, ...] = ()  # every backup restored (all segments of a run, or one)
     coverage: str = ""
+    ledgers: frozenset[int] = frozenset()  # parts (positions in ``backups``) that have a ledger
+    backed_up: int = 0  # items in the backup(s)
+    live: int = 0  # live items in the backup's segments
+    actions: Counter[str] = field(default_factory=Counter)  # Action value -> items
 
     @property
     def name(self) -> str:
         """What is restored: the backup's id, or the run's name when several backups form it."""
         return self.backup.run if len(self.backups) > 1 or self.options.run else self.backup.run_id
 
+    @property
+    def report_name(self) -> str:
+        """Where the report goes: per segment for one segment of a run (array children restoring
+        the run's segments at once each write their own), else per backup or run restored."""
+        if self.options.segment is not None:
+            return self.backup.name_for(REPORT_SUFFIX)
+        return f"{self.name}{REPORT_SUFFIX}"
+
     def counts(self) -> dict[str, int]:
-        return {action.value: sum(1 for p in self.items if p.action is action) for action in Action}
+        return {action.value: self.actions[action.value] for action in Action}
+
+    @property
+    def total(self) -> int:
+        """Items decided (backed up, live in the backup's segments, or both)."""
+        return sum(self.actions.values())
 
     def will_write(self, plan: ItemPlan) -> bool:
+        return self.writes_action(plan.action)
+
+    def writes_action(self, action: Action) -> bool:
         return (
-            plan.action is Action.RESTORE
-            or (plan.action in (Action.CONFLICT, Action.DELETED) and self.options.force)
-            or (plan.action is Action.NEW and self.options.delete_new)
+            action is Action.RESTORE
+            or (action in (Action.CONFLICT, Action.DELETED) and self.options.force)
+            or (action is Action.NEW and self.options.delete_new)
         )
 
     @property
-    def writes(self) -> list[ItemPlan]:
-        return [p for p in self.items if self.will_write(p)]
+    def write_count(self) -> int:
+        return sum(self.actions[a.value] for a in Action if self.writes_action(a))
+
+    @property
+    def items(self) -> list[ItemPlan]:
+        """Every item's plan in eventId order, all in memory: for tests and small tables."""
+        return [self.decide_again(row) for row in self.index.decided()]
+
+    def first_conflicts(self, limit: int | None = None) -> list[ItemPlan]:
+        """Conflicts and items deleted since the backup, in eventId order (the first ``limit``)."""
+        return [row.plan for row in self.index.decided((Action.CONFLICT, Action.DELETED), limit)
+                if row.plan is not None]
 
     @property
     def conflicts(self) -> list[ItemPlan]:
-        return [p for p in self.items if p.action in (Action.CONFLICT, Action.DELETED)]
+        return self.first_conflicts()
+
+    @property
+    def conflict_count(self) -> int:
+        return self.actions[Action.CONFLICT.value] + self.actions[Action.DELETED.value]
+
+    def writes_of(self, part: int | None, event_id: str, backup_item: dict[str, Any] | None) -> list[MigrationWrite]:
+        """The migration's write attempts on a backed-up item: from its backup's ledger, or by the rule."""
+        if part is None or backup_item is None:
+            return []
+        if part in self.ledgers:
+            return self.index.writes(part, event_id)
+        return writes_by_rule(backup_item)
+
+    def decide(self, event_id: str, part: int | None, backup_typed: dict[str, Any] | None,
+               live_typed: dict[str, Any] | None) -> tuple[ItemPlan, list[MigrationWrite]]:
+        """``classify`` one item (typed items in), with the migration's writes it was judged by."""
+        backup = to_python(backup_typed) if backup_typed is not None else None
+        writes = self.writes_of(part, event_id, backup)
+        return classify(backup, to_python(live_typed) if live_typed is not None else None, writes), writes
+
+    def decide_again(self, row: Row) -> ItemPlan:
+        """A stored item's plan, with the fields to set (the same inputs give the same decision)."""
+        return self.decide(row.event_id, row.part, row.backup, row.live)[0]
+
+    def close(self) -> None:
+        """Remove the on-disk index (also done at exit). The plan and its result are unusable after."""
+        self.index.close()
 
     def summary(self) -> dict[str, Any]:
         counts = self.counts()
@@ -112,51 +174,51 @@ class RestorePlan:
             "table": self.backup.table,
             "endpoint": self.endpoint,
             "region": self.region,
-            "backed-up items": len(self.backup_items),
-            "live items (backup's segments)": len(self.live_items),
+            "backed-up items": self.backed_up,
+            "live items (backup's segments)": self.live,
             "ledger": "found" if self.ledger_found else "none (migration writes recomputed with the upgrade rule)",
             "to restore (still as migrated)": counts[Action.RESTORE.value],
             "unchanged": counts[Action.UNCHANGED.value],
             "conflicts (changed since migration)": counts[Action.CONFLICT.value],
             "deleted since backup": counts[Action.DELETED.value],
             "created after backup": counts[Action.NEW.value],
-            "writes planned": len(self.writes),
+            "writes planned": self.write_count,
             "--force": self.options.force,
             "--delete-new": self.options.delete_new,
         }
 
 
-@dataclass(frozen=True)
-class ItemOutcome:
-    event_id: str
-    outcome: str  # restored|unchanged|conflict_skipped|deleted_skipped|overwritten|recreated|new_kept|new_deleted|gone|failed
-    reason: str = ""
-    differences: dict[str, str] = field(default_factory=dict)
-
-
 BAD_OUTCOMES = frozenset({"conflict_skipped", "deleted_skipped", "failed"})
+QUIET_OUTCOMES = ("restored", "unchanged")  # counted, not listed one by one in the report
 
 
 @dataclass
 class RestoreResult:
+    """Counts in memory; each item's outcome on disk (the plan's index), read back on demand."""
+
     backup: str
     table: str
     endpoint: str
-    outcomes: list[ItemOutcome]
+    outcome_counts: Counter[str]
+    index: RestoreIndex
     report_path: str | None = None  # path or s3:// URI
 
     def counts(self) -> dict[str, int]:
-        return dict(sorted(Counter(o.outcome for o in self.outcomes).items()))
+        return dict(sorted((k, v) for k, v in self.outcome_counts.items() if v))
+
+    @property
+    def outcomes(self) -> list[ItemOutcome]:
+        """Every item's outcome, all in memory: for tests and small tables."""
+        return list(self.index.outcomes())
 
     def ids(self, outcome: str) -> set[str]:
-        return {o.event_id for o in self.outcomes if o.outcome == outcome}
+        return {o.event_id for o in self.index.outcomes([outcome])}
 
     @property
     def ok(self) -> bool:
-        return not any(o.outcome in BAD_OUTCOMES for o in self.outcomes)
+        return not any(self.outcome_counts[o] for o in BAD_OUTCOMES)
 
     def to_json(self) -> dict[str, Any]:
-        interesting = [o for o in self.outcomes if o.outcome not in ("restored", "unchanged")]
         return {
             "ok": self.ok,
             "backup": self.backup,
@@ -165,7 +227,7 @@ class RestoreResult:
             "counts": self.counts(),
             "items": [
                 {"eventId": o.event_id, "outcome": o.outcome, "reason": o.reason, "differences": o.differences}
-                for o in sorted(interesting, key=lambda o: (o.outcome, o.event_id))
+                for o in self.index.outcomes(exclude=QUIET_OUTCOMES)
             ],
             "report": str(self.report_path) if self.report_path else None,
         }
@@ -222,66 +284,104 @@ def open_backups(target: Target, options: RestoreOptions, table: str) -> tuple[t
 
 
 def plan_restore(target: Target, options: RestoreOptions, *, on_progress: Progress | None = None) -> RestorePlan:
-    """Validate the backup, read the live table, and decide every item. Writes nothing."""
+    """Validate the backup, read the live table, and decide every item. Writes nothing.
+
+    Streamed: the backup(s) and their ledgers go into an on-disk index, the live table is scanned
+    past it page by page and each item classified as it comes, and the decisions are kept in the
+    index; the plan holds counts."""
     table = target.settings.events_table
     backups, coverage = open_backups(target, options, table)
     progress = on_progress or (lambda phase, n: None)
-    backup_items: dict[str, dict[str, Any]] = {}
-    writes: dict[str, list[MigrationWrite]] = {}
-    ledger_found = True
-    for backup in backups:  # each backup with its own ledger (segments are disjoint)
-        items = {typed[KEY]["S"]: typed for _segment, typed in iter_backup_items(backup)}
-        ledger_name = backup.name_for(LEDGER_SUFFIX)
-        if ledger_exists(backup.store, ledger_name):
-            ledger = read_ledger(backup.store, ledger_name)
-            writes.update({e: [MigrationWrite(a.changes, a.read) for a in ledger.get(e, [])] for e in items})
-        else:
-            ledger_found = False
-            writes.update({e: writes_by_rule(to_python(item)) for e, item in items.items()})
-        backup_items.update(items)
-    live: dict[str, dict[str, Any]] = {}
-    total_segments = backups[0].total_segments
-    covered = sorted(s for backup in backups for s in backup.segments)
-    for page in parallel_scan(target.dynamodb, table, total_segments=total_segments,
-                              segments=covered, consistent=True):
-        for typed in page.items:
-            live[typed[KEY]["S"]] = typed
-        progress("scan", len(page.items))
-    plan = RestorePlan(backups[0], options, target.endpoint, target.settings.region, ledger_found,
-                       backup_items, live, writes, backups=backups, coverage=coverage)
-    for event_id in sorted(set(backup_items) | set(live)):
-        plan.items.append(_classify(plan, event_id, live.get(event_id)))
-    return plan
+    index = RestoreIndex()
+    try:
+        plan = RestorePlan(backups[0], options, target.endpoint, target.settings.region, True, index,
+                           backups=backups, coverage=coverage)
+        ledgers = set()
+        for part, backup in enumerate(backups):  # each backup with its own ledger (segments are disjoint)
+            plan.backed_up += index.add_backup(part, (typed for _segment, typed in iter_backup_items(backup)))
+            ledger_name = backup.name_for(LEDGER_SUFFIX)
+            if ledger_exists(backup.store, ledger_name):
+                index.add_ledger(part, ((e, record) for e, _entry, record in iter_ledger(backup.store, ledger_name)))
+                ledgers.add(part)
+            else:
+                plan.ledger_found = False
+        plan.ledgers = frozenset(ledgers)
+        covered = sorted(s for backup in backups for s in backup.segments)
+        for page in parallel_scan(target.dynamodb, table, total_segments=backups[0].total_segments,
+                                  segments=covered, consistent=True):
+            decided = []
+            for typed in page.items:
+                event_id = typed[KEY]["S"]
+                decided.append((typed, _count(plan, plan.decide(event_id, *index.backup_of(event_id), typed)[0])))
+            index.decide(decided)
+            plan.live += len(page.items)
+            progress("scan", len(page.items))
+        # Backed-up items the scan never showed: deleted since the backup.
+        index.decide([(None, _count(plan, plan.decide_again(row))) for row in index.undecided()])
+        return plan
+    except BaseException:
+        index.close()
+        raise
 
 
-def _classify(plan: RestorePlan, event_id: str, live_typed: dict[str, Any] | None) -> ItemPlan:
-    backup_typed = plan.backup_items.get(event_id)
-    return classify(
-        to_python(backup_typed) if backup_typed is not None else None,
-        to_python(live_typed) if live_typed is not None else None,
-        plan.migration_writes.get(event_id, []),
-    )
+def _count(plan: RestorePlan, item: ItemPlan) -> ItemPlan:
+    plan.actions[item.action.value] += 1
+    return item
+
+
+@dataclass(frozen=True)
+class _Work:
+    """One item to write, with what deciding it again needs (a writer thread has no index)."""
+
+    item: ItemPlan
+    backup: dict[str, Any] | None  # typed
+    live: dict[str, Any] | None  # typed, as planned
+    writes: list[MigrationWrite]
 
 
 def execute_restore(target: Target, plan: RestorePlan, *, on_progress: Progress | None = None) -> RestoreResult:
-    """Carry out ``plan`` and save the report next to the backup."""
+    """Carry out ``plan`` and save the report next to the backup.
+
+    Items come back from the plan's index in eventId order, a chunk at a time, and at most
+    ``IN_FLIGHT_PER_WORKER`` per writer are handed out at once; outcomes go back to the index."""
     progress = on_progress or (lambda phase, n: None)
+    counts: Counter[str] = Counter()
+    done: list[ItemOutcome] = []
 
-    def run(item: ItemPlan) -> ItemOutcome:
+    def run(work: _Work) -> ItemOutcome:
         try:
-            outcome = _apply(target, plan, item)
+            return _apply(target, plan, work)
         except Exception as error:  # one item's failure is reported, never stops the rest
-            log.error("restoring %s failed: %s", item.event_id, error, exc_info=log.isEnabledFor(logging.DEBUG))
-            outcome = ItemOutcome(item.event_id, "failed", f"{type(error).__name__}: {error}")
-        progress("restore", 1)
-        return outcome
+            log.error("restoring %s failed: %s", work.item.event_id, error, exc_info=log.isEnabledFor(logging.DEBUG))
+            return ItemOutcome(work.item.event_id, "failed", f"{type(error).__name__}: {error}")
 
-    with ThreadPoolExecutor(max_workers=max(1, plan.options.workers)) as pool:
-        outcomes = list(pool.map(run, plan.items))
-    result = RestoreResult(plan.name, plan.backup.table, plan.endpoint, outcomes)
-    report_name = f"{plan.name}{REPORT_SUFFIX}"
-    result.report_path = plan.backup.store.uri(report_name)
-    write_json(plan.backup.store, report_name, {**result.to_json(), "plan": plan.summary()})
+    def finish(outcome: ItemOutcome) -> None:
+        counts[outcome.outcome] += 1
+        done.append(outcome)
+        progress("restore", 1)
+        if len(done) >= CHUNK:
+            plan.index.record_outcomes(done)
+            done.clear()
+
+    workers = max(1, plan.options.workers)
+    in_flight: set[Future[ItemOutcome]] = set()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for row in plan.index.decided():
+            if row.plan is None or not plan.will_write(row.plan):
+                finish(_skipped(row.plan or plan.decide_again(row)))
+                continue
+            item, writes = plan.decide(row.event_id, row.part, row.backup, row.live)
+            in_flight.add(pool.submit(run, _Work(item, row.backup, row.live, writes)))
+            if len(in_flight) >= IN_FLIGHT_PER_WORKER * workers:
+                finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    finish(future.result())
+        for future in in_flight:
+            finish(future.result())
+    plan.index.record_outcomes(done)
+    result = RestoreResult(plan.name, plan.backup.table, plan.endpoint, counts, plan.index)
+    result.report_path = plan.backup.store.uri(plan.report_name)
+    write_json(plan.backup.store, plan.report_name, {**result.to_json(), "plan": plan.summary()})
     return result
 
 
@@ -294,19 +394,26 @@ def run_restore(
 ) -> RestoreResult:
     """Plan, ask ``confirm(plan)`` (it raises to stop), execute. Raises RestoreRefused."""
     plan = plan_restore(target, options, on_progress=on_progress)
-    if confirm is not None and plan.writes:
-        confirm(plan)
-    return execute_restore(target, plan, on_progress=on_progress)
+    try:
+        if confirm is not None and plan.write_count:
+            confirm(plan)
+        return execute_restore(target, plan, on_progress=on_progress)
+    except BaseException:
+        plan.close()
+        raise
 
 
-def _apply(target: Target, plan: RestorePlan, item: ItemPlan) -> ItemOutcome:
+def _skipped(item: ItemPlan) -> ItemOutcome:
+    return ItemOutcome(item.event_id, _SKIPPED[item.action], item.reason, item.differences)
+
+
+def _apply(target: Target, plan: RestorePlan, work: _Work) -> ItemOutcome:
     dynamodb, table = target.dynamodb, target.settings.events_table
-    backup_typed = plan.backup_items.get(item.event_id)
-    live_typed = plan.live_items.get(item.event_id)
+    item, backup_typed, live_typed = work.item, work.backup, work.live
     for _attempt in range(MAX_ATTEMPTS):
         action = item.action
         if not plan.will_write(item):
-            return ItemOutcome(item.event_id, _SKIPPED[action], item.reason, item.differences)
+            return _skipped(item)
         # (classify gives RESTORE and CONFLICT only with both items, DELETED with a backup, NEW with a live one)
         if action is Action.RESTORE and live_typed is not None:
             sets = {f: typed_value(value) for f, value in item.sets.items()}
@@ -324,7 +431,8 @@ def _apply(target: Target, plan: RestorePlan, item: ItemPlan) -> ItemOutcome:
         live_typed = get_typed(dynamodb, table, {KEY: {"S": item.event_id}})
         if backup_typed is None and live_typed is None:
             return ItemOutcome(item.event_id, "gone", "created after the backup, deleted meanwhile by someone else")
-        item = _classify(plan, item.event_id, live_typed)
+        item = classify(to_python(backup_typed) if backup_typed is not None else None,
+                        to_python(live_typed) if live_typed is not None else None, work.writes)
     return ItemOutcome(item.event_id, "failed", f"kept changing under the restore for {MAX_ATTEMPTS} attempts")
 
 

@@ -34,20 +34,30 @@ def s3(live_settings: Any) -> Any:
     return client
 
 
-def worker_env(live_settings: Any, index: int) -> dict[str, str]:
+def worker_env(live_settings: Any, index: int, job: str = PARENT_JOB) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO), "AWS_ENDPOINT_URL": live_settings.endpoint_url,
             "EVENTS_TABLE": live_settings.events_table, "PARTICIPANTS_TABLE": live_settings.participants_table,
-            "AWS_BATCH_JOB_ARRAY_INDEX": str(index), "AWS_BATCH_JOB_ID": f"{PARENT_JOB}:{index}"}
+            "AWS_BATCH_JOB_ARRAY_INDEX": str(index), "AWS_BATCH_JOB_ID": f"{job}:{index}"}
 
 
 def start_worker(live_settings: Any, index: int, *extra: str) -> subprocess.Popen[bytes]:
     # The same command line for every child, as an array job gives it; only the environment differs.
+    return start_child(live_settings, index, "migrate", "--yes", "--backup-dir", STORE, "--total-segments", "3",
+                       "--workers", "2", *extra)
+
+
+def start_child(live_settings: Any, index: int, *argv: str, job: str = PARENT_JOB) -> subprocess.Popen[bytes]:
+    """``backfill ARGV`` as child ``index`` of an AWS Batch array job ``job``."""
     return subprocess.Popen(
-        [sys.executable, "-m", "backfill", "migrate", "--yes", "--backup-dir", STORE, "--total-segments", "3",
-         "--workers", "2", *extra],
-        cwd=REPO, env=worker_env(live_settings, index), stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", "backfill", *argv],
+        cwd=REPO, env=worker_env(live_settings, index, job), stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
+
+
+def wait_ok(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        assert child.wait(timeout=180) == 0, child.stderr.read().decode() if child.stderr else ""
 
 
 def ledger_parts(s3: Any, index: int) -> int:
@@ -119,6 +129,29 @@ def test_three_workers_one_killed_and_restarted_make_one_run_on_s3(dynamodb, liv
     assert restored.exit_code == 0, restored.stderr
     # then the table is exactly the backup again
     assert raw_items(dynamodb, live_settings.events_table) == before
+
+
+def test_a_run_is_restored_by_three_array_children_one_segment_each(dynamodb, live_settings, s3):
+    # given a table migrated into an s3:// run store by three array children
+    seed(dynamodb, live_settings, events=60, participants=120, malformed=0)
+    before = raw_items(dynamodb, live_settings.events_table)
+    wait_ok([start_worker(live_settings, k) for k in range(3)])
+    assert raw_items(dynamodb, live_settings.events_table) != before
+    # and an item created after the backup (it lies in one of the three segments)
+    dynamodb.put_item(TableName=live_settings.events_table, Item={"eventId": {"S": "born-later"}, "name": {"S": "x"}})
+    # when a second array job restores the run: three children at once, the same command line for
+    # each, no --segment (each takes its segment from AWS_BATCH_JOB_ARRAY_INDEX)
+    wait_ok([start_child(live_settings, k, "restore", "--run", PARENT_JOB, "--backup-dir", STORE, "--yes",
+                         "--delete-new", "--live-path-running", job="restore-array") for k in range(3)])
+    # then the table is exactly the backup again, the new item gone
+    assert raw_items(dynamodb, live_settings.events_table) == before
+    # and each child restored its own segment and wrote its own report
+    reports = {k: json.loads(s3.get_object(Bucket=BUCKET, Key=f"prod/backfill/{PARENT_JOB}-seg{k}of3.restore-report.json")
+                             ["Body"].read()) for k in range(3)}
+    assert sum(r["counts"].get("restored", 0) for r in reports.values()) == 60
+    assert [r["plan"]["covers"] for r in reports.values()] == [
+        f"segment(s) [{k}] of 3 of run {PARENT_JOB!r}" for k in range(3)]
+    assert sum(r["counts"].get("new_deleted", 0) for r in reports.values()) == 1
 
 
 def iter_segment_ids(s3: Any, segment: int) -> Iterator[str]:

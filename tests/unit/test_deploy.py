@@ -1,5 +1,7 @@
 """deploy/: the AWS Batch template passes cfn-lint and grants the two tables and the run store
-prefix only; both array-job definitions give the CLI a command line it accepts."""
+prefix only (and the read-only live-path check); every array-job definition (migrate and restore,
+on AWS Batch and Kubernetes) gives the CLI a command line it accepts, the segment left to the
+array's index."""
 
 from __future__ import annotations
 
@@ -36,14 +38,18 @@ def test_the_job_role_grants_the_two_tables_and_the_run_store_prefix_only():
     for statement in statements:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert statement["Effect"] == "Allow" and all("*" not in a for a in actions)
-        granted[statement["Sid"]] = (set(actions), statement["Resource"]["Fn::Sub"])
+        resource = statement["Resource"]
+        granted[statement["Sid"]] = (set(actions), resource["Fn::Sub"] if isinstance(resource, dict) else resource)
     assert granted["EventsMigrateVerifyRestore"][1].endswith(":table/${EventsTableName}")
     assert granted["ParticipantsCount"][1].endswith(":table/${ParticipantsTableName}")
     assert not granted["ParticipantsCount"][0] & {"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}
     assert granted["RunStoreObjects"][1].endswith("s3:::${RunStoreBucket}/${RunStorePrefix}/*")
     listing = next(s for s in statements if s["Sid"] == "RunStoreList")
     assert listing["Condition"]["StringLike"]["s3:prefix"] == {"Fn::Sub": "${RunStorePrefix}/*"}
-    assert set(granted) == {"EventsMigrateVerifyRestore", "ParticipantsCount", "RunStoreList", "RunStoreObjects"}
+    # the one unscoped statement only lists stream mappings (the action has no resource-level permissions)
+    assert granted["LivePathCheck"] == ({"lambda:ListEventSourceMappings"}, "*")
+    assert set(granted) == {"EventsMigrateVerifyRestore", "ParticipantsCount", "LivePathCheck", "RunStoreList",
+                            "RunStoreObjects"}
 
 
 def accepted(args: list[str]) -> dict[str, Any]:
@@ -61,6 +67,34 @@ def test_the_batch_job_command_is_a_migrate_command_line_the_cli_accepts():
     assert params["total_segments"] == 8 and params["segment"] is None  # the index comes from the array
     assert set(properties["Parameters"]) == {"segments", "ratelimit"}
     assert properties["RetryStrategy"]["Attempts"] >= 2  # a retried child resumes its segment
+
+
+def test_the_batch_restore_job_restores_one_segment_of_the_run_per_child():
+    properties = template()["Resources"]["RestoreJobDefinition"]["Properties"]
+    command = properties["ContainerProperties"]["Command"]
+    filled = [{"Ref::run": "7f3a-array"}.get(w, w) if isinstance(w, str) else "s3://b/p" for w in command]
+    assert filled[0] == "restore"
+    params = accepted(filled)
+    assert params["run"] == "7f3a-array" and params["segment"] is None  # the index comes from the array
+    assert params["yes"] and not params["live_path_running"]  # refuses while the live path runs
+    assert set(properties["Parameters"]) == {"run"}
+    # the CLI's own exit codes (conflicts, bad input, refused) are final; a lost container is retried
+    final = {rule["OnExitCode"] for rule in properties["RetryStrategy"]["EvaluateOnExit"] if rule["Action"] == "EXIT"}
+    assert final == {"1", "2", "3"}
+    outputs = template()["Outputs"]
+    assert "--parameters run=" in outputs["RestoreCommand"]["Value"]["Fn::Sub"]
+
+
+def test_the_kubernetes_restore_job_restores_one_segment_per_index():
+    [job] = list(yaml.safe_load_all((DEPLOY / "kubernetes" / "restore-indexed-job.yaml").read_text()))
+    spec = job["spec"]
+    [container] = spec["template"]["spec"]["containers"]
+    assert container["args"][0] == "restore"
+    params = accepted(container["args"])
+    assert params["run"] and params["segment"] is None and spec["completionMode"] == "Indexed"
+    assert spec["completions"] == spec["parallelism"]
+    [rule] = spec["podFailurePolicy"]["rules"]
+    assert rule["action"] == "FailIndex" and rule["onExitCodes"]["values"] == [1, 2, 3]
 
 
 def test_the_kubernetes_indexed_job_splits_as_many_segments_as_it_has_completions():
