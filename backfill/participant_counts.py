@@ -9,30 +9,36 @@ a few microseconds, against about 2 ms of client CPU per migrated event).
 
 Which method (``--count-with``): ``scan`` reads the whole participants table once per process,
 whatever part of the events table the process migrates; ``query`` reads only the participants
-of the events the process counts. ``auto`` scans for a run of the whole table and queries for a
-worker of a split run (N workers scanning would read the participants table N times).
+of the events the process counts, but each query is one more API call per event, and the client
+CPU of an API call is what bounds a process (a count query costs about as much client CPU as the
+migration's own write, and about as much as scanning 300 participant rows:
+``python -m bench.count_store --counting-cpu``). ``auto`` scans for a run of the whole table; a
+worker of an N-way split queries when its share of the events, E/N queries, costs less client
+CPU than scanning all P participant rows (E/N x 300 < P, from DescribeTable's ItemCounts), else
+it scans. Whenever the queries cost less CPU they also read fewer capacity units (for rows of 28
+bytes or more), so the choice is never a trade of one cost for the other.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from backfill.scan import parallel_scan
+from backfill.spill import SpillFile
 from chalicelib.counts import ParticipantCounter
 
 # Events kept in memory before a SpillingCounts moves to disk: about 100-155 MB at this size.
 MEMORY_LIMIT_EVENTS = 1_000_000
 
 SCAN, QUERY, AUTO = "scan", "query", "auto"
+# Client CPU of one Query(Select=COUNT) call / client CPU of scanning one participant row.
+QUERY_CPU_IN_SCANNED_ROWS = 300
 COUNT_METHODS = (AUTO, SCAN, QUERY)
 
 T = TypeVar("T")
@@ -51,18 +57,42 @@ class CountChoice:
         return f"{self.method}: {what} ({self.reason})"
 
 
-def choose_count_method(requested: str, *, split: bool) -> CountChoice:
-    """The counting method a run uses: the one asked for, or for ``auto`` scan when one process
-    does the whole table and query when it does one segment of a split. ValueError otherwise."""
+def choose_count_method(
+    requested: str, *, split: int | None, events: int = 0, participant_rows: int = 0
+) -> CountChoice:
+    """The counting method a run uses: the one asked for, or for ``auto`` (see the module doc)
+    scan when one process does the whole table (``split`` None) and, for one segment of a
+    ``split``-way split, query when E/split queries cost less CPU than scanning P rows (``events``
+    E and ``participant_rows`` P as DescribeTable reports them; 0 = not reported: scan).
+    ValueError for an unknown method."""
     if requested == SCAN:
         return CountChoice(SCAN, "--count-with scan")
     if requested == QUERY:
         return CountChoice(QUERY, "--count-with query")
-    if requested == AUTO:
-        if split:
-            return CountChoice(QUERY, "auto: this worker does one segment of a split run")
+    if requested != AUTO:
+        raise ValueError(f"--count-with must be one of {', '.join(COUNT_METHODS)}, not {requested!r}")
+    if split is None:
         return CountChoice(SCAN, "auto: this process does the whole table")
-    raise ValueError(f"--count-with must be one of {', '.join(COUNT_METHODS)}, not {requested!r}")
+    if events <= 0 or participant_rows <= 0:
+        return CountChoice(SCAN, "auto: the tables report no item counts to compare the methods with")
+    queries = -(-events // split)
+    cheaper = queries * QUERY_CPU_IN_SCANNED_ROWS < participant_rows
+    compare = "cost less" if cheaper else "cost more"
+    return CountChoice(QUERY if cheaper else SCAN,
+                       f"auto: {queries} count queries (1/{split} of {events} events) {compare} client CPU than "
+                       f"scanning {participant_rows} participant rows, by the tables' ItemCount")
+
+
+def choose_for_tables(
+    dynamodb: Any, requested: str, *, split: int | None, events_table: str, participants_table: str
+) -> CountChoice:
+    """``choose_count_method`` with the tables' item counts from DescribeTable (asked only when
+    ``auto`` has to compare: a split run). ValueError for an unknown method."""
+    if requested != AUTO or split is None:
+        return choose_count_method(requested, split=split)
+    events, rows = (int(dynamodb.describe_table(TableName=table)["Table"].get("ItemCount", 0))
+                    for table in (events_table, participants_table))
+    return choose_count_method(requested, split=split, events=events, participant_rows=rows)
 
 
 # --- the count store ---------------------------------------------------------------------------
@@ -122,24 +152,20 @@ class MemoryCounts:
 
 
 class DiskCounts:
-    """A temporary SQLite file (deleted on close): memory stays flat whatever the table's size."""
+    """A temporary SQLite file (``backfill.spill``, removed on close): memory stays flat whatever
+    the table's size. The migration's writer threads look counts up at once: one lock."""
 
     def __init__(self) -> None:
-        self._directory = tempfile.TemporaryDirectory(prefix="participant-counts-")
-        self._db = sqlite3.connect(Path(self._directory.name) / "counts.sqlite", isolation_level=None,
-                                   check_same_thread=False)
+        self._file = SpillFile("participant-counts-",
+                               "CREATE TABLE counts (id TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;")
+        self._db = self._file.db
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode = OFF")
-        self._db.execute("PRAGMA synchronous = OFF")
-        self._db.execute("CREATE TABLE counts (id TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
         self._total = 0
 
     def add(self, counts: Mapping[str, int]) -> None:
-        with self._lock:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT INTO counts (id, n) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET n = n + excluded.n",
-                                 counts.items())
-            self._db.execute("COMMIT")
+        with self._lock, self._file.transaction() as db:
+            db.executemany("INSERT INTO counts (id, n) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET n = n + excluded.n",
+                           counts.items())
         self._total += sum(counts.values())
 
     def get(self, event_id: str, default: int = 0) -> int:
@@ -172,8 +198,7 @@ class DiskCounts:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
-        self._directory.cleanup()
+            self._file.close()
 
 
 class SpillingCounts:

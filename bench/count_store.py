@@ -1,5 +1,7 @@
 """``python -m bench.count_store``: memory per event of the participant count store in memory, and
-the client CPU of filling and reading it in memory and on disk (``backfill/participant_counts.py``).
+the client CPU of filling and reading it in memory and on disk (``backfill/participant_counts.py``);
+with ``--counting-cpu``, the client CPU of counting by scan and by query against a moto server in
+its own process (the figure behind ``QUERY_CPU_IN_SCANNED_ROWS``).
 
 Bytes per event: tracemalloc's traced memory after building the store from synthetic pages of
 participant rows (ids shaped like the seed's ``evt-NNNNNN`` and like UUIDs, 1-9 rows per event),
@@ -19,7 +21,17 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from backfill.participant_counts import CountStore, DiskCounts, MemoryCounts
+from backfill.legacy_data import generate
+from backfill.participant_counts import (
+    CountStore,
+    DiskCounts,
+    MemoryCounts,
+    count_by_query,
+    count_participants,
+)
+from bench.harness import ServerProcess, bench_session, fresh_tables
+from chalicelib.aws import client
+from chalicelib.config import Settings
 
 SHAPES: dict[str, Callable[[int], str]] = {
     "evt-NNNNNN": lambda i: f"evt-{i:06d}",
@@ -61,11 +73,44 @@ def measure(events: int, shape: str, rows_per_page: int = 5000) -> dict[str, Any
     return result
 
 
+def measure_counting_cpu(events: int = 1000, participants: int = 3000, threads: int = 8) -> dict[str, Any]:
+    """Client CPU (``time.process_time``: this process only, the server runs in another) of
+    counting every event's participants by one scan and by one COUNT query per event."""
+    settings = Settings()
+    server = ServerProcess().start()
+    try:
+        settings = settings.with_overrides(endpoint_url=server.url)
+        data = generate(events=events, participants=participants, malformed=0, seed=1)
+        fresh_tables(server, settings, data)
+        dynamodb = client(bench_session(settings.region), "dynamodb", settings)
+        ids = sorted(data.participant_counts())
+        started = time.process_time()
+        scanned = count_participants(dynamodb, settings.participants_table, 4)
+        scan_s = time.process_time() - started
+        queried = MemoryCounts()
+        started = time.process_time()
+        for _ in count_by_query(dynamodb, settings.participants_table, ids, lambda e: e, queried, threads=threads):
+            pass
+        query_s = time.process_time() - started
+        assert dict(queried.items()) == dict(scanned.items())
+        rows = scanned.total()
+        return {"events_with_participants": len(ids), "participant_rows": rows,
+                "scan_ms_per_row": round(scan_s / rows * 1e3, 4),
+                "query_ms_per_event": round(query_s / len(ids) * 1e3, 3),
+                "query_in_scanned_rows": round(query_s / len(ids) / (scan_s / rows))}
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--counting-cpu", action="store_true", help="also measure counting by scan and by query")
     args = parser.parse_args()
-    print(json.dumps([measure(args.events, shape) for shape in SHAPES], indent=2))
+    results: list[dict[str, Any]] = [measure(args.events, shape) for shape in SHAPES]
+    if args.counting_cpu:
+        results.append(measure_counting_cpu())
+    print(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

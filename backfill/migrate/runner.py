@@ -48,6 +48,7 @@ from backfill.participant_counts import (
     CountStore,
     SpillingCounts,
     choose_count_method,
+    choose_for_tables,
     count_by_query,
     count_participants,
 )
@@ -123,10 +124,16 @@ class MigrationOptions:
             raise MigrationError(f"--segments must be at least 1, not {self.segments}")
         return self.segments, None
 
-    def count_choice(self) -> CountChoice:
-        """How participants are counted (auto: scan for the whole table, query for one segment)."""
+    def count_choice(self, target: Target | None = None) -> CountChoice:
+        """How participants are counted (``backfill.participant_counts``); ``auto`` for one segment
+        compares the methods by the tables' item counts (DescribeTable) when ``target`` is given."""
+        split = self.total_segments if self.segment is not None else None
         try:
-            return choose_count_method(self.count_with, split=self.segment is not None)
+            if target is None:
+                return choose_count_method(self.count_with, split=split)
+            return choose_for_tables(target.dynamodb, self.count_with, split=split,
+                                     events_table=target.settings.events_table,
+                                     participants_table=target.settings.participants_table)
         except ValueError as error:
             raise MigrationError(str(error)) from error
 
@@ -190,11 +197,11 @@ def plan_migration(
     hooks = hooks or MigrationHooks()
     estimate = MigrationEstimate(pricing or Pricing())
     total_segments, segments = options.scan_layout()
-    choice = options.count_choice()
     started = time.monotonic()
     with RequestCounter().attach(target.dynamodb) as counter, SpillingCounts() as counts:
         description = target.describe(counts=False)
         hooks.on_target(description)
+        choice = options.count_choice(target)
         if choice.method != QUERY:
             _count(target, options, hooks, counts)
         count_source = keep_maintained_count(counts.get)
@@ -261,7 +268,7 @@ def _run(
     run_name: str | None,
     counts: CountStore,
 ) -> MigrationReport:
-    choice = options.count_choice()
+    choice = options.count_choice(target)
     if options.resume:
         backup = _backup_to_resume(target, options)
         checkpoint = load_checkpoint(

@@ -31,7 +31,7 @@ from backfill.participant_counts import (
     CountStore,
     MemoryCounts,
     SpillingCounts,
-    choose_count_method,
+    choose_for_tables,
     count_by_query,
     count_participants,
 )
@@ -69,12 +69,8 @@ class VerifyOptions:
     sample: int | None = None  # check only the first N events in scan order
     total_segments: int = 4
     recheck_counts: bool = True
-    count_with: str = "auto"  # participants counted by: scan | query | auto (query with --segment)
+    count_with: str = "auto"  # participants counted by: scan | query | auto (backfill.participant_counts)
 
-    def count_choice(self) -> CountChoice:
-        """auto: one scan of the participants table for the whole table; a query per event for one
-        segment (N array children would otherwise scan it N times). ValueError for a bad name."""
-        return choose_count_method(self.count_with, split=self.segment is not None)
 
 
 @dataclass
@@ -209,7 +205,10 @@ def _check_table(
     """Stream the events table past the snapshot index: memory holds one page, the findings and
     the participant counts (on disk beyond MEMORY_LIMIT_EVENTS), whatever the table's size (a
     --sample holds its N events)."""
-    choice = options.count_choice()
+    choice = choose_for_tables(target.dynamodb, options.count_with,
+                               split=total_segments if options.segment is not None else None,
+                               events_table=target.settings.events_table,
+                               participants_table=target.settings.participants_table)
     result.counted_with = choice.describe()
     if choice.method == QUERY and options.segment is None and not options.sample:
         result.counted_with += "; orphan participants not checked (only a scan of the participants table finds them)"

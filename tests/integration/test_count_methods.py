@@ -82,12 +82,11 @@ def test_a_worker_counting_by_query_reads_only_its_own_events(dynamodb, live_set
     data = seed(dynamodb, live_settings, events=40, participants=150, malformed=0, seed=22)
     kept = sorted(data.participant_counts())[1]
     keep_count_of(dynamodb, live_settings, kept)
-    # when worker 1 of 2 runs with the default --count-with (auto), its requests watched
+    # when worker 1 of 2 runs with --count-with query, its requests watched
     target = target_for(live_settings)
     seen = QueriedEvents(target.dynamodb)
-    report = run_migration(target, options(tmp_path, segment=1, total_segments=2))
-    # then it chose query and said so
-    assert report.exit_code == 0 and "auto" in report.target["participants counted by"]
+    report = run_migration(target, options(tmp_path, segment=1, total_segments=2, count_with="query"))
+    assert report.exit_code == 0
     # and it queried each event of its own backup once (except the one whose count is kept) and
     # never scanned the participants table
     backup = load_backup(report.run_id, store=target.run_store(tmp_path))
@@ -101,10 +100,10 @@ def test_a_worker_counting_by_query_reads_only_its_own_events(dynamodb, live_set
 def test_a_dry_run_of_a_worker_counts_by_query_and_says_so(dynamodb, live_settings, tmp_path):
     # given legacy events with participants
     seed(dynamodb, live_settings, events=30, participants=90, malformed=0, seed=23)
-    # when worker 0 of 2 plans with the default --count-with
+    # when worker 0 of 2 plans with --count-with query
     target = target_for(live_settings)
     seen = QueriedEvents(target.dynamodb)
-    dry = plan_migration(target, options(tmp_path, segment=0, total_segments=2))
+    dry = plan_migration(target, options(tmp_path, segment=0, total_segments=2, count_with="query"))
     # then it queried only its own events (those it planned) and never scanned the participants
     assert 0 < len(seen.queried) == dry.plan.total < 30
     assert live_settings.participants_table not in seen.scanned_tables
@@ -130,10 +129,11 @@ def test_verify_of_one_segment_counts_its_own_events_by_query_and_finds_what_a_s
     wrong = sorted(own)[0]
     dynamodb.update_item(TableName=live_settings.events_table, Key={"eventId": {"S": wrong}},
                          UpdateExpression="SET participantCount = :n", ExpressionAttributeValues={":n": {"N": "77"}})
-    # when segment 0 is verified with the default --count-with (auto), its requests watched
+    # when segment 0 is verified with --count-with query, its requests watched
     target = target_for(live_settings)
     seen = QueriedEvents(target.dynamodb)
-    by_query = run_verify(target, VerifyOptions(backup_dir=tmp_path, run="r1", segment=0, recheck_counts=False))
+    by_query = run_verify(target, VerifyOptions(backup_dir=tmp_path, run="r1", segment=0, recheck_counts=False,
+                                                count_with="query"))
     # then it counted each of its own events with one query and never scanned the participants
     assert by_query.counted_with.startswith("query:")
     assert sorted(seen.queried) == sorted(own)
@@ -184,3 +184,25 @@ def test_counts_spilled_to_disk_are_the_counts_written(dynamodb, live_settings, 
     assert verified.ok and verified.participant_rows == 150
     # and both did keep their counts on disk (migrate's store, verify's counts and events seen)
     assert len(on_disk) == 3
+
+
+def test_auto_weighs_a_workers_queries_against_a_scan_by_the_tables_item_counts(
+        dynamodb, live_settings, tmp_path, monkeypatch):
+    # given 40 events and 150 participant rows
+    seed(dynamodb, live_settings, events=40, participants=150, malformed=0, seed=26)
+    # when worker 0 of 2 plans with --count-with auto, a count query costing 300 scanned rows
+    scanned = plan_migration(target_for(live_settings), options(tmp_path, segment=0, total_segments=2))
+    # then 20 queries (6,000 rows' worth) cost more than scanning 150 rows: it scans, and says why
+    said = scanned.to_dict()["target"]["participants counted by"]
+    assert said.startswith("scan:") and "20 count queries" in said and "150 participant rows" in said
+    # when a count query costs only as much as scanning one row
+    monkeypatch.setattr(participant_counts, "QUERY_CPU_IN_SCANNED_ROWS", 1)
+    target = target_for(live_settings)
+    seen = QueriedEvents(target.dynamodb)
+    queried = plan_migration(target, options(tmp_path, segment=0, total_segments=2))
+    # then 20 queries are cheaper than the scan: it queries its own events, and says why
+    assert queried.to_dict()["target"]["participants counted by"].startswith("query: ")
+    assert len(seen.queried) == queried.plan.total and live_settings.participants_table not in seen.scanned_tables
+    # and a whole-table run scans whatever the costs
+    whole = plan_migration(target_for(live_settings), options(tmp_path))
+    assert whole.to_dict()["target"]["participants counted by"].startswith("scan:")

@@ -75,18 +75,24 @@ def test_a_query_per_event_counts_only_the_events_asked_for(dynamodb, settings):
     assert requests.calls() == {"Query": 7}
 
 
-def test_auto_scans_a_whole_table_and_queries_a_segment():
-    # given each requested method, for a whole-table run and one worker of a split run
-    # then auto picks scan for the whole table and query for a segment, and an explicit choice wins
-    assert choose_count_method("auto", split=False).method == SCAN
-    assert choose_count_method("auto", split=True).method == QUERY
-    assert choose_count_method("scan", split=True).method == SCAN
-    assert choose_count_method("query", split=False).method == QUERY
-    # and the description says which and why
-    assert "auto" in choose_count_method("auto", split=True).describe()
-    assert choose_count_method("auto", split=True).describe().startswith("query:")
+def test_auto_scans_a_whole_table_and_queries_a_segment_only_when_cheaper():
+    # given a whole-table run, then auto scans whatever the table sizes
+    assert choose_count_method("auto", split=None, events=10, participant_rows=10**9).method == SCAN
+    # given worker K of 100 over 1,000,000 events: 10,000 queries cost 3,000,000 scanned rows' CPU
+    # then it queries when the participants table has more rows than that, and scans otherwise
+    assert choose_count_method("auto", split=100, events=10**6, participant_rows=3_000_001).method == QUERY
+    assert choose_count_method("auto", split=100, events=10**6, participant_rows=3_000_000).method == SCAN
+    # and with the sizes unknown (an endpoint that reports no item counts) it scans, and says so
+    unknown = choose_count_method("auto", split=4, events=0, participant_rows=0)
+    assert unknown.method == SCAN and "no item counts" in unknown.reason
+    # and an explicit choice wins
+    assert choose_count_method("scan", split=100, events=10**6, participant_rows=10**9).method == SCAN
+    assert choose_count_method("query", split=None).method == QUERY
+    # and the description says which, why and the figures compared
+    said = choose_count_method("auto", split=100, events=10**6, participant_rows=10**8).describe()
+    assert said.startswith("query:") and "10000 count queries" in said and "100000000 participant rows" in said
     with pytest.raises(ValueError, match="--count-with"):
-        choose_count_method("guess", split=False)
+        choose_count_method("guess", split=None)
 
 
 # --- the count store: its forms agree ----------------------------------------------------------
@@ -136,7 +142,8 @@ def test_a_spilled_store_keeps_every_count_and_its_file_is_removed():
     store.add({"e4": 4, "e5": 5})
     # then it is on disk and lost nothing
     assert store.on_disk and dict(store.items()) == {"e1": 2, "e2": 2, "e3": 3, "e4": 4, "e5": 5}
-    # when it is closed, its temporary directory is gone
-    directory = store._store._directory.name  # type: ignore[union-attr]
+    # when it is closed, its temporary file is gone
+    [path] = [row[2] for row in store._store._db.execute("PRAGMA database_list")]  # type: ignore[union-attr]
+    assert os.path.exists(path)
     store.close()
-    assert not os.path.exists(directory)
+    assert not os.path.exists(path)
