@@ -84,7 +84,8 @@ def memory(endpoint: ServerProcess, sizes: list[int], settings: Settings) -> lis
     return rows
 
 
-def throughput(endpoint: ServerProcess, events: int, counts: list[int], settings: Settings) -> list[dict[str, Any]]:
+def throughput(endpoint: ServerProcess, events: int, counts: list[int], settings: Settings,
+               extra: list[str] | None = None) -> list[dict[str, Any]]:
     """``migrate --processes N`` (one command: counts, backups, plan, one confirmation, writes):
     wall time and the client CPU of the parent and its children together (the endpoint runs in
     another process)."""
@@ -95,7 +96,7 @@ def throughput(endpoint: ServerProcess, events: int, counts: list[int], settings
             env = _env(endpoint.url, settings)
             started = time.monotonic()
             code, usage = _wait_usage(_start(["migrate", "--yes", "--backup-dir", store, "--run-id", f"tput{workers}",
-                                              "--processes", str(workers), "--json"], env))
+                                              "--processes", str(workers), "--json", *(extra or [])], env))
             seconds = time.monotonic() - started
         cpu = usage.ru_utime + usage.ru_stime
         rows.append({"processes": workers, "events": events, "exit_codes": [code], "seconds": round(seconds, 1),
@@ -134,6 +135,8 @@ def main() -> None:
     parser.add_argument("--memory-sizes", default="5000,50000", help="comma-separated event counts ('' skips)")
     parser.add_argument("--throughput-events", type=int, default=5000)
     parser.add_argument("--processes", default="1,2,4", help="comma-separated worker process counts")
+    parser.add_argument("--count-with", choices=("auto", "scan", "query"),
+                        help="passed to migrate (default: the CLI's own default)")
     parser.add_argument("--note", default="", help="a line about the machine and load, kept in the results")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("scale_out.md"))
     args = parser.parse_args()
@@ -145,7 +148,7 @@ def main() -> None:
         settings = settings.with_overrides(endpoint_url=endpoint.url)
         memory_rows = memory(endpoint, [int(n) for n in args.memory_sizes.split(",") if n], settings)
         throughput_rows = throughput(endpoint, args.throughput_events, [int(n) for n in args.processes.split(",")],
-                                     settings)
+                                     settings, ["--count-with", args.count_with] if args.count_with else [])
     text = render(memory_rows, throughput_rows, note)
     args.out.write_text(text + "\n", encoding="utf-8")
     print(text)  # noqa: T201 - the benchmark's output
