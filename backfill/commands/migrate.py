@@ -86,8 +86,9 @@ from backfill.target import Target
 @click.option("--count-with", type=click.Choice(COUNT_METHODS), default=AUTO, show_default=True,
               help="How participants are counted: scan = one parallel scan of the whole participants table; "
                    "query = one consistent COUNT query per event this worker migrates (reads only its events' "
-                   "participants); auto = scan for the whole table, query with --segment. The target table "
-                   "and the dry run's estimate say which was used and what the other would cost.")
+                   "participants, but one API call per event); auto = scan for the whole table; for one segment, "
+                   "query when its queries cost less client CPU than the scan (by the tables' ItemCount). The "
+                   "target table and the dry run's estimate say which was used, why, and what the other would cost.")
 @click.option("--workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
 @click.option("--rate-limit", default=0.0, show_default=True, type=FiniteFloat(min=0), help="Writes per second (0 = unlimited).")
 @click.option("--run-id", metavar="NAME", envvar="BACKFILL_RUN_ID",

@@ -37,7 +37,7 @@ from backfill.verify import VerifyOptions, VerifyResult, run_verify
 @click.option("--count-with", type=click.Choice(COUNT_METHODS), default=AUTO, show_default=True,
               help="How participants are counted: scan = one parallel scan of the whole participants table "
                    "(finds orphan participants); query = one consistent COUNT query per event checked; "
-                   "auto = scan, or query with --segment.")
+                   "auto = scan, or with --segment query when that costs less client CPU (as for migrate).")
 @backup_dir_option
 @json_option
 @target_options
