@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from backfill.backup import write_json_atomic
 from backfill.errors import BadInput
@@ -38,6 +38,15 @@ DEFAULT_POSITIONS_FILE = Path("backups") / "stream-positions.json"
 MAX_DRAIN_ROUNDS = 50
 MAX_RECORD_ATTEMPTS = 3
 GET_RECORDS_LIMIT = 1000  # the API's maximum: AWS and DynamoDB Local refuse more (moto does not)
+# GetRecords may answer an empty page while later parts of a shard hold records (AWS's API
+# reference), so a page without records does not end a shard. A closed shard is read until it
+# gives no NextShardIterator; an open one always gives one, so a round leaves it after this many
+# empty pages in a row (the next round starts again after the last handled record). Three keeps
+# a round over an idle shard at 1 GetShardIterator + 3 GetRecords, under DynamoDB Streams'
+# 5 GetRecords per second per shard.
+EMPTY_PAGES_TO_LEAVE_AN_OPEN_SHARD = 3
+_POSITION_HINT = ("delete the positions file, or run with --from-start, to read every shard from its oldest "
+                  "record (handlers skip what is already current)")
 
 BatchHandler = Callable[[Mapping[str, Any], Dependencies], BatchResult]
 
@@ -112,6 +121,9 @@ class PositionStore:
     def key(arn: str, shard_id: str) -> str:
         return f"{arn}#{shard_id}"
 
+    def describe(self) -> str:
+        return f"stream positions file {self.path}" if self.path is not None else "the stream positions held in memory"
+
     def get(self, arn: str, shard_id: str) -> str | None:
         return self._positions.get(self.key(arn, shard_id))
 
@@ -180,7 +192,9 @@ class StreamRunner:
         self.positions = positions or PositionStore(None, endpoint=self.dynamodb.meta.endpoint_url)
         self.dependencies = dependencies or Dependencies(self.settings, self.dynamodb)
         self.max_record_attempts = max_record_attempts
-        self._attempts: Counter[str] = Counter()  # failed attempts per sequence number
+        # Failed attempts per record: (stream ARN, shard id, sequence number), since sequence
+        # numbers are unique only within a shard (moto numbers both streams' shards alike).
+        self._attempts: Counter[tuple[str, str, str]] = Counter()
         self._streams: list[_Stream] | None = None
 
     @property
@@ -220,51 +234,93 @@ class StreamRunner:
         stats.rounds += 1
         fed = 0
         for stream in self.streams:
-            for shard_id in self._shard_ids(stream.arn):
-                fed += self._feed_shard(stream, shard_id, stats)
+            for shard in self._shards(stream.arn):
+                fed += self._feed_shard(stream, shard, stats)
         return fed
 
-    def _shard_ids(self, arn: str) -> Iterator[str]:
+    def _shards(self, arn: str) -> Iterator[dict[str, Any]]:
+        """DescribeStream's shards (ShardId, SequenceNumberRange), every page of them."""
         kwargs: dict[str, Any] = {"StreamArn": arn}
         while True:
             description = self.streams_client.describe_stream(**kwargs)["StreamDescription"]
-            for shard in description.get("Shards", []):
-                yield shard["ShardId"]
+            yield from description.get("Shards", [])
             last = description.get("LastEvaluatedShardId")
             if not last:
                 return
             kwargs["ExclusiveStartShardId"] = last
 
-    def _iterator(self, arn: str, shard_id: str) -> str | None:
-        after = self.positions.get(arn, shard_id)
-        kwargs: dict[str, Any] = {"StreamArn": arn, "ShardId": shard_id}
-        if after is None:
-            kwargs["ShardIteratorType"] = "TRIM_HORIZON"
-        else:
-            kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=after)
-        try:
-            return self.streams_client.get_shard_iterator(**kwargs).get("ShardIterator")
-        except ClientError as error:
-            if after is None or error.response["Error"]["Code"] not in ("TrimmedDataAccessException", "ValidationException"):
-                raise
-            logger.warning("position %s of shard %s is gone (%s); reading from TRIM_HORIZON", after, shard_id, error)
-            return self.streams_client.get_shard_iterator(
-                StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-            ).get("ShardIterator")
+    def _iterator(self, arn: str, shard: Mapping[str, Any]) -> str | None:
+        """An iterator after the saved position of ``shard``, or at its oldest record.
 
-    def _read_shard(self, arn: str, shard_id: str) -> list[dict[str, Any]]:
+        A saved position the endpoint does not know (outside the shard's SequenceNumberRange,
+        refused by the endpoint) raises BadInput: reading the shard again from its start, or not
+        at all, must be the operator's choice."""
+        shard_id = shard["ShardId"]
+        after = self.positions.get(arn, shard_id)
+        kwargs: dict[str, Any] = {"StreamArn": arn, "ShardId": shard_id, "ShardIteratorType": "TRIM_HORIZON"}
+        if after is None:
+            return self.streams_client.get_shard_iterator(**kwargs).get("ShardIterator")
+        self._check_in_range(after, arn, shard)
+        try:
+            return self.streams_client.get_shard_iterator(
+                **kwargs | {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+            ).get("ShardIterator")
+        except ParamValidationError as error:
+            raise self._unknown_position(after, arn, shard_id, f"it is not a sequence number ({error})") from None
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+            said = f"{code}: {error.response.get('Error', {}).get('Message', '')}"
+            if code == "TrimmedDataAccessException":  # older than the stream keeps (24 hours on AWS)
+                logger.warning("position %s of shard %s is past the stream's retention (%s); reading from "
+                               "TRIM_HORIZON", after, shard_id, said)
+                return self.streams_client.get_shard_iterator(**kwargs).get("ShardIterator")
+            if code == "ValidationException":
+                raise self._unknown_position(after, arn, shard_id, f"the endpoint refuses it ({said})") from None
+            if status >= 500:
+                # DynamoDB Local answers an unknown position with HTTP 500 InternalFailure. If the
+                # same shard starts fine from TRIM_HORIZON, it is the position; else the endpoint.
+                try:
+                    self.streams_client.get_shard_iterator(**kwargs)
+                except ClientError:
+                    raise error from None
+                raise self._unknown_position(after, arn, shard_id, f"the endpoint fails on it with HTTP {status} "
+                                             f"({said}) but starts the shard from its oldest record") from None
+            raise
+
+    def _check_in_range(self, after: str, arn: str, shard: Mapping[str, Any]) -> None:
+        """BadInput if DescribeStream's SequenceNumberRange shows ``after`` is not in ``shard``."""
+        if not after.isdigit():
+            raise self._unknown_position(after, arn, shard["ShardId"], "it is not a sequence number (digits)")
+        numbers = shard.get("SequenceNumberRange", {})
+        first, last = numbers.get("StartingSequenceNumber"), numbers.get("EndingSequenceNumber")
+        if first is not None and int(after) < int(first):
+            raise self._unknown_position(after, arn, shard["ShardId"], f"it is before the shard's first sequence number {first}")
+        if last is not None and int(after) > int(last):
+            raise self._unknown_position(after, arn, shard["ShardId"], f"it is after the closed shard's last sequence number {last}")
+
+    def _unknown_position(self, after: str, arn: str, shard_id: str, reason: str) -> BadInput:
+        return BadInput(f"{self.positions.describe()}: the saved position {after} of shard {shard_id} of stream "
+                        f"{arn} is not one the endpoint knows: {reason}", hint=_POSITION_HINT)
+
+    def _read_shard(self, arn: str, shard: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The shard's records after the saved position, read past empty pages (see above)."""
+        closed = "EndingSequenceNumber" in shard.get("SequenceNumberRange", {})
         records: list[dict[str, Any]] = []
-        iterator = self._iterator(arn, shard_id)
+        empty_pages = 0
+        iterator = self._iterator(arn, shard)
         while iterator:
             page = self.streams_client.get_records(ShardIterator=iterator, Limit=GET_RECORDS_LIMIT)
-            if not page.get("Records"):
+            records.extend(page.get("Records", []))
+            empty_pages = 0 if page.get("Records") else empty_pages + 1
+            if not closed and empty_pages >= EMPTY_PAGES_TO_LEAVE_AN_OPEN_SHARD:
                 break
-            records.extend(page["Records"])
             iterator = page.get("NextShardIterator")
         return records
 
-    def _feed_shard(self, stream: _Stream, shard_id: str, stats: RunStats) -> int:
-        records = self._read_shard(stream.arn, shard_id)
+    def _feed_shard(self, stream: _Stream, shard: Mapping[str, Any], stats: RunStats) -> int:
+        shard_id = shard["ShardId"]
+        records = self._read_shard(stream.arn, shard)
         region = self.settings.region
         fed = 0
         for start in range(0, len(records), self.batch_size):
@@ -273,7 +329,7 @@ class StreamRunner:
             result = stream.handle(event, self.dependencies)
             stats.add(stream.table, result, len(chunk))
             fed += len(chunk)
-            last_done = self._last_done(stream, chunk, result, stats)
+            last_done = self._last_done(stream, shard_id, chunk, result, stats)
             if last_done is not None:
                 self.positions.set(stream.arn, shard_id, last_done)
             if last_done != chunk[-1]["dynamodb"]["SequenceNumber"]:
@@ -281,18 +337,21 @@ class StreamRunner:
                 break  # like Lambda: the next round starts again at the first failed record
         return fed
 
-    def _last_done(self, stream: _Stream, chunk: list[dict[str, Any]], result: BatchResult, stats: RunStats) -> str | None:
+    def _last_done(
+        self, stream: _Stream, shard_id: str, chunk: list[dict[str, Any]], result: BatchResult, stats: RunStats
+    ) -> str | None:
         """The sequence number up to which the shard may advance after this batch."""
         failed = set(result.failed_sequence_numbers)
         previous = None
         for record in chunk:
             sequence = record["dynamodb"]["SequenceNumber"]
             if sequence in failed:
-                self._attempts[sequence] += 1
-                if self._attempts[sequence] < self.max_record_attempts:
+                record_id = (stream.arn, shard_id, sequence)
+                self._attempts[record_id] += 1
+                if self._attempts[record_id] < self.max_record_attempts:
                     return previous
                 logger.error(
-                    "giving up on record %s of %s after %d attempts", sequence, stream.table, self._attempts[sequence]
+                    "giving up on record %s of %s after %d attempts", sequence, stream.table, self._attempts[record_id]
                 )
                 stats.given_up.append({"table": stream.table, "sequenceNumber": sequence, "keys": json.dumps(record["dynamodb"].get("Keys"), sort_keys=True)})
             previous = sequence

@@ -3,6 +3,7 @@
 import json
 from decimal import Decimal
 
+import boto3
 from click.testing import CliRunner
 
 from backfill.cli import cli
@@ -39,3 +40,24 @@ def test_streams_then_failures(dynamodb, live_settings, tmp_path):
     assert row["itemKey"] == "events#bad" and "??" in " ".join(row["reasons"])
     table = run(["failures"], live_settings)
     assert table.exit_code == 0 and "events#bad" in table.output
+
+
+def test_a_saved_position_the_stream_does_not_hold_is_one_line_and_exit_2(dynamodb, live_settings, tmp_path):
+    # given a positions file (written by hand, as a stale one from another table would be) whose
+    # position for the events stream's shard lies before that shard's first sequence number
+    dynamodb.put_item(TableName=live_settings.events_table, Item=to_typed({"eventId": "ok", "name": "A", "status": "active", "createdAt": Decimal(1_700_000_000_010)}))
+    arn = dynamodb.describe_table(TableName=live_settings.events_table)["Table"]["LatestStreamArn"]
+    streams = boto3.client("dynamodbstreams", region_name=live_settings.region, endpoint_url=live_settings.endpoint_url)
+    [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    positions = tmp_path / "positions.json"
+    positions.write_text(json.dumps({live_settings.endpoint_url: {f"{arn}#{shard['ShardId']}": "0" * 21}}))
+    # when the runner starts from that file
+    result = run(["streams", "--positions", str(positions)], live_settings)
+    # then it stops with one line naming the file and the shard, a hint, and exit code 2
+    assert result.exit_code == 2, result.output
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(error_lines) == 1 and str(positions) in " ".join(result.stderr.split()), result.stderr
+    assert shard["ShardId"] in result.stderr and "--from-start" in result.stderr and "Traceback" not in result.output
+    # and --from-start reads the stream from its oldest record
+    again = run(["streams", "--json", "--from-start", "--positions", str(positions)], live_settings)
+    assert again.exit_code == 0 and json.loads(again.stdout)["outcomes"][live_settings.events_table]["upgraded"] == 1
