@@ -9,6 +9,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+# Limit of a scan streamed past an on-disk index (verify, restore): the pages waiting in the queue
+# (up to 4 per segment, when the scan runs ahead of the consumer) then hold at most a few hundred
+# items per segment, not a megabyte each, so memory stays flat whatever the table's size.
+STREAMING_PAGE_ITEMS = 100
+
 
 @dataclass(frozen=True)
 class Page:

@@ -12,7 +12,7 @@ from bench.harness import FAKE_CREDENTIALS, make_endpoint
 from bench.report import render
 from bench.suite import Sizes, run_suite
 
-SECTIONS = ("baseline", "floor", "migrate", "restore", "scaling", "stream", "stream_sizes", "backup")
+SECTIONS = ("baseline", "floor", "migrate", "restore", "dump_tool", "scaling", "stream", "stream_sizes", "backup")
 
 
 def parse_args() -> argparse.Namespace:

@@ -227,6 +227,8 @@ def measure(name: str, settings: Settings, body: Body) -> Measurement:
         seconds, cpu = watch.elapsed, watch.cpu
         counter.detach()
     growth = max(0, _status_kib("VmHWM") - rss_before) if tracked else None
+    # A body that runs the client in a child process (the dump tool) reports that child's CPU.
+    cpu += float(notes.get("child_cpu_seconds", 0.0))
     result = Measurement(name, items, seconds, counter.calls(), counter.sends(), growth, notes, cpu)
     logger.info("%s: %d items in %.1f s (%.1f/s), client CPU %.3f ms/item, calls %s",
                 name, items, seconds, result.rate, result.cpu_ms_per_item, result.calls)

@@ -38,7 +38,7 @@ from backfill.restore.index import CHUNK, ItemOutcome, RestoreIndex, Row
 from backfill.restore.plan import Action, ItemPlan, MigrationWrite, classify, writes_by_rule
 from backfill.restore.writes import KEY, delete_as_read, get_typed, put_over, revert_fields
 from backfill.runs import find_run, run_of
-from backfill.scan import parallel_scan
+from backfill.scan import STREAMING_PAGE_ITEMS, parallel_scan
 from backfill.store import split_location
 from backfill.target import Target
 from chalicelib.items import to_python, typed_value
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 REPORT_SUFFIX = ".restore-report.json"
 MAX_ATTEMPTS = 5
 IN_FLIGHT_PER_WORKER = 4  # items handed to the writers at once, per writer
+SCAN_PAGE = STREAMING_PAGE_ITEMS  # items per page of the live scan
 Progress = Callable[[str, int], None]
 
 
@@ -308,7 +309,7 @@ def plan_restore(target: Target, options: RestoreOptions, *, on_progress: Progre
         plan.ledgers = frozenset(ledgers)
         covered = sorted(s for backup in backups for s in backup.segments)
         for page in parallel_scan(target.dynamodb, table, total_segments=backups[0].total_segments,
-                                  segments=covered, consistent=True):
+                                  segments=covered, page_size=SCAN_PAGE, consistent=True):
             decided = []
             for typed in page.items:
                 event_id = typed[KEY]["S"]

@@ -36,7 +36,7 @@ from backfill.participant_counts import (
     count_participants,
 )
 from backfill.runs import Run, find_run, run_of
-from backfill.scan import parallel_scan
+from backfill.scan import STREAMING_PAGE_ITEMS, parallel_scan
 from backfill.store import split_location
 from backfill.target import Target
 from backfill.verify.checks import (
@@ -272,7 +272,7 @@ def _scanned(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(segment, typed item) of every event, by a consistent parallel scan."""
     for page in parallel_scan(target.dynamodb, target.settings.events_table, total_segments=total_segments,
-                              segments=segments, consistent=True):
+                              segments=segments, page_size=STREAMING_PAGE_ITEMS, consistent=True):
         yield from ((page.segment, typed) for typed in page.items)
         progress("events", len(page.items))
 
