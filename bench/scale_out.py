@@ -147,7 +147,7 @@ def main() -> None:
     with ServerProcess() as endpoint:
         settings = settings.with_overrides(endpoint_url=endpoint.url)
         memory_rows = memory(endpoint, [int(n) for n in args.memory_sizes.split(",") if n], settings)
-        throughput_rows = throughput(endpoint, args.throughput_events, [int(n) for n in args.processes.split(",")],
+        throughput_rows = throughput(endpoint, args.throughput_events, [int(n) for n in args.processes.split(",") if n],
                                      settings, ["--count-with", args.count_with] if args.count_with else [])
     text = render(memory_rows, throughput_rows, note)
     args.out.write_text(text + "\n", encoding="utf-8")
