@@ -15,8 +15,9 @@ migration's own write, and about as much as scanning 300 participant rows:
 ``python -m bench.count_store --counting-cpu``). ``auto`` scans for a run of the whole table; a
 worker of an N-way split queries when its share of the events, E/N queries, costs less client
 CPU than scanning all P participant rows (E/N x 300 < P, from DescribeTable's ItemCounts), else
-it scans. Whenever the queries cost less CPU they also read fewer capacity units (for rows of 28
-bytes or more), so the choice is never a trade of one cost for the other.
+it scans. When the queries cost less CPU they also read fewer capacity units (for rows of 28
+bytes or more, and events whose participants fit in 4 KB), so the choice rarely trades one cost
+for the other; the dry run's estimate prices both.
 """
 
 from __future__ import annotations

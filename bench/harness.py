@@ -57,6 +57,8 @@ class ServerProcess:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServerProcess:
+        if self._process is not None and self._process.poll() is None:
+            return self  # already running: ``with ServerProcess().start()`` must not start a second one
         executable = Path(sys.executable).parent / "moto_server"
         command = [str(executable)] if executable.exists() else [sys.executable, "-m", "moto.server"]
         self._process = subprocess.Popen(

@@ -292,15 +292,13 @@ def _run(
             )
         checkpoint = Checkpoint(backup.run_id, options.to_dict())
         checkpoint.save(backup.store, backup.name_for(CHECKPOINT_SUFFIX))
-    if choice.method == QUERY:  # after the backup: each count taken after its countVersion was read
-        with hooks.progress("counting participants (one query per event)", None) as advance:
-            remaining = (item for _, _, item in _remaining(backup, checkpoint))
-            for _ in _query_counts(target, options, counts, remaining, advance):
-                pass
     count_source = keep_maintained_count(counts.get)
-    plan = build_plan(
-        (to_python(item) for _, _, item in _remaining(backup, checkpoint)), count_source, samples=options.samples
-    )
+    with contextlib.ExitStack() as stack:
+        items: Iterator[dict[str, Any]] = (to_python(item) for _, _, item in _remaining(backup, checkpoint))
+        if choice.method == QUERY:  # after the backup: each count taken after its countVersion was read
+            advance = stack.enter_context(hooks.progress("counting participants (one query per event)", None))
+            items = _query_counts(target, options, counts, items, advance)  # counted as the plan reads them
+        plan = build_plan(items, count_source, samples=options.samples)
     _add_counts(description, events=backup.item_count, participants=counts.total(), choice=choice)
     hooks.on_target(description)
     hooks.confirm(plan, backup)
