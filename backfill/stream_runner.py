@@ -266,7 +266,7 @@ class StreamRunner:
                 **kwargs | {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
             ).get("ShardIterator")
         except ParamValidationError as error:
-            raise self._unknown_position(after, arn, shard_id, f"it is not a sequence number ({error})") from None
+            raise self._unknown_position(after, arn, shard_id, f"it is not a sequence number ({' '.join(str(error).split())})") from None
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0

@@ -207,3 +207,20 @@ def test_a_saved_position_the_endpoint_fails_on_is_bad_input(script: Script, set
     assert str(store.path) in failure.message and SHARD in failure.message and position in failure.message
     assert "InternalFailure" in failure.message and "\n" not in failure.message
     assert failure.hint is not None and "--from-start" in failure.hint
+
+
+def test_a_saved_position_too_short_for_the_api_is_one_line_of_bad_input(script: Script, settings: Any, tmp_path: Any) -> None:
+    # given an open shard numbered like DynamoDB Local's and a hand-edited position of 5 digits
+    # (the API takes 21 to 40), which botocore refuses to send
+    events = settings.events_table
+    store = saved(tmp_path, script, events, "12345")
+    script.describe(settings.participants_table)
+    script.describe(events, shard("000000000000000000001"))
+    script.stub.add_response("get_shard_iterator", {"ShardIterator": "never"})  # botocore's check comes first
+    # when the runner reads the streams
+    with script.stub, pytest.raises(BadInput) as raised:
+        script.runner.drain()
+    # then one line names the file, the shard and botocore's reason
+    failure = explain(raised.value)
+    assert failure.exit_code is ExitCode.BAD_INPUT and "\n" not in failure.message
+    assert str(store.path) in failure.message and SHARD in failure.message and "not a sequence number" in failure.message
