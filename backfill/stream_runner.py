@@ -238,6 +238,18 @@ class StreamRunner:
                 fed += self._feed_shard(stream, shard, stats)
         return fed
 
+    def skip_to_end(self) -> int:
+        """Move every shard's position to its last record without feeding anything (a mapping
+        created with StartingPosition LATEST). Returns the shards moved."""
+        moved = 0
+        for stream in self.streams:
+            for shard in self._shards(stream.arn):
+                records = self._read_shard(stream.arn, shard)
+                if records:
+                    self.positions.set(stream.arn, shard["ShardId"], records[-1]["dynamodb"]["SequenceNumber"])
+                    moved += 1
+        return moved
+
     def _shards(self, arn: str) -> Iterator[dict[str, Any]]:
         """DescribeStream's shards (ShardId, SequenceNumberRange), every page of them."""
         kwargs: dict[str, Any] = {"StreamArn": arn}

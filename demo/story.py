@@ -239,12 +239,11 @@ class Story:
             from backfill.stream_runner import StreamRunner
         except ImportError as error:
             raise NotLanded(f"backfill.stream_runner ({error})") from error
-        from demo.stream_start import start_at_end
 
         data = self.state.data
         assert data is not None
         runner = StreamRunner(self.target)
-        shards = start_at_end(runner, self.target.streams)
+        shards = runner.skip_to_end()
         self.say(f"live path on: stream runner positioned at the end of {shards} shard(s) (like StartingPosition LATEST)")
         valid_ids = [e["eventId"] for e in data.events if e["eventId"] not in set(data.malformed_ids)]
         app = OldApp(self.target.dynamodb, self.target.settings, valid_ids, seed=self.options.seed + 1)

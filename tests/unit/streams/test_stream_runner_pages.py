@@ -224,3 +224,21 @@ def test_a_saved_position_too_short_for_the_api_is_one_line_of_bad_input(script:
     failure = explain(raised.value)
     assert failure.exit_code is ExitCode.BAD_INPUT and "\n" not in failure.message
     assert str(store.path) in failure.message and SHARD in failure.message and "not a sequence number" in failure.message
+
+
+def test_skipping_to_the_end_finds_the_last_record_even_behind_an_empty_page(script: Script, settings: Any, tmp_path: Any) -> None:
+    # given a closed events shard whose record lies behind an empty first page
+    events = settings.events_table
+    script.runner.positions = PositionStore(tmp_path / "positions.json", endpoint="http://local")
+    script.describe(settings.participants_table)
+    script.describe(events, shard("300000000000000000100", "300000000000000000300"))
+    script.iterator(events, "it-1")
+    script.page("it-1", [], "it-2")
+    script.page("it-2", [stream_record("300000000000000000200", "a")], None)
+    # when the runner is moved to the streams' end (as the demo does) (like StartingPosition LATEST)
+    with script.stub:
+        moved = script.runner.skip_to_end()
+        script.stub.assert_no_pending_responses()
+    # then the shard's position is that record, and nothing was handed to the handlers
+    assert moved == 1 and script.runner.positions.get(script.arn[events], SHARD) == "300000000000000000200"
+    assert script.seen[events] == []
