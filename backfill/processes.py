@@ -183,6 +183,16 @@ class Child:
             return ""
 
 
+def _forward_interrupt(children: Sequence[Child], already: bool) -> bool:
+    """Ctrl-C in the parent: SIGINT to every running child, once (a second SIGINT could cut a
+    child's checkpoint save short). Returns True: the run is now interrupted."""
+    if not already:
+        for child in children:
+            if child.running and child.process is not None:
+                os.kill(child.process.pid, signal.SIGINT)
+    return True
+
+
 def run_children(children: Sequence[Child], *, on_poll: Callable[[], None] = lambda: None,
                  env: dict[str, str] | None = None, limit: int | None = None) -> bool:
     """Run every child (own session, output in its log), at most ``limit`` at a time, calling
@@ -203,12 +213,7 @@ def run_children(children: Sequence[Child], *, on_poll: Callable[[], None] = lam
             on_poll()
             time.sleep(POLL_S)
         except KeyboardInterrupt:
-            if interrupted:  # once: a second SIGINT could cut a child's checkpoint save short
-                continue
-            interrupted = True
-            for child in children:
-                if child.process is not None and child.process.poll() is None:
-                    os.kill(child.process.pid, signal.SIGINT)
+            interrupted = _forward_interrupt(children, interrupted)
     for child in children:
         if child.process is not None:
             child.returncode = child.process.wait()
@@ -228,12 +233,7 @@ def watch(children: Sequence[Child], *, until: Callable[[], bool] = lambda: Fals
             on_poll()
             time.sleep(POLL_S)
         except KeyboardInterrupt:
-            if interrupted:  # once: a second SIGINT could cut a child's checkpoint save short
-                continue
-            interrupted = True
-            for child in children:
-                if child.running and child.process is not None:
-                    os.kill(child.process.pid, signal.SIGINT)
+            interrupted = _forward_interrupt(children, interrupted)
     if not any(c.running for c in children):
         for child in children:
             if child.process is not None:
