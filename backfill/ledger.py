@@ -103,12 +103,3 @@ def read_ledger(store: RunStore, name: str) -> dict[str, list[LedgerEntry]]:
     for event_id, entry, _record in iter_ledger(store, name):
         entries.setdefault(event_id, []).append(entry)
     return entries
-
-
-def last_changes(ledger: Mapping[str, list[LedgerEntry]]) -> dict[str, dict[str, Any]]:
-    """eventId -> the owned fields the run last set or tried to set, over all its attempts."""
-    merged: dict[str, dict[str, Any]] = {}
-    for event_id, attempts in ledger.items():
-        for attempt in attempts:
-            merged[event_id] = {**merged.get(event_id, {}), **attempt.changes}
-    return merged

@@ -9,9 +9,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# Limit of a scan streamed past an on-disk index (verify, restore): the pages waiting in the queue
-# (up to 4 per segment, when the scan runs ahead of the consumer) then hold at most a few hundred
-# items per segment, not a megabyte each, so memory stays flat whatever the table's size.
+# Memory of a scan is bounded by its pages, not by the table: each segment's thread holds the
+# page it is reading plus at most one waiting in the queue, and a page holds at most
+# DEFAULT_PAGE_ITEMS items (a full 1 MB page of small rows is ten thousand or more items, several
+# times that as Python objects). A 1,000-item page still costs one request per 1,000 rows, a
+# negligible share of the client CPU of reading them.
+DEFAULT_PAGE_ITEMS = 1000
+WAITING_PAGES_PER_SEGMENT = 1
+# Limit of a scan streamed past an on-disk index (verify, restore): a few hundred items per
+# segment in memory at once.
 STREAMING_PAGE_ITEMS = 100
 
 
@@ -39,9 +45,11 @@ def parallel_scan(
     ``start_keys`` resumes a segment after a known key. Pages of one segment arrive in scan
     order; an error in any segment is raised here after the other threads are told to stop.
     ``consistent`` asks for strongly consistent reads (restore and verify plan from them).
+    ``page_size``: items per request (default DEFAULT_PAGE_ITEMS), which bounds memory.
     """
     wanted = list(range(total_segments)) if segments is None else list(segments)
-    out: queue.Queue[Page | BaseException | None] = queue.Queue(maxsize=4 * max(1, len(wanted)))
+    out: queue.Queue[Page | BaseException | None] = queue.Queue(
+        maxsize=WAITING_PAGES_PER_SEGMENT * max(1, len(wanted)))
     stop = threading.Event()
 
     def worker(segment: int) -> None:
@@ -52,8 +60,7 @@ def parallel_scan(
             kwargs["ProjectionExpression"] = projection
         if expression_names:
             kwargs["ExpressionAttributeNames"] = expression_names
-        if page_size:
-            kwargs["Limit"] = page_size
+        kwargs["Limit"] = page_size or DEFAULT_PAGE_ITEMS
         if consistent:
             kwargs["ConsistentRead"] = True
         if start_keys and segment in start_keys:

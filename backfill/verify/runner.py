@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from backfill.backup import (
+    Backup,
     BackupError,
     iter_backup_items,
     load_backup,
     newest_backup,
     verify_backup,
 )
-from backfill.ledger import LEDGER_SUFFIX, last_changes, read_ledger
+from backfill.ledger import LEDGER_SUFFIX, iter_ledger
 from backfill.participant_counts import (
     QUERY,
     CountChoice,
@@ -57,6 +58,7 @@ from chalicelib.schema.values import as_count
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]  # (phase, items done in this step)
+STATUS_BATCH = 1000  # ledger statuses upserted into the index per transaction
 
 
 @dataclass(frozen=True)
@@ -189,8 +191,21 @@ def _load_snapshot(index: SnapshotIndex, snapshot: Run, only_segment: int | None
             continue
         index.add_items(typed for segment, typed in iter_backup_items(backup)
                         if only_segment is None or segment == only_segment)
-        written = last_changes(read_ledger(backup.store, backup.name_for(LEDGER_SUFFIX)))
-        index.add_statuses({e: c["status"] for e, c in written.items() if "status" in c})
+        _load_statuses(index, backup)
+
+
+def _load_statuses(index: SnapshotIndex, backup: Backup) -> None:
+    """The status the run last wrote to each event, streamed from its ledger into the index a
+    batch at a time (the ledger holds each write's read item: about the backup's size). Batches
+    go in ledger order, so a later status replaces an earlier one (a retry's, the write that landed)."""
+    batch: dict[str, Any] = {}
+    for event_id, entry, _ in iter_ledger(backup.store, backup.name_for(LEDGER_SUFFIX)):
+        if "status" in entry.changes:
+            batch[event_id] = entry.changes["status"]
+            if len(batch) >= STATUS_BATCH:
+                index.add_statuses(batch)
+                batch = {}
+    index.add_statuses(batch)
 
 
 def _check_table(
