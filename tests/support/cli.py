@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -57,7 +58,15 @@ def start_backfill(*args: str, cwd: Path | None = None, env: Mapping[str, str] |
     return subprocess.Popen(
         [sys.executable, "-m", "backfill", *args], cwd=cwd or REPO, env=dict(env or cli_env()),
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_ctrl_c_as_at_a_terminal,
     )
+
+
+def _ctrl_c_as_at_a_terminal() -> None:
+    # A test run started in the background by a non-interactive shell (`cmd &`, nohup) inherits
+    # SIGINT ignored, and Python then installs no KeyboardInterrupt handler: the tests that send
+    # Ctrl-C to the CLI need it to react as it does when an operator starts it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def finish(process: subprocess.Popen[str], *, timeout: float = 300) -> CliRun:
