@@ -55,6 +55,8 @@ def _scan_all(dynamodb: Any, table: str) -> dict[str, dict[str, Any]]:
 
 def run_dump_tool_restore(session: Any, watch: Any, settings: Settings, copy_table: str) -> tuple[int, dict[str, Any]]:
     """dynamodump's restore of the events table into the empty ``copy_table``."""
+    if not settings.endpoint_url:
+        raise ValueError("the dump tool is measured against a local endpoint (an endpoint URL), not AWS")
     dynamodb = client(session, "dynamodb", settings)
     host, _, port = (settings.endpoint_url or "").rpartition("://")[2].rpartition(":")
     common = ["-r", settings.region, "--host", host, "--port", port, *FAKE_KEYS]
