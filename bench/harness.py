@@ -129,9 +129,14 @@ def fresh_tables(endpoint: Any, settings: Settings, data: LegacyDataSet, *, writ
 
 # --- memory ----------------------------------------------------------------------------------
 
-def _status_kib(field_name: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        match = re.search(rf"^{field_name}:\s+(\d+) kB", status.read(), re.MULTILINE)
+def status_kib(field_name: str, pid: int | str = "self") -> int:
+    """A memory figure (VmRSS, VmHWM...) of process ``pid`` from /proc, in KiB; 0 when absent
+    (a process that has exited has none)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            match = re.search(rf"^{field_name}:\s+(\d+) kB", status.read(), re.MULTILINE)
+    except OSError:
+        return 0
     return int(match.group(1)) if match else 0
 
 
@@ -221,14 +226,14 @@ def measure(name: str, settings: Settings, body: Body) -> Measurement:
     session = bench_session(settings.region)
     counter = RequestCounter().attach(SimpleNamespace(meta=SimpleNamespace(events=session.events)))
     tracked = reset_peak_rss()
-    rss_before = _status_kib("VmRSS")
+    rss_before = status_kib("VmRSS")
     watch = Stopwatch()
     try:
         items, notes = body(session, watch)
     finally:
         seconds, cpu = watch.elapsed, watch.cpu
         counter.detach()
-    growth = max(0, _status_kib("VmHWM") - rss_before) if tracked else None
+    growth = max(0, status_kib("VmHWM") - rss_before) if tracked else None
     # A body that runs the client in a child process (the dump tool) reports that child's CPU.
     cpu += float(notes.get("child_cpu_seconds", 0.0))
     result = Measurement(name, items, seconds, counter.calls(), counter.sends(), growth, notes, cpu)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from backfill.legacy_data import generate
-from bench.harness import FAKE_CREDENTIALS, ServerProcess, fresh_tables
+from bench.harness import FAKE_CREDENTIALS, ServerProcess, fresh_tables, status_kib
 from chalicelib.config import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,7 +54,7 @@ def _wait(process: subprocess.Popen[bytes]) -> tuple[int, int]:
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], _vm_hwm_kib(process.pid))
+            peak[0] = max(peak[0], status_kib("VmHWM", process.pid))
             done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -65,16 +65,6 @@ def _wait(process: subprocess.Popen[bytes]) -> tuple[int, int]:
         done.set()
         sampler.join()
     return code, peak[0]
-
-
-def _vm_hwm_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        pass  # exited (or a zombie without an mm): keep the last sample
-    return 0
 
 
 def _wait_usage(process: subprocess.Popen[bytes]) -> tuple[int, Any]:
