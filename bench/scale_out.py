@@ -2,9 +2,9 @@
 wall time and client CPU of ``migrate --processes N`` (1, 2, 4) against one endpoint.
 
 Every command runs as its own ``python -m backfill`` process, exactly as an operator (or an array
-job child) runs it; its peak resident memory is the kernel's ``ru_maxrss`` for that process
-(``os.wait4``), so the figure is the CLI's alone, never the endpoint's (moto runs in another
-process). Throughput is events of the table / wall time of the one command, counting everything
+job child) runs it; its peak resident memory is the ``VmHWM`` of that process (sampled from
+/proc until it exits), so the figure is the CLI's alone, never the endpoint's (moto runs in another
+process) nor this bench's. Throughput is events of the table / wall time of the one command, counting everything
 its children do (participants count, backup, plan, writes, report); client CPU is the command's
 and its children's (wait4).
 """
@@ -128,7 +128,7 @@ def throughput(endpoint: ServerProcess, events: int, counts: list[int], settings
 
 def render(memory_rows: list[dict[str, Any]], throughput_rows: list[dict[str, Any]], note: str) -> str:
     lines = ["# Scale-out benchmark (`python -m bench.scale_out`)", "", note, "",
-             "## Peak memory per command (ru_maxrss of the CLI process)", "",
+             "## Peak memory per command (VmHWM of the CLI process)", "",
              "| events | migrate MiB | verify MiB | restore MiB | migrate s | verify s | restore s | exit codes |",
              "|---:|---:|---:|---:|---:|---:|---:|---|"]
     for row in memory_rows:

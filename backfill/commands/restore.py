@@ -56,6 +56,7 @@ from backfill.restore import (
     plan_restore,
 )
 from backfill.restore.bulk import DEFAULT_WORKERS, BulkRestoreError, bulk_restore
+from backfill.restore.runner import SUMMARY_CONFLICTS, SUMMARY_WRITES
 from backfill.runs import find_run
 from backfill.store import StoreError, split_location
 from backfill.target import Target
@@ -291,8 +292,8 @@ def restore_processes(target: Target, *, run: str, processes: int, backup_dir: s
     err.print(key_value_table("Restore plan", summary))
     live_path.pause()  # every backup is valid: now stop the handlers before anything is written
     show_items("conflicts: skipped" if not summary.get("--force") else "conflicts: overwritten (--force)",
-               [tuple(row) for p in plans for row in p["conflicts"]], show)
-    writes = int(summary.get("writes planned", 0))
+               [tuple(row) for p in plans for row in p["conflicts"]], show, int(summary.get(SUMMARY_CONFLICTS, 0)))
+    writes = int(summary.get(SUMMARY_WRITES, 0))
     if writes:
         err.print("[yellow]Before you confirm:[/] the live stream handlers must be stopped (event source "
                   "mappings disabled), or they will upgrade the restored items again.")

@@ -72,6 +72,10 @@ class RestoreOptions:
     workers: int = 8
 
 
+SUMMARY_CONFLICTS = "conflicts (changed since migration)"
+SUMMARY_WRITES = "writes planned"
+
+
 @dataclass
 class RestorePlan:
     """The decision on every item, kept on disk (``index``); the plan itself holds counts."""
@@ -166,6 +170,8 @@ class RestorePlan:
         self.index.close()
 
     def summary(self) -> dict[str, Any]:
+        """The plan as shown before confirmation; ``restore --processes`` sums the children's, and
+        reads the totals back by the names in ``SUMMARY_CONFLICTS`` and ``SUMMARY_WRITES``."""
         counts = self.counts()
         return {
             "backup": self.name,
@@ -180,10 +186,10 @@ class RestorePlan:
             "ledger": "found" if self.ledger_found else "none (migration writes recomputed with the upgrade rule)",
             "to restore (still as migrated)": counts[Action.RESTORE.value],
             "unchanged": counts[Action.UNCHANGED.value],
-            "conflicts (changed since migration)": counts[Action.CONFLICT.value],
+            SUMMARY_CONFLICTS: counts[Action.CONFLICT.value],
             "deleted since backup": counts[Action.DELETED.value],
             "created after backup": counts[Action.NEW.value],
-            "writes planned": self.write_count,
+            SUMMARY_WRITES: self.write_count,
             "--force": self.options.force,
             "--delete-new": self.options.delete_new,
         }

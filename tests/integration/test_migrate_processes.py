@@ -171,6 +171,25 @@ def test_restore_of_a_run_with_processes_puts_every_segment_back(dynamodb, live_
     assert raw_items(dynamodb, live_settings.events_table) == before
 
 
+def test_restore_of_a_run_with_processes_counts_every_segment_s_conflicts(dynamodb, live_settings, tmp_path, env):
+    # given a run of 2 processes, after which the app changed 6 rows spread over both segments
+    seed(dynamodb, live_settings, events=30, participants=60, malformed=0)
+    runs = tmp_path / "runs"
+    migrated = run_backfill("migrate", "--processes", "2", "--yes", "--run-id", "pc", "--backup-dir", str(runs), env=env)
+    assert migrated.exit_code == 0, migrated.stderr
+    changed = [event_id for ids in backed_up_ids(runs).values() for event_id in sorted(ids)[:3]]
+    for event_id in changed:
+        dynamodb.update_item(TableName=live_settings.events_table, Key={"eventId": {"S": event_id}},
+                             UpdateExpression="SET title = :t", ExpressionAttributeValues={":t": {"S": "changed by the app"}})
+    assert len(changed) == 6
+    # when restore of the run is asked with 2 processes, showing 1 conflict, without --yes
+    refused = run_backfill("restore", "--run", "pc", "--processes", "2", "--show", "1", "--backup-dir", str(runs),
+                           "--live-path-running", env=env)
+    # then the one conflict shown is said to be the first of all 6, not of the rows the children sent
+    assert refused.exit_code == REFUSED, refused.output
+    assert f"conflicts: skipped: first 1 of {len(changed)}" in refused.stderr, refused.stderr
+
+
 def test_ctrl_c_in_the_parent_stops_every_child_at_a_checkpoint_and_prints_the_command(dynamodb, live_settings,
                                                                                        tmp_path, env):
     # given legacy rows migrated by 2 processes slowed down by the (shared) rate limit
