@@ -8,6 +8,7 @@ Every measurement starts from a reset endpoint with freshly seeded, identical ta
 from __future__ import annotations
 
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -85,6 +86,11 @@ class ServerProcess:
     def stop(self) -> None:
         stop_process(self._process)
 
+    def cpu_seconds(self) -> float:
+        """CPU the server has used so far (all its threads): where a command's time goes when it is
+        not the client's."""
+        return process_cpu_seconds(self._process.pid) if self._process is not None else 0.0
+
     def __enter__(self) -> ServerProcess:
         return self.start()
 
@@ -138,6 +144,16 @@ def status_kib(field_name: str, pid: int | str = "self") -> int:
     except OSError:
         return 0
     return int(match.group(1)) if match else 0
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a running process (every thread), from /proc/PID/stat; 0 when gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()  # after "(comm)", which may hold spaces
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14, 15
 
 
 def reset_peak_rss() -> bool:

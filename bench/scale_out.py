@@ -41,8 +41,8 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
 
-def _wait(process: subprocess.Popen[bytes]) -> tuple[int, int]:
-    """(exit code, peak RSS in KiB) of a child started by ``_start``.
+def _wait(process: subprocess.Popen[bytes]) -> tuple[int, int, float]:
+    """(exit code, peak RSS in KiB, CPU seconds) of a child started by ``_start``.
 
     Not wait4's ru_maxrss: Linux keeps the high-water mark of the memory a process had before
     exec, which for a spawned child is this (bench) process's, so every child reported at least
@@ -60,11 +60,11 @@ def _wait(process: subprocess.Popen[bytes]) -> tuple[int, int]:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        code, _usage = _wait_usage(process)
+        code, usage = _wait_usage(process)
     finally:
         done.set()
         sampler.join()
-    return code, peak[0]
+    return code, peak[0], usage.ru_utime + usage.ru_stime
 
 
 def _wait_usage(process: subprocess.Popen[bytes]) -> tuple[int, Any]:
@@ -77,10 +77,14 @@ def _wait_usage(process: subprocess.Popen[bytes]) -> tuple[int, Any]:
     return process.returncode, usage
 
 
-def _run(args: list[str], env: dict[str, str]) -> tuple[int, int, float]:
-    started = time.monotonic()
-    code, peak = _wait(_start(args, env))
-    return code, peak, time.monotonic() - started
+def _run(args: list[str], env: dict[str, str], endpoint: ServerProcess) -> dict[str, Any]:
+    """One command: exit code, its peak memory, wall time, its own CPU and the endpoint's CPU
+    meanwhile (on moto a paged scan walks the table from its start on every page, so the
+    endpoint's share grows faster than the table; the client's should not)."""
+    started, endpoint_started = time.monotonic(), endpoint.cpu_seconds()
+    code, peak, cpu = _wait(_start(args, env))
+    return {"exit": code, "peak_rss_mib": round(peak / 1024, 1), "seconds": round(time.monotonic() - started, 1),
+            "client_cpu_s": round(cpu, 2), "endpoint_cpu_s": round(endpoint.cpu_seconds() - endpoint_started, 2)}
 
 
 def memory(endpoint: ServerProcess, sizes: list[int], settings: Settings) -> list[dict[str, Any]]:
@@ -99,8 +103,7 @@ def memory(endpoint: ServerProcess, sizes: list[int], settings: Settings) -> lis
                 if name == "restore":
                     [manifest] = Path(store).glob("*.manifest.json")
                     args[2] = json.loads(manifest.read_text())["run"]
-                code, peak, seconds = _run(args, env)
-                row[name] = {"exit": code, "peak_rss_mib": round(peak / 1024, 1), "seconds": round(seconds, 1)}
+                row[name] = _run(args, env, endpoint)
             rows.append(row)
     return rows
 
@@ -126,28 +129,41 @@ def throughput(endpoint: ServerProcess, events: int, counts: list[int], settings
     return rows
 
 
+COMMANDS = ("migrate", "verify", "restore")
+
+
 def render(memory_rows: list[dict[str, Any]], throughput_rows: list[dict[str, Any]], note: str) -> str:
-    lines = ["# Scale-out benchmark (`python -m bench.scale_out`)", "", note, "",
-             "## Peak memory per command (VmHWM of the CLI process)", "",
-             "| events | migrate MiB | verify MiB | restore MiB | migrate s | verify s | restore s | exit codes |",
-             "|---:|---:|---:|---:|---:|---:|---:|---|"]
-    for row in memory_rows:
-        lines.append(f"| {row['events']} | " + " | ".join(str(row[c]["peak_rss_mib"]) for c in ("migrate", "verify", "restore"))
-                     + " | " + " | ".join(str(row[c]["seconds"]) for c in ("migrate", "verify", "restore"))
-                     + " | " + ",".join(str(row[c]["exit"]) for c in ("migrate", "verify", "restore")) + " |")
+    lines = ["# Scale-out benchmark (`python -m bench.scale_out`)", "", note]
+    if memory_rows:
+        lines += ["", "## Peak memory per command (VmHWM of the CLI process)", "",
+                  "| events | " + " | ".join(f"{c} MiB" for c in COMMANDS) + " | exit codes |",
+                  "|---:|---:|---:|---:|---|"]
+        for row in memory_rows:
+            lines.append(f"| {row['events']} | " + " | ".join(str(row[c]["peak_rss_mib"]) for c in COMMANDS)
+                         + " | " + ",".join(str(row[c]["exit"]) for c in COMMANDS) + " |")
+        lines += ["", "Time of the same commands: wall seconds, the command's own CPU (client) and the moto "
+                  "server's CPU meanwhile (endpoint).", "",
+                  "| events | command | seconds | client CPU s | client CPU ms/event | endpoint CPU s |",
+                  "|---:|---|---:|---:|---:|---:|"]
+        for row in memory_rows:
+            for c in COMMANDS:
+                figures = row[c]
+                lines.append(f"| {row['events']} | {c} | {figures['seconds']} | {figures['client_cpu_s']} | "
+                             f"{round(1000 * figures['client_cpu_s'] / row['events'], 2)} | {figures['endpoint_cpu_s']} |")
     if len(memory_rows) > 1:
         first, last = memory_rows[0], memory_rows[-1]
-        ratios = {c: round(last[c]["peak_rss_mib"] / first[c]["peak_rss_mib"], 2) for c in ("migrate", "verify", "restore")}
+        ratios = {c: round(last[c]["peak_rss_mib"] / first[c]["peak_rss_mib"], 2) for c in COMMANDS}
         lines += ["", f"Ratio of peak memory {last['events']} / {first['events']} events: "
                   + ", ".join(f"{c} {r}x" for c, r in ratios.items()) + " (target: within 1.5x)."]
-    lines += ["", "## `migrate --processes N`: one run, one endpoint", "",
-              "| processes | events | seconds | events/s | ratio to 1 | client CPU s | client CPU ms/event | exit code |",
-              "|---:|---:|---:|---:|---:|---:|---:|---|"]
-    base = throughput_rows[0]["events_per_s"] if throughput_rows else 1
-    for row in throughput_rows:
-        lines.append(f"| {row['processes']} | {row['events']} | {row['seconds']} | {row['events_per_s']} | "
-                     f"{round(row['events_per_s'] / base, 2)} | {row['client_cpu_s']} | "
-                     f"{row['client_cpu_ms_per_event']} | {','.join(map(str, row['exit_codes']))} |")
+    if throughput_rows:
+        lines += ["", "## `migrate --processes N`: one run, one endpoint", "",
+                  "| processes | events | seconds | events/s | ratio to 1 | client CPU s | client CPU ms/event | exit code |",
+                  "|---:|---:|---:|---:|---:|---:|---:|---|"]
+        base = throughput_rows[0]["events_per_s"]
+        for row in throughput_rows:
+            lines.append(f"| {row['processes']} | {row['events']} | {row['seconds']} | {row['events_per_s']} | "
+                         f"{round(row['events_per_s'] / base, 2)} | {row['client_cpu_s']} | "
+                         f"{row['client_cpu_ms_per_event']} | {','.join(map(str, row['exit_codes']))} |")
     return "\n".join(lines)
 
 

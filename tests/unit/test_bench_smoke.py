@@ -15,6 +15,8 @@ from bench.floor import run_floor
 from bench.harness import ServerProcess, fresh_tables, measure
 from bench.migrate_run import run_default_migration
 from bench.report import migrated, render
+from bench.scale_out import memory
+from bench.scale_out import render as render_scale_out
 from bench.stream_path import StreamMix, run_stream_path
 from bench.suite import Results, Sizes
 from chalicelib.config import Settings
@@ -128,3 +130,22 @@ def test_dump_tool_restores_every_item_into_an_empty_table() -> None:
     # THEN every item arrived as it was, and the child process's CPU is the measured client CPU
     assert result.items == 20 and result.notes["identical"] and result.notes["differing_items"] == 0
     assert result.cpu_seconds >= result.notes["child_cpu_seconds"] > 0
+
+
+def test_scale_out_measures_each_command_s_own_process() -> None:
+    # GIVEN a moto server process, and this test process grown well past what a CLI command needs
+    ballast = b"x" * (300 * 1024 * 1024)  # written, so resident
+    settings = Settings(events_table="events", participants_table="participants", failures_table="failures",
+                        region="us-east-1")
+    with ServerProcess() as server:
+        # WHEN the scale-out bench runs migrate, verify and restore on 20 events
+        [row] = memory(server, [20], settings.with_overrides(endpoint_url=server.url))
+    # THEN each command exited 0 and its peak is its own, not this process's (wait4's ru_maxrss
+    # would report at least the 300 MiB this process held when it spawned the child)
+    for command in ("migrate", "verify", "restore"):
+        figures = row[command]
+        assert figures["exit"] == 0, (command, figures)
+        assert 20 < figures["peak_rss_mib"] < 250, (command, figures)
+        assert figures["client_cpu_s"] > 0 and figures["endpoint_cpu_s"] >= 0, (command, figures)
+    assert row["migrate"]["endpoint_cpu_s"] > 0
+    assert "| 20 | migrate |" in render_scale_out([row], [], "note") and len(ballast) > 0
