@@ -60,21 +60,21 @@ def _wait(process: subprocess.Popen[bytes]) -> tuple[int, int, float]:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        code, usage = _wait_usage(process)
+        code, cpu = _wait_cpu(process)
     finally:
         done.set()
         sampler.join()
-    return code, peak[0], usage.ru_utime + usage.ru_stime
+    return code, peak[0], cpu
 
 
-def _wait_usage(process: subprocess.Popen[bytes]) -> tuple[int, Any]:
-    """(exit code, resource usage) of a child started by ``_start``: its own and that of every
+def _wait_cpu(process: subprocess.Popen[bytes]) -> tuple[int, float]:
+    """(exit code, CPU seconds) of a child started by ``_start``: its own CPU and that of every
     descendant it waited for (``--processes``' children), as Linux's wait4 reports it."""
     assert process.stdout is not None
     process.stdout.read()  # drain --json output so the child never blocks on a full pipe
     _pid, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, usage
+    return process.returncode, usage.ru_utime + usage.ru_stime
 
 
 def _run(args: list[str], env: dict[str, str], endpoint: ServerProcess) -> dict[str, Any]:
@@ -119,10 +119,9 @@ def throughput(endpoint: ServerProcess, events: int, counts: list[int], settings
         with tempfile.TemporaryDirectory() as store:
             env = _env(endpoint.url, settings)
             started = time.monotonic()
-            code, usage = _wait_usage(_start(["migrate", "--yes", "--backup-dir", store, "--run-id", f"tput{workers}",
+            code, cpu = _wait_cpu(_start(["migrate", "--yes", "--backup-dir", store, "--run-id", f"tput{workers}",
                                               "--processes", str(workers), "--json", *(extra or [])], env))
             seconds = time.monotonic() - started
-        cpu = usage.ru_utime + usage.ru_stime
         rows.append({"processes": workers, "events": events, "exit_codes": [code], "seconds": round(seconds, 1),
                      "events_per_s": round(events / seconds, 1), "client_cpu_s": round(cpu, 1),
                      "client_cpu_ms_per_event": round(1000 * cpu / events, 2)})
