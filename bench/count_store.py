@@ -1,5 +1,5 @@
 """``python -m bench.count_store``: memory per event of the participant count store in memory, and
-the client CPU of filling and reading it in memory and on disk (``backfill/participant_counts.py``);
+the client CPU of filling and reading it in memory and on disk (``backfill/table/participant_counts.py``);
 with ``--counting-cpu``, the client CPU of counting by scan and by query against a moto server in
 its own process (the figure behind ``QUERY_CPU_IN_SCANNED_ROWS``).
 
@@ -21,8 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from backfill.legacy_data import generate
-from backfill.participant_counts import (
+from backfill.table.participant_counts import (
     CountStore,
     DiskCounts,
     MemoryCounts,
@@ -32,6 +31,7 @@ from backfill.participant_counts import (
 from bench.harness import ServerProcess, bench_session, fresh_tables
 from chalicelib.aws import client
 from chalicelib.config import Settings
+from localdev.legacy_data import generate
 
 SHAPES: dict[str, Callable[[int], str]] = {
     "evt-NNNNNN": lambda i: f"evt-{i:06d}",

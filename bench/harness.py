@@ -25,8 +25,11 @@ from typing import Any
 
 import boto3
 
-from backfill.legacy_data import LegacyDataSet, load
-from backfill.local_endpoint import (
+from backfill.table.request_counter import RequestCounter
+from chalicelib.aws import client
+from chalicelib.config import Settings
+from chalicelib.tables import create_tables
+from localdev.endpoint import (
     MOTO,
     ExternalEndpoint,
     MotoEndpoint,
@@ -36,10 +39,7 @@ from backfill.local_endpoint import (
     open_endpoint,
     stop_process,
 )
-from backfill.request_counter import RequestCounter
-from chalicelib.aws import client
-from chalicelib.config import Settings
-from chalicelib.tables import create_tables
+from localdev.legacy_data import LegacyDataSet, load
 
 logger = logging.getLogger(__name__)
 

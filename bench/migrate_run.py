@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from backfill.migrate import MigrationHooks, MigrationOptions, run_migration
-from backfill.target import Target
+from backfill.table.target import Target
 from chalicelib.config import Settings
 
 

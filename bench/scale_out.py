@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from backfill.legacy_data import generate
 from bench.harness import FAKE_CREDENTIALS, ServerProcess, fresh_tables, status_kib
 from chalicelib.config import Settings
+from localdev.legacy_data import generate
 
 REPO = Path(__file__).resolve().parents[1]
 

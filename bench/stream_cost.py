@@ -9,7 +9,7 @@ figures per record:
   to every request by a botocore hook, the handler's code is unchanged). moto reports fixed
   placeholder values, so on moto only AWS's figure below is meaningful;
 - *by DynamoDB's rules*: the capacity AWS would charge, computed from the rows' sizes with
-  ``backfill.estimate`` (its arithmetic is unit-tested against the documented examples).
+  ``backfill.migrate.estimate`` (its arithmetic is unit-tested against the documented examples).
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from backfill.estimate import item_size, read_units, scan_pages, update_units
-from backfill.legacy_data import load
-from backfill.stream_runner import lambda_event, lambda_record
+from backfill.live.stream_runner import lambda_event, lambda_record
+from backfill.migrate.estimate import item_size, read_units, scan_pages, update_units
 from bench.harness import Stopwatch
 from chalicelib.aws import client
 from chalicelib.config import Settings
 from chalicelib.items import to_typed
 from chalicelib.streams import process_participants_batch
 from chalicelib.streams.dependencies import Dependencies
+from localdev.legacy_data import load
 
 PARTICIPANTS_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/participants/stream/bench-sizes"
 SIZES = (10, 1000, 20000)

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from backfill.legacy_data import LegacyDataSet, legacy_event
-from backfill.request_counter import RequestCounter
-from backfill.stream_runner import lambda_event, lambda_record
+from backfill.live.stream_runner import lambda_event, lambda_record
+from backfill.table.request_counter import RequestCounter
 from bench.harness import Stopwatch, bench_session
 from chalicelib.aws import client
 from chalicelib.config import Settings
@@ -34,6 +33,7 @@ from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.observability import logger as handler_logger
 from chalicelib.streams.participants import touched_event_ids
 from chalicelib.streams.records import parse_record
+from localdev.legacy_data import LegacyDataSet, legacy_event
 
 EVENTS_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/events/stream/bench"
 PARTICIPANTS_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/participants/stream/bench"

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backfill.legacy_data import LegacyDataSet, generate
 from bench.backup_restore import run_backup, run_bulk_restore, run_restore_of
 from bench.baseline import run_baseline
 from bench.dump_tool import run_dump_tool_restore
@@ -21,6 +20,7 @@ from bench.stream_cost import seed as seed_sized_events
 from bench.stream_path import StreamMix, run_stream_path
 from chalicelib.aws import client
 from chalicelib.config import Settings
+from localdev.legacy_data import LegacyDataSet, generate
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,11 @@ from urllib.parse import urlsplit
 import click
 from rich.console import Console
 
-from backfill.local_endpoint import (
+from backfill.table.target import Target
+from chalicelib.config import Settings
+from demo.report import exit_code, print_summary
+from demo.story import DemoOptions, Story
+from localdev.endpoint import (
     MOTO,
     EndpointUnavailable,
     ExternalEndpoint,
@@ -23,10 +27,6 @@ from backfill.local_endpoint import (
     is_url,
     open_endpoint,
 )
-from backfill.target import Target
-from chalicelib.config import Settings
-from demo.report import exit_code, print_summary
-from demo.story import DemoOptions, Story
 
 
 def _quiet_logs() -> None:

@@ -17,9 +17,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from backfill.legacy_data import legacy_event
 from chalicelib.config import Settings
 from chalicelib.items import to_python, to_typed
+from localdev.legacy_data import legacy_event
 
 # Legacy status the old app sets next, by the status it reads (legacy or upgraded shape).
 NEXT_STATUS = {"waiting": "active", "setup": "active", "draft": "active", "active": "completed", "live": "completed"}

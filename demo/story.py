@@ -19,13 +19,13 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from backfill.legacy_data import LegacyDataSet, generate, seed_tables
-from backfill.target import Target
+from backfill.table.target import Target
 from chalicelib.items import to_python
 from chalicelib.tables import create_tables
 from demo.checks import TableCheck, check_tables, snapshot
 from demo.old_app import OldApp, OldAppLog
 from demo.report import FAIL, NOT_RUN, PASS, NotLanded, StepResult
+from localdev.legacy_data import LegacyDataSet, generate, seed_tables
 
 
 @dataclass(frozen=True)
@@ -236,9 +236,9 @@ class Story:
 
     def live_writes(self) -> Outcome:
         try:
-            from backfill.stream_runner import StreamRunner
+            from backfill.live.stream_runner import StreamRunner
         except ImportError as error:
-            raise NotLanded(f"backfill.stream_runner ({error})") from error
+            raise NotLanded(f"backfill.live.stream_runner ({error})") from error
 
         data = self.state.data
         assert data is not None
@@ -315,6 +315,6 @@ class Story:
 
 
 def backed_up_events(backup_path: str) -> dict[str, dict[str, Any]]:
-    from backfill.backup import iter_backup_items, load_backup
+    from backfill.run.backup import iter_backup_items, load_backup
 
     return {item["eventId"]: item for item in (to_python(t) for _, t in iter_backup_items(load_backup(backup_path)))}

@@ -14,8 +14,8 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
 os.environ.pop("AWS_PROFILE", None)
 
-from backfill.local_endpoint import check_choice  # noqa: E402
 from chalicelib.config import Settings  # noqa: E402
+from localdev.endpoint import check_choice  # noqa: E402
 
 DEFAULT_TEST_ENDPOINTS = "moto,dynamodb-local"
 

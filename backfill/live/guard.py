@@ -19,7 +19,7 @@ from backfill.console import err
 from backfill.errors import Refused, TargetError
 from backfill.live.lambda_api import LivePathError, dynamodb_mappings, set_enabled
 from backfill.live.model import StreamMapping, running, switch_commands
-from backfill.target import Target
+from backfill.table.target import Target
 from chalicelib.aws import RETRY_CONFIG
 
 

@@ -24,7 +24,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from backfill.backup import (
+from backfill.migrate.estimate import MigrationEstimate, Pricing, item_size
+from backfill.migrate.plan import Plan, build_plan
+from backfill.migrate.ratelimit import RateLimiter
+from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
+from backfill.migrate.tally import Tally, add_failure, add_outcome
+from backfill.run.backup import (
     MANIFEST_SUFFIX,
     Backup,
     BackupError,
@@ -35,14 +40,11 @@ from backfill.backup import (
     verify_backup,
     write_json,
 )
-from backfill.estimate import MigrationEstimate, Pricing, item_size
-from backfill.ledger import LEDGER_SUFFIX, Ledger
-from backfill.migrate.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, load_checkpoint
-from backfill.migrate.plan import Plan, build_plan
-from backfill.migrate.ratelimit import RateLimiter
-from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
-from backfill.migrate.tally import Tally, add_failure, add_outcome
-from backfill.participant_counts import (
+from backfill.run.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, load_checkpoint
+from backfill.run.ledger import LEDGER_SUFFIX, Ledger
+from backfill.run.runs import runs_in
+from backfill.run.store import RunStore, StoreError, split_location
+from backfill.table.participant_counts import (
     QUERY,
     CountChoice,
     CountStore,
@@ -52,11 +54,9 @@ from backfill.participant_counts import (
     count_by_query,
     count_participants,
 )
-from backfill.request_counter import RequestCounter
-from backfill.runs import runs_in
-from backfill.scan import parallel_scan
-from backfill.store import RunStore, StoreError, split_location
-from backfill.target import Target
+from backfill.table.request_counter import RequestCounter
+from backfill.table.scan import parallel_scan
+from backfill.table.target import Target
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
 from chalicelib.planner import WritePlan, count_is_maintained
@@ -125,7 +125,7 @@ class MigrationOptions:
         return self.segments, None
 
     def count_choice(self, target: Target | None = None) -> CountChoice:
-        """How participants are counted (``backfill.participant_counts``); ``auto`` for one segment
+        """How participants are counted (``backfill.table.participant_counts``); ``auto`` for one segment
         compares the methods by the tables' item counts (DescribeTable) when ``target`` is given."""
         split = self.total_segments if self.segment is not None else None
         try:

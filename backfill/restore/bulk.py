@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from backfill.backup import Backup, iter_backup_items
+from backfill.run.backup import Backup, iter_backup_items
 
 BATCH_SIZE = 25  # BatchWriteItem's limit
 # Senders: 4 saturate a local endpoint (more only contend there); on AWS more pay off.

@@ -1,4 +1,4 @@
-"""Restore's state on disk (a ``backfill.spill.SpillFile``): the backed-up items, the ledgers'
+"""Restore's state on disk (a ``backfill.run.spill.SpillFile``): the backed-up items, the ledgers'
 write attempts, the live items the scan showed, the decision on each item and its outcome.
 
 Planning streams the backup(s) and their ledgers in, then the live table past them page by page;
@@ -17,9 +17,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from backfill.ledger import ledger_entry
 from backfill.restore.plan import Action, ItemPlan, MigrationWrite
-from backfill.spill import SpillFile, dump_typed, load_typed
+from backfill.run.ledger import ledger_entry
+from backfill.run.spill import SpillFile, dump_typed, load_typed
 
 SCHEMA = """
 CREATE TABLE item (

@@ -23,7 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backfill.backup import (
+from backfill.restore.index import CHUNK, ItemOutcome, RestoreIndex, Row
+from backfill.restore.plan import Action, ItemPlan, MigrationWrite, classify, writes_by_rule
+from backfill.restore.writes import KEY, delete_as_read, get_typed, put_over, revert_fields
+from backfill.run.backup import (
     Backup,
     BackupError,
     BackupListing,
@@ -33,14 +36,11 @@ from backfill.backup import (
     verify_backup,
     write_json,
 )
-from backfill.ledger import LEDGER_SUFFIX, iter_ledger, ledger_exists
-from backfill.restore.index import CHUNK, ItemOutcome, RestoreIndex, Row
-from backfill.restore.plan import Action, ItemPlan, MigrationWrite, classify, writes_by_rule
-from backfill.restore.writes import KEY, delete_as_read, get_typed, put_over, revert_fields
-from backfill.runs import find_run, run_of
-from backfill.scan import STREAMING_PAGE_ITEMS, parallel_scan
-from backfill.store import split_location
-from backfill.target import Target
+from backfill.run.ledger import LEDGER_SUFFIX, iter_ledger, ledger_exists
+from backfill.run.runs import find_run, run_of
+from backfill.run.store import split_location
+from backfill.table.scan import STREAMING_PAGE_ITEMS, parallel_scan
+from backfill.table.target import Target
 from chalicelib.items import to_python, typed_value
 from chalicelib.schema import active_schema
 

@@ -17,7 +17,7 @@ from collections.abc import Container, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from backfill.participant_counts import CountStore
+from backfill.table.participant_counts import CountStore
 from backfill.verify.compare import describe_differences, differing_attributes
 from chalicelib.schema import PARTICIPANT_COUNT, active_schema, validate_event
 from chalicelib.schema.values import as_count

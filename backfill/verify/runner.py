@@ -2,7 +2,7 @@
 
 Reads only. The participant counts come from ONE parallel scan of the participants table, or
 (``--count-with query``, the default with ``--segment``) one consistent COUNT query per event
-checked, into a count store bounded in memory (``backfill.participant_counts``).
+checked, into a count store bounded in memory (``backfill.table.participant_counts``).
 Under live traffic a count can move between that scan and the events scan, so every count
 mismatch is re-checked once with a consistent read of the event and a consistent COUNT query
 of its participants; a mismatch that settles is a note, not a failure.
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backfill.backup import (
+from backfill.run.backup import (
     Backup,
     BackupError,
     iter_backup_items,
@@ -25,8 +25,10 @@ from backfill.backup import (
     newest_backup,
     verify_backup,
 )
-from backfill.ledger import LEDGER_SUFFIX, iter_ledger
-from backfill.participant_counts import (
+from backfill.run.ledger import LEDGER_SUFFIX, iter_ledger
+from backfill.run.runs import Run, find_run, run_of
+from backfill.run.store import split_location
+from backfill.table.participant_counts import (
     QUERY,
     CountChoice,
     CountStore,
@@ -36,10 +38,8 @@ from backfill.participant_counts import (
     count_by_query,
     count_participants,
 )
-from backfill.runs import Run, find_run, run_of
-from backfill.scan import STREAMING_PAGE_ITEMS, parallel_scan
-from backfill.store import split_location
-from backfill.target import Target
+from backfill.table.scan import STREAMING_PAGE_ITEMS, parallel_scan
+from backfill.table.target import Target
 from backfill.verify.checks import (
     Finding,
     Kind,
@@ -71,7 +71,7 @@ class VerifyOptions:
     sample: int | None = None  # check only the first N events in scan order
     total_segments: int = 4
     recheck_counts: bool = True
-    count_with: str = "auto"  # participants counted by: scan | query | auto (backfill.participant_counts)
+    count_with: str = "auto"  # participants counted by: scan | query | auto (backfill.table.participant_counts)
 
 
 

@@ -1,5 +1,5 @@
 """The snapshot side of verify, on disk: eventId -> backed-up item and the status the migration
-wrote, in a temporary SQLite file (``backfill.spill``), so verify's memory does not grow with the
+wrote, in a temporary SQLite file (``backfill.run.spill``), so verify's memory does not grow with the
 table (the table is streamed past it page by page, and every snapshot row not seen is found with
 one query)."""
 
@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from backfill.spill import SpillFile, dump_typed, load_typed
+from backfill.run.spill import SpillFile, dump_typed, load_typed
 from chalicelib.items import to_python
 
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from backfill.backup import iter_backup_items, newest_backup
 from backfill.migrate import MigrationOptions, run_migration
 from backfill.restore import RestoreOptions, run_restore
-from backfill.target import Target
+from backfill.run.backup import iter_backup_items, newest_backup
+from backfill.table.target import Target
 from backfill.verify import Kind, VerifyOptions, run_verify
 from chalicelib.items import to_python
 from chalicelib.schema import use_schema, validate_event

@@ -18,7 +18,10 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 
-from backfill.local_endpoint import (
+from chalicelib.aws import RETRY_CONFIG
+from chalicelib.config import Settings
+from chalicelib.tables import create_tables
+from localdev.endpoint import (
     MOTO,
     Endpoint,
     EndpointUnavailable,
@@ -26,9 +29,6 @@ from backfill.local_endpoint import (
     is_url,
     open_endpoint,
 )
-from chalicelib.aws import RETRY_CONFIG
-from chalicelib.config import Settings
-from chalicelib.tables import create_tables
 from tests.conftest import chosen_endpoints
 
 pytestmark = pytest.mark.integration

@@ -6,14 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from backfill import legacy_data
-from backfill.backup import encode_item
 from backfill.migrate import MigrationOptions
-from backfill.target import Target
+from backfill.run.backup import encode_item
+from backfill.table.target import Target
 from chalicelib.config import Settings
 from chalicelib.counts import ParticipantCounter
 from chalicelib.schema import CURRENT
 from chalicelib.tables import create_tables
+from localdev import legacy_data
 
 
 def seed(dynamodb: Any, settings: Settings, *, events: int = 100, participants: int = 300, malformed: int = 6, seed: int = 11) -> legacy_data.LegacyDataSet:

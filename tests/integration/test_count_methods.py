@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from backfill import participant_counts
-from backfill.backup import iter_backup_items, load_backup
 from backfill.migrate import plan_migration, run_migration
+from backfill.run.backup import iter_backup_items, load_backup
+from backfill.table import participant_counts
 from backfill.verify import VerifyOptions, run_verify
 from chalicelib.config import Settings
 from tests.integration.migrate_helpers import (

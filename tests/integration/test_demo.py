@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from backfill.local_endpoint import free_port
+from localdev.endpoint import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from backfill import dynamodb_local
-from backfill.local_endpoint import (
+from localdev import dynamodb_local
+from localdev.endpoint import (
     DynamoDBLocalEndpoint,
     EndpointUnavailable,
     ExternalEndpoint,

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from backfill.local_endpoint import DYNAMODB_LOCAL, MOTO, Endpoint
-from backfill.request_counter import RequestCounter
-from backfill.stream_runner import GET_RECORDS_LIMIT, StreamRunner
-from backfill.target import Target
+from backfill.live.stream_runner import GET_RECORDS_LIMIT, StreamRunner
+from backfill.table.request_counter import RequestCounter
+from backfill.table.target import Target
 from chalicelib.config import Settings
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_typed
 from chalicelib.tables import stream_arn
+from localdev.endpoint import DYNAMODB_LOCAL, MOTO, Endpoint
 
 
 def _records(streams: Any, dynamodb: Any, table: str) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 from click.testing import CliRunner
 
-from backfill.cli import cli
+from backfill.cli.main import cli
 from chalicelib.tables import stream_arn
 
 

@@ -21,8 +21,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from backfill.stream_runner import StreamRunner
-from backfill.target import Target
+from backfill.live.stream_runner import StreamRunner
+from backfill.table.target import Target
 from chalicelib.events_store import EventStore
 from chalicelib.schema import needs_upgrade, validate_event
 from chalicelib.tables import create_tables

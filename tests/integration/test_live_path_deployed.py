@@ -21,8 +21,8 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from backfill.cli import cli
-from backfill.local_endpoint import MotoEndpoint
+from backfill.cli.main import cli
+from localdev.endpoint import MotoEndpoint
 from tests.support.cli import REPO, CliRun
 
 pytestmark = [pytest.mark.integration,

@@ -6,10 +6,10 @@ import json
 
 from click.testing import CliRunner
 
-from backfill.backup import load_backup, verify_backup
-from backfill.cli import cli
-from backfill.ledger import read_ledger
+from backfill.cli.main import cli
 from backfill.migrate import MigrationHooks, plan_migration, run_migration
+from backfill.run.backup import load_backup, verify_backup
+from backfill.run.ledger import read_ledger
 from chalicelib.items import to_python
 from chalicelib.schema import validate_event
 from tests.integration.migrate_helpers import (

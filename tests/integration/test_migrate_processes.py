@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from backfill.backup import iter_backup_items, list_backups
+from backfill.run.backup import iter_backup_items, list_backups
 from tests.integration.migrate_helpers import raw_items, seed
 from tests.support.cli import cli_env, finish, run_backfill, start_backfill
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from backfill.cli import cli
+from backfill.cli.main import cli
 from backfill.migrate import run_migration
-from backfill.migrate.checkpoint import load_checkpoint
-from backfill.store import LocalStore
+from backfill.run.checkpoint import load_checkpoint
+from backfill.run.store import LocalStore
 from tests.integration.faults.injection import Killed, Killer
 from tests.integration.migrate_helpers import options, raw_items, second_table_set, seed, target_for
 

@@ -11,9 +11,7 @@ import pytest
 from boto3.dynamodb.types import Binary
 from click.testing import CliRunner
 
-from backfill import legacy_data
-from backfill.backup import file_sha256, iter_backup_items
-from backfill.cli import cli, main
+from backfill.cli.main import cli, main
 from backfill.restore import (
     RestoreOptions,
     RestoreRefused,
@@ -21,12 +19,14 @@ from backfill.restore import (
     plan_restore,
     run_restore,
 )
-from backfill.scan import parallel_scan
-from backfill.target import Target
+from backfill.run.backup import file_sha256, iter_backup_items
+from backfill.table.scan import parallel_scan
+from backfill.table.target import Target
 from backfill.verify.compare import differing_attributes
 from chalicelib.counts import ParticipantCounter, refresh_participant_count
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
+from localdev import legacy_data
 from tests.support.migrated_table import migrate_like_backfill
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}

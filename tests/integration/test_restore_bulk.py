@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from backfill import legacy_data
-from backfill.backup import create_backup, encode_item
-from backfill.cli import cli
+from backfill.cli.main import cli
 from backfill.restore.bulk import BulkRestoreError, bulk_restore
+from backfill.run.backup import create_backup, encode_item
+from localdev import legacy_data
 
 # Hand-written typed JSON (as DynamoDB's API documents it): every type, edge-case numbers,
 # binary sets (which a widely used dump tool loses), deep nesting, non-ASCII text.

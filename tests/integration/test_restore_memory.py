@@ -9,8 +9,8 @@ import os
 import subprocess
 import sys
 
-from backfill import legacy_data
 from chalicelib.tables import create_tables
+from localdev import legacy_data
 from tests.support.cli import REPO
 from tests.support.migrated_table import migrate_like_backfill
 

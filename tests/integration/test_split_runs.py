@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from backfill.backup import iter_backup_items, list_backups
+from backfill.run.backup import iter_backup_items, list_backups
 from tests.integration.migrate_helpers import raw_items, seed
 from tests.support.cli import run_backfill
 

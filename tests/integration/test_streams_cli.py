@@ -6,7 +6,7 @@ from decimal import Decimal
 import boto3
 from click.testing import CliRunner
 
-from backfill.cli import cli
+from backfill.cli.main import cli
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_typed
 

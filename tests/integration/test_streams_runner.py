@@ -2,9 +2,9 @@
 
 from decimal import Decimal
 
-from backfill.request_counter import RequestCounter
-from backfill.stream_runner import PositionStore, StreamRunner
-from backfill.target import Target
+from backfill.live.stream_runner import PositionStore, StreamRunner
+from backfill.table.request_counter import RequestCounter
+from backfill.table.target import Target
 from chalicelib.counts import ParticipantCounter
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_typed

@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
-from backfill import legacy_data
-from backfill.cli import cli
-from backfill.target import Target
+from backfill.cli.main import cli
+from backfill.table.target import Target
 from backfill.verify import Kind, VerifyOptions, run_verify
 from chalicelib.items import to_typed
+from localdev import legacy_data
 from tests.support.migrated_table import migrate_like_backfill
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from backfill.backup import Backup, create_backup, iter_backup_items
-from backfill.ledger import LEDGER_SUFFIX, Ledger
-from backfill.participant_counts import count_participants
+from backfill.run.backup import Backup, create_backup, iter_backup_items
+from backfill.run.ledger import LEDGER_SUFFIX, Ledger
+from backfill.table.participant_counts import count_participants
 from chalicelib.config import Settings
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python

@@ -1,5 +1,5 @@
-"""Kept for imports from tests: the embedded endpoint lives in ``backfill.local_endpoint``."""
+"""Kept for imports from tests: the embedded endpoint lives in ``localdev.endpoint``."""
 
-from backfill.local_endpoint import MotoEndpoint, free_port
+from localdev.endpoint import MotoEndpoint, free_port
 
 __all__ = ["MotoEndpoint", "free_port"]

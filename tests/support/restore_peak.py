@@ -14,7 +14,7 @@ import tracemalloc
 import boto3
 
 from backfill.restore import RestoreOptions, run_restore, runner
-from backfill.target import Target
+from backfill.table.target import Target
 from chalicelib.aws import RETRY_CONFIG
 from chalicelib.config import Settings
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from backfill.legacy_data import LegacyDataSet, generate, seed_tables
 from bench.backup_restore import run_backup
 from bench.baseline import run_baseline
 from bench.dump_tool import run_dump_tool_restore
@@ -22,6 +21,7 @@ from bench.suite import Results, Sizes
 from chalicelib.config import Settings
 from chalicelib.items import to_python
 from chalicelib.schema import validate_event
+from localdev.legacy_data import LegacyDataSet, generate, seed_tables
 
 
 @pytest.fixture

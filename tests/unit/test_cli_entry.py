@@ -6,8 +6,8 @@ from __future__ import annotations
 import click
 import pytest
 
-from backfill import cli as cli_module
-from backfill.cli import cli, main
+from backfill.cli import main as cli_module
+from backfill.cli.main import cli, main
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from cfnlint.decode import cfn_yaml
 
-from backfill.cli import cli
+from backfill.cli.main import cli
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 TEMPLATE = DEPLOY / "batch-fargate.yaml"

@@ -11,7 +11,7 @@ import base64
 
 import pytest
 
-from backfill.estimate import (
+from backfill.migrate.estimate import (
     MigrationEstimate,
     Pricing,
     failed_condition_units,

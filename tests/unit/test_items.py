@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backfill.backup import decode_item, encode_item
+from backfill.run.backup import decode_item, encode_item
 from chalicelib.items import Number, python_value, to_python, to_typed, typed_value
 from tests.strategies import (
     EXTREME_NUMBERS,

@@ -1,4 +1,4 @@
-"""backfill.json_edit: values replaced in place, everything else byte for byte."""
+"""backfill.live.json_edit: values replaced in place, everything else byte for byte."""
 
 import json
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backfill.json_edit import replace_strings, value_span
+from backfill.live.json_edit import replace_strings, value_span
 
 TEXT = '{\n  "a": {"x": "1", "dup": "old", "dup": "kept-last", "n": [1, {"x": "no"}]},\n  "b" : { "x" : "two" }\n}\n'
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from boto3.dynamodb.types import Binary
 
-from backfill.ledger import Ledger, read_ledger
-from backfill.store import open_store
+from backfill.run.ledger import Ledger, read_ledger
+from backfill.run.store import open_store
 from chalicelib.items import python_value, to_python
 
 READ = to_python({"eventId": {"S": "e1"}, "status": {"S": "active"}, "createdAt": {"N": "1700000000000"},

@@ -6,9 +6,8 @@ from __future__ import annotations
 import signal
 import sys
 
-from backfill.commands.migrate import command as migrate_command
-from backfill.migrate.plan import Plan
-from backfill.processes import (
+from backfill.cli.commands.migrate import command as migrate_command
+from backfill.cli.processes import (
     GO,
     Child,
     child_argv,
@@ -21,6 +20,7 @@ from backfill.processes import (
     watch,
     worst_exit_code,
 )
+from backfill.migrate.plan import Plan
 from chalicelib.upgrader import UpgradeOutcome, UpgradeResult
 
 

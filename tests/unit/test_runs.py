@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from backfill.backup import BackupError, create_backup
-from backfill.runs import RunIncomplete, find_run, run_id_from_environment, segment_from_environment
-from backfill.store import LocalStore
+from backfill.run.backup import BackupError, create_backup
+from backfill.run.runs import (
+    RunIncomplete,
+    find_run,
+    run_id_from_environment,
+    segment_from_environment,
+)
+from backfill.run.store import LocalStore
 from chalicelib.items import to_typed
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from backfill.local_endpoint import free_port
+from localdev.endpoint import free_port
 from tests.support.cli import cli_env, run_backfill
 
 TARGET_ERROR = 4

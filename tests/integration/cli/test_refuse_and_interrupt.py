@@ -8,8 +8,8 @@ import shlex
 import signal
 import time
 
-from backfill.migrate.checkpoint import load_checkpoint
-from backfill.store import open_store
+from backfill.run.checkpoint import load_checkpoint
+from backfill.run.store import open_store
 from tests.integration.cli.conftest import UNREACHABLE, target_env
 from tests.integration.migrate_helpers import raw_items, seed
 from tests.support.cli import cli_env, finish, run_backfill, start_backfill

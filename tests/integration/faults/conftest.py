@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from backfill.target import Target
+from backfill.table.target import Target
 from chalicelib.config import Settings
 from tests.integration.faults.figures import SESSION, Figures
 

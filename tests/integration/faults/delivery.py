@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
-from backfill.stream_runner import BatchHandler, StreamRunner
+from backfill.live.stream_runner import BatchHandler, StreamRunner
 from chalicelib.streams import BatchResult
 from chalicelib.streams.dependencies import Dependencies
 from tests.integration.faults.injection import StaticBody

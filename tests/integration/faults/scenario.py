@@ -11,13 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from backfill.backup import list_backups
-from backfill.legacy_data import LegacyDataSet, generate, seed_tables
 from backfill.migrate import MigrationOptions
-from backfill.target import Target
+from backfill.run.backup import list_backups
+from backfill.table.target import Target
 from backfill.verify import VerifyOptions, run_verify
 from demo.checks import TableCheck, check_tables
 from demo.old_app import OldAppLog
+from localdev.legacy_data import LegacyDataSet, generate, seed_tables
 from tests.integration.faults.figures import Figures
 
 

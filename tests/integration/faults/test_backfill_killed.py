@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from backfill.ledger import LEDGER_SUFFIX
 from backfill.migrate import run_migration
-from backfill.target import Target
+from backfill.run.ledger import LEDGER_SUFFIX
+from backfill.table.target import Target
 from tests.integration.faults.injection import Killed, Killer
 from tests.integration.faults.scenario import final_check, migration_options, newest_run_id, seed
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from backfill.backup import iter_backup_items, load_backup
+from backfill.live.stream_runner import StreamRunner
 from backfill.migrate import MigrationHooks, run_migration
 from backfill.restore import RestoreOptions, run_restore
-from backfill.stream_runner import StreamRunner
-from backfill.target import Target
+from backfill.run.backup import iter_backup_items, load_backup
+from backfill.table.target import Target
 from backfill.verify import VerifyOptions, run_verify
 from chalicelib.items import to_python
 from chalicelib.schema import CURRENT

@@ -6,12 +6,12 @@ import random
 
 import pytest
 
-from backfill.legacy_data import MALFORMED, legacy_event
+from backfill.live.stream_runner import StreamRunner
 from backfill.migrate import run_migration
-from backfill.stream_runner import StreamRunner
-from backfill.target import Target
+from backfill.table.target import Target
 from chalicelib.items import to_typed
 from demo.old_app import OldApp
+from localdev.legacy_data import MALFORMED, legacy_event
 from tests.integration.faults.scenario import final_check, migration_options, seed
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from backfill.stream_runner import StreamRunner
-from backfill.target import Target
+from backfill.live.stream_runner import StreamRunner
+from backfill.table.target import Target
 from demo.old_app import OldApp
 from tests.integration.faults.delivery import HalfwayFailures, Redelivery
 from tests.integration.faults.scenario import final_check, seed

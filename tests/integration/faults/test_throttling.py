@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from backfill.live.stream_runner import StreamRunner
 from backfill.migrate import run_migration
-from backfill.stream_runner import StreamRunner
-from backfill.target import Target
+from backfill.table.target import Target
 from demo.old_app import OldApp
 from tests.integration.faults.injection import Throttler
 from tests.integration.faults.scenario import final_check, migration_options, seed

@@ -2,14 +2,14 @@
 
 import pytest
 
-from backfill.migrate.checkpoint import (
+from backfill.migrate.tally import Tally
+from backfill.run.checkpoint import (
     Checkpoint,
     CheckpointError,
     SegmentProgress,
     load_checkpoint,
 )
-from backfill.migrate.tally import Tally
-from backfill.store import LocalStore
+from backfill.run.store import LocalStore
 
 
 def key(n):

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backfill import legacy_data
-from backfill.participant_counts import (
+from backfill.table.participant_counts import (
     QUERY,
     SCAN,
     CountStore,
@@ -23,7 +22,8 @@ from backfill.participant_counts import (
     count_by_query,
     count_participants,
 )
-from backfill.request_counter import RequestCounter
+from backfill.table.request_counter import RequestCounter
+from localdev import legacy_data
 
 
 def test_counts_equal_the_rows_per_event(dynamodb, settings):

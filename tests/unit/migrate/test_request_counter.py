@@ -1,6 +1,6 @@
 """RequestCounter counts a client's calls per operation through botocore hooks."""
 
-from backfill.request_counter import RequestCounter
+from backfill.table.request_counter import RequestCounter
 
 
 def test_counts_calls_per_operation_until_detached(dynamodb, settings):

@@ -4,8 +4,8 @@ import json
 
 from click.testing import CliRunner
 
-from backfill.backup import create_backup
-from backfill.cli import cli
+from backfill.cli.main import cli
+from backfill.run.backup import create_backup
 from chalicelib.items import to_typed
 
 

@@ -2,9 +2,6 @@
 
 import pytest
 
-from backfill import legacy_data
-from backfill.backup import create_backup
-from backfill.ledger import LEDGER_SUFFIX
 from backfill.restore import (
     Action,
     RestoreOptions,
@@ -14,8 +11,11 @@ from backfill.restore import (
     run_restore,
     runner,
 )
-from backfill.target import Target
+from backfill.run.backup import create_backup
+from backfill.run.ledger import LEDGER_SUFFIX
+from backfill.table.target import Target
 from chalicelib.items import to_typed
+from localdev import legacy_data
 from tests.support.migrated_table import migrate_like_backfill
 
 

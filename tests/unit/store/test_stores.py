@@ -8,8 +8,8 @@ from typing import Any
 import boto3
 import pytest
 
-from backfill.store import LocalStore, RunStore, S3Store, StoreError, open_store, split_location
-from backfill.store.s3 import _MultipartWriter
+from backfill.run.store import LocalStore, RunStore, S3Store, StoreError, open_store, split_location
+from backfill.run.store.s3 import _MultipartWriter
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from backfill.request_counter import RequestCounter
+from backfill.table.request_counter import RequestCounter
 from chalicelib.config import Settings
 from chalicelib.streams.dependencies import Dependencies
 

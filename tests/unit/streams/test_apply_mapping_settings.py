@@ -8,7 +8,7 @@ from pathlib import Path
 import boto3
 from click.testing import CliRunner
 
-from backfill.cli import cli
+from backfill.cli.main import cli
 from backfill.live.model import HANDLERS, function_names
 from chalicelib.tables import stream_arn
 

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from backfill.request_counter import RequestCounter
+from backfill.table.request_counter import RequestCounter
 from chalicelib.items import to_typed
 from chalicelib.streams import process_participants_batch
 from chalicelib.streams.failures import FailureStore

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from backfill.cli import cli
+from backfill.cli.main import cli
 from chalicelib.tables import stream_arn
 
 CONFIG = Path(__file__).resolve().parents[3] / ".chalice" / "config.json"

@@ -3,7 +3,7 @@
 import json
 from decimal import Decimal
 
-from backfill.stream_runner import PositionStore, StreamRunner, lambda_record
+from backfill.live.stream_runner import PositionStore, StreamRunner, lambda_record
 from chalicelib.items import to_typed
 from chalicelib.streams.batch import BatchResult
 

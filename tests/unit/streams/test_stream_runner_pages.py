@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from backfill.errors import BadInput, ExitCode, explain
-from backfill.stream_runner import (
+from backfill.live.stream_runner import (
     EMPTY_PAGES_TO_LEAVE_AN_OPEN_SHARD,
     PositionStore,
     RunStats,

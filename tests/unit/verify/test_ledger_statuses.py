@@ -4,8 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from backfill.ledger import Ledger
-from backfill.store import open_store
+from backfill.run.ledger import Ledger
+from backfill.run.store import open_store
 from backfill.verify import runner
 from backfill.verify.spill import SnapshotIndex
 

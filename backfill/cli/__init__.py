@@ -1,0 +1,1 @@
+"""The CLI surface: the click group (``main``), shared options, child processes and the commands."""

@@ -1,0 +1,84 @@
+"""``backfill backups``: list the backups with table, time, item count and checksum state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.table import Table
+
+from backfill.cli.options import backup_dir_option, json_option, store_endpoint_option
+from backfill.console import EXIT_USAGE, err, print_json
+from backfill.run.backup import BackupError, BackupListing, list_backups
+from backfill.run.ledger import LEDGER_SUFFIX, ledger_exists
+from backfill.run.runs import runs_in
+from backfill.run.store import RunStore, open_store
+
+
+@click.command("backups")
+@click.option("--table", help="Only backups of this table.")
+@backup_dir_option
+@store_endpoint_option
+@json_option
+def command(table: str | None, backup_dir: str, endpoint_url: str | None, as_json: bool) -> None:
+    """List backups (newest first); every data file is checked against its manifest's sha256.
+
+    Each backup names its run and what part of the table the run's backups cover together: a
+    split run is usable by verify and restore only once every segment has its backup."""
+    store = open_store(backup_dir, endpoint_url=endpoint_url)
+    try:
+        listings = list_backups(store, table, check=True)
+    except BackupError as error:
+        err.print(f"[bold red]Cannot list backups:[/] {error}", soft_wrap=True)
+        raise SystemExit(EXIT_USAGE) from error
+    coverage = run_coverage(store, table)
+    rows = [describe(entry, coverage) for entry in listings]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        err.print(f"No backups in {backup_dir}.")
+        return
+    listing = Table(title=f"backups in {backup_dir} (restore with: backfill --restore {str(backup_dir).rstrip('/')}/RUN_ID.jsonl.gz)",
+                    title_justify="left")
+    listing.add_column("run id", no_wrap=True)
+    for column in ("table", "created", "items", "checksum", "ledger"):
+        listing.add_column(column)
+    for row in rows:
+        state = "[green]ok[/]" if row["ok"] else f"[red]{row['problem']}[/]"
+        created = str(row["created_at"])[:19].replace("T", " ")
+        name = str(row["run_id"] or row["file"])
+        if row["run"] and row["run"] != row["run_id"]:
+            name += f"\n of run {row['run']}"
+        if row["run"] and not row["run_complete"]:
+            name += f"\n [yellow]run covers {row['run_covers']}[/]"
+        listing.add_row(name, str(row["table"]), created,
+                        str(row["item_count"]), state, "yes" if row["ledger"] else "-")
+    err.print(listing)
+
+
+def run_coverage(store: RunStore, table: str | None) -> dict[tuple[str, str], tuple[bool, str]]:
+    """(table, run) -> (complete, what its backups cover)."""
+    try:
+        return {(run.table, run.name): (run.complete, run.coverage()) for run in runs_in(store, table)}
+    except BackupError as error:  # an inconsistent run: say so on every row instead of failing the listing
+        return {("*", "*"): (False, str(error))}
+
+
+def describe(entry: BackupListing, coverage: dict[tuple[str, str], tuple[bool, str]]) -> dict[str, Any]:
+    backup = entry.backup
+    complete, covers = coverage.get((backup.table, backup.run), coverage.get(("*", "*"), (False, "-"))) \
+        if backup else (False, "-")
+    return {
+        "run_id": backup.run_id if backup else None,
+        "run": backup.run if backup else None,
+        "run_complete": complete,
+        "run_covers": covers,
+        "table": backup.table if backup else None,
+        "created_at": backup.manifest.get("created_at") if backup else None,
+        "item_count": backup.item_count if backup else None,
+        "ok": entry.problem is None,
+        "problem": entry.problem,
+        "ledger": bool(backup and ledger_exists(backup.store, backup.name_for(LEDGER_SUFFIX))),
+        "file": backup.data_uri if backup else entry.location,
+    }

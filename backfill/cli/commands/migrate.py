@@ -1,0 +1,433 @@
+"""``backfill migrate``: upgrade every existing event, with backup, dry run, confirmation and report."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from collections import Counter
+from typing import Any, NoReturn
+
+import click
+from rich.markup import escape
+
+from backfill.cli.options import (
+    MAX_THREADS,
+    MAX_TOTAL_SEGMENTS,
+    FiniteFloat,
+    backup_dir_option,
+    json_option,
+    require_writable_store,
+    segment_or_array_index,
+    target_options,
+    yes_option,
+)
+from backfill.cli.processes import (
+    GO,
+    LOG_SUFFIX,
+    MAX_PROCESSES,
+    PLAN_SUFFIX,
+    Child,
+    child_argv,
+    combine_plans,
+    given_options,
+    log_directory,
+    plan_state,
+    progress_bar,
+    stop_if_failed,
+    watch,
+    worst_exit_code,
+)
+from backfill.console import (
+    EXIT_INTERRUPTED,
+    EXIT_ITEM_FAILURES,
+    EXIT_OK,
+    EXIT_USAGE,
+    confirm_or_refuse,
+    err,
+    key_value_table,
+    print_json,
+    refuse_without_terminal,
+)
+from backfill.errors import CliError, ExitCode, explain
+from backfill.migrate import (
+    MigrationError,
+    MigrationHooks,
+    MigrationOptions,
+    Plan,
+    plan_migration,
+    run_migration,
+)
+from backfill.migrate.estimate import (
+    DEFAULT_PRICE_PER_MILLION_READS,
+    DEFAULT_PRICE_PER_MILLION_WRITES,
+    DEFAULT_WRITE_LATENCY_MS,
+    Pricing,
+)
+from backfill.migrate.render import plan_view, progress_factory, report_view
+from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
+from backfill.migrate.runner import StopBeforeWrites
+from backfill.migrate.tally import merged
+from backfill.run.backup import (
+    MANIFEST_SUFFIX,
+    Backup,
+    BackupError,
+    new_run_id,
+    read_json,
+    write_json,
+)
+from backfill.run.checkpoint import CHECKPOINT_SUFFIX, CheckpointError, load_checkpoint
+from backfill.run.runs import run_id_from_environment
+from backfill.run.status import StatusError, run_status
+from backfill.run.store import RunStore, StoreError
+from backfill.table.participant_counts import AUTO, COUNT_METHODS, QUERY
+from backfill.table.target import Target
+
+
+@click.command("migrate")
+@click.option("--dry-run", is_flag=True, help="Scan and print the full plan; write nothing anywhere (no backup either).")
+@click.option("--segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Parallel scan segments (threads).")
+@click.option("--segment", type=click.IntRange(min=0), help="Only do segment K of --total-segments (split one table over several "
+              "machines). Default: AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX when set (array jobs).")
+@click.option("--total-segments", type=click.IntRange(1, MAX_TOTAL_SEGMENTS), help="Number of segments the table is split into with --segment.")
+@click.option("--count-with", type=click.Choice(COUNT_METHODS), default=AUTO, show_default=True,
+              help="How participants are counted: scan = one parallel scan of the whole participants table; "
+                   "query = one consistent COUNT query per event this worker migrates (reads only its events' "
+                   "participants, but one API call per event); auto = scan for the whole table; for one segment, "
+                   "query when its queries cost less client CPU than the scan (by the tables' ItemCount). The "
+                   "target table and the dry run's estimate say which was used, why, and what the other would cost.")
+@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
+@click.option("--rate-limit", default=0.0, show_default=True, type=FiniteFloat(min=0), help="Writes per second (0 = unlimited).")
+@click.option("--run-id", metavar="NAME", envvar="BACKFILL_RUN_ID",
+              help="Name of a run several workers share (each with its --segment); verify/restore/status take it "
+                   "with --run. A worker restarted with the same flags resumes its segment from the run store. "
+                   "Default on AWS Batch: the array job's id. Env: BACKFILL_RUN_ID.")
+@click.option("--resume", "resume", metavar="RUN_ID", help="Continue the run RUN_ID (looked up in --backup-dir): verifies its backup again, skips checkpointed items, re-counts participants.")
+@click.option("--price-per-million-writes", default=DEFAULT_PRICE_PER_MILLION_WRITES, show_default=True,
+              type=FiniteFloat(min=0), help="Dry run's estimate: USD per million write request units "
+              "(default: us-east-1 on-demand, Standard table class).")
+@click.option("--price-per-million-reads", default=DEFAULT_PRICE_PER_MILLION_READS, show_default=True,
+              type=FiniteFloat(min=0), help="Dry run's estimate: USD per million read request units.")
+@click.option("--write-latency-ms", default=DEFAULT_WRITE_LATENCY_MS, show_default=True,
+              type=FiniteFloat(min=0), help="Dry run's estimate: time one conditional write keeps a writer busy.")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, MAX_PROCESSES),
+              help="Split the run over N child processes of this command on this machine (one core each), one "
+                   "segment each, as one run (--run-id, or a new name): one confirmation, one progress bar, one "
+                   "report; children's output goes to a log per segment. --rate-limit is shared among them. "
+                   "Not with --segment/--total-segments, --resume or --dry-run.")
+@click.option("--parent-confirms", is_flag=True, hidden=True,
+              help="(--processes' children) count, back up and plan, save the plan in the run store, then read one "
+                   "line on stdin: 'write' goes on to the writes, anything else (or none) stops before any write.")
+@backup_dir_option
+@yes_option
+@json_option
+@target_options
+def command(
+    target: Target,
+    dry_run: bool,
+    segments: int,
+    segment: int | None,
+    total_segments: int | None,
+    count_with: str,
+    workers: int,
+    rate_limit: float,
+    run_id: str | None,
+    resume: str | None,
+    price_per_million_writes: float,
+    price_per_million_reads: float,
+    write_latency_ms: float,
+    processes: int,
+    parent_confirms: bool,
+    backup_dir: str,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Upgrade every existing event to the current schema.
+
+    Shows the target, counts participants (see --count-with), writes a verified backup, plans
+    every item from the backup, asks for confirmation (--yes skips it; without a terminal and
+    without --yes it refuses with exit code 3), then upgrades the backed-up items with
+    conditional writes on owned fields only. Rows created after the backup are not touched
+    here: the live stream handlers upgrade them. A run that dies is continued with --resume.
+
+    Exit code 1 when any item was refused, failed or kept changing; the report lists them.
+    Ctrl-C stops after the writes in flight, saves the checkpoint, prints the --resume command
+    and exits 130.
+    """
+    if dry_run and resume:
+        raise click.UsageError("--dry-run and --resume do not go together")
+    if processes > 1:
+        _refuse_with_processes(dry_run=dry_run, segment=segment, total_segments=total_segments, resume=resume)
+        _run_processes(target, processes=processes, run_id=run_id, rate_limit=rate_limit, backup_dir=backup_dir,
+                      yes=yes, as_json=as_json)
+    segment, run_id = _array_job_worker(segment, total_segments, run_id)
+    if parent_confirms and (run_id is None or segment is None or dry_run):
+        raise click.UsageError("--parent-confirms is for --processes' children: it needs --run-id and --segment")
+    options = MigrationOptions(
+        backup_dir=backup_dir,
+        segments=segments,
+        segment=segment,
+        total_segments=total_segments,
+        count_with=count_with,
+        workers=workers,
+        rate_limit=rate_limit,
+        resume=resume,
+        run_id=run_id,
+    )
+    try:
+        options.scan_layout()  # option combinations, checked before anything is read
+    except MigrationError as error:
+        raise click.UsageError(str(error)) from error
+    if not dry_run:
+        if not parent_confirms:
+            refuse_without_terminal("migrate", yes=yes)
+        require_writable_store(backup_dir)
+    confirmed: list[str] = []  # the run id, once writes may have started
+
+    def confirm(plan: Plan, backup: Backup) -> None:
+        if parent_confirms:
+            write_json(backup.store, backup.name_for(PLAN_SUFFIX), plan_state(plan))
+            err.print(plan_view(plan, heading=f"Planned (backup {backup.data_uri} verified); the parent asks"))
+            if sys.stdin.readline().strip() != GO:
+                err.print("The parent said stop: nothing was written.")
+                raise StopBeforeWrites
+        else:
+            _confirm(plan, backup, yes=yes)
+        confirmed.append(backup.run_id)
+
+    hooks = MigrationHooks(
+        on_target=lambda description: err.print(key_value_table("Target", description)),
+        confirm=confirm,
+        progress=progress_factory(err),
+    )
+    target.require_tables(target.settings.events_table, target.settings.participants_table)
+    try:
+        if dry_run:
+            pricing = Pricing(price_per_million_writes, price_per_million_reads, write_latency_ms)
+            result = plan_migration(target, options, hooks, pricing)
+            err.print(plan_view(result.plan, heading="Dry run: nothing was written"))
+            err.print(key_value_table("Estimate of the real run (DynamoDB's rounding rules)",
+                                      _flat(result.estimate)))
+            payload: dict[str, Any] = result.to_dict()
+        else:
+            report = run_migration(target, options, hooks)
+            err.print(report_view(report))
+            payload = report.to_dict()
+    except (MigrationError, BackupError, CheckpointError, StoreError) as error:
+        err.print(f"[bold red]Cannot migrate:[/] {escape(str(error))}", soft_wrap=True)
+        # A run store on S3 that cannot be reached is the AWS side (4), not the operator's input.
+        raise SystemExit(explain(error).exit_code if isinstance(error, CliError) else EXIT_USAGE) from error
+    except StopBeforeWrites:
+        raise SystemExit(EXIT_OK) from None
+    except KeyboardInterrupt:
+        _interrupted(confirmed[0] if confirmed else resume)
+    if as_json:
+        print_json(payload)
+    raise SystemExit(payload["exit_code"])
+
+
+def _interrupted(run_id: str | None) -> NoReturn:
+    """Ctrl-C: the runner has let the writes in flight finish and saved the checkpoint."""
+    if run_id is None:
+        err.print("[bold yellow]Interrupted[/] before the first write to the table: nothing to resume.", soft_wrap=True)
+    else:
+        err.print(
+            f"[bold yellow]Interrupted:[/] the writes in flight finished and the checkpoint of run {run_id} "
+            f"is saved. Continue with:\n  {escape(resume_command(run_id))}",
+            soft_wrap=True,
+        )
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
+def resume_command(run_id: str) -> str:
+    """The command line that continues ``run_id``: the options this run was given, plus --resume."""
+    ctx = click.get_current_context()
+    named = ctx.params.get("run_id") is not None  # a named run resumes with its own flags, no --resume
+    words = ["backfill", "migrate"] if named else ["backfill", "migrate", "--resume", run_id]
+    return shlex.join(words + given_options(ctx, skip=("resume", "dry_run")))
+
+
+def _refuse_with_processes(*, dry_run: bool, segment: int | None, total_segments: int | None,
+                           resume: str | None) -> None:
+    """--processes makes the segments itself: options that choose a segment or a run another way are refused."""
+    if segment is not None or total_segments is not None:
+        raise click.UsageError("--processes splits the run itself: it does not go with --segment/--total-segments "
+                               "(on several machines, start one worker per segment instead)")
+    if segment_or_array_index(None) is not None:
+        raise click.UsageError("--processes does not go with an array job's index (AWS_BATCH_JOB_ARRAY_INDEX, "
+                               "JOB_COMPLETION_INDEX): each array child is one segment already")
+    if resume is not None:
+        raise click.UsageError("--processes does not go with --resume: continue the run with the same --run-id "
+                               "and --processes")
+    if dry_run:
+        raise click.UsageError("--dry-run does not go with --processes: a dry run writes nothing; run it in one process")
+
+
+def _flat(summary: dict[str, Any]) -> dict[str, Any]:
+    """Nested estimate entries as "a: b" rows (one line each on the terminal)."""
+    rows: dict[str, Any] = {}
+    for name, value in summary.items():
+        if isinstance(value, dict):
+            rows[name] = ", ".join(f"{k}: {v}" for k, v in value.items())
+        else:
+            rows[name] = value
+    return rows
+
+
+def _array_job_worker(segment: int | None, total_segments: int | None, run_id: str | None) -> tuple[int | None, str | None]:
+    """--segment and --run-id, completed from the array-job engine's environment when not given."""
+    if segment is not None:
+        return segment, run_id
+    found = segment_or_array_index(segment)
+    if found is None:
+        return segment, run_id
+    index, variable = found
+    if total_segments is None:
+        raise click.UsageError(f"{variable} is set (array job): give --total-segments N, the size of the array")
+    run_id = run_id or run_id_from_environment()
+    if run_id is None:
+        raise click.UsageError(f"{variable} is set (array job): give --run-id NAME (or BACKFILL_RUN_ID), the same "
+                               "for every worker, so the segments form one run")
+    return index, run_id
+
+
+def _confirm(plan: Plan, backup: Backup, *, yes: bool) -> None:
+    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_uri} verified)"))
+    confirm_or_refuse(
+        f"Upgrade {plan.would_upgrade} events in place (run {backup.run_id})?", yes=yes
+    )
+
+
+# --- --processes N: the parent ---------------------------------------------------------------
+
+# Options the parent decides for its children (or that only the parent acts on).
+_PARENT_ONLY = ("processes", "parent_confirms", "run_id", "resume", "dry_run", "segment", "total_segments",
+                "rate_limit", "yes", "as_json")
+
+
+def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_limit: float, backup_dir: str,
+                   yes: bool, as_json: bool) -> NoReturn:
+    """N children (``--parent-confirms``) count, back up and plan their segment, save the plan
+    and wait; the parent shows the combined plan and asks once, then tells every child to write
+    (or to stop). One progress bar, one report. Exit code: the worst of the children's and the
+    combined report's."""
+    ctx = click.get_current_context()
+    table = target.settings.events_table
+    run = run_id or new_run_id(table, None, processes)
+    try:
+        MigrationOptions(run_id=run, segment=0, total_segments=processes).scan_layout()
+    except MigrationError as error:
+        raise click.UsageError(str(error)) from error
+    refuse_without_terminal("migrate", yes=yes)
+    require_writable_store(backup_dir)
+    started = time.monotonic()
+    description = target.describe(counts=False)
+    err.print(key_value_table("Target", description))
+    target.require_tables(table, target.settings.participants_table)
+    store = target.run_store(backup_dir)
+    logs = log_directory(store)
+    options = given_options(ctx, skip=_PARENT_ONLY)
+    names = [new_run_id(table, [k], processes, run=run) for k in range(processes)]
+    plans = [name + PLAN_SUFFIX for name in names]
+    resume = shlex.join(["backfill", "migrate", *given_options(ctx, skip=("run_id", "processes", "dry_run")),
+                         "--run-id", run, "--processes", str(processes)])
+    for name in plans:  # an earlier attempt's plan is not this attempt's
+        if store.exists(name):
+            store.delete(name)
+    children = [Child(k, child_argv("migrate", options, run_id=run, segment=k, total=processes, rate_limit=rate_limit,
+                                    extra=["--parent-confirms"]), logs / (names[k] + LOG_SUFFIX))
+                for k in range(processes)]
+    err.print(f"Run {run}: {processes} processes, logs in {logs}/{run}-seg*of{processes}{LOG_SUFFIX}", soft_wrap=True)
+    for child in children:
+        child.start(None, stdin_pipe=True)
+    try:
+        def planned() -> int:
+            return sum(store.exists(name) for name in plans)
+
+        with progress_bar(f"backing up and planning {processes} segments", processes) as update:
+            interrupted = watch(children, until=lambda: planned() == processes, on_poll=lambda: update(planned()))
+        if interrupted or any(not child.running for child in children):
+            raise _Stop(interrupted)
+        try:
+            plan = combine_plans([read_json(store, name) for name in plans])
+        except (OSError, ValueError, KeyError, StoreError) as error:
+            err.print(f"[bold red]Cannot migrate:[/] a segment's plan is unreadable: {escape(str(error))}",
+                      soft_wrap=True)
+            raise SystemExit(EXIT_USAGE) from error
+        err.print(plan_view(plan, heading=f"Plan (run {run}: {processes} backups verified)"))
+        confirm_or_refuse(f"Upgrade {plan.would_upgrade} events in place (run {run}, {processes} processes)?", yes=yes)
+    except _Stop as stop:  # a child failed or Ctrl-C before any write: the others stop too
+        for child in children:
+            child.tell("stop")
+        watch(children, interrupted=stop.interrupted)
+        stop_if_failed(children, stop.interrupted, resume, state="nothing was written to the table")
+        ended = [c.segment for c in children if c.returncode is not None]
+        err.print(f"[bold red]Cannot migrate:[/] segment(s) {ended} ended before planning (see the logs); nothing "
+                  "was written", soft_wrap=True)
+        raise SystemExit(ExitCode.INTERNAL) from None
+    except BaseException:  # refused, answered no, or Ctrl-C at the question
+        for child in children:
+            child.tell("stop")
+        watch(children, interrupted=True)
+        err.print(f"Nothing was written; the backups are kept. The same run continues with:\n  {escape(resume)}",
+                  soft_wrap=True)
+        raise
+    for child in children:
+        child.tell(GO)
+    total = sum(int(read_json(store, name + MANIFEST_SUFFIX)["item_count"]) for name in names)
+
+    def finished() -> int:
+        try:
+            return sum(s.done or 0 for s in run_status(store, run, total_segments=processes))
+        except (StatusError, StoreError):
+            return 0
+
+    with progress_bar("migrating", total) as update:
+        interrupted = watch(children, on_poll=lambda: update(finished()))
+    report = _combined_report(store, run, names, children, description, time.monotonic() - started)
+    err.print(report_view(report))
+    stop_if_failed(children, interrupted, resume, state="every segment's checkpoint keeps the items it finished")
+    payload = {**report.to_dict(), "processes": processes,
+               "segments": [{"segment": c.segment, "exit_code": c.exit_code, "log": str(c.log)} for c in children]}
+    payload["exit_code"] = worst_exit_code([report.exit_code, *(c.exit_code for c in children)])
+    if as_json:
+        print_json(payload)
+    raise SystemExit(payload["exit_code"])
+
+
+class _Stop(Exception):  # noqa: N818 - control flow of _run_processes
+    def __init__(self, interrupted: bool) -> None:
+        super().__init__("stop")
+        self.interrupted = interrupted
+
+
+def _combined_report(store: RunStore, run: str, names: list[str], children: list[Child],
+                     description: dict[str, Any], duration_s: float) -> MigrationReport:
+    """The whole run's report: tallies from every segment's checkpoint, this attempt's figures
+    from the reports of the children that finished."""
+    tallies, items, processed, resumed, rows = [], 0, 0, 0, 0
+    calls: Counter[str] = Counter()
+    http: Counter[str] = Counter()
+    completed = True
+    for name, child in zip(names, children, strict=True):
+        checkpoint = load_checkpoint(store, name + CHECKPOINT_SUFFIX, name)
+        completed = completed and checkpoint is not None and checkpoint.completed
+        if checkpoint is not None:
+            tallies.append(checkpoint.tally())
+        items += int(read_json(store, name + MANIFEST_SUFFIX)["item_count"])
+        if child.exit_code in (EXIT_OK, EXIT_ITEM_FAILURES) and store.exists(name + REPORT_SUFFIX):
+            part = read_json(store, name + REPORT_SUFFIX)
+            processed += int(part["processed_this_attempt"])
+            resumed += int(part["resumed_after"])
+            # A child that scanned counted the whole participants table; one that queried, its events.
+            counted_by = str(part["target"].get("participants counted by", ""))
+            counted = int(part["participants"]["rows_counted"])
+            rows = rows + counted if counted_by.startswith(QUERY) else max(rows, counted)
+            description = {**description, "participants counted by": counted_by}
+            calls.update(part["requests"]["calls"])
+            http.update(part["requests"]["http"])
+    description = {**description, "events": items, "participants": rows}
+    return MigrationReport(run_id=run, backup_file=f"{store.location} (run {run}, {len(names)} segments)",
+                           backup_items=items, target=description, tally=merged(tallies), duration_s=duration_s,
+                           processed=processed, resumed_after=resumed, participant_rows=rows,
+                           requests=dict(calls), http_requests=dict(http), completed=completed)

@@ -1,0 +1,80 @@
+"""``backfill stream-arns``: put the tables' current stream ARNs into a Chalice stage's config.
+
+Chalice reads EVENTS_STREAM_ARN / PARTICIPANTS_STREAM_ARN from .chalice/config.json when it
+deploys or packages app.py; a stream ARN is only known once the table exists (and changes if
+streams are turned off and on), so it is looked up rather than typed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from botocore.exceptions import ClientError
+
+from backfill.cli.options import json_option, target_options
+from backfill.console import err, key_value_table, print_json
+from backfill.errors import TargetError, explain
+from backfill.live.json_edit import replace_strings
+from backfill.run.backup import write_text_atomic
+from backfill.table.target import Target
+
+CONFIG = Path(".chalice") / "config.json"
+ARN_VARIABLES = {"EVENTS_TABLE": "EVENTS_STREAM_ARN", "PARTICIPANTS_TABLE": "PARTICIPANTS_STREAM_ARN"}
+
+
+def stage_tables(config: dict[str, Any], stage: str) -> dict[str, str]:
+    """EVENTS_TABLE / PARTICIPANTS_TABLE of ``stage`` (stage values override the global ones)."""
+    if stage not in config.get("stages", {}):
+        raise click.ClickException(f"stage {stage!r} is not in the Chalice config (stages: {', '.join(config.get('stages', {}))})")
+    merged = {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+    missing = [name for name in ARN_VARIABLES if name not in merged]
+    if missing:
+        raise click.ClickException(f"stage {stage!r} does not set {', '.join(missing)}")
+    return {name: merged[name] for name in ARN_VARIABLES}
+
+
+def latest_stream_arn(dynamodb: Any, table: str) -> str:
+    try:
+        description = dynamodb.describe_table(TableName=table)["Table"]
+    except ClientError as error:
+        raise TargetError(f"cannot describe table {table}: {explain(error).message}") from error
+    arn = description.get("LatestStreamArn")
+    if not arn or not description.get("StreamSpecification", {}).get("StreamEnabled"):
+        raise click.ClickException(f"table {table} has no enabled stream: enable NEW_AND_OLD_IMAGES streams first")
+    return arn
+
+
+def with_arns(text: str, stage: str, arns: dict[str, str], config_path: Path) -> str:
+    """The config text with only the stage's two ARN values changed (formatting kept)."""
+    try:
+        return replace_strings(text, ["stages", stage, "environment_variables"], arns)
+    except KeyError as missing:
+        raise click.ClickException(
+            f"{config_path}: {missing.args[0]} is missing; add the stage's EVENTS_STREAM_ARN and "
+            "PARTICIPANTS_STREAM_ARN (any value) to its environment_variables, then run again") from None
+
+
+@click.command("stream-arns")
+@click.option("--stage", required=True, help="Chalice stage whose tables to look up.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=CONFIG, show_default=True, help="Chalice config file.")
+@click.option("--write", is_flag=True, help="Write the ARNs into the stage's environment_variables (only those two values change).")
+@json_option
+@target_options
+def command(target: Target, stage: str, config_path: Path, write: bool, as_json: bool) -> None:
+    """Look up the stream ARNs of a stage's tables (and with --write, store them for chalice)."""
+    text = config_path.read_text(encoding="utf-8")
+    try:
+        config = json.loads(text)
+    except ValueError as error:
+        raise click.ClickException(f"{config_path} is not valid JSON: {error}") from error
+    tables = stage_tables(config, stage)
+    arns = {ARN_VARIABLES[name]: latest_stream_arn(target.dynamodb, table) for name, table in tables.items()}
+    if write:
+        write_text_atomic(config_path, with_arns(text, stage, arns, config_path))
+    if as_json:
+        print_json(arns)
+    else:
+        err.print(key_value_table(f"stage {stage} at {target.endpoint}" + (f" (written to {config_path})" if write else ""), arns))

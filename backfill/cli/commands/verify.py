@@ -1,0 +1,102 @@
+"""``backfill verify``: check every event against the schema, a fresh count and the snapshot."""
+
+from __future__ import annotations
+
+import click
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
+from rich.table import Table
+
+from backfill.cli.options import (
+    MAX_THREADS,
+    backup_dir_option,
+    json_option,
+    segment_or_array_index,
+    target_options,
+)
+from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK, err, print_json
+from backfill.run.backup import BackupError
+from backfill.table.participant_counts import AUTO, COUNT_METHODS
+from backfill.table.target import Target
+from backfill.verify import VerifyOptions, VerifyResult, run_verify
+
+
+@click.command("verify")
+@click.option("--snapshot", metavar="FILE",
+              help="Backup to compare with (data file or manifest). Default: the newest backup of the events table.")
+@click.option("--run", "run", metavar="NAME",
+              help="Compare with every backup of run NAME (all its segments) in --backup-dir. Default: the run of "
+                   "the newest backup; a run that covers only part of the table fails with the missing segments.")
+@click.option("--segment", type=click.IntRange(min=0),
+              help="With --run: check only segment K of the run's split (memory of one segment; one array-job "
+                   "child each). Default: AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX when set with --run.")
+@click.option("--no-snapshot", is_flag=True, help="Skip the snapshot checks.")
+@click.option("--sample", type=click.IntRange(min=1), help="Quick look: check only N events (no missing/orphan checks).")
+@click.option("--show", default=20, show_default=True, type=click.IntRange(min=0), help="Problems to list.")
+@click.option("--total-segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS),
+              help="Parallel scan segments (with a snapshot, the snapshot's split is used for events).")
+@click.option("--count-with", type=click.Choice(COUNT_METHODS), default=AUTO, show_default=True,
+              help="How participants are counted: scan = one parallel scan of the whole participants table "
+                   "(finds orphan participants); query = one consistent COUNT query per event checked; "
+                   "auto = scan, or with --segment query when that costs less client CPU (as for migrate).")
+@backup_dir_option
+@json_option
+@target_options
+def command(target: Target, snapshot: str | None, run: str | None, segment: int | None, no_snapshot: bool, sample: int | None, show: int,
+            total_segments: int, count_with: str, backup_dir: str, as_json: bool) -> None:
+    """Verify the migrated events table. Exit 0 only when every check holds, 1 otherwise."""
+    if run is not None and snapshot is not None:
+        raise click.UsageError("--run and --snapshot do not go together")
+    if segment is not None and run is None:
+        raise click.UsageError("--segment goes with --run NAME")
+    if run is not None and segment is None:
+        found = segment_or_array_index(segment)
+        segment = found[0] if found else None
+    target.require_tables(target.settings.events_table, target.settings.participants_table)
+    options = VerifyOptions(backup_dir=backup_dir, snapshot=snapshot, run=run, segment=segment, use_snapshot=not no_snapshot,
+                            sample=sample, total_segments=total_segments, count_with=count_with)
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def on_progress(phase: str, n: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(phase, total=None)
+                bar.advance(tasks[phase], n)
+                bar.update(tasks[phase], description=f"scanned {int(bar.tasks[tasks[phase]].completed)} {phase}")
+
+            result = run_verify(target, options, on_progress=on_progress)
+    except BackupError as error:
+        err.print(f"[bold red]Cannot verify against the snapshot:[/] {error}")
+        raise SystemExit(EXIT_ITEM_FAILURES) from error
+    render(result, show)
+    if as_json:
+        print_json(result.to_json())
+    raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
+
+
+def render(result: VerifyResult, show: int) -> None:
+    summary = Table(title=f"verify {result.table} at {result.endpoint}", title_justify="left")
+    summary.add_column("check")
+    summary.add_column("result", justify="right")
+    summary.add_row("mode", result.mode)
+    summary.add_row("snapshot", result.snapshot or (result.snapshot_note or "-"))
+    summary.add_row("events checked", str(result.events_checked))
+    summary.add_row("participant rows counted", str(result.participant_rows))
+    summary.add_row("participants counted by", result.counted_with)
+    for kind, n in result.counts_by_kind().items():
+        summary.add_row(kind, str(n))
+    summary.add_row("events failing", str(len(result.failing_event_ids())))
+    summary.add_row("verdict", "[green]OK[/]" if result.ok else "[red]FAILED[/]")
+    err.print(summary)
+    if result.snapshot_note:
+        err.print(f"[yellow]Note:[/] {result.snapshot_note}")
+    for title, findings in (("problems", result.failures), ("notes", result.notes)):
+        if not findings or show == 0:
+            continue
+        table = Table(title=f"first {min(show, len(findings))} of {len(findings)} {title}", title_justify="left")
+        table.add_column("eventId")
+        table.add_column("kind")
+        table.add_column("reason")
+        for finding in findings[:show]:
+            table.add_row(finding.event_id, finding.kind.value, finding.reason)
+        err.print(table)

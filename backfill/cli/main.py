@@ -1,0 +1,107 @@
+"""``backfill``: the command group. Each module in ``backfill.cli.commands`` adds one command.
+
+``main`` is the entry point: every error ends as one ``Error:`` line (plus a hint) and an exit
+code from ``backfill.errors``; a traceback only with ``--debug`` (or BACKFILL_DEBUG=1).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import pkgutil
+import sys
+import traceback
+from typing import NoReturn
+
+import click
+
+import backfill.cli.commands
+from backfill.cli.options import TARGET_META
+from backfill.errors import EXIT_CODES_HELP, ExitCode, Failure, explain
+
+DEBUG_ENV = "BACKFILL_DEBUG"
+_debug = {"on": os.environ.get(DEBUG_ENV, "") not in ("", "0")}
+
+
+class BackfillGroup(click.Group):
+    """Runs a command; an exception it did not handle becomes one ``Error:`` line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as error:
+            # click's plain ClickException exits 1, which here means "items failed": input errors are 2.
+            if error.exit_code != 1:
+                raise
+            error.show()
+            raise SystemExit(ExitCode.BAD_INPUT) from error
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:  # the last resort: one line, never a traceback unless --debug
+            if _debug["on"]:
+                traceback.print_exception(error)
+            fail(explain(error, where=_where(ctx)))
+
+
+def _where(ctx: click.Context) -> str | None:
+    """The endpoint and region of the command's target (without creating a client)."""
+    target = ctx.meta.get(TARGET_META)
+    if target is None:
+        return None
+    settings = target.settings
+    return f"{settings.endpoint_url or 'AWS'} in region {settings.region}"
+
+
+@click.group(cls=BackfillGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=EXIT_CODES_HELP)
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for boto).")
+@click.option("--debug", is_flag=True, envvar=DEBUG_ENV, help="Show the Python traceback of an unexpected error. Env: BACKFILL_DEBUG=1.")
+def cli(verbose: int, debug: bool) -> None:
+    """Event-sourced, incremental schema migration for DynamoDB.
+
+    Typical run: init-tables (local only), migrate --dry-run, migrate, verify; roll back with
+    `backfill --restore FILE` (same as `backfill restore FILE`).
+    """
+    _debug["on"] = _debug["on"] or debug
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if verbose < 2:
+        logging.getLogger("botocore").setLevel(logging.WARNING)
+
+
+for _module in pkgutil.iter_modules(backfill.cli.commands.__path__):
+    _command = importlib.import_module(f"backfill.cli.commands.{_module.name}").command
+    _command.epilog = _command.epilog or EXIT_CODES_HELP
+    cli.add_command(_command)
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Entry point. ``backfill --restore FILE ...`` is spelled as ``backfill restore FILE ...``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--restore" in args:
+        at = args.index("--restore")
+        args[at : at + 1] = ["restore"]
+        args.insert(0, args.pop(at))
+    try:
+        result = cli.main(args=args, prog_name="backfill", standalone_mode=False)
+    except click.Abort as abort:  # click turns Ctrl-C and end of input at a prompt into Abort
+        if isinstance(abort.__cause__ or abort.__context__, EOFError):
+            fail(Failure("no answer: input ended at a confirmation prompt", ExitCode.REFUSED))
+        fail(Failure("interrupted", ExitCode.INTERRUPTED))
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except Exception as error:  # raised outside a command (BackfillGroup handles those)
+        if _debug["on"]:
+            traceback.print_exception(error)
+        fail(explain(error))
+    sys.exit(result if isinstance(result, int) else ExitCode.OK)
+
+
+def fail(failure: Failure) -> NoReturn:
+    """Print ``Error: ...`` (and ``Hint: ...``) on stderr and exit with the failure's code."""
+    click.echo(f"Error: {failure.message}", err=True)
+    if failure.hint:
+        click.echo(f"Hint: {failure.hint}", err=True)
+    sys.exit(failure.exit_code)

@@ -1,0 +1,157 @@
+"""Options every command takes, turned into a ``Target``."""
+
+from __future__ import annotations
+
+import errno
+import functools
+import math
+import re
+import tempfile
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from backfill.errors import BadInput
+from backfill.run.runs import segment_from_environment
+from backfill.table.target import Target
+from chalicelib.config import Settings
+
+# Limits of numeric options. Threads on this machine are bounded so a typo cannot start a
+# hundred thousand of them; DynamoDB itself allows up to 1,000,000 scan segments.
+MAX_THREADS = 1000
+MAX_TOTAL_SEGMENTS = 1_000_000
+
+
+class FiniteFloat(click.FloatRange):
+    """A float in a range that also refuses NaN and infinity (click's FloatRange lets NaN through:
+    every comparison with NaN is false)."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)
+
+
+TARGET_META = "backfill.table.target"
+# DynamoDB's rules for table names and botocore's for region names.
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+_REGION_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
+
+
+def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(f"{value!r} is not an http:// or https:// URL (e.g. http://localhost:8000)")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as error:
+        raise click.BadParameter(f"{value!r}: {error}") from error
+    return value
+
+
+def _region(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not _REGION_NAME.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not a region name (e.g. eu-west-1)")
+    return value
+
+
+def _table_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not _TABLE_NAME.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)")
+    return value
+
+
+def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Adds --endpoint-url/--region/--profile/--*-table/--localstack; passes ``target``."""
+
+    @click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", callback=_endpoint_url, help="DynamoDB endpoint (moto server, LocalStack). Env: AWS_ENDPOINT_URL.")
+    @click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], callback=_region, help="AWS region. Env: AWS_REGION / AWS_DEFAULT_REGION.")
+    @click.option("--profile", envvar="AWS_PROFILE", help="AWS credentials profile. Env: AWS_PROFILE.")
+    @click.option("--events-table", envvar="EVENTS_TABLE", default=Settings.events_table, show_default=True, callback=_table_name, help="Env: EVENTS_TABLE.")
+    @click.option("--participants-table", envvar="PARTICIPANTS_TABLE", default=Settings.participants_table, show_default=True, callback=_table_name, help="Env: PARTICIPANTS_TABLE.")
+    @click.option("--failures-table", envvar="FAILURES_TABLE", default=Settings.failures_table, show_default=True, callback=_table_name, help="Where stream handlers record records they could not apply. Env: FAILURES_TABLE.")
+    @click.option("--localstack", is_flag=True, help="Use localstack-client's session (LocalStack on localhost:4566).")
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        endpoint_url: str | None,
+        region: str | None,
+        profile: str | None,
+        events_table: str,
+        participants_table: str,
+        failures_table: str,
+        localstack: bool,
+        **kwargs: Any,
+    ) -> Any:
+        settings = Settings().with_overrides(
+            endpoint_url=endpoint_url,
+            region=region,
+            events_table=events_table,
+            participants_table=participants_table,
+            failures_table=failures_table,
+        )
+        target = Target(settings=settings, profile=profile, localstack=localstack)
+        click.get_current_context().meta[TARGET_META] = target  # named in errors (backfill.cli.main)
+        return command(*args, target=target, **kwargs)
+
+    return wrapper
+
+
+backup_dir_option = click.option(
+    "--backup-dir",
+    metavar="DIR|s3://BUCKET/PREFIX",
+    default="backups",
+    show_default=True,
+    envvar="BACKUP_DIR",
+    help="The run store: where backups, ledgers, checkpoints and reports live, a local directory or "
+         "s3://bucket/prefix. Env: BACKUP_DIR.",
+)
+store_endpoint_option = click.option(
+    "--endpoint-url", envvar="AWS_ENDPOINT_URL",
+    help="Endpoint for an s3:// run store (moto server, LocalStack). Env: AWS_ENDPOINT_URL.",
+)
+yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+
+
+def require_writable_store(location: str) -> None:
+    """Refuse (exit 2) a local run store directory that cannot be created or written, before a
+    command reads anything. (An s3:// store reports its own errors on the first write.)"""
+    if location.startswith("s3://"):
+        return
+    directory = Path(location)
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]  # deepest first
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
+            pass
+        for created in missing:  # the run creates them when it writes; a failed run leaves none
+            created.rmdir()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        if directory.exists() and not directory.is_dir():
+            reason = "it is a file, not a directory"
+        elif error.errno == errno.ENOTDIR:
+            reason = "not a directory: a part of the path is a regular file"
+        raise BadInput(f"backup directory {directory} cannot be written: {reason}",
+                       hint="give a writable --backup-dir (or BACKUP_DIR)") from error
+
+
+def segment_or_array_index(segment: int | None) -> tuple[int, str] | None:
+    """(index, where it came from) of this worker's segment: ``--segment``, else the index an
+    array-job engine set (AWS Batch, Kubernetes Indexed Job), else None; a garbled index is a
+    usage error naming its variable."""
+    if segment is not None:
+        return segment, "--segment"
+    try:
+        return segment_from_environment()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error

@@ -1,0 +1,105 @@
+"""The migration ledger: what a run wrote to each event, and what it wrote it over.
+
+One JSON line per write attempt, durable in the run store *before* the write is sent (a local
+file flushed to the OS; on S3 a group-committed object, see ``backfill.run.store.s3``):
+``{"eventId": ..., "changes": <typed owned fields SET>, "read": <typed item as read>}``. ``read``
+is the state the write was computed from and conditioned on, so restore can tell "still as the
+migration left it" (``read`` + ``changes``) from "changed by a live writer since", and revert a row
+to exactly ``read``: an application's change made before the migration's write survives, even when
+it came after the backup. Values are typed DynamoDB JSON (binary as base64, numbers as the
+service's text), so they go back to the table exactly.
+
+A torn last line (crash mid-append) is ignored: the write it announced was never sent. Lines of
+ledgers written before ``read`` existed (format 1) are read with ``read = None``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from backfill.errors import BadInput
+from backfill.run.backup import decode_item, encode_item
+from backfill.run.store import RunStore
+from chalicelib.items import to_python, to_typed
+
+LEDGER_SUFFIX = ".ledger.jsonl"
+
+
+class LedgerError(BadInput):
+    """A ledger line (not the torn last one) cannot be read: names the file and the line."""
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One write attempt: owned fields set, and the item they were computed from (plain values)."""
+
+    changes: dict[str, Any]
+    read: dict[str, Any] | None  # None: a format-1 line, which did not record it
+
+
+class Ledger:
+    def __init__(self, store: RunStore, name: str) -> None:
+        self._log = store.append_log(name)
+
+    def record(
+        self, event_id: str, changes: Mapping[str, Any], read: Mapping[str, Any],
+        read_typed: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``read_typed``: ``read`` as the service returned it, when the caller has it (saves
+        serializing the whole item again for every write)."""
+        typed = read_typed if read_typed is not None else to_typed(read)
+        line = json.dumps(
+            {"eventId": event_id, "changes": encode_item(to_typed(changes)), "read": encode_item(dict(typed))},
+            sort_keys=True,
+        )
+        self._log.append(line)  # returns once the line survives a killed process
+
+    def close(self) -> None:
+        self._log.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def ledger_exists(store: RunStore, name: str) -> bool:
+    return any(True for _ in store.read_log(name))
+
+
+def iter_ledger(store: RunStore, name: str) -> Iterator[tuple[str, LedgerEntry, dict[str, Any]]]:
+    """(eventId, write attempt, its line as stored) for every line, in order, streamed.
+
+    The line's ``changes`` and ``read`` are the typed JSON as written (kept exactly by a caller
+    that spills them to disk); every line is checked as it is read."""
+    for number, (line, may_be_torn) in enumerate(store.read_log(name), start=1):
+        try:
+            record = json.loads(line)
+        except ValueError as error:
+            if may_be_torn:
+                return  # torn final line: the write it announced was never sent
+            raise LedgerError(f"ledger {store.uri(name)} line {number} is garbled: {error}") from error
+        try:
+            entry, event_id = ledger_entry(record), record["eventId"]
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise LedgerError(f"ledger {store.uri(name)} line {number} is not a ledger entry: {error!r}") from error
+        yield event_id, entry, record
+
+
+def ledger_entry(record: Mapping[str, Any]) -> LedgerEntry:
+    """A ledger line's write attempt in plain values (``record`` as ``iter_ledger`` yields it)."""
+    read = to_python(decode_item(record["read"])) if "read" in record else None
+    return LedgerEntry(to_python(decode_item(record["changes"])), read)
+
+
+def read_ledger(store: RunStore, name: str) -> dict[str, list[LedgerEntry]]:
+    """eventId -> the run's write attempts on it, in the order they were made (in memory: for a
+    ledger of any size stream ``iter_ledger``)."""
+    entries: dict[str, list[LedgerEntry]] = {}
+    for event_id, entry, _record in iter_ledger(store, name):
+        entries.setdefault(event_id, []).append(entry)
+    return entries

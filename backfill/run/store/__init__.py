@@ -1,0 +1,44 @@
+"""Run stores: ``open_store("backups")`` or ``open_store("s3://bucket/prefix", session=...)``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from backfill.run.store.base import AppendLog, RunStore, StoreError
+from backfill.run.store.local import LocalStore
+from backfill.run.store.s3 import S3Store
+
+__all__ = ["AppendLog", "LocalStore", "RunStore", "S3Store", "StoreError", "open_store", "split_location"]
+
+
+def open_store(location: str | Path | RunStore, *, session: Any = None, endpoint_url: str | None = None) -> RunStore:
+    """The store at ``location``: ``s3://bucket/prefix`` or a local directory.
+
+    S3 uses ``session`` (default: boto3's) and ``endpoint_url`` (a moto server or LocalStack
+    serves S3 on the same endpoint as DynamoDB)."""
+    if not isinstance(location, (str, Path)):
+        return location
+    text = str(location)
+    if not text.startswith("s3://"):
+        return LocalStore(Path(text))
+    import boto3
+    from botocore.config import Config
+
+    from chalicelib.aws import RETRY_CONFIG
+
+    config = RETRY_CONFIG
+    if endpoint_url:  # local endpoints serve buckets by path, not by host name
+        config = config.merge(Config(s3={"addressing_style": "path"}))
+    client = (session or boto3.session.Session()).client("s3", endpoint_url=endpoint_url, config=config)
+    return S3Store(text, client)
+
+
+def split_location(path: str | Path) -> tuple[str, str]:
+    """A file in a store (``dir/NAME`` or ``s3://bucket/prefix/NAME``) -> (store location, NAME)."""
+    text = str(path)
+    if text.startswith("s3://"):
+        location, _, name = text.rpartition("/")
+        return location, name
+    given = Path(text)
+    return str(given.parent), given.name

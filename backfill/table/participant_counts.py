@@ -1,0 +1,311 @@
+"""Participants per event, for ``backfill migrate`` (counts to write) and ``backfill verify``
+(counts to compare): counted by ONE parallel scan of the participants table, or by one consistent
+``Query(Select=COUNT)`` per event, into a count store whose memory is bounded.
+
+The count store (``CountStore``: ``add``/``get``) keeps eventId -> count in a dict up to
+``MEMORY_LIMIT_EVENTS`` events (about 100-155 bytes per event, ``python -m bench.count_store``)
+and moves to a temporary SQLite file beyond it (upserts batched per scanned page; a lookup costs
+a few microseconds, against about 2 ms of client CPU per migrated event).
+
+Which method (``--count-with``): ``scan`` reads the whole participants table once per process,
+whatever part of the events table the process migrates; ``query`` reads only the participants
+of the events the process counts, but each query is one more API call per event, and the client
+CPU of an API call is what bounds a process (a count query costs about as much client CPU as the
+migration's own write, and about as much as scanning 300 participant rows:
+``python -m bench.count_store --counting-cpu``). ``auto`` scans for a run of the whole table; a
+worker of an N-way split queries when its share of the events, E/N queries, costs less client
+CPU than scanning all P participant rows (E/N x 300 < P, from DescribeTable's ItemCounts), else
+it scans. When the queries cost less CPU they also read fewer capacity units (for rows of 28
+bytes or more, and events whose participants fit in 4 KB), so the choice rarely trades one cost
+for the other; the dry run's estimate prices both.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, Protocol, TypeVar
+
+from backfill.run.spill import SpillFile
+from backfill.table.scan import parallel_scan
+from chalicelib.counts import ParticipantCounter
+
+# Events kept in memory before a SpillingCounts moves to disk: about 100-155 MB at this size.
+MEMORY_LIMIT_EVENTS = 1_000_000
+
+SCAN, QUERY, AUTO = "scan", "query", "auto"
+# Client CPU of one Query(Select=COUNT) call / client CPU of scanning one participant row.
+QUERY_CPU_IN_SCANNED_ROWS = 300
+COUNT_METHODS = (AUTO, SCAN, QUERY)
+
+T = TypeVar("T")
+
+
+# --- which method ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CountChoice:
+    method: str  # SCAN or QUERY
+    reason: str
+
+    def describe(self) -> str:
+        what = ("one parallel scan of the whole participants table" if self.method == SCAN
+                else "one consistent Query(Select=COUNT) per event of this process, reading only their participants")
+        return f"{self.method}: {what} ({self.reason})"
+
+
+def choose_count_method(
+    requested: str, *, split: int | None, events: int = 0, participant_rows: int = 0
+) -> CountChoice:
+    """The counting method a run uses: the one asked for, or for ``auto`` (see the module doc)
+    scan when one process does the whole table (``split`` None) and, for one segment of a
+    ``split``-way split, query when E/split queries cost less CPU than scanning P rows (``events``
+    E and ``participant_rows`` P as DescribeTable reports them; 0 = not reported: scan).
+    ValueError for an unknown method."""
+    if requested == SCAN:
+        return CountChoice(SCAN, "--count-with scan")
+    if requested == QUERY:
+        return CountChoice(QUERY, "--count-with query")
+    if requested != AUTO:
+        raise ValueError(f"--count-with must be one of {', '.join(COUNT_METHODS)}, not {requested!r}")
+    if split is None:
+        return CountChoice(SCAN, "auto: this process does the whole table")
+    if events <= 0 or participant_rows <= 0:
+        return CountChoice(SCAN, "auto: the tables report no item counts to compare the methods with")
+    queries = -(-events // split)
+    cheaper = queries * QUERY_CPU_IN_SCANNED_ROWS < participant_rows
+    compare = "cost less" if cheaper else "cost more"
+    return CountChoice(QUERY if cheaper else SCAN,
+                       f"auto: {queries} count queries (1/{split} of {events} events) {compare} client CPU than "
+                       f"scanning {participant_rows} participant rows, by the tables' ItemCount")
+
+
+def choose_for_tables(
+    dynamodb: Any, requested: str, *, split: int | None, events_table: str, participants_table: str
+) -> CountChoice:
+    """``choose_count_method`` with the tables' item counts from DescribeTable (asked only when
+    ``auto`` has to compare: a split run). ValueError for an unknown method."""
+    if requested != AUTO or split is None:
+        return choose_count_method(requested, split=split)
+    events, rows = (int(dynamodb.describe_table(TableName=table)["Table"].get("ItemCount", 0))
+                    for table in (events_table, participants_table))
+    return choose_count_method(requested, split=split, events=events, participant_rows=rows)
+
+
+# --- the count store ---------------------------------------------------------------------------
+
+class CountStore(Protocol):
+    """eventId -> participant rows counted. Events never added count 0. ``get`` may be called from
+    several threads at once; ``add`` from one."""
+
+    def add(self, counts: Mapping[str, int]) -> None:
+        """Add each count to the event's count (one batch: a scanned page, a chunk of queries)."""
+
+    def get(self, event_id: str, default: int = 0) -> int: ...
+
+    def __contains__(self, event_id: object) -> bool: ...
+
+    def __len__(self) -> int:
+        """Events with a count."""
+
+    def total(self) -> int:
+        """Sum of every count (participant rows counted)."""
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        """Every (eventId, count), in eventId order."""
+
+    def close(self) -> None: ...
+
+
+class MemoryCounts:
+    """A dict; see ``python -m bench.count_store`` for its bytes per event."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._total = 0
+
+    def add(self, counts: Mapping[str, int]) -> None:
+        for event_id, n in counts.items():
+            self._counts[event_id] = self._counts.get(event_id, 0) + n
+            self._total += n
+
+    def get(self, event_id: str, default: int = 0) -> int:
+        return self._counts.get(event_id, default)
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._counts
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def total(self) -> int:
+        return self._total
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        return iter(sorted(self._counts.items()))
+
+    def close(self) -> None:
+        self._counts.clear()
+
+
+class DiskCounts:
+    """A temporary SQLite file (``backfill.run.spill``, removed on close): memory stays flat whatever
+    the table's size. The migration's writer threads look counts up at once: one lock."""
+
+    def __init__(self) -> None:
+        self._file = SpillFile("participant-counts-",
+                               "CREATE TABLE counts (id TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;")
+        self._db = self._file.db
+        self._lock = threading.Lock()
+        self._total = 0
+
+    def add(self, counts: Mapping[str, int]) -> None:
+        with self._lock, self._file.transaction() as db:
+            db.executemany("INSERT INTO counts (id, n) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET n = n + excluded.n",
+                           counts.items())
+        self._total += sum(counts.values())
+
+    def get(self, event_id: str, default: int = 0) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT n FROM counts WHERE id = ?", (event_id,)).fetchone()
+        return int(row[0]) if row else default
+
+    def __contains__(self, event_id: object) -> bool:
+        if not isinstance(event_id, str):
+            return False
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM counts WHERE id = ?", (event_id,)).fetchone() is not None
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM counts").fetchone()[0])
+
+    def total(self) -> int:
+        return self._total
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        last = ""
+        while True:  # in chunks, so a reader never holds the whole table nor the lock for long
+            with self._lock:
+                rows = self._db.execute("SELECT id, n FROM counts WHERE id > ? ORDER BY id LIMIT 1000", (last,)).fetchall()
+            if not rows:
+                return
+            yield from ((str(e), int(n)) for e, n in rows)
+            last = rows[-1][0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+class SpillingCounts:
+    """In memory up to ``memory_limit`` events, then on disk (every count moved there once)."""
+
+    def __init__(self, memory_limit: int | None = None) -> None:
+        self.memory_limit = MEMORY_LIMIT_EVENTS if memory_limit is None else memory_limit
+        self._store: MemoryCounts | DiskCounts = MemoryCounts()
+
+    @property
+    def on_disk(self) -> bool:
+        return isinstance(self._store, DiskCounts)
+
+    def add(self, counts: Mapping[str, int]) -> None:
+        self._store.add(counts)
+        if not self.on_disk and len(self._store) > self.memory_limit:
+            disk = DiskCounts()
+            for chunk in _chunks(self._store.items(), 10_000):
+                disk.add(dict(chunk))
+            self._store.close()
+            self._store = disk
+
+    def get(self, event_id: str, default: int = 0) -> int:
+        return self._store.get(event_id, default)
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._store
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def total(self) -> int:
+        return self._store.total()
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        return self._store.items()
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> SpillingCounts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+# --- counting ----------------------------------------------------------------------------------
+
+def count_participants(
+    dynamodb: Any,
+    table: str,
+    total_segments: int,
+    *,
+    segments: Sequence[int] | None = None,
+    on_rows: Callable[[int], None] | None = None,
+    store: CountStore | None = None,
+) -> CountStore:
+    """eventId -> number of participant rows, by one parallel scan of only the ``eventId`` attribute.
+
+    ``segments`` limits the scan to some segments of a ``total_segments``-way split (default:
+    all); ``on_rows(n)`` is called after each page (progress bars). Counts go to ``store``
+    (default: a new SpillingCounts), one batch per page.
+    """
+    counts: CountStore = store if store is not None else SpillingCounts()
+    pages = parallel_scan(
+        dynamodb,
+        table,
+        total_segments=total_segments,
+        segments=segments,
+        projection="#e",
+        expression_names={"#e": "eventId"},
+    )
+    for page in pages:
+        counts.add(Counter(row["eventId"]["S"] for row in page.items))
+        if on_rows:
+            on_rows(len(page.items))
+    return counts
+
+
+def count_by_query(
+    dynamodb: Any,
+    table: str,
+    items: Iterable[T],
+    event_id_of: Callable[[T], str | None],
+    store: CountStore,
+    *,
+    threads: int,
+    chunk: int = 256,
+    on_events: Callable[[int], None] | None = None,
+) -> Iterator[T]:
+    """Yield ``items`` unchanged, each after its event's count is in ``store``: a consistent
+    ``Query(Select=COUNT)`` (paginated) per item whose ``event_id_of(item)`` is not None, sent
+    ``threads`` at a time, a chunk of items at a time (memory holds one chunk)."""
+    counter = ParticipantCounter(dynamodb, table)
+    with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="count") as pool:
+        for batch in _chunks(items, chunk):
+            ids = [event_id for event_id in map(event_id_of, batch) if event_id is not None]
+            counted = dict(zip(ids, pool.map(counter.count, ids), strict=True))
+            store.add({event_id: n for event_id, n in counted.items() if n})
+            if on_events:
+                on_events(len(ids))
+            yield from batch

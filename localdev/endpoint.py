@@ -1,0 +1,254 @@
+"""DynamoDB + DynamoDB Streams HTTP endpoints for the tests, the demo and the benchmarks.
+
+Chosen by name, never guessed: ``moto`` (moto's server in this process; the default),
+``dynamodb-local`` (AWS's DynamoDB Local, a Java process on a free port) or an ``http(s)://`` URL
+(LocalStack, or test tables in a real account). A choice that cannot be reached raises
+``EndpointUnavailable``; nothing falls back to another endpoint. boto3 reaches every endpoint only
+through its URL, exactly as it reaches AWS. moto needs the dev extra (moto[server]).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from contextlib import closing
+from pathlib import Path
+from typing import Any, Protocol
+
+import boto3
+from botocore.config import Config
+
+from localdev import dynamodb_local
+
+MOTO = "moto"
+DYNAMODB_LOCAL = "dynamodb-local"
+NAMED_ENDPOINTS = (MOTO, DYNAMODB_LOCAL)
+START_TIMEOUT_S = 60.0
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# Short timeouts and no retries: an endpoint that does not answer must be reported, not awaited.
+_PROBE_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 1})
+
+
+class EndpointUnavailable(RuntimeError):
+    """The chosen endpoint cannot be started or reached."""
+
+
+class Endpoint(Protocol):
+    name: str
+    url: str
+
+    def start(self) -> Endpoint: ...
+    def reset(self) -> None: ...
+    def stop(self) -> None: ...
+    def __enter__(self) -> Endpoint: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen[Any] | None) -> None:
+    """Stop a server running in a child process: terminate, and kill it if it lingers 10 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def is_url(choice: str) -> bool:
+    return choice.startswith(("http://", "https://"))
+
+
+def check_choice(choice: str) -> str:
+    """``choice`` if it names an endpoint, else ValueError saying what would."""
+    if choice in NAMED_ENDPOINTS or is_url(choice):
+        return choice
+    raise ValueError(f"unknown endpoint {choice!r}: use {', '.join(NAMED_ENDPOINTS)} or an http(s):// URL")
+
+
+def open_endpoint(choice: str) -> Endpoint:
+    """The endpoint named ``choice`` (not started yet: use it as a context manager)."""
+    if check_choice(choice) == MOTO:
+        return MotoEndpoint()
+    if choice == DYNAMODB_LOCAL:
+        return DynamoDBLocalEndpoint()
+    return ExternalEndpoint(choice)
+
+
+def dynamodb_client(url: str) -> Any:
+    """A client for ``url`` with the ambient credentials, or placeholder keys where there are none
+    (local endpoints accept any; AWS refuses them loudly)."""
+    session = boto3.session.Session()
+    placeholder = None if session.get_credentials() else "local"
+    return session.client("dynamodb", region_name="us-east-1", endpoint_url=url, config=_PROBE_CONFIG,
+                          aws_access_key_id=placeholder, aws_secret_access_key=placeholder)
+
+
+def table_names(dynamodb: Any) -> list[str]:
+    return list(dynamodb.get_paginator("list_tables").paginate().build_full_result()["TableNames"])
+
+
+def drop_all_tables(url: str) -> None:
+    """Delete every table at ``url`` and wait until each is gone (LocalStack deletes lazily)."""
+    dynamodb = dynamodb_client(url)
+    names = table_names(dynamodb)
+    for name in names:
+        dynamodb.delete_table(TableName=name)
+    for name in names:
+        dynamodb.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+
+
+class _ContextManaged:
+    def start(self) -> Any:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class MotoEndpoint(_ContextManaged):
+    """moto's threaded server in this process; ``reset`` wipes it through moto's own API."""
+
+    name = MOTO
+
+    def __init__(self) -> None:
+        try:
+            from moto.server import ThreadedMotoServer
+        except ImportError as error:  # moto is a dev dependency, not needed against AWS
+            raise EndpointUnavailable("the moto endpoint needs moto[server]: pip install -e '.[dev]'") from error
+
+        self.port = free_port()
+        self._server: Any = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> MotoEndpoint:
+        self._server.start()
+        return self
+
+    def reset(self) -> None:
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(request, timeout=10).read()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+class DynamoDBLocalEndpoint(_ContextManaged):
+    """AWS's DynamoDB Local in a child Java process, in memory; ``reset`` drops every table.
+
+    It listens on all interfaces (it has no option to bind loopback only), on a free port, and
+    only while this object is started.
+    """
+
+    name = DYNAMODB_LOCAL
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log_path: Path | None = None
+
+    def start(self) -> DynamoDBLocalEndpoint:
+        try:
+            jar = dynamodb_local.install()
+            command = dynamodb_local.java_command(jar, self.port)
+        except dynamodb_local.DynamoDBLocalMissing as error:
+            raise EndpointUnavailable(f"dynamodb-local: {error}") from error
+        log = tempfile.NamedTemporaryFile(prefix="dynamodb-local-", suffix=".log", delete=False)  # noqa: SIM115
+        self._log_path = Path(log.name)
+        self._process = subprocess.Popen(command, cwd=jar.parent, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise EndpointUnavailable(f"dynamodb-local exited during start-up (code {self._process.returncode}): "
+                                          f"{self._log_tail()}")
+            if _answers_http(self.url):
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise EndpointUnavailable(f"dynamodb-local did not answer on {self.url} within {START_TIMEOUT_S:.0f} s: "
+                                  f"{self._log_tail()}")
+
+    def reset(self) -> None:
+        drop_all_tables(self.url)
+
+    def stop(self) -> None:
+        stop_process(self._process)
+        self._process = None
+        if self._log_path:
+            self._log_path.unlink(missing_ok=True)
+            self._log_path = None
+
+    def _log_tail(self) -> str:
+        text = self._log_path.read_text(errors="replace") if self._log_path else ""
+        return text.strip()[-800:] or "(no output)"
+
+
+class ExternalEndpoint(_ContextManaged):
+    """An endpoint someone else runs (LocalStack, AWS): checked on start, never started or stopped.
+
+    ``reset`` drops every table at the URL, so ``start(require_empty=True)`` (what the tests do)
+    refuses an endpoint that already holds tables: the tests must not delete anyone's data.
+    """
+
+    name = "external"
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+    def start(self, *, require_empty: bool = False) -> ExternalEndpoint:
+        try:
+            existing = table_names(dynamodb_client(self.url))
+        except Exception as error:  # any failure to answer ListTables means "not usable"
+            raise EndpointUnavailable(f"endpoint {self.url} does not answer DynamoDB ListTables: {error}") from error
+        if require_empty and existing:
+            shown = ", ".join(existing[:5]) + (" ..." if len(existing) > 5 else "")
+            raise EndpointUnavailable(f"endpoint {self.url} already has {len(existing)} table(s) ({shown}); the tests "
+                                      "delete every table between tests, so give them an empty endpoint")
+        return self
+
+    def reset(self) -> None:
+        drop_all_tables(self.url)
+
+    def stop(self) -> None:
+        """Nothing to stop: the endpoint is not ours."""
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, get SIGTERM when the starting process dies, so a test
+    run that is killed (no teardown) leaves no DynamoDB Local listening on every interface."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _answers_http(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=1).read()
+    except urllib.error.HTTPError:
+        return True  # any HTTP answer (DynamoDB Local says 400 to a bare GET) means it is up
+    except OSError:
+        return False
+    return True
