@@ -81,6 +81,18 @@ class TargetError(CliError):
     exit_code = ExitCode.TARGET
 
 
+class Unverifiable(CliError):
+    """Verify cannot judge the table (its snapshot is unusable): a finding, not bad input."""
+
+    exit_code = ExitCode.ITEMS_FAILED
+
+
+class ChildrenEnded(CliError):
+    """Child processes of a ``--processes`` run ended without saying why (see their logs)."""
+
+    exit_code = ExitCode.INTERNAL
+
+
 class Refused(CliError):
     """A writing command was not confirmed, or may not run now (restore while the live path runs)."""
 
