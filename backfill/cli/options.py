@@ -16,6 +16,7 @@ import click
 
 from backfill.errors import BadInput
 from backfill.run.runs import segment_from_environment
+from backfill.run.store.local import private_directory
 from backfill.table.target import Target
 from chalicelib.config import Settings
 
@@ -123,12 +124,15 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 
 
 def require_writable_store(location: str) -> None:
-    """Refuse (exit 2) a local run store directory that cannot be created or written, before a
-    command reads anything. (An s3:// store reports its own errors on the first write.)"""
+    """Refuse (exit 2) a local run store directory that cannot be created or written, or that
+    another user could write to, before a command reads anything. (An s3:// store reports its
+    own errors on the first write.)"""
     if location.startswith("s3://"):
         return
     directory = Path(location)
     missing = [d for d in (directory, *directory.parents) if not d.exists()]  # deepest first
+    if directory not in missing and directory.is_dir():
+        private_directory(directory)  # refuses a group- or world-writable one
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
