@@ -19,6 +19,7 @@ from backfill.cli.options import (
     json_option,
     require_writable_store,
     segment_or_array_index,
+    store_encryption_options,
     target_options,
     yes_option,
 )
@@ -119,6 +120,7 @@ from backfill.table.target import Target
               help="(--processes' children) count, back up and plan, save the plan in the run store, then read one "
                    "line on stdin: 'write' goes on to the writes, anything else (or none) stops before any write.")
 @backup_dir_option
+@store_encryption_options
 @yes_option
 @json_option
 @target_options
