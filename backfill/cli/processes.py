@@ -40,6 +40,7 @@ from backfill.errors import ExitCode
 from backfill.migrate.plan import Plan
 from backfill.migrate.tally import Tally
 from backfill.run.store import RunStore
+from backfill.run.store.local import open_private, private_directory
 
 MAX_PROCESSES = 256  # bounded like the other numeric options: a typo must not fork thousands
 PLAN_SUFFIX = ".plan.json"  # a prepared segment's plan (tally and sample diffs), beside its backup
@@ -133,7 +134,7 @@ def log_directory(store: RunStore) -> Path:
     directory = getattr(store, "directory", None)
     if isinstance(directory, Path):
         return directory
-    return Path(tempfile.gettempdir()) / "backfill-logs"
+    return Path(tempfile.gettempdir()) / f"backfill-logs-{os.getuid()}"  # one per user: made 0700
 
 
 @dataclass
@@ -154,11 +155,11 @@ class Child:
         return self.process is not None and self.process.poll() is None
 
     def start(self, env: dict[str, str] | None, *, stdin_pipe: bool = False) -> None:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as log:
+        private_directory(self.log.parent)  # a child's output may show items: private like the run store
+        with open(open_private(self.log, os.O_WRONLY | os.O_APPEND), "ab") as log:
             log.write(f"$ {shlex.join(self.argv)}\n".encode())
             log.flush()
-            out = self.out.open("wb") if self.out is not None else None
+            out = open(open_private(self.out, os.O_WRONLY | os.O_TRUNC), "wb") if self.out is not None else None  # noqa: SIM115 - closed below
             try:
                 self.process = subprocess.Popen(self.argv, stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
                                                 stdout=out or log, stderr=log, env=env, start_new_session=True)

@@ -10,7 +10,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from backfill.errors import TargetError
-from backfill.run.store import RunStore, open_store
+from backfill.run.store import Encryption, RunStore, open_store
+from backfill.run.store.s3 import BUCKET_DEFAULT
 from chalicelib.aws import client, make_session
 from chalicelib.config import Settings
 
@@ -20,6 +21,7 @@ class Target:
     settings: Settings
     profile: str | None = None
     localstack: bool = False
+    store_encryption: Encryption = BUCKET_DEFAULT  # of every object written to an s3:// run store
     _session: Any = field(default=None, repr=False)
 
     @cached_property
@@ -37,8 +39,10 @@ class Target:
         return client(self.session, "dynamodbstreams", self.settings)
 
     def run_store(self, location: str | Path | RunStore) -> RunStore:
-        """The run store at ``location``; an s3:// store uses this target's credentials and endpoint."""
-        return open_store(location, session=self.session, endpoint_url=self.settings.endpoint_url)
+        """The run store at ``location``; an s3:// store uses this target's credentials, endpoint
+        and encryption choice."""
+        return open_store(location, session=self.session, endpoint_url=self.settings.endpoint_url,
+                          encryption=self.store_encryption)
 
     @property
     def endpoint(self) -> str:

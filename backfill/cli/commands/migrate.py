@@ -19,6 +19,7 @@ from backfill.cli.options import (
     json_option,
     require_writable_store,
     segment_or_array_index,
+    store_encryption_options,
     target_options,
     yes_option,
 )
@@ -119,6 +120,7 @@ from backfill.table.target import Target
               help="(--processes' children) count, back up and plan, save the plan in the run store, then read one "
                    "line on stdin: 'write' goes on to the writes, anything else (or none) stops before any write.")
 @backup_dir_option
+@store_encryption_options
 @yes_option
 @json_option
 @target_options
@@ -160,7 +162,14 @@ def command(
         _refuse_with_processes(dry_run=dry_run, segment=segment, total_segments=total_segments, resume=resume)
         _run_processes(target, processes=processes, run_id=run_id, rate_limit=rate_limit, backup_dir=backup_dir,
                       yes=yes, as_json=as_json)
+    if resume is not None and (segment is not None or total_segments is not None):
+        raise click.UsageError("--resume continues a run as it was split: it does not go with --segment/"
+                               "--total-segments (a named run's worker resumes with its --run-id and its flags)")
     segment, run_id = _array_job_worker(segment, total_segments, run_id)
+    if segment is not None and run_id is None and not dry_run:
+        raise click.UsageError(f"--segment {segment} --total-segments {total_segments} needs --run-id NAME (or "
+                               "BACKFILL_RUN_ID), the same for every worker of the split: without it the segments "
+                               "form no run that verify, restore, status or control can take")
     if parent_confirms and (run_id is None or segment is None or dry_run):
         raise click.UsageError("--parent-confirms is for --processes' children: it needs --run-id and --segment")
     options = MigrationOptions(

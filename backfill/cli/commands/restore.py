@@ -18,6 +18,7 @@ from backfill.cli.options import (
     backup_dir_option,
     json_option,
     segment_or_array_index,
+    store_encryption_options,
     target_options,
     yes_option,
 )
@@ -89,6 +90,7 @@ from backfill.table.target import Target
 @click.option("--plan-only", is_flag=True, hidden=True,
               help="(--processes' children) print the plan as JSON and stop before any write.")
 @backup_dir_option
+@store_encryption_options
 @yes_option
 @json_option
 @target_options
