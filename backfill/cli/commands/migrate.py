@@ -66,7 +66,7 @@ from backfill.migrate.estimate import (
 )
 from backfill.migrate.render import plan_view, progress_factory, report_view
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
-from backfill.migrate.runner import StopBeforeWrites
+from backfill.migrate.runner import RunStopped, StopBeforeWrites
 from backfill.migrate.tally import merged
 from backfill.run.backup import (
     MANIFEST_SUFFIX,
@@ -201,6 +201,8 @@ def command(
                 raise StopBeforeWrites
         else:
             _confirm(plan, backup, yes=yes)
+            err.print(f"Steer it from another terminal: {escape(control_command(backup.run, backup_dir))}",
+                      soft_wrap=True)
         confirmed.append(backup.run_id)
 
     hooks = MigrationHooks(
@@ -229,6 +231,11 @@ def command(
         raise SystemExit(EXIT_OK) from None
     except KeyboardInterrupt:
         _interrupted(confirmed[0] if confirmed else resume)
+    except RunStopped as stopped:
+        err.print(f"[bold yellow]Stopped[/] by `backfill control`: the writes in flight finished and the checkpoint "
+                  f"of run {stopped.run_id} is saved. Continue with:\n  {escape(resume_command(stopped.run_id))}",
+                  soft_wrap=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
     if as_json:
         print_json(payload)
     raise SystemExit(payload["exit_code"])
@@ -245,6 +252,10 @@ def _interrupted(run_id: str | None) -> NoReturn:
             soft_wrap=True,
         )
     raise SystemExit(EXIT_INTERRUPTED)
+
+
+def control_command(run: str, backup_dir: str) -> str:
+    return f"backfill control {shlex.quote(run)} status|pause|resume|rate N|stop --backup-dir {shlex.quote(backup_dir)}"
 
 
 def resume_command(run_id: str) -> str:
@@ -346,6 +357,7 @@ def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_l
                                     extra=["--parent-confirms"]), logs / (names[k] + LOG_SUFFIX))
                 for k in range(processes)]
     err.print(f"Run {run}: {processes} processes, logs in {logs}/{run}-seg*of{processes}{LOG_SUFFIX}", soft_wrap=True)
+    err.print(f"Steer it from another terminal: {escape(control_command(run, backup_dir))}", soft_wrap=True)
     for child in children:
         child.start(None, stdin_pipe=True)
     try:
