@@ -10,7 +10,7 @@ NEEDS_DYNAMODB_LOCAL := $(if $(findstring dynamodb-local,$(ENDPOINTS)),dynamodb-
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 apt_install = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(1); }
 
-.PHONY: install dynamodb-local test unit integration demo bench lint clean
+.PHONY: install dynamodb-local check test unit integration demo bench lint clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,15 +27,21 @@ dynamodb-local: $(STAMP)
 	@command -v npm >/dev/null 2>&1 || $(call apt_install,npm)
 	$(BIN)/python -m localdev.dynamodb_local install
 
-# Lint (ruff + mypy) first: CI runs `make test`, so it checks style and types too.
+# The inner loop: style, types and the unit tests (no servers), in under two minutes.
+# Lint and the unit tests run side by side (two cores).
+check: $(STAMP)
+	$(MAKE) --no-print-directory -j2 lint unit
+
+# Lint first: CI runs `make test`, so it checks style and types too. Then parallel pytest
+# processes (tests/lanes.py): the unit tests, and the integration tests once per endpoint.
 test: lint $(NEEDS_DYNAMODB_LOCAL)
-	TEST_ENDPOINTS=$(ENDPOINTS) $(BIN)/python -m pytest -q -rfEsxXp
+	$(BIN)/python -m tests.lanes --unit --endpoints $(ENDPOINTS)
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests/unit
+	$(BIN)/python -m pytest -q -rfEs tests/unit
 
 integration: $(STAMP) $(NEEDS_DYNAMODB_LOCAL)
-	TEST_ENDPOINTS=$(ENDPOINTS) $(BIN)/python -m pytest -q -rfEsxXp tests/integration
+	$(BIN)/python -m tests.lanes --endpoints $(ENDPOINTS)
 
 demo: $(STAMP)
 	$(BIN)/python -m demo
@@ -48,4 +54,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache backups .hypothesis
+	rm -rf $(VENV) .pytest_cache backups .hypothesis .test-logs

@@ -16,7 +16,10 @@ import click
 
 from backfill.errors import BadInput
 from backfill.run.runs import segment_from_environment
-from backfill.table.target import Target
+from backfill.run.store import Encryption, StoreError
+from backfill.run.store.local import private_directory
+from backfill.run.store.s3 import SSE_CHOICES
+from backfill.table.target import DEFAULT_CONNECT_TIMEOUT, Target
 from chalicelib.config import Settings
 
 # Limits of numeric options. Threads on this machine are bounded so a typo cannot start a
@@ -79,6 +82,10 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--participants-table", envvar="PARTICIPANTS_TABLE", default=Settings.participants_table, show_default=True, callback=_table_name, help="Env: PARTICIPANTS_TABLE.")
     @click.option("--failures-table", envvar="FAILURES_TABLE", default=Settings.failures_table, show_default=True, callback=_table_name, help="Where stream handlers record records they could not apply. Env: FAILURES_TABLE.")
     @click.option("--localstack", is_flag=True, help="Use localstack-client's session (LocalStack on localhost:4566).")
+    @click.option("--connect-timeout", type=FiniteFloat(min=0.1, max=300), default=DEFAULT_CONNECT_TIMEOUT,
+                  show_default=True, envvar="BACKFILL_CONNECT_TIMEOUT", metavar="SECONDS",
+                  help="Before its first request a command asks the endpoint one question with this "
+                       "timeout (one retry): an endpoint that is down fails in seconds. Env: BACKFILL_CONNECT_TIMEOUT.")
     @functools.wraps(command)
     def wrapper(
         *args: Any,
@@ -89,6 +96,7 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         participants_table: str,
         failures_table: str,
         localstack: bool,
+        connect_timeout: float,
         **kwargs: Any,
     ) -> Any:
         settings = Settings().with_overrides(
@@ -98,7 +106,9 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
             participants_table=participants_table,
             failures_table=failures_table,
         )
-        target = Target(settings=settings, profile=profile, localstack=localstack)
+        encryption = store_encryption(kwargs)
+        target = Target(settings=settings, profile=profile, localstack=localstack,
+                        connect_timeout=connect_timeout, store_encryption=encryption)
         click.get_current_context().meta[TARGET_META] = target  # named in errors (backfill.cli.main)
         return command(*args, target=target, **kwargs)
 
@@ -118,17 +128,50 @@ store_endpoint_option = click.option(
     "--endpoint-url", envvar="AWS_ENDPOINT_URL",
     help="Endpoint for an s3:// run store (moto server, LocalStack). Env: AWS_ENDPOINT_URL.",
 )
+
+
+def store_encryption_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--sse/--sse-kms-key-id, for commands that write to the run store; ``target_options`` takes
+    them out of the command's arguments into its ``Target`` (children of --processes get them
+    forwarded like any option given on the command line)."""
+    command = click.option(
+        "--sse-kms-key-id", metavar="KEY", envvar="BACKUP_SSE_KMS_KEY_ID",
+        help="KMS key (id, ARN or alias/NAME) for an s3:// run store's objects; implies --sse aws:kms. "
+             "Env: BACKUP_SSE_KMS_KEY_ID.")(command)
+    return click.option(
+        "--sse", type=click.Choice(SSE_CHOICES), envvar="BACKUP_SSE",
+        help="Server-side encryption of every object written to an s3:// run store (backup, manifest, "
+             "ledger, checkpoint, report). Default: the bucket's default encryption. Env: BACKUP_SSE.")(command)
+
+
+def store_encryption(kwargs: dict[str, Any]) -> Encryption:
+    """The encryption options taken out of a command's arguments; refused (exit 2, before any
+    request) when nothing the command names is in S3."""
+    try:
+        encryption = Encryption.of(kwargs.pop("sse", None), kwargs.pop("sse_kms_key_id", None))
+    except StoreError as error:
+        raise BadInput(str(error)) from error
+    if encryption.algorithm is not None and not any(str(value).startswith("s3://") for value in kwargs.values()):
+        raise BadInput(f"--sse/--sse-kms-key-id ({encryption.describe()}) is for an s3:// run store, and "
+                       f"--backup-dir {kwargs.get('backup_dir')} is a local directory",
+                       hint="local run store files are private to you (0600); give --backup-dir s3://BUCKET/PREFIX")
+    return encryption
+
+
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 
 
 def require_writable_store(location: str) -> None:
-    """Refuse (exit 2) a local run store directory that cannot be created or written, before a
-    command reads anything. (An s3:// store reports its own errors on the first write.)"""
+    """Refuse (exit 2) a local run store directory that cannot be created or written, or that
+    another user could write to, before a command reads anything. (An s3:// store reports its
+    own errors on the first write.)"""
     if location.startswith("s3://"):
         return
     directory = Path(location)
     missing = [d for d in (directory, *directory.parents) if not d.exists()]  # deepest first
+    if directory not in missing and directory.is_dir():
+        private_directory(directory)  # refuses a group- or world-writable one
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):

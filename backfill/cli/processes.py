@@ -40,6 +40,7 @@ from backfill.errors import ExitCode
 from backfill.migrate.plan import Plan
 from backfill.migrate.tally import Tally
 from backfill.run.store import RunStore
+from backfill.run.store.local import open_private, private_directory
 
 MAX_PROCESSES = 256  # bounded like the other numeric options: a typo must not fork thousands
 PLAN_SUFFIX = ".plan.json"  # a prepared segment's plan (tally and sample diffs), beside its backup
@@ -133,7 +134,7 @@ def log_directory(store: RunStore) -> Path:
     directory = getattr(store, "directory", None)
     if isinstance(directory, Path):
         return directory
-    return Path(tempfile.gettempdir()) / "backfill-logs"
+    return Path(tempfile.gettempdir()) / f"backfill-logs-{os.getuid()}"  # one per user: made 0700
 
 
 @dataclass
@@ -154,11 +155,11 @@ class Child:
         return self.process is not None and self.process.poll() is None
 
     def start(self, env: dict[str, str] | None, *, stdin_pipe: bool = False) -> None:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as log:
+        private_directory(self.log.parent)  # a child's output may show items: private like the run store
+        with open(open_private(self.log, os.O_WRONLY | os.O_APPEND), "ab") as log:
             log.write(f"$ {shlex.join(self.argv)}\n".encode())
             log.flush()
-            out = self.out.open("wb") if self.out is not None else None
+            out = open(open_private(self.out, os.O_WRONLY | os.O_TRUNC), "wb") if self.out is not None else None  # noqa: SIM115 - closed below
             try:
                 self.process = subprocess.Popen(self.argv, stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
                                                 stdout=out or log, stderr=log, env=env, start_new_session=True)
@@ -285,12 +286,15 @@ def stop_if_failed(children: Sequence[Child], interrupted: bool, resume: str, *,
     failed = [c for c in children if c.exit_code not in (ExitCode.OK, ExitCode.ITEMS_FAILED)]
     if not failed and not interrupted:
         return
-    for child in failed:
+    # Every segment that did not finish exited 130 by itself: `backfill control RUN stop`.
+    stopped = not interrupted and all(c.returncode == ExitCode.INTERRUPTED for c in failed)
+    for child in [] if stopped else failed:
         how = describe_returncode(child.returncode) if child.returncode is not None else "not started"
         err.print(f"[bold red]Segment {child.segment} failed[/] ({how}); log: {child.log}", soft_wrap=True)
         if not interrupted and child.returncode is not None and child.returncode > 0:  # its own words
             err.print(escape(child.tail()), soft_wrap=True)
-    err.print(f"[bold yellow]{'Interrupted' if interrupted else 'Stopped'}:[/] {state}. Continue with:\n"
+    how = "Interrupted" if interrupted else "Stopped by `backfill control`" if stopped else "Stopped"
+    err.print(f"[bold yellow]{how}:[/] {state}. Continue with:\n"
               f"  {escape(resume)}", soft_wrap=True)
     codes = [c.exit_code for c in children if c.process is not None] + ([ExitCode.INTERRUPTED] if interrupted else [])
     raise SystemExit(worst_exit_code(codes))

@@ -134,7 +134,6 @@ class PositionStore:
         if self.path is not None:
             every: dict[str, Any] = self._read()
             every[self.endpoint] = self._positions
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             write_json_atomic(self.path, every)
 
 

@@ -151,9 +151,11 @@ def write_json_atomic(path: Path, payload: Any) -> None:
     write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=True, default=str))
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write to a temporary name, fsync, rename: readers see the old file or the new one."""
-    LocalStore(path.parent).write_bytes(path.name, text.encode("utf-8"))
+def write_text_atomic(path: Path, text: str, *, private: bool = True) -> None:
+    """Write to a temporary name, fsync, rename: readers see the old file or the new one.
+
+    ``private``: the file is 0600 (a missing directory 0700); otherwise it keeps its mode."""
+    LocalStore(path.parent, private=private, check_directory=False).write_bytes(path.name, text.encode("utf-8"))
 
 
 def write_json(store: RunStore, name: str, payload: Any) -> None:

@@ -30,7 +30,8 @@ class Dependencies:
         self.events = EventStore(self.dynamodb, self.settings.target_table, schema.key)
         self.counters = {a.name: AggregateCounter(self.dynamodb, self.settings.table(a.source.table), a, schema)
                          for a in schema.aggregates}
-        self.failures = FailureStore(self.dynamodb, self.settings.failures_table)
+        self.failures = FailureStore(self.dynamodb, self.settings.failures_table,
+                                     self.settings.failure_retention_days)
 
     @property
     def counter(self) -> AggregateCounter:

@@ -5,7 +5,8 @@ by default moto's server and DynamoDB Local, each started once per session on a 
 reset (all tables dropped) before every test. A test's id names its endpoint: ``[moto]``,
 ``[dynamodb-local]``, or the URL's host:port. A test that can only run on moto says why with
 ``@pytest.mark.moto_only(reason=...)``; it is not generated for the other endpoints, and the
-session summary lists it.
+session summary lists it. Every generated test carries the ``per_endpoint`` mark, so one
+pytest process per endpoint can run just those (``make test`` does: see tests/lanes.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from localdev.endpoint import (
 from tests.conftest import chosen_endpoints
 
 pytestmark = pytest.mark.integration
+PER_ENDPOINT = pytest.mark.per_endpoint
 
 _MOTO_ONLY: dict[str, str] = {}  # test function's node id -> why it runs on moto only
 _ENDPOINT_OF: dict[str, str] = {}  # test node id -> its endpoint's id
@@ -55,11 +57,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         _MOTO_ONLY[metafunc.definition.nodeid] = reason
         if MOTO not in choices:
             skip = pytest.mark.skip(reason=f"moto only ({reason}); moto is not among the chosen endpoints")
-            metafunc.parametrize("endpoint", [pytest.param(MOTO, marks=skip)], indirect=True, ids=[MOTO],
-                                 scope="session")
+            metafunc.parametrize("endpoint", [pytest.param(MOTO, marks=[skip, PER_ENDPOINT])], indirect=True,
+                                 ids=[MOTO], scope="session")
             return
         choices = [MOTO]
-    metafunc.parametrize("endpoint", choices, indirect=True, ids=[endpoint_id(c) for c in choices], scope="session")
+    metafunc.parametrize("endpoint", [pytest.param(c, marks=PER_ENDPOINT) for c in choices], indirect=True,
+                         ids=[endpoint_id(c) for c in choices], scope="session")
 
 
 @pytest.fixture(scope="session")

@@ -29,20 +29,38 @@ def segment_ids(backup_dir) -> dict[int, list[str]]:
     return ids
 
 
-def test_verify_after_two_unnamed_segment_runs_says_the_snapshot_is_partial(dynamodb, live_settings, tmp_path, cli_env):
-    # given a table migrated by two workers that were not given a common run id
+def test_a_segment_without_a_run_id_is_refused_before_any_work(dynamodb, live_settings, tmp_path, cli_env):
+    # given legacy rows
+    seed(dynamodb, live_settings, events=10, participants=20, malformed=0)
+    before = raw_items(dynamodb, live_settings.events_table)
+    # when one worker of a split is started without a run id (its segments could never form one run)
+    refused = run_backfill("migrate", "--yes", "--backup-dir", str(tmp_path), "--segment", "0", "--total-segments", "2")
+    # then it is refused in one line naming --run-id, exit 2, before anything is read or written
+    assert refused.exit_code == 2, refused.stderr
+    [line] = refused.errors()
+    assert "--run-id" in line
+    assert list(tmp_path.iterdir()) == [] and raw_items(dynamodb, live_settings.events_table) == before
+
+
+def test_resume_with_a_segment_is_refused_naming_both(tmp_path, cli_env):
+    refused = run_backfill("migrate", "--yes", "--backup-dir", str(tmp_path), "--resume", "x",
+                           "--segment", "0", "--total-segments", "2")
+    assert refused.exit_code == 2 and len(refused.errors()) == 1
+    assert "--resume" in refused.errors()[0] and "--segment" in refused.errors()[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_verify_after_one_segment_of_two_says_the_snapshot_is_partial(dynamodb, live_settings, tmp_path, cli_env):
+    # given a table of which only segment 0 of run "half" was migrated
     seed(dynamodb, live_settings, events=30, participants=60, malformed=0)
-    for k in ("0", "1"):
-        done = run_backfill("migrate", "--yes", "--backup-dir", str(tmp_path), "--segment", k, "--total-segments", "2")
-        assert done.exit_code == 0, done.stderr
-    # and a row of segment 0 deleted
-    victim = segment_ids(tmp_path)[0][0]
-    dynamodb.delete_item(TableName=live_settings.events_table, Key={"eventId": {"S": victim}})
+    done = run_backfill("migrate", "--yes", "--backup-dir", str(tmp_path), "--run-id", "half",
+                        "--segment", "0", "--total-segments", "2")
+    assert done.exit_code == 0, done.stderr
     # when verify looks for its snapshot
     verified = run_backfill("verify", "--backup-dir", str(tmp_path))
     # then it does not pass on half a snapshot: it names the part covered and exits non-zero
     assert verified.exit_code != 0
-    assert "covers only part" in verified.stderr and "missing [" in verified.stderr
+    assert "covers only part" in verified.stderr and "missing [1]" in verified.stderr
 
 
 def test_a_named_run_is_verified_and_restored_over_all_its_segments(dynamodb, live_settings, tmp_path, cli_env):

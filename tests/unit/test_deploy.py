@@ -30,22 +30,43 @@ def test_the_batch_template_passes_cfn_lint():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def when(value: Any, conditions: dict[str, bool]) -> Any:
+    """``value`` with every ``Fn::If`` decided by ``conditions`` and ``AWS::NoValue`` dropped."""
+    if isinstance(value, list):
+        return [item for item in (when(v, conditions) for v in value) if item != {"Ref": "AWS::NoValue"}]
+    if isinstance(value, dict):
+        if set(value) == {"Fn::If"}:
+            name, yes, no = value["Fn::If"]
+            return when(yes if conditions[name] else no, conditions)
+        return {k: v for k, v in ((k, when(v, conditions)) for k, v in value.items()) if v != {"Ref": "AWS::NoValue"}}
+    return value
+
+
+KEY = {"UseKmsKey": True, "CreateRunStoreBucket": True, "ExpireRunStore": True}
+NO_KEY = {"UseKmsKey": False, "CreateRunStoreBucket": True, "ExpireRunStore": False}
+
+
+def role_statements(conditions: dict[str, bool]) -> list[dict[str, Any]]:
+    [policy] = when(template()["Resources"]["JobRole"]["Properties"]["Policies"], conditions)
+    return list(policy["PolicyDocument"]["Statement"])
+
+
 def test_the_job_role_grants_the_two_tables_and_the_run_store_prefix_only():
-    resources = template()["Resources"]
-    [policy] = resources["JobRole"]["Properties"]["Policies"]
-    statements = policy["PolicyDocument"]["Statement"]
+    statements = role_statements(NO_KEY)
     granted = {}
     for statement in statements:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert statement["Effect"] == "Allow" and all("*" not in a for a in actions)
         resource = statement["Resource"]
-        granted[statement["Sid"]] = (set(actions), resource["Fn::Sub"] if isinstance(resource, dict) else resource)
+        sub = resource.get("Fn::Sub") if isinstance(resource, dict) else resource
+        granted[statement["Sid"]] = (set(actions), sub[0] if isinstance(sub, list) else sub)
     assert granted["EventsMigrateVerifyRestore"][1].endswith(":table/${EventsTableName}")
     assert granted["ParticipantsCount"][1].endswith(":table/${ParticipantsTableName}")
     assert not granted["ParticipantsCount"][0] & {"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}
-    assert granted["RunStoreObjects"][1].endswith("s3:::${RunStoreBucket}/${RunStorePrefix}/*")
+    assert granted["RunStoreObjects"][1].endswith("s3:::${Bucket}/${RunStorePrefix}/*")
     listing = next(s for s in statements if s["Sid"] == "RunStoreList")
     assert listing["Condition"]["StringLike"]["s3:prefix"] == {"Fn::Sub": "${RunStorePrefix}/*"}
+    assert granted["RunStoreObjects"][0] == {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}
     # the one unscoped statement only lists stream mappings (the action has no resource-level permissions)
     assert granted["LivePathCheck"] == ({"lambda:ListEventSourceMappings"}, "*")
     assert set(granted) == {"EventsMigrateVerifyRestore", "ParticipantsCount", "LivePathCheck", "RunStoreList",
@@ -106,3 +127,49 @@ def test_the_kubernetes_indexed_job_splits_as_many_segments_as_it_has_completion
     assert spec["completionMode"] == "Indexed"
     assert spec["completions"] == spec["parallelism"] == params["total_segments"]
     assert {e["name"] for e in container["env"]} >= {"BACKFILL_RUN_ID", "EVENTS_TABLE", "PARTICIPANTS_TABLE"}
+
+
+def test_with_a_kms_key_the_job_role_may_use_that_key_through_s3_for_data_keys_and_decryption_only():
+    # given the template with RunStoreKmsKeyArn set
+    [key_statement] = [s for s in role_statements(KEY) if s["Sid"] == "RunStoreKey"]
+    # then: two actions, that key only, through S3 only
+    assert key_statement["Effect"] == "Allow"
+    assert set(key_statement["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert key_statement["Resource"] == {"Ref": "RunStoreKmsKeyArn"}
+    assert key_statement["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}
+    # and without a key there is no KMS statement at all
+    assert not [s for s in role_statements(NO_KEY) if any("kms:" in a for a in s["Action"])]
+
+
+def test_with_a_kms_key_both_jobs_write_every_object_with_it():
+    for name in ("JobDefinition", "RestoreJobDefinition"):
+        container = when(template()["Resources"][name]["Properties"]["ContainerProperties"], KEY)
+        assert {"Name": "BACKUP_SSE_KMS_KEY_ID", "Value": {"Ref": "RunStoreKmsKeyArn"}} in container["Environment"]
+        without = when(template()["Resources"][name]["Properties"]["ContainerProperties"], NO_KEY)
+        assert all(e["Name"] != "BACKUP_SSE_KMS_KEY_ID" for e in without["Environment"])
+
+
+def test_the_created_bucket_is_encrypted_private_tls_only_and_expires_multipart_leftovers():
+    resources = template()["Resources"]
+    bucket = resources["CreatedRunStoreBucket"]
+    assert bucket["Condition"] == "CreateRunStoreBucket" and bucket["DeletionPolicy"] == "Retain"
+    # encryption: the key when given (with a bucket key), else SSE-S3
+    for conditions, expected in ((KEY, {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Ref": "RunStoreKmsKeyArn"}}),
+                                 (NO_KEY, {"SSEAlgorithm": "AES256"})):
+        [rule] = when(bucket["Properties"], conditions)["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rule["ServerSideEncryptionByDefault"] == expected
+    # public access blocked four ways, ACLs off
+    assert set(bucket["Properties"]["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(bucket["Properties"]["PublicAccessBlockConfiguration"]) == 4
+    # lifecycle: the run store prefix, multipart uploads aborted after 7 days, expiry only when asked
+    [rule] = when(bucket["Properties"], KEY)["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled" and rule["Prefix"] == {"Fn::Sub": "${RunStorePrefix}/"}
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+    assert rule["ExpirationInDays"] == {"Ref": "RunStoreExpirationDays"}
+    [rule] = when(bucket["Properties"], NO_KEY)["LifecycleConfiguration"]["Rules"]
+    assert "ExpirationInDays" not in rule
+    # a policy that denies every request not made over TLS, on the bucket and its objects
+    [statement] = resources["RunStorePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Principal"] == "*" and statement["Action"] == "s3:*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert len(statement["Resource"]) == 2

@@ -73,7 +73,7 @@ def command(target: Target, stage: str, config_path: Path, write: bool, as_json:
     tables = stage_tables(config, stage)
     arns = {ARN_VARIABLES[name]: latest_stream_arn(target.dynamodb, table) for name, table in tables.items()}
     if write:
-        write_text_atomic(config_path, with_arns(text, stage, arns, config_path))
+        write_text_atomic(config_path, with_arns(text, stage, arns, config_path), private=False)
     if as_json:
         print_json(arns)
     else:

@@ -7,20 +7,26 @@ from typing import Any
 
 from backfill.run.store.base import AppendLog, RunStore, StoreError
 from backfill.run.store.local import LocalStore
-from backfill.run.store.s3 import S3Store
+from backfill.run.store.s3 import BUCKET_DEFAULT, Encryption, S3Store
 
-__all__ = ["AppendLog", "LocalStore", "RunStore", "S3Store", "StoreError", "open_store", "split_location"]
+__all__ = ["AppendLog", "Encryption", "LocalStore", "RunStore", "S3Store", "StoreError", "open_store",
+           "split_location"]
 
 
-def open_store(location: str | Path | RunStore, *, session: Any = None, endpoint_url: str | None = None) -> RunStore:
+def open_store(location: str | Path | RunStore, *, session: Any = None, endpoint_url: str | None = None,
+               encryption: Encryption = BUCKET_DEFAULT) -> RunStore:
     """The store at ``location``: ``s3://bucket/prefix`` or a local directory.
 
-    S3 uses ``session`` (default: boto3's) and ``endpoint_url`` (a moto server or LocalStack
-    serves S3 on the same endpoint as DynamoDB)."""
+    S3 uses ``session`` (default: boto3's), ``endpoint_url`` (a moto server or LocalStack
+    serves S3 on the same endpoint as DynamoDB) and ``encryption`` for every object it writes;
+    a local directory refuses an encryption choice (its files are private instead)."""
     if not isinstance(location, (str, Path)):
         return location
     text = str(location)
     if not text.startswith("s3://"):
+        if encryption.algorithm is not None:
+            raise StoreError(f"server-side encryption ({encryption.describe()}) is for an s3:// run store; "
+                             f"{text} is a local directory (its files are private to you instead)")
         return LocalStore(Path(text))
     import boto3
     from botocore.config import Config
@@ -31,7 +37,7 @@ def open_store(location: str | Path | RunStore, *, session: Any = None, endpoint
     if endpoint_url:  # local endpoints serve buckets by path, not by host name
         config = config.merge(Config(s3={"addressing_style": "path"}))
     client = (session or boto3.session.Session()).client("s3", endpoint_url=endpoint_url, config=config)
-    return S3Store(text, client)
+    return S3Store(text, client, encryption=encryption)
 
 
 def split_location(path: str | Path) -> tuple[str, str]:

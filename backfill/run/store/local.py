@@ -1,9 +1,16 @@
-"""``LocalStore``: the run store as a local directory (temporary name, fsync, rename)."""
+"""``LocalStore``: the run store as a local directory (temporary name, fsync, rename).
+
+Private by default: the files hold every user's data (backups, ledgers, checkpoints, reports), so
+each is created 0600 and a directory the store creates is 0700, whatever the umask. A store
+directory another user could write to (group- or world-writable, e.g. ``/tmp``) is refused: anyone
+who can write there can replace a backup that a restore would later write back to the table.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,13 +30,57 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+PRIVATE_FILE = 0o600
+PRIVATE_DIRECTORY = 0o700
+
+
+def private_directory(directory: Path, *, check: bool = True) -> None:
+    """Create ``directory`` 0700 (its missing parents as the umask says), or (``check``) check an
+    existing one: refused (``StoreError``) if another user could write to it."""
+    try:
+        directory.mkdir(mode=PRIVATE_DIRECTORY, parents=True)
+        os.chmod(directory, PRIVATE_DIRECTORY)  # mkdir's mode is masked by the umask
+        return
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise StoreError(f"cannot create the run store directory {directory}: {error.strerror or error}") from error
+    if not check:
+        return
+    try:
+        mode = directory.stat().st_mode
+    except OSError as error:
+        raise StoreError(f"cannot read the run store directory {directory}: {error.strerror or error}") from error
+    if not stat.S_ISDIR(mode):
+        raise StoreError(f"the run store {directory} is a file, not a directory")
+    writers = [who for who, bit in (("group", stat.S_IWGRP), ("others", stat.S_IWOTH)) if mode & bit]
+    if writers:
+        raise StoreError(
+            f"the run store directory {directory} is writable by {' and '.join(writers)} "
+            f"(mode {stat.S_IMODE(mode):04o}): another user could replace a backup; "
+            f"run chmod 700 {directory} or choose another --backup-dir"
+        )
+
+
+def open_private(path: Path, flags: int) -> int:
+    """``os.open`` a file that is 0600 whatever the umask (also one an older version left 0644)."""
+    fd = os.open(path, flags | os.O_CREAT, PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 class LocalAppendLog:
     """One file; each line is written and flushed to the OS before ``append`` returns (a killed
     process loses nothing); ``close`` fsyncs for power loss."""
 
     def __init__(self, path: Path) -> None:
         self._lock = threading.Lock()
-        self._handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+        fd = open_private(path, os.O_WRONLY | os.O_APPEND)
+        self._handle = open(fd, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
 
     def append(self, line: str) -> None:
         with self._lock:
@@ -46,9 +97,15 @@ class LocalAppendLog:
 
 
 class LocalStore:
-    def __init__(self, directory: str | Path) -> None:
+    """``private=False`` is for files that are not run data (a project's .chalice/config.json):
+    the directory is left as it is and a replaced file keeps its mode. ``check_directory=False``
+    writes private files into a directory that is not a run store (the current directory)."""
+
+    def __init__(self, directory: str | Path, *, private: bool = True, check_directory: bool = True) -> None:
         self.directory = Path(directory)
         self.location = str(directory)
+        self.private = private
+        self.check_directory = check_directory
 
     def path(self, name: str) -> Path:
         return self.directory / name
@@ -82,7 +139,7 @@ class LocalStore:
         final = self.path(name)
         tmp = final.with_name(final.name + ".tmp")
         try:
-            with open(tmp, "wb") as handle:
+            with open(self._create(tmp, final), "wb") as handle:
                 yield handle
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -112,8 +169,20 @@ class LocalStore:
             if previous is not None:
                 yield previous, True
 
+    def _create(self, tmp: Path, final: Path) -> int:
+        flags = os.O_WRONLY | os.O_TRUNC
+        if self.private:
+            return open_private(tmp, flags)
+        fd = os.open(tmp, flags | os.O_CREAT, 0o666)  # the umask's mode, or the replaced file's
+        with contextlib.suppress(FileNotFoundError):
+            os.fchmod(fd, stat.S_IMODE(final.stat().st_mode))
+        return fd
+
     def _make_directory(self) -> None:
+        if self.private:
+            private_directory(self.directory, check=self.check_directory)
+            return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise StoreError(f"cannot create the run store directory {self.directory}: {error.strerror or error}") from error
+            raise StoreError(f"cannot create the directory {self.directory}: {error.strerror or error}") from error

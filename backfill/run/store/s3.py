@@ -9,6 +9,11 @@
   call returns only once an object holding it has been PUT. Concurrent writers share one PUT;
   a writer never sends its DynamoDB write before its ledger line is in S3 ("recorded before
   written"). A killed process loses only lines whose writes were never sent.
+- Every object (and every part) is written with the server-side encryption the user chose
+  (``Encryption``; none chosen: the bucket's default encryption applies) and a SHA-256 checksum
+  that S3 checks on arrival; reads ask for the checksum back (``ChecksumMode``) and botocore
+  compares it with the bytes received (multipart objects carry a checksum of the parts' checksums,
+  which botocore cannot check: a backup's data file is checked against its manifest's sha256).
 """
 
 from __future__ import annotations
@@ -18,13 +23,55 @@ import io
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
 
 from backfill.run.store.base import StoreError
 
 PART_SIZE = 8 * 1024 * 1024  # S3 parts must be >= 5 MiB (all but the last)
+CHECKSUM = "SHA256"
+SSE_CHOICES = ("AES256", "aws:kms", "aws:kms:dsse")
+
+
+@dataclass(frozen=True)
+class Encryption:
+    """Server-side encryption of every object the store writes. ``algorithm`` None: nothing is
+    asked for, so the bucket's default encryption applies (SSE-S3 at least, on AWS since 2023)."""
+
+    algorithm: str | None = None  # one of SSE_CHOICES
+    kms_key_id: str | None = None  # only with aws:kms or aws:kms:dsse; None: the AWS managed key
+
+    def __post_init__(self) -> None:
+        if self.algorithm is not None and self.algorithm not in SSE_CHOICES:
+            raise StoreError(f"server-side encryption {self.algorithm!r} is not one of {', '.join(SSE_CHOICES)}")
+        if self.kms_key_id is not None and not (self.algorithm or "").startswith("aws:kms"):
+            raise StoreError(f"a KMS key ({self.kms_key_id}) needs --sse aws:kms or aws:kms:dsse, not {self.algorithm}")
+
+    @classmethod
+    def of(cls, algorithm: str | None, kms_key_id: str | None) -> Encryption:
+        """From the options: a key alone means aws:kms."""
+        if kms_key_id is not None and algorithm is None:
+            algorithm = "aws:kms"
+        return cls(algorithm, kms_key_id)
+
+    def put_args(self) -> dict[str, str]:
+        """The arguments of PutObject and CreateMultipartUpload."""
+        args = {"ChecksumAlgorithm": CHECKSUM}
+        if self.algorithm is not None:
+            args["ServerSideEncryption"] = self.algorithm
+        if self.kms_key_id is not None:
+            args["SSEKMSKeyId"] = self.kms_key_id
+        return args
+
+    def describe(self) -> str:
+        if self.algorithm is None:
+            return "the bucket's default encryption"
+        return self.algorithm + (f" with key {self.kms_key_id}" if self.kms_key_id else "")
+
+
+BUCKET_DEFAULT = Encryption()  # nothing asked for: the bucket's default encryption applies
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -40,9 +87,11 @@ def split_uri(uri: str) -> tuple[str, str]:
 class _MultipartWriter(io.RawIOBase):
     """A write-only stream that uploads fixed-size parts; ``commit`` makes the object visible."""
 
-    def __init__(self, client: Any, bucket: str, key: str, part_size: int = PART_SIZE) -> None:
+    def __init__(self, client: Any, bucket: str, key: str, part_size: int = PART_SIZE,
+                 encryption: Encryption = BUCKET_DEFAULT) -> None:
         super().__init__()
         self._client, self._bucket, self._key, self._part_size = client, bucket, key, part_size
+        self._encryption = encryption
         self._buffer = bytearray()
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
@@ -59,15 +108,18 @@ class _MultipartWriter(io.RawIOBase):
 
     def _upload_part(self, body: bytes) -> None:
         if self._upload_id is None:
-            self._upload_id = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._key)["UploadId"]
+            self._upload_id = self._client.create_multipart_upload(
+                Bucket=self._bucket, Key=self._key, **self._encryption.put_args())["UploadId"]
         number = len(self._parts) + 1
         response = self._client.upload_part(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
-                                            PartNumber=number, Body=body)
-        self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
+                                            PartNumber=number, Body=body, ChecksumAlgorithm=CHECKSUM)
+        self._parts.append({"PartNumber": number, "ETag": response["ETag"],
+                            f"Checksum{CHECKSUM}": response[f"Checksum{CHECKSUM}"]})
 
     def commit(self) -> None:
         if self._upload_id is None:  # small object: one PUT
-            self._client.put_object(Bucket=self._bucket, Key=self._key, Body=bytes(self._buffer))
+            self._client.put_object(Bucket=self._bucket, Key=self._key, Body=bytes(self._buffer),
+                                    **self._encryption.put_args())
             return
         if self._buffer:
             self._upload_part(bytes(self._buffer))
@@ -126,10 +178,11 @@ class S3AppendLog:
 
 
 class S3Store:
-    def __init__(self, uri: str, client: Any) -> None:
+    def __init__(self, uri: str, client: Any, *, encryption: Encryption = BUCKET_DEFAULT) -> None:
         self.location = uri.rstrip("/")
         self.bucket, self.prefix = split_uri(uri)
         self.client = client
+        self.encryption = encryption
 
     def key(self, name: str) -> str:
         return self.prefix + name
@@ -168,23 +221,25 @@ class S3Store:
     @contextlib.contextmanager
     def open_read(self, name: str) -> Iterator[IO[bytes]]:
         try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self.key(name))["Body"]
+            body = self.client.get_object(Bucket=self.bucket, Key=self.key(name), ChecksumMode="ENABLED")["Body"]
         except (ClientError, BotoCoreError) as error:
             raise self._error(f"cannot read {self.uri(name)}", error) from error
         try:
             yield body
+        except FlexibleChecksumError as error:  # botocore read the whole object: it is not what was written
+            raise StoreError(f"{self.uri(name)} does not match its SHA-256 checksum: {error}") from error
         finally:
             body.close()
 
     def write_bytes(self, name: str, data: bytes) -> None:
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self.key(name), Body=data)
+            self.client.put_object(Bucket=self.bucket, Key=self.key(name), Body=data, **self.encryption.put_args())
         except (ClientError, BotoCoreError) as error:
             raise self._error(f"cannot write {self.uri(name)}", error) from error
 
     @contextlib.contextmanager
     def open_write(self, name: str) -> Iterator[IO[bytes]]:
-        writer = _MultipartWriter(self.client, self.bucket, self.key(name))
+        writer = _MultipartWriter(self.client, self.bucket, self.key(name), encryption=self.encryption)
         try:
             yield writer  # type: ignore[misc]  # a RawIOBase is a binary stream
             writer.commit()

@@ -1,0 +1,94 @@
+"""Run the test suite as parallel pytest processes ("lanes"): `make test` and `make integration`.
+
+One lane for the unit tests (with --unit) and one per endpoint. The first endpoint's lane (moto's,
+when moto is chosen) also runs the integration tests that start servers of their own and the
+moto-only ones; every other lane runs only the tests generated per endpoint. Each lane writes to
+.test-logs/<lane>.log; a lane's log is printed whole when it ends, so outputs never interleave.
+The run fails when any lane fails, including a lane that collected no tests (pytest's exit 5).
+
+    python -m tests.lanes [--unit] [--endpoints moto,dynamodb-local] [-- PYTEST_ARGS...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+LOGS = Path(".test-logs")
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-rfEs"]
+INTEGRATION_PATHS = ["tests/integration", "examples"]
+# pytest's exit codes worth a word (https://docs.pytest.org/en/stable/reference/exit-codes.html)
+EXIT_MEANING = {1: "tests failed", 2: "interrupted", 3: "internal error", 4: "usage error",
+                5: "no tests collected"}
+
+
+@dataclass
+class Lane:
+    name: str
+    args: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def log(self) -> Path:
+        return LOGS / f"{self.name}.log"
+
+
+def lanes(endpoints: list[str], unit: bool, extra: list[str]) -> list[Lane]:
+    chosen = sorted(endpoints, key=lambda e: e != "moto")  # moto first: it runs the moto-only tests
+    result = [Lane("unit", [*PYTEST, *extra, "tests/unit"])] if unit else []
+    for index, endpoint in enumerate(chosen):
+        name = urlsplit(endpoint).netloc.replace(":", "-") if "://" in endpoint else endpoint
+        select = [] if index == 0 else ["-m", "per_endpoint and not moto_only"]
+        result.append(Lane(name, [*PYTEST, *select, *extra, *INTEGRATION_PATHS], {"TEST_ENDPOINTS": endpoint}))
+    return result
+
+
+def run(all_lanes: list[Lane]) -> int:
+    LOGS.mkdir(exist_ok=True)
+    started = time.monotonic()
+    running: dict[subprocess.Popen[bytes], Lane] = {}
+    for lane in all_lanes:
+        with lane.log.open("wb") as out:
+            process = subprocess.Popen(lane.args, stdout=out, stderr=subprocess.STDOUT,
+                                       env={**os.environ, **lane.env})
+        running[process] = lane
+        print(f"lane {lane.name}: {' '.join(lane.args[1:])} > {lane.log}", flush=True)
+    failed: list[str] = []
+    while running:
+        time.sleep(0.5)
+        for process in [p for p in running if p.poll() is not None]:
+            lane = running.pop(process)
+            seconds = time.monotonic() - started
+            print(f"\n===== lane {lane.name} ended after {seconds:.0f} s, exit {process.returncode} =====", flush=True)
+            sys.stdout.write(lane.log.read_text(errors="replace"))
+            if process.returncode != 0:
+                failed.append(f"{lane.name} ({EXIT_MEANING.get(process.returncode, f'exit {process.returncode}')})")
+    total = time.monotonic() - started
+    if failed:
+        print(f"\nFAILED lanes: {', '.join(failed)} ({total:.0f} s)", flush=True)
+        return 1
+    print(f"\nall {len(all_lanes)} lanes passed in {total:.0f} s", flush=True)
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--unit", action="store_true", help="also run the unit tests, in a lane of their own")
+    parser.add_argument("--endpoints", default=os.environ.get("TEST_ENDPOINTS", "moto,dynamodb-local"),
+                        help="comma-separated endpoints, one lane each (default: $TEST_ENDPOINTS or moto,dynamodb-local)")
+    parser.add_argument("pytest_args", nargs="*", help="passed to every pytest process (after --)")
+    options = parser.parse_args()
+    endpoints = [e.strip() for e in options.endpoints.split(",") if e.strip()]
+    if not endpoints:
+        parser.error("--endpoints: no endpoint given")
+    return run(lanes(endpoints, options.unit, options.pytest_args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""An S3 object that changed after it was written (its bytes no longer match the SHA-256 checksum
+it was uploaded with) is refused on read, naming the object."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.s3.models import s3_backends
+
+from backfill.run.store import S3Store, StoreError
+
+
+def test_an_object_whose_bytes_changed_after_upload_is_refused(aws):
+    # given a checkpoint written to the store, then altered behind S3's back (moto's stored bytes)
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket="runs")
+    store = S3Store("s3://runs/team", client)
+    store.write_bytes("r1.checkpoint.json", b'{"done": 10}')
+    stored = s3_backends[DEFAULT_ACCOUNT_ID]["aws"].buckets["runs"].keys["team/r1.checkpoint.json"]
+    assert stored.checksum_algorithm == "SHA256"
+    stored.value = b'{"done": 99}'
+    # when it is read, then the mismatch is named instead of the altered bytes being returned
+    with pytest.raises(StoreError, match=r"s3://runs/team/r1.checkpoint.json does not match its SHA-256 checksum"):
+        store.read_bytes("r1.checkpoint.json")
