@@ -10,8 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from chalicelib.expressions import Expression, conditional
-
-KEY = "eventId"
+from chalicelib.schema import active_schema
 
 
 def get_typed(dynamodb: Any, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -29,14 +28,14 @@ def revert_fields(
     """SET ``sets`` / REMOVE ``removes`` on the item read as ``read``, if ``guarded`` fields are
     still as read. Every other attribute is left alone: a concurrent change to it survives."""
     expr = Expression()
-    condition = expr.as_read(KEY, read, guarded)
+    condition = expr.as_read(active_schema().key.partition, read, guarded)
     clauses = [expr.set_clause(sets)] if sets else []
     removes = sorted(removes)
     if removes:
         clauses.append("REMOVE " + ", ".join(expr.name(f) for f in removes))
     if not clauses:
         return True
-    return conditional(dynamodb.update_item, TableName=table, Key={KEY: read[KEY]},
+    return conditional(dynamodb.update_item, TableName=table, Key=active_schema().key.of_typed(read),
                         UpdateExpression=" ".join(clauses), ConditionExpression=condition, **expr.kwargs())
 
 
@@ -44,9 +43,9 @@ def put_over(dynamodb: Any, table: str, item: Mapping[str, Any], read: Mapping[s
     """PutItem ``item`` if the live item is exactly ``read`` (every attribute), or still absent."""
     expr = Expression()
     if read is None:
-        condition = f"attribute_not_exists({expr.name(KEY)})"
+        condition = f"attribute_not_exists({expr.name(active_schema().key.partition)})"
     else:
-        condition = expr.as_read(KEY, read, read.keys())
+        condition = expr.as_read(active_schema().key.partition, read, read.keys())
     return conditional(dynamodb.put_item, TableName=table, Item=dict(item),
                         ConditionExpression=condition, **expr.kwargs())
 
@@ -54,6 +53,6 @@ def put_over(dynamodb: Any, table: str, item: Mapping[str, Any], read: Mapping[s
 def delete_as_read(dynamodb: Any, table: str, read: Mapping[str, Any]) -> bool:
     """DeleteItem if the live item is still exactly ``read``."""
     expr = Expression()
-    condition = expr.as_read(KEY, read, read.keys())
-    return conditional(dynamodb.delete_item, TableName=table, Key={KEY: read[KEY]},
+    condition = expr.as_read(active_schema().key.partition, read, read.keys())
+    return conditional(dynamodb.delete_item, TableName=table, Key=active_schema().key.of_typed(read),
                         ConditionExpression=condition, **expr.kwargs())
