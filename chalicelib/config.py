@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 LAMBDA_REQUIRED = ("EVENTS_TABLE", "PARTICIPANTS_TABLE", "FAILURES_TABLE")
+RETENTION_VARIABLE = "FAILURE_RETENTION_DAYS"
+MAX_RETENTION_DAYS = 3650
 
 
 class MissingSetting(RuntimeError):
@@ -26,6 +28,9 @@ class Settings:
     failures_table: str = "migration-failures"
     region: str = "us-east-1"
     endpoint_url: str | None = None
+    # Recorded failures hold item images: the failures table's TTL removes each this many days
+    # after it was recorded (per stage: FAILURE_RETENTION_DAYS in .chalice/config.json).
+    failure_retention_days: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -36,6 +41,7 @@ class Settings:
             failures_table=env.get("FAILURES_TABLE", cls.failures_table),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            failure_retention_days=retention_days(env.get(RETENTION_VARIABLE), cls.failure_retention_days),
         )
 
     @classmethod
@@ -53,3 +59,16 @@ class Settings:
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with every override that is not None applied."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def retention_days(text: str | None, default: int) -> int:
+    """FAILURE_RETENTION_DAYS: a whole number of days, 1 to 3650 (unset: ``default``)."""
+    if text is None or text == "":
+        return default
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_RETENTION_DAYS:
+        raise MissingSetting(f"{RETENTION_VARIABLE}={text!r} is not a number of days from 1 to {MAX_RETENTION_DAYS}")
+    return days

@@ -12,6 +12,7 @@ from chalicelib.config import Settings
 logger = logging.getLogger(__name__)
 
 STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+FAILURES_TTL_ATTRIBUTE = "expiresAt"  # epoch seconds: when DynamoDB may delete a failure row
 
 # boto3 has no waiter for a stream; this one polls DescribeStream the way its own waiters poll.
 _STREAM_WAITERS = WaiterModel({"version": 2, "waiters": {"StreamEnabled": {
@@ -77,11 +78,21 @@ def create_tables(dynamodb: Any, settings: Settings, streams: Any | None = None)
         created.append(name)
     for name in created:
         dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    enable_failure_expiry(dynamodb, settings.failures_table)
     if streams is not None:
         for definition in table_definitions(settings):
             if definition["TableName"] in created and "StreamSpecification" in definition:
                 wait_for_stream(streams, stream_arn(dynamodb, definition["TableName"]))
     return created
+
+
+def enable_failure_expiry(dynamodb: Any, table: str) -> None:
+    """Turn on the failures table's TTL on ``expiresAt`` (rows hold item images), unless it is on."""
+    status = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+    if status.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and status.get("AttributeName") == FAILURES_TTL_ATTRIBUTE:
+        return
+    dynamodb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": FAILURES_TTL_ATTRIBUTE})
+    logger.info("table %s: TTL enabled on %s", table, FAILURES_TTL_ATTRIBUTE)
 
 
 def wait_for_stream(streams: Any, arn: str) -> None:

@@ -27,7 +27,8 @@ class Dependencies:
     def __post_init__(self) -> None:
         self.events = EventStore(self.dynamodb, self.settings.events_table)
         self.counter = ParticipantCounter(self.dynamodb, self.settings.participants_table)
-        self.failures = FailureStore(self.dynamodb, self.settings.failures_table)
+        self.failures = FailureStore(self.dynamodb, self.settings.failures_table,
+                                     self.settings.failure_retention_days)
 
     @classmethod
     def from_settings(cls, settings: Settings, session: Any = None) -> Dependencies:

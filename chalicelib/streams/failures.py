@@ -1,7 +1,9 @@
 """The failures table: records the stream handlers could not apply, for an operator to list.
 
 One row per (item, stream record). Recording is idempotent: a retried batch that meets the same
-poison record again finds the row already there and leaves it as it was.
+poison record again finds the row already there and leaves it as it was. A row holds the item's
+image, so it expires: ``expiresAt`` (epoch seconds, the table's TTL attribute) is set
+``retention_days`` after it was recorded, and DynamoDB deletes it some time after that.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from chalicelib.expressions import conditional
 from chalicelib.items import to_python, to_typed
+from chalicelib.tables import FAILURES_TTL_ATTRIBUTE
 
 
 @dataclass(frozen=True)
@@ -46,20 +49,26 @@ def item_key_from_wire(kind: str, names: Sequence[str], keys: Any) -> str:
     return f"{kind}#" + json.dumps(keys, sort_keys=True, default=str)
 
 
+DAY_S = 86_400
+
+
 class FailureStore:
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
+    def __init__(self, dynamodb: Any, table_name: str, retention_days: int = 30) -> None:
         self.dynamodb = dynamodb
         self.table_name = table_name
+        self.retention_days = retention_days
 
     def record(self, failure: Failure, *, now_ms: int | None = None) -> bool:
         """Write the row unless it exists. Returns True when it was new."""
+        recorded_ms = now_ms if now_ms is not None else int(time.time() * 1000)
         row: dict[str, Any] = {
             "itemKey": failure.item_key,
             "recordId": failure.record_id,
             "reasons": list(failure.reasons),
             "table": failure.table,
             "eventName": failure.event_name,
-            "recordedAt": now_ms if now_ms is not None else int(time.time() * 1000),
+            "recordedAt": recorded_ms,
+            FAILURES_TTL_ATTRIBUTE: recorded_ms // 1000 + self.retention_days * DAY_S,
         }
         if failure.observed_at_ms is not None:
             row["observedAt"] = failure.observed_at_ms
@@ -81,7 +90,7 @@ class FailureStore:
             page = self.dynamodb.scan(**kwargs)
             for typed in page.get("Items", []):
                 row = to_python(typed)
-                for name in ("recordedAt", "observedAt"):
+                for name in ("recordedAt", "observedAt", FAILURES_TTL_ATTRIBUTE):
                     if name in row:
                         row[name] = int(row[name])
                 if isinstance(row.get("image"), str):

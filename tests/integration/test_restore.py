@@ -234,7 +234,7 @@ def test_cli_missing_file_lists_the_backups_that_exist(migrated, live_settings, 
     result = CliRunner().invoke(cli, ["restore", str(tmp_path / "nope.jsonl.gz"), "--endpoint-url",
                                       live_settings.endpoint_url, "--backup-dir", str(tmp_path)])
     assert result.exit_code == 2
-    assert "Refusing to restore" in result.stderr and str(backup.data_path) in result.stderr
+    assert "Error: cannot restore, nothing was written" in result.stderr and str(backup.data_path) in result.stderr
 
 
 def test_cli_dash_dash_restore_with_yes_restores_and_prints_json(migrated, dynamodb, live_settings, tmp_path,

@@ -8,6 +8,7 @@ import sys
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from backfill.cli import main as cli_module
 from backfill.cli.main import cli, main
@@ -98,3 +99,10 @@ def test_localstack_without_its_extra_is_one_error_naming_the_extra(monkeypatch,
     # then it is a usage error naming the extra, before any client is made
     [error] = [line for line in err.splitlines() if line.startswith("Error:")]
     assert code == 2 and "dynamo-evolve[localstack]" in error and "--localstack" in error
+
+
+def test_help_lists_the_restore_option_that_main_accepts():
+    # given the group's help; then --restore FILE is listed, as `backfill --restore FILE` works
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    assert "--restore FILE" in result.output and "backfill restore FILE" in result.output
