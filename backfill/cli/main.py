@@ -57,6 +57,10 @@ def _where(ctx: click.Context) -> str | None:
              epilog=EXIT_CODES_HELP)
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for boto).")
 @click.option("--debug", is_flag=True, envvar=DEBUG_ENV, help="Show the Python traceback of an unexpected error. Env: BACKFILL_DEBUG=1.")
+# main() spells `backfill --restore FILE ...` as `backfill restore FILE ...` before click parses;
+# the option is declared so that --help lists it.
+@click.option("--restore", "restore_file", metavar="FILE", expose_value=False,
+              help="Roll back from a backup: the same as `backfill restore FILE` (its options follow).")
 def cli(verbose: int, debug: bool) -> None:
     """Event-sourced, incremental schema migration for DynamoDB.
 

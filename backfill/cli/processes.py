@@ -286,12 +286,15 @@ def stop_if_failed(children: Sequence[Child], interrupted: bool, resume: str, *,
     failed = [c for c in children if c.exit_code not in (ExitCode.OK, ExitCode.ITEMS_FAILED)]
     if not failed and not interrupted:
         return
-    for child in failed:
+    # Every segment that did not finish exited 130 by itself: `backfill control RUN stop`.
+    stopped = not interrupted and all(c.returncode == ExitCode.INTERRUPTED for c in failed)
+    for child in [] if stopped else failed:
         how = describe_returncode(child.returncode) if child.returncode is not None else "not started"
         err.print(f"[bold red]Segment {child.segment} failed[/] ({how}); log: {child.log}", soft_wrap=True)
         if not interrupted and child.returncode is not None and child.returncode > 0:  # its own words
             err.print(escape(child.tail()), soft_wrap=True)
-    err.print(f"[bold yellow]{'Interrupted' if interrupted else 'Stopped'}:[/] {state}. Continue with:\n"
+    how = "Interrupted" if interrupted else "Stopped by `backfill control`" if stopped else "Stopped"
+    err.print(f"[bold yellow]{how}:[/] {state}. Continue with:\n"
               f"  {escape(resume)}", soft_wrap=True)
     codes = [c.exit_code for c in children if c.process is not None] + ([ExitCode.INTERRUPTED] if interrupted else [])
     raise SystemExit(worst_exit_code(codes))

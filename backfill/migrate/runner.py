@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -24,6 +23,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from backfill.control.meter import CapacityMeter
+from backfill.control.steering import Steering, Stopped
+from backfill.control.worker import WorkerState
 from backfill.migrate.estimate import MigrationEstimate, Pricing, item_size
 from backfill.migrate.plan import Plan, build_plan
 from backfill.migrate.ratelimit import RateLimiter
@@ -43,7 +45,7 @@ from backfill.run.backup import (
 from backfill.run.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, load_checkpoint
 from backfill.run.ledger import LEDGER_SUFFIX, Ledger
 from backfill.run.runs import runs_in
-from backfill.run.store import RunStore, StoreError, split_location
+from backfill.run.store import RunStore, split_location
 from backfill.table.participant_counts import (
     QUERY,
     CountChoice,
@@ -59,7 +61,8 @@ from backfill.table.scan import parallel_scan
 from backfill.table.target import Target
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
-from chalicelib.planner import WritePlan, count_is_maintained
+from chalicelib.planner import WritePlan, unmaintained
+from chalicelib.schema import active_schema
 from chalicelib.upgrader import (
     CountSource,
     UpgradeOutcome,
@@ -74,12 +77,19 @@ log = logging.getLogger(__name__)
 ProgressFactory = Callable[[str, "int | None"], AbstractContextManager[Callable[[int], None]]]
 
 
-WORKER_SUFFIX = ".worker.json"
 RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 class MigrationError(Exception):
     """The run cannot start or continue (bad options, wrong or damaged backup/checkpoint)."""
+
+
+class RunStopped(Exception):  # noqa: N818 - not an error: `backfill control RUN stop` asked for it
+    """The run was told to stop: the writes in flight finished and the checkpoint is saved."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id} stopped by `backfill control`")
+        self.run_id = run_id
 
 
 class StopBeforeWrites(Exception):  # noqa: N818 - not an error: the run was asked to stop here
@@ -170,8 +180,9 @@ class DryRun:
 
     @property
     def exit_code(self) -> int:
-        tally = self.plan.tally
-        return 1 if tally.refused or tally.failed else 0
+        """0 once the plan is made, even when a real run would refuse rows (the plan counts and
+        lists them): a dry run that exits 1 reads to a script as a dry run that failed."""
+        return 1 if self.plan.tally.failed else 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -235,16 +246,19 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
         if options.run_id:
             run_name = options.run_id
             options = _join_run(store, target.settings.events_table, options, total_segments, segments)
-            worker = WorkerState(store, options.resume or new_run_id(
-                target.settings.events_table, segments, total_segments, run=run_name))
-            worker.save("running", run=run_name, segments=segments or list(range(total_segments)),
-                        total_segments=total_segments)
-        else:
-            worker = WorkerState(None, "")
+        # Every worker publishes its state and obeys the run's control record, named or not
+        # (an unnamed run is steered by its backup id); a run resumed from a path has no name here.
+        name = options.resume or new_run_id(target.settings.events_table, segments, total_segments, run=run_name)
+        worker = WorkerState(None if "/" in name else store, name)
+        worker.save("running", run=run_name or name, segments=segments or list(range(total_segments)),
+                    total_segments=total_segments)
         try:
             with SpillingCounts() as counts:
                 return _run(target, options, hooks, store, worker, counter, description, started,
                             total_segments, segments, run_name, counts)
+        except RunStopped:
+            worker.save("stopped")
+            raise
         except StopBeforeWrites:
             worker.save("prepared")
             raise
@@ -286,7 +300,7 @@ def _run(
                 endpoint=target.endpoint,
                 total_segments=total_segments,
                 segments=segments,
-                run_id=worker.name or None,
+                run_id=worker.name,
                 run=run_name,
                 on_items=advance,
             )
@@ -303,8 +317,17 @@ def _run(
     hooks.on_target(description)
     hooks.confirm(plan, backup)
     resumed_after = checkpoint.finished_items
-    with hooks.progress("migrating", backup.item_count - resumed_after) as advance:
-        processed = _migrate(target, options, backup, checkpoint, count_source, advance)
+    meter = CapacityMeter().attach(target.dynamodb)
+    steering = Steering(worker.store, backup.run, worker, limiter=RateLimiter(options.rate_limit),
+                        share=len(segments or range(total_segments)) / total_segments, meter=meter)
+    with meter, hooks.progress("migrating", backup.item_count - resumed_after) as advance:
+        steering.start(items=backup.item_count, done=resumed_after)
+        try:
+            processed = _migrate(target, options, backup, checkpoint, count_source, advance, steering)
+        finally:
+            steering.close()
+    if steering.stopping:
+        raise RunStopped(backup.run_id)
     report = MigrationReport(
         run_id=backup.run_id,
         backup_file=backup.data_uri,
@@ -322,25 +345,6 @@ def _run(
     write_json(backup.store, backup.name_for(REPORT_SUFFIX), report.to_dict())
     worker.save("done" if report.exit_code == 0 else "done_with_problems", problems=report.problems)
     return report
-
-
-class WorkerState:
-    """``RUN-segKofN.worker.json``: what one worker of a named run is doing, for ``backfill status``
-    (a SIGKILLed worker stays "running"; its checkpoint's age tells it stopped)."""
-
-    def __init__(self, store: RunStore | None, name: str) -> None:
-        self.store, self.name = store, name
-        self.fields: dict[str, Any] = {}
-
-    def save(self, state: str, **fields: Any) -> None:
-        if self.store is None:
-            return
-        self.fields.update(fields, state=state, updated_at=time.time(), host=socket.gethostname())
-        self.fields.setdefault("started_at", self.fields["updated_at"])
-        try:
-            write_json(self.store, self.name + WORKER_SUFFIX, self.fields)
-        except StoreError as error:  # the status is for people; the run itself goes on
-            log.warning("could not save the worker state: %s", error)
 
 
 # --- steps -----------------------------------------------------------------------------------
@@ -400,14 +404,13 @@ def _query_counts(
 
 
 def _id_to_count(item: dict[str, Any]) -> str | None:
-    """The eventId whose participants ``item`` (typed or plain) needs counted; None when its count
-    is kept (the live path maintains it) or its eventId is not a string (the rule refuses it)."""
-    if count_is_maintained(item):
+    """The name of the item (typed or plain) whose aggregate needs computing; None when it is
+    kept (the live path maintains it) or its key is not valid (the rule refuses it)."""
+    if not unmaintained(item):
         return None
-    event_id = item.get("eventId")
-    if isinstance(event_id, dict):
-        event_id = event_id.get("S")
-    return event_id if isinstance(event_id, str) else None
+    key = active_schema().key
+    values = [item.get(name) for name in key.names]
+    return key.name_of({name: v.get("S") if isinstance(v, dict) else v for name, v in zip(key.names, values, strict=True)})
 
 
 def _scanned_items(
@@ -479,10 +482,11 @@ def _migrate(
     checkpoint: Checkpoint,
     count_source: CountSource,
     advance: Callable[[int], None],
+    steering: Steering,
 ) -> int:
-    """Upgrade every unfinished backup item with a bounded pool; returns how many it examined."""
+    """Upgrade every unfinished backup item with a bounded pool; returns how many it examined.
+    ``steering`` paces every write (rate, pause) and ends the run early when told to stop."""
     store = EventStore(target.dynamodb, target.settings.events_table)
-    limiter = RateLimiter(options.rate_limit)
     checkpoint_name = backup.name_for(CHECKPOINT_SUFFIX)
     processed = 0
     since_save = 0
@@ -502,13 +506,14 @@ def _migrate(
                 announced = True
 
             try:
-                # The limiter paces every write sent, retries after a lost race included.
+                # Steering paces every write sent, retries after a lost race included.
                 outcome = upgrade_in_place(
-                    store, item, count_source=count_source, pace=limiter.acquire, announce=record
+                    store, item, count_source=count_source, pace=steering.pace, announce=record
                 )
             except Exception as error:  # after botocore's retries: record it, keep going
                 reason = _describe_error(error)
                 log.warning("event %s failed: %s", event_id, reason)
+                steering.failed(f"{event_id}: {reason}")
                 return lambda tally: add_failure(tally, event_id, reason)
             return lambda tally: add_outcome(tally, outcome)
 
@@ -519,8 +524,12 @@ def _migrate(
             did (the items before it are finished and must reach the checkpoint)."""
             outcomes: list[Callable[[Tally], None]] = []
             for typed in typed_items:
+                if steering.stopping:  # the rest of the task is left for the run that continues
+                    break
                 try:
                     outcomes.append(migrate_one(typed))
+                except Stopped:  # told to stop before its write: unwritten, unrecorded
+                    break
                 except BaseException as crash:  # noqa: BLE001 - handed to the main thread
                     return outcomes, crash
             return outcomes, None
@@ -536,6 +545,7 @@ def _migrate(
             processed += len(outcomes)
             since_save += len(outcomes)
             advance(len(outcomes))
+            steering.finished(len(outcomes))
             return crash
 
         def collect(block_until: int) -> None:
@@ -559,16 +569,18 @@ def _migrate(
             task: Task = []
             typed_items: list[dict[str, Any]] = []
             for segment, index, typed in _remaining(backup, checkpoint):
+                if steering.stopping:
+                    break
                 task.append((segment, index, {"eventId": typed["eventId"]}))
                 typed_items.append(typed)
                 if len(task) >= per_task:
                     collect(block_until=2 * options.workers - 1)
                     in_flight[pool.submit(migrate_task, typed_items)] = task
                     task, typed_items = [], []
-            if task:
+            if task and not steering.stopping:
                 in_flight[pool.submit(migrate_task, typed_items)] = task
             collect(block_until=0)
-            checkpoint.completed = True
+            checkpoint.completed = not steering.stopping
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             for future, task in in_flight.items():  # after a crash: keep what finished meanwhile

@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from backfill.control.worker import WORKER_SUFFIX
 from backfill.migrate.report import REPORT_SUFFIX
-from backfill.migrate.runner import WORKER_SUFFIX
 from backfill.run.backup import MANIFEST_SUFFIX, read_json
 from backfill.run.checkpoint import CHECKPOINT_SUFFIX
 from backfill.run.store import RunStore, StoreError
@@ -21,19 +21,24 @@ SEGMENT_NAME = re.compile(r"-seg(?P<segments>[0-9_]+)of(?P<total>[0-9]+)$")
 @dataclass(frozen=True)
 class SegmentStatus:
     segment: int
-    state: str  # pending | backing up | prepared | running | done | done with problems | failed | interrupted
+    state: str  # pending | backing up | prepared | running | paused | stopped | done | done with problems | failed | interrupted
     items: int | None = None  # in the segment's backup
     done: int | None = None  # finished items (checkpointed)
     rate: float | None = None  # items per second since the worker started
     checkpoint_age_s: float | None = None
     host: str | None = None
     detail: str = ""
+    live: dict[str, Any] | None = None  # what the worker published while writing (backfill.control.steering)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "done with problems")
 
     def to_json(self) -> dict[str, Any]:
         return {
             "segment": self.segment, "state": self.state, "items": self.items, "done": self.done,
             "rate_per_s": self.rate, "checkpoint_age_s": self.checkpoint_age_s, "host": self.host,
-            "detail": self.detail,
+            "detail": self.detail, "live": self.live,
         }
 
 
@@ -83,19 +88,26 @@ def _segment_status(store: RunStore, segment: int, stem: str, now: float) -> Seg
     started_at = float(worker.get("started_at", 0) or 0)
     rate = round(done / (saved_at - started_at), 1) if done and saved_at > started_at > 0 else None
     state = str(worker.get("state", "running"))
+    live = worker.get("live") if isinstance(worker.get("live"), dict) else None
     if state in ("failed", "interrupted"):
-        return SegmentStatus(segment, state, items, done, rate, age, host, str(worker.get("error", "")))
+        return SegmentStatus(segment, state, items, done, rate, age, host, str(worker.get("error", "")), live)
+    if state == "stopped":
+        return SegmentStatus(segment, state, items, done, rate, age, host,
+                             "stopped by `backfill control`: a restart with the same flags continues it", live)
     if checkpoint and checkpoint.get("completed"):
         problems = report.get("exit_code", 0) if report else 0
         detail = f"{report.get('migrated')} migrated" if report else ""
         return SegmentStatus(segment, "done with problems" if problems else "done", items, done, rate, age, host,
-                             detail)
+                             detail, live)
     if manifest is None:
         return SegmentStatus(segment, "backing up", host=host)
     if state == "prepared":  # --processes: backed up and planned, writes wait for the confirmation
         return SegmentStatus(segment, "prepared", items, done, rate, age, host, "backed up and planned")
-    return SegmentStatus(segment, "running", items, done, rate, age, host,
-                         "a restart with the same flags resumes it" if age and age > 120 else "")
+    if live is not None and live.get("done") is not None:  # fresher than the last checkpoint
+        done = max(done or 0, int(live["done"]))
+    paused = bool(live and live.get("paused"))
+    return SegmentStatus(segment, "paused" if paused else "running", items, done, rate, age, host,
+                         "a restart with the same flags resumes it" if age and age > 120 and not paused else "", live)
 
 
 def _read(store: RunStore, name: str) -> dict[str, Any] | None:

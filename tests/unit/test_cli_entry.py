@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from backfill.cli import main as cli_module
 from backfill.cli.main import cli, main
@@ -78,3 +79,10 @@ def test_input_ending_at_a_prompt_is_a_refusal(interrupted_command, capsys, monk
     monkeypatch.setattr("sys.stdin", open("/dev/null"))  # noqa: SIM115 - closed with the test process
     code, _, err = run_main(["prompt-for-test"], capsys)
     assert code == 3 and "input ended" in err
+
+
+def test_help_lists_the_restore_option_that_main_accepts():
+    # given the group's help; then --restore FILE is listed, as `backfill --restore FILE` works
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    assert "--restore FILE" in result.output and "backfill restore FILE" in result.output

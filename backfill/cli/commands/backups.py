@@ -9,7 +9,8 @@ import click
 from rich.table import Table
 
 from backfill.cli.options import backup_dir_option, json_option, store_endpoint_option
-from backfill.console import EXIT_USAGE, err, print_json
+from backfill.console import err, print_json
+from backfill.errors import BadInput
 from backfill.run.backup import BackupError, BackupListing, list_backups
 from backfill.run.ledger import LEDGER_SUFFIX, ledger_exists
 from backfill.run.prune import Decision, plan_prune, prune
@@ -37,8 +38,7 @@ def command(ctx: click.Context, table: str | None, backup_dir: str, endpoint_url
     try:
         listings = list_backups(store, table, check=True)
     except BackupError as error:
-        err.print(f"[bold red]Cannot list backups:[/] {error}", soft_wrap=True)
-        raise SystemExit(EXIT_USAGE) from error
+        raise BadInput(f"cannot list backups: {error}") from error
     coverage = run_coverage(store, table)
     rows = [describe(entry, coverage) for entry in listings]
     if as_json:

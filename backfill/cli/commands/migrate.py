@@ -43,14 +43,13 @@ from backfill.console import (
     EXIT_INTERRUPTED,
     EXIT_ITEM_FAILURES,
     EXIT_OK,
-    EXIT_USAGE,
     confirm_or_refuse,
     err,
     key_value_table,
     print_json,
     refuse_without_terminal,
 )
-from backfill.errors import CliError, ExitCode, explain
+from backfill.errors import BadInput, ChildrenEnded, CliError
 from backfill.migrate import (
     MigrationError,
     MigrationHooks,
@@ -67,7 +66,7 @@ from backfill.migrate.estimate import (
 )
 from backfill.migrate.render import plan_view, progress_factory, report_view
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
-from backfill.migrate.runner import StopBeforeWrites
+from backfill.migrate.runner import RunStopped, StopBeforeWrites
 from backfill.migrate.tally import merged
 from backfill.run.backup import (
     MANIFEST_SUFFIX,
@@ -202,6 +201,8 @@ def command(
                 raise StopBeforeWrites
         else:
             _confirm(plan, backup, yes=yes)
+            err.print(f"Steer it from another terminal: {escape(control_command(backup.run, backup_dir))}",
+                      soft_wrap=True)
         confirmed.append(backup.run_id)
 
     hooks = MigrationHooks(
@@ -223,13 +224,18 @@ def command(
             err.print(report_view(report))
             payload = report.to_dict()
     except (MigrationError, BackupError, CheckpointError, StoreError) as error:
-        err.print(f"[bold red]Cannot migrate:[/] {escape(str(error))}", soft_wrap=True)
-        # A run store on S3 that cannot be reached is the AWS side (4), not the operator's input.
-        raise SystemExit(explain(error).exit_code if isinstance(error, CliError) else EXIT_USAGE) from error
+        if isinstance(error, CliError):  # its exit code (an unreachable S3 run store is 4) and hint
+            raise
+        raise BadInput(f"cannot migrate: {error}") from error
     except StopBeforeWrites:
         raise SystemExit(EXIT_OK) from None
     except KeyboardInterrupt:
         _interrupted(confirmed[0] if confirmed else resume)
+    except RunStopped as stopped:
+        err.print(f"[bold yellow]Stopped[/] by `backfill control`: the writes in flight finished and the checkpoint "
+                  f"of run {stopped.run_id} is saved. Continue with:\n  {escape(resume_command(stopped.run_id))}",
+                  soft_wrap=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
     if as_json:
         print_json(payload)
     raise SystemExit(payload["exit_code"])
@@ -246,6 +252,10 @@ def _interrupted(run_id: str | None) -> NoReturn:
             soft_wrap=True,
         )
     raise SystemExit(EXIT_INTERRUPTED)
+
+
+def control_command(run: str, backup_dir: str) -> str:
+    return f"backfill control {shlex.quote(run)} status|pause|resume|rate N|stop --backup-dir {shlex.quote(backup_dir)}"
 
 
 def resume_command(run_id: str) -> str:
@@ -347,6 +357,7 @@ def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_l
                                     extra=["--parent-confirms"]), logs / (names[k] + LOG_SUFFIX))
                 for k in range(processes)]
     err.print(f"Run {run}: {processes} processes, logs in {logs}/{run}-seg*of{processes}{LOG_SUFFIX}", soft_wrap=True)
+    err.print(f"Steer it from another terminal: {escape(control_command(run, backup_dir))}", soft_wrap=True)
     for child in children:
         child.start(None, stdin_pipe=True)
     try:
@@ -360,9 +371,7 @@ def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_l
         try:
             plan = combine_plans([read_json(store, name) for name in plans])
         except (OSError, ValueError, KeyError, StoreError) as error:
-            err.print(f"[bold red]Cannot migrate:[/] a segment's plan is unreadable: {escape(str(error))}",
-                      soft_wrap=True)
-            raise SystemExit(EXIT_USAGE) from error
+            raise BadInput(f"cannot migrate: a segment's plan is unreadable: {error}") from error
         err.print(plan_view(plan, heading=f"Plan (run {run}: {processes} backups verified)"))
         confirm_or_refuse(f"Upgrade {plan.would_upgrade} events in place (run {run}, {processes} processes)?", yes=yes)
     except _Stop as stop:  # a child failed or Ctrl-C before any write: the others stop too
@@ -371,9 +380,8 @@ def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_l
         watch(children, interrupted=stop.interrupted)
         stop_if_failed(children, stop.interrupted, resume, state="nothing was written to the table")
         ended = [c.segment for c in children if c.returncode is not None]
-        err.print(f"[bold red]Cannot migrate:[/] segment(s) {ended} ended before planning (see the logs); nothing "
-                  "was written", soft_wrap=True)
-        raise SystemExit(ExitCode.INTERNAL) from None
+        raise ChildrenEnded(f"cannot migrate: segment(s) {ended} ended before planning (see the logs); "
+                            "nothing was written") from None
     except BaseException:  # refused, answered no, or Ctrl-C at the question
         for child in children:
             child.tell("stop")

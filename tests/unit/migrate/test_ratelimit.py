@@ -44,3 +44,40 @@ def test_zero_rate_is_unlimited():
     for _ in range(1000):
         limiter.acquire()
     assert limiter.unlimited and clock.slept == []
+
+
+def test_a_new_rate_applies_to_the_next_acquisitions():
+    # given 10/s with a burst of 1, one token taken
+    clock = FakeClock()
+    limiter = RateLimiter(10, burst=1, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    # when the rate becomes 2/s (backfill control RUN rate)
+    limiter.set_rate(2)
+    for _ in range(3):
+        limiter.acquire()
+    # then each next token waited half a second
+    assert round(clock.now, 6) == 1.5
+
+
+def test_a_long_wait_is_cut_in_slices_so_a_rate_change_is_seen():
+    # given a very slow rate: the next token is 10 s away
+    clock = FakeClock()
+    limiter = RateLimiter(0.1, burst=1, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    limiter.acquire()
+    # then the waiting writer slept in slices of at most half a second
+    assert max(clock.slept) <= 0.5 and round(clock.now, 6) == 10.0
+
+
+def test_a_writer_waiting_when_the_rate_becomes_unlimited_goes_on():
+    clock = FakeClock()
+    limiter = RateLimiter(0.1, burst=1, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+
+    def sleep_then_unlimited(seconds):
+        clock.sleep(seconds)
+        limiter.set_rate(0)
+
+    limiter._sleep = sleep_then_unlimited
+    limiter.acquire()
+    assert clock.now == 0.5

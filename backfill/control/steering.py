@@ -1,0 +1,158 @@
+"""How a worker obeys ``backfill control``: a thread polls the run's control record (about once a
+second) and publishes the worker's figures; the writers call ``pace()`` before every write,
+which waits while the run is paused, keeps the (possibly changed) rate and raises ``Stopped``
+once the run is told to stop. Every worker obeys within ``POLL_S`` plus one write."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Protocol
+
+from backfill.control.meter import CapacityMeter
+from backfill.control.record import ControlRecord, read_control
+from backfill.control.worker import WorkerState
+from backfill.run.store import RunStore, StoreError
+
+log = logging.getLogger(__name__)
+
+POLL_S = 1.0
+PUBLISH_S = 2.0
+
+
+class Limiter(Protocol):
+    rate: float
+
+    def acquire(self) -> None: ...
+
+    def set_rate(self, rate: float) -> None: ...
+
+
+class Stopped(BaseException):  # noqa: N818 - not an error: the operator asked the run to stop
+    """Raised by ``pace()`` in a writer once the run is told to stop: the item it was about to
+    write is left unwritten and unrecorded (a BaseException: the per-item error handling, which
+    records failures, must let it through)."""
+
+
+class Steering:
+    """One worker's side of the control record. ``share``: the part of the whole run's rate that
+    is this worker's (its segments / the run's segments)."""
+
+    def __init__(self, store: RunStore | None, run: str | None, worker: WorkerState, *, limiter: Limiter,
+                 share: float, meter: CapacityMeter | None = None) -> None:
+        self.store, self.run, self.worker, self.share = store, run, worker, share
+        self.meter = meter or CapacityMeter()
+        self.limiter = limiter
+        self.own_rate = limiter.rate  # the worker's --rate-limit, until the operator sets the run's
+        self.record = self._read() or ControlRecord()
+        self._stop_seq_at_start = self.record.stop_seq
+        self._resume = threading.Event()
+        self._stop = threading.Event()
+        self._quit = threading.Event()
+        self._lock = threading.Lock()
+        self.items = 0  # this worker's items, and how many were finished before this attempt
+        self.done = 0
+        self._done_at_start = 0
+        self._started = time.monotonic()
+        self.last_error = ""
+        self._thread: threading.Thread | None = None
+        self._apply(self.record)
+
+    # --- the writers' side ------------------------------------------------------------------
+
+    def pace(self) -> None:
+        """Before every write: wait while paused, raise ``Stopped`` when stopping, keep the rate."""
+        while not self._resume.is_set():
+            if self._stop.is_set():
+                raise Stopped
+            self._resume.wait(0.2)
+        if self._stop.is_set():
+            raise Stopped
+        self.limiter.acquire()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    def finished(self, n: int) -> None:
+        with self._lock:
+            self.done += n
+
+    def failed(self, reason: str) -> None:
+        self.last_error = reason
+
+    # --- the polling thread -----------------------------------------------------------------
+
+    def start(self, *, items: int, done: int) -> Steering:
+        self.items, self.done, self._done_at_start = items, done, done
+        self._started = time.monotonic()
+        if self.store is not None and self.run is not None:
+            self._thread = threading.Thread(target=self._loop, name="steering", daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._quit.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.publish()
+
+    def _loop(self) -> None:
+        published = 0.0
+        while not self._quit.wait(POLL_S):
+            record = self._read()
+            if record is not None and record != self.record:
+                self._apply(record)
+                published = 0.0  # a change shows at once
+            if time.monotonic() - published >= PUBLISH_S:
+                self.publish()
+                published = time.monotonic()
+
+    def _read(self) -> ControlRecord | None:
+        if self.store is None or self.run is None:
+            return None
+        try:
+            return read_control(self.store, self.run)
+        except StoreError as error:  # keep obeying the last record read; the run's own writes report the store
+            log.warning("cannot read the control record: %s", error)
+            return None
+
+    def _apply(self, record: ControlRecord) -> None:
+        before = self.record
+        self.record = record
+        rate = self.own_rate if record.rate is None else record.rate * self.share
+        if rate != self.limiter.rate:
+            self.limiter.set_rate(rate)
+        if record.paused:
+            self._resume.clear()
+        else:
+            self._resume.set()
+        if record.stop_seq > self._stop_seq_at_start:
+            self._stop.set()
+        if record != before:
+            log.info("control: %s (paused=%s, rate=%s)", record.by, record.paused, rate or "unlimited")
+
+    # --- what the worker publishes ----------------------------------------------------------
+
+    def figures(self) -> dict[str, Any]:
+        with self._lock:
+            done = self.done
+        elapsed = max(1e-6, time.monotonic() - self._started)
+        rate = (done - self._done_at_start) / elapsed
+        remaining = max(0, self.items - done)
+        units, throttled = self.meter.figures()
+        return {
+            "items": self.items, "done": done, "items_per_s": round(rate, 2),
+            "eta_s": round(remaining / rate, 1) if rate > 0 else None,
+            "write_units": round(units, 1), "write_units_per_s": round(units / elapsed, 2),
+            "throttled": throttled, "last_error": self.last_error, "paused": self.paused,
+            "stopping": self.stopping, "rate_limit": self.limiter.rate, "control_seq": self.record.seq,
+        }
+
+    def publish(self) -> None:
+        self.worker.save(None, live=self.figures())
