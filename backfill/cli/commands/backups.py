@@ -111,8 +111,7 @@ def prune_command(older_than: int, table: str | None, backup_dir: str, endpoint_
     try:
         decisions = plan_prune(store, older_than, table)
     except BackupError as error:
-        err.print(f"[bold red]Cannot prune:[/] {error}", soft_wrap=True)
-        raise SystemExit(EXIT_USAGE) from error
+        raise BadInput(f"cannot prune: {error}") from error
     doomed = [d for d in decisions if d.delete]
     if yes:
         for decision in doomed:
