@@ -84,6 +84,17 @@ def _renamed_tables(ctx: click.Context, param: click.Parameter, values: tuple[st
     return tuple(renamed)
 
 
+def _localstack(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """--localstack needs localstack-client, an optional extra of the package."""
+    if value:
+        try:
+            import localstack_client  # noqa: F401
+        except ImportError:
+            raise click.BadParameter(
+                "localstack-client is not installed: pip install 'dynamo-evolve[localstack]'") from None
+    return value
+
+
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Adds --endpoint-url/--region/--profile/--*-table/--localstack; passes ``target``."""
 
@@ -95,7 +106,7 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--table", "renamed_tables", metavar="DECLARED=ACTUAL", multiple=True, callback=_renamed_tables,
                   help="The actual name of a table the declaration names (repeatable). Env: <DECLARED>_TABLE, e.g. ORDER_ITEMS_TABLE.")
     @click.option("--failures-table", envvar="FAILURES_TABLE", default=Settings.failures_table, show_default=True, callback=_table_name, help="Where stream handlers record records they could not apply. Env: FAILURES_TABLE.")
-    @click.option("--localstack", is_flag=True, help="Use localstack-client's session (LocalStack on localhost:4566).")
+    @click.option("--localstack", is_flag=True, callback=_localstack, help="Use localstack-client's session (LocalStack on localhost:4566; extra [localstack]).")
     @click.option("--connect-timeout", type=FiniteFloat(min=0.1, max=300), default=DEFAULT_CONNECT_TIMEOUT,
                   show_default=True, envvar="BACKFILL_CONNECT_TIMEOUT", metavar="SECONDS",
                   help="Before its first request a command asks the endpoint one question with this "

@@ -11,6 +11,7 @@ from typing import Any
 
 from chalicelib.expressions import Expression, conditional
 from chalicelib.schema import active_schema
+from chalicelib.settle import Intended
 
 
 def get_typed(dynamodb: Any, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -35,8 +36,10 @@ def revert_fields(
         clauses.append("REMOVE " + ", ".join(expr.name(f) for f in removes))
     if not clauses:
         return True
-    return conditional(dynamodb.update_item, TableName=table, Key=active_schema().key.of_typed(read),
-                        UpdateExpression=" ".join(clauses), ConditionExpression=condition, **expr.kwargs())
+    key = active_schema().key.of_typed(read)
+    return conditional(dynamodb.update_item, intended=Intended.update(dynamodb, table, key, sets, removes),
+                       TableName=table, Key=key, UpdateExpression=" ".join(clauses), ConditionExpression=condition,
+                       **expr.kwargs())
 
 
 def put_over(dynamodb: Any, table: str, item: Mapping[str, Any], read: Mapping[str, Any] | None) -> bool:
@@ -46,13 +49,14 @@ def put_over(dynamodb: Any, table: str, item: Mapping[str, Any], read: Mapping[s
         condition = f"attribute_not_exists({expr.name(active_schema().key.partition)})"
     else:
         condition = expr.as_read(active_schema().key.partition, read, read.keys())
-    return conditional(dynamodb.put_item, TableName=table, Item=dict(item),
-                        ConditionExpression=condition, **expr.kwargs())
+    return conditional(dynamodb.put_item, intended=Intended.put(dynamodb, table, active_schema().key.of_typed(item), item),
+                       TableName=table, Item=dict(item), ConditionExpression=condition, **expr.kwargs())
 
 
 def delete_as_read(dynamodb: Any, table: str, read: Mapping[str, Any]) -> bool:
     """DeleteItem if the live item is still exactly ``read``."""
     expr = Expression()
     condition = expr.as_read(active_schema().key.partition, read, read.keys())
-    return conditional(dynamodb.delete_item, TableName=table, Key=active_schema().key.of_typed(read),
-                        ConditionExpression=condition, **expr.kwargs())
+    key = active_schema().key.of_typed(read)
+    return conditional(dynamodb.delete_item, intended=Intended.delete(dynamodb, table, key),
+                       TableName=table, Key=key, ConditionExpression=condition, **expr.kwargs())
