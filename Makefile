@@ -10,7 +10,7 @@ NEEDS_DYNAMODB_LOCAL := $(if $(findstring dynamodb-local,$(ENDPOINTS)),dynamodb-
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 apt_install = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(1); }
 
-.PHONY: install dynamodb-local check test unit integration demo bench lint clean
+.PHONY: install dynamodb-local check test unit integration dist demo bench lint clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ unit: $(STAMP)
 integration: $(STAMP) $(NEEDS_DYNAMODB_LOCAL)
 	$(BIN)/python -m tests.lanes --endpoints $(ENDPOINTS)
 
+# The product: sdist and wheel in dist/, checked the way PyPI renders them.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist
+	$(BIN)/twine check --strict dist/*
+
 demo: $(STAMP)
 	$(BIN)/python -m demo
 
@@ -54,4 +60,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache backups .hypothesis .test-logs
+	rm -rf $(VENV) .pytest_cache backups .hypothesis .test-logs dist build

@@ -1,6 +1,8 @@
-"""Chalice app: the live path. Two DynamoDB Streams handlers, thin, delegating to chalicelib.
+"""Chalice app: the live path. One DynamoDB Streams handler per table the declaration names
+(``DYNAMO_EVOLVE_SCHEMA``, the events migration by default), thin, delegating to chalicelib.
 
-Stream ARNs and batch settings come from the stage's environment in .chalice/config.json
+Each handler is ``<table>_stream`` (``events_stream``, ``participants_stream``) and reads its
+stream ARN from ``<TABLE>_STREAM_ARN`` in the stage's environment in .chalice/config.json
 (Chalice reads them when it packages or deploys the app).
 """
 
@@ -9,7 +11,8 @@ import os
 from chalice import Chalice
 
 from chalicelib.config import Settings
-from chalicelib.streams import events_stream_handler, participants_stream_handler
+from chalicelib.schema import active_schema
+from chalicelib.streams import stream_handler
 
 # A missing table name is a start-up error (the cold start fails and says which), not a
 # silent fallback to the default names.
@@ -34,21 +37,21 @@ BATCH_SIZE = int(os.environ.get("STREAM_BATCH_SIZE", "100"))
 STARTING_POSITION = os.environ.get("STREAM_STARTING_POSITION", "TRIM_HORIZON")
 
 
-@app.on_dynamodb_record(
-    stream_arn=_setting("EVENTS_STREAM_ARN"),
-    batch_size=BATCH_SIZE,
-    starting_position=STARTING_POSITION,
-    name="events_stream",
-)
-def events_stream(event):
-    return events_stream_handler(event.to_dict(), event.context)
+def _register(table: str) -> None:
+    handler = stream_handler(table)
+
+    def on_record(event):
+        return handler(event.to_dict(), event.context)
+
+    name = f"{table}_stream"
+    on_record.__name__ = name
+    app.on_dynamodb_record(
+        stream_arn=_setting(f"{table.upper()}_STREAM_ARN"),
+        batch_size=BATCH_SIZE,
+        starting_position=STARTING_POSITION,
+        name=name,
+    )(on_record)
 
 
-@app.on_dynamodb_record(
-    stream_arn=_setting("PARTICIPANTS_STREAM_ARN"),
-    batch_size=BATCH_SIZE,
-    starting_position=STARTING_POSITION,
-    name="participants_stream",
-)
-def participants_stream(event):
-    return participants_stream_handler(event.to_dict(), event.context)
+for _table in active_schema().tables:
+    _register(_table)

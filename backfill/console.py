@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from backfill.errors import ExitCode
+from backfill.errors import ExitCode, Refused
 
 err = Console(stderr=True)
 out = Console()
@@ -36,19 +36,18 @@ def key_value_table(title: str, rows: dict[str, Any]) -> Table:
     return table
 
 
+_YES_HINT = "run it in a terminal to answer the question, or pass --yes once you have read the dry run"
+
+
 def confirm_or_refuse(question: str, *, yes: bool) -> None:
     """Ask before a destructive step. ``--yes`` skips; no terminal and no ``--yes`` refuses."""
     if yes:
         return
     if not sys.stdin.isatty():
-        err.print(
-            f"[bold red]Refusing:[/] {question} needs confirmation, there is no terminal to ask on, "
-            "and --yes was not given."
-        )
-        raise SystemExit(EXIT_REFUSED)
+        raise Refused(f"refused: {question!r} needs confirmation, there is no terminal to ask on, and "
+                      "--yes was not given", hint=_YES_HINT)
     if not click.confirm(question, default=False, err=True):
-        err.print("Aborted: nothing was written.")
-        raise SystemExit(EXIT_REFUSED)
+        raise Refused("answered no: nothing was written")
 
 
 def refuse_without_terminal(what: str, *, yes: bool) -> None:
@@ -59,9 +58,5 @@ def refuse_without_terminal(what: str, *, yes: bool) -> None:
     """
     if yes or sys.stdin.isatty():
         return
-    err.print(
-        f"[bold red]Refusing:[/] {what} needs confirmation, there is no terminal to ask on, and --yes "
-        "was not given. Nothing was read or written.",
-        soft_wrap=True,
-    )
-    raise SystemExit(EXIT_REFUSED)
+    raise Refused(f"refused: {what} needs confirmation, there is no terminal to ask on, and --yes was "
+                  "not given. Nothing was read or written", hint=_YES_HINT)

@@ -23,6 +23,7 @@ from enum import IntEnum
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectTimeoutError,
     CredentialRetrievalError,
     InvalidRegionError,
     NoCredentialsError,
@@ -30,6 +31,7 @@ from botocore.exceptions import (
     ParamValidationError,
     PartialCredentialsError,
     ProfileNotFound,
+    ReadTimeoutError,
     TokenRetrievalError,
 )
 from botocore.exceptions import (
@@ -77,6 +79,18 @@ class TargetError(CliError):
     """The DynamoDB side: unreachable, credentials, access, or a table that is not there."""
 
     exit_code = ExitCode.TARGET
+
+
+class Unverifiable(CliError):
+    """Verify cannot judge the table (its snapshot is unusable): a finding, not bad input."""
+
+    exit_code = ExitCode.ITEMS_FAILED
+
+
+class ChildrenEnded(CliError):
+    """Child processes of a ``--processes`` run ended without saying why (see their logs)."""
+
+    exit_code = ExitCode.INTERNAL
 
 
 class Refused(CliError):
@@ -130,7 +144,9 @@ def explain(error: BaseException, *, where: str | None = None) -> Failure:
         return Failure(str(error), code, error.hint)
     if isinstance(error, KeyboardInterrupt):
         return Failure("interrupted", ExitCode.INTERRUPTED)
-    if isinstance(error, EndpointUnreachable):  # botocore's: refused, timed out, closed, proxy
+    if isinstance(error, (ConnectTimeoutError, ReadTimeoutError)):
+        return _timeout(error)
+    if isinstance(error, EndpointUnreachable):  # botocore's: refused, closed, proxy
         return _connection(error)
     if isinstance(error, ProfileNotFound):
         return Failure(f"AWS profile {error.kwargs.get('profile')!r} does not exist", ExitCode.TARGET,
@@ -156,6 +172,14 @@ def _connection(error: EndpointUnreachable) -> Failure:
     text = reason.strerror if reason is not None and reason.strerror else str(error.kwargs.get("error") or error)
     return Failure(f"cannot reach the endpoint {endpoint}: {text}", ExitCode.TARGET,
                    "is the server running and --endpoint-url/AWS_ENDPOINT_URL right?")
+
+
+def _timeout(error: ConnectTimeoutError | ReadTimeoutError) -> Failure:
+    endpoint = error.kwargs.get("endpoint_url", "the endpoint")
+    what = "a connection" if isinstance(error, ConnectTimeoutError) else "a request"
+    return Failure(f"the endpoint {endpoint} did not answer {what} in time", ExitCode.TARGET,
+                   "is --endpoint-url/AWS_ENDPOINT_URL right and the server up? A slow but working "
+                   "endpoint needs a longer --connect-timeout")
 
 
 def _root_os_error(error: object) -> OSError | None:

@@ -59,7 +59,7 @@ def run_baseline(
                 count = count_by_query(dynamodb, settings.participants_table, item["eventId"])
                 spent["Query"] += time.perf_counter() - started
                 try:
-                    upgraded = upgrade_event(item, participant_count=count)
+                    upgraded = upgrade_event(item, aggregates={"participantCount": count})
                 except UpgradeRefused:
                     refused += 1
                 else:

@@ -26,7 +26,7 @@ from bench.harness import Stopwatch
 from chalicelib.aws import client
 from chalicelib.config import Settings
 from chalicelib.items import to_typed
-from chalicelib.streams import process_participants_batch
+from chalicelib.streams import process_source_batch
 from chalicelib.streams.dependencies import Dependencies
 from localdev.legacy_data import load
 
@@ -102,7 +102,7 @@ def run_stream_cost(
                         "SequenceNumber": str(next(sequence)), "ApproximateCreationDateTime": time.time()}
                 batch.append(lambda_record({"eventID": body["SequenceNumber"], "eventName": "INSERT", "dynamodb": body},
                                            source_arn=PARTICIPANTS_ARN, region=settings.region))
-        result = process_participants_batch(lambda_event(batch), deps)
+        result = process_source_batch(lambda_event(batch), deps)
         records += len(batch)
         # What AWS charges for the recount: a consistent GetItem of the event, a consistent COUNT
         # query over every row (per 1 MB page), a conditional UpdateItem of about the event's size.

@@ -28,11 +28,12 @@ from bench.harness import Stopwatch, bench_session
 from chalicelib.aws import client
 from chalicelib.config import Settings
 from chalicelib.items import to_typed
-from chalicelib.streams import process_events_batch, process_participants_batch
+from chalicelib.schema import active_schema
+from chalicelib.streams import process_events_batch, process_source_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.observability import logger as handler_logger
-from chalicelib.streams.participants import touched_event_ids
 from chalicelib.streams.records import parse_record
+from chalicelib.streams.sources import touched as touched_by
 from localdev.legacy_data import LegacyDataSet, legacy_event
 
 EVENTS_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/events/stream/bench"
@@ -145,10 +146,10 @@ def run_stream_path(
     for _ in range(mix.batches):
         with watch.paused():
             event_records, participant_records = workload.burst()
-            touched += len({e for r in participant_records for e in touched_event_ids(parse_record(r))})
+            touched += len({t for r in participant_records for t in touched_by(parse_record(r), active_schema().aggregates)})
         for process, deps, batch in (
             (process_events_batch, events_deps, event_records),
-            (process_participants_batch, participants_deps, participant_records),
+            (process_source_batch, participants_deps, participant_records),
         ):
             if batch:
                 result = process(lambda_event(batch), deps)

@@ -1,8 +1,14 @@
 """Configuration from the environment (Lambda env vars from .chalice/config.json, or the CLI).
 
-The defaults are the CLI's (its options fall back to them). The Lambda never uses them: it must
-be told its table names (``Settings.for_lambda``), since a silent fallback to ``events`` would
-point a dev stage at the prod tables.
+Table names: the declaration names its tables (``Schema.tables``: its own, then each aggregate's
+source); a deployment renames them with ``<NAME>_TABLE`` (``ORDERS_TABLE``, ``ORDER_ITEMS_TABLE``:
+the declared name upper-cased) in the environment, or the CLI's ``--table NAME=ACTUAL``.
+``events_table`` / ``participants_table`` are those of the default declaration (the events
+example), kept as fields because its deployments and tests set them by these names.
+
+The defaults are the CLI's. The Lambda never uses them: it must be told its table names
+(``Settings.for_lambda``), since a silent fallback to the declared names would point a dev stage
+at the prod tables.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-LAMBDA_REQUIRED = ("EVENTS_TABLE", "PARTICIPANTS_TABLE", "FAILURES_TABLE")
+from chalicelib.schema import CURRENT, Schema, active_schema
+
+FAILURES_VAR = "FAILURES_TABLE"
 RETENTION_VARIABLE = "FAILURE_RETENTION_DAYS"
 MAX_RETENTION_DAYS = 3650
 
@@ -21,26 +29,55 @@ class MissingSetting(RuntimeError):
     """A setting the Lambda cannot run without is not in its environment."""
 
 
+def table_variable(declared: str) -> str:
+    """The environment variable that renames a declared table: ``order_items`` -> ORDER_ITEMS_TABLE."""
+    return f"{declared.upper().replace('-', '_').replace('.', '_')}_TABLE"
+
+
+def lambda_required(schema: Schema | None = None) -> tuple[str, ...]:
+    return (*(table_variable(name) for name in (schema or active_schema()).tables), FAILURES_VAR)
+
+
 @dataclass(frozen=True)
 class Settings:
-    events_table: str = "events"
-    participants_table: str = "participants"
+    events_table: str = CURRENT.tables[0]
+    participants_table: str = CURRENT.tables[1]
     failures_table: str = "migration-failures"
     region: str = "us-east-1"
     endpoint_url: str | None = None
+    tables: tuple[tuple[str, str], ...] = ()  # declared name -> actual name, for any declaration
     # Recorded failures hold item images: the failures table's TTL removes each this many days
     # after it was recorded (per stage: FAILURE_RETENTION_DAYS in .chalice/config.json).
     failure_retention_days: int = 30
 
+    def table(self, declared: str) -> str:
+        """The actual name of the table the declaration calls ``declared``."""
+        named = dict(self.tables)
+        if declared in named:
+            return named[declared]
+        return dict(zip(CURRENT.tables, (self.events_table, self.participants_table), strict=True)).get(declared, declared)
+
+    @property
+    def target_table(self) -> str:
+        """The active declaration's own table (the one migrated)."""
+        return self.table(active_schema().table)
+
+    def source_table(self, index: int = 0) -> str:
+        """The source table of the active declaration's aggregate ``index``."""
+        return self.table(active_schema().aggregates[index].source.table)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
+        declared = active_schema().tables
+        renamed = tuple((name, env[table_variable(name)]) for name in declared if env.get(table_variable(name)))
         return cls(
-            events_table=env.get("EVENTS_TABLE", cls.events_table),
-            participants_table=env.get("PARTICIPANTS_TABLE", cls.participants_table),
-            failures_table=env.get("FAILURES_TABLE", cls.failures_table),
+            events_table=env.get(table_variable(CURRENT.tables[0]), cls.events_table),
+            participants_table=env.get(table_variable(CURRENT.tables[1]), cls.participants_table),
+            failures_table=env.get(FAILURES_VAR, cls.failures_table),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            tables=renamed,
             failure_retention_days=retention_days(env.get(RETENTION_VARIABLE), cls.failure_retention_days),
         )
 
@@ -48,7 +85,7 @@ class Settings:
     def for_lambda(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Settings for the Lambda: every table name must be set. Raises MissingSetting."""
         env = os.environ if environ is None else environ
-        missing = [name for name in LAMBDA_REQUIRED if not env.get(name)]
+        missing = [name for name in lambda_required() if not env.get(name)]
         if missing:
             raise MissingSetting(
                 f"{', '.join(missing)} not set: give each per stage in .chalice/config.json "

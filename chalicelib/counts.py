@@ -1,10 +1,12 @@
-"""Keeping participantCount exact: recount with a consistent Query, write with a version check.
+"""Keeping an aggregate exact (``participantCount``): recount with a consistent Query, write with
+a version check.
 
-Every write of participantCount bumps countVersion, and every such write is conditional on the
-countVersion read *before* the count was taken. A recount that raced with another one fails its
-condition and starts over, so the last count written is never older than one that lost; any
-participant change after a count produces a later stream record and a later recount. Recounting
-is idempotent, so duplicated or retried batches converge on the same value.
+Every write of the aggregate's value bumps its version attribute (``countVersion``), and every
+such write is conditional on the version read *before* the value was computed. A recount that
+raced with another one fails its condition and starts over, so the last value written is never
+older than one that lost; any change of a source item after a count produces a later stream
+record and a later recount. Recounting is idempotent, so duplicated or retried batches converge
+on the same value.
 """
 
 from __future__ import annotations
@@ -15,32 +17,65 @@ from typing import Any, Protocol
 
 from chalicelib.backoff import Backoff
 from chalicelib.events_store import EventWrites
-from chalicelib.planner import ABSENT, next_count_version
-from chalicelib.schema import COUNT_VERSION, PARTICIPANT_COUNT
+from chalicelib.items import to_python
+from chalicelib.planner import ABSENT, next_version
+from chalicelib.schema import Schema, active_schema
+from chalicelib.schema.aggregate import Aggregate
 from chalicelib.schema.values import same_typed
 
 MAX_ATTEMPTS = 8
 
 
-class ParticipantCounter:
-    """Counts the participant rows of one event with a strongly consistent COUNT query."""
+class AggregateCounter:
+    """Computes one aggregate of one target item from its source items: one strongly consistent
+    Query on the source table's partition key (filtered on the other group attributes), counted
+    by DynamoDB (Select=COUNT) when the aggregate reads no attribute of its own."""
 
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
+    def __init__(self, dynamodb: Any, table_name: str, aggregate: Aggregate | None = None,
+                 schema: Schema | None = None) -> None:
+        schema = schema or active_schema()
         self.dynamodb = dynamodb
         self.table_name = table_name
+        self.aggregate = aggregate or schema.aggregates[0]
+        self.key = schema.key
 
-    def count(self, event_id: str) -> int:
-        total = 0
+    def _query(self, item_name: str) -> dict[str, Any]:
+        aggregate = self.aggregate
+        group = dict(zip(aggregate.group_by, self.key.values_of(item_name), strict=True))
+        partition = aggregate.source.key.partition
+        names: dict[str, str] = {}
+        typed: dict[str, Any] = {}
+        conditions = []
+        for index, (attribute, value) in enumerate(sorted(group.items(), key=lambda kv: kv[0] != partition)):
+            names[f"#g{index}"], typed[f":g{index}"] = attribute, {"S": value}
+            conditions.append(f"#g{index} = :g{index}")
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": "eventId = :e",
-            "ExpressionAttributeValues": {":e": {"S": event_id}},
-            "Select": "COUNT",
+            "KeyConditionExpression": conditions[0],
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": typed,
             "ConsistentRead": True,
         }
+        if len(conditions) > 1:
+            kwargs["FilterExpression"] = " AND ".join(conditions[1:])
+        if aggregate.reads:
+            for index, attribute in enumerate(aggregate.reads):
+                names[f"#r{index}"] = attribute
+            kwargs["ProjectionExpression"] = ", ".join(f"#r{i}" for i in range(len(aggregate.reads)))
+        else:
+            kwargs["Select"] = "COUNT"
+        return kwargs
+
+    def count(self, event_id: str) -> int:
+        """The aggregate's value for the target item named ``event_id`` (``Key.name_of``)."""
+        total = 0
+        kwargs = self._query(event_id)
         while True:
             page = self.dynamodb.query(**kwargs)
-            total += page["Count"]
+            if self.aggregate.reads:
+                total += sum(self.aggregate.contribution(to_python(item)) for item in page.get("Items", []))
+            else:
+                total += page["Count"]
             if "LastEvaluatedKey" not in page:
                 return total
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -61,10 +96,12 @@ class CountOutcome:
 
 
 class Counter(Protocol):
+    aggregate: Aggregate
+
     def count(self, event_id: str) -> int: ...
 
 
-def refresh_participant_count(
+def refresh_aggregate(
     events: EventWrites,
     counter: Counter,
     event_id: str,
@@ -72,20 +109,21 @@ def refresh_participant_count(
     max_attempts: int = MAX_ATTEMPTS,
     backoff: Backoff = Backoff(),  # noqa: B008 - immutable
 ) -> CountOutcome:
-    """Make ``participantCount`` of ``event_id`` equal a fresh count of its participants.
+    """Make the aggregate ``counter`` computes, on the item named ``event_id``, equal a fresh value.
 
-    The event is read once; after a lost race the failed write returns it as it is now."""
+    The item is read once; after a lost race the failed write returns it as it is now."""
+    aggregate = counter.aggregate
     item = events.get(event_id)
     for attempt in range(1, max_attempts + 1):
         if item is None:
             return CountOutcome(CountResult.EVENT_MISSING, None, attempt)
-        fresh = counter.count(event_id)  # counted after the read whose countVersion guards the write
-        if PARTICIPANT_COUNT in item and same_typed(item[PARTICIPANT_COUNT], fresh):
+        fresh = counter.count(event_id)  # counted after the read whose version guards the write
+        if aggregate.name in item and same_typed(item[aggregate.name], fresh):
             return CountOutcome(CountResult.UNCHANGED, fresh, attempt)
         sent = events.conditional_set(
             event_id,
-            {PARTICIPANT_COUNT: fresh, COUNT_VERSION: next_count_version(item)},
-            {COUNT_VERSION: item.get(COUNT_VERSION, ABSENT)},
+            {aggregate.name: fresh, aggregate.version_field: next_version(item, aggregate)},
+            {aggregate.version_field: item.get(aggregate.version_field, ABSENT)},
         )
         if sent.written:
             return CountOutcome(CountResult.UPDATED, fresh, attempt)

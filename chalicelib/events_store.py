@@ -1,4 +1,4 @@
-"""Access to the events table: consistent reads and conditional, guarded, field-level writes.
+"""Access to the migrated table (the declaration's ``table``, keyed by its ``key``): consistent reads and conditional, guarded, field-level writes.
 
 No write here ever replaces a whole item: every write is an UpdateItem that SETs only the
 fields it is given and only when the fields it was computed from are still as they were read.
@@ -15,6 +15,8 @@ from typing import Any, Protocol
 from chalicelib.expressions import Expression, send_conditional
 from chalicelib.items import to_python, typed_value
 from chalicelib.planner import ABSENT, expected_state
+from chalicelib.schema import active_schema
+from chalicelib.schema.key import Key
 
 __all__ = ["ABSENT", "EventStore", "EventWrites", "WriteResult", "expected_state"]
 
@@ -26,7 +28,8 @@ class WriteResult:
 
 
 class EventWrites(Protocol):
-    """What the write loops need from a store of events (``EventStore``, or a test double)."""
+    """What the write loops need from a store of items (``EventStore``, or a test double).
+    An item is named by ``Key.name_of`` (its partition key value for a table without sort key)."""
 
     def get(self, event_id: str, *, consistent: bool = True) -> dict[str, Any] | None: ...
 
@@ -36,14 +39,17 @@ class EventWrites(Protocol):
 
 
 class EventStore:
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
+    """The migrated table's items (``key``: the active declaration's unless given)."""
+
+    def __init__(self, dynamodb: Any, table_name: str, key: Key | None = None) -> None:
         self.dynamodb = dynamodb
         self.table_name = table_name
+        self.key = key or active_schema().key
 
     def get(self, event_id: str, *, consistent: bool = True) -> dict[str, Any] | None:
         response = self.dynamodb.get_item(
             TableName=self.table_name,
-            Key={"eventId": {"S": event_id}},
+            Key=self.key.typed(event_id),
             ConsistentRead=consistent,
         )
         item = response.get("Item")
@@ -55,7 +61,7 @@ class EventStore:
         changes: Mapping[str, Any],
         guard: Mapping[str, Any],
     ) -> WriteResult:
-        """SET ``changes`` on an existing event if every ``guard`` field still holds its value.
+        """SET ``changes`` on an existing item if every ``guard`` field still holds its value.
 
         ``guard`` maps field -> value the item must have, or ABSENT when it must not exist.
         A failed guard (item changed or gone) is a result, not an error; other errors raise.
@@ -64,13 +70,13 @@ class EventStore:
             return WriteResult(True)
         expr = Expression()
         read = {name: typed_value(value) for name, value in guard.items() if value is not ABSENT}
-        condition = expr.as_read("eventId", read, guard.keys())
+        condition = expr.as_read(self.key.partition, read, guard.keys())
         update = expr.set_clause({name: typed_value(value) for name, value in changes.items()})
         sent = send_conditional(
             self.dynamodb.update_item,
             return_current=True,
             TableName=self.table_name,
-            Key={"eventId": {"S": event_id}},
+            Key=self.key.typed(event_id),
             UpdateExpression=update,
             ConditionExpression=condition,
             **expr.kwargs(),

@@ -1,4 +1,4 @@
-"""Table definitions, in one place: used by init-tables, tests, the demo and LocalStack users."""
+"""Table definitions, from the declaration: used by init-tables, tests, the demo and LocalStack users."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from chalicelib.config import Settings
+from chalicelib.schema import Schema, active_schema
 
 logger = logging.getLogger(__name__)
 
@@ -24,29 +25,16 @@ _STREAM_WAITERS = WaiterModel({"version": 2, "waiters": {"StreamEnabled": {
 }}})
 
 
-def table_definitions(settings: Settings) -> list[dict[str, Any]]:
-    """CreateTable arguments for the events, participants and failures tables."""
+def table_definitions(settings: Settings, schema: Schema | None = None) -> list[dict[str, Any]]:
+    """CreateTable arguments for every table the declaration names (its own, then each
+    aggregate's source, all with a stream: the live path reads them) and the failures table."""
+    schema = schema or active_schema()
     return [
-        {
-            "TableName": settings.events_table,
-            "KeySchema": [{"AttributeName": "eventId", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "eventId", "AttributeType": "S"}],
-            "BillingMode": "PAY_PER_REQUEST",
-            "StreamSpecification": STREAM,
-        },
-        {
-            "TableName": settings.participants_table,
-            "KeySchema": [
-                {"AttributeName": "eventId", "KeyType": "HASH"},
-                {"AttributeName": "participantId", "KeyType": "RANGE"},
-            ],
-            "AttributeDefinitions": [
-                {"AttributeName": "eventId", "AttributeType": "S"},
-                {"AttributeName": "participantId", "AttributeType": "S"},
-            ],
-            "BillingMode": "PAY_PER_REQUEST",
-            "StreamSpecification": STREAM,
-        },
+        *(
+            {"TableName": settings.table(declared), **key.definitions(), "BillingMode": "PAY_PER_REQUEST",
+             "StreamSpecification": STREAM}
+            for declared, key in schema.table_keys.items()
+        ),
         {
             # Records the stream handlers could not apply: one row per (item, stream record).
             "TableName": settings.failures_table,

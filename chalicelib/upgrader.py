@@ -1,8 +1,8 @@
 """The write loop: send the planner's write, and on a failed guard re-plan from the item as it
 is now and try again, backing off with jitter.
 
-Shared by the backfill (counts from its parallel scan) and the events stream handler (counts
-from a consistent query), so both resolve races with the application the same way. All the
+Shared by the backfill (aggregates from its parallel scan) and the target table's stream handler
+(aggregates from a consistent query), so both resolve races with the application the same way. All the
 deciding is in ``chalicelib.planner.plan_upgrade``; this module only sends and retries.
 """
 
@@ -15,10 +15,12 @@ from typing import Any
 
 from chalicelib.backoff import Backoff
 from chalicelib.events_store import EventWrites
-from chalicelib.planner import Verdict, WritePlan, count_is_maintained, plan_upgrade
+from chalicelib.planner import Verdict, WritePlan, plan_upgrade, unmaintained
+from chalicelib.schema import active_schema
 
-# Given the item as read, the participant count to write, or None to keep the item's own.
-CountSource = Callable[[Mapping[str, Any]], "int | None"]
+# Given the item as read, the aggregate values to write (name -> value; a name left out keeps
+# the item's own).
+CountSource = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 # Given the item as read, attributes to carry forward into it (see plan_upgrade's ``carry``).
 CarrySource = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
@@ -75,19 +77,19 @@ def upgrade_in_place(
     pace: Callable[[], None] = _nothing,
     announce: Callable[[WritePlan], None] = _nothing,
 ) -> UpgradeOutcome:
-    """Upgrade the stored event whose last known state is ``item``.
+    """Upgrade the stored item whose last known state is ``item``.
 
     Each attempt plans from the item as last seen and sends the plan's conditional write.
     ``pace()`` runs before every write sent (the backfill's rate limit); ``announce(plan)``
     right before it (the backfill's ledger records the intent and ``plan.before``, the item as
     read, there: a crash can never hide a write from restore, and restore reverts to that state).
     """
-    event_id = str(item.get("eventId"))
+    event_id = str(active_schema().key.describe(item))
     current: dict[str, Any] = dict(item)
     for attempt in range(1, max_attempts + 1):
         plan = plan_upgrade(
             current,
-            count=count_source(current),
+            aggregates=count_source(current),
             observed_at_ms=observed_at_ms,
             carry=carry(current) if carry is not None else None,
         )
@@ -107,13 +109,19 @@ def upgrade_in_place(
 
 
 def keep_maintained_count(lookup: Callable[[str], int]) -> CountSource:
-    """A count source that looks a count up (``lookup(eventId)``) only when the planner will use
-    it: an item whose count the count mechanism maintains keeps its own."""
+    """A source of the one aggregate (of the active declaration) that looks it up
+    (``lookup(item name)``) only when the planner will use it (``keep_maintained``)."""
+    return keep_maintained({a.name: lookup for a in active_schema().aggregates})
 
-    def source(item: Mapping[str, Any]) -> int | None:
-        event_id = item.get("eventId")
-        if count_is_maintained(item) or not isinstance(event_id, str):
-            return None  # kept, or refused by the rule for its eventId
-        return lookup(event_id)
+
+def keep_maintained(lookups: Mapping[str, Callable[[str], int]]) -> CountSource:
+    """An aggregate source that looks each aggregate up (``lookups[name](item name)``) only when
+    the planner will use it: an item whose value the aggregate mechanism maintains keeps its own."""
+
+    def source(item: Mapping[str, Any]) -> Mapping[str, Any]:
+        name = active_schema().key.name_of(item)
+        if name is None:
+            return {}  # refused by the rule for its key
+        return {a.name: lookups[a.name](name) for a in unmaintained(item) if a.name in lookups}
 
     return source

@@ -55,8 +55,13 @@ def _where(ctx: click.Context) -> str | None:
 
 @click.group(cls=BackfillGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
              epilog=EXIT_CODES_HELP)
+@click.version_option(package_name="dynamo-evolve", prog_name="backfill")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for boto).")
 @click.option("--debug", is_flag=True, envvar=DEBUG_ENV, help="Show the Python traceback of an unexpected error. Env: BACKFILL_DEBUG=1.")
+# main() spells `backfill --restore FILE ...` as `backfill restore FILE ...` before click parses;
+# the option is declared so that --help lists it.
+@click.option("--restore", "restore_file", metavar="FILE", expose_value=False,
+              help="Roll back from a backup: the same as `backfill restore FILE` (its options follow).")
 def cli(verbose: int, debug: bool) -> None:
     """Event-sourced, incremental schema migration for DynamoDB.
 
@@ -83,8 +88,13 @@ def main(argv: list[str] | None = None) -> NoReturn:
         at = args.index("--restore")
         args[at : at + 1] = ["restore"]
         args.insert(0, args.pop(at))
+    run(cli, args, "backfill")
+
+
+def run(group: click.Group, args: list[str], prog_name: str) -> NoReturn:
+    """Run a command of ``group`` (backfill's, or the local tooling's) as ``main`` does."""
     try:
-        result = cli.main(args=args, prog_name="backfill", standalone_mode=False)
+        result = group.main(args=args, prog_name=prog_name, standalone_mode=False)
     except click.Abort as abort:  # click turns Ctrl-C and end of input at a prompt into Abort
         if isinstance(abort.__cause__ or abort.__context__, EOFError):
             fail(Failure("no answer: input ended at a confirmation prompt", ExitCode.REFUSED))

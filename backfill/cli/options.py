@@ -19,7 +19,7 @@ from backfill.run.runs import segment_from_environment
 from backfill.run.store import Encryption, StoreError
 from backfill.run.store.local import private_directory
 from backfill.run.store.s3 import SSE_CHOICES
-from backfill.table.target import Target
+from backfill.table.target import DEFAULT_CONNECT_TIMEOUT, Target
 from chalicelib.config import Settings
 
 # Limits of numeric options. Threads on this machine are bounded so a typo cannot start a
@@ -72,6 +72,17 @@ def _table_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
+def _localstack(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """--localstack needs localstack-client, an optional extra of the package."""
+    if value:
+        try:
+            import localstack_client  # noqa: F401
+        except ImportError:
+            raise click.BadParameter(
+                "localstack-client is not installed: pip install 'dynamo-evolve[localstack]'") from None
+    return value
+
+
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Adds --endpoint-url/--region/--profile/--*-table/--localstack; passes ``target``."""
 
@@ -81,7 +92,11 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--events-table", envvar="EVENTS_TABLE", default=Settings.events_table, show_default=True, callback=_table_name, help="Env: EVENTS_TABLE.")
     @click.option("--participants-table", envvar="PARTICIPANTS_TABLE", default=Settings.participants_table, show_default=True, callback=_table_name, help="Env: PARTICIPANTS_TABLE.")
     @click.option("--failures-table", envvar="FAILURES_TABLE", default=Settings.failures_table, show_default=True, callback=_table_name, help="Where stream handlers record records they could not apply. Env: FAILURES_TABLE.")
-    @click.option("--localstack", is_flag=True, help="Use localstack-client's session (LocalStack on localhost:4566).")
+    @click.option("--localstack", is_flag=True, callback=_localstack, help="Use localstack-client's session (LocalStack on localhost:4566; extra [localstack]).")
+    @click.option("--connect-timeout", type=FiniteFloat(min=0.1, max=300), default=DEFAULT_CONNECT_TIMEOUT,
+                  show_default=True, envvar="BACKFILL_CONNECT_TIMEOUT", metavar="SECONDS",
+                  help="Before its first request a command asks the endpoint one question with this "
+                       "timeout (one retry): an endpoint that is down fails in seconds. Env: BACKFILL_CONNECT_TIMEOUT.")
     @functools.wraps(command)
     def wrapper(
         *args: Any,
@@ -92,6 +107,7 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         participants_table: str,
         failures_table: str,
         localstack: bool,
+        connect_timeout: float,
         **kwargs: Any,
     ) -> Any:
         settings = Settings().with_overrides(
@@ -102,7 +118,8 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
             failures_table=failures_table,
         )
         encryption = store_encryption(kwargs)
-        target = Target(settings=settings, profile=profile, localstack=localstack, store_encryption=encryption)
+        target = Target(settings=settings, profile=profile, localstack=localstack,
+                        connect_timeout=connect_timeout, store_encryption=encryption)
         click.get_current_context().meta[TARGET_META] = target  # named in errors (backfill.cli.main)
         return command(*args, target=target, **kwargs)
 

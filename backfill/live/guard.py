@@ -38,6 +38,7 @@ def _lambda_client(target: Target) -> Any:
     kwargs: dict[str, Any] = {"region_name": settings.region, "config": config}
     if settings.endpoint_url:
         kwargs["endpoint_url"] = settings.endpoint_url
+    target.check_reachable()
     return target.session.client("lambda", **kwargs)
 
 

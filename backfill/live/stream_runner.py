@@ -13,6 +13,7 @@ streams are quiet.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import time
@@ -27,7 +28,8 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from backfill.errors import BadInput
 from backfill.run.backup import write_json_atomic
-from chalicelib.streams import BatchResult, process_events_batch, process_participants_batch
+from chalicelib.schema import active_schema
+from chalicelib.streams import BatchResult, process_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.tables import stream_arn
 
@@ -199,9 +201,12 @@ class StreamRunner:
     @property
     def streams(self) -> list[_Stream]:
         if self._streams is None:
+            # Every table the declaration names: the aggregates' sources first, then its own.
+            tables = active_schema().tables
             self._streams = [
-                _Stream(self.settings.participants_table, stream_arn(self.dynamodb, self.settings.participants_table), process_participants_batch),
-                _Stream(self.settings.events_table, stream_arn(self.dynamodb, self.settings.events_table), process_events_batch),
+                _Stream(actual, stream_arn(self.dynamodb, actual), functools.partial(process_batch, declared))
+                for declared in (*tables[1:], tables[0])
+                for actual in (self.settings.table(declared),)
             ]
         return self._streams
 

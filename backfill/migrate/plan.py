@@ -22,7 +22,7 @@ ABSENT_MARK = "(absent)"
 
 def plan_item(item: Mapping[str, Any], count_source: CountSource) -> UpgradeOutcome:
     """What migrating ``item`` (plain Python values) would do: the planner's verdict. No I/O."""
-    return outcome_of(plan_upgrade(item, count=count_source(item)))
+    return outcome_of(plan_upgrade(item, aggregates=count_source(item)))
 
 
 def jsonable(value: Any) -> Any:

@@ -61,7 +61,8 @@ from backfill.table.scan import parallel_scan
 from backfill.table.target import Target
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
-from chalicelib.planner import WritePlan, count_is_maintained
+from chalicelib.planner import WritePlan, unmaintained
+from chalicelib.schema import active_schema
 from chalicelib.upgrader import (
     CountSource,
     UpgradeOutcome,
@@ -179,8 +180,9 @@ class DryRun:
 
     @property
     def exit_code(self) -> int:
-        tally = self.plan.tally
-        return 1 if tally.refused or tally.failed else 0
+        """0 once the plan is made, even when a real run would refuse rows (the plan counts and
+        lists them): a dry run that exits 1 reads to a script as a dry run that failed."""
+        return 1 if self.plan.tally.failed else 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -402,14 +404,13 @@ def _query_counts(
 
 
 def _id_to_count(item: dict[str, Any]) -> str | None:
-    """The eventId whose participants ``item`` (typed or plain) needs counted; None when its count
-    is kept (the live path maintains it) or its eventId is not a string (the rule refuses it)."""
-    if count_is_maintained(item):
+    """The name of the item (typed or plain) whose aggregate needs computing; None when it is
+    kept (the live path maintains it) or its key is not valid (the rule refuses it)."""
+    if not unmaintained(item):
         return None
-    event_id = item.get("eventId")
-    if isinstance(event_id, dict):
-        event_id = event_id.get("S")
-    return event_id if isinstance(event_id, str) else None
+    key = active_schema().key
+    values = [item.get(name) for name in key.names]
+    return key.name_of({name: v.get("S") if isinstance(v, dict) else v for name, v in zip(key.names, values, strict=True)})
 
 
 def _scanned_items(

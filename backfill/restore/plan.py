@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backfill.verify.compare import describe_differences, differing_attributes, same_typed
-from chalicelib.planner import Verdict, count_is_maintained, plan_upgrade
+from chalicelib.planner import Verdict, plan_upgrade, unmaintained
 from chalicelib.schema import COUNT_FIELDS, UpgradeRefused
 
 DERIVED_FIELDS: frozenset[str] = COUNT_FIELDS
@@ -81,7 +81,7 @@ def writes_by_rule(backup_item: Mapping[str, Any]) -> list[MigrationWrite]:
 
     Derived count fields are left out of restore's comparison, so a placeholder count does."""
     try:
-        plan = plan_upgrade(backup_item, count=None if count_is_maintained(backup_item) else 0)
+        plan = plan_upgrade(backup_item, aggregates={a.name: 0 for a in unmaintained(backup_item)})
     except (UpgradeRefused, ValueError, KeyError):
         return []
     return [MigrationWrite(plan.changes, backup_item)] if plan.verdict is Verdict.WRITE else []

@@ -32,7 +32,7 @@ from typing import Any, Protocol, TypeVar
 
 from backfill.run.spill import SpillFile
 from backfill.table.scan import parallel_scan
-from chalicelib.counts import ParticipantCounter
+from chalicelib.counts import AggregateCounter
 
 # Events kept in memory before a SpillingCounts moves to disk: about 100-155 MB at this size.
 MEMORY_LIMIT_EVENTS = 1_000_000
@@ -300,7 +300,7 @@ def count_by_query(
     """Yield ``items`` unchanged, each after its event's count is in ``store``: a consistent
     ``Query(Select=COUNT)`` (paginated) per item whose ``event_id_of(item)`` is not None, sent
     ``threads`` at a time, a chunk of items at a time (memory holds one chunk)."""
-    counter = ParticipantCounter(dynamodb, table)
+    counter = AggregateCounter(dynamodb, table)
     with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="count") as pool:
         for batch in _chunks(items, chunk):
             ids = [event_id for event_id in map(event_id_of, batch) if event_id is not None]

@@ -25,7 +25,6 @@ STREAMING_PAGE_ITEMS = 100
 class Page:
     segment: int
     items: list[dict[str, Any]]  # typed DynamoDB JSON, as the client returns them
-    last_evaluated_key: dict[str, Any] | None
 
 
 def parallel_scan(
@@ -36,14 +35,12 @@ def parallel_scan(
     segments: Sequence[int] | None = None,
     projection: str | None = None,
     expression_names: dict[str, str] | None = None,
-    start_keys: dict[int, dict[str, Any]] | None = None,
     page_size: int | None = None,
     consistent: bool = False,
 ) -> Iterator[Page]:
     """Scan ``segments`` (default: all) of a ``total_segments``-way split concurrently.
 
-    ``start_keys`` resumes a segment after a known key. Pages of one segment arrive in scan
-    order; an error in any segment is raised here after the other threads are told to stop.
+    Pages of one segment arrive in scan order; an error in any segment is raised here after the other threads are told to stop.
     ``consistent`` asks for strongly consistent reads (restore and verify plan from them).
     ``page_size``: items per request (default DEFAULT_PAGE_ITEMS), which bounds memory.
     """
@@ -63,13 +60,11 @@ def parallel_scan(
         kwargs["Limit"] = page_size or DEFAULT_PAGE_ITEMS
         if consistent:
             kwargs["ConsistentRead"] = True
-        if start_keys and segment in start_keys:
-            kwargs["ExclusiveStartKey"] = start_keys[segment]
         try:
             while not stop.is_set():
                 response = dynamodb.scan(**kwargs)
                 last = response.get("LastEvaluatedKey")
-                out.put(Page(segment, response.get("Items", []), last))
+                out.put(Page(segment, response.get("Items", [])))
                 if not last:
                     break
                 kwargs["ExclusiveStartKey"] = last

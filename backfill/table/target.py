@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from backfill.errors import TargetError
@@ -15,14 +17,22 @@ from backfill.run.store.s3 import BUCKET_DEFAULT
 from chalicelib.aws import client, make_session
 from chalicelib.config import Settings
 
+DEFAULT_CONNECT_TIMEOUT = 2.0  # seconds; the CLI's --connect-timeout
+
 
 @dataclass
 class Target:
+    """``connect_timeout``: when set (the CLI sets it), the first client made asks the endpoint
+    one cheap question with that timeout and one retry, so an endpoint that refuses or never
+    answers fails the command in seconds instead of after a run's ten adaptive retries."""
+
     settings: Settings
     profile: str | None = None
     localstack: bool = False
+    connect_timeout: float | None = None
     store_encryption: Encryption = BUCKET_DEFAULT  # of every object written to an s3:// run store
     _session: Any = field(default=None, repr=False)
+    _reached: bool = field(default=False, repr=False)
 
     @cached_property
     def session(self) -> Any:
@@ -32,11 +42,32 @@ class Target:
 
     @cached_property
     def dynamodb(self) -> Any:
-        return client(self.session, "dynamodb", self.settings)
+        return self.client("dynamodb")
 
     @cached_property
     def streams(self) -> Any:
-        return client(self.session, "dynamodbstreams", self.settings)
+        return self.client("dynamodbstreams")
+
+    def client(self, service: str) -> Any:
+        """A client for ``service`` at the target's endpoint, once the endpoint is known to answer."""
+        self.check_reachable()
+        return client(self.session, service, self.settings)
+
+    def check_reachable(self) -> None:
+        """Raise botocore's connection or timeout error within about 2 x ``connect_timeout`` if the
+        endpoint does not answer. Any answer, an error included (a role without ListTables), is
+        an endpoint that answers: the command's own requests then report what is wrong."""
+        if self.connect_timeout is None or self._reached:
+            return
+        probe_config = Config(connect_timeout=self.connect_timeout, read_timeout=self.connect_timeout,
+                              retries={"mode": "standard", "max_attempts": 2})
+        kwargs: dict[str, Any] = {"region_name": self.settings.region, "config": probe_config}
+        if self.settings.endpoint_url:
+            kwargs["endpoint_url"] = self.settings.endpoint_url
+        probe = self.session.client("dynamodb", **kwargs)
+        with contextlib.suppress(ClientError):
+            probe.list_tables(Limit=1)
+        self._reached = True
 
     def run_store(self, location: str | Path | RunStore) -> RunStore:
         """The run store at ``location``; an s3:// store uses this target's credentials, endpoint

@@ -112,7 +112,7 @@ def check_event(
 ) -> list[Finding]:
     """Every finding about one live event (plain values). See the module doc for ``strict``."""
     schema = active_schema()
-    event_id = str(item.get(schema.key))
+    event_id = str(schema.key.describe(item))
     findings = []
     problems = validate_event(item)
     if problems:
@@ -122,7 +122,7 @@ def check_event(
         findings.append(Finding(event_id, Kind.COUNT_MISMATCH,
                                 f"participantCount is {stored}, participants table has {fresh_count}"))
     if snapshot_item is not None:
-        findings += check_status(event_id, snapshot_item.get(schema.status_field), item.get(schema.status_field), migration_status)
+        findings += check_status(event_id, schema.status(snapshot_item), schema.status(item), migration_status)
         changed = differing_attributes(snapshot_item, item, ignore=schema.owned)
         if changed:
             named = describe_changes(snapshot_item, item, changed, show_values=show_values)

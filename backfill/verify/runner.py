@@ -50,7 +50,7 @@ from backfill.verify.checks import (
     unowned_writes,
 )
 from backfill.verify.spill import SnapshotIndex
-from chalicelib.counts import ParticipantCounter
+from chalicelib.counts import AggregateCounter
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python
 from chalicelib.schema import PARTICIPANT_COUNT
@@ -324,7 +324,7 @@ def _counts_for(
     """One parallel scan of all participants; for a sample, one consistent COUNT per sampled event."""
     participants = target.settings.participants_table
     if options.sample:
-        counter = ParticipantCounter(target.dynamodb, participants)
+        counter = AggregateCounter(target.dynamodb, participants)
         sampled = MemoryCounts()  # a sample's N events
         sampled.add({item["eventId"]: counter.count(item["eventId"]) for item in events if "eventId" in item})
         return sampled
@@ -334,7 +334,7 @@ def _counts_for(
 
 def _recheck_counts(target: Target, findings: list[Finding]) -> list[Finding]:
     store = EventStore(target.dynamodb, target.settings.events_table)
-    counter = ParticipantCounter(target.dynamodb, target.settings.participants_table)
+    counter = AggregateCounter(target.dynamodb, target.settings.participants_table)
     checked = []
     for finding in findings:
         if finding.kind is not Kind.COUNT_MISMATCH:

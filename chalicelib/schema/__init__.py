@@ -1,17 +1,27 @@
-"""The event schema: one declaration (``current``), and the rule derived from it.
+"""The declaration language (``spec``, ``key``, ``aggregate``), the events declaration
+(``current``, the default) and the rule derived from whichever declaration is active.
 
 Pure functions only: items in, items out. Items are plain Python values as produced by
 ``chalicelib.items.to_python`` (numbers are Decimal, sets are set, binary is Binary).
 """
 
-from chalicelib.schema.active import active_schema, use_schema
+from chalicelib.schema.active import active_schema, load_schema, schema_from, use_schema
+from chalicelib.schema.aggregate import Aggregate, CountOf, Source
 from chalicelib.schema.current import COUNT_FIELDS, COUNT_VERSION, CURRENT, PARTICIPANT_COUNT
-from chalicelib.schema.errors import UpgradeRefused
+from chalicelib.schema.errors import DeclarationError, UpgradeRefused
+from chalicelib.schema.key import Key
 from chalicelib.schema.spec import Context, Field, Kind, Schema, Step, TimestampWindow
 from chalicelib.schema.upgrade import changed_fields, needs_upgrade, upgrade_event
 from chalicelib.schema.validate import validate_event
 
 __all__ = [
+    "Aggregate",
+    "CountOf",
+    "DeclarationError",
+    "Key",
+    "Source",
+    "load_schema",
+    "schema_from",
     "COUNT_FIELDS",
     "COUNT_VERSION",
     "CURRENT",

@@ -1,4 +1,5 @@
-"""The current event schema (v2), declared once. Validation, the repair pass, the planner's
+"""The events migration: the current event schema (v2), declared once. The default declaration
+(``chalicelib.schema.active``); another team's migration is a module like this one. Validation, the repair pass, the planner's
 guard, verify's status workflow and the stream handlers' carry-forward all read it from here.
 
 To change the schema, change this declaration (see the README, "The next schema change").
@@ -9,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib.schema.aggregate import CountOf, Source
+from chalicelib.schema.key import Key
 from chalicelib.schema.spec import Context, Field, Kind, Schema
 from chalicelib.schema.values import as_timestamp
 
@@ -16,6 +19,8 @@ COUNT_VERSION = "countVersion"
 PARTICIPANT_COUNT = "participantCount"
 # Written only by the count mechanism (chalicelib.counts): derived data, not the rule's.
 COUNT_FIELDS: frozenset[str] = frozenset({PARTICIPANT_COUNT, COUNT_VERSION})
+
+PARTICIPANTS = Source("participants", Key("eventId", "participantId"))
 
 
 def dated_from(earlier: str) -> Any:
@@ -62,11 +67,13 @@ V2_FIELDS: tuple[Field, ...] = (
 )
 
 V2 = Schema(
+    table="events",
+    key=Key("eventId"),
     version=2,
-    key="eventId",
     version_field="schemaVersion",
     status_field="status",
     fields=V2_FIELDS,
+    aggregates=(CountOf(PARTICIPANT_COUNT, PARTICIPANTS, group_by=("eventId",), version_field=COUNT_VERSION),),
     steps=(),  # v1 -> v2 changed no structure: legacy values are aliases, new fields defaults
 )
 

@@ -6,7 +6,16 @@ from __future__ import annotations
 class UpgradeRefused(ValueError):
     """The item cannot be upgraded without guessing. Carries the item's key and every reason."""
 
-    def __init__(self, event_id: object, reasons: list[str]) -> None:
+    def __init__(self, event_id: object, reasons: list[str]) -> None:  # event_id: the item's name
         self.event_id = event_id
         self.reasons = list(reasons)
         super().__init__(f"event {event_id!r} refused: {'; '.join(self.reasons)}")
+
+
+class DeclarationError(ValueError):
+    """A declaration that cannot be used: one line naming it and the problem."""
+
+    def __init__(self, reference: str, problem: str) -> None:
+        self.reference = reference
+        self.problem = problem
+        super().__init__(f"declaration {reference}: {problem}")

@@ -73,7 +73,7 @@ def _derivation_problem(field: Field, item: Mapping[str, Any], ctx: Context) -> 
 
 def _required(field: Field, item: Mapping[str, Any], schema: Schema) -> bool:
     if field.required_from is not None:
-        return schema.reached(item.get(schema.status_field), field.required_from)
+        return schema.reached(schema.status(item), field.required_from)
     return field.required
 
 
@@ -92,7 +92,7 @@ def _order_problems(item: Mapping[str, Any], schema: Schema) -> list[str]:
 
 
 def validate(item: Mapping[str, Any], schema: Schema, ctx: Context = Context()) -> list[str]:  # noqa: B008
-    """Every reason ``item`` is not a valid event of ``schema`` ([] when it is)."""
+    """Every reason ``item`` is not a valid item of ``schema`` ([] when it is)."""
     problems: list[str] = []
     version = item.get(schema.version_field)
     if as_count(version) != schema.version:
@@ -100,7 +100,7 @@ def validate(item: Mapping[str, Any], schema: Schema, ctx: Context = Context()) 
     for field in schema.fields:
         if field.name not in item:
             if _required(field, item, schema):
-                when = f" for {schema.status_field} {item.get(schema.status_field)}" if field.required_from else ""
+                when = f" for {schema.status_field} {schema.status(item)}" if field.required_from else ""
                 problems.append(f"{field.name} is missing{when}")
             continue
         problem = value_problem(field, item[field.name], schema, ctx) or _derivation_problem(field, item, ctx)
@@ -113,12 +113,13 @@ def repair(item: Mapping[str, Any], schema: Schema, ctx: Context, problems: list
     """``item`` in the current shape: aliases mapped, absent fields defaulted, version set.
 
     Appends to ``problems`` every value it cannot trust (then returns early: nothing is derived
-    from untrusted data). Raises ValueError when a supplied field (the participant count) is
+    from untrusted data). Raises ValueError when a supplied field (an aggregate's value) is
     absent and the caller gave none: that is a caller error, not bad data.
     """
     out = dict(item)
+    given = ctx.aggregates
     for field in schema.fields:
-        if field.name not in out or (field.supplied and ctx.participant_count is not None) or field.derived:
+        if field.name not in out or (field.supplied and field.name in given) or field.derived:
             continue  # (a derived value is recomputed below, whatever was there)
         value = out[field.name]
         if isinstance(value, str) and value in field.aliases:
@@ -132,12 +133,12 @@ def repair(item: Mapping[str, Any], schema: Schema, ctx: Context, problems: list
     if problems:
         return out
     for field in schema.fields:  # declaration order: a default may read one filled before it
-        if field.supplied and ctx.participant_count is not None:
-            out[field.name] = ctx.participant_count
+        if field.supplied and field.name in given:
+            out[field.name] = given[field.name]
         elif (field.name in out and not field.derived) or not _required(field, out, schema):
             continue
         elif field.supplied:
-            raise ValueError(f"event {out.get(schema.key)!r} has no {field.name}: pass participant_count")
+            raise ValueError(f"item {schema.key.describe(out)!r} has no {field.name}: pass its aggregate value")
         elif field.default is not None:
             value = field.default(out, ctx)
             if value is None:

@@ -1,7 +1,8 @@
 """The language of the schema declaration: what a field is, and what a schema version is.
 
-A ``Schema`` is a value: its fields (type, allowed values, legacy aliases, default, date rules),
-its status workflow and its structural steps. ``repair`` and ``validate`` (in
+A ``Schema`` is a value: the table and its key, the version attribute, its fields (type, allowed
+values, legacy aliases, default, date rules), an optional status workflow, the aggregates it keeps
+exact (``chalicelib.schema.aggregate``) and its structural steps. ``repair`` and ``validate`` (in
 ``chalicelib.schema.rule``) are derived from it; nothing else states a schema fact.
 """
 
@@ -12,6 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+from chalicelib.schema.aggregate import Aggregate
+from chalicelib.schema.key import Key
 
 
 class Kind(enum.Enum):
@@ -27,13 +31,14 @@ class Kind(enum.Enum):
 class Context:
     """What the rule may know beyond the item itself.
 
-    participant_count: exact count to write, or None to keep the item's own.
+    aggregates: aggregate name -> exact value to write (``participantCount: 3``); an aggregate
+        not named keeps the item's own value.
     observed_at_ms: when the write being upgraded happened (stream record time); None in the
         backfill, where createdAt is the only trustworthy date.
     now_ms: the clock, for the "not in the future" half of the timestamp window.
     """
 
-    participant_count: int | None = None
+    aggregates: Mapping[str, Any] = field(default_factory=dict)
     observed_at_ms: int | None = None
     now_ms: int | None = None
 
@@ -53,9 +58,9 @@ class Field:
     default: Default | None = None  # filled in when absent
     derived: bool = False  # the default is the only valid value (a function of ``reads``)
     reads: tuple[str, ...] = ()  # other fields the default is computed from (guarded on write)
-    required_from: str | None = None  # TIMESTAMP: required once the status reaches this one
+    required_from: str | None = None  # TIMESTAMP: required once the status reaches this one (needs a workflow)
     not_before: str | None = None  # TIMESTAMP: never earlier than this other timestamp
-    supplied: bool = False  # the caller supplies the value (the participant count)
+    supplied: bool = False  # an aggregate's value: the caller supplies it (``Context.aggregates``)
     carried: bool = False  # a legacy whole-item write drops it: the live path carries it forward
 
 
@@ -79,11 +84,13 @@ class TimestampWindow:
 
 @dataclass(frozen=True)
 class Schema:
+    table: str  # the table migrated (its default name; deployments may rename it)
+    key: Key  # its primary key
     version: int
-    key: str  # the table's partition key
-    version_field: str
-    status_field: str
+    version_field: str  # the attribute that carries an item's schema version
     fields: tuple[Field, ...]
+    status_field: str | None = None  # a CHOICE field whose allowed values are a workflow, in order
+    aggregates: tuple[Aggregate, ...] = ()  # values kept exact from other tables
     steps: tuple[Step, ...] = ()  # structural steps, one per version that needs one
     window: TimestampWindow = TimestampWindow()
 
@@ -108,12 +115,36 @@ class Schema:
 
     @cached_property
     def workflow(self) -> tuple[str, ...]:
-        """The statuses in the only order an event moves through them."""
-        return self.field(self.status_field).allowed
+        """The statuses in the only order an item moves through them (() without a workflow)."""
+        return self.field(self.status_field).allowed if self.status_field else ()
 
     @property
     def status_aliases(self) -> Mapping[str, str]:
-        return self.field(self.status_field).aliases
+        return self.field(self.status_field).aliases if self.status_field else {}
+
+    def status(self, item: Mapping[str, Any]) -> Any:
+        """The item's raw status (None without a workflow)."""
+        return item.get(self.status_field) if self.status_field else None
+
+    @cached_property
+    def aggregate_fields(self) -> frozenset[str]:
+        """Attributes only the aggregate mechanism writes (values and their version attributes)."""
+        return frozenset(name for a in self.aggregates for name in (a.name, a.version_field))
+
+    def aggregate(self, name: str) -> Aggregate:
+        return next(a for a in self.aggregates if a.name == name)
+
+    @cached_property
+    def table_keys(self) -> dict[str, Key]:
+        """Every table the declaration names, with its key: its own, then each aggregate's source."""
+        keys = {self.table: self.key}
+        for aggregate in self.aggregates:
+            keys.setdefault(aggregate.source.table, aggregate.source.key)
+        return keys
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return tuple(self.table_keys)
 
     def canonical_status(self, raw: Any) -> str | None:
         """``raw`` in the current vocabulary (legacy aliases mapped), or None when it is not one."""

@@ -18,10 +18,10 @@ def schema_version(item: Mapping[str, Any], schema: Schema) -> int:
     raw = item.get(schema.version_field, 1)
     version = as_count(raw)
     if version is None or version < 1:
-        raise UpgradeRefused(item.get(schema.key), [f"{schema.version_field} is not a positive integer: {raw!r}"])
+        raise UpgradeRefused(schema.key.describe(item), [f"{schema.version_field} is not a positive integer: {raw!r}"])
     if version > schema.version:
         raise UpgradeRefused(
-            item.get(schema.key),
+            schema.key.describe(item),
             [f"{schema.version_field} {version} is newer than this code knows ({schema.version})"],
         )
     return version
@@ -30,7 +30,7 @@ def schema_version(item: Mapping[str, Any], schema: Schema) -> int:
 def upgrade_event(
     item: Mapping[str, Any],
     *,
-    participant_count: int | None = None,
+    aggregates: Mapping[str, Any] | None = None,
     observed_at_ms: int | None = None,
     now_ms: int | None = None,
     schema: Schema | None = None,
@@ -42,14 +42,16 @@ def upgrade_event(
     row is repaired like a legacy row. ``now_ms`` bounds timestamps (the clock when None).
 
     Raises UpgradeRefused (with every reason) when the item cannot be upgraded without guessing,
-    and ValueError when the item has no participantCount and none is given.
+    and ValueError when the item has no value of an aggregate and none is given in ``aggregates``
+    (aggregate name -> exact value).
     """
     schema = schema or active_schema()
-    event_id = item.get(schema.key)
-    if not isinstance(event_id, str) or not event_id:
-        raise UpgradeRefused(event_id, [f"{schema.key} is not a non-empty string: {event_id!r}"])
+    event_id = schema.key.name_of(item)
+    if event_id is None:
+        bad = next(n for n in schema.key.names if not (isinstance(item.get(n), str) and item.get(n)))
+        raise UpgradeRefused(schema.key.describe(item), [f"{bad} is not a non-empty string: {item.get(bad)!r}"])
     version = schema_version(item, schema)
-    ctx = Context(participant_count=participant_count, observed_at_ms=observed_at_ms, now_ms=now_ms)
+    ctx = Context(aggregates=aggregates or {}, observed_at_ms=observed_at_ms, now_ms=now_ms)
     problems: list[str] = []
     current = dict(item)
     for step in schema.steps:

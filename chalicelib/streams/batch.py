@@ -54,7 +54,7 @@ class Rejections:
 
     store: FailureStore
     table: str  # the table the stream belongs to
-    kind: str  # item key prefix: "events" or "participants"
+    kind: str  # item key prefix: the table's declared name
     key_names: Sequence[str]
 
     def record(self, raw: Mapping[str, Any], reasons: list[str]) -> None:

@@ -34,7 +34,7 @@ class ImageChange:
 def mapped_status(image: Mapping[str, Any] | None) -> str | None:
     """The image's status in the current vocabulary (None when absent or unknown)."""
     schema = active_schema()
-    return schema.canonical_status((image or {}).get(schema.status_field))
+    return schema.canonical_status(schema.status(image or {}))
 
 
 def _held(image: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,8 +11,9 @@ from typing import Any
 
 from chalicelib.aws import client, make_session
 from chalicelib.config import Settings
-from chalicelib.counts import ParticipantCounter
+from chalicelib.counts import AggregateCounter
 from chalicelib.events_store import EventStore
+from chalicelib.schema import active_schema
 from chalicelib.streams.failures import FailureStore
 
 
@@ -20,15 +21,22 @@ from chalicelib.streams.failures import FailureStore
 class Dependencies:
     settings: Settings
     dynamodb: Any
-    events: EventStore = field(init=False)
-    counter: ParticipantCounter = field(init=False)
+    events: EventStore = field(init=False)  # the migrated table
+    counters: dict[str, AggregateCounter] = field(init=False)  # aggregate name -> its counter
     failures: FailureStore = field(init=False)
 
     def __post_init__(self) -> None:
-        self.events = EventStore(self.dynamodb, self.settings.events_table)
-        self.counter = ParticipantCounter(self.dynamodb, self.settings.participants_table)
+        schema = active_schema()
+        self.events = EventStore(self.dynamodb, self.settings.target_table, schema.key)
+        self.counters = {a.name: AggregateCounter(self.dynamodb, self.settings.table(a.source.table), a, schema)
+                         for a in schema.aggregates}
         self.failures = FailureStore(self.dynamodb, self.settings.failures_table,
                                      self.settings.failure_retention_days)
+
+    @property
+    def counter(self) -> AggregateCounter:
+        """The counter of the declaration's first aggregate."""
+        return next(iter(self.counters.values()))
 
     @classmethod
     def from_settings(cls, settings: Settings, session: Any = None) -> Dependencies:

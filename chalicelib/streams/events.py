@@ -1,12 +1,12 @@
-"""Events stream: upgrade old-shape writes in place; our own writes come back current.
+"""The migrated table's stream: upgrade old-shape writes in place; our own writes come back current.
 
 A record is handled from its new image. An image that is already valid in the current shape
 (every write this handler makes, and every new-shape write of the application) returns before
 any read or write, which is what stops the handler from feeding on its own stream.
 
-Within one batch only the last record of each event is applied: one event's records arrive in
+Within one batch only the last record of each item is applied: one item's records arrive in
 order on one shard, so the last new image is the freshest state and covers the earlier ones
-(each of which would otherwise cost a count query and a conditional write that fails). The
+(each of which would otherwise cost an aggregate query and a conditional write that fails). The
 earlier records still count for what the last image cannot say (``carry``): an old writer's
 whole-item put drops the fields the legacy shape has no place for, and each transition is dated
 by the record that made it.
@@ -17,17 +17,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from chalicelib.schema import COUNT_FIELDS, needs_upgrade
+from chalicelib.schema import active_schema, needs_upgrade
 from chalicelib.streams.batch import BatchResult, Rejections, run_batch
 from chalicelib.streams.carry import ImageChange, carry_into, known_state
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.errors import PermanentFailure, RetryableFailure
-from chalicelib.streams.failures import Failure, events_item_key
+from chalicelib.streams.failures import Failure, item_key
 from chalicelib.streams.observability import CURRENT, REFUSED, SKIPPED, SUPERSEDED, UPGRADED, logger
 from chalicelib.streams.records import StreamChange, parse_record, require_keys
-from chalicelib.upgrader import UpgradeResult, keep_maintained_count, upgrade_in_place
-
-KEY_NAMES = ("eventId",)
+from chalicelib.upgrader import UpgradeResult, keep_maintained, upgrade_in_place
 
 
 class UpgradeContended(RetryableFailure):
@@ -37,10 +35,11 @@ class UpgradeContended(RetryableFailure):
 def handle_event_change(
     change: StreamChange, deps: Dependencies, earlier: Sequence[StreamChange] = ()
 ) -> str:
-    """Apply one events-stream record (``earlier``: the batch's previous records of the same
-    event, oldest first). Returns the outcome name; raises PermanentFailure or a retryable
-    error (see ``errors``)."""
-    require_keys(change, KEY_NAMES, deps.settings.events_table)
+    """Apply one record of the migrated table's stream (``earlier``: the batch's previous records
+    of the same item, oldest first). Returns the outcome name; raises PermanentFailure or a
+    retryable error (see ``errors``)."""
+    schema = active_schema()
+    require_keys(change, schema.key.names, deps.settings.target_table)
     if change.event_name == "REMOVE" or change.new_image is None:
         return SKIPPED
     if not needs_upgrade(change.new_image):
@@ -49,11 +48,11 @@ def handle_event_change(
     outcome = upgrade_in_place(
         deps.events,
         change.new_image,
-        count_source=keep_maintained_count(deps.counter.count),
+        count_source=keep_maintained({name: counter.count for name, counter in deps.counters.items()}),
         observed_at_ms=change.observed_at_ms,
         carry=lambda item: carry_into(item, held),
     )
-    keys = {"eventId": outcome.event_id, "sequenceNumber": change.sequence_number}
+    keys = {**{name: change.keys.get(name) for name in schema.key.names}, "sequenceNumber": change.sequence_number}
     if outcome.result is UpgradeResult.UPGRADED:
         written = sorted(outcome.changes)
         logger.info("event upgraded", extra={**keys, "fields": written, "attempts": outcome.attempts})
@@ -65,17 +64,17 @@ def handle_event_change(
         return SKIPPED
     if outcome.result is UpgradeResult.REFUSED:
         if _only_counts_changed(change):
-            # The recount wrote participantCount on an event that was already refused (and
-            # reported) in its previous state; the count cannot have fixed or broken it.
+            # The recount wrote an aggregate on an item that was already refused (and reported)
+            # in its previous state; the count cannot have fixed or broken it.
             logger.info("refused event recounted; already reported", extra={**keys, "reasons": outcome.reasons})
             return SKIPPED
         logger.warning("event refused by the upgrade rule", extra={**keys, "reasons": outcome.reasons})
         deps.failures.record(
             Failure(
-                item_key=events_item_key(change.keys.get("eventId", outcome.event_id)),
+                item_key=item_key(schema.table, *(change.keys.get(n) for n in schema.key.names)),
                 record_id=change.record_id,
                 reasons=outcome.reasons,
-                table=deps.settings.events_table,
+                table=deps.settings.target_table,
                 event_name=change.event_name,
                 observed_at_ms=change.observed_at_ms,
                 image=change.typed_new_image,
@@ -88,27 +87,33 @@ def handle_event_change(
 
 
 def _only_counts_changed(change: StreamChange) -> bool:
-    """A MODIFY whose images differ only in the fields the participant recount writes."""
+    """A MODIFY whose images differ only in the fields the aggregate recounts write."""
     if change.event_name != "MODIFY" or change.old_image is None or change.new_image is None:
         return False
-    names = (set(change.old_image) | set(change.new_image)) - COUNT_FIELDS
+    names = (set(change.old_image) | set(change.new_image)) - active_schema().aggregate_fields
     return all(change.old_image.get(name) == change.new_image.get(name) for name in names)
 
 
-def last_record_per_event(event: Mapping[str, Any]) -> dict[str, str]:
-    """eventId -> sequence number of that event's last record in the batch that can be read.
+def _wire_name(keys: Any) -> str | None:
+    """The item's name (``Key.name_of``) from a record's wire-format Keys (None: unreadable)."""
+    if not isinstance(keys, Mapping):
+        return None
+    plain = {n: v.get("S") if isinstance(v, Mapping) else None for n, v in keys.items()}
+    return active_schema().key.name_of(plain)
 
-    Reads keys and sequence numbers, and decodes only each event's last record (to make sure
+
+def last_record_per_event(event: Mapping[str, Any]) -> dict[str, str]:
+    """item name -> sequence number of that item's last record in the batch that can be read.
+
+    Reads keys and sequence numbers, and decodes only each item's last record (to make sure
     an undecodable last record, which is recorded as a failure, does not hide the ones before
     it); the other images are deserialized once, by run_batch.
     """
     records: dict[str, list[Mapping[str, Any]]] = {}
     for raw in event.get("Records", []):
         body = raw.get("dynamodb")
-        keys = body.get("Keys") if isinstance(body, Mapping) else None
-        event_id = keys.get("eventId") if isinstance(keys, Mapping) else None
-        event_id = event_id.get("S") if isinstance(event_id, Mapping) else None
-        if isinstance(event_id, str) and "SequenceNumber" in body:
+        event_id = _wire_name(body.get("Keys")) if isinstance(body, Mapping) else None
+        if event_id is not None and "SequenceNumber" in body:
             records.setdefault(event_id, []).append(raw)
     last: dict[str, str] = {}
     for event_id, raws in records.items():
@@ -124,18 +129,19 @@ def last_record_per_event(event: Mapping[str, Any]) -> dict[str, str]:
 def process_events_batch(
     event: Mapping[str, Any], deps: Dependencies, context: Any = None
 ) -> BatchResult:
-    """Handle one Lambda batch from the events stream: the last record of each event, knowing
-    the earlier ones (records are handled in order, so they have been seen by then)."""
+    """Handle one Lambda batch from the migrated table's stream: the last record of each item,
+    knowing the earlier ones (records are handled in order, so they have been seen by then)."""
+    schema = active_schema()
     last = last_record_per_event(event)
     seen: dict[str, list[StreamChange]] = {}
 
     def handle(change: StreamChange) -> str:
-        event_id = change.keys.get("eventId")
-        if isinstance(event_id, str) and last.get(event_id) != change.sequence_number:
+        event_id = schema.key.name_of(change.keys)
+        if event_id is not None and last.get(event_id) != change.sequence_number:
             seen.setdefault(event_id, []).append(change)
             return SUPERSEDED
-        earlier = seen.pop(event_id, []) if isinstance(event_id, str) else []
+        earlier = seen.pop(event_id, []) if event_id is not None else []
         return handle_event_change(change, deps, earlier)
 
-    rejections = Rejections(deps.failures, deps.settings.events_table, "events", KEY_NAMES)
+    rejections = Rejections(deps.failures, deps.settings.target_table, schema.table, schema.key.names)
     return run_batch(event, handle, rejections, context)

@@ -22,7 +22,7 @@ from chalicelib.tables import FAILURES_TTL_ATTRIBUTE
 
 @dataclass(frozen=True)
 class Failure:
-    item_key: str  # "events#<eventId>" or "participants#<eventId>/<participantId>"
+    item_key: str  # "<declared table>#<key values joined by />": "events#e1", "participants#e1/p1"
     record_id: str  # the stream record's SequenceNumber
     reasons: list[str]
     table: str
@@ -31,12 +31,9 @@ class Failure:
     image: dict[str, Any] | None = None  # typed DynamoDB JSON of the record's new image
 
 
-def events_item_key(event_id: Any) -> str:
-    return f"events#{event_id}"
-
-
-def participants_item_key(event_id: Any, participant_id: Any) -> str:
-    return f"participants#{event_id}/{participant_id}"
+def item_key(kind: str, *values: Any) -> str:
+    """The failure row's name of an item: its declared table, then its key values."""
+    return f"{kind}#" + "/".join(str(v) for v in values)
 
 
 def item_key_from_wire(kind: str, names: Sequence[str], keys: Any) -> str:
@@ -45,7 +42,7 @@ def item_key_from_wire(kind: str, names: Sequence[str], keys: Any) -> str:
     if isinstance(keys, Mapping):
         values = [keys.get(name) for name in names]
         if len(keys) == len(names) and all(isinstance(v, Mapping) and isinstance(v.get("S"), str) for v in values):
-            return f"{kind}#" + "/".join(v["S"] for v in values)  # type: ignore[index]
+            return item_key(kind, *(v["S"] for v in values))  # type: ignore[index]
     return f"{kind}#" + json.dumps(keys, sort_keys=True, default=str)
 
 

@@ -10,7 +10,7 @@ from backfill.migrate import MigrationOptions
 from backfill.run.backup import encode_item
 from backfill.table.target import Target
 from chalicelib.config import Settings
-from chalicelib.counts import ParticipantCounter
+from chalicelib.counts import AggregateCounter
 from chalicelib.schema import CURRENT
 from chalicelib.tables import create_tables
 from localdev import legacy_data
@@ -53,7 +53,7 @@ def unowned_bytes(item: dict[str, Any]) -> bytes:
 
 
 def fresh_count(dynamodb: Any, settings: Settings, event_id: str) -> int:
-    return ParticipantCounter(dynamodb, settings.participants_table).count(event_id)
+    return AggregateCounter(dynamodb, settings.participants_table).count(event_id)
 
 
 def target_for(settings: Settings) -> Target:

@@ -44,7 +44,7 @@ class QueriedEvents:
         client.meta.events.register("provide-client-params.dynamodb.Scan", self._scan)
 
     def _query(self, params: dict[str, Any], **_: Any) -> None:
-        self.queried.append(params["ExpressionAttributeValues"][":e"]["S"])
+        self.queried.append(params["ExpressionAttributeValues"][":g0"]["S"])
 
     def _scan(self, params: dict[str, Any], **_: Any) -> None:
         self.scanned_tables.append(params["TableName"])

@@ -22,8 +22,9 @@ import pytest
 from click.testing import CliRunner
 
 from backfill.cli.main import cli
+from localdev.__main__ import cli as localdev_cli
 from localdev.endpoint import MotoEndpoint
-from tests.support.cli import REPO, CliRun
+from tests.support.cli import LOCALDEV_COMMANDS, REPO, CliRun
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.moto_only("chalice deploy, Lambda, IAM, SQS and CloudWatch exist on the moto server only")]
@@ -42,7 +43,8 @@ class Deployed:
 
     def backfill(self, *args: str) -> CliRun:
         """The CLI in this process (a subprocess per call would double the module's time)."""
-        result = CliRunner().invoke(cli, [*args, "--endpoint-url", self.url, "--region", "us-east-1"])
+        group = localdev_cli if args[0] in LOCALDEV_COMMANDS else cli
+        result = CliRunner().invoke(group, [*args, "--endpoint-url", self.url, "--region", "us-east-1"])
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         return CliRun(tuple(args), result.exit_code, result.stdout, result.stderr)

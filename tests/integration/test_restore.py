@@ -23,7 +23,7 @@ from backfill.run.backup import file_sha256, iter_backup_items
 from backfill.table.scan import parallel_scan
 from backfill.table.target import Target
 from backfill.verify.compare import differing_attributes
-from chalicelib.counts import ParticipantCounter, refresh_participant_count
+from chalicelib.counts import AggregateCounter, refresh_aggregate
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
 from localdev import legacy_data
@@ -166,8 +166,8 @@ def test_count_moved_by_the_live_path_is_not_a_conflict(migrated, target, dynamo
     # given a participant joined after the migration and the live path recounted
     dynamodb.put_item(TableName=live_settings.participants_table,
                       Item=to_typed({"eventId": event_id, "participantId": "late"}))
-    outcome = refresh_participant_count(EventStore(dynamodb, live_settings.events_table),
-                                        ParticipantCounter(dynamodb, live_settings.participants_table), event_id)
+    outcome = refresh_aggregate(EventStore(dynamodb, live_settings.events_table),
+                                        AggregateCounter(dynamodb, live_settings.participants_table), event_id)
     assert outcome.result.value == "updated"
     # when restored, then the item is restored like the others
     result = run_restore(target, RestoreOptions(backup_file=backup.data_path))
@@ -234,7 +234,7 @@ def test_cli_missing_file_lists_the_backups_that_exist(migrated, live_settings, 
     result = CliRunner().invoke(cli, ["restore", str(tmp_path / "nope.jsonl.gz"), "--endpoint-url",
                                       live_settings.endpoint_url, "--backup-dir", str(tmp_path)])
     assert result.exit_code == 2
-    assert "Refusing to restore" in result.stderr and str(backup.data_path) in result.stderr
+    assert "Error: cannot restore, nothing was written" in result.stderr and str(backup.data_path) in result.stderr
 
 
 def test_cli_dash_dash_restore_with_yes_restores_and_prints_json(migrated, dynamodb, live_settings, tmp_path,

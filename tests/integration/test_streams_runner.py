@@ -5,7 +5,7 @@ from decimal import Decimal
 from backfill.live.stream_runner import PositionStore, StreamRunner
 from backfill.table.request_counter import RequestCounter
 from backfill.table.target import Target
-from chalicelib.counts import ParticipantCounter
+from chalicelib.counts import AggregateCounter
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_typed
 from chalicelib.schema import needs_upgrade
@@ -34,7 +34,7 @@ def leave(dynamodb, settings, event_id, participant_id):
 
 def assert_everything_current(dynamodb, settings, event_ids):
     store = EventStore(dynamodb, settings.events_table)
-    counter = ParticipantCounter(dynamodb, settings.participants_table)
+    counter = AggregateCounter(dynamodb, settings.participants_table)
     for event_id in event_ids:
         item = store.get(event_id)
         assert not needs_upgrade(item), event_id

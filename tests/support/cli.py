@@ -53,10 +53,16 @@ def cli_env(extra: Mapping[str, str] | None = None, *, drop: Sequence[str] = ())
     return env
 
 
+# Commands of the local tooling (``python -m localdev``, not in the wheel), run like backfill's.
+LOCALDEV_COMMANDS = frozenset({"seed"})
+
+
 def start_backfill(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
-    """``python -m backfill ARGS`` running (no terminal on stdin), for tests that signal it or run many."""
+    """``python -m backfill ARGS`` running (no terminal on stdin), for tests that signal it or run many;
+    ``python -m localdev ARGS`` for a command of the local tooling (``seed``)."""
+    program = "localdev" if args and args[0] in LOCALDEV_COMMANDS else "backfill"
     return subprocess.Popen(
-        [sys.executable, "-m", "backfill", *args], cwd=cwd or REPO, env=dict(env or cli_env()),
+        [sys.executable, "-m", program, *args], cwd=cwd or REPO, env=dict(env or cli_env()),
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=_ctrl_c_as_at_a_terminal,
     )

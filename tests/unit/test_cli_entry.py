@@ -3,8 +3,12 @@ exit 5; --debug (or BACKFILL_DEBUG=1) adds the traceback; the exit codes are in 
 
 from __future__ import annotations
 
+import importlib.metadata
+import sys
+
 import click
 import pytest
+from click.testing import CliRunner
 
 from backfill.cli import main as cli_module
 from backfill.cli.main import cli, main
@@ -78,3 +82,27 @@ def test_input_ending_at_a_prompt_is_a_refusal(interrupted_command, capsys, monk
     monkeypatch.setattr("sys.stdin", open("/dev/null"))  # noqa: SIM115 - closed with the test process
     code, _, err = run_main(["prompt-for-test"], capsys)
     assert code == 3 and "input ended" in err
+
+
+def test_version_names_the_installed_distribution(capsys):
+    # when backfill --version runs
+    code, out, _ = run_main(["--version"], capsys)
+    # then it prints the package's version from its installed metadata
+    assert code == 0 and out == f"backfill, version {importlib.metadata.version('dynamo-evolve')}\n"
+
+
+def test_localstack_without_its_extra_is_one_error_naming_the_extra(monkeypatch, capsys):
+    # given localstack-client is not importable (installed without the [localstack] extra)
+    monkeypatch.setitem(sys.modules, "localstack_client", None)
+    # when a command is asked to use LocalStack
+    code, _, err = run_main(["verify", "--localstack"], capsys)
+    # then it is a usage error naming the extra, before any client is made
+    [error] = [line for line in err.splitlines() if line.startswith("Error:")]
+    assert code == 2 and "dynamo-evolve[localstack]" in error and "--localstack" in error
+
+
+def test_help_lists_the_restore_option_that_main_accepts():
+    # given the group's help; then --restore FILE is listed, as `backfill --restore FILE` works
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    assert "--restore FILE" in result.output and "backfill restore FILE" in result.output

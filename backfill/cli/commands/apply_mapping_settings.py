@@ -31,7 +31,6 @@ from backfill.live.lambda_api import DeployedFunction, deployed_function
 from backfill.live.model import APP_NAME, failure_queue_name, function_names
 from backfill.live.policy import allows
 from backfill.table.target import Target
-from chalicelib.aws import client
 from chalicelib.streams.batch import PARTIAL_RESPONSE_ENV
 
 __all__ = ["command", "function_names", "failure_queue_name", "MappingSettings"]
@@ -87,15 +86,15 @@ def check_destination(target: Target, functions: list[DeployedFunction], destina
         raise BadInput(f"--on-failure-arn {destination!r} is not an SQS queue ARN (the only destination "
                        "whose send permission the stage policies grant); nothing was changed")
     if exists:
-        sqs = client(target.session, "sqs", target.settings)
+        sqs = target.client("sqs")
         account, name = destination.split(":")[4:6]
         try:
             sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)
         except ClientError as error:
             raise TargetError(f"--on-failure-arn: queue {destination} does not exist or cannot be read: "
                               f"{error}; nothing was changed") from error
-    lambda_client = client(target.session, "lambda", target.settings)
-    iam = client(target.session, "iam", target.settings)
+    lambda_client = target.client("lambda")
+    iam = target.client("iam")
     for function in functions:
         role = lambda_client.get_function_configuration(FunctionName=function.name)["Role"]
         try:
@@ -147,7 +146,7 @@ def command(target: Target, stage: str, app_name: str, max_retries: int, max_rec
     deployed stream mappings (for `chalice deploy` users; `chalice package` uses the merge template)."""
     if create_queue and on_failure_arn:
         raise click.UsageError("give either --on-failure-arn or --create-queue, not both")
-    lambda_client = client(target.session, "lambda", target.settings)
+    lambda_client = target.client("lambda")
     try:
         functions = [deployed_function(lambda_client, name) for name in function_names(stage, app_name)]
     except (ClientError, BotoCoreError) as error:
@@ -170,7 +169,7 @@ def command(target: Target, stage: str, app_name: str, max_retries: int, max_rec
     err.print(key_value_table("event source mapping settings", plan))
     confirm_or_refuse("Update these deployed event source mappings?", yes=yes)
     if create_queue:
-        sqs = client(target.session, "sqs", target.settings)
+        sqs = target.client("sqs")
         url = sqs.create_queue(QueueName=queue_name, Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
         destination = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     settings = MappingSettings(max_retries, max_record_age, not no_bisect, destination)

@@ -1,4 +1,5 @@
-"""``backfill backups``: list the backups with table, time, item count and checksum state."""
+"""``backfill backups``: list the backups with table, time, item count and checksum state;
+``backfill backups prune``: delete old runs by the rule in ``backfill.run.prune``."""
 
 from __future__ import annotations
 
@@ -8,29 +9,36 @@ import click
 from rich.table import Table
 
 from backfill.cli.options import backup_dir_option, json_option, store_endpoint_option
-from backfill.console import EXIT_USAGE, err, print_json
+from backfill.console import err, print_json
+from backfill.errors import BadInput
 from backfill.run.backup import BackupError, BackupListing, list_backups
 from backfill.run.ledger import LEDGER_SUFFIX, ledger_exists
+from backfill.run.prune import Decision, plan_prune, prune
 from backfill.run.runs import runs_in
 from backfill.run.store import RunStore, open_store
 
+MAX_DAYS = 36_500
 
-@click.command("backups")
+
+@click.group("backups", invoke_without_command=True)
 @click.option("--table", help="Only backups of this table.")
 @backup_dir_option
 @store_endpoint_option
 @json_option
-def command(table: str | None, backup_dir: str, endpoint_url: str | None, as_json: bool) -> None:
+@click.pass_context
+def command(ctx: click.Context, table: str | None, backup_dir: str, endpoint_url: str | None, as_json: bool) -> None:
     """List backups (newest first); every data file is checked against its manifest's sha256.
 
     Each backup names its run and what part of the table the run's backups cover together: a
-    split run is usable by verify and restore only once every segment has its backup."""
+    split run is usable by verify and restore only once every segment has its backup.
+    `backfill backups prune` deletes old runs."""
+    if ctx.invoked_subcommand is not None:
+        return
     store = open_store(backup_dir, endpoint_url=endpoint_url)
     try:
         listings = list_backups(store, table, check=True)
     except BackupError as error:
-        err.print(f"[bold red]Cannot list backups:[/] {error}", soft_wrap=True)
-        raise SystemExit(EXIT_USAGE) from error
+        raise BadInput(f"cannot list backups: {error}") from error
     coverage = run_coverage(store, table)
     rows = [describe(entry, coverage) for entry in listings]
     if as_json:
@@ -82,3 +90,52 @@ def describe(entry: BackupListing, coverage: dict[tuple[str, str], tuple[bool, s
         "ledger": bool(backup and ledger_exists(backup.store, backup.name_for(LEDGER_SUFFIX))),
         "file": backup.data_uri if backup else entry.location,
     }
+
+
+@command.command("prune")
+@click.option("--older-than", "older_than", metavar="DAYS", required=True, type=click.IntRange(0, MAX_DAYS),
+              help="Delete runs whose newest backup is older than this many days (unless the rule keeps them).")
+@click.option("--table", help="Only runs of this table.")
+@backup_dir_option
+@store_endpoint_option
+@click.option("--yes", "-y", is_flag=True, help="Delete them (without it: a dry run listing what would go).")
+@json_option
+def prune_command(older_than: int, table: str | None, backup_dir: str, endpoint_url: str | None, yes: bool,
+                  as_json: bool) -> None:
+    """Delete old runs: every file of a run (backups, manifests, ledgers, checkpoints, reports).
+
+    A dry run unless --yes. Whatever its age, a run is kept when it is its table's newest
+    complete run, its table's newest run that wrote (has a ledger: its restore undoes the last
+    migration), or unfinished (a checkpoint not completed)."""
+    store = open_store(backup_dir, endpoint_url=endpoint_url)
+    try:
+        decisions = plan_prune(store, older_than, table)
+    except BackupError as error:
+        raise BadInput(f"cannot prune: {error}") from error
+    doomed = [d for d in decisions if d.delete]
+    if yes:
+        for decision in doomed:
+            prune(store, decision)
+    if as_json:
+        print_json([{**_prune_row(d), "deleted": yes and d.delete} for d in decisions])
+        return
+    listing = Table(title=f"runs in {backup_dir} older than {older_than} days", title_justify="left")
+    for column in ("run", "table", "age (days)", "files", "decision"):
+        listing.add_column(column)
+    for decision in decisions:
+        verdict = (("[red]deleted[/]" if yes else "[yellow]would delete[/]") if decision.delete
+                   else "kept: " + ", ".join(decision.keep))
+        listing.add_row(decision.run.name, decision.run.table, f"{decision.age_days:.1f}",
+                        str(len(decision.files)), verdict)
+    err.print(listing)
+    files = sum(len(d.files) for d in doomed)
+    if yes:
+        err.print(f"Deleted {len(doomed)} run(s), {files} file(s) and their ledgers.")
+    else:
+        err.print(f"Dry run: nothing deleted. {len(doomed)} run(s), {files} file(s) and their ledgers would go; "
+                  "add --yes to delete them.")
+
+
+def _prune_row(decision: Decision) -> dict[str, Any]:
+    return {"run": decision.run.name, "table": decision.run.table, "age_days": round(decision.age_days, 3),
+            "complete": decision.run.complete, "files": list(decision.files), "keep": list(decision.keep)}

@@ -28,7 +28,6 @@ from backfill.live.lambda_api import (
 )
 from backfill.live.model import APP_NAME, StreamMapping
 from backfill.table.target import Target
-from chalicelib.aws import client
 
 stage_option = click.option("--stage", required=True, help="Chalice stage that was deployed (dev, prod, ...).")
 app_name_option = click.option("--app-name", default=APP_NAME, show_default=True,
@@ -38,7 +37,7 @@ timeout_option = click.option("--timeout", default=300, show_default=True, type=
 
 
 def _functions(target: Target, stage: str, app_name: str) -> tuple[Any, list[DeployedFunction]]:
-    lambda_client = client(target.session, "lambda", target.settings)
+    lambda_client = target.client("lambda")
     try:
         return lambda_client, stage_functions(lambda_client, stage, app_name)
     except LivePathError as error:
@@ -91,7 +90,7 @@ def status(target: Target, stage: str, app_name: str, as_json: bool) -> None:
     """Each mapping's state, batch settings, failure destination and iterator age; the failures
     table's count."""
     _, functions = _functions(target, stage, app_name)
-    cloudwatch = client(target.session, "cloudwatch", target.settings)
+    cloudwatch = target.client("cloudwatch")
     rows: list[dict[str, Any]] = []
     for function in functions:
         if function.arn is None:
@@ -172,7 +171,7 @@ def alarms(target: Target, stage: str, app_name: str, iterator_age_ms: int, topi
         metrics_namespace=environment["POWERTOOLS_METRICS_NAMESPACE"],
         metrics_service=environment["POWERTOOLS_SERVICE_NAME"],
     ))
-    cloudwatch = client(target.session, "cloudwatch", target.settings)
+    cloudwatch = target.client("cloudwatch")
     try:
         changes = put_alarms(cloudwatch, specs)
     except (ClientError, BotoCoreError) as error:
@@ -190,7 +189,7 @@ def alarms(target: Target, stage: str, app_name: str, iterator_age_ms: int, topi
 def _check_topic(target: Target, topic_arn: str) -> None:
     if not topic_arn.startswith("arn:") or ":sns:" not in topic_arn:
         raise BadInput(f"--topic-arn {topic_arn!r} is not an SNS topic ARN")
-    sns = client(target.session, "sns", target.settings)
+    sns = target.client("sns")
     try:
         sns.get_topic_attributes(TopicArn=topic_arn)
     except (ClientError, BotoCoreError) as error:

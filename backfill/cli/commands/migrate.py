@@ -43,14 +43,13 @@ from backfill.console import (
     EXIT_INTERRUPTED,
     EXIT_ITEM_FAILURES,
     EXIT_OK,
-    EXIT_USAGE,
     confirm_or_refuse,
     err,
     key_value_table,
     print_json,
     refuse_without_terminal,
 )
-from backfill.errors import CliError, ExitCode, explain
+from backfill.errors import BadInput, ChildrenEnded, CliError
 from backfill.migrate import (
     MigrationError,
     MigrationHooks,
@@ -225,9 +224,9 @@ def command(
             err.print(report_view(report))
             payload = report.to_dict()
     except (MigrationError, BackupError, CheckpointError, StoreError) as error:
-        err.print(f"[bold red]Cannot migrate:[/] {escape(str(error))}", soft_wrap=True)
-        # A run store on S3 that cannot be reached is the AWS side (4), not the operator's input.
-        raise SystemExit(explain(error).exit_code if isinstance(error, CliError) else EXIT_USAGE) from error
+        if isinstance(error, CliError):  # its exit code (an unreachable S3 run store is 4) and hint
+            raise
+        raise BadInput(f"cannot migrate: {error}") from error
     except StopBeforeWrites:
         raise SystemExit(EXIT_OK) from None
     except KeyboardInterrupt:
@@ -372,9 +371,7 @@ def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_l
         try:
             plan = combine_plans([read_json(store, name) for name in plans])
         except (OSError, ValueError, KeyError, StoreError) as error:
-            err.print(f"[bold red]Cannot migrate:[/] a segment's plan is unreadable: {escape(str(error))}",
-                      soft_wrap=True)
-            raise SystemExit(EXIT_USAGE) from error
+            raise BadInput(f"cannot migrate: a segment's plan is unreadable: {error}") from error
         err.print(plan_view(plan, heading=f"Plan (run {run}: {processes} backups verified)"))
         confirm_or_refuse(f"Upgrade {plan.would_upgrade} events in place (run {run}, {processes} processes)?", yes=yes)
     except _Stop as stop:  # a child failed or Ctrl-C before any write: the others stop too
@@ -383,9 +380,8 @@ def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_l
         watch(children, interrupted=stop.interrupted)
         stop_if_failed(children, stop.interrupted, resume, state="nothing was written to the table")
         ended = [c.segment for c in children if c.returncode is not None]
-        err.print(f"[bold red]Cannot migrate:[/] segment(s) {ended} ended before planning (see the logs); nothing "
-                  "was written", soft_wrap=True)
-        raise SystemExit(ExitCode.INTERNAL) from None
+        raise ChildrenEnded(f"cannot migrate: segment(s) {ended} ended before planning (see the logs); "
+                            "nothing was written") from None
     except BaseException:  # refused, answered no, or Ctrl-C at the question
         for child in children:
             child.tell("stop")

@@ -38,14 +38,13 @@ from backfill.cli.processes import (
 from backfill.console import (
     EXIT_ITEM_FAILURES,
     EXIT_OK,
-    EXIT_USAGE,
     confirm_or_refuse,
     err,
     key_value_table,
     print_json,
     refuse_without_terminal,
 )
-from backfill.errors import ExitCode
+from backfill.errors import BadInput, ExitCode
 from backfill.live.guard import guard_live_path
 from backfill.restore import (
     RestoreOptions,
@@ -146,9 +145,8 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
             task = bar.add_task("scan", total=None)
             plan = plan_restore(target, options, on_progress=lambda _phase, n: bar.advance(task, n))
     except RestoreRefused as refused:
-        err.print(f"[bold red]Refusing to restore, nothing was written:[/] {refused}")
         show_available(refused, target.settings.events_table)
-        raise SystemExit(EXIT_USAGE) from refused
+        raise BadInput(f"cannot restore, nothing was written: {refused}") from refused
 
     if plan_only:
         print_json({"summary": plan.summary(),
@@ -184,8 +182,7 @@ def restore_into_table(target: Target, backup_file: str, table: str, *, create: 
         backup = load_backup(name, store=target.run_store(location))
         verify_backup(backup)
     except BackupError as error:
-        err.print(f"[bold red]Refusing to restore, nothing was written:[/] {error}")
-        raise SystemExit(EXIT_USAGE) from error
+        raise BadInput(f"cannot restore, nothing was written: {error}") from error
     err.print(key_value_table("Bulk restore plan", {
         "backup": backup.run_id, "backed-up table": backup.table, "items": backup.item_count,
         "into table": table, "create it": create, "endpoint": target.endpoint, "region": target.settings.region,
@@ -197,8 +194,7 @@ def restore_into_table(target: Target, backup_file: str, table: str, *, create: 
             result = bulk_restore(target.dynamodb, backup, table, create=create, workers=workers,
                                   on_items=lambda n: bar.advance(task, n))
     except BulkRestoreError as error:
-        err.print(f"[bold red]Cannot restore into {table!r}:[/] {error}")
-        raise SystemExit(EXIT_USAGE) from error
+        raise BadInput(f"cannot restore into {table!r}: {error}") from error
     summary = result.to_json()
     err.print(key_value_table(f"Bulk restore of {backup.run_id} into {table}",
                               {k: v for k, v in summary.items() if k != "unwritten_keys"}))
@@ -266,8 +262,7 @@ def restore_processes(target: Target, *, run: str, processes: int, backup_dir: s
         found = find_run(store, run, table)
         found.require_complete()
     except (BackupError, StoreError) as error:
-        err.print(f"[bold red]Refusing to restore, nothing was written:[/] {error}", soft_wrap=True)
-        raise SystemExit(EXIT_USAGE) from error
+        raise BadInput(f"cannot restore, nothing was written: {error}") from error
     live_path = guard_live_path(target, allow_running=live_path_running, pause=pause_live_path)
     # The parent guards the live path; its children only restore.
     options = [*given_options(ctx, skip=_PARENT_ONLY), "--live-path-running", "--show", str(show)]

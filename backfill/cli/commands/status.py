@@ -6,7 +6,8 @@ import click
 from rich.table import Table
 
 from backfill.cli.options import backup_dir_option, json_option, store_endpoint_option
-from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK, EXIT_USAGE, err, print_json
+from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK, err, print_json
+from backfill.errors import BadInput
 from backfill.run.status import StatusError, run_status
 from backfill.run.store import StoreError, open_store
 
@@ -25,8 +26,7 @@ def command(run: str, total_segments: int | None, backup_dir: str, endpoint_url:
     try:
         segments = run_status(open_store(backup_dir, endpoint_url=endpoint_url), run, total_segments=total_segments)
     except (StatusError, StoreError) as error:
-        err.print(f"[bold red]No status:[/] {error}", soft_wrap=True)
-        raise SystemExit(EXIT_USAGE) from error
+        raise BadInput(f"no status of run {run!r}: {error}") from error
     if as_json:
         print_json([s.to_json() for s in segments])
     else:

@@ -14,6 +14,7 @@ from backfill.cli.options import (
     target_options,
 )
 from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK, err, print_json
+from backfill.errors import Unverifiable
 from backfill.run.backup import BackupError
 from backfill.table.participant_counts import AUTO, COUNT_METHODS
 from backfill.table.target import Target
@@ -74,8 +75,7 @@ def command(target: Target, snapshot: str | None, run: str | None, segment: int 
 
             result = run_verify(target, options, on_progress=on_progress)
     except BackupError as error:
-        err.print(f"[bold red]Cannot verify against the snapshot:[/] {error}")
-        raise SystemExit(EXIT_ITEM_FAILURES) from error
+        raise Unverifiable(f"cannot verify against the snapshot: {error}") from error
     render(result, show)
     if as_json:
         print_json(result.to_json())

@@ -62,3 +62,7 @@ class RunStore(Protocol):
     def read_log(self, name: str) -> Iterator[tuple[str, bool]]:
         """(line, may_be_torn) of log ``name`` in append order; only a crash can tear the last line."""
         ...
+
+    def delete_log(self, name: str) -> None:
+        """Delete log ``name`` and every part of it (an S3 log is many objects)."""
+        ...

@@ -152,6 +152,9 @@ class LocalStore:
     def delete(self, name: str) -> None:
         self.path(name).unlink(missing_ok=True)
 
+    def delete_log(self, name: str) -> None:
+        self.delete(name)
+
     def append_log(self, name: str) -> LocalAppendLog:
         self._make_directory()
         return LocalAppendLog(self.path(name))

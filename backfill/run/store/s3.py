@@ -251,7 +251,14 @@ class S3Store:
             raise
 
     def delete(self, name: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self.key(name))
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self.key(name))
+        except (ClientError, BotoCoreError) as error:
+            raise self._error(f"cannot delete {self.uri(name)}", error) from error
+
+    def delete_log(self, name: str) -> None:
+        for part in sorted(self._list(self.key(name) + "/", delimiter=False)):
+            self.delete(part)
 
     def append_log(self, name: str) -> S3AppendLog:
         return S3AppendLog(self, name)

@@ -89,7 +89,7 @@ def test_an_item_the_rule_crashes_on_is_a_named_failure():
     def source(item):
         if item["eventId"] == "boom":
             raise RuntimeError("kaput")
-        return 0
+        return {"participantCount": 0}
 
     # when planned
     plan = build_plan([legacy("ok"), legacy("boom")], source)

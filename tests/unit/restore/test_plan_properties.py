@@ -24,7 +24,7 @@ def reverted(live: dict[str, Any], plan: ItemPlan) -> dict[str, Any]:
 def test_a_migrated_event_is_reverted_to_exactly_what_the_migration_read(typed, count):
     # given a legacy event as read, and the item the migration's write left
     read = to_python(typed)
-    plan = plan_upgrade(read, count=count)
+    plan = plan_upgrade(read, aggregates={"participantCount": count})
     assert plan.verdict is Verdict.WRITE and plan.after is not None
     # when restore classifies it against its ledger entry
     decision = classify(read, plan.after, [MigrationWrite(plan.changes, plan.before)])
@@ -40,8 +40,8 @@ def test_an_app_change_before_the_migration_write_is_what_restore_returns_to(bac
     # backup failed its guard and the second, over the app's state, landed
     backup = to_python(backup_typed)
     changed = {**to_python(changed_typed), "eventId": backup["eventId"]}
-    first = plan_upgrade(backup, count=count)
-    second = plan_upgrade(changed, count=count)
+    first = plan_upgrade(backup, aggregates={"participantCount": count})
+    second = plan_upgrade(changed, aggregates={"participantCount": count})
     assert second.after is not None
     writes = [MigrationWrite(first.changes, first.before), MigrationWrite(second.changes, second.before)]
     # when classified, then restore returns to the app's state, not to the backup

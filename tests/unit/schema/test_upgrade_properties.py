@@ -90,11 +90,11 @@ observed = st.one_of(st.none(), st.integers(Y2K, NOW))
 @settings(max_examples=300, deadline=None)
 @given(upgradable_items(), counts, observed)
 def test_upgradable_items_upgrade_validly_idempotently_and_keep_what_they_do_not_own(item, count, at):
-    upgraded = upgrade_event(item, participant_count=count, observed_at_ms=at, now_ms=NOW)
+    upgraded = upgrade_event(item, aggregates={"participantCount": count}, observed_at_ms=at, now_ms=NOW)
     # valid, and a second upgrade (with or without the context) changes nothing
     assert validate_event(upgraded, now_ms=NOW) == []
     assert upgrade_event(upgraded, now_ms=NOW) == upgraded
-    assert upgrade_event(upgraded, participant_count=count, observed_at_ms=at, now_ms=NOW) == upgraded
+    assert upgrade_event(upgraded, aggregates={"participantCount": count}, observed_at_ms=at, now_ms=NOW) == upgraded
     # every attribute it does not own is kept, value and type; only owned ones are added
     for name, original in item.items():
         if name not in CURRENT.owned:
@@ -113,7 +113,7 @@ def test_upgradable_items_upgrade_validly_idempotently_and_keep_what_they_do_not
 def test_items_are_upgraded_validly_or_refused_for_the_damage_they_have(case, count):
     item, damage = case
     try:
-        upgraded = upgrade_event(item, participant_count=count, now_ms=NOW)
+        upgraded = upgrade_event(item, aggregates={"participantCount": count}, now_ms=NOW)
     except UpgradeRefused as refused:
         event(f"refused: {damage}")
         assert damage is not None, refused.reasons  # an undamaged item is never refused
@@ -128,7 +128,7 @@ def test_items_are_upgraded_validly_or_refused_for_the_damage_they_have(case, co
 @settings(max_examples=200, deadline=None)
 @given(upgradable_items(), counts, observed)
 def test_the_plan_sets_exactly_the_difference_and_guards_what_it_read(item, count, at):
-    plan = plan_upgrade(item, count=count, observed_at_ms=at, now_ms=NOW)
+    plan = plan_upgrade(item, aggregates={"participantCount": count}, observed_at_ms=at, now_ms=NOW)
     event(f"verdict {plan.verdict.value}")
     assert plan.verdict in (Verdict.WRITE, Verdict.CURRENT)
     after = plan.after or {}
@@ -140,4 +140,4 @@ def test_the_plan_sets_exactly_the_difference_and_guards_what_it_read(item, coun
         for name in CURRENT.owned | {"createdAt"}:
             assert plan.guard[name] is ABSENT if name not in item else plan.guard[name] == item[name]
     # planning the planned item again writes nothing
-    assert plan_upgrade(after, count=count, observed_at_ms=at, now_ms=NOW).verdict is Verdict.CURRENT
+    assert plan_upgrade(after, aggregates={"participantCount": count}, observed_at_ms=at, now_ms=NOW).verdict is Verdict.CURRENT

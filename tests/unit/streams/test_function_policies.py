@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.items import to_typed
-from chalicelib.streams import process_events_batch, process_participants_batch
+from chalicelib.streams import process_events_batch, process_source_batch
 from tests.unit.streams.conftest import batch, event_record, participant_record
 
 CHALICE_DIR = Path(__file__).resolve().parents[3] / ".chalice"
@@ -73,7 +73,7 @@ def test_the_participants_function_policy_is_exactly_what_its_handler_calls(dyna
         dynamodb.put_item(TableName=settings.participants_table, Item=to_typed({"eventId": event_id, "participantId": "p"}))
     calls.clear()
     # when the participants handler gets both joins
-    result = process_participants_batch(batch(participant_record("INSERT", "e1", "p"), participant_record("INSERT", "ghost", "p")), deps)
+    result = process_source_batch(batch(participant_record("INSERT", "e1", "p"), participant_record("INSERT", "ghost", "p")), deps)
     # then it recounted e1, reported the ghost, and called only what the policy grants, all of it
     assert result.stats["applied"] == 1 and result.stats["reported"] == 1
     assert calls == table_grants("participants_stream")

@@ -3,7 +3,7 @@
 from boto3.dynamodb.types import Binary
 
 from chalicelib.schema import validate_event
-from chalicelib.streams import process_events_batch, process_participants_batch
+from chalicelib.streams import process_events_batch, process_source_batch
 from chalicelib.streams.observability import COUNTED, CURRENT, REJECTED, SKIPPED, UPGRADED
 from tests.unit.streams.conftest import plain, stored_item
 
@@ -48,7 +48,7 @@ def test_the_aws_sample_event_is_recorded_as_foreign_and_never_retried(stream_ev
     # given AWS's own sample event: a table keyed by a number "Id", not by eventId
     event = stream_event("aws_sample")
     # when it reaches either handler
-    for process in (process_events_batch, process_participants_batch):
+    for process in (process_events_batch, process_source_batch):
         result = process(event, deps)
         # then every record is rejected, none is a batch item failure
         assert result.stats[REJECTED] == 3 and result.failed_sequence_numbers == []
@@ -78,7 +78,7 @@ def test_participant_changes_with_binary_attributes_are_counted(stream_event, dy
     dynamodb.put_item(TableName=settings.events_table, Item=stored_item({**legacy, "eventId": {"S": "e-p"}}))
     seed(dynamodb, settings.participants_table, event, 0, 1)
     # when the batch is handled
-    result = process_participants_batch(event, deps)
+    result = process_source_batch(event, deps)
     # then the event is counted once, exactly, and nothing failed
     assert result.failed_sequence_numbers == [] and result.stats[COUNTED] == 1
     assert deps.events.get("e-p")["participantCount"] == 2
@@ -92,7 +92,7 @@ def test_one_undecodable_participant_record_does_not_stop_the_others_being_count
     dynamodb.put_item(TableName=settings.events_table, Item=stored_item({**legacy, "eventId": {"S": "e-p"}}))
     seed(dynamodb, settings.participants_table, event, 1)
     # when the batch is handled
-    result = process_participants_batch(event, deps)
+    result = process_source_batch(event, deps)
     # then that record is recorded, and the event is still counted from the others
     assert result.stats[REJECTED] == 1 and result.failed_sequence_numbers == []
     assert deps.events.get("e-p")["participantCount"] == 1

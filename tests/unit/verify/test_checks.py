@@ -19,7 +19,7 @@ LEGACY = {"eventId": "e1", "name": "Quiz", "status": "active", "createdAt": Deci
 
 
 def migrated(legacy=LEGACY, count=3):
-    return upgrade_event(legacy, participant_count=count)
+    return upgrade_event(legacy, aggregates={"participantCount": count})
 
 
 def kinds(findings):

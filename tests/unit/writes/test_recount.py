@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from chalicelib.counts import CountResult, ParticipantCounter, refresh_participant_count
+from chalicelib.counts import AggregateCounter, CountResult, refresh_aggregate
 from chalicelib.events_store import EventStore
 from tests.unit.writes.conftest import legacy
 
 
 def recount(stubbed, waits, **kw):
-    return refresh_participant_count(
-        EventStore(stubbed.client, "events"), ParticipantCounter(stubbed.client, "participants"), "e1",
+    return refresh_aggregate(
+        EventStore(stubbed.client, "events"), AggregateCounter(stubbed.client, "participants"), "e1",
         backoff=waits.backoff, **kw,
     )
 

@@ -48,7 +48,7 @@ def test_an_item_deleted_before_the_write_is_gone_without_a_retry(stubbed, waits
 
 def test_a_race_lost_to_another_upgrader_ends_current(stubbed, waits):
     # given another writer (the stream handler) upgraded the item first
-    winner = plan_upgrade(legacy(), count=2).after
+    winner = plan_upgrade(legacy(), aggregates={"participantCount": 2}).after
     stubbed.condition_fails(now=winner)
     # when the loop goes on from the returned item
     outcome = upgrade_in_place(store(stubbed), legacy(), count_source=COUNT, backoff=waits.backoff)

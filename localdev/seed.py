@@ -1,4 +1,6 @@
-"""``backfill seed``: write a legacy data set to the target (local endpoints and LocalStack)."""
+"""``python -m localdev seed``: write a legacy data set to the target (local endpoints and LocalStack).
+
+Part of the local tooling, not of the installed package: it runs from a checkout of the project."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from localdev import legacy_data
 @click.option("--seed", "random_seed", default=7, show_default=True, help="Random seed.")
 @target_options
 def command(target: Target, events: int, participants: int, malformed: int, random_seed: int) -> None:
-    """Create old-shape test data (like the seed's `npm run migrate:test`). Not for production."""
+    """Create old-shape test data on local endpoints or LocalStack. Not for production."""
     if malformed > events:
         raise click.BadParameter(f"{malformed} malformed events is more than --events {events}", param_hint="--malformed")
     target.require_tables(target.settings.events_table, target.settings.participants_table)

@@ -1,0 +1,88 @@
+"""Is a declaration usable? Checked when it is loaded, so a run never stops halfway on it.
+
+``declaration_problems`` reads only the declaration; ``table_problems`` compares it with what
+DescribeTable says of the tables it names (run by commands that reach the endpoint).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from chalicelib.schema.aggregate import Aggregate
+from chalicelib.schema.key import Key
+from chalicelib.schema.spec import Field, Kind, Schema
+
+
+def declaration_problems(schema: Schema) -> list[str]:
+    """Every reason ``schema`` cannot be used ([] when it can)."""
+    problems: list[str] = []
+    if not isinstance(schema.table, str) or not schema.table:
+        problems.append("table is not named")
+    if not isinstance(schema.key, Key) or not schema.key.partition:
+        return [*problems, "key is missing: give key=Key(partition[, sort])"]
+    fields = {f.name: f for f in schema.fields if isinstance(f, Field)}
+    problems += [f"field {f!r} is not a Field" for f in schema.fields if not isinstance(f, Field)]
+    for f in fields.values():
+        if not isinstance(f.kind, Kind):  # a user's module is not type-checked
+            problems.append(f"field {f.name} has unknown kind {f.kind!r} (known: {', '.join(k.name for k in Kind)})")  # type: ignore[unreachable]
+    for name in schema.key.names:
+        if name not in fields or fields[name].kind is not Kind.KEY:
+            problems.append(f"key attribute {name} is not declared as a Kind.KEY field")
+    if not schema.version_field or schema.version_field in fields:
+        problems.append(f"version_field {schema.version_field!r} must name an attribute that is not a field")
+    problems += _status_problems(schema, fields)
+    problems += _aggregate_problems(schema, fields)
+    return problems
+
+
+def _status_problems(schema: Schema, fields: Mapping[str, Field]) -> list[str]:
+    dated = [f.name for f in fields.values() if f.required_from is not None]
+    if schema.status_field is None:
+        return [f"{name} has required_from but the declaration has no status_field" for name in dated]
+    status = fields.get(schema.status_field)
+    if status is None or status.kind is not Kind.CHOICE or not status.allowed:
+        return [f"status_field {schema.status_field} is not a CHOICE field with allowed values"]
+    return [f"{f.name} is required_from {f.required_from!r}, not a status of {schema.status_field}"
+            for f in fields.values() if f.required_from is not None and f.required_from not in status.allowed]
+
+
+def _aggregate_problems(schema: Schema, fields: Mapping[str, Field]) -> list[str]:
+    problems: list[str] = []
+    named = set()
+    for aggregate in schema.aggregates:
+        if not isinstance(aggregate, Aggregate):  # a user's module is not type-checked
+            problems.append(f"aggregate {aggregate!r} is not an Aggregate (e.g. CountOf)")  # type: ignore[unreachable]
+            continue
+        named.add(aggregate.name)
+        what = f"aggregate {aggregate.name}"
+        if aggregate.name not in fields or not fields[aggregate.name].supplied:
+            problems.append(f"{what}: no field {aggregate.name} with supplied=True")
+        if aggregate.version_field not in fields or not fields[aggregate.version_field].owned:
+            problems.append(f"{what}: its version_field {aggregate.version_field} is not an owned field")
+        if len(aggregate.group_by) != len(schema.key.names):
+            problems.append(f"{what}: group_by {list(aggregate.group_by)} must name one source attribute "
+                            f"per key attribute of {schema.table} ({', '.join(schema.key.names)})")
+        if aggregate.source.key.partition not in aggregate.group_by:
+            problems.append(f"{what}: the partition key {aggregate.source.key.partition} of {aggregate.source.table} "
+                            "must be one of group_by (a group is counted with one Query)")
+    problems += [f"field {f.name} is supplied=True but no aggregate is named {f.name}"
+                 for f in fields.values() if f.supplied and f.name not in named]
+    return problems
+
+
+def table_problems(schema: Schema, describe: Callable[[str], Mapping[str, Any] | None],
+                   names: Mapping[str, str]) -> list[str]:
+    """Where the tables (``names``: declared name -> actual name; ``describe``: DescribeTable's
+    Table, None when it does not exist) differ from the declaration: a missing table, or another key."""
+    problems: list[str] = []
+    for declared, key in schema.table_keys.items():
+        actual = names.get(declared, declared)
+        table = describe(actual)
+        if table is None:
+            problems.append(f"table {actual} does not exist")
+            continue
+        found = tuple(k["AttributeName"] for k in sorted(table.get("KeySchema", []), key=lambda k: k["KeyType"]))
+        if found != key.names:
+            problems.append(f"table {actual} has key ({', '.join(found)}), the declaration says ({', '.join(key.names)})")
+    return problems
