@@ -52,7 +52,7 @@ class ExitCode(IntEnum):
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 items failed or refused, conflicts, verify findings; 2 usage or bad "
     "input (option, file, directory, damaged backup/ledger/checkpoint); 3 refused without "
-    "confirmation, or restore while the live path runs; 4 endpoint, credentials, access or table problem; 5 unexpected error (--debug "
+    "confirmation, restore while the live path runs, or --require-pitr and PITR off; 4 endpoint, credentials, access or table problem; 5 unexpected error (--debug "
     "shows the traceback); 130 interrupted."
 )
 
@@ -94,7 +94,8 @@ class ChildrenEnded(CliError):
 
 
 class Refused(CliError):
-    """A writing command was not confirmed, or may not run now (restore while the live path runs)."""
+    """A writing command was not confirmed, or may not run now (restore while the live path runs,
+    point-in-time recovery off under --require-pitr)."""
 
     exit_code = ExitCode.REFUSED
 

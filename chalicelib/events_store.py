@@ -17,6 +17,7 @@ from chalicelib.items import to_python, typed_value
 from chalicelib.planner import ABSENT, expected_state
 from chalicelib.schema import active_schema
 from chalicelib.schema.key import Key
+from chalicelib.settle import Intended, Settled
 
 __all__ = ["ABSENT", "EventStore", "EventWrites", "WriteResult", "expected_state"]
 
@@ -25,6 +26,7 @@ __all__ = ["ABSENT", "EventStore", "EventWrites", "WriteResult", "expected_state
 class WriteResult:
     written: bool
     current: dict[str, Any] | None = None  # after a failed guard: the item now (None: gone)
+    settled: Settled | None = None  # how an unclear outcome (5xx, lost connection) was found out
 
 
 class EventWrites(Protocol):
@@ -71,16 +73,19 @@ class EventStore:
         expr = Expression()
         read = {name: typed_value(value) for name, value in guard.items() if value is not ABSENT}
         condition = expr.as_read(self.key.partition, read, guard.keys())
-        update = expr.set_clause({name: typed_value(value) for name, value in changes.items()})
+        sets = {name: typed_value(value) for name, value in changes.items()}
+        update = expr.set_clause(sets)
+        key = self.key.typed(event_id)
         sent = send_conditional(
             self.dynamodb.update_item,
             return_current=True,
+            intended=Intended.update(self.dynamodb, self.table_name, key, sets),
             TableName=self.table_name,
-            Key=self.key.typed(event_id),
+            Key=key,
             UpdateExpression=update,
             ConditionExpression=condition,
             **expr.kwargs(),
         )
         if sent.written:
-            return WriteResult(True)
-        return WriteResult(False, to_python(sent.current) if sent.current is not None else None)
+            return WriteResult(True, settled=sent.settled)
+        return WriteResult(False, to_python(sent.current) if sent.current is not None else None, sent.settled)

@@ -10,7 +10,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
+
+from chalicelib.settle import Intended, Settled, is_unclear
 
 
 class Expression:
@@ -55,34 +57,67 @@ class Expression:
         return out
 
 
+MAX_UNCLEAR = 3  # unclear outcomes in a row before the error is raised after all
+
+
 @dataclass(frozen=True)
 class Sent:
     """How a conditional request ended: written, or refused by its condition.
 
     ``current`` is, after a refused request sent with ``return_current``, the item as the
-    failed condition saw it (typed JSON; None when the item does not exist)."""
+    failed condition saw it (typed JSON; None when the item does not exist). ``settled`` says
+    how an unclear outcome (5xx, lost connection; see ``chalicelib.settle``) was found out."""
 
     written: bool
     current: dict[str, Any] | None = None
+    settled: Settled | None = None
 
 
-def send_conditional(call: Callable[..., Any], *, return_current: bool = False, **kwargs: Any) -> Sent:
+def send_conditional(call: Callable[..., Any], *, return_current: bool = False, intended: Intended | None = None,
+                     **kwargs: Any) -> Sent:
     """Send a conditional request; other errors are raised.
 
     ``return_current`` asks DynamoDB for the item as it is when the condition fails
-    (ReturnValuesOnConditionCheckFailure=ALL_OLD), which saves the re-read a retry needs."""
+    (ReturnValuesOnConditionCheckFailure=ALL_OLD), which saves the re-read a retry needs.
+    ``intended`` (what the item holds once the write applied) lets an unclear outcome be settled
+    by reading the item back, and a failed condition of a resent request that only met this very
+    write's earlier landing (a 5xx after it applied, then botocore's retry) count as written."""
     if return_current:
         kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-    try:
-        call(**kwargs)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            current = error.response.get("Item")
-            return Sent(False, current if isinstance(current, dict) else None)
-        raise
-    return Sent(True)
+    unclear = 0
+    while True:
+        try:
+            call(**kwargs)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                # botocore resent it (RetryAttempts): an earlier try may have landed and failed
+                # this one's condition; so may ours.
+                resent = unclear > 0 or bool(error.response.get("ResponseMetadata", {}).get("RetryAttempts"))
+                return _refused(error, intended if resent else None, after_unclear=resent, returned=return_current)
+            if intended is None or not is_unclear(error) or unclear >= MAX_UNCLEAR:
+                raise
+        except (ReadTimeoutError, ConnectionClosedError):
+            if intended is None or unclear >= MAX_UNCLEAR:
+                raise
+        else:
+            return Sent(True, settled=Settled.RESENT if unclear else None)
+        unclear += 1
+        if intended.applied(intended.read_back()):
+            return Sent(True, settled=Settled.APPLIED)
+        # Not applied: send it again; its own condition tells "still as read" from "changed since".
 
 
-def conditional(call: Callable[..., Any], **kwargs: Any) -> bool:
+def _refused(error: ClientError, intended: Intended | None, *, after_unclear: bool, returned: bool) -> Sent:
+    found = error.response.get("Item")
+    current = found if isinstance(found, dict) else None
+    if intended is not None:
+        now = current if returned else intended.read_back()
+        if intended.applied(now):
+            return Sent(True, settled=Settled.APPLIED)
+        current = now if returned else current
+    return Sent(False, current, settled=Settled.CONFLICT if after_unclear else None)
+
+
+def conditional(call: Callable[..., Any], *, intended: Intended | None = None, **kwargs: Any) -> bool:
     """Send a conditional request: False when its condition failed, other errors raised."""
-    return send_conditional(call, **kwargs).written
+    return send_conditional(call, intended=intended, **kwargs).written

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.backoff import Backoff
@@ -51,6 +51,7 @@ class UpgradeOutcome:
     reasons: list[str] = field(default_factory=list)
     attempts: int = 0
     changes: dict[str, Any] = field(default_factory=dict)  # what was (or would be) SET
+    settled: list[str] = field(default_factory=list)  # unclear outcomes found out (chalicelib.settle)
 
 
 def outcome_of(plan: WritePlan, attempts: int = 1) -> UpgradeOutcome:
@@ -76,16 +77,19 @@ def upgrade_in_place(
     backoff: Backoff = Backoff(),  # noqa: B008 - immutable
     pace: Callable[[], None] = _nothing,
     announce: Callable[[WritePlan], None] = _nothing,
+    settle: Callable[[WritePlan, str], None] = _nothing,
 ) -> UpgradeOutcome:
     """Upgrade the stored item whose last known state is ``item``.
 
     Each attempt plans from the item as last seen and sends the plan's conditional write.
     ``pace()`` runs before every write sent (the backfill's rate limit); ``announce(plan)``
     right before it (the backfill's ledger records the intent and ``plan.before``, the item as
-    read, there: a crash can never hide a write from restore, and restore reverts to that state).
+    read, there: a crash can never hide a write from restore, and restore reverts to that state);
+    ``settle(plan, how)`` after a write whose unclear outcome was found out by reading it back.
     """
     event_id = str(active_schema().key.describe(item))
     current: dict[str, Any] = dict(item)
+    settled: list[str] = []
     for attempt in range(1, max_attempts + 1):
         plan = plan_upgrade(
             current,
@@ -98,14 +102,17 @@ def upgrade_in_place(
         pace()
         announce(plan)
         sent = events.conditional_set(plan.event_id, plan.changes, plan.guard)
+        if sent.settled is not None:
+            settled.append(sent.settled.value)
+            settle(plan, sent.settled.value)
         if sent.written:
-            return outcome_of(plan, attempt)
+            return replace(outcome_of(plan, attempt), settled=settled)
         if sent.current is None:
-            return UpgradeOutcome(UpgradeResult.GONE, event_id, current, attempts=attempt)
+            return UpgradeOutcome(UpgradeResult.GONE, event_id, current, attempts=attempt, settled=settled)
         current = sent.current
         if attempt < max_attempts:
             backoff.wait(attempt)
-    return UpgradeOutcome(UpgradeResult.CONTENDED, event_id, current, attempts=max_attempts)
+    return UpgradeOutcome(UpgradeResult.CONTENDED, event_id, current, attempts=max_attempts, settled=settled)
 
 
 def keep_maintained_count(lookup: Callable[[str], int]) -> CountSource:

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from backfill.errors import BadInput
 from backfill.run.runs import segment_from_environment
 from backfill.run.store import Encryption, StoreError
 from backfill.run.store.local import private_directory
 from backfill.run.store.s3 import SSE_CHOICES
+from backfill.table.stage import CHALICE_CONFIG, Stage, load_stage
 from backfill.table.target import DEFAULT_CONNECT_TIMEOUT, Target
 from chalicelib.config import Settings
 
@@ -93,6 +95,10 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--participants-table", envvar="PARTICIPANTS_TABLE", default=Settings.participants_table, show_default=True, callback=_table_name, help="Env: PARTICIPANTS_TABLE.")
     @click.option("--failures-table", envvar="FAILURES_TABLE", default=Settings.failures_table, show_default=True, callback=_table_name, help="Where stream handlers record records they could not apply. Env: FAILURES_TABLE.")
     @click.option("--localstack", is_flag=True, callback=_localstack, help="Use localstack-client's session (LocalStack on localhost:4566; extra [localstack]).")
+    @click.option("--stage", metavar="NAME", help="Chalice stage (local, dev, prod, ...): its tables and region come from "
+                  "--chalice-config; options and their environment variables given explicitly win.")
+    @click.option("--chalice-config", type=click.Path(dir_okay=False, path_type=Path), default=CHALICE_CONFIG,
+                  show_default=True, help="The Chalice config that names each stage's tables.")
     @click.option("--connect-timeout", type=FiniteFloat(min=0.1, max=300), default=DEFAULT_CONNECT_TIMEOUT,
                   show_default=True, envvar="BACKFILL_CONNECT_TIMEOUT", metavar="SECONDS",
                   help="Before its first request a command asks the endpoint one question with this "
@@ -108,8 +114,17 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         failures_table: str,
         localstack: bool,
         connect_timeout: float,
+        stage: str | None,
+        chalice_config: Path,
         **kwargs: Any,
     ) -> Any:
+        chosen = load_stage(stage, chalice_config) if stage is not None else None
+        if chosen is not None:
+            stage_values = from_stage(click.get_current_context(), chosen)
+            events_table = stage_values.get("events_table", events_table)
+            participants_table = stage_values.get("participants_table", participants_table)
+            failures_table = stage_values.get("failures_table", failures_table)
+            region = stage_values.get("region", region)
         settings = Settings().with_overrides(
             endpoint_url=endpoint_url,
             region=region,
@@ -119,11 +134,30 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         )
         encryption = store_encryption(kwargs)
         target = Target(settings=settings, profile=profile, localstack=localstack,
-                        connect_timeout=connect_timeout, store_encryption=encryption)
+                        connect_timeout=connect_timeout, store_encryption=encryption, stage=chosen)
         click.get_current_context().meta[TARGET_META] = target  # named in errors (backfill.cli.main)
         return command(*args, target=target, **kwargs)
 
     return wrapper
+
+
+def from_stage(ctx: click.Context, stage: Stage) -> dict[str, str]:
+    """The values ``stage`` gives the options of ``ctx`` left at their defaults: each option whose
+    environment variable the stage's environment sets (EVENTS_TABLE, ...), and the region."""
+    values: dict[str, str] = {}
+    for parameter in ctx.command.params:
+        name = parameter.name
+        if not isinstance(parameter, click.Option) or name is None:
+            continue
+        if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None):
+            continue
+        envvars = [parameter.envvar] if isinstance(parameter.envvar, str) else list(parameter.envvar or ())
+        given = [stage.environment[var] for var in envvars if var in stage.environment]
+        if given:
+            values[name] = given[0]
+        elif name == "region" and stage.region is not None:
+            values[name] = stage.region
+    return values
 
 
 backup_dir_option = click.option(

@@ -100,6 +100,8 @@ def report_view(report: MigrationReport) -> Group:
         "failed": data["failed"],
         "gone (deleted meanwhile)": data["gone"],
         "contended": data["contended"],
+        "unclear writes, settled by reading back": ", ".join(
+            f"{how} {n}" for how, n in data["unclear_writes_settled"].items()) or "none",
         "resumed after": data["resumed_after"],
         "duration (s)": data["duration_s"],
         "events/s": data["events_per_s"],

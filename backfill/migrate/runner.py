@@ -508,7 +508,8 @@ def _migrate(
             try:
                 # Steering paces every write sent, retries after a lost race included.
                 outcome = upgrade_in_place(
-                    store, item, count_source=count_source, pace=steering.pace, announce=record
+                    store, item, count_source=count_source, pace=steering.pace, announce=record,
+                    settle=lambda plan, how: ledger.settled(plan.event_id, how),
                 )
             except Exception as error:  # after botocore's retries: record it, keep going
                 reason = _describe_error(error)

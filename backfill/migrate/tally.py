@@ -65,6 +65,7 @@ class Tally:
     failed: list[dict[str, Any]] = field(default_factory=list)  # {"eventId", "reasons"}
     contended: list[dict[str, Any]] = field(default_factory=list)  # {"eventId", "reasons"}
     participants: ParticipantStats = field(default_factory=ParticipantStats)
+    settled: Counter[str] = field(default_factory=Counter)  # unclear write outcomes, found out
 
     @property
     def total(self) -> int:
@@ -81,6 +82,7 @@ class Tally:
         self.failed.extend(other.failed)
         self.contended.extend(other.contended)
         self.participants.merge(other.participants)
+        self.settled.update(other.settled)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,6 +93,7 @@ class Tally:
             "failed": self.failed,
             "contended": self.contended,
             "participants": self.participants.to_dict(),
+            "settled": dict(sorted(self.settled.items())),
         }
 
     @classmethod
@@ -103,6 +106,7 @@ class Tally:
             failed=list(data["failed"]),
             contended=list(data["contended"]),
             participants=ParticipantStats.from_dict(data["participants"]),
+            settled=Counter(data.get("settled", {})),
         )
 
 
@@ -116,6 +120,7 @@ def merged(tallies: list[Tally]) -> Tally:
 def add_outcome(tally: Tally, outcome: UpgradeOutcome) -> None:
     """Count one item's upgrade outcome (real, or simulated by a dry run)."""
     tally.results[outcome.result.value] += 1
+    tally.settled.update(outcome.settled)
     if outcome.result is UpgradeResult.UPGRADED:
         before, after = outcome.before or {}, outcome.after or {}
         tally.transitions[f"{before.get('status')}->{after.get('status')}"] += 1

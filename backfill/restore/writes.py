@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from chalicelib.expressions import Expression, conditional
+from chalicelib.settle import Intended
 
 KEY = "eventId"
 
@@ -36,8 +37,10 @@ def revert_fields(
         clauses.append("REMOVE " + ", ".join(expr.name(f) for f in removes))
     if not clauses:
         return True
-    return conditional(dynamodb.update_item, TableName=table, Key={KEY: read[KEY]},
-                        UpdateExpression=" ".join(clauses), ConditionExpression=condition, **expr.kwargs())
+    key = {KEY: read[KEY]}
+    return conditional(dynamodb.update_item, intended=Intended.update(dynamodb, table, key, sets, removes),
+                       TableName=table, Key=key, UpdateExpression=" ".join(clauses), ConditionExpression=condition,
+                       **expr.kwargs())
 
 
 def put_over(dynamodb: Any, table: str, item: Mapping[str, Any], read: Mapping[str, Any] | None) -> bool:
@@ -47,13 +50,14 @@ def put_over(dynamodb: Any, table: str, item: Mapping[str, Any], read: Mapping[s
         condition = f"attribute_not_exists({expr.name(KEY)})"
     else:
         condition = expr.as_read(KEY, read, read.keys())
-    return conditional(dynamodb.put_item, TableName=table, Item=dict(item),
-                        ConditionExpression=condition, **expr.kwargs())
+    return conditional(dynamodb.put_item, intended=Intended.put(dynamodb, table, {KEY: item[KEY]}, item),
+                       TableName=table, Item=dict(item), ConditionExpression=condition, **expr.kwargs())
 
 
 def delete_as_read(dynamodb: Any, table: str, read: Mapping[str, Any]) -> bool:
     """DeleteItem if the live item is still exactly ``read``."""
     expr = Expression()
     condition = expr.as_read(KEY, read, read.keys())
-    return conditional(dynamodb.delete_item, TableName=table, Key={KEY: read[KEY]},
-                        ConditionExpression=condition, **expr.kwargs())
+    key = {KEY: read[KEY]}
+    return conditional(dynamodb.delete_item, intended=Intended.delete(dynamodb, table, key),
+                       TableName=table, Key=key, ConditionExpression=condition, **expr.kwargs())

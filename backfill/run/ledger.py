@@ -57,6 +57,12 @@ class Ledger:
         )
         self._log.append(line)  # returns once the line survives a killed process
 
+    def settled(self, event_id: str, how: str) -> None:
+        """After the write just recorded for ``event_id`` had an unclear outcome (5xx, lost
+        connection): how reading it back settled it (``chalicelib.settle``: applied, resent,
+        conflict). Not a write attempt: readers of attempts skip it."""
+        self._log.append(json.dumps({"eventId": event_id, "settled": how}, sort_keys=True))
+
     def close(self) -> None:
         self._log.close()
 
@@ -83,6 +89,8 @@ def iter_ledger(store: RunStore, name: str) -> Iterator[tuple[str, LedgerEntry, 
             if may_be_torn:
                 return  # torn final line: the write it announced was never sent
             raise LedgerError(f"ledger {store.uri(name)} line {number} is garbled: {error}") from error
+        if isinstance(record, dict) and "settled" in record:
+            continue  # how an unclear write ended, not a write attempt
         try:
             entry, event_id = ledger_entry(record), record["eventId"]
         except (ValueError, KeyError, TypeError, AttributeError) as error:

@@ -11,9 +11,10 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from backfill.errors import TargetError
+from backfill.errors import BadInput, TargetError
 from backfill.run.store import Encryption, RunStore, open_store
 from backfill.run.store.s3 import BUCKET_DEFAULT
+from backfill.table.stage import Stage
 from chalicelib.aws import client, make_session
 from chalicelib.config import Settings
 
@@ -31,6 +32,7 @@ class Target:
     localstack: bool = False
     connect_timeout: float | None = None
     store_encryption: Encryption = BUCKET_DEFAULT  # of every object written to an s3:// run store
+    stage: Stage | None = None  # the Chalice stage named with --stage
     _session: Any = field(default=None, repr=False)
     _reached: bool = field(default=False, repr=False)
 
@@ -74,6 +76,13 @@ class Target:
         and encryption choice."""
         return open_store(location, session=self.session, endpoint_url=self.settings.endpoint_url,
                           encryption=self.store_encryption)
+
+    def require_stage(self, command: str) -> Stage:
+        """The stage ``command`` acts on (its deployed functions); BadInput without --stage."""
+        if self.stage is None:
+            raise BadInput(f"{command} needs --stage NAME: the Chalice stage whose deployed functions it acts on",
+                           hint="e.g. --stage dev (the stages are in .chalice/config.json)")
+        return self.stage
 
     @property
     def endpoint(self) -> str:

@@ -8,6 +8,12 @@ themselves) to the live status. The event workflow only moves forward (the schem
 order), so a live status *later* than the mapped one is the application moving the event
 on after the snapshot: a note. An earlier or unrelated status fails, and so does a status the
 migration itself wrote (seen in its ledger) that is not the mapped one.
+
+Attributes the migration does not own: the application keeps editing them while and after the
+migration runs, so a difference from the snapshot is a note naming each attribute and its type
+change. What the migration itself wrote is proven from its ledger instead (every write is
+recorded before it is sent, with the fields it set): a write of an attribute it does not own
+fails. ``strict`` (a table with no other writer) keeps the older rule: any difference fails.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from backfill.table.participant_counts import CountStore
-from backfill.verify.compare import describe_differences, differing_attributes
+from backfill.verify.compare import describe_changes, differing_attributes
 from chalicelib.schema import PARTICIPANT_COUNT, active_schema, validate_event
 from chalicelib.schema.values import as_count
 
@@ -29,16 +35,18 @@ class Kind(str, enum.Enum):
     STATUS_MAPPING = "status_mapping"
     COUNT_MISMATCH = "count_mismatch"
     MISSING = "missing_since_snapshot"
-    UNOWNED_CHANGED = "unowned_changed"
+    UNOWNED_CHANGED = "unowned_changed"  # --strict: any change of an unowned attribute since the snapshot
+    UNOWNED_WRITTEN = "unowned_written_by_migration"  # the ledger shows the migration setting one
     # notes
     CREATED_AFTER_SNAPSHOT = "created_after_snapshot"
+    CHANGED_BY_APPLICATION = "changed_by_application"  # unowned attributes the migration did not write
     STATUS_ADVANCED = "status_advanced"
     COUNT_SETTLED = "count_settled_on_recheck"
     ORPHAN_PARTICIPANTS = "orphan_participants"
 
 
 FAILING_KINDS: frozenset[Kind] = frozenset(
-    {Kind.INVALID, Kind.STATUS_MAPPING, Kind.COUNT_MISMATCH, Kind.MISSING, Kind.UNOWNED_CHANGED}
+    {Kind.INVALID, Kind.STATUS_MAPPING, Kind.COUNT_MISMATCH, Kind.MISSING, Kind.UNOWNED_CHANGED, Kind.UNOWNED_WRITTEN}
 )
 
 
@@ -99,8 +107,10 @@ def check_event(
     fresh_count: int,
     snapshot_item: Mapping[str, Any] | None = None,
     migration_status: Any = None,
+    strict: bool = False,
+    show_values: bool = False,
 ) -> list[Finding]:
-    """Every finding about one live event (plain values)."""
+    """Every finding about one live event (plain values). See the module doc for ``strict``."""
     schema = active_schema()
     event_id = str(schema.key.describe(item))
     findings = []
@@ -113,12 +123,29 @@ def check_event(
                                 f"participantCount is {stored}, participants table has {fresh_count}"))
     if snapshot_item is not None:
         findings += check_status(event_id, schema.status(snapshot_item), schema.status(item), migration_status)
-        changed = differing_attributes(snapshot_item, item, ignore=active_schema().owned)
+        changed = differing_attributes(snapshot_item, item, ignore=schema.owned)
         if changed:
-            findings.append(Finding(event_id, Kind.UNOWNED_CHANGED,
-                                    f"attributes the migration does not own changed since the "
-                                    f"snapshot: {describe_differences(changed)}"))
+            named = describe_changes(snapshot_item, item, changed, show_values=show_values)
+            findings.append(
+                Finding(event_id, Kind.UNOWNED_CHANGED, f"attributes the migration does not own changed since the "
+                        f"snapshot: {named}") if strict else
+                Finding(event_id, Kind.CHANGED_BY_APPLICATION, f"not written by the migration (its ledger), so "
+                        f"changed by another writer since the snapshot: {named}"))
     return findings
+
+
+def unowned_writes(event_id: str, changes: Mapping[str, Any], read: Mapping[str, Any] | None, *,
+                   show_values: bool = False) -> list[Finding]:
+    """A ledger entry (the fields one migration write set, the item as read) that sets an attribute
+    the migration does not own: a failure naming each such attribute and its type change."""
+    unowned = {name: value for name, value in changes.items() if name not in active_schema().owned}
+    if not unowned:
+        return []
+    before = dict(read or {})
+    changed = differing_attributes(before, {**before, **unowned}, only=unowned)
+    changed = changed or {name: "changed" for name in unowned}  # the same value written again is still a write
+    return [Finding(event_id, Kind.UNOWNED_WRITTEN, "the migration wrote attributes it does not own (its ledger): "
+                    + describe_changes(before, {**before, **unowned}, changed, show_values=show_values))]
 
 
 def missing_since_snapshot(event_ids: Iterable[str]) -> list[Finding]:

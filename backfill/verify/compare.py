@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from chalicelib.items import to_typed
 from chalicelib.schema.values import same_typed
 
-__all__ = ["describe_differences", "differing_attributes", "same_typed"]
+__all__ = ["describe_changes", "describe_differences", "differing_attributes", "same_typed", "type_of"]
 
 _MISSING: Any = object()
 
@@ -45,3 +46,27 @@ def differing_attributes(
 
 def describe_differences(differences: Mapping[str, str]) -> str:
     return ", ".join(f"{name} ({how})" for name, how in differences.items())
+
+
+def type_of(value: Any) -> str:
+    """The DynamoDB type of a plain value: S, N, B, BOOL, NULL, L, M, SS, NS or BS."""
+    return next(iter(to_typed({"v": value})["v"]))
+
+
+def describe_changes(before: Mapping[str, Any], after: Mapping[str, Any], differences: Mapping[str, str], *,
+                     show_values: bool = False) -> str:
+    """Each attribute with how it changed and its DynamoDB type change: ``name (changed, S)``,
+    ``topic (changed, S -> N)``, ``tags (added, SS)``, ``note (removed, was S)``. The values only
+    with ``show_values`` (they are user data: not for terminals and CI logs by default)."""
+    parts = []
+    for name, how in differences.items():
+        old, new = before.get(name, _MISSING), after.get(name, _MISSING)
+        if how == "added":
+            detail = f"added, {type_of(new)}" + (f": {new!r}" if show_values else "")
+        elif how == "removed":
+            detail = f"removed, was {type_of(old)}" + (f": {old!r}" if show_values else "")
+        else:
+            types = type_of(old) if type_of(old) == type_of(new) else f"{type_of(old)} -> {type_of(new)}"
+            detail = f"changed, {types}" + (f": {old!r} -> {new!r}" if show_values else "")
+        parts.append(f"{name} ({detail})")
+    return ", ".join(parts)

@@ -47,6 +47,7 @@ from backfill.verify.checks import (
     created_after_snapshot,
     missing_since_snapshot,
     orphan_participants,
+    unowned_writes,
 )
 from backfill.verify.spill import SnapshotIndex
 from chalicelib.counts import AggregateCounter
@@ -72,6 +73,8 @@ class VerifyOptions:
     total_segments: int = 4
     recheck_counts: bool = True
     count_with: str = "auto"  # participants counted by: scan | query | auto (backfill.table.participant_counts)
+    strict: bool = False  # any change of an unowned attribute fails (a table with no other writer)
+    show_values: bool = False  # findings show attribute values (user data), not only names and types
 
 
 
@@ -177,35 +180,43 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
         raise BackupError("verify --segment K checks one segment of a run's split: it needs the run's snapshot")
     with SnapshotIndex() as index:
         if snapshot is not None:
-            _load_snapshot(index, snapshot, options.segment)
+            result.findings += _load_snapshot(index, snapshot, options)
         _check_table(target, options, result, snapshot, index, total_segments, progress)
     if options.recheck_counts:
         result.findings = _recheck_counts(target, result.findings)
     return result
 
 
-def _load_snapshot(index: SnapshotIndex, snapshot: Run, only_segment: int | None) -> None:
-    """Every backed-up item of the run (or of one segment) and the statuses its ledgers record."""
+def _load_snapshot(index: SnapshotIndex, snapshot: Run, options: VerifyOptions) -> list[Finding]:
+    """Every backed-up item of the run (or of one segment) and the statuses its ledgers record;
+    returns the ledgers' writes of attributes the migration does not own."""
+    only_segment = options.segment
+    findings: list[Finding] = []
     for backup in snapshot.backups:
         if only_segment is not None and only_segment not in backup.segments:
             continue
         index.add_items(typed for segment, typed in iter_backup_items(backup)
                         if only_segment is None or segment == only_segment)
-        _load_statuses(index, backup)
+        findings += _load_ledger(index, backup, options.show_values)
+    return findings
 
 
-def _load_statuses(index: SnapshotIndex, backup: Backup) -> None:
+def _load_ledger(index: SnapshotIndex, backup: Backup, show_values: bool) -> list[Finding]:
     """The status the run last wrote to each event, streamed from its ledger into the index a
     batch at a time (the ledger holds each write's read item: about the backup's size). Batches
-    go in ledger order, so a later status replaces an earlier one (a retry's, the write that landed)."""
+    go in ledger order, so a later status replaces an earlier one (a retry's, the write that landed).
+    Every write that set an attribute the migration does not own is a finding."""
     batch: dict[str, Any] = {}
+    findings: list[Finding] = []
     for event_id, entry, _ in iter_ledger(backup.store, backup.name_for(LEDGER_SUFFIX)):
+        findings += unowned_writes(event_id, entry.changes, entry.read, show_values=show_values)
         if "status" in entry.changes:
             batch[event_id] = entry.changes["status"]
             if len(batch) >= STATUS_BATCH:
                 index.add_statuses(batch)
                 batch = {}
     index.add_statuses(batch)
+    return findings
 
 
 def _check_table(
@@ -254,8 +265,9 @@ def _check_counted(
         snapshot_item, migration_status = index.see(event_id)
         if snapshot is not None and snapshot_item is None and segment in covered:
             new_ids.append(event_id)
-        result.findings.extend(check_event(item, fresh_count=counts.get(event_id),
-                                           snapshot_item=snapshot_item, migration_status=migration_status))
+        result.findings.extend(check_event(item, fresh_count=counts.get(event_id), snapshot_item=snapshot_item,
+                                           migration_status=migration_status, strict=options.strict,
+                                           show_values=options.show_values))
         result.events_checked += 1
 
     if options.sample:

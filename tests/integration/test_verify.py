@@ -59,14 +59,18 @@ def test_corrupted_count_dropped_field_and_changed_attribute_are_named(migrated,
     update(dynamodb, table, changed, "SET #n = :v", {":v": {"S": "renamed"}}, {"#n": "name"})
     # when verified
     result = verify(live_settings, tmp_path)
-    # then exactly those three items fail, each for its own reason
+    # then the count and the dropped field fail; the application's edit is a note naming it
     assert not result.ok
-    assert result.failing_event_ids() == {counted, dropped, changed}
+    assert result.failing_event_ids() == {counted, dropped}
     assert result.ids_of(Kind.COUNT_MISMATCH) == {counted}
     assert result.ids_of(Kind.INVALID) == {dropped}
-    assert result.ids_of(Kind.UNOWNED_CHANGED) == {changed}
-    [reason] = [f.reason for f in result.failures if f.event_id == changed]
-    assert "name (changed)" in reason
+    assert result.ids_of(Kind.CHANGED_BY_APPLICATION) == {changed}
+    # when verified --strict (a table with no other writer), the edit fails too, naming the attribute
+    strict = verify(live_settings, tmp_path, strict=True)
+    assert strict.failing_event_ids() == {counted, dropped, changed}
+    assert strict.ids_of(Kind.UNOWNED_CHANGED) == {changed}
+    [reason] = [f.reason for f in strict.failures if f.event_id == changed]
+    assert "name (changed, S)" in reason and "renamed" not in reason
 
 
 def test_deleted_new_and_advanced_items(migrated, dynamodb, live_settings, tmp_path):

@@ -173,3 +173,16 @@ def test_the_created_bucket_is_encrypted_private_tls_only_and_expires_multipart_
     assert statement["Effect"] == "Deny" and statement["Principal"] == "*" and statement["Action"] == "s3:*"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert len(statement["Resource"]) == 2
+
+
+def test_both_jobs_require_pitr_by_default_and_may_check_it_on_the_events_table_only():
+    resources = template()["Resources"]
+    assert template()["Parameters"]["RequirePitr"]["Default"] == "true"
+    for name in ("JobDefinition", "RestoreJobDefinition"):
+        properties = when(resources[name]["Properties"], NO_KEY)
+        assert {"Name": "BACKFILL_REQUIRE_PITR", "Value": {"Ref": "RequirePitr"}} in properties["ContainerProperties"]["Environment"]
+        assert {"OnExitCode": "3", "Action": "EXIT"} in properties["RetryStrategy"]["EvaluateOnExit"]  # refused is final
+    [events] = [s for s in role_statements(NO_KEY) if s["Sid"] == "EventsMigrateVerifyRestore"]
+    assert "dynamodb:DescribeContinuousBackups" in events["Action"]
+    assert not [s for s in role_statements(NO_KEY) if s["Sid"] != "EventsMigrateVerifyRestore"
+                and "dynamodb:DescribeContinuousBackups" in s["Action"]]

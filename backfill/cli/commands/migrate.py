@@ -23,6 +23,7 @@ from backfill.cli.options import (
     target_options,
     yes_option,
 )
+from backfill.cli.pitr import check_pitr, require_pitr_option
 from backfill.cli.processes import (
     GO,
     LOG_SUFFIX,
@@ -120,6 +121,7 @@ from backfill.table.target import Target
                    "line on stdin: 'write' goes on to the writes, anything else (or none) stops before any write.")
 @backup_dir_option
 @store_encryption_options
+@require_pitr_option
 @yes_option
 @json_option
 @target_options
@@ -140,6 +142,7 @@ def command(
     processes: int,
     parent_confirms: bool,
     backup_dir: str,
+    require_pitr: bool,
     yes: bool,
     as_json: bool,
 ) -> None:
@@ -160,7 +163,7 @@ def command(
     if processes > 1:
         _refuse_with_processes(dry_run=dry_run, segment=segment, total_segments=total_segments, resume=resume)
         _run_processes(target, processes=processes, run_id=run_id, rate_limit=rate_limit, backup_dir=backup_dir,
-                      yes=yes, as_json=as_json)
+                      require_pitr=require_pitr, yes=yes, as_json=as_json)
     if resume is not None and (segment is not None or total_segments is not None):
         raise click.UsageError("--resume continues a run as it was split: it does not go with --segment/"
                                "--total-segments (a named run's worker resumes with its --run-id and its flags)")
@@ -211,6 +214,7 @@ def command(
         progress=progress_factory(err),
     )
     target.require_tables(target.settings.events_table, target.settings.participants_table)
+    pitr = check_pitr(target, target.settings.events_table, required=require_pitr, writing=not dry_run)
     try:
         if dry_run:
             pricing = Pricing(price_per_million_writes, price_per_million_reads, write_latency_ms)
@@ -218,7 +222,7 @@ def command(
             err.print(plan_view(result.plan, heading="Dry run: nothing was written"))
             err.print(key_value_table("Estimate of the real run (DynamoDB's rounding rules)",
                                       _flat(result.estimate)))
-            payload: dict[str, Any] = result.to_dict()
+            payload: dict[str, Any] = {**result.to_dict(), "pitr": pitr.to_dict()}
         else:
             report = run_migration(target, options, hooks)
             err.print(report_view(report))
@@ -325,7 +329,7 @@ _PARENT_ONLY = ("processes", "parent_confirms", "run_id", "resume", "dry_run", "
 
 
 def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_limit: float, backup_dir: str,
-                   yes: bool, as_json: bool) -> NoReturn:
+                   require_pitr: bool, yes: bool, as_json: bool) -> NoReturn:
     """N children (``--parent-confirms``) count, back up and plan their segment, save the plan
     and wait; the parent shows the combined plan and asks once, then tells every child to write
     (or to stop). One progress bar, one report. Exit code: the worst of the children's and the
@@ -343,6 +347,7 @@ def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_l
     description = target.describe(counts=False)
     err.print(key_value_table("Target", description))
     target.require_tables(table, target.settings.participants_table)
+    check_pitr(target, table, required=require_pitr)  # once here, before any child starts
     store = target.run_store(backup_dir)
     logs = log_directory(store)
     options = given_options(ctx, skip=_PARENT_ONLY)

@@ -22,6 +22,7 @@ from backfill.cli.options import (
     target_options,
     yes_option,
 )
+from backfill.cli.pitr import check_pitr, require_pitr_option
 from backfill.cli.processes import (
     MAX_PROCESSES,
     Child,
@@ -90,13 +91,14 @@ from backfill.table.target import Target
               help="(--processes' children) print the plan as JSON and stop before any write.")
 @backup_dir_option
 @store_encryption_options
+@require_pitr_option
 @yes_option
 @json_option
 @target_options
 def command(target: Target, backup_file: str | None, run: str | None, segment: int | None, force: bool, delete_new: bool,
             workers: int | None, to_table: str | None,
             create_table: bool, show: int, pause_live_path: bool, live_path_running: bool, processes: int,
-            plan_only: bool, backup_dir: str, yes: bool, as_json: bool) -> None:
+            plan_only: bool, backup_dir: str, require_pitr: bool, yes: bool, as_json: bool) -> None:
     """Restore the events table from backup FILE (data file or manifest, a path or an s3:// URI)
     or from every backup of --run NAME.
 
@@ -118,8 +120,8 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
             raise click.UsageError("--processes restores the segments of one --run NAME itself: not with FILE, "
                                    "--segment, an array job's index or --to-table")
         restore_processes(target, run=run, processes=processes, backup_dir=backup_dir, show=show,
-                          pause_live_path=pause_live_path, live_path_running=live_path_running, yes=yes,
-                          as_json=as_json)
+                          pause_live_path=pause_live_path, live_path_running=live_path_running,
+                          require_pitr=require_pitr, yes=yes, as_json=as_json)
     if run is None and segment is not None:
         raise click.UsageError("--segment goes with --run NAME")
     if run is not None and segment is None:
@@ -137,6 +139,7 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
     if pause_live_path:  # pausing changes the deployed mappings before the confirmation is asked
         refuse_without_terminal("restore --pause-live-path", yes=yes)
     target.require_tables(target.settings.events_table)
+    check_pitr(target, target.settings.events_table, required=require_pitr, writing=not plan_only)
     live_path = guard_live_path(target, allow_running=live_path_running, pause=pause_live_path)
     options = RestoreOptions(backup_file=backup_file, backup_dir=backup_dir, run=run, segment=segment, force=force,
                              delete_new=delete_new, workers=workers or 8)
@@ -247,7 +250,7 @@ _PARENT_ONLY = ("processes", "plan_only", "run", "segment", "yes", "as_json", "p
 
 
 def restore_processes(target: Target, *, run: str, processes: int, backup_dir: str, show: int, pause_live_path: bool,
-                      live_path_running: bool, yes: bool, as_json: bool) -> NoReturn:
+                      live_path_running: bool, require_pitr: bool, yes: bool, as_json: bool) -> NoReturn:
     """Every backup of run ``run`` restored by its own child (``restore --run NAME --segment K``),
     at most ``processes`` at a time: the children plan (``--plan-only``), the parent checks the
     live path, shows the combined plan and asks once, then the children plan again and write.
@@ -257,6 +260,7 @@ def restore_processes(target: Target, *, run: str, processes: int, backup_dir: s
     if pause_live_path:
         refuse_without_terminal("restore --pause-live-path", yes=yes)
     target.require_tables(table)
+    check_pitr(target, table, required=require_pitr)  # once here, before any child starts
     store = target.run_store(backup_dir)
     try:
         found = find_run(store, run, table)

@@ -39,11 +39,18 @@ from backfill.verify import VerifyOptions, VerifyResult, run_verify
               help="How participants are counted: scan = one parallel scan of the whole participants table "
                    "(finds orphan participants); query = one consistent COUNT query per event checked; "
                    "auto = scan, or with --segment query when that costs less client CPU (as for migrate).")
+@click.option("--strict", is_flag=True,
+              help="For a table no application writes to: any change of an attribute the migration does not own "
+                   "since the snapshot fails. Default: such changes are notes (the application's edits), and only "
+                   "the migration's own writes of such attributes (its ledger) fail.")
+@click.option("--show-values", is_flag=True,
+              help="Show attribute values in findings (user data); by default only names and DynamoDB types.")
 @backup_dir_option
 @json_option
 @target_options
 def command(target: Target, snapshot: str | None, run: str | None, segment: int | None, no_snapshot: bool, sample: int | None, show: int,
-            total_segments: int, count_with: str, backup_dir: str, as_json: bool) -> None:
+            total_segments: int, count_with: str, strict: bool, show_values: bool, backup_dir: str,
+            as_json: bool) -> None:
     """Verify the migrated events table. Exit 0 only when every check holds, 1 otherwise."""
     if run is not None and snapshot is not None:
         raise click.UsageError("--run and --snapshot do not go together")
@@ -54,7 +61,8 @@ def command(target: Target, snapshot: str | None, run: str | None, segment: int 
         segment = found[0] if found else None
     target.require_tables(target.settings.events_table, target.settings.participants_table)
     options = VerifyOptions(backup_dir=backup_dir, snapshot=snapshot, run=run, segment=segment, use_snapshot=not no_snapshot,
-                            sample=sample, total_segments=total_segments, count_with=count_with)
+                            sample=sample, total_segments=total_segments, count_with=count_with, strict=strict,
+                            show_values=show_values)
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
             tasks: dict[str, TaskID] = {}

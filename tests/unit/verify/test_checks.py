@@ -11,6 +11,7 @@ from backfill.verify.checks import (
     created_after_snapshot,
     missing_since_snapshot,
     orphan_participants,
+    unowned_writes,
 )
 from chalicelib.schema import upgrade_event
 
@@ -47,10 +48,33 @@ def test_timestamps_out_of_order_are_invalid():
     assert finding.kind is Kind.INVALID and "before createdAt" in finding.reason
 
 
-def test_changed_unowned_attribute_fails_naming_it_and_owned_changes_do_not_count_as_such():
+def test_strict_a_changed_unowned_attribute_fails_naming_it_and_its_type_and_owned_changes_do_not_count():
     item = {**migrated(), "tags": {"a", "b"}, "lastModified": Decimal(1_700_000_005_000)}
+    [finding] = check_event(item, fresh_count=3, snapshot_item=LEGACY, strict=True)
+    assert finding.kind is Kind.UNOWNED_CHANGED and finding.reason.endswith("tags (changed, SS)")
+    assert "'a'" not in finding.reason  # values only when asked for
+
+
+def test_by_default_an_unowned_change_is_the_applications_a_note_naming_each_attribute_and_type_change():
+    item = {**migrated(), "tags": Decimal(3), "topic": "quiz"}
+    item.pop("name")
     [finding] = check_event(item, fresh_count=3, snapshot_item=LEGACY)
-    assert finding.kind is Kind.UNOWNED_CHANGED and finding.reason.endswith("tags (changed)")
+    assert finding.kind is Kind.CHANGED_BY_APPLICATION and not finding.fails
+    assert finding.reason.endswith("name (removed, was S), tags (changed, SS -> N), topic (added, S)")
+
+
+def test_values_are_shown_only_when_asked():
+    item = {**migrated(), "tags": {"a", "b"}}
+    [finding] = check_event(item, fresh_count=3, snapshot_item=LEGACY, show_values=True)
+    assert "tags (changed, SS: {'a'} -> {" in finding.reason and "'b'" in finding.reason
+
+
+def test_a_ledger_write_of_an_unowned_attribute_fails_naming_it_and_its_type_change():
+    # given the migration's ledger entry: it set status (owned) and name (not owned) on an item read with name "x"
+    [finding] = unowned_writes("e1", {"status": "live", "name": Decimal(5)}, {"name": "x", "status": "active"})
+    assert finding.fails and finding.kind is Kind.UNOWNED_WRITTEN
+    assert finding.reason.endswith("name (changed, S -> N)") and "status" not in finding.reason
+    assert unowned_writes("e1", {"status": "live"}, {"status": "active"}) == []
 
 
 @pytest.mark.parametrize(

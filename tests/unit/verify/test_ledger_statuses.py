@@ -25,7 +25,7 @@ def test_the_last_status_written_wins_whatever_the_batch_size(tmp_path, monkeypa
 
     # WHEN verify loads the statuses into its on-disk index
     with SnapshotIndex() as index:
-        runner._load_statuses(index, backup)  # type: ignore[arg-type]
+        runner._load_ledger(index, backup, show_values=False)  # type: ignore[arg-type]
 
         # THEN each event has the status its last write set; an event no write set a status on has none
         assert index.see("e1")[1] == "live"

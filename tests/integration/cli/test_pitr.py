@@ -1,0 +1,96 @@
+"""Point-in-time recovery as the second net: migrate and restore check it before any write, refuse
+with --require-pitr (exit 3, one line with the command that enables it), warn without; the dry run
+reports it. What the endpoint says is read independently with a raw DescribeContinuousBackups:
+moto keeps PITR per table, DynamoDB Local does not know the operation (state unknown)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.integration.migrate_helpers import raw_items, seed
+
+REFUSED = 3
+ENABLE = "aws dynamodb update-continuous-backups --table-name {table} " \
+         "--point-in-time-recovery-specification PointInTimeRecoveryEnabled=true"
+
+
+def endpoint_knows_pitr(dynamodb: Any, table: str) -> bool:
+    try:
+        dynamodb.describe_continuous_backups(TableName=table)
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "UnknownOperationException"
+        return False
+    return True
+
+
+@pytest.fixture
+def legacy(dynamodb: Any, live_settings: Any) -> dict[str, Any]:
+    seed(dynamodb, live_settings, events=5, participants=10, malformed=0)
+    return raw_items(dynamodb, live_settings.events_table)
+
+
+def test_migrate_with_require_pitr_refuses_a_table_without_it_before_any_write(dynamodb, live_settings, backfill,
+                                                                              workdir, legacy):
+    # given a table whose PITR is off (moto's default) or cannot be known (DynamoDB Local)
+    table = live_settings.events_table
+    known = endpoint_knows_pitr(dynamodb, table)
+    # when migrate runs with --require-pitr
+    result = backfill("migrate", "--yes", "--require-pitr", "--backup-dir", str(workdir / "runs"))
+    # then one line names the table, the state and the command that enables PITR; exit 3; nothing written
+    [error] = result.errors()
+    assert result.exit_code == REFUSED, result.output
+    assert f"point-in-time recovery of table {table!r} is " + ("off" if known else "unknown") in error
+    assert ENABLE.format(table=table) in error
+    assert raw_items(dynamodb, table) == legacy
+    assert not (workdir / "runs").exists() or list((workdir / "runs").iterdir()) == []
+
+
+def test_migrate_without_the_flag_warns_and_runs(dynamodb, live_settings, backfill, workdir, legacy):
+    result = backfill("migrate", "--yes", "--backup-dir", str(workdir / "runs"))
+    assert result.exit_code == 0, result.output
+    assert "Warning: point-in-time recovery of table" in result.stderr
+    assert ENABLE.format(table=live_settings.events_table) in " ".join(result.stderr.split())
+    assert raw_items(dynamodb, live_settings.events_table) != legacy
+
+
+def test_the_dry_run_reports_pitrs_state_and_refuses_nothing(dynamodb, live_settings, backfill, legacy):
+    table = live_settings.events_table
+    result = backfill("migrate", "--dry-run", "--require-pitr", "--json")
+    assert result.exit_code == 0, result.output
+    assert result.json()["pitr"]["status"] == ("DISABLED" if endpoint_knows_pitr(dynamodb, table) else "UNKNOWN")
+    assert f"Point-in-time recovery of {table}:" in result.stderr
+
+
+@pytest.mark.moto_only(reason="DynamoDB Local does not implement UpdateContinuousBackups")
+def test_with_pitr_on_migrate_and_restore_run_under_require_pitr(dynamodb, live_settings, backfill, workdir, legacy):
+    # given PITR turned on with a raw call
+    table = live_settings.events_table
+    dynamodb.update_continuous_backups(TableName=table,
+                                       PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    # when migrate and then restore run with --require-pitr
+    migrated = backfill("migrate", "--yes", "--json", "--require-pitr", "--backup-dir", str(workdir / "runs"))
+    assert migrated.exit_code == 0, migrated.output
+    assert "Point-in-time recovery of" in migrated.stderr and "Warning" not in migrated.stderr
+    restored = backfill("restore", migrated.json()["backup_file"], "--yes", "--require-pitr",
+                        "--backup-dir", str(workdir / "runs"))
+    # then both ran: the table is back as it was
+    assert restored.exit_code == 0, restored.output
+    assert raw_items(dynamodb, table) == legacy
+
+
+def test_restore_with_require_pitr_refuses_a_table_without_it(dynamodb, live_settings, backfill, workdir, legacy):
+    # given a migrated table, then PITR not on
+    migrated = backfill("migrate", "--yes", "--json", "--backup-dir", str(workdir / "runs"))
+    assert migrated.exit_code == 0, migrated.output
+    after = raw_items(dynamodb, live_settings.events_table)
+    # when restore runs with --require-pitr (from the environment, as a Batch job sets it)
+    result = backfill("restore", migrated.json()["backup_file"], "--yes", "--backup-dir", str(workdir / "runs"),
+                      env={"BACKFILL_REQUIRE_PITR": "1"})
+    # then it refuses in one line with the enabling command; nothing restored
+    [error] = result.errors()
+    assert result.exit_code == REFUSED, result.output
+    assert ENABLE.format(table=live_settings.events_table) in error
+    assert raw_items(dynamodb, live_settings.events_table) == after
