@@ -21,8 +21,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from backfill.control.meter import CapacityMeter
 from backfill.control.steering import Steering, Stopped
 from backfill.control.worker import WorkerState
@@ -43,6 +41,7 @@ from backfill.run.backup import (
     write_json,
 )
 from backfill.run.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, load_checkpoint
+from backfill.run.item_failures import ItemFailures, describe
 from backfill.run.ledger import LEDGER_SUFFIX, Ledger
 from backfill.run.runs import runs_in
 from backfill.run.store import RunStore, split_location
@@ -491,6 +490,7 @@ def _migrate(
     processed = 0
     since_save = 0
 
+    failures = ItemFailures(log, "event")
     with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX)) as ledger:
 
         def migrate_one(typed: dict[str, Any]) -> Callable[[Tally], None]:
@@ -512,8 +512,8 @@ def _migrate(
                     settle=lambda plan, how: ledger.settled(plan.event_id, how),
                 )
             except Exception as error:  # after botocore's retries: record it, keep going
-                reason = _describe_error(error)
-                log.warning("event %s failed: %s", event_id, reason)
+                reason = describe(error)
+                failures.add(event_id, reason)
                 steering.failed(f"{event_id}: {reason}")
                 return lambda tally: add_failure(tally, event_id, reason)
             return lambda tally: add_outcome(tally, outcome)
@@ -588,11 +588,8 @@ def _migrate(
                 if future.done() and not future.cancelled():
                     settle(future, task)
             checkpoint.save(backup.store, checkpoint_name)  # only finished items: always safe to skip
+            failures.summarise()
     return processed
 
 
-def _describe_error(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        return f"{details.get('Code', 'ClientError')}: {details.get('Message', error)}"
-    return f"{type(error).__name__}: {error}"
+
