@@ -25,7 +25,7 @@ from typing import Any
 
 from backfill.restore.index import CHUNK, ItemOutcome, RestoreIndex, Row
 from backfill.restore.plan import Action, ItemPlan, MigrationWrite, classify, writes_by_rule
-from backfill.restore.writes import KEY, delete_as_read, get_typed, put_over, revert_fields
+from backfill.restore.writes import delete_as_read, get_typed, put_over, revert_fields
 from backfill.run.backup import (
     Backup,
     BackupError,
@@ -297,7 +297,7 @@ def plan_restore(target: Target, options: RestoreOptions, *, on_progress: Progre
     Streamed: the backup(s) and their ledgers go into an on-disk index, the live table is scanned
     past it page by page and each item classified as it comes, and the decisions are kept in the
     index; the plan holds counts."""
-    table = target.settings.events_table
+    table = target.settings.target_table
     backups, coverage = open_backups(target, options, table)
     progress = on_progress or (lambda phase, n: None)
     index = RestoreIndex()
@@ -319,7 +319,7 @@ def plan_restore(target: Target, options: RestoreOptions, *, on_progress: Progre
                                   segments=covered, page_size=SCAN_PAGE, consistent=True):
             decided = []
             for typed in page.items:
-                event_id = typed[KEY]["S"]
+                event_id = str(active_schema().key.name_of_typed(typed))
                 decided.append((typed, _count(plan, plan.decide(event_id, *index.backup_of(event_id), typed)[0])))
             index.decide(decided)
             plan.live += len(page.items)
@@ -421,7 +421,7 @@ def _skipped(item: ItemPlan) -> ItemOutcome:
 
 
 def _apply(target: Target, plan: RestorePlan, work: _Work) -> ItemOutcome:
-    dynamodb, table = target.dynamodb, target.settings.events_table
+    dynamodb, table = target.dynamodb, target.settings.target_table
     item, backup_typed, live_typed = work.item, work.backup, work.live
     for _attempt in range(MAX_ATTEMPTS):
         action = item.action
@@ -441,7 +441,7 @@ def _apply(target: Target, plan: RestorePlan, work: _Work) -> ItemOutcome:
         elif action is Action.NEW and live_typed is not None and delete_as_read(dynamodb, table, live_typed):
             return ItemOutcome(item.event_id, "new_deleted", item.reason)
         # The item changed between read and write: read it again and decide again.
-        live_typed = get_typed(dynamodb, table, {KEY: {"S": item.event_id}})
+        live_typed = get_typed(dynamodb, table, active_schema().key.typed(item.event_id))
         if backup_typed is None and live_typed is None:
             return ItemOutcome(item.event_id, "gone", "created after the backup, deleted meanwhile by someone else")
         item = classify(to_python(backup_typed) if backup_typed is not None else None,
