@@ -23,6 +23,7 @@ from backfill.run.store.s3 import SSE_CHOICES
 from backfill.table.stage import CHALICE_CONFIG, Stage, load_stage
 from backfill.table.target import DEFAULT_CONNECT_TIMEOUT, Target
 from chalicelib.config import Settings
+from chalicelib.schema import active_schema
 
 # Limits of numeric options. Threads on this machine are bounded so a typo cannot start a
 # hundred thousand of them; DynamoDB itself allows up to 1,000,000 scan segments.
@@ -74,6 +75,17 @@ def _table_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
+def _renamed_tables(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    declared = active_schema().tables
+    renamed = []
+    for value in values:
+        name, sep, actual = value.partition("=")
+        if not sep or name not in declared:
+            raise click.BadParameter(f"{value!r} is not DECLARED=ACTUAL with DECLARED one of {', '.join(declared)}")
+        renamed.append((name, _table_name(ctx, param, actual)))
+    return tuple(renamed)
+
+
 def _localstack(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     """--localstack needs localstack-client, an optional extra of the package."""
     if value:
@@ -93,6 +105,8 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--profile", envvar="AWS_PROFILE", help="AWS credentials profile. Env: AWS_PROFILE.")
     @click.option("--events-table", envvar="EVENTS_TABLE", default=Settings.events_table, show_default=True, callback=_table_name, help="Env: EVENTS_TABLE.")
     @click.option("--participants-table", envvar="PARTICIPANTS_TABLE", default=Settings.participants_table, show_default=True, callback=_table_name, help="Env: PARTICIPANTS_TABLE.")
+    @click.option("--table", "renamed_tables", metavar="DECLARED=ACTUAL", multiple=True, callback=_renamed_tables,
+                  help="The actual name of a table the declaration names (repeatable). Env: <DECLARED>_TABLE, e.g. ORDER_ITEMS_TABLE.")
     @click.option("--failures-table", envvar="FAILURES_TABLE", default=Settings.failures_table, show_default=True, callback=_table_name, help="Where stream handlers record records they could not apply. Env: FAILURES_TABLE.")
     @click.option("--localstack", is_flag=True, callback=_localstack, help="Use localstack-client's session (LocalStack on localhost:4566; extra [localstack]).")
     @click.option("--stage", metavar="NAME", help="Chalice stage (local, dev, prod, ...): its tables and region come from "
@@ -112,6 +126,7 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         events_table: str,
         participants_table: str,
         failures_table: str,
+        renamed_tables: tuple[tuple[str, str], ...],
         localstack: bool,
         connect_timeout: float,
         stage: str | None,
@@ -125,7 +140,8 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
             participants_table = stage_values.get("participants_table", participants_table)
             failures_table = stage_values.get("failures_table", failures_table)
             region = stage_values.get("region", region)
-        settings = Settings().with_overrides(
+        # Declared tables renamed by <DECLARED>_TABLE in the environment, then by --table.
+        settings = Settings(tables=(*Settings.from_env().tables, *renamed_tables)).with_overrides(
             endpoint_url=endpoint_url,
             region=region,
             events_table=events_table,

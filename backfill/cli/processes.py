@@ -93,7 +93,7 @@ def given_options(ctx: click.Context, skip: Iterable[str] = ()) -> list[str]:
         if parameter.is_flag:
             words += [flag] if value else []
         elif parameter.multiple:
-            words += [word for item in value for word in (flag, str(item))]
+            words += [word for one in value for word in (flag, str(one))]
         else:
             words += [flag, str(value)]
     return words

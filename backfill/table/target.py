@@ -17,6 +17,9 @@ from backfill.run.store.s3 import BUCKET_DEFAULT
 from backfill.table.stage import Stage
 from chalicelib.aws import client, make_session
 from chalicelib.config import Settings
+from chalicelib.schema import active_schema
+from chalicelib.schema.active import active_reference
+from chalicelib.schema.check import table_problems
 
 DEFAULT_CONNECT_TIMEOUT = 2.0  # seconds; the CLI's --connect-timeout
 
@@ -104,6 +107,17 @@ class Target:
                     hint="check the table name options (--events-table, ...) and --region: tables are per region",
                 ) from error
 
+    def require_declared_tables(self, *others: str) -> None:
+        """``require_tables`` of every table the active declaration names (and ``others``), then
+        refuse (exit 2) a declaration whose keys are not the tables' (DescribeTable's KeySchema)."""
+        schema = active_schema()
+        names = {declared: self.settings.table(declared) for declared in schema.tables}
+        self.require_tables(*names.values(), *others)
+        problems = table_problems(schema, lambda name: self.dynamodb.describe_table(TableName=name)["Table"], names)
+        if problems:
+            raise BadInput(f"declaration {active_reference()}: {'; '.join(problems)}",
+                           hint="see docs/declaration.md")
+
     def count_items(self, table: str) -> int:
         """Exact item count (a COUNT scan; DescribeTable's ItemCount lags by hours on AWS)."""
         total = 0
@@ -120,10 +134,10 @@ class Target:
         summary: dict[str, Any] = {
             "endpoint": self.endpoint,
             "region": self.settings.region,
-            "events_table": self.settings.events_table,
-            "participants_table": self.settings.participants_table,
+            "events_table": self.settings.target_table,
+            "participants_table": self.settings.source_table(),
         }
         if counts:
-            summary["events"] = self.count_items(self.settings.events_table)
-            summary["participants"] = self.count_items(self.settings.participants_table)
+            summary["events"] = self.count_items(self.settings.target_table)
+            summary["participants"] = self.count_items(self.settings.source_table())
         return summary
