@@ -36,6 +36,7 @@ from backfill.run.backup import (
     verify_backup,
     write_json,
 )
+from backfill.run.item_failures import ItemFailures, describe
 from backfill.run.ledger import LEDGER_SUFFIX, iter_ledger, ledger_exists
 from backfill.run.runs import find_run, run_of
 from backfill.run.store import split_location
@@ -355,12 +356,16 @@ def execute_restore(target: Target, plan: RestorePlan, *, on_progress: Progress 
     counts: Counter[str] = Counter()
     done: list[ItemOutcome] = []
 
+    failures = ItemFailures(log, "restore of item")
+
     def run(work: _Work) -> ItemOutcome:
         try:
             return _apply(target, plan, work)
         except Exception as error:  # one item's failure is reported, never stops the rest
-            log.error("restoring %s failed: %s", work.item.event_id, error, exc_info=log.isEnabledFor(logging.DEBUG))
-            return ItemOutcome(work.item.event_id, "failed", f"{type(error).__name__}: {error}")
+            log.debug("restoring %s failed", work.item.event_id, exc_info=True)
+            reason = describe(error)
+            failures.add(work.item.event_id, reason)
+            return ItemOutcome(work.item.event_id, "failed", reason)
 
     def finish(outcome: ItemOutcome) -> None:
         counts[outcome.outcome] += 1
@@ -386,6 +391,7 @@ def execute_restore(target: Target, plan: RestorePlan, *, on_progress: Progress 
         for future in in_flight:
             finish(future.result())
     plan.index.record_outcomes(done)
+    failures.summarise()
     result = RestoreResult(plan.name, plan.backup.table, plan.endpoint, counts, plan.index)
     result.report_path = plan.backup.store.uri(plan.report_name)
     write_json(plan.backup.store, plan.report_name, {**result.to_json(), "plan": plan.summary()})
