@@ -2,7 +2,7 @@
 exit code a script can act on. Pure: ``explain`` maps an exception to a ``Failure``; the CLI
 entry point prints it (``backfill.cli.main``).
 
-Exit codes (also in ``backfill --help`` and the README):
+Exit codes (also in ``backfill --help`` and docs/reference/exit-codes.md):
   0    ok
   1    items failed or were refused, restore conflicts, verify findings (the report lists them)
   2    usage or bad input: an option, a local file or directory, a damaged backup/ledger/checkpoint
