@@ -60,4 +60,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache backups .hypothesis .test-logs dist build
+	rm -rf $(VENV) .pytest_cache backups .hypothesis .test-logs dist build site

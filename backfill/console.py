@@ -15,7 +15,7 @@ from backfill.errors import ExitCode, Refused
 err = Console(stderr=True)
 out = Console()
 
-# The exit codes (documented in backfill.errors, the README and --help).
+# The exit codes (documented in backfill.errors, docs/reference/exit-codes.md and --help).
 EXIT_OK = ExitCode.OK
 EXIT_ITEM_FAILURES = ExitCode.ITEMS_FAILED
 EXIT_USAGE = ExitCode.BAD_INPUT

@@ -2,7 +2,7 @@
 exit code a script can act on. Pure: ``explain`` maps an exception to a ``Failure``; the CLI
 entry point prints it (``backfill.cli.main``).
 
-Exit codes (also in ``backfill --help`` and the README):
+Exit codes (also in ``backfill --help`` and docs/reference/exit-codes.md):
   0    ok
   1    items failed or were refused, restore conflicts, verify findings (the report lists them)
   2    usage or bad input: an option, a local file or directory, a damaged backup/ledger/checkpoint
@@ -203,7 +203,7 @@ def _client_error(error: ClientError, at: str) -> Failure:
     operation = error.operation_name
     if message.startswith("<"):  # some endpoints answer a JSON API with an XML error document
         code = _xml_field(message, "Code") or code
-        message = _xml_field(message, "Message") or message
+        message = _xml_field(message, "Message") or _html_summary(message, status)
     said = f"{code}: {message}" if message else code
     if code in _CREDENTIAL_CODES:
         return Failure(f"credentials rejected{at} ({operation}): {said}", ExitCode.TARGET, _CREDENTIALS_HINT)
@@ -221,6 +221,12 @@ def _client_error(error: ClientError, at: str) -> Failure:
 
 def _one_line(message: str) -> str:
     return " ".join(message.split())
+
+
+def _html_summary(document: str, status: object) -> str:
+    """An HTML error page (a proxy or load balancer answered) as one line: status and title."""
+    title = _xml_field(document, "title") or _xml_field(document, "h1")
+    return f"HTTP {status} with an HTML error page" + (f" ({title!r})" if title else "")
 
 
 def _xml_field(document: str, name: str) -> str | None:

@@ -70,7 +70,9 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         declared = active_schema().tables
-        renamed = tuple((name, env[table_variable(name)]) for name in declared if env.get(table_variable(name)))
+        # (the default declaration's two are the events_table/participants_table fields)
+        renamed = tuple((name, env[table_variable(name)]) for name in declared
+                        if env.get(table_variable(name)) and name not in CURRENT.tables)
         return cls(
             events_table=env.get(table_variable(CURRENT.tables[0]), cls.events_table),
             participants_table=env.get(table_variable(CURRENT.tables[1]), cls.participants_table),

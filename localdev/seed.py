@@ -22,9 +22,9 @@ def command(target: Target, events: int, participants: int, malformed: int, rand
     """Create old-shape test data on local endpoints or LocalStack. Not for production."""
     if malformed > events:
         raise click.BadParameter(f"{malformed} malformed events is more than --events {events}", param_hint="--malformed")
-    target.require_tables(target.settings.events_table, target.settings.participants_table)
+    target.require_tables(target.settings.target_table, target.settings.source_table())
     data = legacy_data.generate(events=events, participants=participants, malformed=malformed, seed=random_seed)
-    legacy_data.seed_tables(target.dynamodb, target.settings.events_table, target.settings.participants_table, data)
+    legacy_data.seed_tables(target.dynamodb, target.settings.target_table, target.settings.source_table(), data)
     err.print(
         f"seeded {len(data.events)} legacy events ({len(data.malformed_ids)} malformed) and "
         f"{len(data.participants)} participants at {target.endpoint}"

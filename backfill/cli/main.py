@@ -18,7 +18,9 @@ import click
 
 import backfill.cli.commands
 from backfill.cli.options import TARGET_META
-from backfill.errors import EXIT_CODES_HELP, ExitCode, Failure, explain
+from backfill.errors import EXIT_CODES_HELP, BadInput, ExitCode, Failure, explain
+from chalicelib.schema import DeclarationError, schema_from
+from chalicelib.schema.active import DEFAULT, ENV_VAR
 
 DEBUG_ENV = "BACKFILL_DEBUG"
 _debug = {"on": os.environ.get(DEBUG_ENV, "") not in ("", "0")}
@@ -62,7 +64,9 @@ def _where(ctx: click.Context) -> str | None:
 # the option is declared so that --help lists it.
 @click.option("--restore", "restore_file", metavar="FILE", expose_value=False,
               help="Roll back from a backup: the same as `backfill restore FILE` (its options follow).")
-def cli(verbose: int, debug: bool) -> None:
+@click.option("--schema", "schema_reference", metavar="PACKAGE.MODULE:NAME", envvar=ENV_VAR, default=DEFAULT,
+              show_default=True, help=f"The declaration to migrate to (docs/declaration.md). Env: {ENV_VAR}.")
+def cli(verbose: int, debug: bool, schema_reference: str) -> None:
     """Event-sourced, incremental schema migration for DynamoDB.
 
     Typical run: init-tables (local only), migrate --dry-run, migrate, verify; roll back with
@@ -73,6 +77,10 @@ def cli(verbose: int, debug: bool) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if verbose < 2:
         logging.getLogger("botocore").setLevel(logging.WARNING)
+    try:  # refused here, before any command reads or writes anything
+        click.get_current_context().with_resource(schema_from(schema_reference))
+    except DeclarationError as error:
+        raise BadInput(str(error), hint="see docs/declaration.md") from error
 
 
 for _module in pkgutil.iter_modules(backfill.cli.commands.__path__):

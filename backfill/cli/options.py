@@ -13,14 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from backfill.errors import BadInput
 from backfill.run.runs import segment_from_environment
 from backfill.run.store import Encryption, StoreError
 from backfill.run.store.local import private_directory
 from backfill.run.store.s3 import SSE_CHOICES
+from backfill.table.stage import CHALICE_CONFIG, Stage, load_stage
 from backfill.table.target import DEFAULT_CONNECT_TIMEOUT, Target
 from chalicelib.config import Settings
+from chalicelib.schema import active_schema
 
 # Limits of numeric options. Threads on this machine are bounded so a typo cannot start a
 # hundred thousand of them; DynamoDB itself allows up to 1,000,000 scan segments.
@@ -72,6 +75,17 @@ def _table_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
+def _renamed_tables(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    declared = active_schema().tables
+    renamed = []
+    for value in values:
+        name, sep, actual = value.partition("=")
+        if not sep or name not in declared:
+            raise click.BadParameter(f"{value!r} is not DECLARED=ACTUAL with DECLARED one of {', '.join(declared)}")
+        renamed.append((name, _table_name(ctx, param, actual)))
+    return tuple(renamed)
+
+
 def _localstack(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     """--localstack needs localstack-client, an optional extra of the package."""
     if value:
@@ -91,8 +105,14 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--profile", envvar="AWS_PROFILE", help="AWS credentials profile. Env: AWS_PROFILE.")
     @click.option("--events-table", envvar="EVENTS_TABLE", default=Settings.events_table, show_default=True, callback=_table_name, help="Env: EVENTS_TABLE.")
     @click.option("--participants-table", envvar="PARTICIPANTS_TABLE", default=Settings.participants_table, show_default=True, callback=_table_name, help="Env: PARTICIPANTS_TABLE.")
+    @click.option("--table", "renamed_tables", metavar="DECLARED=ACTUAL", multiple=True, callback=_renamed_tables,
+                  help="The actual name of a table the declaration names (repeatable). Env: <DECLARED>_TABLE, e.g. ORDER_ITEMS_TABLE.")
     @click.option("--failures-table", envvar="FAILURES_TABLE", default=Settings.failures_table, show_default=True, callback=_table_name, help="Where stream handlers record records they could not apply. Env: FAILURES_TABLE.")
     @click.option("--localstack", is_flag=True, callback=_localstack, help="Use localstack-client's session (LocalStack on localhost:4566; extra [localstack]).")
+    @click.option("--stage", metavar="NAME", help="Chalice stage (local, dev, prod, ...): its tables and region come from "
+                  "--chalice-config; options and their environment variables given explicitly win.")
+    @click.option("--chalice-config", type=click.Path(dir_okay=False, path_type=Path), default=CHALICE_CONFIG,
+                  show_default=True, help="The Chalice config that names each stage's tables.")
     @click.option("--connect-timeout", type=FiniteFloat(min=0.1, max=300), default=DEFAULT_CONNECT_TIMEOUT,
                   show_default=True, envvar="BACKFILL_CONNECT_TIMEOUT", metavar="SECONDS",
                   help="Before its first request a command asks the endpoint one question with this "
@@ -106,11 +126,22 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         events_table: str,
         participants_table: str,
         failures_table: str,
+        renamed_tables: tuple[tuple[str, str], ...],
         localstack: bool,
         connect_timeout: float,
+        stage: str | None,
+        chalice_config: Path,
         **kwargs: Any,
     ) -> Any:
-        settings = Settings().with_overrides(
+        chosen = load_stage(stage, chalice_config) if stage is not None else None
+        if chosen is not None:
+            stage_values = from_stage(click.get_current_context(), chosen)
+            events_table = stage_values.get("events_table", events_table)
+            participants_table = stage_values.get("participants_table", participants_table)
+            failures_table = stage_values.get("failures_table", failures_table)
+            region = stage_values.get("region", region)
+        # Declared tables renamed by <DECLARED>_TABLE in the environment, then by --table.
+        settings = Settings(tables=(*Settings.from_env().tables, *renamed_tables)).with_overrides(
             endpoint_url=endpoint_url,
             region=region,
             events_table=events_table,
@@ -119,11 +150,30 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         )
         encryption = store_encryption(kwargs)
         target = Target(settings=settings, profile=profile, localstack=localstack,
-                        connect_timeout=connect_timeout, store_encryption=encryption)
+                        connect_timeout=connect_timeout, store_encryption=encryption, stage=chosen)
         click.get_current_context().meta[TARGET_META] = target  # named in errors (backfill.cli.main)
         return command(*args, target=target, **kwargs)
 
     return wrapper
+
+
+def from_stage(ctx: click.Context, stage: Stage) -> dict[str, str]:
+    """The values ``stage`` gives the options of ``ctx`` left at their defaults: each option whose
+    environment variable the stage's environment sets (EVENTS_TABLE, ...), and the region."""
+    values: dict[str, str] = {}
+    for parameter in ctx.command.params:
+        name = parameter.name
+        if not isinstance(parameter, click.Option) or name is None:
+            continue
+        if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None):
+            continue
+        envvars = [parameter.envvar] if isinstance(parameter.envvar, str) else list(parameter.envvar or ())
+        given = [stage.environment[var] for var in envvars if var in stage.environment]
+        if given:
+            values[name] = given[0]
+        elif name == "region" and stage.region is not None:
+            values[name] = stage.region
+    return values
 
 
 backup_dir_option = click.option(

@@ -92,6 +92,8 @@ def given_options(ctx: click.Context, skip: Iterable[str] = ()) -> list[str]:
         flag = parameter.opts[0]
         if parameter.is_flag:
             words += [flag] if value else []
+        elif parameter.multiple:
+            words += [word for one in value for word in (flag, str(one))]
         else:
             words += [flag, str(value)]
     return words

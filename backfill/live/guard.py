@@ -45,7 +45,7 @@ def _lambda_client(target: Target) -> Any:
 def running_mappings(target: Target, lambda_client: Any) -> list[StreamMapping]:
     """Mappings not Disabled on the target's events and participants streams."""
     found: list[StreamMapping] = []
-    for table in (target.settings.events_table, target.settings.participants_table):
+    for table in (target.settings.target_table, target.settings.source_table()):
         arn = _stream_arn(target.dynamodb, table)
         if arn:
             found += dynamodb_mappings(lambda_client, EventSourceArn=arn)

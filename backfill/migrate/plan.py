@@ -15,6 +15,7 @@ from typing import Any
 
 from backfill.migrate.tally import Tally, add_failure, add_outcome
 from chalicelib.planner import plan_upgrade
+from chalicelib.schema import active_schema
 from chalicelib.upgrader import CountSource, UpgradeOutcome, UpgradeResult, outcome_of
 
 ABSENT_MARK = "(absent)"
@@ -117,7 +118,7 @@ def build_plan(
             item_plan = plan_item(item, count_source)
             plan.add(item_plan)
         except Exception as error:  # a bug in the rule must name the item, not abort the plan
-            plan.add_failure(str(item.get("eventId")), f"{type(error).__name__}: {error}")
+            plan.add_failure(str(active_schema().key.describe(item)), f"{type(error).__name__}: {error}")
             continue
         if observe is not None:
             observe(item, item_plan)

@@ -21,8 +21,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from backfill.control.meter import CapacityMeter
 from backfill.control.steering import Steering, Stopped
 from backfill.control.worker import WorkerState
@@ -43,6 +41,7 @@ from backfill.run.backup import (
     write_json,
 )
 from backfill.run.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, load_checkpoint
+from backfill.run.item_failures import ItemFailures, describe
 from backfill.run.ledger import LEDGER_SUFFIX, Ledger
 from backfill.run.runs import runs_in
 from backfill.run.store import RunStore, split_location
@@ -142,8 +141,8 @@ class MigrationOptions:
             if target is None:
                 return choose_count_method(self.count_with, split=split)
             return choose_for_tables(target.dynamodb, self.count_with, split=split,
-                                     events_table=target.settings.events_table,
-                                     participants_table=target.settings.participants_table)
+                                     events_table=target.settings.target_table,
+                                     participants_table=target.settings.source_table())
         except ValueError as error:
             raise MigrationError(str(error)) from error
 
@@ -245,10 +244,10 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
         run_name: str | None = None
         if options.run_id:
             run_name = options.run_id
-            options = _join_run(store, target.settings.events_table, options, total_segments, segments)
+            options = _join_run(store, target.settings.target_table, options, total_segments, segments)
         # Every worker publishes its state and obeys the run's control record, named or not
         # (an unnamed run is steered by its backup id); a run resumed from a path has no name here.
-        name = options.resume or new_run_id(target.settings.events_table, segments, total_segments, run=run_name)
+        name = options.resume or new_run_id(target.settings.target_table, segments, total_segments, run=run_name)
         worker = WorkerState(None if "/" in name else store, name)
         worker.save("running", run=run_name or name, segments=segments or list(range(total_segments)),
                     total_segments=total_segments)
@@ -294,7 +293,7 @@ def _run(
         with hooks.progress("backing up events", None) as advance:
             backup = create_backup(
                 target.dynamodb,
-                target.settings.events_table,
+                target.settings.target_table,
                 store,
                 region=target.settings.region,
                 endpoint=target.endpoint,
@@ -366,7 +365,7 @@ def _estimate_participants(
     """Counting costs the rows' full size; DescribeTable reports it (0 = not reported). A scan
     counted the whole table's rows; queries only this process's, so the table's rows are the
     reported ItemCount when there is one."""
-    table = target.settings.participants_table
+    table = target.settings.source_table()
     described = target.dynamodb.describe_table(TableName=table)["Table"]
     reported, reported_rows = int(described.get("TableSizeBytes", 0)), int(described.get("ItemCount", 0))
     rows = counts.total()
@@ -374,7 +373,7 @@ def _estimate_participants(
     estimate.participant_rows = rows if choice.method != QUERY else max(rows, reported_rows)
     estimate.participant_bytes = reported or None
     # Lower bound: the key attributes' names and the eventIds the scan returned (ids >= 1 byte).
-    estimate.participant_bytes_lower_bound = rows * (len("eventId") + len("participantId") + 1) + sum(
+    estimate.participant_bytes_lower_bound = rows * (sum(map(len, active_schema().aggregates[0].source.key.names)) + 1) + sum(
         n * len(event_id.encode("utf-8")) for event_id, n in counts.items()
     )
 
@@ -389,7 +388,7 @@ def _count(target: Target, options: MigrationOptions, hooks: MigrationHooks, cou
     """--count-with scan: participants are spread over the whole participants table whatever
     events segment this worker does, so the scan reads all of it."""
     with hooks.progress("counting participants (scan)", None) as advance:
-        count_participants(target.dynamodb, target.settings.participants_table, max(1, options.segments),
+        count_participants(target.dynamodb, target.settings.source_table(), max(1, options.segments),
                            on_rows=advance, store=counts)
 
 
@@ -399,7 +398,7 @@ def _query_counts(
 ) -> Iterator[dict[str, Any]]:
     """--count-with query: ``items`` (typed or plain) passed through, each event whose count the
     live path does not maintain counted first by a consistent COUNT query, --workers at a time."""
-    return count_by_query(target.dynamodb, target.settings.participants_table, items, _id_to_count, counts,
+    return count_by_query(target.dynamodb, target.settings.source_table(), items, _id_to_count, counts,
                           threads=options.workers, on_events=advance)
 
 
@@ -417,7 +416,7 @@ def _scanned_items(
     target: Target, total_segments: int, segments: list[int] | None, advance: Callable[[int], None]
 ) -> Iterator[dict[str, Any]]:
     for page in parallel_scan(
-        target.dynamodb, target.settings.events_table, total_segments=total_segments, segments=segments
+        target.dynamodb, target.settings.target_table, total_segments=total_segments, segments=segments
     ):
         for item in page.items:
             yield to_python(item)
@@ -457,7 +456,7 @@ def _backup_to_resume(target: Target, options: MigrationOptions) -> Backup:
         backup = load_backup(name, store=target.run_store(location))
     else:
         backup = load_backup(given, store=target.run_store(options.backup_dir))
-    verify_backup(backup, table=target.settings.events_table)
+    verify_backup(backup, table=target.settings.target_table)
     if backup.manifest.get("endpoint") != target.endpoint:
         raise MigrationError(
             f"run {backup.run_id} was taken at {backup.manifest.get('endpoint')}, not at {target.endpoint}"
@@ -486,16 +485,17 @@ def _migrate(
 ) -> int:
     """Upgrade every unfinished backup item with a bounded pool; returns how many it examined.
     ``steering`` paces every write (rate, pause) and ends the run early when told to stop."""
-    store = EventStore(target.dynamodb, target.settings.events_table)
+    store = EventStore(target.dynamodb, target.settings.target_table)
     checkpoint_name = backup.name_for(CHECKPOINT_SUFFIX)
     processed = 0
     since_save = 0
 
+    failures = ItemFailures(log, "event")
     with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX)) as ledger:
 
         def migrate_one(typed: dict[str, Any]) -> Callable[[Tally], None]:
             item = to_python(typed)
-            event_id = str(item.get("eventId"))
+            event_id = str(active_schema().key.describe(item))
             announced = False
 
             def record(plan: WritePlan) -> None:
@@ -512,8 +512,8 @@ def _migrate(
                     settle=lambda plan, how: ledger.settled(plan.event_id, how),
                 )
             except Exception as error:  # after botocore's retries: record it, keep going
-                reason = _describe_error(error)
-                log.warning("event %s failed: %s", event_id, reason)
+                reason = describe(error)
+                failures.add(event_id, reason)
                 steering.failed(f"{event_id}: {reason}")
                 return lambda tally: add_failure(tally, event_id, reason)
             return lambda tally: add_outcome(tally, outcome)
@@ -572,7 +572,7 @@ def _migrate(
             for segment, index, typed in _remaining(backup, checkpoint):
                 if steering.stopping:
                     break
-                task.append((segment, index, {"eventId": typed["eventId"]}))
+                task.append((segment, index, active_schema().key.of_typed(typed)))
                 typed_items.append(typed)
                 if len(task) >= per_task:
                     collect(block_until=2 * options.workers - 1)
@@ -588,11 +588,8 @@ def _migrate(
                 if future.done() and not future.cancelled():
                     settle(future, task)
             checkpoint.save(backup.store, checkpoint_name)  # only finished items: always safe to skip
+            failures.summarise()
     return processed
 
 
-def _describe_error(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        return f"{details.get('Code', 'ClientError')}: {details.get('Message', error)}"
-    return f"{type(error).__name__}: {error}"
+

@@ -20,6 +20,7 @@ from typing import Any
 from backfill.restore.plan import Action, ItemPlan, MigrationWrite
 from backfill.run.ledger import ledger_entry
 from backfill.run.spill import SpillFile, dump_typed, load_typed
+from chalicelib.schema import active_schema
 
 SCHEMA = """
 CREATE TABLE item (
@@ -67,7 +68,7 @@ class RestoreIndex(SpillFile):
             for typed in typed_items:
                 db.execute("INSERT INTO item (id, part, backup) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE "
                            "SET part = excluded.part, backup = excluded.backup",
-                           (typed["eventId"]["S"], part, dump_typed(typed)))
+                           (str(active_schema().key.name_of_typed(typed)), part, dump_typed(typed)))
                 count += 1
         return count
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from backfill.verify.compare import describe_differences, differing_attributes, same_typed
 from chalicelib.planner import Verdict, plan_upgrade, unmaintained
-from chalicelib.schema import COUNT_FIELDS, UpgradeRefused
+from chalicelib.schema import COUNT_FIELDS, UpgradeRefused, active_schema
 
 DERIVED_FIELDS: frozenset[str] = COUNT_FIELDS
 
@@ -98,8 +98,8 @@ def classify(
     if backup_item is None:
         if live_item is None:
             raise ValueError("nothing to classify: neither a backed-up nor a live item")
-        return ItemPlan(str(live_item.get("eventId")), Action.NEW)
-    event_id = str(backup_item.get("eventId"))
+        return ItemPlan(str(active_schema().key.describe(live_item)), Action.NEW)
+    event_id = str(active_schema().key.describe(backup_item))
     if live_item is None:
         return ItemPlan(event_id, Action.DELETED)
     if not differing_attributes(backup_item, live_item):

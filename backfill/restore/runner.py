@@ -25,7 +25,7 @@ from typing import Any
 
 from backfill.restore.index import CHUNK, ItemOutcome, RestoreIndex, Row
 from backfill.restore.plan import Action, ItemPlan, MigrationWrite, classify, writes_by_rule
-from backfill.restore.writes import KEY, delete_as_read, get_typed, put_over, revert_fields
+from backfill.restore.writes import delete_as_read, get_typed, put_over, revert_fields
 from backfill.run.backup import (
     Backup,
     BackupError,
@@ -36,6 +36,7 @@ from backfill.run.backup import (
     verify_backup,
     write_json,
 )
+from backfill.run.item_failures import ItemFailures, describe
 from backfill.run.ledger import LEDGER_SUFFIX, iter_ledger, ledger_exists
 from backfill.run.runs import find_run, run_of
 from backfill.run.store import split_location
@@ -296,7 +297,7 @@ def plan_restore(target: Target, options: RestoreOptions, *, on_progress: Progre
     Streamed: the backup(s) and their ledgers go into an on-disk index, the live table is scanned
     past it page by page and each item classified as it comes, and the decisions are kept in the
     index; the plan holds counts."""
-    table = target.settings.events_table
+    table = target.settings.target_table
     backups, coverage = open_backups(target, options, table)
     progress = on_progress or (lambda phase, n: None)
     index = RestoreIndex()
@@ -318,7 +319,7 @@ def plan_restore(target: Target, options: RestoreOptions, *, on_progress: Progre
                                   segments=covered, page_size=SCAN_PAGE, consistent=True):
             decided = []
             for typed in page.items:
-                event_id = typed[KEY]["S"]
+                event_id = str(active_schema().key.name_of_typed(typed))
                 decided.append((typed, _count(plan, plan.decide(event_id, *index.backup_of(event_id), typed)[0])))
             index.decide(decided)
             plan.live += len(page.items)
@@ -355,12 +356,16 @@ def execute_restore(target: Target, plan: RestorePlan, *, on_progress: Progress 
     counts: Counter[str] = Counter()
     done: list[ItemOutcome] = []
 
+    failures = ItemFailures(log, "restore of item")
+
     def run(work: _Work) -> ItemOutcome:
         try:
             return _apply(target, plan, work)
         except Exception as error:  # one item's failure is reported, never stops the rest
-            log.error("restoring %s failed: %s", work.item.event_id, error, exc_info=log.isEnabledFor(logging.DEBUG))
-            return ItemOutcome(work.item.event_id, "failed", f"{type(error).__name__}: {error}")
+            log.debug("restoring %s failed", work.item.event_id, exc_info=True)
+            reason = describe(error)
+            failures.add(work.item.event_id, reason)
+            return ItemOutcome(work.item.event_id, "failed", reason)
 
     def finish(outcome: ItemOutcome) -> None:
         counts[outcome.outcome] += 1
@@ -386,6 +391,7 @@ def execute_restore(target: Target, plan: RestorePlan, *, on_progress: Progress 
         for future in in_flight:
             finish(future.result())
     plan.index.record_outcomes(done)
+    failures.summarise()
     result = RestoreResult(plan.name, plan.backup.table, plan.endpoint, counts, plan.index)
     result.report_path = plan.backup.store.uri(plan.report_name)
     write_json(plan.backup.store, plan.report_name, {**result.to_json(), "plan": plan.summary()})
@@ -415,7 +421,7 @@ def _skipped(item: ItemPlan) -> ItemOutcome:
 
 
 def _apply(target: Target, plan: RestorePlan, work: _Work) -> ItemOutcome:
-    dynamodb, table = target.dynamodb, target.settings.events_table
+    dynamodb, table = target.dynamodb, target.settings.target_table
     item, backup_typed, live_typed = work.item, work.backup, work.live
     for _attempt in range(MAX_ATTEMPTS):
         action = item.action
@@ -435,7 +441,7 @@ def _apply(target: Target, plan: RestorePlan, work: _Work) -> ItemOutcome:
         elif action is Action.NEW and live_typed is not None and delete_as_read(dynamodb, table, live_typed):
             return ItemOutcome(item.event_id, "new_deleted", item.reason)
         # The item changed between read and write: read it again and decide again.
-        live_typed = get_typed(dynamodb, table, {KEY: {"S": item.event_id}})
+        live_typed = get_typed(dynamodb, table, active_schema().key.typed(item.event_id))
         if backup_typed is None and live_typed is None:
             return ItemOutcome(item.event_id, "gone", "created after the backup, deleted meanwhile by someone else")
         item = classify(to_python(backup_typed) if backup_typed is not None else None,

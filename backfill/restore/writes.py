@@ -10,9 +10,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from chalicelib.expressions import Expression, conditional
+from chalicelib.schema import active_schema
 from chalicelib.settle import Intended
-
-KEY = "eventId"
 
 
 def get_typed(dynamodb: Any, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -30,14 +29,14 @@ def revert_fields(
     """SET ``sets`` / REMOVE ``removes`` on the item read as ``read``, if ``guarded`` fields are
     still as read. Every other attribute is left alone: a concurrent change to it survives."""
     expr = Expression()
-    condition = expr.as_read(KEY, read, guarded)
+    condition = expr.as_read(active_schema().key.partition, read, guarded)
     clauses = [expr.set_clause(sets)] if sets else []
     removes = sorted(removes)
     if removes:
         clauses.append("REMOVE " + ", ".join(expr.name(f) for f in removes))
     if not clauses:
         return True
-    key = {KEY: read[KEY]}
+    key = active_schema().key.of_typed(read)
     return conditional(dynamodb.update_item, intended=Intended.update(dynamodb, table, key, sets, removes),
                        TableName=table, Key=key, UpdateExpression=" ".join(clauses), ConditionExpression=condition,
                        **expr.kwargs())
@@ -47,17 +46,17 @@ def put_over(dynamodb: Any, table: str, item: Mapping[str, Any], read: Mapping[s
     """PutItem ``item`` if the live item is exactly ``read`` (every attribute), or still absent."""
     expr = Expression()
     if read is None:
-        condition = f"attribute_not_exists({expr.name(KEY)})"
+        condition = f"attribute_not_exists({expr.name(active_schema().key.partition)})"
     else:
-        condition = expr.as_read(KEY, read, read.keys())
-    return conditional(dynamodb.put_item, intended=Intended.put(dynamodb, table, {KEY: item[KEY]}, item),
+        condition = expr.as_read(active_schema().key.partition, read, read.keys())
+    return conditional(dynamodb.put_item, intended=Intended.put(dynamodb, table, active_schema().key.of_typed(item), item),
                        TableName=table, Item=dict(item), ConditionExpression=condition, **expr.kwargs())
 
 
 def delete_as_read(dynamodb: Any, table: str, read: Mapping[str, Any]) -> bool:
     """DeleteItem if the live item is still exactly ``read``."""
     expr = Expression()
-    condition = expr.as_read(KEY, read, read.keys())
-    key = {KEY: read[KEY]}
+    condition = expr.as_read(active_schema().key.partition, read, read.keys())
+    key = active_schema().key.of_typed(read)
     return conditional(dynamodb.delete_item, intended=Intended.delete(dynamodb, table, key),
                        TableName=table, Key=key, ConditionExpression=condition, **expr.kwargs())

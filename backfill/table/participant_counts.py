@@ -33,6 +33,8 @@ from typing import Any, Protocol, TypeVar
 from backfill.run.spill import SpillFile
 from backfill.table.scan import parallel_scan
 from chalicelib.counts import AggregateCounter
+from chalicelib.items import to_python
+from chalicelib.schema import active_schema
 
 # Events kept in memory before a SpillingCounts moves to disk: about 100-155 MB at this size.
 MEMORY_LIMIT_EVENTS = 1_000_000
@@ -271,16 +273,26 @@ def count_participants(
     (default: a new SpillingCounts), one batch per page.
     """
     counts: CountStore = store if store is not None else SpillingCounts()
+    schema = active_schema()
+    aggregate = schema.aggregates[0]
+    attributes = (*aggregate.group_by, *aggregate.reads)
+    names = {f"#a{i}": name for i, name in enumerate(attributes)}
     pages = parallel_scan(
         dynamodb,
         table,
         total_segments=total_segments,
         segments=segments,
-        projection="#e",
-        expression_names={"#e": "eventId"},
+        projection=", ".join(names),
+        expression_names=names,
     )
     for page in pages:
-        counts.add(Counter(row["eventId"]["S"] for row in page.items))
+        tally: Counter[str] = Counter()
+        for row in page.items:
+            plain = to_python(row)
+            group = aggregate.group(plain)
+            if group is not None:
+                tally[schema.key.name_of_values(group)] += aggregate.contribution(plain)
+        counts.add(tally)
         if on_rows:
             on_rows(len(page.items))
     return counts

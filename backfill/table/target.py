@@ -11,11 +11,15 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from backfill.errors import TargetError
+from backfill.errors import BadInput, TargetError
 from backfill.run.store import Encryption, RunStore, open_store
 from backfill.run.store.s3 import BUCKET_DEFAULT
+from backfill.table.stage import Stage
 from chalicelib.aws import client, make_session
 from chalicelib.config import Settings
+from chalicelib.schema import active_schema
+from chalicelib.schema.active import active_reference
+from chalicelib.schema.check import table_problems
 
 DEFAULT_CONNECT_TIMEOUT = 2.0  # seconds; the CLI's --connect-timeout
 
@@ -31,6 +35,7 @@ class Target:
     localstack: bool = False
     connect_timeout: float | None = None
     store_encryption: Encryption = BUCKET_DEFAULT  # of every object written to an s3:// run store
+    stage: Stage | None = None  # the Chalice stage named with --stage
     _session: Any = field(default=None, repr=False)
     _reached: bool = field(default=False, repr=False)
 
@@ -75,6 +80,13 @@ class Target:
         return open_store(location, session=self.session, endpoint_url=self.settings.endpoint_url,
                           encryption=self.store_encryption)
 
+    def require_stage(self, command: str) -> Stage:
+        """The stage ``command`` acts on (its deployed functions); BadInput without --stage."""
+        if self.stage is None:
+            raise BadInput(f"{command} needs --stage NAME: the Chalice stage whose deployed functions it acts on",
+                           hint="e.g. --stage dev (the stages are in .chalice/config.json)")
+        return self.stage
+
     @property
     def endpoint(self) -> str:
         return self.dynamodb.meta.endpoint_url
@@ -95,6 +107,17 @@ class Target:
                     hint="check the table name options (--events-table, ...) and --region: tables are per region",
                 ) from error
 
+    def require_declared_tables(self, *others: str) -> None:
+        """``require_tables`` of every table the active declaration names (and ``others``), then
+        refuse (exit 2) a declaration whose keys are not the tables' (DescribeTable's KeySchema)."""
+        schema = active_schema()
+        names = {declared: self.settings.table(declared) for declared in schema.tables}
+        self.require_tables(*names.values(), *others)
+        problems = table_problems(schema, lambda name: self.dynamodb.describe_table(TableName=name)["Table"], names)
+        if problems:
+            raise BadInput(f"declaration {active_reference()}: {'; '.join(problems)}",
+                           hint="see docs/declaration.md")
+
     def count_items(self, table: str) -> int:
         """Exact item count (a COUNT scan; DescribeTable's ItemCount lags by hours on AWS)."""
         total = 0
@@ -111,10 +134,10 @@ class Target:
         summary: dict[str, Any] = {
             "endpoint": self.endpoint,
             "region": self.settings.region,
-            "events_table": self.settings.events_table,
-            "participants_table": self.settings.participants_table,
+            "events_table": self.settings.target_table,
+            "participants_table": self.settings.source_table(),
         }
         if counts:
-            summary["events"] = self.count_items(self.settings.events_table)
-            summary["participants"] = self.count_items(self.settings.participants_table)
+            summary["events"] = self.count_items(self.settings.target_table)
+            summary["participants"] = self.count_items(self.settings.source_table())
         return summary

@@ -53,7 +53,7 @@ from backfill.verify.spill import SnapshotIndex
 from chalicelib.counts import AggregateCounter
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python
-from chalicelib.schema import PARTICIPANT_COUNT
+from chalicelib.schema import PARTICIPANT_COUNT, active_schema
 from chalicelib.schema.values import as_count
 
 log = logging.getLogger(__name__)
@@ -158,10 +158,10 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
     """Check every event (or a sample) of the target's events table. Raises BackupError when
     the snapshot named (or found) is damaged or of another table."""
     settings = target.settings
-    snapshot, note = resolve_snapshot(target, options, settings.events_table)
+    snapshot, note = resolve_snapshot(target, options, settings.target_table)
     result = VerifyResult(
-        table=settings.events_table,
-        participants_table=settings.participants_table,
+        table=settings.target_table,
+        participants_table=settings.source_table(),
         endpoint=target.endpoint,
         mode="sample" if options.sample else "full",
         snapshot=(snapshot.backups[0].run_id if len(snapshot.backups) == 1 else snapshot.name) if snapshot else None,
@@ -233,8 +233,8 @@ def _check_table(
     --sample holds its N events)."""
     choice = choose_for_tables(target.dynamodb, options.count_with,
                                split=total_segments if options.segment is not None else None,
-                               events_table=target.settings.events_table,
-                               participants_table=target.settings.participants_table)
+                               events_table=target.settings.target_table,
+                               participants_table=target.settings.source_table())
     result.counted_with = choice.describe()
     if choice.method == QUERY and options.segment is None and not options.sample:
         result.counted_with += "; orphan participants not checked (only a scan of the participants table finds them)"
@@ -259,7 +259,7 @@ def _check_counted(
     new_ids: list[str] = []
 
     def check(segment: int, item: dict[str, Any], counts: CountStore) -> None:
-        event_id = str(item.get("eventId"))
+        event_id = str(active_schema().key.describe(item))
         if event_id in counts and choice.method != QUERY:
             present.add({event_id: 1})
         snapshot_item, migration_status = index.see(event_id)
@@ -281,8 +281,8 @@ def _check_counted(
             _counts_for(target, options, total_segments, [], progress, store=counts)
         stream = _scanned(target, total_segments, segments, progress)
         if choice.method == QUERY:  # each chunk of events counted just after it was read
-            stream = count_by_query(target.dynamodb, target.settings.participants_table, stream,
-                                    lambda entry: str(entry[1]["eventId"]["S"]), counts, threads=total_segments)
+            stream = count_by_query(target.dynamodb, target.settings.source_table(), stream,
+                                    lambda entry: active_schema().key.name_of_typed(entry[1]), counts, threads=total_segments)
         for segment, typed in stream:
             check(segment, to_python(typed), counts)
         result.participant_rows = counts.total()
@@ -298,7 +298,7 @@ def _scanned(
     target: Target, total_segments: int, segments: list[int] | None, progress: Progress
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(segment, typed item) of every event, by a consistent parallel scan."""
-    for page in parallel_scan(target.dynamodb, target.settings.events_table, total_segments=total_segments,
+    for page in parallel_scan(target.dynamodb, target.settings.target_table, total_segments=total_segments,
                               segments=segments, page_size=STREAMING_PAGE_ITEMS, consistent=True):
         yield from ((page.segment, typed) for typed in page.items)
         progress("events", len(page.items))
@@ -308,7 +308,7 @@ def _scan_events(
     target: Target, total_segments: int, segments: list[int] | None, sample: int, progress: Progress
 ) -> list[tuple[int, dict[str, Any]]]:
     events: list[tuple[int, dict[str, Any]]] = []
-    for page in parallel_scan(target.dynamodb, target.settings.events_table, total_segments=total_segments,
+    for page in parallel_scan(target.dynamodb, target.settings.target_table, total_segments=total_segments,
                               segments=segments, page_size=min(sample, 1000), consistent=True):
         events += [(page.segment, to_python(typed)) for typed in page.items]
         progress("events", len(page.items))
@@ -322,19 +322,20 @@ def _counts_for(
     store: CountStore | None = None,
 ) -> CountStore:
     """One parallel scan of all participants; for a sample, one consistent COUNT per sampled event."""
-    participants = target.settings.participants_table
+    participants = target.settings.source_table()
     if options.sample:
         counter = AggregateCounter(target.dynamodb, participants)
         sampled = MemoryCounts()  # a sample's N events
-        sampled.add({item["eventId"]: counter.count(item["eventId"]) for item in events if "eventId" in item})
+        names = [name for name in map(active_schema().key.name_of, events) if name is not None]
+        sampled.add({name: counter.count(name) for name in names})
         return sampled
     return count_participants(target.dynamodb, participants, max(total_segments, options.total_segments),
                               on_rows=lambda n: progress("participants", n), store=store)
 
 
 def _recheck_counts(target: Target, findings: list[Finding]) -> list[Finding]:
-    store = EventStore(target.dynamodb, target.settings.events_table)
-    counter = AggregateCounter(target.dynamodb, target.settings.participants_table)
+    store = EventStore(target.dynamodb, target.settings.target_table)
+    counter = AggregateCounter(target.dynamodb, target.settings.source_table())
     checked = []
     for finding in findings:
         if finding.kind is not Kind.COUNT_MISMATCH:

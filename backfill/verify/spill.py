@@ -11,6 +11,7 @@ from typing import Any
 
 from backfill.run.spill import SpillFile, dump_typed, load_typed
 from chalicelib.items import to_python
+from chalicelib.schema import active_schema
 
 
 class SnapshotIndex(SpillFile):
@@ -25,7 +26,7 @@ class SnapshotIndex(SpillFile):
             for typed in typed_items:
                 db.execute(
                     "INSERT INTO snapshot (id, item) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET item = excluded.item",
-                    (typed["eventId"]["S"], dump_typed(typed)),
+                    (str(active_schema().key.name_of_typed(typed)), dump_typed(typed)),
                 )
                 self.count += 1
 

@@ -54,6 +54,11 @@ class Key:
         """The DynamoDB ``Key`` argument of the item named ``name``."""
         return {attr: {"S": value} for attr, value in zip(self.names, self.values_of(name), strict=True)}
 
+    def name_of_typed(self, typed: Mapping[str, Any]) -> str | None:
+        """The name of a typed (DynamoDB JSON) item, None when its key is not valid."""
+        plain = {n: v.get("S") if isinstance(v, Mapping) else None for n in self.names for v in (typed.get(n),)}
+        return self.name_of(plain)
+
     def of_typed(self, typed: Mapping[str, Any]) -> dict[str, Any]:
         """Only the key attributes of a typed item."""
         return {name: typed[name] for name in self.names if name in typed}

@@ -9,8 +9,8 @@ v3 adds two fields:
   it is missing or does not follow from ``createdAt``, and verify checks that it does.
 
 Neither is a structural change (no rename, no split), so v3 needs no step: the repair pass fills
-both in on v1 and v2 rows alike. This is the whole migration; see the README, "The next schema
-change", and ``examples/v3/test_v3.py`` for the runs that prove it.
+both in on v1 and v2 rows alike. This is the whole migration; see docs/how-to/next-schema-change.md
+and ``examples/v3/test_v3.py`` for the runs that prove it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The next migration (v2 -> v3, ``examples/v3/schema.py``) end to end, with v3 active: the
 backfill, the live path, verify and restore pick it up with no change of their own.
 
-This file follows the README's "The next schema change" recipe step by step. Every input is
+This file follows the "The next schema change" recipe (docs/how-to/next-schema-change.md) step by step. Every input is
 written out here by hand (typed DynamoDB JSON, and a Lambda event in AWS's documented format
 in ``events/``), never produced by the code under test.
 """

@@ -158,7 +158,7 @@ class LegacyWriters(RuleBasedStateMachine):
     @rule(data=st.data())
     def new_app_clears_topic(self, data: st.DataObject) -> None:
         # Only on an event in the current shape: on one whose legacy put is still being upgraded,
-        # a removal cannot be told from what the legacy shape dropped (see README, live path).
+        # a removal cannot be told from what the legacy shape dropped (see docs/explanation/live-path.md).
         event_id = data.draw(st.sampled_from(sorted(self.model)))
         self.dynamodb.update_item(TableName=self.settings.events_table, Key={"eventId": {"S": event_id}},
                                   UpdateExpression="REMOVE topic")

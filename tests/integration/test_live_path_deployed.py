@@ -93,7 +93,7 @@ def deployed(tmp_path_factory, moto_without_lambda_runs) -> Iterator[Deployed]:
         assert app.backfill("init-tables", *TABLES).exit_code == 0
         seeded = app.backfill("seed", *TABLES, "--events", "30", "--participants", "60")
         assert seeded.exit_code == 0, seeded.stderr
-        arns = app.backfill("stream-arns", "--stage", STAGE, "--config", str(project / ".chalice" / "config.json"),
+        arns = app.backfill("stream-arns", "--stage", STAGE, "--chalice-config", str(project / ".chalice" / "config.json"),
                             "--write", *TABLES)
         assert arns.exit_code == 0, arns.stderr
         # when the app is deployed with chalice's own CLI, pointed at the moto server

@@ -12,10 +12,13 @@ from pathlib import Path
 
 from backfill.migrate import run_migration
 from backfill.restore import RestoreOptions, run_restore
+from backfill.run.item_failures import LOGGED
 from backfill.run.ledger import LEDGER_SUFFIX
 from backfill.table.target import Target
+from tests.integration.cli.conftest import target_env
 from tests.integration.migrate_helpers import options as migration_options
 from tests.integration.migrate_helpers import raw_items, seed
+from tests.support.cli import cli_env, run_backfill
 from tests.support.unclear_proxy import UnclearProxy
 
 EVENTS = 40
@@ -58,3 +61,19 @@ def test_restore_through_500s_after_writes_restores_everything(dynamodb, live_se
     assert proxy.applied_then_500 >= EVENTS
     assert result.ok, result.counts()
     assert set(result.counts()) <= {"restored", "unchanged"}, result.counts()
+
+
+def test_many_failed_writes_are_summarised_in_one_line_each_without_html(dynamodb, live_settings, tmp_path: Path):
+    # given an endpoint whose writes are all refused by a proxy's HTML 403 page
+    seed(dynamodb, live_settings, events=EVENTS, participants=40, malformed=0)
+    with UnclearProxy(live_settings.endpoint_url, refuse_writes=403).running() as proxy:
+        env = cli_env({**target_env(live_settings), "AWS_ENDPOINT_URL": proxy.url})
+        # when migrate runs
+        result = run_backfill("migrate", "--yes", "--backup-dir", str(tmp_path / "runs"), cwd=tmp_path, env=env)
+    # then every event is reported failed (exit 1), each reason one line with no HTML in it
+    assert result.exit_code == 1, result.output
+    assert "<html" not in result.output.lower() and "HTTP 403 with an HTML error page" in result.output
+    # and only the first few failures are logged one by one, then counts by reason
+    logged = [line for line in result.stderr.splitlines() if " failed: " in line]
+    assert len(logged) == LOGGED, result.stderr
+    assert f"{EVENTS} event failures in all, by reason" in result.stderr

@@ -17,13 +17,15 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 WRITES = ("UpdateItem", "PutItem", "DeleteItem")
+HTML_403 = b"<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1><p>by the proxy</p></body></html>"
 HTML_500 = b"<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>"
 
 
 class UnclearProxy:
-    def __init__(self, upstream: str, *, every: int = 1) -> None:
+    def __init__(self, upstream: str, *, every: int = 1, refuse_writes: int | None = None) -> None:
         self.upstream = urllib.parse.urlsplit(upstream)
         self.every = every  # answer 500 to every Nth successful write
+        self.refuse_writes = refuse_writes  # an HTTP status: answer every write with it, unapplied
         self.applied_then_500 = 0
         self._writes = 0
         self._lock = threading.Lock()
@@ -55,12 +57,15 @@ class UnclearProxy:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
+                if proxy.refuse_writes is not None and operation in WRITES:
+                    self._send(proxy.refuse_writes, {"Content-Type": "text/html"}, HTML_403)
+                    return
                 upstream = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port, timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
                 upstream.request("POST", self.path, body=body, headers=headers)
                 answer = upstream.getresponse()
                 payload = answer.read()
-                operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
                 if proxy._answer_500(operation, answer.status):
                     self._send(500, {"Content-Type": "text/html"}, HTML_500)
                 else:

@@ -131,7 +131,6 @@ def _wait_until_settled(lambda_client: Any, uuid: str, *, timeout_s: float = 120
 
 
 @click.command("apply-mapping-settings")
-@click.option("--stage", default="dev", show_default=True, help="Chalice stage the app was deployed to.")
 @click.option("--app-name", default=APP_NAME, show_default=True, help="Chalice app name (function names are <app>-<stage>-<handler>).")
 @click.option("--max-retries", default=10, show_default=True, type=click.IntRange(0, 10000), help="MaximumRetryAttempts per batch.")
 @click.option("--max-record-age", default=86400, show_default=True, type=click.IntRange(60, 604800), help="MaximumRecordAgeInSeconds.")
@@ -141,11 +140,12 @@ def _wait_until_settled(lambda_client: Any, uuid: str, *, timeout_s: float = 120
 @yes_option
 @json_option
 @target_options
-def command(target: Target, stage: str, app_name: str, max_retries: int, max_record_age: int, no_bisect: bool, on_failure_arn: str | None, create_queue: bool, yes: bool, as_json: bool) -> None:
+def command(target: Target, app_name: str, max_retries: int, max_record_age: int, no_bisect: bool, on_failure_arn: str | None, create_queue: bool, yes: bool, as_json: bool) -> None:
     """Enable batch item failures, bisect, a retry limit and an on-failure destination on the
     deployed stream mappings (for `chalice deploy` users; `chalice package` uses the merge template)."""
     if create_queue and on_failure_arn:
         raise click.UsageError("give either --on-failure-arn or --create-queue, not both")
+    stage = target.require_stage("apply-mapping-settings").name
     lambda_client = target.client("lambda")
     try:
         functions = [deployed_function(lambda_client, name) for name in function_names(stage, app_name)]

@@ -8,6 +8,7 @@ or the handlers upgrade the restored rows again.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,18 @@ from backfill.live.lambda_api import (
 from backfill.live.model import APP_NAME, StreamMapping
 from backfill.table.target import Target
 
-stage_option = click.option("--stage", required=True, help="Chalice stage that was deployed (dev, prod, ...).")
+
+def with_stage(command_name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Passes ``stage``, the name given with the target's --stage, which ``command_name`` needs."""
+
+    def decorate(function: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(function)
+        def wrapper(*args: Any, target: Target, **kwargs: Any) -> None:
+            function(*args, target=target, stage=target.require_stage(command_name).name, **kwargs)
+
+        return wrapper
+
+    return decorate
 app_name_option = click.option("--app-name", default=APP_NAME, show_default=True,
                                help="Chalice app name (functions are <app>-<stage>-<handler>).")
 timeout_option = click.option("--timeout", default=300, show_default=True, type=click.IntRange(1, 3600),
@@ -41,10 +53,11 @@ def _functions(target: Target, stage: str, app_name: str) -> tuple[Any, list[Dep
     try:
         return lambda_client, stage_functions(lambda_client, stage, app_name)
     except LivePathError as error:
-        raise TargetError(str(error)) from error
+        raise TargetError(f"{error} (looked at {lambda_client.meta.endpoint_url} in region "
+                          f"{target.settings.region})") from error
     except (ClientError, BotoCoreError) as error:
         raise TargetError(f"cannot read the functions of stage {stage!r} at "
-                          f"{lambda_client.meta.endpoint_url}: {error}") from error
+                          f"{lambda_client.meta.endpoint_url} in region {target.settings.region}: {error}") from error
 
 
 def mapping_row(mapping: StreamMapping) -> dict[str, Any]:
@@ -82,10 +95,10 @@ def command() -> None:
 
 
 @command.command("status")
-@stage_option
 @app_name_option
 @json_option
 @target_options
+@with_stage("live status")
 def status(target: Target, stage: str, app_name: str, as_json: bool) -> None:
     """Each mapping's state, batch settings, failure destination and iterator age; the failures
     table's count."""
@@ -129,11 +142,11 @@ def _switch(target: Target, stage: str, app_name: str, enabled: bool, timeout: i
 
 def _switch_command(name: str, enabled: bool, help_text: str) -> Callable[..., None]:
     @command.command(name, help=help_text)
-    @stage_option
     @app_name_option
     @timeout_option
     @json_option
     @target_options
+    @with_stage(f"live {name}")
     def switch(target: Target, stage: str, app_name: str, timeout: int, as_json: bool) -> None:
         _switch(target, stage, app_name, enabled, timeout, as_json)
 
@@ -147,13 +160,13 @@ resume = _switch_command("resume", True, "Enable both stream mappings and wait u
 
 
 @command.command("alarms")
-@stage_option
 @app_name_option
 @click.option("--iterator-age-ms", default=DEFAULT_ITERATOR_AGE_MS, show_default=True, type=click.IntRange(min=1000),
               help="Alarm when a handler is further behind its stream than this.")
 @click.option("--topic-arn", help="SNS topic to notify (alarm and OK). It must exist.")
 @json_option
 @target_options
+@with_stage("live alarms")
 def alarms(target: Target, stage: str, app_name: str, iterator_age_ms: int, topic_arn: str | None,
            as_json: bool) -> None:
     """Create or update the stage's CloudWatch alarms (iterator age, errors, throttles, records

@@ -213,8 +213,8 @@ def command(
         confirm=confirm,
         progress=progress_factory(err),
     )
-    target.require_tables(target.settings.events_table, target.settings.participants_table)
-    pitr = check_pitr(target, target.settings.events_table, required=require_pitr, writing=not dry_run)
+    target.require_declared_tables()
+    pitr = check_pitr(target, target.settings.target_table, required=require_pitr, writing=not dry_run)
     try:
         if dry_run:
             pricing = Pricing(price_per_million_writes, price_per_million_reads, write_latency_ms)
@@ -335,7 +335,7 @@ def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_l
     (or to stop). One progress bar, one report. Exit code: the worst of the children's and the
     combined report's."""
     ctx = click.get_current_context()
-    table = target.settings.events_table
+    table = target.settings.target_table
     run = run_id or new_run_id(table, None, processes)
     try:
         MigrationOptions(run_id=run, segment=0, total_segments=processes).scan_layout()
@@ -346,7 +346,7 @@ def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_l
     started = time.monotonic()
     description = target.describe(counts=False)
     err.print(key_value_table("Target", description))
-    target.require_tables(table, target.settings.participants_table)
+    target.require_declared_tables()
     check_pitr(target, table, required=require_pitr)  # once here, before any child starts
     store = target.run_store(backup_dir)
     logs = log_directory(store)

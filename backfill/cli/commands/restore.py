@@ -138,8 +138,8 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
         raise click.UsageError("--create-table goes with --to-table NAME")
     if pause_live_path:  # pausing changes the deployed mappings before the confirmation is asked
         refuse_without_terminal("restore --pause-live-path", yes=yes)
-    target.require_tables(target.settings.events_table)
-    check_pitr(target, target.settings.events_table, required=require_pitr, writing=not plan_only)
+    target.require_tables(target.settings.target_table)
+    check_pitr(target, target.settings.target_table, required=require_pitr, writing=not plan_only)
     live_path = guard_live_path(target, allow_running=live_path_running, pause=pause_live_path)
     options = RestoreOptions(backup_file=backup_file, backup_dir=backup_dir, run=run, segment=segment, force=force,
                              delete_new=delete_new, workers=workers or 8)
@@ -148,7 +148,7 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
             task = bar.add_task("scan", total=None)
             plan = plan_restore(target, options, on_progress=lambda _phase, n: bar.advance(task, n))
     except RestoreRefused as refused:
-        show_available(refused, target.settings.events_table)
+        show_available(refused, target.settings.target_table)
         raise BadInput(f"cannot restore, nothing was written: {refused}") from refused
 
     if plan_only:
@@ -256,7 +256,7 @@ def restore_processes(target: Target, *, run: str, processes: int, backup_dir: s
     live path, shows the combined plan and asks once, then the children plan again and write.
     Exit code: the worst of the children's."""
     ctx = click.get_current_context()
-    table = target.settings.events_table
+    table = target.settings.target_table
     if pause_live_path:
         refuse_without_terminal("restore --pause-live-path", yes=yes)
     target.require_tables(table)

@@ -7,7 +7,6 @@ streams are turned off and on), so it is looked up rather than typed.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +20,11 @@ from backfill.live.json_edit import replace_strings
 from backfill.run.backup import write_text_atomic
 from backfill.table.target import Target
 
-CONFIG = Path(".chalice") / "config.json"
 ARN_VARIABLES = {"EVENTS_TABLE": "EVENTS_STREAM_ARN", "PARTICIPANTS_TABLE": "PARTICIPANTS_STREAM_ARN"}
 
 
-def stage_tables(config: dict[str, Any], stage: str) -> dict[str, str]:
-    """EVENTS_TABLE / PARTICIPANTS_TABLE of ``stage`` (stage values override the global ones)."""
-    if stage not in config.get("stages", {}):
-        raise click.ClickException(f"stage {stage!r} is not in the Chalice config (stages: {', '.join(config.get('stages', {}))})")
-    merged = {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+def stage_tables(merged: dict[str, str], stage: str) -> dict[str, str]:
+    """EVENTS_TABLE / PARTICIPANTS_TABLE of ``stage`` (its environment, global values included)."""
     missing = [name for name in ARN_VARIABLES if name not in merged]
     if missing:
         raise click.ClickException(f"stage {stage!r} does not set {', '.join(missing)}")
@@ -58,19 +53,15 @@ def with_arns(text: str, stage: str, arns: dict[str, str], config_path: Path) ->
 
 
 @click.command("stream-arns")
-@click.option("--stage", required=True, help="Chalice stage whose tables to look up.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=CONFIG, show_default=True, help="Chalice config file.")
 @click.option("--write", is_flag=True, help="Write the ARNs into the stage's environment_variables (only those two values change).")
 @json_option
 @target_options
-def command(target: Target, stage: str, config_path: Path, write: bool, as_json: bool) -> None:
+def command(target: Target, write: bool, as_json: bool) -> None:
     """Look up the stream ARNs of a stage's tables (and with --write, store them for chalice)."""
+    chosen = target.require_stage("stream-arns")
+    stage, config_path = chosen.name, chosen.config_path
     text = config_path.read_text(encoding="utf-8")
-    try:
-        config = json.loads(text)
-    except ValueError as error:
-        raise click.ClickException(f"{config_path} is not valid JSON: {error}") from error
-    tables = stage_tables(config, stage)
+    tables = stage_tables(chosen.environment, stage)
     arns = {ARN_VARIABLES[name]: latest_stream_arn(target.dynamodb, table) for name, table in tables.items()}
     if write:
         write_text_atomic(config_path, with_arns(text, stage, arns, config_path), private=False)

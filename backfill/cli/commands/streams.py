@@ -36,10 +36,10 @@ def command(target: Target, batch_size: int, follow: bool, interval: float, from
     """
     # The handlers' powertools logger follows the CLI's verbosity (-v shows every upgrade).
     observability.logger.setLevel(logging.getLogger().getEffectiveLevel())
-    target.require_tables(target.settings.events_table, target.settings.participants_table, target.settings.failures_table)
+    target.require_declared_tables(target.settings.failures_table)
     positions = PositionStore(positions_file, endpoint=target.endpoint, from_start=from_start)
     runner = StreamRunner(target, batch_size=batch_size, positions=positions)
-    err.print(f"reading streams of {target.settings.events_table} and {target.settings.participants_table} at {target.endpoint}")
+    err.print(f"reading streams of {target.settings.target_table} and {target.settings.source_table()} at {target.endpoint}")
     stats = RunStats()
     try:
         if follow:

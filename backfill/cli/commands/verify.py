@@ -59,7 +59,7 @@ def command(target: Target, snapshot: str | None, run: str | None, segment: int 
     if run is not None and segment is None:
         found = segment_or_array_index(segment)
         segment = found[0] if found else None
-    target.require_tables(target.settings.events_table, target.settings.participants_table)
+    target.require_declared_tables()
     options = VerifyOptions(backup_dir=backup_dir, snapshot=snapshot, run=run, segment=segment, use_snapshot=not no_snapshot,
                             sample=sample, total_segments=total_segments, count_with=count_with, strict=strict,
                             show_values=show_values)
