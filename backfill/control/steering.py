@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from backfill.control.meter import CapacityMeter
@@ -40,7 +41,10 @@ class Steering:
     is this worker's (its segments / the run's segments)."""
 
     def __init__(self, store: RunStore | None, run: str | None, worker: WorkerState, *, limiter: Limiter,
-                 share: float, meter: CapacityMeter | None = None) -> None:
+                 share: float, meter: CapacityMeter | None = None,
+                 on_pause: Callable[[bool, ControlRecord], bool] | None = None) -> None:
+        """``on_pause(paused, record)`` runs when the run is paused or resumed (the hooks); False
+        from it stops the run."""
         self.store, self.run, self.worker, self.share = store, run, worker, share
         self.meter = meter or CapacityMeter()
         self.limiter = limiter
@@ -48,6 +52,8 @@ class Steering:
         self.record = self._read() or ControlRecord()
         self._stop_seq_at_start = self.record.stop_seq
         self._resume = threading.Event()
+        self._resume.set()
+        self.on_pause = on_pause
         self._stop = threading.Event()
         self._quit = threading.Event()
         self._lock = threading.Lock()
@@ -128,12 +134,15 @@ class Steering:
         rate = self.own_rate if record.rate is None else record.rate * self.share
         if rate != self.limiter.rate:
             self.limiter.set_rate(rate)
+        was_paused = self.paused
         if record.paused:
             self._resume.clear()
         else:
             self._resume.set()
         if record.stop_seq > self._stop_seq_at_start:
             self._stop.set()
+        if record.paused != was_paused and self.on_pause is not None and not self.on_pause(record.paused, record):
+            self._stop.set()  # a failing pause/resume hook with --hook-fails-run
         if record != before:
             log.info("control: %s (paused=%s, rate=%s)", record.by, record.paused, rate or "unlimited")
 

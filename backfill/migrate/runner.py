@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from backfill.control.hooks import DEFAULT_TIMEOUT_S, HookFailed, HookRunner
 from backfill.control.meter import CapacityMeter
 from backfill.control.steering import Steering, Stopped
 from backfill.control.worker import WorkerState
@@ -44,7 +45,7 @@ from backfill.run.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, load_checkpoi
 from backfill.run.item_failures import ItemFailures, describe
 from backfill.run.ledger import LEDGER_SUFFIX, Ledger
 from backfill.run.runs import runs_in
-from backfill.run.store import RunStore, split_location
+from backfill.run.store import RunStore, StoreError, split_location
 from backfill.table.participant_counts import (
     QUERY,
     CountChoice,
@@ -110,6 +111,9 @@ class MigrationOptions:
     items_per_task: int = 8  # items a writer takes at a time (fewer when the table is small)
     samples: int = 3  # sample before/after diffs in the plan
     count_with: str = "auto"  # participants counted by: scan | query | auto (see participant_counts)
+    hook_commands: tuple[str, ...] = ()  # --hook: run on the run's events (backfill.control.hooks)
+    hook_fails_run: bool = False
+    hook_timeout_s: float = DEFAULT_TIMEOUT_S
 
     def scan_layout(self) -> tuple[int, list[int] | None]:
         """(TotalSegments, the segments this worker scans or None for all). Raises MigrationError."""
@@ -251,10 +255,13 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
         worker = WorkerState(None if "/" in name else store, name)
         worker.save("running", run=run_name or name, segments=segments or list(range(total_segments)),
                     total_segments=total_segments)
+        hook_runner = HookRunner(options.hook_commands, options.hook_fails_run, options.hook_timeout_s, context={
+            "run": run_name or name, "worker": name, "segments": segments or list(range(total_segments)),
+            "total_segments": total_segments, "run_store": str(options.backup_dir)})
         try:
             with SpillingCounts() as counts:
                 return _run(target, options, hooks, store, worker, counter, description, started,
-                            total_segments, segments, run_name, counts)
+                            total_segments, segments, run_name, counts, hook_runner)
         except RunStopped:
             worker.save("stopped")
             raise
@@ -264,6 +271,8 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
         except BaseException as error:
             worker.save("interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
                         error=f"{type(error).__name__}: {error}")
+            if isinstance(error, Exception):
+                hook_runner.fire("failure", error=f"{type(error).__name__}: {error}")
             raise
 
 
@@ -280,6 +289,7 @@ def _run(
     segments: list[int] | None,
     run_name: str | None,
     counts: CountStore,
+    hook_runner: HookRunner,
 ) -> MigrationReport:
     choice = options.count_choice(target)
     if options.resume:
@@ -316,15 +326,23 @@ def _run(
     hooks.on_target(description)
     hooks.confirm(plan, backup)
     resumed_after = checkpoint.finished_items
+    hook_runner.fire("start", items=backup.item_count, finished_before=resumed_after)
+
+    def on_pause(paused: bool, record: Any) -> bool:
+        return hook_runner.fire_quietly("pause" if paused else "resume", by=record.by)
+
     meter = CapacityMeter().attach(target.dynamodb)
     steering = Steering(worker.store, backup.run, worker, limiter=RateLimiter(options.rate_limit),
-                        share=len(segments or range(total_segments)) / total_segments, meter=meter)
+                        share=len(segments or range(total_segments)) / total_segments, meter=meter,
+                        on_pause=on_pause)
     with meter, hooks.progress("migrating", backup.item_count - resumed_after) as advance:
         steering.start(items=backup.item_count, done=resumed_after)
         try:
             processed = _migrate(target, options, backup, checkpoint, count_source, advance, steering)
         finally:
             steering.close()
+    if hook_runner.failed:
+        raise HookFailed(hook_runner.failed)
     if steering.stopping:
         raise RunStopped(backup.run_id)
     report = MigrationReport(
@@ -343,7 +361,25 @@ def _run(
     )
     write_json(backup.store, backup.name_for(REPORT_SUFFIX), report.to_dict())
     worker.save("done" if report.exit_code == 0 else "done_with_problems", problems=report.problems)
+    if report.completed:
+        summary = {"exit_code": report.exit_code, "tally": report.tally.to_dict()}
+        hook_runner.fire("segment_done", **summary)
+        if _run_finished(backup, segments):
+            hook_runner.fire("finish", **summary)
     return report
+
+
+def _run_finished(backup: Backup, segments: list[int] | None) -> bool:
+    """Whether every segment of ``backup``'s run is done (this worker's included)."""
+    if segments is None:
+        return True
+    # backfill.run.status reads this package's report files: imported here, not at the top (a cycle).
+    from backfill.run.status import StatusError, run_status  # noqa: PLC0415
+
+    try:
+        return all(s.finished for s in run_status(backup.store, backup.run))
+    except (StatusError, StoreError):
+        return False
 
 
 # --- steps -----------------------------------------------------------------------------------

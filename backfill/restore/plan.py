@@ -16,10 +16,6 @@ on) and the owned fields it set. The rule (plain items in, a decision out):
 - live item gone                                             -> DELETED since the backup: a
   conflict as well (someone deleted it on purpose, or not), recreated only with --force;
 - live item not in the backup                                -> NEW, deleted only with --delete-new.
-
-A ledger line of format 1 (no ``read``) is taken as written over the backup when it is the item's
-first attempt (exact: a first attempt is computed from the backed-up item); a later one cannot say
-what it was computed from, so an item it might explain is a conflict, never a guess.
 """
 
 from __future__ import annotations
@@ -49,7 +45,7 @@ class MigrationWrite:
     """One write attempt of the migration (from its ledger): owned fields set over ``read``."""
 
     changes: Mapping[str, Any]
-    read: Mapping[str, Any] | None = None  # None: format-1 ledger line (not recorded)
+    read: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -104,24 +100,18 @@ def classify(
         return ItemPlan(event_id, Action.DELETED)
     if not differing_attributes(backup_item, live_item):
         return ItemPlan(event_id, Action.UNCHANGED)
-    for index in reversed(range(len(writes))):
-        write = writes[index]
-        read = write.read if write.read is not None else backup_item if index == 0 else None
-        if read is None:
-            note = "a ledger line of an older format does not record what this write was computed from"
-            return ItemPlan(event_id, Action.CONFLICT, differing_attributes(backup_item, live_item), note=note)
-        if not differing_attributes({**read, **write.changes}, live_item, ignore=DERIVED_FIELDS):
-            return _revert(event_id, read, live_item, write.changes)
+    for write in reversed(writes):
+        if not differing_attributes({**write.read, **write.changes}, live_item, ignore=DERIVED_FIELDS):
+            return _revert(event_id, write.read, live_item, write.changes)
     differences = differing_attributes(backup_item, live_item, ignore=DERIVED_FIELDS)
     if not differences:
         return ItemPlan(event_id, Action.UNCHANGED)  # only the count moved: nothing of ours to undo
-    if any(w.read is not None and not differing_attributes(w.read, live_item, ignore=DERIVED_FIELDS)
-           for w in writes):
+    if any(not differing_attributes(w.read, live_item, ignore=DERIVED_FIELDS) for w in writes):
         note = "changed since the backup, before the migration's write, which did not land"
         return ItemPlan(event_id, Action.CONFLICT, differences, note=note)
     if writes:
         last = writes[-1]
-        expected = {**(last.read if last.read is not None else backup_item), **last.changes}
+        expected = {**last.read, **last.changes}
         return ItemPlan(event_id, Action.CONFLICT, differing_attributes(expected, live_item, ignore=DERIVED_FIELDS))
     return ItemPlan(event_id, Action.CONFLICT, differences,
                     note="changed since the backup (the migration did not write it)")

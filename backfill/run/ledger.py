@@ -9,8 +9,8 @@ to exactly ``read``: an application's change made before the migration's write s
 it came after the backup. Values are typed DynamoDB JSON (binary as base64, numbers as the
 service's text), so they go back to the table exactly.
 
-A torn last line (crash mid-append) is ignored: the write it announced was never sent. Lines of
-ledgers written before ``read`` existed (format 1) are read with ``read = None``.
+A torn last line (crash mid-append) is ignored: the write it announced was never sent. A line
+without ``read`` is not a ledger entry (a damaged ledger, named with its file and line).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class LedgerEntry:
     """One write attempt: owned fields set, and the item they were computed from (plain values)."""
 
     changes: dict[str, Any]
-    read: dict[str, Any] | None  # None: a format-1 line, which did not record it
+    read: dict[str, Any]
 
 
 class Ledger:
@@ -100,8 +100,7 @@ def iter_ledger(store: RunStore, name: str) -> Iterator[tuple[str, LedgerEntry, 
 
 def ledger_entry(record: Mapping[str, Any]) -> LedgerEntry:
     """A ledger line's write attempt in plain values (``record`` as ``iter_ledger`` yields it)."""
-    read = to_python(decode_item(record["read"])) if "read" in record else None
-    return LedgerEntry(to_python(decode_item(record["changes"])), read)
+    return LedgerEntry(to_python(decode_item(record["changes"])), to_python(decode_item(record["read"])))
 
 
 def read_ledger(store: RunStore, name: str) -> dict[str, list[LedgerEntry]]:

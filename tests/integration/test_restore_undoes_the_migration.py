@@ -127,20 +127,18 @@ def test_write_that_never_landed_on_a_row_the_app_changed_is_a_conflict_and_kept
     assert raw_items(dynamodb, table)["a"] == {**legacy("a"), "status": {"S": "active"}}
 
 
-def test_ledger_of_an_earlier_version_is_still_read(dynamodb, live_settings, table, tmp_path):
-    # given a migration whose ledger is rewritten as an earlier version wrote it (no "read"), with
-    # event b retried after the app started it (two attempts: which state the write read is unknown)
-    report = run_migration(target_for(live_settings), options(tmp_path),
-                           MigrationHooks(confirm=lambda plan, backup: start(dynamodb, table, "b")))
+def test_a_ledger_line_without_the_state_read_is_refused_before_any_write(dynamodb, live_settings, table, tmp_path):
+    # given a migration whose ledger has lost the "read" of every line (damaged: each attempt records it)
+    report = run_migration(target_for(live_settings), options(tmp_path))
     [ledger] = tmp_path.glob("*.ledger.jsonl")
     lines = [json.loads(line) for line in ledger.read_text().splitlines()]
     ledger.write_text("".join(json.dumps({"eventId": e["eventId"], "changes": e["changes"]}) + "\n" for e in lines))
     migrated = raw_items(dynamodb, table)
     # when restored by the CLI
-    run, result = restore(live_settings, report.backup_file, tmp_path)
-    # then single-attempt events are restored; b is a conflict that says why, and keeps its data
-    assert run.exit_code == 1
-    assert outcomes(result) == {"b": "conflict_skipped"}
-    assert "older format" in next(i["reason"] for i in result["items"] if i["eventId"] == "b")
-    after = raw_items(dynamodb, table)
-    assert after["b"] == migrated["b"] and all(after[e] == legacy(e) for e in ("a", "c", "d"))
+    run = run_backfill("restore", str(report.backup_file), "--yes", "--endpoint-url", live_settings.endpoint_url,
+                       "--backup-dir", str(tmp_path))
+    # then it exits 2 with one Error line naming the ledger and its first line, and wrote nothing
+    [error] = run.errors()
+    assert run.exit_code == 2, run.output
+    assert ledger.name in error and "line 1 is not a ledger entry" in error
+    assert raw_items(dynamodb, table) == migrated

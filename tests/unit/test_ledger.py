@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
 from boto3.dynamodb.types import Binary
 
-from backfill.run.ledger import Ledger, read_ledger
+from backfill.run.ledger import Ledger, LedgerError, read_ledger
 from backfill.run.store import open_store
 from chalicelib.items import python_value, to_python
 
@@ -31,12 +32,21 @@ def test_attempts_are_read_back_in_order_with_the_exact_state_read(tmp_path):
     assert read["bin"] == Binary(b"\x00\xff") and read["odd"] == {Decimal("1E-130"), python_value({"N": "9.9999999999999999999999999999999999999E+125"})}
 
 
-def test_a_format_1_line_has_no_read_state_and_a_torn_last_line_is_ignored(tmp_path):
-    # given a ledger written by an older version (no "read"), cut off mid-line by a crash
-    (tmp_path / "old.ledger.jsonl").write_text(json.dumps({"eventId": "e1", "changes": {"status": {"S": "setup"}}}) + '\n{"eventId": "e2", "cha')
-    # when read, then the old line has read=None and the torn line is not there
-    entries = read_ledger(open_store(tmp_path), "old.ledger.jsonl")
-    assert list(entries) == ["e1"] and entries["e1"][0].read is None and entries["e1"][0].changes == {"status": "setup"}
+def test_a_torn_last_line_is_ignored(tmp_path):
+    # given a ledger cut off mid-line by a crash
+    line = {"eventId": "e1", "changes": {"status": {"S": "setup"}}, "read": {"eventId": {"S": "e1"}}}
+    (tmp_path / "run.ledger.jsonl").write_text(json.dumps(line) + '\n{"eventId": "e2", "cha')
+    # when read, then the whole line is there and the torn one is not
+    entries = read_ledger(open_store(tmp_path), "run.ledger.jsonl")
+    assert list(entries) == ["e1"] and entries["e1"][0].read == {"eventId": "e1"}
+
+
+def test_a_line_without_the_state_read_is_a_damaged_ledger_named_with_its_line(tmp_path):
+    # given a ledger whose first line lacks "read" (every write attempt records it)
+    (tmp_path / "run.ledger.jsonl").write_text(json.dumps({"eventId": "e1", "changes": {"status": {"S": "setup"}}}) + "\n")
+    # when read, then it is refused, naming the file and the line
+    with pytest.raises(LedgerError, match=r"run\.ledger\.jsonl line 1 is not a ledger entry"):
+        read_ledger(open_store(tmp_path), "run.ledger.jsonl")
 
 
 def test_the_typed_read_as_returned_by_the_service_records_the_same_state(tmp_path):

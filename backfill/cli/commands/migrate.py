@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any, NoReturn
 
 import click
+from click.core import ParameterSource
 from rich.markup import escape
 
 from backfill.cli.options import (
@@ -50,6 +51,7 @@ from backfill.console import (
     print_json,
     refuse_without_terminal,
 )
+from backfill.control.hooks import DEFAULT_TIMEOUT_S
 from backfill.errors import BadInput, ChildrenEnded, CliError
 from backfill.migrate import (
     MigrationError,
@@ -119,6 +121,15 @@ from backfill.table.target import Target
 @click.option("--parent-confirms", is_flag=True, hidden=True,
               help="(--processes' children) count, back up and plan, save the plan in the run store, then read one "
                    "line on stdin: 'write' goes on to the writes, anything else (or none) stops before any write.")
+@click.option("--hook", "hook_commands", metavar="CMD", multiple=True,
+              help="Run CMD (split like a shell line, not through a shell) on the run's events: start, pause, "
+                   "resume, segment_done, finish, failure; a JSON description of the event on its stdin and "
+                   "BACKFILL_HOOK_EVENT in its environment. Repeat for several. See docs/control.md.")
+@click.option("--hook-fails-run", is_flag=True,
+              help="A hook that fails (non-zero exit, cannot start, timed out) stops the run (exit 3). "
+                   "Default: it is logged and the run goes on.")
+@click.option("--hook-timeout", "hook_timeout_s", type=FiniteFloat(min=0.1), default=DEFAULT_TIMEOUT_S,
+              show_default=True, help="Seconds a hook may run; then it is killed (and counts as failed).")
 @backup_dir_option
 @store_encryption_options
 @require_pitr_option
@@ -141,6 +152,9 @@ def command(
     write_latency_ms: float,
     processes: int,
     parent_confirms: bool,
+    hook_commands: tuple[str, ...],
+    hook_fails_run: bool,
+    hook_timeout_s: float,
     backup_dir: str,
     require_pitr: bool,
     yes: bool,
@@ -160,6 +174,7 @@ def command(
     """
     if dry_run and resume:
         raise click.UsageError("--dry-run and --resume do not go together")
+    _refuse_hook_options(dry_run=dry_run, hook_commands=hook_commands, hook_fails_run=hook_fails_run)
     if processes > 1:
         _refuse_with_processes(dry_run=dry_run, segment=segment, total_segments=total_segments, resume=resume)
         _run_processes(target, processes=processes, run_id=run_id, rate_limit=rate_limit, backup_dir=backup_dir,
@@ -184,6 +199,9 @@ def command(
         rate_limit=rate_limit,
         resume=resume,
         run_id=run_id,
+        hook_commands=hook_commands,
+        hook_fails_run=hook_fails_run,
+        hook_timeout_s=hook_timeout_s,
     )
     try:
         options.scan_layout()  # option combinations, checked before anything is read
@@ -268,6 +286,15 @@ def resume_command(run_id: str) -> str:
     named = ctx.params.get("run_id") is not None  # a named run resumes with its own flags, no --resume
     words = ["backfill", "migrate"] if named else ["backfill", "migrate", "--resume", run_id]
     return shlex.join(words + given_options(ctx, skip=("resume", "dry_run")))
+
+
+def _refuse_hook_options(*, dry_run: bool, hook_commands: tuple[str, ...], hook_fails_run: bool) -> None:
+    ctx = click.get_current_context()
+    timeout_given = ctx.get_parameter_source("hook_timeout_s") is ParameterSource.COMMANDLINE
+    if (hook_fails_run or timeout_given) and not hook_commands:
+        raise click.UsageError(f"{'--hook-fails-run' if hook_fails_run else '--hook-timeout'} goes with --hook CMD")
+    if dry_run and hook_commands:
+        raise click.UsageError("--hook does not go with --dry-run: a dry run has no events to hook")
 
 
 def _refuse_with_processes(*, dry_run: bool, segment: int | None, total_segments: int | None,

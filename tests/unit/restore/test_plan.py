@@ -116,16 +116,3 @@ def test_without_a_ledger_the_upgrade_rule_tells_what_the_migration_wrote():
     assert plan.action is Action.RESTORE and set(plan.remove_fields) == set(CHANGES)
     assert writes_by_rule({"eventId": "bad", "status": "archived", "createdAt": Decimal(1_700_000_000_000)}) == []
 
-
-def test_format_1_ledger_first_line_is_taken_as_written_over_the_backup():
-    plan = classify(BACKUP, LIVE, [MigrationWrite(CHANGES, None)])
-    assert plan.action is Action.RESTORE and set(plan.remove_fields) == set(CHANGES)
-
-
-def test_format_1_ledger_retried_write_is_a_conflict_not_a_guess():
-    # given the case written by an older version: two attempts, the state read unknown
-    backup = {**BACKUP, "status": "waiting"}
-    first, _ = write_over(backup)
-    second, live = write_over({**backup, "status": "active"})
-    plan = classify(backup, live, [MigrationWrite(first.changes), MigrationWrite(second.changes)])
-    assert plan.action is Action.CONFLICT and "older format" in plan.reason
