@@ -1,7 +1,7 @@
 """Chalice app: the live path. One DynamoDB Streams handler per table the declaration names
 (``DYNAMO_EVOLVE_SCHEMA``, the events migration by default), thin, delegating to chalicelib.
 
-Each handler is ``<table>_stream`` (``events_stream``, ``participants_stream``) and reads its
+Each handler is ``<table>_stream`` (``orders_stream``, ``order_items_stream``) and reads its
 stream ARN from ``<TABLE>_STREAM_ARN`` in the stage's environment in .chalice/config.json
 (Chalice reads them when it packages or deploys the app).
 """

@@ -51,10 +51,10 @@ UPGRADED = "upgraded"  # an old-shape event written in the new shape
 CURRENT = "current"  # already in the new shape (includes our own writes coming back): no write
 SKIPPED = "skipped"  # nothing to do (REMOVE on events, deleted before we got to it)
 SUPERSEDED = "superseded"  # a later record of the same event in the same batch covers it
-COUNTED = "counted"  # events whose participantCount was recounted (changed or confirmed)
-APPLIED = "applied"  # participant records whose events were recounted
+COUNTED = "counted"  # items whose aggregate was recounted (changed or confirmed)
+APPLIED = "applied"  # source records whose items were recounted
 REFUSED = "refused"  # the upgrade rule refused the item: recorded in the failures table
-REPORTED = "reported"  # participant records whose event does not exist: recorded
+REPORTED = "reported"  # source records whose item does not exist: recorded
 REJECTED = "rejected"  # can never be applied (foreign keys, undecodable, a bug on its data): recorded
 FAILED = "failed"  # transient failure: the record is reported as a batch item failure
 

@@ -1,4 +1,4 @@
-"""An aggregate's source stream (participants): keep each touched item's aggregate equal to a
+"""An aggregate's source stream (order_items): keep each touched item's aggregate equal to a
 fresh value.
 
 Per batch, the records are grouped by the target items they touch (``Aggregate.group``: the
