@@ -25,6 +25,7 @@ from typing import Any
 
 from backfill.table.participant_counts import CountStore
 from backfill.verify.compare import describe_changes, differing_attributes
+from chalicelib.redaction import without_values
 from chalicelib.schema import active_schema, validate_event
 from chalicelib.schema.values import as_count
 
@@ -116,7 +117,8 @@ def check_event(
     findings = []
     problems = validate_event(item)
     if problems:
-        findings.append(Finding(event_id, Kind.INVALID, "; ".join(problems)))
+        findings.append(Finding(event_id, Kind.INVALID,
+                                "; ".join(problems if show_values else map(without_values, problems))))
     aggregate = schema.aggregates[0]
     stored = as_count(item.get(aggregate.name))
     if stored is not None and stored != fresh_count:
