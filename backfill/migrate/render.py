@@ -20,6 +20,7 @@ from rich.table import Table
 from backfill.console import key_value_table
 from backfill.migrate.plan import Plan
 from backfill.migrate.report import MigrationReport
+from chalicelib.schema import active_schema
 
 LISTED = 20  # refused/failed items shown on the terminal (all of them are in the JSON report)
 
@@ -39,10 +40,11 @@ def progress_factory(console: Console) -> Callable[[str, int | None], Any]:
 
 def problems_table(title: str, problems: list[dict[str, Any]], limit: int = LISTED) -> Table:
     table = Table(title=f"{title} ({len(problems)})", title_justify="left")
-    table.add_column("eventId", style="bold")
+    label = active_schema().key.label
+    table.add_column(label, style="bold")
     table.add_column("reasons")
     for problem in problems[:limit]:
-        table.add_row(str(problem["eventId"]), "; ".join(problem["reasons"]))
+        table.add_row(str(problem[label]), "; ".join(problem["reasons"]))
     if len(problems) > limit:
         table.add_row("...", f"{len(problems) - limit} more in the JSON report")
     return table
@@ -74,7 +76,7 @@ def plan_view(plan: Plan, *, heading: str) -> Group:
         key_value_table("participantCount to write or keep", data["participants"]),
     ]
     for sample in data["sample_diffs"]:
-        diff = Table(title=f"Sample: {sample['eventId']}", title_justify="left")
+        diff = Table(title=f"Sample: {sample[active_schema().key.label]}", title_justify="left")
         for column in ("field", "before", "after"):
             diff.add_column(column)
         for name, change in sample["changes"].items():
