@@ -4,6 +4,9 @@ exit code 2, never halfway through a run."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from dataclasses import replace
 from decimal import Decimal
 
@@ -12,7 +15,7 @@ import pytest
 from chalicelib.schema import CountOf, DeclarationError, Field, Key, Kind, Source, upgrade_event
 from chalicelib.schema.check import declaration_problems
 from examples.orders.schema import ORDERS
-from tests.support.cli import CliRun, cli_env, run_backfill
+from tests.support.cli import REPO, CliRun, cli_env, run_backfill
 
 SCHEMA = "--schema=examples.orders.schema:ORDERS"
 
@@ -95,3 +98,30 @@ def test_the_status_workflow_is_optional():
 def test_declaration_error_is_one_line():
     error = DeclarationError("pkg.mod:X", "key is missing")
     assert str(error) == "declaration pkg.mod:X: key is missing" and "\n" not in str(error)
+
+
+APP_ENV = {
+    "DYNAMO_EVOLVE_SCHEMA": "examples.orders.schema:ORDERS",
+    "ORDERS_TABLE": "dev-orders", "ORDER_ITEMS_TABLE": "dev-order-items", "FAILURES_TABLE": "dev-failures",
+    "ORDERS_STREAM_ARN": "arn:aws:dynamodb:us-east-1:123456789012:table/dev-orders/stream/1",
+    "ORDER_ITEMS_STREAM_ARN": "arn:aws:dynamodb:us-east-1:123456789012:table/dev-order-items/stream/1",
+}
+LIST_SOURCES = "import json, app; print(json.dumps({s.name: s.stream_arn for s in app.app.event_sources}))"
+
+
+def import_app(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Import app.py as Chalice does when it packages or deploys, in a fresh process."""
+    return subprocess.run([sys.executable, "-c", LIST_SOURCES], cwd=REPO, env=cli_env(env),
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_the_chalice_app_registers_one_stream_handler_per_declared_table():
+    done = import_app(APP_ENV)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"orders_stream": APP_ENV["ORDERS_STREAM_ARN"],
+                                       "order_items_stream": APP_ENV["ORDER_ITEMS_STREAM_ARN"]}
+
+
+def test_the_chalice_app_names_a_missing_table_setting():
+    done = import_app({**APP_ENV, "ORDER_ITEMS_TABLE": ""})
+    assert done.returncode != 0 and "ORDER_ITEMS_TABLE not set" in done.stderr
