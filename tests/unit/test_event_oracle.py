@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from chalicelib.schema import upgrade_event, use_schema, validate_event
 from tests.support.event_oracle import event_problems
+from tests.support.mutations import waiting_read_as_live
 
 CREATED = Decimal(1_700_000_000_000)
 LIVE_ROW = {
@@ -40,3 +42,14 @@ def test_the_status_must_be_the_old_status_s_v2_name_unless_the_app_changed_it()
     waiting = {**OLD_ROW, "status": "waiting"}
     assert event_problems(LIVE_ROW, waiting) == ["status 'live': the old row's 'waiting' is 'setup'"]
     assert event_problems(LIVE_ROW, waiting, app_changed={"status"}) == []
+
+
+def test_a_rule_broken_in_one_place_passes_its_own_validation_but_not_the_judge():
+    # given a waiting event, upgraded by the rule with one alias broken (waiting -> live)
+    old = {**OLD_ROW, "status": "waiting"}
+    with use_schema(waiting_read_as_live()):
+        upgraded = upgrade_event(old, aggregates={"participantCount": Decimal(0)})
+        # then the broken rule's own validation is satisfied
+        assert validate_event(upgraded) == []
+    # but the hand-written judge names the wrong status
+    assert event_problems(upgraded, old) == ["status 'live': the old row's 'waiting' is 'setup'"]
