@@ -1,7 +1,7 @@
 """Chalice app: the live path. One DynamoDB Streams handler per table the declaration names
 (``DYNAMO_EVOLVE_SCHEMA``, the events migration by default), thin, delegating to chalicelib.
 
-Each handler is ``<table>_stream`` (``events_stream``, ``participants_stream``) and reads its
+Each handler is ``<table>_stream`` (``orders_stream``, ``order_items_stream``) and reads its
 stream ARN from ``<TABLE>_STREAM_ARN`` in the stage's environment in .chalice/config.json
 (Chalice reads them when it packages or deploys the app).
 """
@@ -10,7 +10,7 @@ import os
 
 from chalice import Chalice
 
-from chalicelib.config import Settings
+from chalicelib.config import Settings, stream_variable
 from chalicelib.schema import active_schema
 from chalicelib.streams import stream_handler
 
@@ -46,7 +46,7 @@ def _register(table: str) -> None:
     name = f"{table}_stream"
     on_record.__name__ = name
     app.on_dynamodb_record(
-        stream_arn=_setting(f"{table.upper()}_STREAM_ARN"),
+        stream_arn=_setting(stream_variable(table)),
         batch_size=BATCH_SIZE,
         starting_position=STARTING_POSITION,
         name=name,

@@ -215,7 +215,7 @@ def _client_error(error: ClientError, at: str) -> Failure:
                        "check the table names and --region (tables are per region)")
     if code in _THROTTLE_CODES:
         return Failure(f"throttled after retries{at} ({operation}): {said}", ExitCode.TARGET,
-                       "lower --workers or set --rate-limit")
+                       "lower --writers or set --rate-limit")
     return Failure(f"refused{at} ({operation}): {said}", ExitCode.TARGET)
 
 

@@ -34,6 +34,11 @@ def table_variable(declared: str) -> str:
     return f"{declared.upper().replace('-', '_').replace('.', '_')}_TABLE"
 
 
+def stream_variable(declared: str) -> str:
+    """Where the Chalice app reads the stream ARN of a declared table: ORDER_ITEMS_STREAM_ARN."""
+    return table_variable(declared).removesuffix("_TABLE") + "_STREAM_ARN"
+
+
 def lambda_required(schema: Schema | None = None) -> tuple[str, ...]:
     return (*(table_variable(name) for name in (schema or active_schema()).tables), FAILURES_VAR)
 

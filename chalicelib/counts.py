@@ -1,4 +1,4 @@
-"""Keeping an aggregate exact (``participantCount``): recount with a consistent Query, write with
+"""Keeping an aggregate exact (``itemCount``): recount with a consistent Query, write with
 a version check.
 
 Every write of the aggregate's value bumps its version attribute (``countVersion``), and every

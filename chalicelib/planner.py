@@ -7,7 +7,7 @@ the fields to SET and the guard to condition that write on (every field the plan
 from, as read). No I/O: the backfill's dry run, the backfill and the stream handlers all call
 this, and only the write loop (``chalicelib.upgrader``) sends anything.
 
-The aggregate rule lives here too: an aggregate's value (``participantCount``) belongs to the
+The aggregate rule lives here too: an aggregate's value (``itemCount``) belongs to the
 aggregate mechanism (``chalicelib.counts``). An item whose value that mechanism maintains (it
 has the aggregate's version attribute, ``countVersion``) keeps it, which is at least as fresh as
 any the caller has; any other item gets the caller's value, even when it is otherwise current (a

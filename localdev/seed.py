@@ -9,6 +9,8 @@ import click
 from backfill.cli.options import target_options
 from backfill.console import err
 from backfill.table.target import Target
+from chalicelib.schema import CURRENT, active_schema
+from chalicelib.schema.active import active_reference
 from localdev import legacy_data
 
 
@@ -19,7 +21,10 @@ from localdev import legacy_data
 @click.option("--seed", "random_seed", default=7, show_default=True, help="Random seed.")
 @target_options
 def command(target: Target, events: int, participants: int, malformed: int, random_seed: int) -> None:
-    """Create old-shape test data on local endpoints or LocalStack. Not for production."""
+    """Create old-shape test data of the events example on local endpoints or LocalStack. Not for
+    production, and only for the events declaration (the default)."""
+    if active_schema().tables != CURRENT.tables:
+        raise click.UsageError(f"seed writes the events example's data; the declaration is {active_reference()}")
     if malformed > events:
         raise click.BadParameter(f"{malformed} malformed events is more than --events {events}", param_hint="--malformed")
     target.require_tables(target.settings.target_table, target.settings.source_table())

@@ -100,7 +100,7 @@ def _localstack(ctx: click.Context, param: click.Parameter, value: bool) -> bool
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Adds --endpoint-url/--region/--profile/--*-table/--localstack; passes ``target``."""
 
-    @click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", callback=_endpoint_url, help="DynamoDB endpoint (moto server, LocalStack). Env: AWS_ENDPOINT_URL.")
+    @click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", callback=_endpoint_url, help="Endpoint of every AWS service the command calls: DynamoDB, an s3:// run store, and for the live commands Lambda, SQS, SNS and CloudWatch (a moto server, LocalStack). Env: AWS_ENDPOINT_URL.")
     @click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], callback=_region, help="AWS region. Env: AWS_REGION / AWS_DEFAULT_REGION.")
     @click.option("--profile", envvar="AWS_PROFILE", help="AWS credentials profile. Env: AWS_PROFILE.")
     @click.option("--events-table", envvar="EVENTS_TABLE", default=Settings.events_table, show_default=True, callback=_table_name, help="Env: EVENTS_TABLE.")

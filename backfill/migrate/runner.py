@@ -123,7 +123,7 @@ class MigrationOptions:
     def scan_layout(self) -> tuple[int, list[int] | None]:
         """(TotalSegments, the segments this worker scans or None for all). Raises MigrationError."""
         if self.workers < 1:
-            raise MigrationError(f"--workers must be at least 1, not {self.workers}")
+            raise MigrationError(f"--writers must be at least 1, not {self.workers}")
         if self.rate_limit < 0:
             raise MigrationError(f"--rate-limit must be 0 (unlimited) or positive, not {self.rate_limit}")
         if self.run_id is not None and not RUN_NAME.fullmatch(self.run_id):
@@ -147,7 +147,7 @@ class MigrationOptions:
             return self.total_segments, [self.segment]
         self.count_choice()
         if self.segments < 1:
-            raise MigrationError(f"--segments must be at least 1, not {self.segments}")
+            raise MigrationError(f"--scan-threads must be at least 1, not {self.segments}")
         return self.segments, None
 
     def count_choice(self, target: Target | None = None) -> CountChoice:
@@ -464,7 +464,7 @@ def _query_counts(
     advance: Callable[[int], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """--count-with query: ``items`` (typed or plain) passed through, each event whose count the
-    live path does not maintain counted first by a consistent COUNT query, --workers at a time."""
+    live path does not maintain counted first by a consistent COUNT query, --writers at a time."""
     return count_by_query(target.dynamodb, target.settings.source_table(), items, _id_to_count, counts,
                           threads=options.workers, on_events=advance)
 

@@ -9,15 +9,19 @@ import logging
 import threading
 from collections import Counter
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from backfill.errors import explain
 
 LOGGED = 10  # failures logged one by one before the rest are only counted
 
 
 def describe(error: BaseException) -> str:
-    """One line for ``error``: the service's code and message (an HTML error page reduced to
-    its status and title), never a Python repr."""
-    return explain(error).message
+    """One line for ``error``: for the AWS side the service's code and message (an HTML error
+    page reduced to its status and title); otherwise the exception's type and text."""
+    if isinstance(error, (ClientError, BotoCoreError)):
+        return explain(error).message
+    return " ".join(f"{type(error).__name__}: {error}".split())
 
 
 class ItemFailures:

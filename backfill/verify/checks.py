@@ -25,7 +25,8 @@ from typing import Any
 
 from backfill.table.participant_counts import CountStore
 from backfill.verify.compare import describe_changes, differing_attributes
-from chalicelib.schema import PARTICIPANT_COUNT, active_schema, validate_event
+from chalicelib.redaction import without_values
+from chalicelib.schema import active_schema, validate_event
 from chalicelib.schema.values import as_count
 
 
@@ -116,11 +117,13 @@ def check_event(
     findings = []
     problems = validate_event(item)
     if problems:
-        findings.append(Finding(event_id, Kind.INVALID, "; ".join(problems)))
-    stored = as_count(item.get(PARTICIPANT_COUNT))
+        findings.append(Finding(event_id, Kind.INVALID,
+                                "; ".join(problems if show_values else map(without_values, problems))))
+    aggregate = schema.aggregates[0]
+    stored = as_count(item.get(aggregate.name))
     if stored is not None and stored != fresh_count:
         findings.append(Finding(event_id, Kind.COUNT_MISMATCH,
-                                f"participantCount is {stored}, participants table has {fresh_count}"))
+                                f"{aggregate.name} is {stored}, {aggregate.source.table} table has {fresh_count}"))
     if snapshot_item is not None:
         findings += check_status(event_id, schema.status(snapshot_item), schema.status(item), migration_status)
         changed = differing_attributes(snapshot_item, item, ignore=schema.owned)

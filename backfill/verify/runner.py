@@ -53,7 +53,7 @@ from backfill.verify.spill import SnapshotIndex
 from chalicelib.counts import AggregateCounter
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python
-from chalicelib.schema import PARTICIPANT_COUNT, active_schema
+from chalicelib.schema import active_schema
 from chalicelib.schema.values import as_count
 
 log = logging.getLogger(__name__)
@@ -342,12 +342,12 @@ def _recheck_counts(target: Target, findings: list[Finding]) -> list[Finding]:
             checked.append(finding)
             continue
         item = store.get(finding.event_id)
-        stored = as_count(item.get(PARTICIPANT_COUNT)) if item else None
+        stored = as_count(item.get(counter.aggregate.name)) if item else None
         fresh = counter.count(finding.event_id)
         if stored is not None and stored == fresh:
             checked.append(Finding(finding.event_id, Kind.COUNT_SETTLED,
                                    f"{finding.reason} during the scan; a consistent re-read agrees on {fresh}"))
         else:
             checked.append(Finding(finding.event_id, Kind.COUNT_MISMATCH,
-                                   f"participantCount is {stored}, a consistent count of participants is {fresh}"))
+                                   f"{counter.aggregate.name} is {stored}, a consistent count of {counter.aggregate.source.table} is {fresh}"))
     return checked

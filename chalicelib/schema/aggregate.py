@@ -1,6 +1,6 @@
 """Aggregates: values on the migrated items kept exact from the items of another table.
 
-An aggregate names the attribute it keeps (``participantCount``), the attribute bumped on each
+An aggregate names the attribute it keeps (``itemCount``), the attribute bumped on each
 of its writes (``countVersion``: concurrent recounts detect each other), the source table and
 the source attributes that hold the target item's key (``group_by``, in the target key's
 order). What it computes from the source items is the kind's: ``CountOf`` adds 1 per item. A new
@@ -54,7 +54,7 @@ class Aggregate(ABC):
 
 @dataclass(frozen=True)
 class CountOf(Aggregate):
-    """The number of source items in the group (participantCount = participants by eventId)."""
+    """The number of source items in the group (itemCount = order_items by customerId, orderId)."""
 
     @property
     def reads(self) -> tuple[str, ...]:

@@ -7,13 +7,10 @@ To change the schema, change this declaration (see the README, "The next schema 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from chalicelib.schema.aggregate import CountOf, Source
+from chalicelib.schema.defaults import constant, dated_from
 from chalicelib.schema.key import Key
-from chalicelib.schema.spec import Context, Field, Kind, Schema
-from chalicelib.schema.values import as_timestamp
+from chalicelib.schema.spec import Field, Kind, Schema
 
 COUNT_VERSION = "countVersion"
 PARTICIPANT_COUNT = "participantCount"
@@ -21,23 +18,6 @@ PARTICIPANT_COUNT = "participantCount"
 COUNT_FIELDS: frozenset[str] = frozenset({PARTICIPANT_COUNT, COUNT_VERSION})
 
 PARTICIPANTS = Source("participants", Key("eventId", "participantId"))
-
-
-def dated_from(earlier: str) -> Any:
-    """Default of a transition date: when it was observed (stream record time), never before
-    ``earlier``; in the backfill, where nothing was observed, ``earlier`` itself."""
-
-    def default(item: Mapping[str, Any], ctx: Context) -> int | None:
-        floor = as_timestamp(item.get(earlier))
-        if floor is None:
-            return None
-        return max(floor, ctx.observed_at_ms) if ctx.observed_at_ms is not None else floor
-
-    return default
-
-
-def constant(value: Any) -> Any:
-    return lambda item, ctx: value
 
 
 V2_FIELDS: tuple[Field, ...] = (

@@ -31,7 +31,7 @@ class Kind(enum.Enum):
 class Context:
     """What the rule may know beyond the item itself.
 
-    aggregates: aggregate name -> exact value to write (``participantCount: 3``); an aggregate
+    aggregates: aggregate name -> exact value to write (``itemCount: 3``); an aggregate
         not named keeps the item's own value.
     observed_at_ms: when the write being upgraded happened (stream record time); None in the
         backfill, where createdAt is the only trustworthy date.

@@ -24,7 +24,13 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from chalicelib.streams import observability
 from chalicelib.streams.errors import PermanentFailure, is_retryable, reasons_of
 from chalicelib.streams.failures import Failure, FailureStore, item_key_from_wire
-from chalicelib.streams.observability import FAILED, REJECTED, logger
+from chalicelib.streams.observability import (
+    FAILED,
+    REJECTED,
+    loggable_error,
+    loggable_reasons,
+    logger,
+)
 from chalicelib.streams.records import StreamChange, epoch_ms, parse_record, record_id
 
 # Set to "true" only where the event source mapping has FunctionResponseTypes
@@ -68,7 +74,7 @@ class Rejections:
         item_key = item_key_from_wire(self.kind, self.key_names, body.get("Keys"))
         logger.warning(
             "record rejected: it can never be applied as it is",
-            extra={"itemKey": item_key, "sequenceNumber": record_id(raw), "reasons": reasons},
+            extra={"itemKey": item_key, "sequenceNumber": record_id(raw), "reasons": loggable_reasons(reasons)},
         )
         self.store.record(
             Failure(
@@ -105,7 +111,8 @@ def run_batch(
             if is_retryable(error):
                 raise
             if not isinstance(error, PermanentFailure):
-                logger.exception("unexpected error on a record; recording it, not retrying", extra={"sequenceNumber": record_id(raw)})
+                logger.error("unexpected error on a record; recording it, not retrying",
+                             extra={"sequenceNumber": record_id(raw), **loggable_error(error)})
             rejections.record(raw, reasons_of(error))
             outcome = REJECTED
         stats[outcome] += 1

@@ -1,6 +1,6 @@
 """What a legacy write cannot express, carried forward from the event's earlier images.
 
-An old writer saves whole items in the legacy shape: a ``PutItem`` of eventId, name, status,
+An old writer saves whole items in the legacy shape: a ``PutItem`` of its key, name, status,
 createdAt (and attributes of its own) over an event the new application had already given a
 visibility, a template flag, a topic, a description and transition dates. Its stream record
 carries the ``OldImage``; this module walks one event's records of a batch, in order, and works

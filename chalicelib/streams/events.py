@@ -23,7 +23,15 @@ from chalicelib.streams.carry import ImageChange, carry_into, known_state
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.errors import PermanentFailure, RetryableFailure
 from chalicelib.streams.failures import Failure, item_key
-from chalicelib.streams.observability import CURRENT, REFUSED, SKIPPED, SUPERSEDED, UPGRADED, logger
+from chalicelib.streams.observability import (
+    CURRENT,
+    REFUSED,
+    SKIPPED,
+    SUPERSEDED,
+    UPGRADED,
+    loggable_reasons,
+    logger,
+)
 from chalicelib.streams.records import StreamChange, parse_record, require_keys
 from chalicelib.upgrader import UpgradeResult, keep_maintained, upgrade_in_place
 
@@ -66,9 +74,10 @@ def handle_event_change(
         if _only_counts_changed(change):
             # The recount wrote an aggregate on an item that was already refused (and reported)
             # in its previous state; the count cannot have fixed or broken it.
-            logger.info("refused event recounted; already reported", extra={**keys, "reasons": outcome.reasons})
+            logger.info("refused event recounted; already reported",
+                        extra={**keys, "reasons": loggable_reasons(outcome.reasons)})
             return SKIPPED
-        logger.warning("event refused by the upgrade rule", extra={**keys, "reasons": outcome.reasons})
+        logger.warning("event refused by the upgrade rule", extra={**keys, "reasons": loggable_reasons(outcome.reasons)})
         deps.failures.record(
             Failure(
                 item_key=item_key(schema.table, *(change.keys.get(n) for n in schema.key.names)),

@@ -22,7 +22,7 @@ from chalicelib.tables import FAILURES_TTL_ATTRIBUTE
 
 @dataclass(frozen=True)
 class Failure:
-    item_key: str  # "<declared table>#<key values joined by />": "events#e1", "participants#e1/p1"
+    item_key: str  # "<declared table>#<key values joined by />": "orders#c1/o1", "order_items#o1/l1"
     record_id: str  # the stream record's SequenceNumber
     reasons: list[str]
     table: str

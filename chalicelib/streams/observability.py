@@ -6,6 +6,11 @@ local runner never adds them (it reports its own totals). The powertools logger 
 service; app.py must not let Chalice configure a logger of the same name (``configure_logs=False``):
 Chalice would set it to ERROR and add a second handler. Logs go to stderr so a CLI's ``--json`` stdout stays clean;
 in Lambda both streams end up in CloudWatch Logs.
+
+No user data in the logs: a log line names the item by its key and says why, never the item's
+values. Reasons are written for the failures table (protected, expiring) and quote the offending
+value (``status 'X' is not one of ...``); ``without_values`` replaces every quoted literal before
+a reason or an error message is logged.
 """
 
 from __future__ import annotations
@@ -13,10 +18,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import traceback
 from collections import Counter
+from collections.abc import Sequence
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+
+from chalicelib.redaction import without_values
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "dynamo-evolve")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "DynamoEvolve")
@@ -26,15 +35,26 @@ logger = Logger(service=SERVICE, stream=sys.stderr)
 logging.getLogger(SERVICE).propagate = False
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
 
+def loggable_reasons(reasons: Sequence[str]) -> list[str]:
+    return [without_values(reason) for reason in reasons]
+
+
+def loggable_error(error: BaseException) -> dict[str, object]:
+    """An unexpected error for the log: its type, its message without values, and where it was
+    raised (the traceback's frames; a frame's source line is code, not data)."""
+    return {"error": type(error).__name__, "detail": without_values(str(error)),
+            "traceback": "".join(traceback.format_tb(error.__traceback__))}
+
+
 # Outcome names, shared by metrics, logs and the runner's totals.
 UPGRADED = "upgraded"  # an old-shape event written in the new shape
 CURRENT = "current"  # already in the new shape (includes our own writes coming back): no write
 SKIPPED = "skipped"  # nothing to do (REMOVE on events, deleted before we got to it)
 SUPERSEDED = "superseded"  # a later record of the same event in the same batch covers it
-COUNTED = "counted"  # events whose participantCount was recounted (changed or confirmed)
-APPLIED = "applied"  # participant records whose events were recounted
+COUNTED = "counted"  # items whose aggregate was recounted (changed or confirmed)
+APPLIED = "applied"  # source records whose items were recounted
 REFUSED = "refused"  # the upgrade rule refused the item: recorded in the failures table
-REPORTED = "reported"  # participant records whose event does not exist: recorded
+REPORTED = "reported"  # source records whose item does not exist: recorded
 REJECTED = "rejected"  # can never be applied (foreign keys, undecodable, a bug on its data): recorded
 FAILED = "failed"  # transient failure: the record is reported as a batch item failure
 

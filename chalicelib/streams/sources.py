@@ -1,4 +1,4 @@
-"""An aggregate's source stream (participants): keep each touched item's aggregate equal to a
+"""An aggregate's source stream (order_items): keep each touched item's aggregate equal to a
 fresh value.
 
 Per batch, the records are grouped by the target items they touch (``Aggregate.group``: the
@@ -22,7 +22,14 @@ from chalicelib.streams.batch import BatchResult, Rejections, run_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.errors import PermanentFailure, RetryableFailure, is_retryable
 from chalicelib.streams.failures import Failure, item_key
-from chalicelib.streams.observability import APPLIED, COUNTED, REPORTED, SKIPPED, logger
+from chalicelib.streams.observability import (
+    APPLIED,
+    COUNTED,
+    REPORTED,
+    SKIPPED,
+    loggable_error,
+    logger,
+)
 from chalicelib.streams.records import StreamChange, parse_record, require_keys
 
 Touch = tuple[str, str]  # (aggregate name, target item name)
@@ -62,7 +69,7 @@ def _refresh_all(touches: list[Touch], deps: Dependencies) -> dict[Touch, CountO
         try:
             results[touch] = refresh_aggregate(deps.events, deps.counters[name], event_id)
         except Exception as error:  # fails only this item's records (retried or recorded)
-            logger.warning("recount failed", extra={"aggregate": name, "item": event_id, "error": repr(error)})
+            logger.warning("recount failed", extra={"aggregate": name, "item": event_id, **loggable_error(error)})
             results[touch] = error
     return results
 

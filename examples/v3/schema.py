@@ -21,7 +21,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from chalicelib.schema import Context, Field, Kind
-from chalicelib.schema.current import V2, constant
+from chalicelib.schema.current import V2
+from chalicelib.schema.defaults import constant
 from chalicelib.schema.values import as_timestamp
 
 

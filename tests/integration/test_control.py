@@ -99,7 +99,7 @@ def test_a_run_of_processes_is_paused_slowed_resumed_stopped_and_continued(dynam
     before = raw_items(dynamodb, table)
     runs = str(tmp_path / "runs")
     process = start_backfill("migrate", "--processes", "2", "--yes", "--run-id", "c1", "--rate-limit", "6",
-                             "--workers", "2", "--backup-dir", runs, env=env)
+                             "--writers", "2", "--backup-dir", runs, env=env)
     # when an operator steers it from another process
     steer_through_pause_rate_resume_stop(Steer("c1", runs, env), dynamodb, table, before, workers=2)
     ended = finish(process)
@@ -128,7 +128,7 @@ JOB = "b7c1-array"
 def start_array_child(live_settings: Any, env: dict[str, str], index: int) -> subprocess.Popen[str]:
     """One of three AWS Batch array children: the same command line, its index in the environment."""
     child_env = {**env, "AWS_BATCH_JOB_ARRAY_INDEX": str(index), "AWS_BATCH_JOB_ID": f"{JOB}:{index}"}
-    return start_backfill("migrate", "--yes", "--backup-dir", STORE, "--total-segments", "3", "--workers", "2",
+    return start_backfill("migrate", "--yes", "--backup-dir", STORE, "--total-segments", "3", "--writers", "2",
                           "--rate-limit", "2", env=child_env)
 
 

@@ -188,3 +188,14 @@ def test_apply_mapping_settings_on_the_deployed_mappings(deployed):
     for mapping in status["mappings"]:
         assert mapping["partial_batch_responses"] is True and mapping["state"] == "Enabled"
         assert mapping["on_failure"].endswith(":dynamo-evolve-dev-stream-failures")
+
+
+def test_alarms_to_a_topic_that_does_not_exist_is_one_error_with_a_hint(deployed):
+    # when alarms are asked to notify a topic nobody created
+    missing = "arn:aws:sns:us-east-1:123456789012:nobody-made-this"
+    result = deployed.backfill("live", "alarms", "--stage", STAGE, "--topic-arn", missing)
+    # then one Error line names the topic, where it looked, and a hint says how to go on (exit 4)
+    [error] = result.errors()
+    assert result.exit_code == 4, result.output
+    assert missing in error and "us-east-1" in error
+    assert result.stderr.rstrip().splitlines()[-1].startswith("Hint:") and "create-topic" in result.stderr

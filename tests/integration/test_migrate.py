@@ -125,7 +125,7 @@ def test_cli_with_yes_prints_the_json_report_and_exits_1_on_malformed_rows(dynam
     result = CliRunner().invoke(
         cli,
         ["migrate", "--endpoint-url", live_settings.endpoint_url, "--backup-dir", str(tmp_path),
-         "--yes", "--json", "--workers", "3", "--rate-limit", "500"],
+         "--yes", "--json", "--writers", "3", "--rate-limit", "500"],
     )
     # then it exits 1 because of the refused rows and the JSON report on stdout lists them
     assert result.exit_code == 1, result.output

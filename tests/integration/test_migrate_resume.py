@@ -98,7 +98,7 @@ def test_process_killed_with_sigkill_resumes_to_the_same_table(dynamodb, live_se
            "EVENTS_TABLE": live_settings.events_table, "PARTICIPANTS_TABLE": live_settings.participants_table}
     process = subprocess.Popen(
         [sys.executable, "-m", "backfill", "migrate", "--yes", "--backup-dir", str(tmp_path),
-         "--segments", "2", "--workers", "2", "--rate-limit", "25"],
+         "--scan-threads", "2", "--writers", "2", "--rate-limit", "25"],
         cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     # when it is killed with SIGKILL once it has recorded 15 writes

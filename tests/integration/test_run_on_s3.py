@@ -43,7 +43,7 @@ def worker_env(live_settings: Any, index: int, job: str = PARENT_JOB) -> dict[st
 def start_worker(live_settings: Any, index: int, *extra: str) -> subprocess.Popen[bytes]:
     # The same command line for every child, as an array job gives it; only the environment differs.
     return start_child(live_settings, index, "migrate", "--yes", "--backup-dir", STORE, "--total-segments", "3",
-                       "--workers", "2", *extra)
+                       "--writers", "2", *extra)
 
 
 def start_child(live_settings: Any, index: int, *argv: str, job: str = PARENT_JOB) -> subprocess.Popen[bytes]:

@@ -34,10 +34,13 @@ def test_streams_then_failures(dynamodb, live_settings, tmp_path):
     # and a second run from the saved positions has nothing to do
     again = run(["streams", "--json", "--positions", positions], live_settings)
     assert json.loads(again.stdout)["records"] == {}
-    # and the refused event is listed with its reason
-    listed = run(["failures", "--json"], live_settings)
+    # and the refused event is listed with its reason: the value it quotes only with --show-values
+    listed = run(["failures", "--json", "--show-values"], live_settings)
     [row] = json.loads(listed.stdout)
-    assert row["itemKey"] == "events#bad" and "??" in " ".join(row["reasons"])
+    assert row["itemKey"] == "events#bad" and "??" in " ".join(row["reasons"]) and "image" in row
+    [hidden] = json.loads(run(["failures", "--json"], live_settings).stdout)
+    assert "??" not in " ".join(hidden["reasons"]) and "<value>" in " ".join(hidden["reasons"])
+    assert "image" not in hidden
     table = run(["failures"], live_settings)
     assert table.exit_code == 0 and "events#bad" in table.output
 

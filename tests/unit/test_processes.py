@@ -34,17 +34,17 @@ def outcome(event_id: str, result: UpgradeResult, status: str = "live") -> Upgra
 
 def test_given_options_are_the_typed_ones_only():
     # given a migrate command line with typed options and others left at their defaults
-    ctx = migrate_command.make_context("migrate", ["--workers", "3", "--yes", "--backup-dir", "runs",
+    ctx = migrate_command.make_context("migrate", ["--writers", "3", "--yes", "--backup-dir", "runs",
                                                    "--processes", "2"])
     # then only the typed ones come back, in the command's order, skipped ones left out
-    assert given_options(ctx, skip=("processes", "yes")) == ["--workers", "3", "--backup-dir", "runs"]
+    assert given_options(ctx, skip=("processes", "yes")) == ["--writers", "3", "--backup-dir", "runs"]
 
 
 def test_a_child_does_one_segment_of_the_named_run_with_its_share_of_the_rate():
-    argv = child_argv("migrate", ["--workers", "3"], run_id="r", segment=1, total=4, rate_limit=100.0,
+    argv = child_argv("migrate", ["--writers", "3"], run_id="r", segment=1, total=4, rate_limit=100.0,
                       extra=["--yes"])
     assert argv[:4] == [sys.executable, "-m", "backfill", "migrate"]
-    assert argv[4:] == ["--workers", "3", "--run-id", "r", "--segment", "1", "--total-segments", "4",
+    assert argv[4:] == ["--writers", "3", "--run-id", "r", "--segment", "1", "--total-segments", "4",
                         "--rate-limit", "25.0", "--yes"]
 
 

@@ -12,17 +12,22 @@ from backfill.cli.options import json_option, target_options
 from backfill.console import err, out, print_json
 from backfill.table.target import Target
 from chalicelib.streams.failures import FailureStore, reasons_text
+from chalicelib.streams.observability import loggable_reasons
 
 
 @click.command("failures")
 @click.option("--table", "table_filter", help="Only failures of this table (events or participants table name).")
+@click.option("--show-values", is_flag=True,
+              help="Show the values reasons quote and (with --json) each record's image: user data. By default "
+                   "values are <value> and images left out.")
 @json_option
 @target_options
-def command(target: Target, table_filter: str | None, as_json: bool) -> None:
+def command(target: Target, table_filter: str | None, show_values: bool, as_json: bool) -> None:
     """List records the stream handlers refused (keys, reasons, when), oldest first."""
     target.require_tables(target.settings.failures_table)
     store = FailureStore(target.dynamodb, target.settings.failures_table)
-    rows = [row for row in store.scan() if table_filter is None or row.get("table") == table_filter]
+    rows = [row if show_values else without_data(row)
+            for row in store.scan() if table_filter is None or row.get("table") == table_filter]
     rows.sort(key=lambda row: (int(row.get("recordedAt", 0)), row["itemKey"], row["recordId"]))
     if as_json:
         print_json(rows)
@@ -46,6 +51,13 @@ def failures_table(rows: list[dict[str, Any]], name: str) -> Table:
             _when(row.get("recordedAt")),
         )
     return table
+
+
+def without_data(row: dict[str, Any]) -> dict[str, Any]:
+    """A failure row for a terminal: keys, reasons without the values they quote, no image."""
+    shown = {name: value for name, value in row.items() if name != "image"}
+    shown["reasons"] = loggable_reasons(row.get("reasons", []))
+    return shown
 
 
 def _when(ms: Any) -> str:

@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from backfill.cli.options import json_option, target_options
 from backfill.console import err, key_value_table, print_json
-from backfill.errors import BadInput, TargetError
+from backfill.errors import BadInput, TargetError, explain
 from backfill.live.alarms import DEFAULT_ITERATOR_AGE_MS, AlarmTarget, alarm_specs
 from backfill.live.lambda_api import (
     DeployedFunction,
@@ -206,4 +206,6 @@ def _check_topic(target: Target, topic_arn: str) -> None:
     try:
         sns.get_topic_attributes(TopicArn=topic_arn)
     except (ClientError, BotoCoreError) as error:
-        raise TargetError(f"--topic-arn: topic {topic_arn} cannot be read: {error}") from error
+        raise TargetError(f"--topic-arn: topic {topic_arn} cannot be read at {sns.meta.endpoint_url} in region "
+                          f"{target.settings.region}: {explain(error).message}",
+                          hint="create it first (aws sns create-topic --name NAME) or leave out --topic-arn") from error

@@ -89,7 +89,7 @@ from backfill.table.target import Target
 
 @click.command("migrate")
 @click.option("--dry-run", is_flag=True, help="Scan and print the full plan; write nothing anywhere (no backup either).")
-@click.option("--segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Parallel scan segments (threads).")
+@click.option("--scan-threads", "segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Threads that read the table, each one segment of a parallel scan (not --total-segments, which splits a run across workers).")
 @click.option("--segment", type=click.IntRange(min=0), help="Only do segment K of --total-segments (split one table over several "
               "machines). Default: AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX when set (array jobs).")
 @click.option("--total-segments", type=click.IntRange(1, MAX_TOTAL_SEGMENTS), help="Number of segments the table is split into with --segment.")
@@ -99,7 +99,7 @@ from backfill.table.target import Target
                    "participants, but one API call per event); auto = scan for the whole table; for one segment, "
                    "query when its queries cost less client CPU than the scan (by the tables' ItemCount). The "
                    "target table and the dry run's estimate say which was used, why, and what the other would cost.")
-@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
+@click.option("--writers", "workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
 @click.option("--rate-limit", default=0.0, show_default=True, type=FiniteFloat(min=0), help="Writes per second (0 = unlimited).")
 @click.option("--run-id", metavar="NAME", envvar="BACKFILL_RUN_ID",
               help="Name of a run several workers share (each with its --segment); verify/restore/status take it "

@@ -73,7 +73,7 @@ from backfill.table.target import Target
 @click.option("--force", is_flag=True,
               help="Overwrite conflicts (items changed since the migration) with the backed-up item and recreate deleted ones.")
 @click.option("--delete-new", is_flag=True, help="Delete items created after the backup.")
-@click.option("--workers", type=click.IntRange(1, MAX_THREADS),
+@click.option("--writers", "workers", type=click.IntRange(1, MAX_THREADS),
               help=f"Concurrent writers [default: 8 in place, {DEFAULT_WORKERS} with --to-table].")
 @click.option("--to-table", metavar="NAME",
               help="Bulk mode: write every backed-up item whole into the new or empty table NAME "

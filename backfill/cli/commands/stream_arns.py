@@ -1,6 +1,7 @@
 """``backfill stream-arns``: put the tables' current stream ARNs into a Chalice stage's config.
 
-Chalice reads EVENTS_STREAM_ARN / PARTICIPANTS_STREAM_ARN from .chalice/config.json when it
+Chalice reads ``<TABLE>_STREAM_ARN`` of each table the declaration names (EVENTS_STREAM_ARN,
+PARTICIPANTS_STREAM_ARN for the events example) from .chalice/config.json when it
 deploys or packages app.py; a stream ARN is only known once the table exists (and changes if
 streams are turned off and on), so it is looked up rather than typed.
 """
@@ -19,16 +20,21 @@ from backfill.errors import TargetError, explain
 from backfill.live.json_edit import replace_strings
 from backfill.run.backup import write_text_atomic
 from backfill.table.target import Target
+from chalicelib.config import stream_variable, table_variable
+from chalicelib.schema import active_schema
 
-ARN_VARIABLES = {"EVENTS_TABLE": "EVENTS_STREAM_ARN", "PARTICIPANTS_TABLE": "PARTICIPANTS_STREAM_ARN"}
+
+def arn_variables() -> dict[str, str]:
+    """<TABLE>_TABLE -> <TABLE>_STREAM_ARN of each table the active declaration names."""
+    return {table_variable(name): stream_variable(name) for name in active_schema().tables}
 
 
 def stage_tables(merged: dict[str, str], stage: str) -> dict[str, str]:
-    """EVENTS_TABLE / PARTICIPANTS_TABLE of ``stage`` (its environment, global values included)."""
-    missing = [name for name in ARN_VARIABLES if name not in merged]
+    """<TABLE>_TABLE of each declared table in ``stage`` (its environment, global values included)."""
+    missing = [name for name in arn_variables() if name not in merged]
     if missing:
         raise click.ClickException(f"stage {stage!r} does not set {', '.join(missing)}")
-    return {name: merged[name] for name in ARN_VARIABLES}
+    return {name: merged[name] for name in arn_variables()}
 
 
 def latest_stream_arn(dynamodb: Any, table: str) -> str:
@@ -48,8 +54,8 @@ def with_arns(text: str, stage: str, arns: dict[str, str], config_path: Path) ->
         return replace_strings(text, ["stages", stage, "environment_variables"], arns)
     except KeyError as missing:
         raise click.ClickException(
-            f"{config_path}: {missing.args[0]} is missing; add the stage's EVENTS_STREAM_ARN and "
-            "PARTICIPANTS_STREAM_ARN (any value) to its environment_variables, then run again") from None
+            f"{config_path}: {missing.args[0]} is missing; add the stage's {' and '.join(arn_variables().values())} "
+            "(any value) to its environment_variables, then run again") from None
 
 
 @click.command("stream-arns")
@@ -62,7 +68,7 @@ def command(target: Target, write: bool, as_json: bool) -> None:
     stage, config_path = chosen.name, chosen.config_path
     text = config_path.read_text(encoding="utf-8")
     tables = stage_tables(chosen.environment, stage)
-    arns = {ARN_VARIABLES[name]: latest_stream_arn(target.dynamodb, table) for name, table in tables.items()}
+    arns = {arn_variables()[name]: latest_stream_arn(target.dynamodb, table) for name, table in tables.items()}
     if write:
         write_text_atomic(config_path, with_arns(text, stage, arns, config_path), private=False)
     if as_json:

@@ -33,8 +33,8 @@ from backfill.verify import VerifyOptions, VerifyResult, run_verify
 @click.option("--no-snapshot", is_flag=True, help="Skip the snapshot checks.")
 @click.option("--sample", type=click.IntRange(min=1), help="Quick look: check only N events (no missing/orphan checks).")
 @click.option("--show", default=20, show_default=True, type=click.IntRange(min=0), help="Problems to list.")
-@click.option("--total-segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS),
-              help="Parallel scan segments (with a snapshot, the snapshot's split is used for events).")
+@click.option("--scan-threads", "total_segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS),
+              help="Threads that read the table, each one segment of a parallel scan (with a snapshot, the snapshot's split is used for events).")
 @click.option("--count-with", type=click.Choice(COUNT_METHODS), default=AUTO, show_default=True,
               help="How participants are counted: scan = one parallel scan of the whole participants table "
                    "(finds orphan participants); query = one consistent COUNT query per event checked; "

@@ -5,6 +5,7 @@ moto keeps PITR per table, DynamoDB Local does not know the operation (state unk
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -94,3 +95,28 @@ def test_restore_with_require_pitr_refuses_a_table_without_it(dynamodb, live_set
     assert result.exit_code == REFUSED, result.output
     assert ENABLE.format(table=live_settings.events_table) in error
     assert raw_items(dynamodb, live_settings.events_table) == after
+
+
+@pytest.mark.parametrize(("marked", "refused"), [(True, True), (False, False)], ids=["production stage", "other stage"])
+def test_a_stage_marked_production_requires_pitr_without_the_flag(dynamodb, live_settings, backfill, workdir, legacy,
+                                                                 marked, refused):
+    # given a Chalice config whose stage names the test tables, marked production or not
+    environment = {"EVENTS_TABLE": live_settings.events_table, "PARTICIPANTS_TABLE": live_settings.participants_table,
+                   "FAILURES_TABLE": live_settings.failures_table}
+    if marked:
+        environment["BACKFILL_REQUIRE_PITR"] = "true"
+    config = workdir / "config.json"
+    config.write_text(json.dumps({"version": "2.0", "app_name": "app", "stages": {
+        "prod": {"environment_variables": environment}}}))
+    # when migrate runs on that stage, without --require-pitr
+    result = backfill("migrate", "--yes", "--stage", "prod", "--chalice-config", str(config),
+                      "--backup-dir", str(workdir / "runs"), drop=("EVENTS_TABLE", "PARTICIPANTS_TABLE", "FAILURES_TABLE"))
+    # then the production stage refuses in one line naming the stage; another stage only warns
+    if refused:
+        [error] = result.errors()
+        assert result.exit_code == REFUSED, result.output
+        assert "stage 'prod' requires it (BACKFILL_REQUIRE_PITR in" in error
+        assert raw_items(dynamodb, live_settings.events_table) == legacy
+    else:
+        assert result.exit_code == 0, result.output
+        assert "Warning: point-in-time recovery" in result.stderr

@@ -40,7 +40,7 @@ def test_ctrl_c_saves_the_checkpoint_prints_the_resume_command_and_exits_130(dyn
     seed(dynamodb, live_settings, events=120, participants=240, malformed=0)
     runs = workdir / "runs"
     env = cli_env(target_env(live_settings))
-    process = start_backfill("migrate", "--yes", "--backup-dir", str(runs), "--workers", "2", "--rate-limit", "40",
+    process = start_backfill("migrate", "--yes", "--backup-dir", str(runs), "--writers", "2", "--rate-limit", "40",
                              cwd=workdir, env=env)
     # when it gets SIGINT (Ctrl-C) once 20 writes are in the ledger
     deadline = time.monotonic() + 120  # a guard against a hung child, not an assertion
@@ -56,7 +56,7 @@ def test_ctrl_c_saves_the_checkpoint_prints_the_resume_command_and_exits_130(dyn
     [manifest] = runs.glob("*.manifest.json")
     run_id = manifest.name.removesuffix(".manifest.json")
     resume = [line.strip() for line in interrupted.stderr.splitlines() if line.strip().startswith("backfill migrate")]
-    assert resume == [shlex.join(["backfill", "migrate", "--resume", run_id, "--workers", "2", "--rate-limit", "40.0",
+    assert resume == [shlex.join(["backfill", "migrate", "--resume", run_id, "--writers", "2", "--rate-limit", "40.0",
                                   "--backup-dir", str(runs), "--yes"])], interrupted.stderr
     # and the checkpoint was saved, part way
     checkpoint = load_checkpoint(open_store(runs), f"{run_id}.checkpoint.json", run_id)

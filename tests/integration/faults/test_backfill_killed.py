@@ -62,7 +62,7 @@ def test_killed_mid_write_several_times_then_resumed(target, backup_dir, figures
 
 def _cli(*args: str, endpoint_url: str, backup_dir: Path) -> list[str]:
     return [sys.executable, "-m", "backfill", "migrate", "--endpoint-url", endpoint_url,
-            "--backup-dir", str(backup_dir), "--yes", "--json", "--workers", "4", *args]
+            "--backup-dir", str(backup_dir), "--yes", "--json", "--writers", "4", *args]
 
 
 def _ledger_lines(backup_dir: Path) -> int:
