@@ -10,7 +10,7 @@ NEEDS_DYNAMODB_LOCAL := $(if $(findstring dynamodb-local,$(ENDPOINTS)),dynamodb-
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 apt_install = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(1); }
 
-.PHONY: install dynamodb-local check test unit integration dist demo bench lint clean
+.PHONY: install dynamodb-local check test unit integration dist docs demo bench lint clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ dist: $(STAMP)
 	rm -rf dist
 	$(BIN)/python -m build --outdir dist
 	$(BIN)/twine check --strict dist/*
+
+# The docs site (MkDocs) in site/; --strict: a broken link fails.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet
 
 demo: $(STAMP)
 	$(BIN)/python -m demo
