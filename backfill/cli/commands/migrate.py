@@ -121,6 +121,13 @@ from backfill.table.target import Target
 @click.option("--parent-confirms", is_flag=True, hidden=True,
               help="(--processes' children) count, back up and plan, save the plan in the run store, then read one "
                    "line on stdin: 'write' goes on to the writes, anything else (or none) stops before any write.")
+@click.option("--max-capacity", metavar="N|P%",
+              help="Write capacity the whole run may consume: N units per second, or P% of the events table's "
+                   "write throughput (provisioned WCU, or an on-demand table's MaxWriteRequestUnits); measured "
+                   "from what DynamoDB reports each write consumed, shared among the workers by their segments.")
+@click.option("--max-iterator-age", "max_iterator_age_s", type=FiniteFloat(min=0), metavar="SECONDS",
+              help="Hold the writes while the deployed live path (the stream functions of --stage) is more "
+                   "than SECONDS behind its streams (IteratorAge in CloudWatch, read every 30 s).")
 @click.option("--hook", "hook_commands", metavar="CMD", multiple=True,
               help="Run CMD (split like a shell line, not through a shell) on the run's events: start, pause, "
                    "resume, segment_done, finish, failure; a JSON description of the event on its stdin and "
@@ -158,6 +165,8 @@ def command(
     hook_commands: tuple[str, ...],
     hook_fails_run: bool,
     hook_timeout_s: float,
+    max_capacity: str | None,
+    max_iterator_age_s: float | None,
     backup_dir: str,
     require_pitr: bool,
     show_values: bool,
@@ -206,6 +215,9 @@ def command(
         hook_commands=hook_commands,
         hook_fails_run=hook_fails_run,
         hook_timeout_s=hook_timeout_s,
+        max_capacity=max_capacity,
+        max_iterator_age_s=max_iterator_age_s,
+        stage=target.stage.name if target.stage is not None and max_iterator_age_s is not None else None,
     )
     try:
         options.scan_layout()  # option combinations, checked before anything is read
