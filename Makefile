@@ -10,7 +10,7 @@ NEEDS_DYNAMODB_LOCAL := $(if $(findstring dynamodb-local,$(ENDPOINTS)),dynamodb-
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 apt_install = { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(1); }
 
-.PHONY: install dynamodb-local check test unit integration dist demo bench lint clean
+.PHONY: install dynamodb-local check test unit integration dist docs demo bench lint clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ dynamodb-local: $(STAMP)
 check: $(STAMP)
 	$(MAKE) --no-print-directory -j2 lint unit
 
-# Lint first: CI runs `make test`, so it checks style and types too. Then parallel pytest
+# Lint first: CI runs `make test`, so it checks style, types and the docs' links too. Then parallel pytest
 # processes (tests/lanes.py): the unit tests, and the integration tests once per endpoint.
 test: lint $(NEEDS_DYNAMODB_LOCAL)
 	$(BIN)/python -m tests.lanes --unit --endpoints $(ENDPOINTS)
@@ -49,6 +49,10 @@ dist: $(STAMP)
 	$(BIN)/python -m build --outdir dist
 	$(BIN)/twine check --strict dist/*
 
+# The docs site (MkDocs) in site/; --strict: a broken link fails.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 demo: $(STAMP)
 	$(BIN)/python -m demo
 
@@ -58,6 +62,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 clean:
 	rm -rf $(VENV) .pytest_cache backups .hypothesis .test-logs dist build site

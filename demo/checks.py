@@ -1,19 +1,23 @@
 """Independent checks of the tables: a fresh consistent scan, counted and compared by hand.
 
-Deliberately shares nothing with the code under test except the schema's validation rule:
-participant counts come from counting scanned rows here, not from ``count_participants``,
-and snapshots are compared attribute for attribute with ``==`` on plain Python values.
+Participant counts come from counting scanned rows here, not from the project's counting, and
+snapshots are compared attribute for attribute with ``==`` on plain Python values. Rows are judged
+by ``problems`` and ``owned``: the demo passes the project's own rule, the tests a hand-written
+judge (tests/support/event_oracle.py) that shares no code with the rule.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.items import to_python
 from chalicelib.schema import CURRENT, validate_event
+
+# Judges a row: (item, the old row it came from or None, attributes the app changed since) -> problems.
+Problems = Callable[[Mapping[str, Any], "Mapping[str, Any] | None", Set[str]], list[str]]
 
 
 def snapshot(dynamodb: Any, table: str, key: str = "eventId") -> dict[Any, dict[str, Any]]:
@@ -66,6 +70,8 @@ def check_tables(
     originals: Mapping[str, Mapping[str, Any]] = {},
     refused: Iterable[str] = (),
     app_owned: Mapping[str, Iterable[str]] = {},
+    problems: Problems | None = None,
+    owned: Set[str] | None = None,
 ) -> TableCheck:
     """Check every event in the table against a fresh count and the original rows.
 
@@ -73,7 +79,11 @@ def check_tables(
     attribute the migration does not own unchanged, except those named in ``app_owned[eventId]``
     that the app itself changed since). ``refused``: ids the upgrade rule must refuse: they stay
     invalid, so they are only checked for presence and unchanged non-owned attributes.
+    ``problems(item, original, app_changed)`` judges a row and ``owned`` names the attributes the
+    migration may write (default: the project's rule and its declaration).
     """
+    judge = problems or _project_rule
+    owned_fields = CURRENT.owned if owned is None else owned
     refused = set(refused)
     events = snapshot(dynamodb, events_table)
     counts = participant_counts(dynamodb, participants_table)
@@ -82,9 +92,9 @@ def check_tables(
     for event_id, item in sorted(events.items()):
         if event_id in refused:
             continue
-        problems = validate_event(item)
-        if problems:
-            check.not_upgraded.append((event_id, problems))
+        found = judge(item, originals.get(event_id), set(app_owned.get(event_id, ())))
+        if found:
+            check.not_upgraded.append((event_id, found))
             continue
         check.upgraded += 1
         fresh = counts.get(event_id, 0)
@@ -96,11 +106,15 @@ def check_tables(
             continue
         changed_by_app = set(app_owned.get(event_id, ()))
         for name in set(original) | set(stored):
-            if name in CURRENT.owned or name in changed_by_app:
+            if name in owned_fields or name in changed_by_app:
                 continue
             if original.get(name, _ABSENT) != stored.get(name, _ABSENT):
                 check.altered.append((event_id, name))
     return check
+
+
+def _project_rule(item: Mapping[str, Any], _original: Mapping[str, Any] | None, _app_changed: Set[str]) -> list[str]:
+    return validate_event(item)
 
 
 _ABSENT = object()

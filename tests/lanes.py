@@ -61,7 +61,13 @@ def run(all_lanes: list[Lane]) -> int:
         print(f"lane {lane.name}: {' '.join(lane.args[1:])} > {lane.log}", flush=True)
     failed: list[str] = []
     while running:
-        time.sleep(0.5)
+        try:
+            time.sleep(0.5)
+        except KeyboardInterrupt:  # the lanes got Ctrl-C too: let them end and say where their logs are
+            for process in running:
+                process.wait()
+            print(f"\ninterrupted: the lanes' logs are in {LOGS}/", flush=True)
+            return 130
         for process in [p for p in running if p.poll() is not None]:
             lane = running.pop(process)
             seconds = time.monotonic() - started

@@ -6,6 +6,7 @@ counted. ``backfill control RUN status`` shows both."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 WRITE_OPERATIONS = ("UpdateItem", "PutItem", "DeleteItem")
@@ -13,7 +14,11 @@ THROTTLE_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException
 
 
 class CapacityMeter:
-    def __init__(self) -> None:
+    def __init__(self, *, on_units: Callable[[float], None] = lambda units: None,
+                 on_throttle: Callable[[], None] = lambda: None) -> None:
+        """``on_units(units)`` after every write, ``on_throttle()`` after every throttled attempt
+        (the capacity governor spends and backs off by them)."""
+        self.on_units, self.on_throttle = on_units, on_throttle
         self._lock = threading.Lock()
         self.write_units = 0.0
         self.throttled = 0
@@ -45,6 +50,7 @@ class CapacityMeter:
         units = consumed.get("CapacityUnits", consumed.get("WriteCapacityUnits", 0.0))
         with self._lock:
             self.write_units += float(units or 0.0)
+        self.on_units(float(units or 0.0))
 
     def _on_retry_check(self, response: Any = None, **_: Any) -> None:
         # Called for every attempt before botocore decides on a retry; returning None leaves
@@ -55,6 +61,7 @@ class CapacityMeter:
         if code in THROTTLE_CODES:
             with self._lock:
                 self.throttled += 1
+            self.on_throttle()
 
     def figures(self) -> tuple[float, int]:
         """(write units consumed, throttled attempts) so far."""

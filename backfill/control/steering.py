@@ -9,10 +9,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from backfill.control.meter import CapacityMeter
 from backfill.control.record import ControlRecord, read_control
+from backfill.control.throttle import CapacityGovernor, LagWatch
 from backfill.control.worker import WorkerState
 from backfill.run.store import RunStore, StoreError
 
@@ -30,6 +32,19 @@ class Limiter(Protocol):
     def set_rate(self, rate: float) -> None: ...
 
 
+@dataclass
+class Throttles:
+    """What paces one worker's writes: items per second (``limiter``, its ``share`` of the run's
+    rate), write units per second and the back-off (``governor``, fed by ``meter``), the live
+    path's lag (``lag``)."""
+
+    limiter: Limiter
+    share: float = 1.0
+    governor: CapacityGovernor = field(default_factory=CapacityGovernor)
+    meter: CapacityMeter = field(default_factory=CapacityMeter)
+    lag: LagWatch | None = None
+
+
 class Stopped(BaseException):  # noqa: N818 - not an error: the operator asked the run to stop
     """Raised by ``pace()`` in a writer once the run is told to stop: the item it was about to
     write is left unwritten and unrecorded (a BaseException: the per-item error handling, which
@@ -40,15 +55,14 @@ class Steering:
     """One worker's side of the control record. ``share``: the part of the whole run's rate that
     is this worker's (its segments / the run's segments)."""
 
-    def __init__(self, store: RunStore | None, run: str | None, worker: WorkerState, *, limiter: Limiter,
-                 share: float, meter: CapacityMeter | None = None,
+    def __init__(self, store: RunStore | None, run: str | None, worker: WorkerState, throttles: Throttles, *,
                  on_pause: Callable[[bool, ControlRecord], bool] | None = None) -> None:
         """``on_pause(paused, record)`` runs when the run is paused or resumed (the hooks); False
         from it stops the run."""
-        self.store, self.run, self.worker, self.share = store, run, worker, share
-        self.meter = meter or CapacityMeter()
-        self.limiter = limiter
-        self.own_rate = limiter.rate  # the worker's --rate-limit, until the operator sets the run's
+        self.store, self.run, self.worker, self.share = store, run, worker, throttles.share
+        self.meter, self.governor, self.lag = throttles.meter, throttles.governor, throttles.lag
+        self.limiter = throttles.limiter
+        self.own_rate = self.limiter.rate  # the worker's --rate-limit, until the operator sets the run's
         self.record = self._read() or ControlRecord()
         self._stop_seq_at_start = self.record.stop_seq
         self._resume = threading.Event()
@@ -76,6 +90,9 @@ class Steering:
         if self._stop.is_set():
             raise Stopped
         self.limiter.acquire()
+        self.governor.wait(stopping=self._stop.is_set)
+        if self._stop.is_set():
+            raise Stopped
 
     @property
     def stopping(self) -> bool:
@@ -161,6 +178,8 @@ class Steering:
             "write_units": round(units, 1), "write_units_per_s": round(units / elapsed, 2),
             "throttled": throttled, "last_error": self.last_error, "paused": self.paused,
             "stopping": self.stopping, "rate_limit": self.limiter.rate, "control_seq": self.record.seq,
+            "capacity_limit": self.governor.units_per_s or None, "held_by_lag": self.governor.lagging,
+            "iterator_age_s": self.lag.age_s if self.lag is not None else None,
         }
 
     def publish(self) -> None:

@@ -23,8 +23,10 @@ from typing import Any
 
 from backfill.control.hooks import DEFAULT_TIMEOUT_S, HookFailed, HookRunner
 from backfill.control.meter import CapacityMeter
-from backfill.control.steering import Steering, Stopped
+from backfill.control.steering import Steering, Stopped, Throttles
+from backfill.control.throttle import CapacityGovernor, LagWatch, capacity_limit
 from backfill.control.worker import WorkerState
+from backfill.live.model import function_names
 from backfill.migrate.estimate import MigrationEstimate, Pricing, item_size
 from backfill.migrate.plan import Plan, build_plan
 from backfill.migrate.ratelimit import RateLimiter
@@ -114,6 +116,9 @@ class MigrationOptions:
     hook_commands: tuple[str, ...] = ()  # --hook: run on the run's events (backfill.control.hooks)
     hook_fails_run: bool = False
     hook_timeout_s: float = DEFAULT_TIMEOUT_S
+    max_capacity: str | None = None  # write units/s ("N") or a share of the table's throughput ("P%")
+    max_iterator_age_s: float | None = None  # hold the writes while the live path lags more than this
+    stage: str | None = None  # the deployed stage whose stream functions' IteratorAge is watched
 
     def scan_layout(self) -> tuple[int, list[int] | None]:
         """(TotalSegments, the segments this worker scans or None for all). Raises MigrationError."""
@@ -123,6 +128,14 @@ class MigrationOptions:
             raise MigrationError(f"--rate-limit must be 0 (unlimited) or positive, not {self.rate_limit}")
         if self.run_id is not None and not RUN_NAME.fullmatch(self.run_id):
             raise MigrationError(f"--run-id {self.run_id!r} must be 1-100 letters, digits, '.', '_' or '-'")
+        if self.max_capacity is not None:
+            try:
+                capacity_limit(self.max_capacity, {"ProvisionedThroughput": {"WriteCapacityUnits": 1}})
+            except ValueError as error:
+                raise MigrationError(str(error)) from error
+        if self.max_iterator_age_s is not None and self.stage is None:
+            raise MigrationError("--max-iterator-age needs --stage NAME: the stage names the stream functions whose "
+                                 "IteratorAge is watched")
         if self.run_id is not None and self.resume is not None:
             raise MigrationError("--run-id and --resume do not go together (a named run resumes by itself)")
         if (self.segment is None) != (self.total_segments is None):
@@ -331,16 +344,23 @@ def _run(
     def on_pause(paused: bool, record: Any) -> bool:
         return hook_runner.fire_quietly("pause" if paused else "resume", by=record.by)
 
-    meter = CapacityMeter().attach(target.dynamodb)
-    steering = Steering(worker.store, backup.run, worker, limiter=RateLimiter(options.rate_limit),
-                        share=len(segments or range(total_segments)) / total_segments, meter=meter,
-                        on_pause=on_pause)
+    share = len(segments or range(total_segments)) / total_segments
+    governor = CapacityGovernor(_capacity(target, options) * share)
+    meter = CapacityMeter(on_units=governor.spend, on_throttle=governor.throttled).attach(target.dynamodb)
+    lag = None
+    if options.max_iterator_age_s is not None and options.stage is not None:
+        lag = LagWatch(target.client("cloudwatch"), function_names(options.stage), options.max_iterator_age_s,
+                       governor).start()
+    throttles = Throttles(RateLimiter(options.rate_limit), share, governor, meter, lag)
+    steering = Steering(worker.store, backup.run, worker, throttles, on_pause=on_pause)
     with meter, hooks.progress("migrating", backup.item_count - resumed_after) as advance:
         steering.start(items=backup.item_count, done=resumed_after)
         try:
             processed = _migrate(target, options, backup, checkpoint, count_source, advance, steering)
         finally:
             steering.close()
+            if lag is not None:
+                lag.close()
     if hook_runner.failed:
         raise HookFailed(hook_runner.failed)
     if steering.stopping:
@@ -367,6 +387,17 @@ def _run(
         if _run_finished(backup, segments):
             hook_runner.fire("finish", **summary)
     return report
+
+
+def _capacity(target: Target, options: MigrationOptions) -> float:
+    """The whole run's write units per second from --max-capacity (0: no limit)."""
+    if options.max_capacity is None:
+        return 0.0
+    described = target.dynamodb.describe_table(TableName=target.settings.target_table)["Table"]
+    try:
+        return capacity_limit(options.max_capacity, described)
+    except ValueError as error:
+        raise MigrationError(str(error)) from error
 
 
 def _run_finished(backup: Backup, segments: list[int] | None) -> bool:

@@ -39,7 +39,7 @@ def events(log: Path) -> list[tuple[str, dict]]:
 
 def test_hooks_see_start_pause_resume_segment_done_and_finish(dynamodb, live_settings, tmp_path, env):
     # given legacy rows, a recording hook and a slowed run
-    seed(dynamodb, live_settings, events=30, participants=30, malformed=0)
+    seed(dynamodb, live_settings, events=40, participants=40, malformed=0)
     hook, log = recording_hook(tmp_path)
     runs = str(tmp_path / "runs")
     process = start_backfill("migrate", "--yes", "--run-id", "h1", "--rate-limit", "10", "--writers", "2",
@@ -49,15 +49,17 @@ def test_hooks_see_start_pause_resume_segment_done_and_finish(dynamodb, live_set
     while not (log.exists() and "start" in log.read_text()):
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.1)
-    assert run_backfill("control", "h1", "pause", "--backup-dir", runs, env=env).exit_code == 0
-    assert run_backfill("control", "h1", "resume", "--backup-dir", runs, env=env).exit_code == 0
+    paused = run_backfill("control", "h1", "pause", "--backup-dir", runs, env=env)
+    assert paused.exit_code == 0 and "Acknowledged" in paused.stderr, paused.output
+    resumed = run_backfill("control", "h1", "resume", "--backup-dir", runs, env=env)
+    assert resumed.exit_code == 0, resumed.output + finish(process).output
     done = finish(process)
     assert done.exit_code == 0, done.output
     # then the hook saw each event once, in order, each with the run and the worker on stdin
     seen = events(log)
     assert [name for name, _ in seen] == ["start", "pause", "resume", "segment_done", "finish"]
     assert all(body["event"] == name and body["run"] == "h1" for name, body in seen)
-    assert seen[0][1]["items"] == 30 and seen[-1][1]["exit_code"] == 0
+    assert seen[0][1]["items"] == 40 and seen[-1][1]["exit_code"] == 0
     assert seen[1][1]["by"].endswith(": pause")
 
 

@@ -144,3 +144,13 @@ def test_without_the_merge_template_failures_retry_whole_batches(tmp_path):
     variables = template["Resources"]["EventsStream"]["Properties"]["Environment"]["Variables"]
     assert variables["PARTIAL_BATCH_RESPONSE"] == "false" and variables["EVENTS_TABLE"] == "dev-events"
     assert grants(template, "EventsStream") & {("dynamodb:GetRecords", "arn:aws:dynamodb:*:*:table/dev-participants/stream/*")} == set()
+
+
+def test_each_functions_log_group_expires(merged):
+    # the logs name items by key (user data stays out of them), and they expire: 30 days
+    _stage, template = merged
+    groups = {name: r for name, r in template["Resources"].items() if r["Type"] == "AWS::Logs::LogGroup"}
+    assert set(groups) == {f"{function}LogGroup" for function in FUNCTIONS}
+    for function in FUNCTIONS:
+        properties = groups[f"{function}LogGroup"]["Properties"]
+        assert properties == {"LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{function}}}"}, "RetentionInDays": 30}

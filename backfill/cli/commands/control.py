@@ -9,7 +9,14 @@ from typing import Any
 import click
 from rich.table import Table
 
-from backfill.cli.options import FiniteFloat, backup_dir_option, json_option, store_endpoint_option
+from backfill.cli.options import (
+    FiniteFloat,
+    backup_dir_option,
+    json_option,
+    store_encryption,
+    store_encryption_options,
+    store_endpoint_option,
+)
 from backfill.console import EXIT_OK, err, print_json
 from backfill.control.record import ControlRecord, read_control, write_control
 from backfill.control.steering import POLL_S
@@ -27,10 +34,11 @@ ACK_TIMEOUT_S = 5 * POLL_S + 5  # the workers' promise (within 5 s) and a margin
 @click.argument("value", metavar="[N]", required=False, type=FiniteFloat(min=0))
 @click.option("--no-wait", is_flag=True, help="Do not wait for the running workers to acknowledge the command.")
 @backup_dir_option
+@store_encryption_options
 @store_endpoint_option
 @json_option
 def command(run: str, action: str, value: float | None, no_wait: bool, backup_dir: str, endpoint_url: str | None,
-            as_json: bool) -> None:
+            as_json: bool, **encryption: str | None) -> None:
     """Steer run RUN (the workers' --run-id, or an unnamed run's id) while it writes.
 
     \b
@@ -51,7 +59,8 @@ def command(run: str, action: str, value: float | None, no_wait: bool, backup_di
     if (action == "rate") != (value is not None):
         raise click.UsageError("rate takes N, the whole run's writes per second (0 = unlimited)" if action == "rate"
                                else f"{action} takes no value")
-    store = open_store(backup_dir, endpoint_url=endpoint_url)
+    store = open_store(backup_dir, endpoint_url=endpoint_url,
+                       encryption=store_encryption({**encryption, "backup_dir": backup_dir}))
     segments = _segments(store, run)
     record = read_control(store, run)
     if action == "status":

@@ -90,3 +90,18 @@ def test_an_encryption_choice_that_cannot_apply_is_refused(backfill, args, words
     [error] = result.errors()
     assert result.exit_code == BAD_INPUT, result.output
     assert words in error
+
+
+def test_a_control_record_is_encrypted_with_the_chosen_key(dynamodb, live_settings, backfill, s3, kms_key):
+    # given a run in the store that looks unfinished (its checkpoint removed behind its back)
+    seed(dynamodb, live_settings, events=3, participants=3, malformed=0)
+    migrated = backfill("migrate", "--yes", "--json", "--backup-dir", STORE, "--run-id", "steered")
+    assert migrated.exit_code == 0, migrated.output
+    s3.delete_object(Bucket=BUCKET, Key=f"{PREFIX}steered.checkpoint.json")
+    # when it is paused with the run store's key
+    paused = backfill("control", "steered", "pause", "--no-wait", "--backup-dir", STORE, "--sse-kms-key-id", kms_key)
+    assert paused.exit_code == 0, paused.output
+    # then the control record is encrypted with that key and checksummed
+    [control] = [head for name, head in heads(s3).items() if name.endswith(".control.json")]
+    assert (control["ServerSideEncryption"], control["SSEKMSKeyId"]) == ("aws:kms", kms_key)
+    assert control.get("ChecksumSHA256")

@@ -19,6 +19,7 @@ from demo.checks import TableCheck, check_tables
 from demo.old_app import OldAppLog
 from localdev.legacy_data import LegacyDataSet, generate, seed_tables
 from tests.integration.faults.figures import Figures
+from tests.support.event_oracle import OWNED, event_problems
 
 
 def seed(target: Target, *, events: int, participants: int, malformed: int = 0, seed: int) -> LegacyDataSet:
@@ -45,7 +46,8 @@ def final_check(
     log: OldAppLog | None = None,
     extra_refused: set[str] = frozenset(),
 ) -> TableCheck:
-    """Full verify + independent check; records lost items and wrong counts; asserts both are 0."""
+    """Full verify + an independent check (a raw scan judged by tests/support/event_oracle.py, counts
+    from a raw paginator); records lost items and wrong counts; asserts both are 0."""
     refused = set(data.malformed_ids) | set(extra_refused)
     settings = target.settings
     check = check_tables(
@@ -55,6 +57,8 @@ def final_check(
         originals={event["eventId"]: event for event in data.events},
         refused=refused,
         app_owned=log.app_owned() if log else {},
+        problems=event_problems,
+        owned=OWNED,
     )
     created_missing = sorted((log.created if log else set()) - _event_ids(target))
     figures.events_checked += check.events

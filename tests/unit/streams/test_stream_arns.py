@@ -15,7 +15,7 @@ CONFIG = Path(__file__).resolve().parents[3] / ".chalice" / "config.json"
 def test_write_puts_the_current_arns_into_the_stage(dynamodb, settings, tmp_path):
     config = tmp_path / "config.json"
     shutil.copy(CONFIG, config)
-    result = CliRunner().invoke(cli, ["stream-arns", "--stage", "prod", "--config", str(config), "--write", "--json"])
+    result = CliRunner().invoke(cli, ["stream-arns", "--stage", "prod", "--chalice-config", str(config), "--write", "--json"])
     assert result.exit_code == 0, result.output
     written = json.loads(config.read_text())
     variables = written["stages"]["prod"]["environment_variables"]
@@ -30,7 +30,7 @@ def test_write_changes_only_the_two_values_and_keeps_the_formatting(dynamodb, tm
     shutil.copy(CONFIG, config)
     before = CONFIG.read_text().splitlines(keepends=True)
     # when the prod ARNs are written
-    result = CliRunner().invoke(cli, ["stream-arns", "--stage", "prod", "--config", str(config), "--write"])
+    result = CliRunner().invoke(cli, ["stream-arns", "--stage", "prod", "--chalice-config", str(config), "--write"])
     assert result.exit_code == 0, result.output
     after = config.read_text().splitlines(keepends=True)
     # then exactly the two ARN lines differ, and the file still ends as it did
@@ -43,6 +43,6 @@ def test_write_changes_only_the_two_values_and_keeps_the_formatting(dynamodb, tm
 def test_missing_tables_are_a_clear_error(dynamodb, tmp_path):
     config = tmp_path / "config.json"
     shutil.copy(CONFIG, config)
-    result = CliRunner().invoke(cli, ["stream-arns", "--stage", "dev", "--config", str(config)])
+    result = CliRunner().invoke(cli, ["stream-arns", "--stage", "dev", "--chalice-config", str(config)])
     assert result.exit_code != 0 and "dev-events" in result.output
     assert config.read_text() == CONFIG.read_text()
