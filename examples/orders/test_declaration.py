@@ -10,6 +10,7 @@ import sys
 from dataclasses import replace
 from decimal import Decimal
 
+import boto3
 import pytest
 
 from chalicelib.schema import CountOf, DeclarationError, Field, Key, Kind, Source, upgrade_event
@@ -126,3 +127,19 @@ def test_the_chalice_app_registers_one_stream_handler_per_declared_table():
 def test_the_chalice_app_names_a_missing_table_setting():
     done = import_app({**APP_ENV, "ORDER_ITEMS_TABLE": ""})
     assert done.returncode != 0 and "ORDER_ITEMS_TABLE not set" in done.stderr
+
+
+def test_init_tables_creates_the_declared_tables_with_their_keys(live_settings, orders, tmp_path):
+    # given an endpoint with no tables (no dynamodb fixture here)
+    # when init-tables runs with the orders declaration
+    run = backfill(live_settings, tmp_path, SCHEMA, "init-tables")
+    # then each declared table exists with its declared key and a stream, read back with DescribeTable
+    assert run.exit_code == 0, run.output
+    client = boto3.client("dynamodb", region_name=live_settings.region, endpoint_url=live_settings.endpoint_url)
+    keys = {}
+    for table in ("orders", "order_items"):
+        described = client.describe_table(TableName=table)["Table"]
+        keys[table] = [(k["AttributeName"], k["KeyType"]) for k in described["KeySchema"]]
+        assert described["StreamSpecification"]["StreamEnabled"] is True
+    assert keys == {"orders": [("customerId", "HASH"), ("orderId", "RANGE")],
+                    "order_items": [("orderId", "HASH"), ("lineId", "RANGE")]}

@@ -109,8 +109,8 @@ def test_verify_passes_on_the_migrated_table_and_fails_on_a_tampered_row(v3, tar
     # when a row's derived field no longer follows from its data
     dynamodb.update_item(TableName=live_settings.events_table, Key={"eventId": {"S": "v1-waiting"}},
                          UpdateExpression="SET createdDay = :d", ExpressionAttributeValues={":d": {"S": "1999-12-31"}})
-    # then verify fails on exactly that row, naming the field
-    result = run_verify(target, VerifyOptions(backup_dir=tmp_path, total_segments=2))
+    # then verify fails on exactly that row, naming the field (and, asked to, the values)
+    result = run_verify(target, VerifyOptions(backup_dir=tmp_path, total_segments=2, show_values=True))
     assert not result.ok and result.failing_event_ids() == {"v1-waiting"} == result.ids_of(Kind.INVALID)
     [finding] = [f for f in result.failures if f.event_id == "v1-waiting"]
     assert "createdDay '1999-12-31' does not follow from createdAt" in finding.reason
