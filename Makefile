@@ -32,7 +32,7 @@ dynamodb-local: $(STAMP)
 check: $(STAMP)
 	$(MAKE) --no-print-directory -j2 lint unit
 
-# Lint first: CI runs `make test`, so it checks style and types too. Then parallel pytest
+# Lint first: CI runs `make test`, so it checks style, types and the docs' links too. Then parallel pytest
 # processes (tests/lanes.py): the unit tests, and the integration tests once per endpoint.
 test: lint $(NEEDS_DYNAMODB_LOCAL)
 	$(BIN)/python -m tests.lanes --unit --endpoints $(ENDPOINTS)
@@ -51,7 +51,7 @@ dist: $(STAMP)
 
 # The docs site (MkDocs) in site/; --strict: a broken link fails.
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 demo: $(STAMP)
 	$(BIN)/python -m demo
@@ -62,6 +62,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 clean:
 	rm -rf $(VENV) .pytest_cache backups .hypothesis .test-logs dist build site

@@ -47,7 +47,7 @@ def diff(plan: UpgradeOutcome) -> dict[str, Any]:
     """Before/after of only the owned fields the write would change."""
     before = plan.before or {}
     return {
-        "eventId": plan.event_id,
+        active_schema().key.label: plan.event_id,
         "changes": {
             name: {"before": jsonable(before[name]) if name in before else ABSENT_MARK, "after": jsonable(value)}
             for name, value in sorted(plan.changes.items())

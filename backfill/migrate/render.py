@@ -1,4 +1,8 @@
-"""Rich rendering of plans, reports and progress for the terminal (stderr)."""
+"""Rich rendering of plans, reports and progress for the terminal (stderr).
+
+No values by default: terminals and CI or Batch logs show the fields a write changes with their
+types, and reasons with the values they quote as <value>; ``show_values`` shows them (the JSON
+report has them either way)."""
 
 from __future__ import annotations
 
@@ -18,8 +22,10 @@ from rich.progress import (
 from rich.table import Table
 
 from backfill.console import key_value_table
-from backfill.migrate.plan import Plan
+from backfill.migrate.plan import ABSENT_MARK, Plan
 from backfill.migrate.report import MigrationReport
+from chalicelib.redaction import without_values
+from chalicelib.schema import active_schema
 
 LISTED = 20  # refused/failed items shown on the terminal (all of them are in the JSON report)
 
@@ -37,12 +43,15 @@ def progress_factory(console: Console) -> Callable[[str, int | None], Any]:
     return phase
 
 
-def problems_table(title: str, problems: list[dict[str, Any]], limit: int = LISTED) -> Table:
+def problems_table(title: str, problems: list[dict[str, Any]], limit: int = LISTED, *,
+                   show_values: bool = False) -> Table:
     table = Table(title=f"{title} ({len(problems)})", title_justify="left")
-    table.add_column("eventId", style="bold")
+    label = active_schema().key.label
+    table.add_column(label, style="bold")
     table.add_column("reasons")
     for problem in problems[:limit]:
-        table.add_row(str(problem["eventId"]), "; ".join(problem["reasons"]))
+        reasons = "; ".join(problem["reasons"])
+        table.add_row(str(problem[label]), reasons if show_values else without_values(reasons))
     if len(problems) > limit:
         table.add_row("...", f"{len(problems) - limit} more in the JSON report")
     return table
@@ -57,7 +66,15 @@ def counter_table(title: str, counts: dict[str, int]) -> Table:
     return table
 
 
-def plan_view(plan: Plan, *, heading: str) -> Group:
+def kind_of(value: Any) -> str:
+    """A report value's DynamoDB type, shown instead of the value: S, N, BOOL, NULL, L, M."""
+    if value == ABSENT_MARK:
+        return value
+    kinds = ((bool, "BOOL"), (type(None), "NULL"), (str, "S"), ((int, float), "N"), (list, "L"), (dict, "M"))
+    return next((kind for types, kind in kinds if isinstance(value, types)), type(value).__name__)
+
+
+def plan_view(plan: Plan, *, heading: str, show_values: bool = False) -> Group:
     data = plan.to_dict()
     parts: list[Any] = [
         key_value_table(
@@ -74,20 +91,21 @@ def plan_view(plan: Plan, *, heading: str) -> Group:
         key_value_table("participantCount to write or keep", data["participants"]),
     ]
     for sample in data["sample_diffs"]:
-        diff = Table(title=f"Sample: {sample['eventId']}", title_justify="left")
+        diff = Table(title=f"Sample: {sample[active_schema().key.label]}", title_justify="left")
         for column in ("field", "before", "after"):
             diff.add_column(column)
         for name, change in sample["changes"].items():
-            diff.add_row(name, str(change["before"]), str(change["after"]))
+            shown = str if show_values else kind_of
+            diff.add_row(name, shown(change["before"]), shown(change["after"]))
         parts.append(diff)
     if data["refused_items"]:
-        parts.append(problems_table("Refused", data["refused_items"]))
+        parts.append(problems_table("Refused", data["refused_items"], show_values=show_values))
     if data["failed_items"]:
-        parts.append(problems_table("Failed to plan", data["failed_items"]))
+        parts.append(problems_table("Failed to plan", data["failed_items"], show_values=show_values))
     return Group(*parts)
 
 
-def report_view(report: MigrationReport) -> Group:
+def report_view(report: MigrationReport, *, show_values: bool = False) -> Group:
     data = report.to_dict()
     summary = {
         "run id": data["run_id"],
@@ -114,5 +132,5 @@ def report_view(report: MigrationReport) -> Group:
     ]
     for title, key in (("Refused", "refused_items"), ("Failed", "failed_items"), ("Contended", "contended_items")):
         if data[key]:
-            parts.append(problems_table(title, data[key]))
+            parts.append(problems_table(title, data[key], show_values=show_values))
     return Group(*parts)

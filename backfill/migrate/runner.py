@@ -393,7 +393,7 @@ def _capacity(target: Target, options: MigrationOptions) -> float:
     """The whole run's write units per second from --max-capacity (0: no limit)."""
     if options.max_capacity is None:
         return 0.0
-    described = target.dynamodb.describe_table(TableName=target.settings.events_table)["Table"]
+    described = target.dynamodb.describe_table(TableName=target.settings.target_table)["Table"]
     try:
         return capacity_limit(options.max_capacity, described)
     except ValueError as error:

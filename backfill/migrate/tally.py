@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.schema import PARTICIPANT_COUNT
+from chalicelib.schema import active_schema
 from chalicelib.upgrader import UpgradeOutcome, UpgradeResult
 
 FAILED = "failed"  # result name of an item whose write raised
@@ -61,9 +61,9 @@ class Tally:
     results: Counter[str] = field(default_factory=Counter)  # e.g. upgraded / current / refused
     transitions: Counter[str] = field(default_factory=Counter)  # "waiting->setup"
     statuses: Counter[str] = field(default_factory=Counter)  # status after, valid events only
-    refused: list[dict[str, Any]] = field(default_factory=list)  # {"eventId", "reasons"}
-    failed: list[dict[str, Any]] = field(default_factory=list)  # {"eventId", "reasons"}
-    contended: list[dict[str, Any]] = field(default_factory=list)  # {"eventId", "reasons"}
+    refused: list[dict[str, Any]] = field(default_factory=list)  # {<key label>, "reasons"} (``Key.label``)
+    failed: list[dict[str, Any]] = field(default_factory=list)  # {<key label>, "reasons"} (``Key.label``)
+    contended: list[dict[str, Any]] = field(default_factory=list)  # {<key label>, "reasons"} (``Key.label``)
     participants: ParticipantStats = field(default_factory=ParticipantStats)
     settled: Counter[str] = field(default_factory=Counter)  # unclear write outcomes, found out
 
@@ -119,24 +119,26 @@ def merged(tallies: list[Tally]) -> Tally:
 
 def add_outcome(tally: Tally, outcome: UpgradeOutcome) -> None:
     """Count one item's upgrade outcome (real, or simulated by a dry run)."""
+    schema = active_schema()
     tally.results[outcome.result.value] += 1
     tally.settled.update(outcome.settled)
     if outcome.result is UpgradeResult.UPGRADED:
         before, after = outcome.before or {}, outcome.after or {}
-        tally.transitions[f"{before.get('status')}->{after.get('status')}"] += 1
+        tally.transitions[f"{schema.status(before)}->{schema.status(after)}"] += 1
     if outcome.result in (UpgradeResult.UPGRADED, UpgradeResult.CURRENT):
         after = outcome.after or {}
-        tally.statuses[str(after.get("status"))] += 1
-        tally.participants.add(int(after.get(PARTICIPANT_COUNT, 0)))
+        tally.statuses[str(schema.status(after))] += 1
+        if schema.aggregates:  # the first aggregate's distribution (the report's count section)
+            tally.participants.add(int(after.get(schema.aggregates[0].name, 0)))
     elif outcome.result is UpgradeResult.REFUSED:
-        tally.refused.append({"eventId": outcome.event_id, "reasons": list(outcome.reasons)})
+        tally.refused.append({schema.key.label: outcome.event_id, "reasons": list(outcome.reasons)})
     elif outcome.result is UpgradeResult.CONTENDED:
         tally.contended.append(
-            {"eventId": outcome.event_id, "reasons": [f"changed concurrently on all {outcome.attempts} attempts"]}
+            {schema.key.label: outcome.event_id, "reasons": [f"changed concurrently on all {outcome.attempts} attempts"]}
         )
 
 
 def add_failure(tally: Tally, event_id: str, reason: str) -> None:
     """Count an item whose upgrade raised (after botocore's own retries)."""
     tally.results[FAILED] += 1
-    tally.failed.append({"eventId": event_id, "reasons": [reason]})
+    tally.failed.append({active_schema().key.label: event_id, "reasons": [reason]})

@@ -2,10 +2,10 @@
 write attempts, the live items the scan showed, the decision on each item and its outcome.
 
 Planning streams the backup(s) and their ledgers in, then the live table past them page by page;
-executing reads the decided items back in eventId order, a chunk at a time. So restore's memory
+executing reads the decided items back in item-name order, a chunk at a time. So restore's memory
 holds a scan page and a bounded number of items in flight, whatever the table's size.
 
-One row per eventId in ``item``: ``part`` is the backup it came from (its ledger explains it),
+One row per item (its name) in ``item``: ``part`` is the backup it came from (its ledger explains it),
 ``backup``/``live`` the typed items as JSON (None: not backed up / not seen live), ``action`` the
 plan (``Action`` value), ``outcome`` what executing it did.
 """
@@ -62,7 +62,7 @@ class RestoreIndex(SpillFile):
 
     def add_backup(self, part: int, typed_items: Iterable[dict[str, Any]]) -> int:
         """Backed-up items of backup number ``part``; returns how many. A later backup's copy of an
-        eventId replaces an earlier one (segments are disjoint, so this does not happen in a run)."""
+        item replaces an earlier one (segments are disjoint, so this does not happen in a run)."""
         count = 0
         with self.transaction() as db:
             for typed in typed_items:
@@ -73,7 +73,7 @@ class RestoreIndex(SpillFile):
         return count
 
     def add_ledger(self, part: int, lines: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        """The write attempts of backup ``part``'s ledger: (eventId, line as stored), in order."""
+        """The write attempts of backup ``part``'s ledger: (item name, line as stored), in order."""
         with self.transaction() as db:
             for event_id, record in lines:
                 self._seq += 1
@@ -108,7 +108,7 @@ class RestoreIndex(SpillFile):
         return self._rows("action IS NULL AND backup IS NOT NULL")
 
     def decided(self, actions: Iterable[Action] | None = None, limit: int | None = None) -> Iterator[Row]:
-        """Decided items in eventId order (of ``actions`` only, when given), read a chunk at a time."""
+        """Decided items in item-name order (of ``actions`` only, when given), read a chunk at a time."""
         where = "action IS NOT NULL"
         if actions is not None:
             where = "action IN ({})".format(", ".join(f"'{a.value}'" for a in actions))
@@ -142,7 +142,7 @@ class RestoreIndex(SpillFile):
                             for o in outcomes))
 
     def outcomes(self, kinds: Iterable[str] | None = None, exclude: Iterable[str] = ()) -> Iterator[ItemOutcome]:
-        """Recorded outcomes by (outcome, eventId) (of ``kinds`` only, when given)."""
+        """Recorded outcomes by (outcome, item name) (of ``kinds`` only, when given)."""
         query = "SELECT id, outcome, reason, outcome_differences FROM item WHERE outcome IS NOT NULL"
         parameters: list[str] = []
         if kinds is not None:

@@ -8,8 +8,8 @@ on) and the owned fields it set. The rule (plain items in, a decision out):
   last such attempt counts)                                   -> RESTORE: the fields that write set
   go back to their value in ``read`` (removed when ``read`` did not have them). So an application's
   change made after the backup but before the migration's write survives: it is in ``read``.
-  ``participantCount`` and ``countVersion`` are left out of the comparison: they are derived data
-  the count mechanism keeps moving, so a moved count is not a conflict;
+  the declaration's aggregate values and their version attributes are left out of the comparison:
+  they are derived data the aggregate mechanism keeps moving, so a moved count is not a conflict;
 - anything else                                              -> CONFLICT (changed since the
   migration's write, or changed since the backup by someone while the migration wrote nothing
   that landed), listed with the differing attributes, skipped unless --force;
@@ -27,9 +27,7 @@ from typing import Any
 
 from backfill.verify.compare import describe_differences, differing_attributes, same_typed
 from chalicelib.planner import Verdict, plan_upgrade, unmaintained
-from chalicelib.schema import COUNT_FIELDS, UpgradeRefused, active_schema
-
-DERIVED_FIELDS: frozenset[str] = COUNT_FIELDS
+from chalicelib.schema import UpgradeRefused, active_schema
 
 
 class Action(str, enum.Enum):
@@ -101,18 +99,18 @@ def classify(
     if not differing_attributes(backup_item, live_item):
         return ItemPlan(event_id, Action.UNCHANGED)
     for write in reversed(writes):
-        if not differing_attributes({**write.read, **write.changes}, live_item, ignore=DERIVED_FIELDS):
+        if not differing_attributes({**write.read, **write.changes}, live_item, ignore=active_schema().aggregate_fields):
             return _revert(event_id, write.read, live_item, write.changes)
-    differences = differing_attributes(backup_item, live_item, ignore=DERIVED_FIELDS)
+    differences = differing_attributes(backup_item, live_item, ignore=active_schema().aggregate_fields)
     if not differences:
         return ItemPlan(event_id, Action.UNCHANGED)  # only the count moved: nothing of ours to undo
-    if any(not differing_attributes(w.read, live_item, ignore=DERIVED_FIELDS) for w in writes):
+    if any(not differing_attributes(w.read, live_item, ignore=active_schema().aggregate_fields) for w in writes):
         note = "changed since the backup, before the migration's write, which did not land"
         return ItemPlan(event_id, Action.CONFLICT, differences, note=note)
     if writes:
         last = writes[-1]
         expected = {**last.read, **last.changes}
-        return ItemPlan(event_id, Action.CONFLICT, differing_attributes(expected, live_item, ignore=DERIVED_FIELDS))
+        return ItemPlan(event_id, Action.CONFLICT, differing_attributes(expected, live_item, ignore=active_schema().aggregate_fields))
     return ItemPlan(event_id, Action.CONFLICT, differences,
                     note="changed since the backup (the migration did not write it)")
 

@@ -7,7 +7,7 @@
    the backup's own segments) page by page, classifying every item as it comes with
    ``backfill.restore.plan.classify``; the decisions stay on disk, the plan holds their counts
    (shown for confirmation before anything is written).
-3. ``execute_restore`` reads the decisions back in eventId order and performs the planned writes,
+3. ``execute_restore`` reads the decisions back in item-name order and performs the planned writes,
    each conditioned on the item being as read; when the condition fails the item is re-read and
    re-classified (an item that became a conflict meanwhile is skipped like any other conflict).
 Memory holds a scan page and the items in flight, whatever the table's size.
@@ -131,11 +131,11 @@ class RestorePlan:
 
     @property
     def items(self) -> list[ItemPlan]:
-        """Every item's plan in eventId order, all in memory: for tests and small tables."""
+        """Every item's plan in item-name order, all in memory: for tests and small tables."""
         return [self.decide_again(row) for row in self.index.decided()]
 
     def first_conflicts(self, limit: int | None = None) -> list[ItemPlan]:
-        """Conflicts and items deleted since the backup, in eventId order (the first ``limit``)."""
+        """Conflicts and items deleted since the backup, in item-name order (the first ``limit``)."""
         return [row.plan for row in self.index.decided((Action.CONFLICT, Action.DELETED), limit)
                 if row.plan is not None]
 
@@ -234,7 +234,7 @@ class RestoreResult:
             "endpoint": self.endpoint,
             "counts": self.counts(),
             "items": [
-                {"eventId": o.event_id, "outcome": o.outcome, "reason": o.reason, "differences": o.differences}
+                {active_schema().key.label: o.event_id, "outcome": o.outcome, "reason": o.reason, "differences": o.differences}
                 for o in self.index.outcomes(exclude=QUIET_OUTCOMES)
             ],
             "report": str(self.report_path) if self.report_path else None,
@@ -350,7 +350,7 @@ class _Work:
 def execute_restore(target: Target, plan: RestorePlan, *, on_progress: Progress | None = None) -> RestoreResult:
     """Carry out ``plan`` and save the report next to the backup.
 
-    Items come back from the plan's index in eventId order, a chunk at a time, and at most
+    Items come back from the plan's index in item-name order, a chunk at a time, and at most
     ``IN_FLIGHT_PER_WORKER`` per writer are handed out at once; outcomes go back to the index."""
     progress = on_progress or (lambda phase, n: None)
     counts: Counter[str] = Counter()

@@ -1,8 +1,10 @@
-"""The migration ledger: what a run wrote to each event, and what it wrote it over.
+"""The migration ledger: what a run wrote to each item, and what it wrote it over.
 
 One JSON line per write attempt, durable in the run store *before* the write is sent (a local
 file flushed to the OS; on S3 a group-committed object, see ``backfill.run.store.s3``):
-``{"eventId": ..., "changes": <typed owned fields SET>, "read": <typed item as read>}``. ``read``
+``{"item": <name>, "changes": <typed owned fields SET>, "read": <typed item as read>}`` (the item's
+name is ``chalicelib.schema.key.Key.name_of``; ledgers written before it had the name under
+``"eventId"``, which is still read). ``read``
 is the state the write was computed from and conditioned on, so restore can tell "still as the
 migration left it" (``read`` + ``changes``) from "changed by a live writer since", and revert a row
 to exactly ``read``: an application's change made before the migration's write survives, even when
@@ -28,6 +30,9 @@ from chalicelib.items import to_python, to_typed
 LEDGER_SUFFIX = ".ledger.jsonl"
 
 
+ITEM = "item"  # the key of the item's name in a line
+_EARLIER_ITEM = "eventId"  # the same, in ledgers written before declarations named any table
+
 class LedgerError(BadInput):
     """A ledger line (not the torn last one) cannot be read: names the file and the line."""
 
@@ -52,7 +57,7 @@ class Ledger:
         serializing the whole item again for every write)."""
         typed = read_typed if read_typed is not None else to_typed(read)
         line = json.dumps(
-            {"eventId": event_id, "changes": encode_item(to_typed(changes)), "read": encode_item(dict(typed))},
+            {ITEM: event_id, "changes": encode_item(to_typed(changes)), "read": encode_item(dict(typed))},
             sort_keys=True,
         )
         self._log.append(line)  # returns once the line survives a killed process
@@ -61,7 +66,7 @@ class Ledger:
         """After the write just recorded for ``event_id`` had an unclear outcome (5xx, lost
         connection): how reading it back settled it (``chalicelib.settle``: applied, resent,
         conflict). Not a write attempt: readers of attempts skip it."""
-        self._log.append(json.dumps({"eventId": event_id, "settled": how}, sort_keys=True))
+        self._log.append(json.dumps({ITEM: event_id, "settled": how}, sort_keys=True))
 
     def close(self) -> None:
         self._log.close()
@@ -78,7 +83,7 @@ def ledger_exists(store: RunStore, name: str) -> bool:
 
 
 def iter_ledger(store: RunStore, name: str) -> Iterator[tuple[str, LedgerEntry, dict[str, Any]]]:
-    """(eventId, write attempt, its line as stored) for every line, in order, streamed.
+    """(item name, write attempt, its line as stored) for every line, in order, streamed.
 
     The line's ``changes`` and ``read`` are the typed JSON as written (kept exactly by a caller
     that spills them to disk); every line is checked as it is read."""
@@ -92,7 +97,7 @@ def iter_ledger(store: RunStore, name: str) -> Iterator[tuple[str, LedgerEntry, 
         if isinstance(record, dict) and "settled" in record:
             continue  # how an unclear write ended, not a write attempt
         try:
-            entry, event_id = ledger_entry(record), record["eventId"]
+            entry, event_id = ledger_entry(record), record[ITEM] if ITEM in record else record[_EARLIER_ITEM]
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise LedgerError(f"ledger {store.uri(name)} line {number} is not a ledger entry: {error!r}") from error
         yield event_id, entry, record

@@ -21,7 +21,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import backfill.migrate  # noqa: F401 - first: backfill.run.checkpoint imports backfill.migrate, whose runner imports checkpoint back
 from backfill.run.backup import DATA_SUFFIX, MANIFEST_SUFFIX, read_json
+from backfill.run.checkpoint import CHECKPOINT_SUFFIX
 from backfill.run.ledger import LEDGER_SUFFIX, ledger_exists
 from backfill.run.runs import Run, runs_in
 from backfill.run.store import RunStore, StoreError
@@ -89,9 +91,6 @@ def _wrote(store: RunStore, run: Run) -> bool:
 
 
 def _unfinished(store: RunStore, run: Run) -> bool:
-    # imported here: backfill.run.checkpoint imports backfill.migrate, whose runner imports it back
-    from backfill.run.checkpoint import CHECKPOINT_SUFFIX
-
     for backup in run.backups:
         name = backup.name_for(CHECKPOINT_SUFFIX)
         try:

@@ -49,6 +49,8 @@ def _status_problems(schema: Schema, fields: Mapping[str, Field]) -> list[str]:
 
 def _aggregate_problems(schema: Schema, fields: Mapping[str, Field]) -> list[str]:
     problems: list[str] = []
+    if len(schema.aggregates) > 1:  # the backfill's counting (one scan or query per run) keeps one
+        problems.append(f"{len(schema.aggregates)} aggregates: a declaration keeps at most one exact for now")
     named = set()
     for aggregate in schema.aggregates:
         if not isinstance(aggregate, Aggregate):  # a user's module is not type-checked

@@ -22,6 +22,11 @@ class Key:
     def names(self) -> tuple[str, ...]:
         return (self.partition,) if self.sort is None else (self.partition, self.sort)
 
+    @property
+    def label(self) -> str:
+        """What reports call an item's name: the key attribute(s), ``eventId`` or ``customerId+orderId``."""
+        return "+".join(self.names)
+
     def values(self, item: Mapping[str, Any]) -> tuple[str, ...] | None:
         """The item's key values, or None when one is missing or not a non-empty string."""
         values = tuple(item.get(name) for name in self.names)

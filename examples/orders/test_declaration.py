@@ -77,6 +77,7 @@ def test_an_unusable_declaration_names_each_problem():
         "aggregate itemCount: group_by ['orderId'] must name one source attribute per key attribute of "
         "orders (customerId, orderId)"]
     assert broken(aggregates=()) == ["field itemCount is supplied=True but no aggregate is named itemCount"]
+    assert broken(aggregates=ORDERS.aggregates * 2) == ["2 aggregates: a declaration keeps at most one exact for now"]
     assert broken(status_field=None) == ["shippedAt has required_from but the declaration has no status_field"]
 
 

@@ -95,7 +95,7 @@ def test_ledger_entry_whose_write_never_landed(dynamodb, live_settings, table, t
     with pytest.raises(Killed):
         run_migration(target, options(tmp_path, workers=1, segments=1))
     [ledger] = tmp_path.glob("*.ledger.jsonl")
-    assert "a" in {json.loads(line)["eventId"] for line in ledger.read_text().splitlines()}
+    assert "a" in {json.loads(line)["item"] for line in ledger.read_text().splitlines()}
     assert raw_items(dynamodb, table)["a"] == legacy("a")
     [backup_file] = tmp_path.glob("*.jsonl.gz")
     # when restored
@@ -132,7 +132,7 @@ def test_a_ledger_line_without_the_state_read_is_refused_before_any_write(dynamo
     report = run_migration(target_for(live_settings), options(tmp_path))
     [ledger] = tmp_path.glob("*.ledger.jsonl")
     lines = [json.loads(line) for line in ledger.read_text().splitlines()]
-    ledger.write_text("".join(json.dumps({"eventId": e["eventId"], "changes": e["changes"]}) + "\n" for e in lines))
+    ledger.write_text("".join(json.dumps({"item": e["item"], "changes": e["changes"]}) + "\n" for e in lines))
     migrated = raw_items(dynamodb, table)
     # when restored by the CLI
     run = run_backfill("restore", str(report.backup_file), "--yes", "--endpoint-url", live_settings.endpoint_url,

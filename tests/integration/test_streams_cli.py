@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from backfill.cli.main import cli
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_typed
+from chalicelib.streams.failures import Failure, FailureStore
 
 
 def run(args, live_settings):
@@ -64,3 +65,15 @@ def test_a_saved_position_the_stream_does_not_hold_is_one_line_and_exit_2(dynamo
     # and --from-start reads the stream from its oldest record
     again = run(["streams", "--json", "--from-start", "--positions", str(positions)], live_settings)
     assert again.exit_code == 0 and json.loads(again.stdout)["outcomes"][live_settings.events_table]["upgraded"] == 1
+
+
+def test_failures_of_one_table_are_listed_with_of_table(dynamodb, live_settings):
+    # given failures recorded for two tables (the --table option renames declared tables: it cannot filter)
+    store = FailureStore(dynamodb, live_settings.failures_table)
+    for table, key in ((live_settings.events_table, "events#a"), (live_settings.participants_table, "participants#a/b")):
+        store.record(Failure(item_key=key, record_id="1", reasons=["bad"], table=table, event_name="INSERT",
+                             observed_at_ms=None))
+    # when listed with --of-table, then only that table's row is there
+    listed = run(["failures", "--json", "--of-table", live_settings.participants_table], live_settings)
+    assert listed.exit_code == 0, listed.output
+    assert [row["itemKey"] for row in json.loads(listed.stdout)] == ["participants#a/b"]

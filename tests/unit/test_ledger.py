@@ -62,3 +62,19 @@ def test_the_typed_read_as_returned_by_the_service_records_the_same_state(tmp_pa
     first, second = entries["e1"][0].read, entries["e2"][0].read
     assert first == second == to_python(typed) and first["participantCount"].text == "0.0000001"
     assert first["bin"] == Binary(b"\x00\xff")
+
+
+def test_a_line_names_the_item_by_its_key_and_earlier_ledgers_are_still_read(tmp_path):
+    # given an attempt on an item of a table with a composite key, and a line of an earlier ledger
+    name = json.dumps(["c-1", "o-1"])
+    with Ledger(open_store(tmp_path), "run.ledger.jsonl") as ledger:
+        ledger.record(name, {"state": "placed"}, {"customerId": "c-1", "orderId": "o-1", "state": "paid"})
+    earlier = {"eventId": "e1", "changes": {"status": {"S": "setup"}}, "read": {"eventId": {"S": "e1"}}}
+    with (tmp_path / "run.ledger.jsonl").open("a") as file:
+        file.write(json.dumps(earlier) + "\n")
+    # when read back
+    [line, _] = (tmp_path / "run.ledger.jsonl").read_text().splitlines()
+    entries = read_ledger(open_store(tmp_path), "run.ledger.jsonl")
+    # then the line carries the item's name, and both attempts are found by name
+    assert json.loads(line)["item"] == name
+    assert list(entries) == [name, "e1"] and entries[name][0].changes == {"state": "placed"}

@@ -16,7 +16,8 @@ from chalicelib.streams.observability import loggable_reasons
 
 
 @click.command("failures")
-@click.option("--table", "table_filter", help="Only failures of this table (events or participants table name).")
+@click.option("--of-table", "table_filter", metavar="NAME",
+              help="Only failures of this table (its actual name). (Not --table: that renames declared tables.)")
 @click.option("--show-values", is_flag=True,
               help="Show the values reasons quote and (with --json) each record's image: user data. By default "
                    "values are <value> and images left out.")

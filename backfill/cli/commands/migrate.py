@@ -137,6 +137,9 @@ from backfill.table.target import Target
                    "Default: it is logged and the run goes on.")
 @click.option("--hook-timeout", "hook_timeout_s", type=FiniteFloat(min=0.1), default=DEFAULT_TIMEOUT_S,
               show_default=True, help="Seconds a hook may run; then it is killed (and counts as failed).")
+@click.option("--show-values", is_flag=True,
+              help="Show values in the plan's sample diffs and in reasons on the terminal (user data); by default "
+                   "fields and their DynamoDB types, quoted values as <value>. --json has them either way.")
 @backup_dir_option
 @store_encryption_options
 @require_pitr_option
@@ -166,6 +169,7 @@ def command(
     max_iterator_age_s: float | None,
     backup_dir: str,
     require_pitr: bool,
+    show_values: bool,
     yes: bool,
     as_json: bool,
 ) -> None:
@@ -187,7 +191,7 @@ def command(
     if processes > 1:
         _refuse_with_processes(dry_run=dry_run, segment=segment, total_segments=total_segments, resume=resume)
         _run_processes(target, processes=processes, run_id=run_id, rate_limit=rate_limit, backup_dir=backup_dir,
-                      require_pitr=require_pitr, yes=yes, as_json=as_json)
+                      require_pitr=require_pitr, show_values=show_values, yes=yes, as_json=as_json)
     if resume is not None and (segment is not None or total_segments is not None):
         raise click.UsageError("--resume continues a run as it was split: it does not go with --segment/"
                                "--total-segments (a named run's worker resumes with its --run-id and its flags)")
@@ -228,12 +232,13 @@ def command(
     def confirm(plan: Plan, backup: Backup) -> None:
         if parent_confirms:
             write_json(backup.store, backup.name_for(PLAN_SUFFIX), plan_state(plan))
-            err.print(plan_view(plan, heading=f"Planned (backup {backup.data_uri} verified); the parent asks"))
+            err.print(plan_view(plan, heading=f"Planned (backup {backup.data_uri} verified); the parent asks",
+                                show_values=show_values))
             if sys.stdin.readline().strip() != GO:
                 err.print("The parent said stop: nothing was written.")
                 raise StopBeforeWrites
         else:
-            _confirm(plan, backup, yes=yes)
+            _confirm(plan, backup, yes=yes, show_values=show_values)
             err.print(f"Steer it from another terminal: {escape(control_command(backup.run, backup_dir))}",
                       soft_wrap=True)
         confirmed.append(backup.run_id)
@@ -249,13 +254,13 @@ def command(
         if dry_run:
             pricing = Pricing(price_per_million_writes, price_per_million_reads, write_latency_ms)
             result = plan_migration(target, options, hooks, pricing)
-            err.print(plan_view(result.plan, heading="Dry run: nothing was written"))
+            err.print(plan_view(result.plan, heading="Dry run: nothing was written", show_values=show_values))
             err.print(key_value_table("Estimate of the real run (DynamoDB's rounding rules)",
                                       _flat(result.estimate)))
             payload: dict[str, Any] = {**result.to_dict(), "pitr": pitr.to_dict()}
         else:
             report = run_migration(target, options, hooks)
-            err.print(report_view(report))
+            err.print(report_view(report, show_values=show_values))
             payload = report.to_dict()
     except (MigrationError, BackupError, CheckpointError, StoreError) as error:
         if isinstance(error, CliError):  # its exit code (an unreachable S3 run store is 4) and hint
@@ -353,8 +358,8 @@ def _array_job_worker(segment: int | None, total_segments: int | None, run_id: s
     return index, run_id
 
 
-def _confirm(plan: Plan, backup: Backup, *, yes: bool) -> None:
-    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_uri} verified)"))
+def _confirm(plan: Plan, backup: Backup, *, yes: bool, show_values: bool) -> None:
+    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_uri} verified)", show_values=show_values))
     confirm_or_refuse(
         f"Upgrade {plan.would_upgrade} events in place (run {backup.run_id})?", yes=yes
     )
@@ -368,7 +373,7 @@ _PARENT_ONLY = ("processes", "parent_confirms", "run_id", "resume", "dry_run", "
 
 
 def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_limit: float, backup_dir: str,
-                   require_pitr: bool, yes: bool, as_json: bool) -> NoReturn:
+                   require_pitr: bool, show_values: bool, yes: bool, as_json: bool) -> NoReturn:
     """N children (``--parent-confirms``) count, back up and plan their segment, save the plan
     and wait; the parent shows the combined plan and asks once, then tells every child to write
     (or to stop). One progress bar, one report. Exit code: the worst of the children's and the
@@ -416,7 +421,7 @@ def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_l
             plan = combine_plans([read_json(store, name) for name in plans])
         except (OSError, ValueError, KeyError, StoreError) as error:
             raise BadInput(f"cannot migrate: a segment's plan is unreadable: {error}") from error
-        err.print(plan_view(plan, heading=f"Plan (run {run}: {processes} backups verified)"))
+        err.print(plan_view(plan, heading=f"Plan (run {run}: {processes} backups verified)", show_values=show_values))
         confirm_or_refuse(f"Upgrade {plan.would_upgrade} events in place (run {run}, {processes} processes)?", yes=yes)
     except _Stop as stop:  # a child failed or Ctrl-C before any write: the others stop too
         for child in children:
@@ -446,7 +451,7 @@ def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_l
     with progress_bar("migrating", total) as update:
         interrupted = watch(children, on_poll=lambda: update(finished()))
     report = _combined_report(store, run, names, children, description, time.monotonic() - started)
-    err.print(report_view(report))
+    err.print(report_view(report, show_values=show_values))
     stop_if_failed(children, interrupted, resume, state="every segment's checkpoint keeps the items it finished")
     payload = {**report.to_dict(), "processes": processes,
                "segments": [{"segment": c.segment, "exit_code": c.exit_code, "log": str(c.log)} for c in children]}

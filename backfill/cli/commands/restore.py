@@ -61,6 +61,7 @@ from backfill.run.backup import BackupError, load_backup, verify_backup
 from backfill.run.runs import find_run
 from backfill.run.store import StoreError, split_location
 from backfill.table.target import Target
+from chalicelib.schema import active_schema
 
 
 @click.command("restore")
@@ -227,7 +228,7 @@ def show_items(title: str, rows: list[tuple[str, str, str]], show: int, total: i
     if not rows or show == 0:
         return
     table = Table(title=f"{title}: first {min(show, len(rows))} of {total}", title_justify="left")
-    for column in ("eventId", "what", "reason"):
+    for column in (active_schema().key.label, "what", "reason"):
         table.add_column(column)
     for row in rows[:show]:
         table.add_row(*row)
@@ -310,7 +311,7 @@ def restore_processes(target: Target, *, run: str, processes: int, backup_dir: s
     err.print(key_value_table(f"Restore of {table} from run {run}", {
         **result.get("counts", {}), "reports": result.get("report"),
         "verdict": "OK" if result.get("ok") else "CONFLICTS OR FAILURES"}))
-    show_items("items needing attention", [(i["eventId"], i["outcome"], i["reason"]) for i in result.get("items", [])
+    show_items("items needing attention", [(i[active_schema().key.label], i["outcome"], i["reason"]) for i in result.get("items", [])
                                             if i["outcome"] in ("conflict_skipped", "deleted_skipped", "failed",
                                                                 "new_kept")], show)
     if as_json:

@@ -19,6 +19,7 @@ from backfill.run.backup import BackupError
 from backfill.table.participant_counts import AUTO, COUNT_METHODS
 from backfill.table.target import Target
 from backfill.verify import VerifyOptions, VerifyResult, run_verify
+from chalicelib.schema import active_schema
 
 
 @click.command("verify")
@@ -102,7 +103,7 @@ def render(result: VerifyResult, show: int) -> None:
         if not findings or show == 0:
             continue
         table = Table(title=f"first {min(show, len(findings))} of {len(findings)} {title}", title_justify="left")
-        table.add_column("eventId")
+        table.add_column(active_schema().key.label)
         table.add_column("kind")
         table.add_column("reason")
         for finding in findings[:show]:

@@ -9,7 +9,9 @@ who can write there can replace a backup that a restore would later write back t
 from __future__ import annotations
 
 import contextlib
+import grp
 import os
+import pwd
 import stat
 import threading
 from collections.abc import Iterator
@@ -48,18 +50,33 @@ def private_directory(directory: Path, *, check: bool = True) -> None:
     if not check:
         return
     try:
-        mode = directory.stat().st_mode
+        status = directory.stat()
     except OSError as error:
         raise StoreError(f"cannot read the run store directory {directory}: {error.strerror or error}") from error
+    mode = status.st_mode
     if not stat.S_ISDIR(mode):
         raise StoreError(f"the run store {directory} is a file, not a directory")
-    writers = [who for who, bit in (("group", stat.S_IWGRP), ("others", stat.S_IWOTH)) if mode & bit]
+    writers = [who for who, bit in (("group", stat.S_IWGRP), ("others", stat.S_IWOTH)) if mode & bit
+               and not (who == "group" and private_group(status.st_uid, status.st_gid))]
     if writers:
         raise StoreError(
             f"the run store directory {directory} is writable by {' and '.join(writers)} "
             f"(mode {stat.S_IMODE(mode):04o}): another user could replace a backup; "
             f"run chmod 700 {directory} or choose another --backup-dir"
         )
+
+
+def private_group(uid: int, gid: int) -> bool:
+    """Is ``gid`` the owner's own group (a user private group: the owner's primary group, named
+    after them, no other member)? Then group-writable means writable by the owner only (a umask
+    of 002 makes such directories, the default for users on Debian and Ubuntu)."""
+    try:
+        owner, group = pwd.getpwuid(uid), grp.getgrgid(gid)
+    except KeyError:
+        return False
+    if owner.pw_gid != gid or group.gr_name != owner.pw_name or set(group.gr_mem) - {owner.pw_name}:
+        return False
+    return not any(user.pw_gid == gid and user.pw_uid != uid for user in pwd.getpwall())
 
 
 def open_private(path: Path, flags: int) -> int:

@@ -39,3 +39,23 @@ def test_verify_and_restore_name_attributes_and_types_never_the_planted_value(dy
     # and verify shows the values when asked
     shown = backfill("verify", "--show-values", "--backup-dir", runs)
     assert MARKER in shown.output
+
+
+def test_migrate_shows_fields_and_types_not_values_unless_asked(dynamodb, live_settings, backfill, workdir):
+    # given legacy events, one with a marker in a field the rule refuses and one whose createdAt
+    # the migration rewrites (the sample diffs show it)
+    seed(dynamodb, live_settings, events=3, participants=3, malformed=0)
+    table = live_settings.events_table
+    refused, *_ = sorted(raw_items(dynamodb, table))
+    update(dynamodb, table, refused, "status")
+    # when the dry run and the migration print their plans and report
+    dry = backfill("migrate", "--dry-run")
+    run = backfill("migrate", "--yes", "--backup-dir", str(workdir / "runs"))
+    # then they name the refused item and the fields, never the value
+    for what, result in (("dry run", dry), ("migrate", run)):
+        assert result.exit_code in (0, 1), result.output
+        assert refused in result.stderr and "<value>" in result.stderr, what
+        assert MARKER not in result.output, what
+    # and with --show-values the dry run shows it
+    shown = backfill("migrate", "--dry-run", "--show-values")
+    assert MARKER in shown.stderr

@@ -13,6 +13,7 @@ import pytest
 
 from tests.integration.cli.conftest import UNREACHABLE
 from tests.integration.migrate_helpers import seed
+from tests.support.permissions import shared_group
 
 BAD_INPUT = 2
 
@@ -47,10 +48,11 @@ def test_a_run_leaves_only_private_files(dynamodb, live_settings, backfill, work
 
 
 def test_a_run_store_others_can_write_to_is_refused_before_any_request(backfill, workdir):
-    # given a group-writable run store directory
+    # given a run store directory writable by a group other users are in
     runs = workdir / "runs"
     runs.mkdir()
     runs.chmod(0o775)
+    shared_group(runs)
     # when migrate is pointed at it (an unreachable endpoint: a request would fail with exit 4)
     result = backfill("migrate", "--yes", "--backup-dir", str(runs), env={"AWS_ENDPOINT_URL": UNREACHABLE})
     # then one line names the directory and the fix, exit 2, nothing written

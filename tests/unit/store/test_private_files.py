@@ -4,6 +4,7 @@ the umask, and a directory another user could write to is refused."""
 from __future__ import annotations
 
 import os
+import pwd
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 
 from backfill.run.backup import write_text_atomic
 from backfill.run.store import LocalStore, StoreError
+from backfill.run.store.local import private_group
+from tests.support.permissions import shared_group
 
 
 def mode(path: Path) -> int:
@@ -60,16 +63,31 @@ def test_a_file_an_older_version_left_readable_becomes_private_when_written_agai
 
 @pytest.mark.parametrize(("directory_mode", "who"), [(0o770, "group"), (0o757, "others"), (0o1777, "group and others")])
 def test_a_directory_others_can_write_to_is_refused(tmp_path, directory_mode, who):
-    # given a run store directory another user could write to (0o1777 is /tmp's mode)
+    # given a run store directory another user could write to (0o1777 is /tmp's mode), its group shared
     runs = tmp_path / "runs"
     runs.mkdir()
     runs.chmod(directory_mode)
+    shared_group(runs)
     # when the store writes, then it refuses, naming the directory, who can write and the fix
     with pytest.raises(StoreError) as refused:
         LocalStore(runs).write_bytes("r1.manifest.json", b"{}")
     message = str(refused.value)
     assert str(runs) in message and f"writable by {who}" in message and f"chmod 700 {runs}" in message
     assert list(runs.iterdir()) == []
+
+
+def test_a_group_writable_directory_of_the_owners_own_group_is_accepted(tmp_path):
+    # given a directory made under umask 002 (Debian/Ubuntu users): group-writable, the group the
+    # owner's private group (named after them, no other member)
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    runs.chmod(0o775)
+    owner = pwd.getpwuid(os.getuid())
+    if not private_group(os.getuid(), runs.stat().st_gid):
+        pytest.skip(f"{owner.pw_name}'s group here is not a private group")
+    # when the store writes, then it is accepted
+    LocalStore(runs).write_bytes("r1.manifest.json", b"{}")
+    assert mode(runs / "r1.manifest.json") == 0o600
 
 
 def test_a_readable_directory_is_accepted_its_files_still_private(tmp_path):

@@ -23,3 +23,17 @@ def test_an_object_whose_bytes_changed_after_upload_is_refused(aws):
     # when it is read, then the mismatch is named instead of the altered bytes being returned
     with pytest.raises(StoreError, match=r"s3://runs/team/r1.checkpoint.json does not match its SHA-256 checksum"):
         store.read_bytes("r1.checkpoint.json")
+
+
+def test_a_multipart_object_carries_a_checksum_of_its_parts_and_reads_back_whole(aws):
+    # given an object uploaded in three parts (each part checksummed on upload)
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket="runs")
+    store = S3Store("s3://runs/team", client)
+    data = bytes(range(256)) * (11 * 4096)  # 11 MiB
+    with store.open_write("r1.jsonl.gz") as handle:
+        handle.write(data)
+    # then S3 holds a SHA-256 checksum for it, and the read returns every byte
+    head = client.head_object(Bucket="runs", Key="team/r1.jsonl.gz", ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"]
+    assert store.read_bytes("r1.jsonl.gz") == data
