@@ -42,7 +42,7 @@ def test_hooks_see_start_pause_resume_segment_done_and_finish(dynamodb, live_set
     seed(dynamodb, live_settings, events=40, participants=40, malformed=0)
     hook, log = recording_hook(tmp_path)
     runs = str(tmp_path / "runs")
-    process = start_backfill("migrate", "--yes", "--run-id", "h1", "--rate-limit", "10", "--writers", "2",
+    process = start_backfill("migrate", "--yes", "--run-id", "h1", "--rate-limit", "4", "--writers", "2",
                              "--hook", hook, "--backup-dir", runs, env=env)
     # when it is paused and resumed from another process while it writes
     deadline = time.monotonic() + 90  # a guard against a hung run

@@ -38,13 +38,13 @@ def iterator_age(live_settings, stage: str, ms: float, minutes_ago: int = 0) -> 
 @pytest.mark.moto_only(reason="needs CloudWatch on the same endpoint as DynamoDB; DynamoDB Local has none")
 def test_a_lagging_live_path_holds_the_writes_and_the_run_goes_on_once_it_caught_up(dynamodb, live_settings,
                                                                                     tmp_path, env):
-    # given legacy rows, and the live path of stage "prod" ten minutes behind its streams
+    # given legacy rows, and the live path of stage "dev" ten minutes behind its streams
     seed(dynamodb, live_settings, events=20, participants=20, malformed=0)
     before = raw_items(dynamodb, live_settings.events_table)
-    iterator_age(live_settings, "prod", 600_000, minutes_ago=2)
+    iterator_age(live_settings, "dev", 600_000, minutes_ago=2)
     runs = str(tmp_path / "runs")
     # when a run that may not let the live path lag more than 60 s starts
-    process = start_backfill("migrate", "--yes", "--run-id", "lag", "--max-iterator-age", "60", "--stage", "prod",
+    process = start_backfill("migrate", "--yes", "--run-id", "lag", "--max-iterator-age", "60", "--stage", "dev",
                              "--backup-dir", runs, env=env)
     deadline = time.monotonic() + 60  # a guard against a hung run
     while True:
@@ -64,7 +64,7 @@ def test_a_lagging_live_path_holds_the_writes_and_the_run_goes_on_once_it_caught
     assert run_backfill("control", "lag", "stop", "--backup-dir", runs, env=env).exit_code == 0
     stopped = finish(process)
     assert stopped.exit_code == 130 and raw_items(dynamodb, live_settings.events_table) == before, stopped.output
-    iterator_age(live_settings, "prod", 1_000)
+    iterator_age(live_settings, "dev", 1_000)
     [again] = [line.strip() for line in stopped.stderr.splitlines() if line.strip().startswith("backfill migrate")]
     continued = run_backfill(*shlex.split(again)[1:], env=env, timeout=90)
     # then it writes everything
