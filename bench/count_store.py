@@ -1,5 +1,5 @@
 """``python -m bench.count_store``: memory per event of the participant count store in memory, and
-the client CPU of filling and reading it in memory and on disk (``backfill/table/participant_counts.py``);
+the client CPU of filling and reading it in memory and on disk (``backfill/table/aggregate_counts.py``);
 with ``--counting-cpu``, the client CPU of counting by scan and by query against a moto server in
 its own process (the figure behind ``QUERY_CPU_IN_SCANNED_ROWS``).
 
@@ -21,12 +21,12 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from backfill.table.participant_counts import (
+from backfill.table.aggregate_counts import (
     CountStore,
     DiskCounts,
     MemoryCounts,
     count_by_query,
-    count_participants,
+    count_groups,
 )
 from bench.harness import ServerProcess, bench_session, fresh_tables
 from chalicelib.aws import client
@@ -85,7 +85,7 @@ def measure_counting_cpu(events: int = 1000, participants: int = 3000, threads: 
         dynamodb = client(bench_session(settings.region), "dynamodb", settings)
         ids = sorted(data.participant_counts())
         started = time.process_time()
-        scanned = count_participants(dynamodb, settings.participants_table, 4)
+        scanned = count_groups(dynamodb, settings.participants_table, 4)
         scan_s = time.process_time() - started
         queried = MemoryCounts()
         started = time.process_time()

@@ -195,7 +195,7 @@ class MigrationEstimate:
     participant_rows: int = 0  # rows of the whole participants table (counted, or reported)
     participant_bytes: int | None = None
     participant_bytes_lower_bound: int = 0
-    count_method: str = "scan"  # "scan" or "query" (backfill.table.participant_counts)
+    count_method: str = "scan"  # "scan" or "query" (backfill.table.aggregate_counts)
     count_choice: str = ""  # how the run counts and why, as the run says it
     events_to_count: Counter[int] = field(default_factory=Counter)  # participant rows -> events with as many
 

@@ -48,7 +48,7 @@ from backfill.run.item_failures import ItemFailures, describe
 from backfill.run.ledger import LEDGER_SUFFIX, Ledger
 from backfill.run.runs import runs_in
 from backfill.run.store import RunStore, StoreError, split_location
-from backfill.table.participant_counts import (
+from backfill.table.aggregate_counts import (
     QUERY,
     CountChoice,
     CountStore,
@@ -56,7 +56,7 @@ from backfill.table.participant_counts import (
     choose_count_method,
     choose_for_tables,
     count_by_query,
-    count_participants,
+    count_groups,
 )
 from backfill.table.request_counter import RequestCounter
 from backfill.table.scan import parallel_scan
@@ -112,7 +112,7 @@ class MigrationOptions:
     checkpoint_every: int = 25  # items finished between checkpoint saves
     items_per_task: int = 8  # items a writer takes at a time (fewer when the table is small)
     samples: int = 3  # sample before/after diffs in the plan
-    count_with: str = "auto"  # participants counted by: scan | query | auto (see participant_counts)
+    count_with: str = "auto"  # participants counted by: scan | query | auto (see backfill.table.aggregate_counts)
     hook_commands: tuple[str, ...] = ()  # --hook: run on the run's events (backfill.control.hooks)
     hook_fails_run: bool = False
     hook_timeout_s: float = DEFAULT_TIMEOUT_S
@@ -151,7 +151,7 @@ class MigrationOptions:
         return self.segments, None
 
     def count_choice(self, target: Target | None = None) -> CountChoice:
-        """How participants are counted (``backfill.table.participant_counts``); ``auto`` for one segment
+        """How participants are counted (``backfill.table.aggregate_counts``); ``auto`` for one segment
         compares the methods by the tables' item counts (DescribeTable) when ``target`` is given."""
         split = self.total_segments if self.segment is not None else None
         try:
@@ -455,7 +455,7 @@ def _count(target: Target, options: MigrationOptions, hooks: MigrationHooks, cou
     """--count-with scan: participants are spread over the whole participants table whatever
     events segment this worker does, so the scan reads all of it."""
     with hooks.progress("counting participants (scan)", None) as advance:
-        count_participants(target.dynamodb, target.settings.source_table(), max(1, options.segments),
+        count_groups(target.dynamodb, target.settings.source_table(), max(1, options.segments),
                            on_rows=advance, store=counts)
 
 

@@ -23,7 +23,7 @@ from collections.abc import Container, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from backfill.table.participant_counts import CountStore
+from backfill.table.aggregate_counts import CountStore
 from backfill.verify.compare import describe_changes, differing_attributes
 from chalicelib.redaction import without_values
 from chalicelib.schema import active_schema, validate_event

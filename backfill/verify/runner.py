@@ -2,7 +2,7 @@
 
 Reads only. The participant counts come from ONE parallel scan of the participants table, or
 (``--count-with query``, the default with ``--segment``) one consistent COUNT query per event
-checked, into a count store bounded in memory (``backfill.table.participant_counts``).
+checked, into a count store bounded in memory (``backfill.table.aggregate_counts``).
 Under live traffic a count can move between that scan and the events scan, so every count
 mismatch is re-checked once with a consistent read of the event and a consistent COUNT query
 of its participants; a mismatch that settles is a note, not a failure.
@@ -28,7 +28,7 @@ from backfill.run.backup import (
 from backfill.run.ledger import LEDGER_SUFFIX, iter_ledger
 from backfill.run.runs import Run, find_run, run_of
 from backfill.run.store import split_location
-from backfill.table.participant_counts import (
+from backfill.table.aggregate_counts import (
     QUERY,
     CountChoice,
     CountStore,
@@ -36,7 +36,7 @@ from backfill.table.participant_counts import (
     SpillingCounts,
     choose_for_tables,
     count_by_query,
-    count_participants,
+    count_groups,
 )
 from backfill.table.scan import STREAMING_PAGE_ITEMS, parallel_scan
 from backfill.table.target import Target
@@ -72,7 +72,7 @@ class VerifyOptions:
     sample: int | None = None  # check only the first N events in scan order
     total_segments: int = 4
     recheck_counts: bool = True
-    count_with: str = "auto"  # participants counted by: scan | query | auto (backfill.table.participant_counts)
+    count_with: str = "auto"  # participants counted by: scan | query | auto (backfill.table.aggregate_counts)
     strict: bool = False  # any change of an unowned attribute fails (a table with no other writer)
     show_values: bool = False  # findings show attribute values (user data), not only names and types
 
@@ -329,7 +329,7 @@ def _counts_for(
         names = [name for name in map(active_schema().key.name_of, events) if name is not None]
         sampled.add({name: counter.count(name) for name in names})
         return sampled
-    return count_participants(target.dynamodb, participants, max(total_segments, options.total_segments),
+    return count_groups(target.dynamodb, participants, max(total_segments, options.total_segments),
                               on_rows=lambda n: progress("participants", n), store=store)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from backfill.migrate import plan_migration, run_migration
 from backfill.run.backup import iter_backup_items, load_backup
-from backfill.table import participant_counts
+from backfill.table import aggregate_counts
 from backfill.verify import VerifyOptions, run_verify
 from chalicelib.config import Settings
 from tests.integration.migrate_helpers import (
@@ -163,15 +163,15 @@ def fresh_counts(dynamodb: Any, settings: Settings) -> dict[str, int]:
 def test_counts_spilled_to_disk_are_the_counts_written(dynamodb, live_settings, tmp_path, monkeypatch):
     # given legacy events with participants, and a count store that keeps only 5 events in memory
     seed(dynamodb, live_settings, events=40, participants=150, malformed=0, seed=25)
-    monkeypatch.setattr(participant_counts, "MEMORY_LIMIT_EVENTS", 5)
+    monkeypatch.setattr(aggregate_counts, "MEMORY_LIMIT_EVENTS", 5)
     on_disk: list[Any] = []
-    make_disk = participant_counts.DiskCounts.__init__
+    make_disk = aggregate_counts.DiskCounts.__init__
 
     def spy(self: Any) -> None:
         on_disk.append(self)
         make_disk(self)
 
-    monkeypatch.setattr(participant_counts.DiskCounts, "__init__", spy)
+    monkeypatch.setattr(aggregate_counts.DiskCounts, "__init__", spy)
     # when the whole table is migrated by 4 writers looking counts up in the store on disk
     report = run_migration(target_for(live_settings), options(tmp_path, count_with="scan"))
     # then every count written equals a fresh count of the event's participants
@@ -196,7 +196,7 @@ def test_auto_weighs_a_workers_queries_against_a_scan_by_the_tables_item_counts(
     said = scanned.to_dict()["target"]["participants counted by"]
     assert said.startswith("scan:") and "20 count queries" in said and "150 participant rows" in said
     # when a count query costs only as much as scanning one row
-    monkeypatch.setattr(participant_counts, "QUERY_CPU_IN_SCANNED_ROWS", 1)
+    monkeypatch.setattr(aggregate_counts, "QUERY_CPU_IN_SCANNED_ROWS", 1)
     target = target_for(live_settings)
     seen = QueriedEvents(target.dynamodb)
     queried = plan_migration(target, options(tmp_path, segment=0, total_segments=2))

@@ -9,7 +9,7 @@ from typing import Any
 
 from backfill.run.backup import Backup, create_backup, iter_backup_items
 from backfill.run.ledger import LEDGER_SUFFIX, Ledger
-from backfill.table.participant_counts import count_participants
+from backfill.table.aggregate_counts import count_groups
 from chalicelib.config import Settings
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python
@@ -19,7 +19,7 @@ from chalicelib.upgrader import keep_maintained_count, upgrade_in_place
 def migrate_like_backfill(dynamodb: Any, settings: Settings, backup_dir: Path, *, total_segments: int = 2) -> Backup:
     backup = create_backup(dynamodb, settings.events_table, backup_dir, region=settings.region,
                            endpoint=dynamodb.meta.endpoint_url, total_segments=total_segments)
-    counts = count_participants(dynamodb, settings.participants_table, total_segments)
+    counts = count_groups(dynamodb, settings.participants_table, total_segments)
     store = EventStore(dynamodb, settings.events_table)
     source = keep_maintained_count(lambda event_id: counts.get(event_id, 0))
     with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX)) as ledger:

@@ -83,7 +83,7 @@ from backfill.run.checkpoint import CHECKPOINT_SUFFIX, CheckpointError, load_che
 from backfill.run.runs import run_id_from_environment
 from backfill.run.status import StatusError, run_status
 from backfill.run.store import RunStore, StoreError
-from backfill.table.participant_counts import AUTO, COUNT_METHODS, QUERY
+from backfill.table.aggregate_counts import AUTO, COUNT_METHODS, QUERY
 from backfill.table.target import Target
 
 

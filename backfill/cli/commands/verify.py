@@ -16,7 +16,7 @@ from backfill.cli.options import (
 from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK, err, print_json
 from backfill.errors import Unverifiable
 from backfill.run.backup import BackupError
-from backfill.table.participant_counts import AUTO, COUNT_METHODS
+from backfill.table.aggregate_counts import AUTO, COUNT_METHODS
 from backfill.table.target import Target
 from backfill.verify import VerifyOptions, VerifyResult, run_verify
 from chalicelib.schema import active_schema

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backfill.table.participant_counts import (
+from backfill.table.aggregate_counts import (
     QUERY,
     SCAN,
     CountStore,
@@ -20,7 +20,7 @@ from backfill.table.participant_counts import (
     SpillingCounts,
     choose_count_method,
     count_by_query,
-    count_participants,
+    count_groups,
 )
 from backfill.table.request_counter import RequestCounter
 from localdev import legacy_data
@@ -31,7 +31,7 @@ def test_counts_equal_the_rows_per_event(dynamodb, settings):
     data = legacy_data.generate(events=30, participants=200, seed=3)
     legacy_data.seed_tables(dynamodb, settings.events_table, settings.participants_table, data)
     # when they are counted with a 3-segment parallel scan
-    counts = count_participants(dynamodb, settings.participants_table, 3)
+    counts = count_groups(dynamodb, settings.participants_table, 3)
     # then every event's count equals its rows, and events without participants are absent
     assert dict(counts.items()) == data.participant_counts()
     assert counts.total() == 200 and len(counts) == len(data.participant_counts())
@@ -43,7 +43,7 @@ def test_segments_split_the_count_without_overlap(dynamodb, settings):
     legacy_data.seed_tables(dynamodb, settings.events_table, settings.participants_table, data)
     # when each of two segments is counted separately and the progress callback is used
     seen: list[int] = []
-    parts = [count_participants(dynamodb, settings.participants_table, 2, segments=[s], on_rows=seen.append) for s in (0, 1)]
+    parts = [count_groups(dynamodb, settings.participants_table, 2, segments=[s], on_rows=seen.append) for s in (0, 1)]
     # then the rows are split between the segments and add up to the whole
     merged: Counter[str] = Counter()
     for part in parts:
@@ -52,7 +52,7 @@ def test_segments_split_the_count_without_overlap(dynamodb, settings):
 
 
 def test_empty_table_counts_nothing(dynamodb, settings):
-    counts = count_participants(dynamodb, settings.participants_table, 4)
+    counts = count_groups(dynamodb, settings.participants_table, 4)
     assert list(counts.items()) == [] and counts.get("anything") == 0
 
 

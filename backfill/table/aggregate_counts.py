@@ -1,8 +1,10 @@
-"""Participants per event, for ``backfill migrate`` (counts to write) and ``backfill verify``
-(counts to compare): counted by ONE parallel scan of the participants table, or by one consistent
-``Query(Select=COUNT)`` per event, into a count store whose memory is bounded.
+"""The declaration's aggregate per item (participants per event, items per order), for
+``backfill migrate`` (values to write) and ``backfill verify`` (values to compare): computed by ONE
+parallel scan of the source table (its group attributes only), or by one consistent Query per
+item (``chalicelib.counts.AggregateCounter``), into a count store whose memory is bounded. The
+rest of this note uses the events example's words: participants (source rows) and events (items).
 
-The count store (``CountStore``: ``add``/``get``) keeps eventId -> count in a dict up to
+The count store (``CountStore``: ``add``/``get``) keeps item name -> value in a dict up to
 ``MEMORY_LIMIT_EVENTS`` events (about 100-155 bytes per event, ``python -m bench.count_store``)
 and moves to a temporary SQLite file beyond it (upserts batched per scanned page; a lookup costs
 a few microseconds, against about 2 ms of client CPU per migrated event).
@@ -257,7 +259,7 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 # --- counting ----------------------------------------------------------------------------------
 
-def count_participants(
+def count_groups(
     dynamodb: Any,
     table: str,
     total_segments: int,
