@@ -4,6 +4,7 @@ or the project's local tooling, and a dry run works against a moto server."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -74,19 +75,28 @@ def test_installed_alone_the_cli_answers_without_chalice_or_the_local_tooling(in
 
 
 def test_installed_alone_a_dry_run_reads_a_moto_server(installed, tmp_path):
-    # given a moto server with the three tables and one old-shape event, written with raw boto3
+    # given a moto server with the three tables and one old-shape event, written with raw boto3;
+    # the tables have names of their own, so no other test's writer can reach them (CI once saw
+    # three events here: a stray writer aimed at a stopped server whose port this one reused)
     with MotoEndpoint() as server:
-        settings = Settings(endpoint_url=server.url, region="us-east-1")
+        settings = Settings(events_table="wheel-events", participants_table="wheel-participants",
+                            failures_table="wheel-failures", endpoint_url=server.url, region="us-east-1")
         dynamodb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=server.url)
         create_tables(dynamodb, settings)
         dynamodb.put_item(TableName=settings.events_table, Item={
             "eventId": {"S": "e1"}, "name": {"S": "Town hall"}, "status": {"S": "waiting"},
             "createdAt": {"N": "1700000000000"}, "organizerId": {"S": "org-001"}})
-        # when the installed CLI runs a dry run against it
-        result = run(installed, "backfill", "migrate", "--dry-run", "--endpoint-url", server.url, cwd=tmp_path)
+        # when the installed CLI runs a dry run against it, as a table and as JSON
+        names = ["--events-table", settings.events_table, "--participants-table", settings.participants_table,
+                 "--failures-table", settings.failures_table]
+        result = run(installed, "backfill", "migrate", "--dry-run", "--endpoint-url", server.url, *names, cwd=tmp_path)
+        as_json = run(installed, "backfill", "migrate", "--dry-run", "--json", "--endpoint-url", server.url, *names,
+                      cwd=tmp_path)
+        events = dynamodb.scan(TableName=settings.events_table)["Items"]
     # then it exits 0 having planned the one upgrade, and wrote nothing to the current directory
     output = result.stdout + result.stderr
     assert result.returncode == 0 and "Traceback" not in output, output
     assert "Dry run: nothing was written" in output
-    assert re.search(r"would upgrade\s+│ 1 │", output), output
+    assert re.search(r"would upgrade\s+│ 1 │", output), (output, events)
+    assert as_json.returncode == 0 and json.loads(as_json.stdout)["would_upgrade"] == 1, as_json.stdout
     assert list(tmp_path.iterdir()) == []
