@@ -6,7 +6,8 @@ and moto sits this bench's counting proxy: it sums the ``ConsumedCapacity`` of e
 answer as it passes (the endpoint's own figures, not the code under test's); the rate is those
 units over the time from the first write to the last. Two runs per limit: every worker of the
 split running, and one worker fewer than the split (fixed shares by segment would hold that run
-to (W-1)/W of N). Writes the "Several workers" section of ``bench/capacity.md``."""
+to (W-1)/W of N), after a baseline without a limit (what the endpoint and this machine serve:
+a limit above it holds nothing). Writes the "Several workers" section of ``bench/capacity.md``."""
 
 from __future__ import annotations
 
@@ -104,7 +105,7 @@ class CountingProxy:
         return total, span, (total - self.writes[-1][1]) / span if span > 0 else float("inf")
 
 
-def measure(server: ServerProcess, events: int, limit: float, split: int, running: int) -> dict[str, Any]:
+def measure(server: ServerProcess, events: int, limit: float | None, split: int, running: int) -> dict[str, Any]:
     settings = Settings().with_overrides(endpoint_url=server.url, region="us-east-1")
     fresh_tables(server, settings, generate(events=events, participants=events, malformed=0, seed=7))
     with CountingProxy(server.url).running() as proxy, tempfile.TemporaryDirectory(prefix="bench-cap-") as runs:
@@ -114,7 +115,8 @@ def measure(server: ServerProcess, events: int, limit: float, split: int, runnin
                "EVENTS_TABLE": settings.events_table, "PARTICIPANTS_TABLE": settings.participants_table}
         workers = [subprocess.Popen(
             [sys.executable, "-m", "backfill", "migrate", "--yes", "--run-id", "cap", "--total-segments", str(split),
-             "--segment", str(k), "--max-capacity", f"{limit:g}", "--writers", "4", "--backup-dir", runs],
+             "--segment", str(k), *(["--max-capacity", f"{limit:g}"] if limit else []), "--writers", "4",
+             "--backup-dir", runs],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             for k in range(running)]
         codes = [(w.wait(timeout=1800), w.stderr.read() if w.stderr else "") for w in workers]
@@ -123,8 +125,9 @@ def measure(server: ServerProcess, events: int, limit: float, split: int, runnin
                 raise RuntimeError(f"a worker exited {code}: {stderr[-2000:]}")
         total, span, rate = proxy.rate()
     return {"limit": limit, "split": split, "running": running, "writes": len(proxy.writes), "units": round(total, 1),
-            "seconds": round(span, 2), "units_per_s": round(rate, 2), "off_by": round((rate - limit) / limit * 100, 1),
-            "fixed_shares": round(limit * running / split, 2)}
+            "seconds": round(span, 2), "units_per_s": round(rate, 2),
+            "off_by": None if limit is None else round((rate - limit) / limit * 100, 1),
+            "fixed_shares": None if limit is None else round(limit * running / split, 2)}
 
 
 def write_section(rows: list[dict[str, Any]], command: str) -> str:
@@ -137,8 +140,10 @@ def write_section(rows: list[dict[str, Any]], command: str) -> str:
              "| limit (units/s) | split | workers running | writes | units | seconds | units/s | off by | fixed shares |",
              "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
-        lines.append(f"| {row['limit']:g} | {row['split']} | {row['running']} | {row['writes']} | {row['units']} | "
-                     f"{row['seconds']} | {row['units_per_s']} | {row['off_by']} % | {row['fixed_shares']} |")
+        limit = "none (baseline)" if row["limit"] is None else f"{row['limit']:g}"
+        off_by = "" if row["off_by"] is None else f"{row['off_by']} %"
+        lines.append(f"| {limit} | {row['split']} | {row['running']} | {row['writes']} | {row['units']} | "
+                     f"{row['seconds']} | {row['units_per_s']} | {off_by} | {row['fixed_shares'] or ''} |")
     return "\n".join(lines) + "\n"
 
 
@@ -150,8 +155,9 @@ def main() -> None:
     args = parser.parse_args()
     command = f"python -m bench.capacity_workers --events {args.events} --limits {args.limits} --split {args.split}"
     with ServerProcess() as server:
-        rows = [measure(server, args.events, float(limit), args.split, running)
-                for limit in args.limits.split(",") for running in (args.split, args.split - 1)]
+        limits: list[float | None] = [None, *(float(limit) for limit in args.limits.split(","))]
+        rows = [measure(server, args.events, limit, args.split, running)
+                for limit in limits for running in (args.split, args.split - 1)]
     section = write_section(rows, command)
     text = RESULTS.read_text() if RESULTS.exists() else ""
     kept = text.split(SECTION)[0].rstrip("\n")

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from backfill.control.meter import CapacityMeter
 from backfill.control.record import ControlRecord, read_control
-from backfill.control.share import capacity_share, peers_of
+from backfill.control.share import capacity_share, peers_of, spare_capacity
 from backfill.control.throttle import CapacityGovernor, LagWatch
 from backfill.control.worker import WorkerState
 from backfill.run.store import RunStore, StoreError
@@ -121,9 +121,26 @@ class Steering:
         self.items, self.done, self._done_at_start = items, done, done
         self._started = time.monotonic()
         if self.store is not None and self.run is not None:
+            self._join_capacity()
             self._thread = threading.Thread(target=self._loop, name="steering", daemon=True)
             self._thread.start()
         return self
+
+    def _join_capacity(self) -> None:
+        """Under --max-capacity, before the first write: start with the share of its segments
+        or what the others leave unused now, whichever is less (workers starting together then
+        stay within the limit), and announce this worker (as held, using nothing yet) so that
+        the others make room for it when they next read the figures."""
+        if self.run_capacity <= 0 or self.store is None or self.run is None:
+            return
+        try:
+            peers = peers_of(self.store, self.run, self.worker.name)
+        except StoreError:
+            peers = []
+        self.governor.set_rate(min(self.governor.units_per_s, spare_capacity(self.run_capacity, peers)))
+        self.capacity = {"units_per_s": 0.0, "held": True}
+        self.worker.save(None, live=self.figures())
+        self._window = (time.monotonic(), *self._window[1:])
 
     def close(self) -> None:
         self._quit.set()
