@@ -94,6 +94,22 @@ class MirrorWriter:
     def row_key(self, group: str, member: str) -> dict[str, Any]:
         return {self.mirror.key.partition: {"S": group}, str(self.mirror.key.sort): {"S": member}}
 
+    def present_count(self, group: str) -> int:
+        """The item's present rows, by one consistent Query of its partition (tombstones read too)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.mirror_table, "KeyConditionExpression": "#g = :g", "FilterExpression": "#p = :t",
+            "ExpressionAttributeNames": {"#g": self.mirror.key.partition, "#p": PRESENT},
+            "ExpressionAttributeValues": {":g": {"S": group}, ":t": {"BOOL": True}},
+            "ConsistentRead": True, "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            page = self.dynamodb.query(**kwargs)
+            total += page["Count"]
+            if "LastEvaluatedKey" not in page:
+                return total
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def apply(self, change: Membership) -> Applied:
         """Bring the member's row to ``change`` if it is older, moving the count when it flips."""
         seen = _Seen()

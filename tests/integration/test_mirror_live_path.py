@@ -175,3 +175,27 @@ def test_an_unmarked_event_is_recounted_and_its_rows_kept(dynamodb, deps):
     assert rows(dynamodb) == {"a": True, "b": True} and count_of(dynamodb) == 2
     item = dynamodb.get_item(TableName="events", Key={"eventId": {"S": "e1"}}, ConsistentRead=True)["Item"]
     assert "participantCountMirrored" not in item and int(item["countVersion"]["N"]) >= 3
+
+
+def test_a_recount_that_lost_a_race_to_the_mark_leaves_the_marked_count_alone(dynamodb, deps):
+    # given an unmarked event with one participant, and the mark landing right after the
+    # recount read the event (the seeding's mark: count = the mirror's present rows, here 0)
+    given_event(dynamodb, count=0, marked=False)
+    dynamodb.put_item(TableName="participants", Item={"eventId": {"S": "e1"}, "participantId": {"S": "a"}})
+    counter = deps.counters["participantCount"]
+    real_count = counter.count
+
+    def count_then_mark(event_id: str) -> int:
+        n = real_count(event_id)
+        dynamodb.update_item(TableName="events", Key={"eventId": {"S": "e1"}},
+                             UpdateExpression="SET participantCount = :z, participantCountMirrored = :t ADD countVersion :one",
+                             ExpressionAttributeValues={":z": {"N": "0"}, ":t": {"BOOL": True}, ":one": {"N": "1"}})
+        counter.count = real_count  # type: ignore[method-assign]
+        return n
+
+    counter.count = count_then_mark  # type: ignore[method-assign]
+    # when the live path recounts the event it found unmarked
+    process_source_batch(batch(join("e1", "a", 1)), deps)
+    # then the marked count is the mirror's from then on: the recount did not overwrite it
+    assert rows(dynamodb) == {"a": True}
+    assert count_of(dynamodb) == 0
