@@ -116,3 +116,17 @@ def test_without_a_ledger_the_upgrade_rule_tells_what_the_migration_wrote():
     assert plan.action is Action.RESTORE and set(plan.remove_fields) == set(CHANGES)
     assert writes_by_rule({"eventId": "bad", "status": "archived", "createdAt": Decimal(1_700_000_000_000)}) == []
 
+
+
+def test_restoring_a_count_the_mirror_keeps_unmarks_the_item():
+    from chalicelib.schema import use_schema
+    from chalicelib.schema.mirrored import EVENTS
+
+    # given an item the migration wrote, whose count the mirror took over since (marked)
+    live = {**LIVE, "participantCount": Decimal(7), "countVersion": Decimal(4), "participantCountMirrored": True}
+    with use_schema(EVENTS):
+        plan = classify(BACKUP, live, WRITES)
+    # then restore removes the count and the marker together: an unmarked item is recounted by
+    # the live path and handed over again by the next seed, never ADDed to without a count
+    assert plan.action is Action.RESTORE
+    assert {"participantCount", "countVersion", "participantCountMirrored"} <= set(plan.remove_fields)
