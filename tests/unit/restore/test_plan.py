@@ -116,3 +116,16 @@ def test_without_a_ledger_the_upgrade_rule_tells_what_the_migration_wrote():
     assert plan.action is Action.RESTORE and set(plan.remove_fields) == set(CHANGES)
     assert writes_by_rule({"eventId": "bad", "status": "archived", "createdAt": Decimal(1_700_000_000_000)}) == []
 
+
+
+def test_a_write_that_removed_an_attribute_is_undone_by_putting_it_back_as_read():
+    # given the migration moved description to summary and removed description
+    read = {**BACKUP, "description": "Pub quiz"}
+    write = MigrationWrite({"summary": "Pub quiz"}, read, removes=("description",))
+    live = {**BACKUP, "summary": "Pub quiz"}
+    # when classified, then summary goes and description comes back with its value as read
+    plan = classify(read, live, [write])
+    assert plan.action is Action.RESTORE
+    assert plan.sets == {"description": "Pub quiz"} and plan.remove_fields == ("summary",)
+    # and a live item where the application changed summary since is a conflict, not reverted
+    assert classify(read, {**live, "summary": "edited"}, [write]).action is Action.CONFLICT
