@@ -40,7 +40,7 @@ def stream_variable(declared: str) -> str:
 
 
 def lambda_required(schema: Schema | None = None) -> tuple[str, ...]:
-    return (*(table_variable(name) for name in (schema or active_schema()).tables), FAILURES_VAR)
+    return (*(table_variable(name) for name in (schema or active_schema()).named_tables), FAILURES_VAR)
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        declared = active_schema().tables
+        declared = active_schema().named_tables
         # (the default declaration's two are the events_table/participants_table fields)
         renamed = tuple((name, env[table_variable(name)]) for name in declared
                         if env.get(table_variable(name)) and name not in CURRENT.tables)

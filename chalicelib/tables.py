@@ -27,13 +27,18 @@ _STREAM_WAITERS = WaiterModel({"version": 2, "waiters": {"StreamEnabled": {
 
 def table_definitions(settings: Settings, schema: Schema | None = None) -> list[dict[str, Any]]:
     """CreateTable arguments for every table the declaration names (its own, then each
-    aggregate's source, all with a stream: the live path reads them) and the failures table."""
+    aggregate's source, all with a stream: the live path reads them; then each membership mirror,
+    without one), and the failures table."""
     schema = schema or active_schema()
     return [
         *(
             {"TableName": settings.table(declared), **key.definitions(), "BillingMode": "PAY_PER_REQUEST",
              "StreamSpecification": STREAM}
             for declared, key in schema.table_keys.items()
+        ),
+        *(
+            {"TableName": settings.table(declared), **key.definitions(), "BillingMode": "PAY_PER_REQUEST"}
+            for declared, key in schema.mirror_keys.items()
         ),
         {
             # Records the stream handlers could not apply: one row per (item, stream record).

@@ -76,7 +76,7 @@ def _table_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 
 def _renamed_tables(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    declared = active_schema().tables
+    declared = active_schema().named_tables
     renamed = []
     for value in values:
         name, sep, actual = value.partition("=")

@@ -1,5 +1,5 @@
-"""``RUN-segKofN.worker.json``: what one worker of a run is doing, for ``backfill status`` and
-``backfill control RUN status``. A worker rewrites it on each change of state and, while it
+"""``RUN-segKofN.worker.json``: what one worker of a run is doing, for ``backfill control RUN
+status``. A worker rewrites it on each change of state and, while it
 writes, every few seconds with its live figures (progress, rate, capacity, throttles, paused).
 A SIGKILLed worker stays "running"; the age of ``updated_at`` tells it stopped."""
 

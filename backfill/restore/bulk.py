@@ -76,8 +76,10 @@ def table_definition(backup: Backup, table: str) -> dict[str, Any]:
             "BillingMode": "PAY_PER_REQUEST"}
 
 
-def prepare_table(dynamodb: Any, backup: Backup, table: str, *, create: bool) -> bool:
-    """Make sure ``table`` exists and is empty (creating it when asked). Returns True if created."""
+def prepare_table(dynamodb: Any, backup: Backup, table: str, *, create: bool,
+                  after_create: Callable[[], None] | None = None) -> bool:
+    """Make sure ``table`` exists and is empty (creating it when asked; then ``after_create()``
+    runs before any item is written). Returns True if created."""
     try:
         description = dynamodb.describe_table(TableName=table)["Table"]
     except dynamodb.exceptions.ResourceNotFoundException:
@@ -86,6 +88,8 @@ def prepare_table(dynamodb: Any, backup: Backup, table: str, *, create: bool) ->
                                    f"from the backup's key schema)") from None
         dynamodb.create_table(**table_definition(backup, table))
         dynamodb.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1})
+        if after_create is not None:
+            after_create()
         return True
     recorded = backup.manifest.get("key_schema")
     if recorded and _keys(description["KeySchema"]) != _keys(recorded):
@@ -147,10 +151,11 @@ def bulk_restore(
     create: bool = False,
     workers: int = DEFAULT_WORKERS,
     on_items: Callable[[int], None] | None = None,
+    after_create: Callable[[], None] | None = None,
 ) -> BulkResult:
     """Write every item of ``backup`` (already verified) into the new or empty ``table``."""
     started = time.perf_counter()
-    created = prepare_table(dynamodb, backup, table, create=create)
+    created = prepare_table(dynamodb, backup, table, create=create, after_create=after_create)
     key_names = [k["AttributeName"] for k in dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]]
     result = BulkResult(backup.run_id, table, created)
     in_flight: dict[Future[tuple[int, int, list[dict[str, Any]]]], int] = {}

@@ -127,7 +127,10 @@ def _revert(event_id: str, write: MigrationWrite, live: Mapping[str, Any]) -> It
     read had none)."""
     read, touched = write.read, sorted({*write.changes, *write.removes})
     sets = {f: read[f] for f in touched if f in read and not (f in live and same_typed(live[f], read[f]))}
-    removes = tuple(f for f in touched if f not in read and f in live)
+    # A count a membership mirror took over goes back with its marker: a marked item without its
+    # count would be ADDed to from nothing; an unmarked one is recounted and handed over again.
+    markers = [a.mirror.marker for a in active_schema().aggregates if a.mirror is not None and a.name in write.changes]
+    removes = tuple(f for f in sorted({*touched, *markers}) if f not in read and f in live)
     if not sets and not removes:
         return ItemPlan(event_id, Action.UNCHANGED)
     return ItemPlan(event_id, Action.RESTORE, sets=sets, remove_fields=removes)

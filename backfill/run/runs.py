@@ -51,9 +51,12 @@ class Run:
         if not self.complete:
             raise RunIncomplete(
                 f"run {self.name!r} covers only part of table {self.table!r}: {self.coverage()}; "
-                "the missing segments' workers have not finished their backups (see `backfill status --run "
-                f"{self.name}`)"
+                "the missing segments' workers have not finished their backups (see `backfill control "
+                f"{self.name} status{self._store_option()}`)"
             )
+
+    def _store_option(self) -> str:
+        return f" --backup-dir {self.backups[0].store.location}" if self.backups else ""
 
     def backup_of(self, segment: int) -> Backup | None:
         for backup in self.backups:

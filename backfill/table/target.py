@@ -111,7 +111,7 @@ class Target:
         """``require_tables`` of every table the active declaration names (and ``others``), then
         refuse (exit 2) a declaration whose keys are not the tables' (DescribeTable's KeySchema)."""
         schema = active_schema()
-        names = {declared: self.settings.table(declared) for declared in schema.tables}
+        names = {declared: self.settings.table(declared) for declared in schema.named_tables}
         self.require_tables(*names.values(), *others)
         problems = table_problems(schema, lambda name: self.dynamodb.describe_table(TableName=name)["Table"], names)
         if problems:

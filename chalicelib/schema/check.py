@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalicelib.schema.aggregate import Aggregate
+from chalicelib.schema.aggregate import Aggregate, CountOf, Mirror, Recount
 from chalicelib.schema.key import Key
 from chalicelib.schema.spec import Field, Kind, Phase, Rename, Schema
 
@@ -91,8 +91,35 @@ def _aggregate_problems(schema: Schema, fields: Mapping[str, Field]) -> list[str
         if aggregate.source.key.partition not in aggregate.group_by:
             problems.append(f"{what}: the partition key {aggregate.source.key.partition} of {aggregate.source.table} "
                             "must be one of group_by (a group is counted with one Query)")
+        problems += _strategy_problems(schema, aggregate, fields)
     problems += [f"field {f.name} is supplied=True but no aggregate is named {f.name}"
                  for f in fields.values() if f.supplied and f.name not in named]
+    return problems
+
+
+def _strategy_problems(schema: Schema, aggregate: Aggregate, fields: Mapping[str, Field]) -> list[str]:
+    what = f"aggregate {aggregate.name}"
+    strategy = aggregate.strategy
+    if isinstance(strategy, Recount):
+        return []
+    if not isinstance(strategy, Mirror):  # a user's module is not type-checked
+        return [f"{what}: strategy {strategy!r} is neither Recount() nor Mirror(table, key, marker)"]  # type: ignore[unreachable]
+    problems: list[str] = []
+    if not isinstance(aggregate, CountOf):
+        problems.append(f"{what}: a Mirror keeps counts only (CountOf), not a {type(aggregate).__name__}")
+    if not isinstance(strategy.table, str) or not strategy.table:
+        problems.append(f"{what}: the mirror table is not named")
+    elif strategy.table in schema.table_keys:
+        problems.append(f"{what}: the mirror table {strategy.table} is a table the declaration migrates or reads")
+    if not isinstance(strategy.key, Key) or strategy.key.sort is None:
+        problems.append(f"{what}: the mirror key must be Key(partition, sort): the item's name, then the member's")
+    if not aggregate.member_attributes:
+        problems.append(f"{what}: every key attribute of {aggregate.source.table} is in group_by, so a group has "
+                        "at most one member and nothing tells members apart: recount it instead")
+    if not isinstance(strategy.marker, str) or not strategy.marker:
+        problems.append(f"{what}: the mirror marker attribute is not named")
+    elif strategy.marker in fields or strategy.marker in (schema.version_field, aggregate.version_field):
+        problems.append(f"{what}: the mirror marker {strategy.marker} must be an attribute of its own, not a field")
     return problems
 
 
@@ -101,7 +128,7 @@ def table_problems(schema: Schema, describe: Callable[[str], Mapping[str, Any] |
     """Where the tables (``names``: declared name -> actual name; ``describe``: DescribeTable's
     Table, None when it does not exist) differ from the declaration: a missing table, or another key."""
     problems: list[str] = []
-    for declared, key in schema.table_keys.items():
+    for declared, key in {**schema.table_keys, **schema.mirror_keys}.items():
         actual = names.get(declared, declared)
         table = describe(actual)
         if table is None:

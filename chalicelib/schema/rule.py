@@ -41,8 +41,10 @@ def window_problem(name: str, ms: int, window: TimestampWindow, now_ms: int | No
     return f"{name} {ms} is {where} as milliseconds"
 
 
-def value_problem(field: Field, value: Any, schema: Schema, ctx: Context) -> str | None:
-    """Why ``value`` is not a valid value of ``field`` (None when it is)."""
+def value_problem(field: Field, value: Any, schema: Schema, ctx: Context, *, upgrading: bool = False) -> str | None:
+    """Why ``value`` is not a valid value of ``field`` (None when it is). ``upgrading``: the
+    repair pass, which maps legacy aliases first and so accepts them too (the reason says so);
+    otherwise the item must be in the current shape, where a legacy value is not allowed."""
     name, kind = field.name, field.kind
     if kind is Kind.KEY and not (isinstance(value, str) and value):
         return f"{name} is not a non-empty string: {value!r}"
@@ -55,8 +57,13 @@ def value_problem(field: Field, value: Any, schema: Schema, ctx: Context) -> str
     if kind is Kind.COUNT and as_count(value) is None:
         return f"{name} is not a non-negative integer: {value!r}"
     if kind is Kind.CHOICE and value not in field.allowed:
-        legacy = f" (or legacy {', '.join(field.aliases)})" if field.aliases else ""
-        return f"{name} {value!r} is not one of {', '.join(field.allowed)}{legacy}"
+        allowed = ", ".join(field.allowed)
+        if upgrading:
+            legacy = f" (or legacy {', '.join(field.aliases)})" if field.aliases else ""
+            return f"{name} {value!r} is not one of {allowed}{legacy}"
+        if isinstance(value, str) and value in field.aliases:
+            return f"{name} {value!r} is a legacy value the current shape no longer allows: it must be one of {allowed}"
+        return f"{name} {value!r} is not one of {allowed}"
     if kind is Kind.TIMESTAMP:
         ms = as_timestamp(value)
         if ms is None:
@@ -127,7 +134,7 @@ def repair(item: Mapping[str, Any], schema: Schema, ctx: Context, problems: list
         value = out[field.name]
         if isinstance(value, str) and value in field.aliases:
             out[field.name] = value = field.aliases[value]
-        problem = value_problem(field, value, schema, ctx)
+        problem = value_problem(field, value, schema, ctx, upgrading=True)
         if problem:
             problems.append(problem)
     for field in schema.fields:  # absent required fields nothing can fill: refuse, do not guess

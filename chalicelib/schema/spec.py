@@ -170,8 +170,10 @@ class Schema:
 
     @cached_property
     def aggregate_fields(self) -> frozenset[str]:
-        """Attributes only the aggregate mechanism writes (values and their version attributes)."""
-        return frozenset(name for a in self.aggregates for name in (a.name, a.version_field))
+        """Attributes only the aggregate mechanism writes (values, their version attributes and
+        mirror markers)."""
+        return frozenset(name for a in self.aggregates
+                         for name in (a.name, a.version_field, *((a.mirror.marker,) if a.mirror else ())))
 
     def aggregate(self, name: str) -> Aggregate:
         return next(a for a in self.aggregates if a.name == name)
@@ -187,6 +189,17 @@ class Schema:
     @property
     def tables(self) -> tuple[str, ...]:
         return tuple(self.table_keys)
+
+    @cached_property
+    def mirror_keys(self) -> dict[str, Key]:
+        """The membership mirrors the aggregates keep (``Mirror``), with their keys: tables this
+        tool owns, with no stream handler of their own."""
+        return {a.mirror.table: a.mirror.key for a in self.aggregates if a.mirror is not None}
+
+    @property
+    def named_tables(self) -> tuple[str, ...]:
+        """Every table the declaration names, mirrors included (each can be renamed)."""
+        return (*self.tables, *self.mirror_keys)
 
     def canonical_status(self, raw: Any) -> str | None:
         """``raw`` in the current vocabulary (legacy aliases mapped), or None when it is not one."""

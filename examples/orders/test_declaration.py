@@ -58,7 +58,7 @@ def test_tables_whose_keys_are_not_the_declared_ones_are_refused_before_anything
     ("examples.orders.schema:ORDER_ITEMS", "ORDER_ITEMS is a Source, not a Schema"),
 ])
 def test_a_declaration_that_cannot_be_loaded_is_one_error_line(reference, problem, tmp_path):
-    run = run_backfill(f"--schema={reference}", "status", "--run", "x", cwd=tmp_path, env=cli_env())
+    run = run_backfill(f"--schema={reference}", "control", "x", "status", cwd=tmp_path, env=cli_env())
     assert run.exit_code == 2
     [line] = run.errors()
     assert line.startswith(f"Error: declaration {reference}: {problem}")

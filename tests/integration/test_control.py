@@ -175,3 +175,24 @@ def test_a_store_that_cannot_be_read_is_one_line_naming_it(live_settings, env):
     # then one line names it, with the exit code of the AWS side (4), no traceback
     assert refused.exit_code == 4 and len(refused.errors()) == 1 and "no-such-runs" in refused.errors()[0], \
         refused.output
+
+
+def test_status_lists_a_split_run_before_its_workers_start(tmp_path: Path, env):
+    # given a run store where no worker of run "later" has written yet
+    store = str(tmp_path / "runs")
+    # when its status is asked with the run's split
+    shown = run_backfill("control", "later", "status", "--total-segments", "2", "--json", "--backup-dir", store,
+                         env=env)
+    # then both segments are pending and the run is not finished
+    assert shown.exit_code == 0, shown.output
+    assert [s["state"] for s in shown.json()["segments"]] == ["pending", "pending"]
+    assert shown.json()["finished"] is False
+    # and without the split it is one line naming the run and the option that lists it
+    unknown = run_backfill("control", "later", "status", "--backup-dir", store, env=env)
+    assert unknown.exit_code == 2 and len(unknown.errors()) == 1 and "--total-segments" in unknown.errors()[0]
+
+
+def test_a_run_has_one_status_command(env):
+    # `backfill status` was a second name for a run's status beside `live status` (the mappings)
+    gone = run_backfill("status", "--run", "r", env=env)
+    assert gone.exit_code == 2 and "No such command 'status'" in gone.stderr

@@ -27,3 +27,18 @@ def test_init_tables_returns_with_tables_active_and_streams_enabled(endpoint_url
     # and a second run creates nothing and says so
     again = CliRunner().invoke(cli, ["init-tables", "--endpoint-url", endpoint_url, "--region", "us-east-1"])
     assert again.exit_code == 0 and "nothing" in again.output
+
+
+def test_init_tables_creates_the_membership_mirror_a_declaration_names(endpoint_url: str) -> None:
+    # given the events declaration with participantCount kept by a mirror, its table renamed
+    args = ["--schema", "chalicelib.schema.mirrored:EVENTS", "init-tables", "--endpoint-url", endpoint_url,
+            "--region", "us-east-1", "--table", "participant_members=dev-members"]
+    # when init-tables runs
+    result = CliRunner().invoke(cli, args)
+    # then the mirror exists under its actual name with the declared key, and has no stream
+    assert result.exit_code == 0, result.output
+    dynamodb: Any = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=endpoint_url)
+    assert sorted(dynamodb.list_tables()["TableNames"]) == ["dev-members", "events", "migration-failures", "participants"]
+    mirror = dynamodb.describe_table(TableName="dev-members")["Table"]
+    assert [(k["AttributeName"], k["KeyType"]) for k in mirror["KeySchema"]] == [("eventId", "HASH"), ("participantId", "RANGE")]
+    assert not mirror.get("StreamSpecification", {}).get("StreamEnabled", False)

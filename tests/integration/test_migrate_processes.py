@@ -62,8 +62,9 @@ def test_three_processes_migrate_the_whole_table_as_one_run(dynamodb, live_setti
     # and one confirmation plan was shown, not three
     assert done.stderr.count("Plan (run p3") == 1
     # and status shows 3 segments done, verify passes over the whole run
-    status = run_backfill("status", "--run", "p3", "--backup-dir", str(runs), "--json", env=env)
-    assert status.exit_code == 0 and [s["state"] for s in status.json()] == ["done"] * 3, status.output
+    status = run_backfill("control", "p3", "status", "--backup-dir", str(runs), "--json", env=env)
+    assert status.exit_code == 0 and status.json()["finished"], status.output
+    assert [s["state"] for s in status.json()["segments"]] == ["done"] * 3, status.output
     verified = run_backfill("verify", "--run", "p3", "--backup-dir", str(runs), env=env)
     assert verified.exit_code == 0, verified.output
 

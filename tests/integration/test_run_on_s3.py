@@ -87,9 +87,9 @@ def test_three_workers_one_killed_and_restarted_make_one_run_on_s3(dynamodb, liv
     for worker in others:
         assert worker.wait(timeout=180) == 0, worker.stderr.read().decode() if worker.stderr else ""
     # then status shows the killed segment unfinished and the others done
-    status = run_backfill("status", "--run", PARENT_JOB, "--backup-dir", STORE, "--json")
-    assert status.exit_code == 1
-    states = {s["segment"]: s for s in status.json()}
+    status = run_backfill("control", PARENT_JOB, "status", "--backup-dir", STORE, "--json")
+    assert status.exit_code == 0 and status.json()["finished"] is False
+    states = {s["segment"]: s for s in status.json()["segments"]}
     assert states[0]["state"] == states[2]["state"] == "done"
     assert states[1]["state"] == "running" and states[1]["done"] < states[1]["items"]
     # and verify refuses nothing yet passes nothing: the killed segment's rows are not migrated
@@ -102,8 +102,9 @@ def test_three_workers_one_killed_and_restarted_make_one_run_on_s3(dynamodb, liv
     manifests = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="prod/backfill/")["Contents"]
                  if o["Key"].endswith(".manifest.json")]
     assert sorted(manifests) == [f"prod/backfill/{PARENT_JOB}-seg{k}of3.manifest.json" for k in range(3)]
-    status = run_backfill("status", "--run", PARENT_JOB, "--backup-dir", STORE, "--json")
-    assert status.exit_code == 0 and [s["state"] for s in status.json()] == ["done"] * 3
+    status = run_backfill("control", PARENT_JOB, "status", "--backup-dir", STORE, "--json")
+    assert status.exit_code == 0 and status.json()["finished"] is True
+    assert [s["state"] for s in status.json()["segments"]] == ["done"] * 3
     # and `backups` lists the three parts, checksums verified, as one whole run with ledgers
     listed = run_backfill("backups", "--backup-dir", STORE, "--json").json()
     assert sorted(row["run_id"] for row in listed) == [f"{PARENT_JOB}-seg{k}of3" for k in range(3)]
@@ -168,5 +169,5 @@ def test_a_run_store_in_a_missing_bucket_is_named_without_a_traceback(live_setti
     # then each command that reads the store names it and exits non-zero (run_backfill rejects tracebacks)
     listed = run_backfill("backups", "--backup-dir", store)
     assert listed.exit_code == 2 and "no-such-bucket" in listed.stderr
-    status = run_backfill("status", "--run", "r", "--backup-dir", store)
-    assert status.exit_code == 2 and "no-such-bucket" in status.stderr
+    status = run_backfill("control", "r", "status", "--backup-dir", store)
+    assert status.exit_code == 4 and "no-such-bucket" in status.stderr

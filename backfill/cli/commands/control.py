@@ -33,17 +33,23 @@ ACK_TIMEOUT_S = 5 * POLL_S + 5  # the workers' promise (within 5 s) and a margin
 @click.argument("action", type=click.Choice(ACTIONS))
 @click.argument("value", metavar="[N]", required=False, type=FiniteFloat(min=0))
 @click.option("--no-wait", is_flag=True, help="Do not wait for the running workers to acknowledge the command.")
+@click.option("--total-segments", type=click.IntRange(min=1),
+              help="The run's split (the workers' --total-segments): lists segments whose workers have not "
+                   "written anything yet, and lets pause and rate be set before any worker starts.")
 @backup_dir_option
 @store_encryption_options
 @store_endpoint_option
 @json_option
-def command(run: str, action: str, value: float | None, no_wait: bool, backup_dir: str, endpoint_url: str | None,
-            as_json: bool, **encryption: str | None) -> None:
+def command(run: str, action: str, value: float | None, no_wait: bool, total_segments: int | None, backup_dir: str,
+            endpoint_url: str | None, as_json: bool, **encryption: str | None) -> None:
     """Steer run RUN (the workers' --run-id, or an unnamed run's id) while it writes.
 
     \b
-    status   every worker: state, progress, rate, ETA, consumed write units, throttled requests,
-             rate limit, paused or not, last error
+    status   every segment (from the run store alone): state (pending, backing up, prepared, running,
+             paused, stopped, done, done with problems, failed, interrupted), progress, rate,
+             ETA, consumed write units, throttled requests, rate limit, last error and the age
+             of its last checkpoint (a killed worker shows as running with an old checkpoint:
+             start it again with the same flags and it resumes)
     pause    writers wait before their next write (the backup/plan phase is not paused)
     resume   writers go on
     rate N   the whole run writes at most N items per second, shared among its workers by their
@@ -61,7 +67,7 @@ def command(run: str, action: str, value: float | None, no_wait: bool, backup_di
                                else f"{action} takes no value")
     store = open_store(backup_dir, endpoint_url=endpoint_url,
                        encryption=store_encryption({**encryption, "backup_dir": backup_dir}))
-    segments = _segments(store, run)
+    segments = _segments(store, run, total_segments)
     record = read_control(store, run)
     if action == "status":
         _show(run, backup_dir, record, segments, as_json)
@@ -87,9 +93,9 @@ def command(run: str, action: str, value: float | None, no_wait: bool, backup_di
     raise SystemExit(EXIT_OK)
 
 
-def _segments(store: RunStore, run: str) -> list[SegmentStatus]:
+def _segments(store: RunStore, run: str, total_segments: int | None = None) -> list[SegmentStatus]:
     try:
-        return run_status(store, run)
+        return run_status(store, run, total_segments=total_segments)
     except StatusError as error:
         raise BadInput(f"no run {run!r} in {store.location}: {error}",
                        hint="give the run's --backup-dir (and --endpoint-url for s3://); `backfill backups` lists runs") \
@@ -129,19 +135,22 @@ def _acknowledged(segment: SegmentStatus, seq: int) -> bool:
 
 def _show(run: str, backup_dir: str, record: ControlRecord, segments: list[SegmentStatus], as_json: bool) -> None:
     if as_json:
-        print_json({"run": run, "control": record.to_dict(), "segments": [s.to_json() for s in segments]})
+        print_json({"run": run, "finished": all(s.finished for s in segments), "control": record.to_dict(),
+                    "segments": [s.to_json() for s in segments]})
         return
     table = Table(title=f"run {run} in {backup_dir}: {_describe(record)}", title_justify="left")
     for column in ("segment", "state", "done/items", "items/s", "ETA", "write units", "units/s", "throttled",
-                   "rate limit", "last error", "host"):
+                   "rate limit", "checkpoint age", "last error or note", "host"):
         table.add_column(column)
     for s in segments:
         live: dict[str, Any] = s.live or {}
         table.add_row(
-            str(s.segment), s.state, f"{_or_dash(s.done)}/{_or_dash(s.items)}", _or_dash(live.get("items_per_s")),
+            str(s.segment), s.state, f"{_or_dash(s.done)}/{_or_dash(s.items)}",
+            _or_dash(live.get("items_per_s", s.rate)),
             f"{live['eta_s']:.0f}s" if live.get("eta_s") is not None else "-", _or_dash(live.get("write_units")),
-            _or_dash(live.get("write_units_per_s")), _or_dash(live.get("throttled")),
-            _rate(live.get("rate_limit")), str(live.get("last_error") or s.detail or "-"), s.host or "-")
+            _or_dash(live.get("write_units_per_s")), _or_dash(live.get("throttled")), _rate(live.get("rate_limit")),
+            f"{s.checkpoint_age_s}s" if s.checkpoint_age_s is not None else "-",
+            str(live.get("last_error") or s.detail or "-"), s.host or "-")
     err.print(table)
 
 

@@ -102,8 +102,8 @@ from backfill.table.target import Target
 @click.option("--writers", "workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
 @click.option("--rate-limit", default=0.0, show_default=True, type=FiniteFloat(min=0), help="Writes per second (0 = unlimited).")
 @click.option("--run-id", metavar="NAME", envvar="BACKFILL_RUN_ID",
-              help="Name of a run several workers share (each with its --segment); verify/restore/status take it "
-                   "with --run. A worker restarted with the same flags resumes its segment from the run store. "
+              help="Name of a run several workers share (each with its --segment); verify/restore take it "
+                   "with --run, `control NAME` steers it. A worker restarted with the same flags resumes its segment from the run store. "
                    "Default on AWS Batch: the array job's id. Env: BACKFILL_RUN_ID.")
 @click.option("--resume", "resume", metavar="RUN_ID", help="Continue the run RUN_ID (looked up in --backup-dir): verifies its backup again, skips checkpointed items, re-counts participants.")
 @click.option("--price-per-million-writes", default=DEFAULT_PRICE_PER_MILLION_WRITES, show_default=True,

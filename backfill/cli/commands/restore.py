@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import tempfile
+from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
 from typing import Any, NoReturn
@@ -22,7 +23,7 @@ from backfill.cli.options import (
     target_options,
     yes_option,
 )
-from backfill.cli.pitr import check_pitr, require_pitr_option
+from backfill.cli.pitr import check_pitr, require_pitr_option, why_required
 from backfill.cli.processes import (
     MAX_PROCESSES,
     Child,
@@ -60,6 +61,7 @@ from backfill.restore.runner import SUMMARY_CONFLICTS, SUMMARY_WRITES
 from backfill.run.backup import BackupError, load_backup, verify_backup
 from backfill.run.runs import find_run
 from backfill.run.store import StoreError, split_location
+from backfill.table.pitr import enable_pitr
 from backfill.table.target import Target
 from chalicelib.schema import active_schema
 
@@ -133,8 +135,8 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
             raise click.UsageError("--to-table restores one backup FILE, not a --run")
         if force or delete_new:
             raise click.UsageError("--force and --delete-new are for the in-place restore, not --to-table")
-        restore_into_table(target, backup_file, to_table, create=create_table, workers=workers or DEFAULT_WORKERS, yes=yes,
-                           as_json=as_json)
+        restore_into_table(target, backup_file, to_table, create=create_table, workers=workers or DEFAULT_WORKERS,
+                           require_pitr=require_pitr, yes=yes, as_json=as_json)
     if create_table:
         raise click.UsageError("--create-table goes with --to-table NAME")
     if pause_live_path:  # pausing changes the deployed mappings before the confirmation is asked
@@ -179,8 +181,10 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
 
 
 def restore_into_table(target: Target, backup_file: str, table: str, *, create: bool, workers: int,
-                       yes: bool, as_json: bool) -> None:
-    """Bulk mode (--to-table): every backed-up item, whole, into a new or empty table. Exits."""
+                       require_pitr: bool, yes: bool, as_json: bool) -> None:
+    """Bulk mode (--to-table): every backed-up item, whole, into a new or empty table. Exits.
+    PITR as for every write: an existing table is checked before the confirmation; a table this
+    command creates gets PITR turned on first when it is required (and a warning when not)."""
     location, name = split_location(backup_file)
     try:
         backup = load_backup(name, store=target.run_store(location))
@@ -191,12 +195,13 @@ def restore_into_table(target: Target, backup_file: str, table: str, *, create: 
         "backup": backup.run_id, "backed-up table": backup.table, "items": backup.item_count,
         "into table": table, "create it": create, "endpoint": target.endpoint, "region": target.settings.region,
     }))
+    after_create = _pitr_for_bulk_target(target, table, create=create, required=require_pitr)
     confirm_or_refuse(f"Write {backup.item_count} item(s) into table {table!r} at {target.endpoint}?", yes=yes)
     try:
         with Progress(TextColumn("writing"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
             task = bar.add_task("bulk", total=backup.item_count)
             result = bulk_restore(target.dynamodb, backup, table, create=create, workers=workers,
-                                  on_items=lambda n: bar.advance(task, n))
+                                  on_items=lambda n: bar.advance(task, n), after_create=after_create)
     except BulkRestoreError as error:
         raise BadInput(f"cannot restore into {table!r}: {error}") from error
     summary = result.to_json()
@@ -208,6 +213,28 @@ def restore_into_table(target: Target, backup_file: str, table: str, *, create: 
     if as_json:
         print_json(summary)
     raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
+
+
+def _pitr_for_bulk_target(target: Target, table: str, *, create: bool, required: bool) -> Callable[[], None] | None:
+    """Check an existing bulk target's PITR now (refuse or warn); for a table still to be created,
+    what runs once it exists: PITR turned on and checked when required, else a warning."""
+    try:
+        target.dynamodb.describe_table(TableName=table)
+    except target.dynamodb.exceptions.ResourceNotFoundException:
+        if not create:
+            return None  # bulk_restore names the missing table and --create-table
+    else:
+        check_pitr(target, table, required=required)
+        return None
+    turn_on = why_required(target, required) is not None
+
+    def created() -> None:
+        if turn_on:
+            err.print(f"Created table {table}; turning on its point-in-time recovery before any write.")
+            enable_pitr(target.dynamodb, table)
+        check_pitr(target, table, required=required)  # refuses when required and still not on, else warns
+
+    return created
 
 
 def show_available(refused: RestoreRefused, table: str) -> None:

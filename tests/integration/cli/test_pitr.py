@@ -120,3 +120,68 @@ def test_a_stage_marked_production_requires_pitr_without_the_flag(dynamodb, live
     else:
         assert result.exit_code == 0, result.output
         assert "Warning: point-in-time recovery" in result.stderr
+
+
+def backup_of(backfill: Any, workdir: Any) -> str:
+    """A backup file of the seeded table (taken by a migrate, which warns about PITR and runs)."""
+    migrated = backfill("migrate", "--yes", "--json", "--backup-dir", str(workdir / "runs"))
+    assert migrated.exit_code == 0, migrated.output
+    return str(migrated.json()["backup_file"])
+
+
+def empty_copy_of(dynamodb: Any, table: str) -> str:
+    """An empty table with the events table's key schema (raw CreateTable), PITR off."""
+    copy = f"{table}-copy"
+    dynamodb.create_table(TableName=copy, KeySchema=[{"AttributeName": "eventId", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "eventId", "AttributeType": "S"}],
+                          BillingMode="PAY_PER_REQUEST")
+    dynamodb.get_waiter("table_exists").wait(TableName=copy, WaiterConfig={"Delay": 1})
+    return copy
+
+
+def test_restore_to_table_with_require_pitr_refuses_a_table_without_it(dynamodb, live_settings, backfill, workdir,
+                                                                       legacy):
+    # given a backup and an empty table whose PITR is off (moto) or unknown (DynamoDB Local)
+    backup = backup_of(backfill, workdir)
+    copy = empty_copy_of(dynamodb, live_settings.events_table)
+    known = endpoint_knows_pitr(dynamodb, copy)
+    # when the backup is bulk-restored into it with --require-pitr
+    result = backfill("restore", backup, "--to-table", copy, "--yes", "--require-pitr")
+    # then, as migrate and the in-place restore, one line names the table, its state and the
+    # command that enables PITR; exit 3; nothing written
+    [error] = result.errors()
+    assert result.exit_code == REFUSED, result.output
+    assert f"point-in-time recovery of table {copy!r} is " + ("off" if known else "unknown") in error
+    assert ENABLE.format(table=copy) in error
+    assert raw_items(dynamodb, copy) == {}
+
+
+def test_restore_to_table_without_the_flag_warns_and_writes(dynamodb, live_settings, backfill, workdir, legacy):
+    backup = backup_of(backfill, workdir)
+    copy = empty_copy_of(dynamodb, live_settings.events_table)
+    result = backfill("restore", backup, "--to-table", copy, "--yes")
+    assert result.exit_code == 0, result.output
+    assert f"Warning: point-in-time recovery of table {copy} is" in " ".join(result.stderr.split())
+    assert raw_items(dynamodb, copy) == legacy
+
+
+def test_restore_to_a_created_table_under_require_pitr_turns_pitr_on_first(dynamodb, live_settings, backfill,
+                                                                           workdir, legacy):
+    # given a backup and no table of the name yet
+    backup = backup_of(backfill, workdir)
+    copy = f"{live_settings.events_table}-created"
+    knows = endpoint_knows_pitr(dynamodb, live_settings.events_table)
+    # when it is bulk-restored into a table the command creates, with --require-pitr
+    result = backfill("restore", backup, "--to-table", copy, "--create-table", "--yes", "--require-pitr")
+    if knows:
+        # then the created table has PITR on (a raw DescribeContinuousBackups says so) and every item
+        assert result.exit_code == 0, result.output
+        described = dynamodb.describe_continuous_backups(TableName=copy)["ContinuousBackupsDescription"]
+        assert described["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+        assert raw_items(dynamodb, copy) == legacy
+    else:
+        # (DynamoDB Local cannot turn PITR on) then it refuses in one line, nothing written into the table
+        [error] = result.errors()
+        assert result.exit_code == REFUSED, result.output
+        assert f"point-in-time recovery of table {copy!r} is unknown" in error
+        assert raw_items(dynamodb, copy) == {}
