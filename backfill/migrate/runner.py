@@ -424,7 +424,8 @@ def _observe_cost(estimate: MigrationEstimate, item: Any, item_plan: UpgradeOutc
     typed = to_typed(item)
     after = None
     if item_plan.result is UpgradeResult.UPGRADED:
-        after = item_size({**typed, **to_typed(item_plan.changes)})
+        written = {**typed, **to_typed(item_plan.changes)}
+        after = item_size({name: value for name, value in written.items() if name not in item_plan.removes})
     estimate.observe(item_size(typed), after)
 
 
@@ -572,7 +573,7 @@ def _migrate(
                 # The first write is planned from the item as backed up: its typed form is at
                 # hand; a retry's plan comes from a re-read, serialized by the ledger itself.
                 nonlocal announced
-                ledger.record(plan.event_id, plan.changes, plan.before, None if announced else typed)
+                ledger.record(plan.event_id, plan.changes, plan.before, None if announced else typed, plan.removes)
                 announced = True
 
             try:

@@ -2,8 +2,11 @@
 
 One JSON line per write attempt, durable in the run store *before* the write is sent (a local
 file flushed to the OS; on S3 a group-committed object, see ``backfill.run.store.s3``):
-``{"item": <name>, "changes": <typed owned fields SET>, "read": <typed item as read>}`` (the item's
-name is ``chalicelib.schema.key.Key.name_of``). ``read`` is the state the write was computed from and conditioned on, so restore can tell "still as the
+``{"item": <name>, "changes": <typed owned fields SET>, "read": <typed item as read>}``, plus
+``"removed": <typed owned fields REMOVEd, with their values as read>`` when the write removes any
+(a rename's old name once contracted; restore puts those values back exactly). (The item's
+name is ``chalicelib.schema.key.Key.name_of``.) ``read``
+is the state the write was computed from and conditioned on, so restore can tell "still as the
 migration left it" (``read`` + ``changes``) from "changed by a live writer since", and revert a row
 to exactly ``read``: an application's change made before the migration's write survives, even when
 it came after the backup. Values are typed DynamoDB JSON (binary as base64, numbers as the
@@ -41,6 +44,7 @@ class LedgerEntry:
 
     changes: dict[str, Any]
     read: dict[str, Any]
+    removed: tuple[str, ...] = ()  # owned fields the write REMOVEd (their values are in ``read``)
 
 
 class Ledger:
@@ -49,15 +53,16 @@ class Ledger:
 
     def record(
         self, event_id: str, changes: Mapping[str, Any], read: Mapping[str, Any],
-        read_typed: Mapping[str, Any] | None = None,
+        read_typed: Mapping[str, Any] | None = None, removes: tuple[str, ...] = (),
     ) -> None:
         """``read_typed``: ``read`` as the service returned it, when the caller has it (saves
-        serializing the whole item again for every write)."""
+        serializing the whole item again for every write). ``removes``: the fields the write
+        REMOVEs (each must be in ``read``: its value is recorded)."""
         typed = read_typed if read_typed is not None else to_typed(read)
-        line = json.dumps(
-            {ITEM: event_id, "changes": encode_item(to_typed(changes)), "read": encode_item(dict(typed))},
-            sort_keys=True,
-        )
+        entry = {ITEM: event_id, "changes": encode_item(to_typed(changes)), "read": encode_item(dict(typed))}
+        if removes:
+            entry["removed"] = encode_item({name: typed[name] for name in removes})
+        line = json.dumps(entry, sort_keys=True)
         self._log.append(line)  # returns once the line survives a killed process
 
     def settled(self, event_id: str, how: str) -> None:
@@ -103,7 +108,8 @@ def iter_ledger(store: RunStore, name: str) -> Iterator[tuple[str, LedgerEntry, 
 
 def ledger_entry(record: Mapping[str, Any]) -> LedgerEntry:
     """A ledger line's write attempt in plain values (``record`` as ``iter_ledger`` yields it)."""
-    return LedgerEntry(to_python(decode_item(record["changes"])), to_python(decode_item(record["read"])))
+    removed = tuple(sorted(decode_item(record["removed"]))) if "removed" in record else ()
+    return LedgerEntry(to_python(decode_item(record["changes"])), to_python(decode_item(record["read"])), removed)
 
 
 def read_ledger(store: RunStore, name: str) -> dict[str, list[LedgerEntry]]:

@@ -138,10 +138,15 @@ def check_event(
 
 
 def unowned_writes(event_id: str, changes: Mapping[str, Any], read: Mapping[str, Any] | None, *,
-                   show_values: bool = False) -> list[Finding]:
-    """A ledger entry (the fields one migration write set, the item as read) that sets an attribute
-    the migration does not own: a failure naming each such attribute and its type change."""
-    unowned = {name: value for name, value in changes.items() if name not in active_schema().owned}
+                   show_values: bool = False, removed: Iterable[str] = ()) -> list[Finding]:
+    """A ledger entry (the fields one migration write set or removed, the item as read) that
+    writes an attribute the migration does not own: a failure naming each such attribute."""
+    owned = active_schema().owned
+    unowned = {name: value for name, value in changes.items() if name not in owned}
+    unowned_removed = sorted(name for name in removed if name not in owned)
+    if unowned_removed:
+        return [Finding(event_id, Kind.UNOWNED_WRITTEN, "the migration removed attributes it does not own "
+                        f"(its ledger): {', '.join(unowned_removed)}")]
     if not unowned:
         return []
     before = dict(read or {})

@@ -10,7 +10,16 @@ from chalicelib.schema.aggregate import Aggregate, CountOf, Source
 from chalicelib.schema.current import CURRENT
 from chalicelib.schema.errors import DeclarationError, UpgradeRefused
 from chalicelib.schema.key import Key
-from chalicelib.schema.spec import Context, Field, Kind, Schema, Step, TimestampWindow
+from chalicelib.schema.spec import (
+    Context,
+    Field,
+    Kind,
+    Phase,
+    Rename,
+    Schema,
+    Step,
+    TimestampWindow,
+)
 from chalicelib.schema.upgrade import changed_fields, needs_upgrade, upgrade_event
 from chalicelib.schema.validate import validate_event
 
@@ -26,6 +35,8 @@ __all__ = [
     "Context",
     "Field",
     "Kind",
+    "Phase",
+    "Rename",
     "Schema",
     "Step",
     "TimestampWindow",

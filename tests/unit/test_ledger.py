@@ -75,3 +75,15 @@ def test_a_line_names_the_item_by_its_key(tmp_path):
     # then the line carries the item's name, and the attempt is found by name
     assert json.loads(line)["item"] == name
     assert list(entries) == [name] and entries[name][0].changes == {"state": "placed"}
+
+
+def test_a_write_that_removes_records_the_removed_values_exactly(tmp_path):
+    # given a write that REMOVEs description (a contracted rename), its value a set of numbers
+    read = to_python({"eventId": {"S": "e1"}, "description": {"S": "Pub quiz"}, "odd": {"NS": ["1E-130"]}})
+    with Ledger(open_store(tmp_path), "run.ledger.jsonl") as ledger:
+        ledger.record("e1", {"summary": "Pub quiz"}, read, removes=("description", "odd"))
+    # then the line holds the removed values as read, and reads back with what was removed
+    line = json.loads((tmp_path / "run.ledger.jsonl").read_text())
+    assert line["removed"] == {"description": {"S": "Pub quiz"}, "odd": {"NS": ["1E-130"]}}
+    [entry] = read_ledger(open_store(tmp_path), "run.ledger.jsonl")["e1"]
+    assert entry.removed == ("description", "odd") and entry.read["odd"] == {Decimal("1E-130")}
