@@ -74,8 +74,8 @@ def writers_wrote(dynamodb: Any, table_name: str, event: dict[str, Any]) -> None
 @pytest.fixture
 def target(live_settings, dynamodb) -> Target:
     for item in BEFORE_EXPAND:
-        dynamodb.put_item(TableName=live_settings.events_table, Item=item)
-    dynamodb.put_item(TableName=live_settings.participants_table, Item={"eventId": S("e3"), "participantId": S("p1")})
+        dynamodb.put_item(TableName=live_settings.table("events"), Item=item)
+    dynamodb.put_item(TableName=live_settings.table("participants"), Item={"eventId": S("e3"), "participantId": S("p1")})
     return Target(settings=live_settings)
 
 
@@ -84,50 +84,50 @@ def target(live_settings, dynamodb) -> Target:
 def test_an_old_writer_racing_the_contract_write_is_not_lost(phase, dynamodb, live_settings):
     # given an expanded row, read by the contract phase's backfill
     phase(CONTRACT)
-    dynamodb.put_item(TableName=live_settings.events_table, Item=expanded_row("e1", "Pub quiz"))
-    store = EventStore(dynamodb, live_settings.events_table)
+    dynamodb.put_item(TableName=live_settings.table("events"), Item=expanded_row("e1", "Pub quiz"))
+    store = EventStore(dynamodb, live_settings.table("events"))
     as_read = store.get("e1")
     raced = []
 
     def old_writer_races(plan: Any) -> None:  # right before the conditional write is sent
         if not raced:
             raced.append(plan.removes)
-            dynamodb.update_item(TableName=live_settings.events_table, Key={"eventId": S("e1")},
+            dynamodb.update_item(TableName=live_settings.table("events"), Key={"eventId": S("e1")},
                                  UpdateExpression="SET description = :d", ExpressionAttributeValues={":d": S("Edited")})
 
     # when the write that removes description is sent after the old writer changed description
     outcome = upgrade_in_place(store, as_read, count_source=lambda item: {}, announce=old_writer_races)
     # then that write failed its condition, and the second one moved the old writer's value over
     assert raced == [("description",)] and outcome.result is UpgradeResult.UPGRADED and outcome.attempts == 2
-    row = table(dynamodb, live_settings.events_table)["e1"]
+    row = table(dynamodb, live_settings.table("events"))["e1"]
     assert row["summary"] == S("Edited") and "description" not in row and row["schemaVersion"] == {"N": "4"}
 
 
 def test_a_new_writer_racing_the_expand_write_is_not_lost(phase, dynamodb, live_settings):
     # given a v2 row, read by the expand phase's backfill (it will SET summary from description)
     phase(EXPAND)
-    dynamodb.put_item(TableName=live_settings.events_table, Item=v2_row("e1", description=S("Pub quiz")))
-    store = EventStore(dynamodb, live_settings.events_table)
+    dynamodb.put_item(TableName=live_settings.table("events"), Item=v2_row("e1", description=S("Pub quiz")))
+    store = EventStore(dynamodb, live_settings.table("events"))
     raced: list[Any] = []
 
     def new_writer_races(plan: Any) -> None:
         if not raced:
             raced.append(dict(plan.changes))
-            dynamodb.update_item(TableName=live_settings.events_table, Key={"eventId": S("e1")},
+            dynamodb.update_item(TableName=live_settings.table("events"), Key={"eventId": S("e1")},
                                  UpdateExpression="SET summary = :s", ExpressionAttributeValues={":s": S("By v3")})
 
     # when the v3 app sets summary between the backfill's read and its write
     outcome = upgrade_in_place(store, store.get("e1"), count_source=lambda item: {}, announce=new_writer_races)
     # then the backfill's write failed and the retry kept the v3 app's summary, copying it back
     assert raced == [{"summary": "Pub quiz", "schemaVersion": 3}] and outcome.attempts == 2
-    row = table(dynamodb, live_settings.events_table)["e1"]
+    row = table(dynamodb, live_settings.table("events"))["e1"]
     assert row["summary"] == row["description"] == S("By v3")
 
 
 # --- the recipe: expand --------------------------------------------------------------------------
 
 def test_expand_dry_run_migrate_verify_and_restore(phase, target, dynamodb, live_settings, tmp_path):
-    events = live_settings.events_table
+    events = live_settings.table("events")
     before = table(dynamodb, events)
     # 1. declare and activate the expand phase (version 3)
     phase(EXPAND)
@@ -165,12 +165,12 @@ def test_expand_live_path_keeps_old_writers_in_step(phase, dynamodb, live_settin
     # UpdateItem of description (e-update)
     phase(EXPAND)
     event = lambda_event("expand_old_writers")
-    writers_wrote(dynamodb, live_settings.events_table, event)
+    writers_wrote(dynamodb, live_settings.table("events"), event)
     # when the live path gets the records
     result = process_events_batch(event, Dependencies(live_settings, dynamodb))
     # then both rows are in step again, each from the v2 app's new description
     assert result.stats["upgraded"] == 2 and result.failed_sequence_numbers == []
-    rows = table(dynamodb, live_settings.events_table)
+    rows = table(dynamodb, live_settings.table("events"))
     assert rows["e-put"]["summary"] == rows["e-put"]["description"] == S("Put by the v2 app")
     assert rows["e-update"]["summary"] == rows["e-update"]["description"] == S("Updated by the v2 app")
     assert rows["e-put"]["schemaVersion"] == {"N": "3"}
@@ -181,12 +181,12 @@ def test_expand_in_one_batch_the_later_write_wins(phase, dynamodb, live_settings
     # opposite orders, all in one batch
     phase(EXPAND)
     event = lambda_event("expand_same_batch")
-    writers_wrote(dynamodb, live_settings.events_table, event)
+    writers_wrote(dynamodb, live_settings.table("events"), event)
     # when the live path gets the batch
     result = process_events_batch(event, Dependencies(live_settings, dynamodb))
     # then on each row the later of the two writes wins, as if both had written one attribute
     assert result.failed_sequence_numbers == []
-    rows = table(dynamodb, live_settings.events_table)
+    rows = table(dynamodb, live_settings.table("events"))
     assert rows["e-new-then-old"]["summary"] == rows["e-new-then-old"]["description"] == S("Then by the v2 app")
     assert rows["e-old-then-new"]["summary"] == rows["e-old-then-new"]["description"] == S("Then by the v3 app")
 
@@ -199,20 +199,20 @@ def test_a_record_whose_renamed_attribute_changed_again_since_leaves_it_to_the_l
     event = lambda_event("expand_same_batch")
     first = {"Records": [event["Records"][0]]}  # e-new-then-old: the v3 app's summary
     later = {"Records": [event["Records"][2]]}  # e-new-then-old: then the v2 app's description
-    writers_wrote(dynamodb, live_settings.events_table, later)
+    writers_wrote(dynamodb, live_settings.table("events"), later)
     deps = Dependencies(live_settings, dynamodb)
     # when the first record is handled, then it writes nothing: the item moved on
     assert process_events_batch(first, deps).stats["superseded"] == 1
     # and the later record makes the later write win
     assert process_events_batch(later, deps).stats["upgraded"] == 1
-    row = table(dynamodb, live_settings.events_table)["e-new-then-old"]
+    row = table(dynamodb, live_settings.table("events"))["e-new-then-old"]
     assert row["summary"] == row["description"] == S("Then by the v2 app")
 
 
 # --- the recipe: contract ------------------------------------------------------------------------
 
 def test_contract_dry_run_migrate_verify_late_write_and_restore(phase, target, dynamodb, live_settings, tmp_path):
-    events = live_settings.events_table
+    events = live_settings.table("events")
     phase(EXPAND)
     run_migration(target, MigrationOptions(backup_dir=tmp_path / "expand", segments=2))
     expanded = table(dynamodb, events)
@@ -250,11 +250,11 @@ def test_contract_live_path_moves_a_late_old_write_to_the_new_name(phase, dynamo
     # given a contracted row a late v2 app saved whole: description set, summary dropped
     phase(CONTRACT)
     event = lambda_event("contract_late_old_put")
-    writers_wrote(dynamodb, live_settings.events_table, event)
+    writers_wrote(dynamodb, live_settings.table("events"), event)
     # when the live path gets the record
     result = process_events_batch(event, Dependencies(live_settings, dynamodb))
     # then the late value is the summary, and description is gone again
     assert result.stats["upgraded"] == 1
-    row = table(dynamodb, live_settings.events_table)["e-late"]
+    row = table(dynamodb, live_settings.table("events"))["e-late"]
     assert row["summary"] == S("Late write of the v2 app") and "description" not in row
     assert row["schemaVersion"] == {"N": "4"}

@@ -28,7 +28,7 @@ BEFORE = [
 
 
 def test_tags_to_a_string_set_expand_writers_contract_and_restore(phase, dynamodb, live_settings, tmp_path):
-    events = live_settings.events_table
+    events = live_settings.table("events")
     for item in BEFORE:
         dynamodb.put_item(TableName=events, Item=item)
     target = Target(settings=live_settings)

@@ -47,14 +47,14 @@ def test_a_legacy_put_over_a_current_event_keeps_the_new_schema(dynamodb, live_s
                "description": {"S": "Monthly"}, "createdAt": {"N": str(CREATED)},
                "lastModified": {"N": str(CREATED)}, "startedAt": {"N": str(CREATED + 1)},
                "participantCount": {"N": "0"}, "schemaVersion": {"N": "2"}}
-    dynamodb.put_item(TableName=live_settings.events_table, Item=current)
+    dynamodb.put_item(TableName=live_settings.table("events"), Item=current)
     runner.drain()
     # when the old app saves its whole legacy shape of it, twice (renamed, then completed)
-    dynamodb.put_item(TableName=live_settings.events_table, Item=legacy_item("e", "active", "Launch!", "v1"))
-    dynamodb.put_item(TableName=live_settings.events_table, Item=legacy_item("e", "completed", "Launch!", "v1"))
+    dynamodb.put_item(TableName=live_settings.table("events"), Item=legacy_item("e", "active", "Launch!", "v1"))
+    dynamodb.put_item(TableName=live_settings.table("events"), Item=legacy_item("e", "completed", "Launch!", "v1"))
     stats = runner.drain()
     # then the event is valid and holds everything the new schema had, its start date unchanged
-    stored = EventStore(dynamodb, live_settings.events_table).get("e")
+    stored = EventStore(dynamodb, live_settings.table("events")).get("e")
     assert validate_event(stored) == [] and stats.given_up == []
     assert (stored["status"], stored["visibility"], stored["isTemplate"]) == ("completed", "public", True)
     assert (stored["topic"], stored["description"], stored["legacyNote"]) == ("Rust", "Monthly", "v1")
@@ -95,7 +95,7 @@ class LegacyWriters(RuleBasedStateMachine):
         self.dynamodb = target.dynamodb
         create_tables(self.dynamodb, live_settings)
         self.runner = StreamRunner(target)
-        self.events = EventStore(self.dynamodb, live_settings.events_table)
+        self.events = EventStore(self.dynamodb, live_settings.table("events"))
         self.model: dict[str, ModelEvent] = {}
         self.drained = True
 
@@ -114,14 +114,14 @@ class LegacyWriters(RuleBasedStateMachine):
             item["startedAt"] = {"N": str(CREATED + 5)}
         if topic is not None:
             item["topic"] = {"S": topic}
-        self.dynamodb.put_item(TableName=self.settings.events_table, Item=item)
+        self.dynamodb.put_item(TableName=self.settings.table("events"), Item=item)
         self.model["e0"] = ModelEvent("Quiz", status, visibility, is_template, topic)
         self.drain()
 
     @rule(event_id=st.sampled_from(EVENT_IDS), status=st.sampled_from(sorted(LEGACY_STATUS)),
           name=st.sampled_from(["Quiz", "Quiz night"]), note=st.sampled_from(["a", "b"]))
     def legacy_put(self, event_id: str, status: str, name: str, note: str) -> None:
-        self.dynamodb.put_item(TableName=self.settings.events_table, Item=legacy_item(event_id, status, name, note))
+        self.dynamodb.put_item(TableName=self.settings.table("events"), Item=legacy_item(event_id, status, name, note))
         event = self.model.setdefault(event_id, ModelEvent(name, LEGACY_STATUS[status]))
         event.name, event.note = name, note
         event.move_to(LEGACY_STATUS[status])
@@ -132,7 +132,7 @@ class LegacyWriters(RuleBasedStateMachine):
     def legacy_update(self, data: st.DataObject, status: str) -> None:
         event_id = data.draw(st.sampled_from(sorted(self.model)))
         self.dynamodb.update_item(
-            TableName=self.settings.events_table, Key={"eventId": {"S": event_id}},
+            TableName=self.settings.table("events"), Key={"eventId": {"S": event_id}},
             UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={":s": {"S": status}},
         )
@@ -146,7 +146,7 @@ class LegacyWriters(RuleBasedStateMachine):
         # The new app sets its fields with UpdateItem (it never writes a legacy status).
         event_id = data.draw(st.sampled_from(sorted(self.model)))
         self.dynamodb.update_item(
-            TableName=self.settings.events_table, Key={"eventId": {"S": event_id}},
+            TableName=self.settings.table("events"), Key={"eventId": {"S": event_id}},
             UpdateExpression="SET visibility = :v, isTemplate = :t, topic = :p",
             ExpressionAttributeValues={":v": {"S": visibility}, ":t": {"BOOL": is_template}, ":p": {"S": topic}},
         )
@@ -160,7 +160,7 @@ class LegacyWriters(RuleBasedStateMachine):
         # Only on an event in the current shape: on one whose legacy put is still being upgraded,
         # a removal cannot be told from what the legacy shape dropped (see docs/explanation/live-path.md).
         event_id = data.draw(st.sampled_from(sorted(self.model)))
-        self.dynamodb.update_item(TableName=self.settings.events_table, Key={"eventId": {"S": event_id}},
+        self.dynamodb.update_item(TableName=self.settings.table("events"), Key={"eventId": {"S": event_id}},
                                   UpdateExpression="REMOVE topic")
         self.model[event_id].topic = None
         self.drained = False
@@ -169,7 +169,7 @@ class LegacyWriters(RuleBasedStateMachine):
     @rule(data=st.data(), participant_id=st.sampled_from(PARTICIPANT_IDS))
     def join(self, data: st.DataObject, participant_id: str) -> None:
         event_id = data.draw(st.sampled_from(sorted(self.model)))
-        self.dynamodb.put_item(TableName=self.settings.participants_table,
+        self.dynamodb.put_item(TableName=self.settings.table("participants"),
                                Item={"eventId": {"S": event_id}, "participantId": {"S": participant_id}})
         self.model[event_id].participants.add(participant_id)
         self.drained = False
@@ -179,7 +179,7 @@ class LegacyWriters(RuleBasedStateMachine):
     def leave(self, data: st.DataObject) -> None:
         event_id = data.draw(st.sampled_from(sorted(e for e, m in self.model.items() if m.participants)))
         participant_id = data.draw(st.sampled_from(sorted(self.model[event_id].participants)))
-        self.dynamodb.delete_item(TableName=self.settings.participants_table,
+        self.dynamodb.delete_item(TableName=self.settings.table("participants"),
                                   Key={"eventId": {"S": event_id}, "participantId": {"S": participant_id}})
         self.model[event_id].participants.discard(participant_id)
         self.drained = False

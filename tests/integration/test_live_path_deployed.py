@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.integration,
               pytest.mark.moto_only("chalice deploy, Lambda, IAM, SQS and CloudWatch exist on the moto server only")]
 
 STAGE = "dev"
-TABLES = ("--events-table", "dev-events", "--participants-table", "dev-participants",
+TABLES = ("--table", "events=dev-events", "--table", "participants=dev-participants",
           "--failures-table", "dev-migration-failures")
 FUNCTIONS = ("dynamo-evolve-dev-events_stream", "dynamo-evolve-dev-participants_stream")
 

@@ -20,7 +20,7 @@ from tests.support.migrated_table import migrate_like_backfill
 @pytest.fixture
 def migrated(dynamodb, live_settings, tmp_path):
     data = legacy_data.generate(events=60, participants=180, seed=11)
-    legacy_data.seed_tables(dynamodb, live_settings.events_table, live_settings.participants_table, data)
+    legacy_data.seed_tables(dynamodb, live_settings.table("events"), live_settings.table("participants"), data)
     backup = migrate_like_backfill(dynamodb, live_settings, tmp_path)
     return data, backup
 
@@ -51,7 +51,7 @@ def test_migrated_table_passes(migrated, live_settings, tmp_path):
 
 def test_corrupted_count_dropped_field_and_changed_attribute_are_named(migrated, dynamodb, live_settings, tmp_path):
     data, _ = migrated
-    table = live_settings.events_table
+    table = live_settings.table("events")
     counted, dropped, changed = (e["eventId"] for e in data.events[:3])
     # given one wrong count, one dropped new field and one changed application attribute
     update(dynamodb, table, counted, "SET participantCount = :n", {":n": {"N": "999"}})
@@ -75,7 +75,7 @@ def test_corrupted_count_dropped_field_and_changed_attribute_are_named(migrated,
 
 def test_deleted_new_and_advanced_items(migrated, dynamodb, live_settings, tmp_path):
     data, _ = migrated
-    table = live_settings.events_table
+    table = live_settings.table("events")
     waiting = next(e for e in data.events if e["status"] == "waiting")
     deleted = data.events[-1]["eventId"]
     # given an event the app moved on (setup -> live), one deleted, one created after the snapshot
@@ -97,7 +97,7 @@ def test_deleted_new_and_advanced_items(migrated, dynamodb, live_settings, tmp_p
 def test_status_moved_backwards_fails(migrated, dynamodb, live_settings, tmp_path):
     data, _ = migrated
     done = next(e for e in data.events if e["status"] == "completed")["eventId"]
-    update(dynamodb, live_settings.events_table, done, "SET #s = :s", {":s": {"S": "setup"}}, {"#s": "status"})
+    update(dynamodb, live_settings.table("events"), done, "SET #s = :s", {":s": {"S": "setup"}}, {"#s": "status"})
     result = verify(live_settings, tmp_path)
     assert result.ids_of(Kind.STATUS_MAPPING) == {done}
 
@@ -105,7 +105,7 @@ def test_status_moved_backwards_fails(migrated, dynamodb, live_settings, tmp_pat
 def test_refused_legacy_rows_fail_verification(dynamodb, live_settings, tmp_path):
     # given a table with malformed legacy rows the migration refused
     data = legacy_data.generate(events=30, participants=40, malformed=3, seed=5)
-    legacy_data.seed_tables(dynamodb, live_settings.events_table, live_settings.participants_table, data)
+    legacy_data.seed_tables(dynamodb, live_settings.table("events"), live_settings.table("participants"), data)
     migrate_like_backfill(dynamodb, live_settings, tmp_path)
     # when verified, then exactly the refused rows are named as invalid
     result = verify(live_settings, tmp_path)
@@ -115,7 +115,7 @@ def test_refused_legacy_rows_fail_verification(dynamodb, live_settings, tmp_path
 
 def test_without_backup_snapshot_checks_are_skipped_with_a_note(dynamodb, live_settings, tmp_path):
     data = legacy_data.generate(events=10, participants=20, seed=3)
-    legacy_data.seed_tables(dynamodb, live_settings.events_table, live_settings.participants_table, data)
+    legacy_data.seed_tables(dynamodb, live_settings.table("events"), live_settings.table("participants"), data)
     migrate_like_backfill(dynamodb, live_settings, tmp_path / "elsewhere")
     result = verify(live_settings, tmp_path / "empty")
     assert result.snapshot is None and "snapshot checks skipped" in result.snapshot_note
@@ -123,7 +123,7 @@ def test_without_backup_snapshot_checks_are_skipped_with_a_note(dynamodb, live_s
 
 
 def test_orphan_source_rows_are_reported(migrated, dynamodb, live_settings, tmp_path):
-    dynamodb.put_item(TableName=live_settings.participants_table,
+    dynamodb.put_item(TableName=live_settings.table("participants"),
                       Item=to_typed({"eventId": "ghost", "participantId": "p1"}))
     result = verify(live_settings, tmp_path)
     assert result.ids_of(Kind.ORPHAN_SOURCE_ROWS) == {"ghost"}
@@ -143,7 +143,7 @@ def test_cli_exit_codes_and_json(migrated, dynamodb, live_settings, tmp_path):
     assert json.loads(passed.stdout)["ok"] is True
     # given a corrupted count, verify exits 1 naming the item
     bad = data.events[4]["eventId"]
-    update(dynamodb, live_settings.events_table, bad, "SET participantCount = :n", {":n": {"N": "77"}})
+    update(dynamodb, live_settings.table("events"), bad, "SET participantCount = :n", {":n": {"N": "77"}})
     failed = CliRunner().invoke(cli, args)
     assert failed.exit_code == 1
     assert [f["event_id"] for f in json.loads(failed.stdout)["failures"]] == [bad]

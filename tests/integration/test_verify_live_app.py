@@ -24,7 +24,7 @@ from tests.support.cli import REPO, cli_env, run_backfill
 @pytest.fixture
 def env(live_settings):
     return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "AWS_REGION": live_settings.region,
-                    "EVENTS_TABLE": live_settings.events_table, "PARTICIPANTS_TABLE": live_settings.participants_table},
+                    "EVENTS_TABLE": live_settings.table("events"), "PARTICIPANTS_TABLE": live_settings.table("participants")},
                    drop=("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ID", "BACKFILL_RUN_ID",
                          "BACKUP_DIR"))
 
@@ -36,7 +36,7 @@ class Application:
         self.stop_file = stop_file
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.support.app_writer", live_settings.endpoint_url, live_settings.region,
-             live_settings.events_table, str(stop_file)],
+             live_settings.table("events"), str(stop_file)],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def stop(self) -> int:
@@ -82,7 +82,7 @@ def test_an_unowned_write_by_the_migrations_own_code_path_fails_verify(dynamodb,
                                                                         monkeypatch):
     # given legacy events and an application editing them
     seed(dynamodb, live_settings, events=20, participants=20, malformed=0)
-    victim = sorted(raw_items(dynamodb, live_settings.events_table))[3]
+    victim = sorted(raw_items(dynamodb, live_settings.table("events")))[3]
     # and a migration whose planner (wrongly) also sets `name`, an attribute it does not own, on one event
     planned = chalicelib.upgrader.plan_upgrade
 

@@ -23,7 +23,7 @@ def deployed_functions(dynamodb, settings, stage="dev"):
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("app.py", "def handler(event, context):\n    return None\n")
     lam = boto3.client("lambda", region_name=settings.region)
-    tables = (settings.events_table, settings.participants_table)
+    tables = (settings.table("events"), settings.table("participants"))
     for handler, name, table in zip(handlers(), function_names(stage), tables, strict=True):
         role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
         policy = (CHALICE_DIR / f"policy-{stage}-{handler}.json").read_text()
