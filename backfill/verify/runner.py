@@ -241,59 +241,78 @@ def _check_table(
         source = active_schema().aggregates[0].source.table
         result.counted_with += f"; orphan {source} rows not checked (only a scan of the {source} table finds them)"
     with SpillingCounts() as counts, SpillingCounts() as present:
-        _check_counted(target, options, result, snapshot, index, total_segments, progress, choice, counts, present)
+        _Pass(target, options, result, snapshot, index, total_segments, progress, choice, counts, present).run()
 
 
-def _check_counted(
-    target: Target,
-    options: VerifyOptions,
-    result: VerifyResult,
-    snapshot: Run | None,
-    index: SnapshotIndex,
-    total_segments: int,
-    progress: Progress,
-    choice: CountChoice,
-    counts: CountStore,
-    present: CountStore,  # items that have source rows and exist (for the orphan check)
-) -> None:
-    segments = None if options.segment is None else [options.segment]
-    covered = set(snapshot.covered) if snapshot is not None else set()
-    new_ids: list[str] = []
+@dataclass
+class _Pass:
+    """One pass over the table: every item checked against its count, the snapshot and the ledger."""
 
-    def check(segment: int, item: dict[str, Any], counts: CountStore) -> None:
-        event_id = str(active_schema().key.describe(item))
-        if event_id in counts and choice.method != QUERY:
-            present.add({event_id: 1})
-        snapshot_item, migration_status = index.see(event_id)
-        if snapshot is not None and snapshot_item is None and segment in covered:
-            new_ids.append(event_id)
-        result.findings.extend(check_event(item, fresh_count=counts.get(event_id), snapshot_item=snapshot_item,
-                                           migration_status=migration_status, strict=options.strict,
-                                           show_values=options.show_values))
-        result.events_checked += 1
+    target: Target
+    options: VerifyOptions
+    result: VerifyResult
+    snapshot: Run | None
+    index: SnapshotIndex
+    total_segments: int
+    progress: Progress
+    choice: CountChoice
+    counts: CountStore
+    present: CountStore  # items that have source rows and exist (for the orphan check)
+    new_ids: list[str] = field(default_factory=list)  # items the snapshot's segments did not hold
+    covered: frozenset[int] = frozenset()  # the snapshot's segments
 
-    if options.sample:
-        events = _scan_events(target, total_segments, segments, options.sample, progress)
-        sampled = _counts_for(target, options, total_segments, [item for _, item in events], progress)
-        for segment, item in events:
-            check(segment, item, sampled)
-        result.source_rows = sampled.total()
-    else:
-        if choice.method != QUERY:
-            _counts_for(target, options, total_segments, [], progress, store=counts)
-        stream = _scanned(target, total_segments, segments, progress)
-        if choice.method == QUERY:  # each chunk of events counted just after it was read
+    def __post_init__(self) -> None:
+        self.covered = frozenset(self.snapshot.covered) if self.snapshot is not None else frozenset()
+
+    def run(self) -> None:
+        options = self.options
+        if options.sample:
+            self._check_sample(options.sample)
+        else:
+            self._check_whole_table()
+        self.result.findings += created_after_snapshot(self.new_ids)
+        if not options.sample:
+            self.result.findings += missing_since_snapshot(self.index.unseen())
+            # Source rows of no item: only a scan of the whole source table can tell.
+            if options.segment is None and self.choice.method != QUERY:
+                self.result.findings += orphan_source_rows(self.counts, self.present)
+
+    @property
+    def _segments(self) -> list[int] | None:
+        return None if self.options.segment is None else [self.options.segment]
+
+    def _check_sample(self, sample: int) -> None:
+        target, progress = self.target, self.progress
+        items = _scan_events(target, self.total_segments, self._segments, sample, progress)
+        sampled = _counts_for(target, self.options, self.total_segments, [item for _, item in items], progress)
+        for segment, item in items:
+            self._check(segment, item, sampled)
+        self.result.source_rows = sampled.total()
+
+    def _check_whole_table(self) -> None:
+        target, counts = self.target, self.counts
+        if self.choice.method != QUERY:
+            _counts_for(target, self.options, self.total_segments, [], self.progress, store=counts)
+        stream = _scanned(target, self.total_segments, self._segments, self.progress)
+        if self.choice.method == QUERY:  # each chunk of items counted just after it was read
             stream = count_by_query(target.dynamodb, target.settings.source_table(), stream,
-                                    lambda entry: active_schema().key.name_of_typed(entry[1]), counts, threads=total_segments)
+                                    lambda entry: active_schema().key.name_of_typed(entry[1]), counts,
+                                    threads=self.total_segments)
         for segment, typed in stream:
-            check(segment, to_python(typed), counts)
-        result.source_rows = counts.total()
-    result.findings += created_after_snapshot(new_ids)
-    if not options.sample:
-        result.findings += missing_since_snapshot(index.unseen())
-        # Source rows of no item: only a scan of the whole source table can tell.
-        if options.segment is None and choice.method != QUERY:
-            result.findings += orphan_source_rows(counts, present)
+            self._check(segment, to_python(typed), counts)
+        self.result.source_rows = counts.total()
+
+    def _check(self, segment: int, item: dict[str, Any], counts: CountStore) -> None:
+        name = str(active_schema().key.describe(item))
+        if name in counts and self.choice.method != QUERY:
+            self.present.add({name: 1})
+        snapshot_item, migration_status = self.index.see(name)
+        if self.snapshot is not None and snapshot_item is None and segment in self.covered:
+            self.new_ids.append(name)
+        self.result.findings.extend(check_event(item, fresh_count=counts.get(name), snapshot_item=snapshot_item,
+                                                migration_status=migration_status, strict=self.options.strict,
+                                                show_values=self.options.show_values))
+        self.result.events_checked += 1
 
 
 def _scanned(
