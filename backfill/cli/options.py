@@ -11,7 +11,7 @@ import tempfile
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -25,6 +25,8 @@ from backfill.table.stage import CHALICE_CONFIG, Stage, load_stage
 from backfill.table.target import DEFAULT_CONNECT_TIMEOUT, Target
 from chalicelib.config import Settings, tables_from
 from chalicelib.schema import active_schema
+
+T = TypeVar("T")
 
 # Limits of numeric options. Threads on this machine are bounded so a typo cannot start a
 # hundred thousand of them; DynamoDB itself allows up to 1,000,000 scan segments.
@@ -154,6 +156,20 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         return command(*args, target=target, **kwargs)
 
     return wrapper
+
+
+def command_line(cls: Callable[..., T]) -> Callable[[Callable[[Target, T], None]], Callable[..., None]]:
+    """Hands a command its options as one value, ``cls(**options)`` (a dataclass whose fields are
+    the option names), instead of one parameter each. Goes just under ``target_options``."""
+
+    def decorate(command: Callable[[Target, T], None]) -> Callable[..., None]:
+        @functools.wraps(command)
+        def wrapper(target: Target, **given: Any) -> None:
+            command(target, cls(**given))
+
+        return wrapper
+
+    return decorate
 
 
 def from_stage(ctx: click.Context, stage: Stage) -> dict[str, str]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import shlex
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
@@ -20,6 +18,7 @@ from backfill.cli.options import (
     MAX_TOTAL_SEGMENTS,
     FiniteFloat,
     backup_dir_option,
+    command_line,
     json_option,
     require_writable_store,
     segment_or_array_index,
@@ -152,16 +151,6 @@ class CommandLine:
         return options
 
 
-def _command_line(command: Callable[[Target, CommandLine], None]) -> Callable[..., None]:
-    """Hands the command its options as one ``CommandLine`` (``target_options`` makes the target)."""
-
-    @functools.wraps(command)
-    def wrapper(target: Target, **given: Any) -> None:
-        command(target, CommandLine(**given))
-
-    return wrapper
-
-
 @click.command("migrate")
 @click.option("--dry-run", is_flag=True, help="Scan and print the full plan; write nothing anywhere (no backup either).")
 @click.option("--scan-threads", "segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Threads that read the table, each one segment of a parallel scan (not --total-segments, which splits a run across workers).")
@@ -221,7 +210,7 @@ def _command_line(command: Callable[[Target, CommandLine], None]) -> Callable[..
 @yes_option
 @json_option
 @target_options
-@_command_line
+@command_line(CommandLine)
 def command(target: Target, given: CommandLine) -> None:
     """Upgrade every existing item to the current schema.
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from typing import Any
+
 import click
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
@@ -9,6 +12,7 @@ from rich.table import Table
 from backfill.cli.options import (
     MAX_THREADS,
     backup_dir_option,
+    command_line,
     json_option,
     segment_or_array_index,
     target_options,
@@ -20,6 +24,20 @@ from backfill.table.aggregate_counts import AUTO, COUNT_METHODS, counted_by_labe
 from backfill.table.target import Target
 from backfill.verify import VerifyOptions, VerifyResult, run_verify
 from chalicelib.schema import active_schema
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """What ``backfill verify`` was given: the check's options, and how to show the result."""
+
+    options: VerifyOptions
+    show: int  # problems listed
+    as_json: bool
+
+    @classmethod
+    def of(cls, *, show: int, as_json: bool, no_snapshot: bool, **options: Any) -> CommandLine:
+        """From the command's options: every other one is a field of ``VerifyOptions``."""
+        return cls(VerifyOptions(use_snapshot=not no_snapshot, **options), show, as_json)
 
 
 @click.command("verify")
@@ -49,21 +67,18 @@ from chalicelib.schema import active_schema
 @backup_dir_option
 @json_option
 @target_options
-def command(target: Target, snapshot: str | None, run: str | None, segment: int | None, no_snapshot: bool, sample: int | None, show: int,
-            total_segments: int, count_with: str, strict: bool, show_values: bool, backup_dir: str,
-            as_json: bool) -> None:
-    """Verify the migrated events table. Exit 0 only when every check holds, 1 otherwise."""
-    if run is not None and snapshot is not None:
+@command_line(CommandLine.of)
+def command(target: Target, given: CommandLine) -> None:
+    """Verify the migrated table. Exit 0 only when every check holds, 1 otherwise."""
+    options, show, as_json = given.options, given.show, given.as_json
+    if options.run is not None and options.snapshot is not None:
         raise click.UsageError("--run and --snapshot do not go together")
-    if segment is not None and run is None:
+    if options.segment is not None and options.run is None:
         raise click.UsageError("--segment goes with --run NAME")
-    if run is not None and segment is None:
-        found = segment_or_array_index(segment)
-        segment = found[0] if found else None
+    if options.run is not None and options.segment is None:
+        found = segment_or_array_index(None)
+        options = replace(options, segment=found[0] if found else None)
     target.require_declared_tables()
-    options = VerifyOptions(backup_dir=backup_dir, snapshot=snapshot, run=run, segment=segment, use_snapshot=not no_snapshot,
-                            sample=sample, total_segments=total_segments, count_with=count_with, strict=strict,
-                            show_values=show_values)
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
             tasks: dict[str, TaskID] = {}
