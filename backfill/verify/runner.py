@@ -42,7 +42,7 @@ from backfill.table.scan import STREAMING_PAGE_ITEMS, parallel_scan
 from backfill.table.target import Target
 from backfill.verify.checks import (
     Finding,
-    Kind,
+    FindingKind,
     check_event,
     created_after_snapshot,
     missing_since_snapshot,
@@ -106,7 +106,7 @@ class VerifyResult:
     def failing_event_ids(self) -> set[str]:
         return {f.event_id for f in self.failures}
 
-    def ids_of(self, kind: Kind) -> set[str]:
+    def ids_of(self, kind: FindingKind) -> set[str]:
         return {f.event_id for f in self.findings if f.kind is kind}
 
     def counts_by_kind(self) -> dict[str, int]:
@@ -359,16 +359,16 @@ def _recheck_counts(target: Target, findings: list[Finding]) -> list[Finding]:
     counter = AggregateCounter(target.dynamodb, target.settings.source_table())
     checked = []
     for finding in findings:
-        if finding.kind is not Kind.COUNT_MISMATCH:
+        if finding.kind is not FindingKind.COUNT_MISMATCH:
             checked.append(finding)
             continue
         item = store.get(finding.event_id)
         stored = as_count(item.get(counter.aggregate.name)) if item else None
         fresh = counter.count(finding.event_id)
         if stored is not None and stored == fresh:
-            checked.append(Finding(finding.event_id, Kind.COUNT_SETTLED,
+            checked.append(Finding(finding.event_id, FindingKind.COUNT_SETTLED,
                                    f"{finding.reason} during the scan; a consistent re-read agrees on {fresh}"))
         else:
-            checked.append(Finding(finding.event_id, Kind.COUNT_MISMATCH,
+            checked.append(Finding(finding.event_id, FindingKind.COUNT_MISMATCH,
                                    f"{counter.aggregate.name} is {stored}, a consistent count of {counter.aggregate.source.table} is {fresh}"))
     return checked

@@ -57,7 +57,7 @@ def handle_event_change(
     keys = {**{name: change.keys.get(name) for name in schema.key.names}, "sequenceNumber": change.sequence_number}
     if is_newer(change.new_image, schema):
         # Another deployment runs a newer declaration: its live path owns this row.
-        logger.info("event of a newer schema version left untouched", extra={**keys, "schemaVersion": schema.version})
+        logger.info("event of a newer schema version left untouched", extra={**keys, schema.version_field: schema.version})
         return NEWER
     images = [ImageChange(c.old_image, c.new_image, c.observed_at_ms) for c in (*earlier, change)]
     held, names, image = known_state(images), written_names(images), change.new_image

@@ -20,7 +20,7 @@ from backfill.restore import RestoreOptions, run_restore
 from backfill.run.backup import newest_backup
 from backfill.run.ledger import read_ledger
 from backfill.table.target import Target
-from backfill.verify import Kind, VerifyOptions, run_verify
+from backfill.verify import FindingKind, VerifyOptions, run_verify
 from chalicelib.events_store import EventStore
 from chalicelib.streams import process_events_batch
 from chalicelib.streams.dependencies import Dependencies
@@ -237,7 +237,7 @@ def test_contract_dry_run_migrate_verify_late_write_and_restore(phase, target, d
     dynamodb.update_item(TableName=events, Key={"eventId": S("e3")}, UpdateExpression="SET description = :d",
                          ExpressionAttributeValues={":d": S("Sprint retro")})
     failed = run_verify(target, VerifyOptions(backup_dir=tmp_path, total_segments=2, show_values=True))
-    assert failed.ids_of(Kind.INVALID) == {"e3"}
+    assert failed.ids_of(FindingKind.INVALID) == {"e3"}
     assert "description is present: renamed to summary and removed" in failed.failures[0].reason
     dynamodb.update_item(TableName=events, Key={"eventId": S("e3")}, UpdateExpression="REMOVE description")
     # 5. restore back to before the contract phase: description back exactly, version 3 again

@@ -19,7 +19,7 @@ from backfill.migrate import MigrationOptions, run_migration
 from backfill.restore import RestoreOptions, run_restore
 from backfill.run.backup import iter_backup_items, newest_backup
 from backfill.table.target import Target
-from backfill.verify import Kind, VerifyOptions, run_verify
+from backfill.verify import FindingKind, VerifyOptions, run_verify
 from chalicelib.items import to_python
 from chalicelib.schema import use_schema, validate_event
 from chalicelib.streams import process_events_batch
@@ -111,7 +111,7 @@ def test_verify_passes_on_the_migrated_table_and_fails_on_a_tampered_row(v3, tar
                          UpdateExpression="SET createdDay = :d", ExpressionAttributeValues={":d": {"S": "1999-12-31"}})
     # then verify fails on exactly that row, naming the field (and, asked to, the values)
     result = run_verify(target, VerifyOptions(backup_dir=tmp_path, total_segments=2, show_values=True))
-    assert not result.ok and result.failing_event_ids() == {"v1-waiting"} == result.ids_of(Kind.INVALID)
+    assert not result.ok and result.failing_event_ids() == {"v1-waiting"} == result.ids_of(FindingKind.INVALID)
     [finding] = [f for f in result.failures if f.event_id == "v1-waiting"]
     assert "createdDay '1999-12-31' does not follow from createdAt" in finding.reason
 

@@ -7,7 +7,7 @@ from backfill.restore import RestoreOptions, run_restore
 from backfill.run.backup import iter_backup_items, newest_backup
 from backfill.table.scan import parallel_scan
 from backfill.table.target import Target
-from backfill.verify import Kind, VerifyOptions, run_verify
+from backfill.verify import FindingKind, VerifyOptions, run_verify
 from backfill.verify.compare import differing_attributes
 from chalicelib.items import to_python
 from localdev import legacy_data
@@ -23,7 +23,7 @@ def test_migrate_verify_restore(dynamodb, live_settings, tmp_path):
     # when migrated by `backfill migrate`'s entry point, then verify fails exactly on the refused rows
     run_migration(target, MigrationOptions(backup_dir=tmp_path, segments=2))
     verified = run_verify(target, VerifyOptions(backup_dir=tmp_path, total_segments=2))
-    assert verified.failing_event_ids() == set(data.malformed_ids) == verified.ids_of(Kind.INVALID)
+    assert verified.failing_event_ids() == set(data.malformed_ids) == verified.ids_of(FindingKind.INVALID)
     # given an app change after the migration
     changed = next(e["eventId"] for e in data.events if e["eventId"] not in data.malformed_ids)
     dynamodb.update_item(TableName=live_settings.table("events"), Key={"eventId": {"S": changed}},

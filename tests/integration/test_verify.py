@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from backfill.cli.main import cli
 from backfill.table.target import Target
-from backfill.verify import Kind, VerifyOptions, run_verify
+from backfill.verify import FindingKind, VerifyOptions, run_verify
 from chalicelib.items import to_typed
 from localdev import legacy_data
 from tests.support.migrated_table import migrate_like_backfill
@@ -62,13 +62,13 @@ def test_corrupted_count_dropped_field_and_changed_attribute_are_named(migrated,
     # then the count and the dropped field fail; the application's edit is a note naming it
     assert not result.ok
     assert result.failing_event_ids() == {counted, dropped}
-    assert result.ids_of(Kind.COUNT_MISMATCH) == {counted}
-    assert result.ids_of(Kind.INVALID) == {dropped}
-    assert result.ids_of(Kind.CHANGED_BY_APPLICATION) == {changed}
+    assert result.ids_of(FindingKind.COUNT_MISMATCH) == {counted}
+    assert result.ids_of(FindingKind.INVALID) == {dropped}
+    assert result.ids_of(FindingKind.CHANGED_BY_APPLICATION) == {changed}
     # when verified --strict (a table with no other writer), the edit fails too, naming the attribute
     strict = verify(live_settings, tmp_path, strict=True)
     assert strict.failing_event_ids() == {counted, dropped, changed}
-    assert strict.ids_of(Kind.UNOWNED_CHANGED) == {changed}
+    assert strict.ids_of(FindingKind.UNOWNED_CHANGED) == {changed}
     [reason] = [f.reason for f in strict.failures if f.event_id == changed]
     assert "name (changed, S)" in reason and "renamed" not in reason
 
@@ -89,9 +89,9 @@ def test_deleted_new_and_advanced_items(migrated, dynamodb, live_settings, tmp_p
     result = verify(live_settings, tmp_path)
     # then only the deletion fails; the forward move and the new event are notes
     assert result.failing_event_ids() == {deleted}
-    assert result.ids_of(Kind.MISSING) == {deleted}
-    assert result.ids_of(Kind.STATUS_ADVANCED) == {waiting["eventId"]}
-    assert result.ids_of(Kind.CREATED_AFTER_SNAPSHOT) == {"new-1"}
+    assert result.ids_of(FindingKind.MISSING) == {deleted}
+    assert result.ids_of(FindingKind.STATUS_ADVANCED) == {waiting["eventId"]}
+    assert result.ids_of(FindingKind.CREATED_AFTER_SNAPSHOT) == {"new-1"}
 
 
 def test_status_moved_backwards_fails(migrated, dynamodb, live_settings, tmp_path):
@@ -99,7 +99,7 @@ def test_status_moved_backwards_fails(migrated, dynamodb, live_settings, tmp_pat
     done = next(e for e in data.events if e["status"] == "completed")["eventId"]
     update(dynamodb, live_settings.table("events"), done, "SET #s = :s", {":s": {"S": "setup"}}, {"#s": "status"})
     result = verify(live_settings, tmp_path)
-    assert result.ids_of(Kind.STATUS_MAPPING) == {done}
+    assert result.ids_of(FindingKind.STATUS_MAPPING) == {done}
 
 
 def test_refused_legacy_rows_fail_verification(dynamodb, live_settings, tmp_path):
@@ -110,7 +110,7 @@ def test_refused_legacy_rows_fail_verification(dynamodb, live_settings, tmp_path
     # when verified, then exactly the refused rows are named as invalid
     result = verify(live_settings, tmp_path)
     assert result.failing_event_ids() == set(data.malformed_ids)
-    assert result.ids_of(Kind.INVALID) == set(data.malformed_ids)
+    assert result.ids_of(FindingKind.INVALID) == set(data.malformed_ids)
 
 
 def test_without_backup_snapshot_checks_are_skipped_with_a_note(dynamodb, live_settings, tmp_path):
@@ -126,7 +126,7 @@ def test_orphan_source_rows_are_reported(migrated, dynamodb, live_settings, tmp_
     dynamodb.put_item(TableName=live_settings.table("participants"),
                       Item=to_typed({"eventId": "ghost", "participantId": "p1"}))
     result = verify(live_settings, tmp_path)
-    assert result.ids_of(Kind.ORPHAN_SOURCE_ROWS) == {"ghost"}
+    assert result.ids_of(FindingKind.ORPHAN_SOURCE_ROWS) == {"ghost"}
 
 
 def test_sample_checks_only_n_events(migrated, live_settings, tmp_path):
