@@ -670,7 +670,7 @@ class _WriteLoop:
             # The first write is planned from the item as backed up: its typed form is at
             # hand; a retry's plan comes from a re-read, serialized by the ledger itself.
             nonlocal announced
-            ledger.record(plan.event_id, plan.changes, plan.before, None if announced else typed)
+            ledger.record(plan.event_id, plan.changes, plan.before, None if announced else typed, plan.removes)
             announced = True
 
         try:
