@@ -44,13 +44,18 @@ def jsonable(value: Any) -> Any:
 
 
 def diff(plan: UpgradeOutcome) -> dict[str, Any]:
-    """Before/after of only the owned fields the write would change."""
+    """Before/after of only the owned fields the write would change: SET ones, and REMOVEd ones
+    (after: absent)."""
     before = plan.before or {}
+    after = {**plan.changes, **{name: ABSENT_MARK for name in plan.removes}}
     return {
         active_schema().key.label: plan.event_id,
         "changes": {
-            name: {"before": jsonable(before[name]) if name in before else ABSENT_MARK, "after": jsonable(value)}
-            for name, value in sorted(plan.changes.items())
+            name: {
+                "before": jsonable(before[name]) if name in before else ABSENT_MARK,
+                "after": value if name in plan.removes else jsonable(value),
+            }
+            for name, value in sorted(after.items())
         },
     }
 
@@ -98,7 +103,7 @@ class Plan:
             "refused_items": self.tally.refused,
             "failed_items": self.tally.failed,
             "sample_diffs": self.samples,
-            "participants": self.tally.participants.to_dict(),
+            "aggregate": self.tally.aggregate.to_dict(),
         }
 
 

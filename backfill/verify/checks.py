@@ -43,7 +43,7 @@ class Kind(str, enum.Enum):
     CHANGED_BY_APPLICATION = "changed_by_application"  # unowned attributes the migration did not write
     STATUS_ADVANCED = "status_advanced"
     COUNT_SETTLED = "count_settled_on_recheck"
-    ORPHAN_PARTICIPANTS = "orphan_participants"
+    ORPHAN_SOURCE_ROWS = "orphan_source_rows"  # rows of the aggregate's source whose item does not exist
 
 
 FAILING_KINDS: frozenset[Kind] = frozenset(
@@ -138,10 +138,15 @@ def check_event(
 
 
 def unowned_writes(event_id: str, changes: Mapping[str, Any], read: Mapping[str, Any] | None, *,
-                   show_values: bool = False) -> list[Finding]:
-    """A ledger entry (the fields one migration write set, the item as read) that sets an attribute
-    the migration does not own: a failure naming each such attribute and its type change."""
-    unowned = {name: value for name, value in changes.items() if name not in active_schema().owned}
+                   show_values: bool = False, removed: Iterable[str] = ()) -> list[Finding]:
+    """A ledger entry (the fields one migration write set or removed, the item as read) that
+    writes an attribute the migration does not own: a failure naming each such attribute."""
+    owned = active_schema().owned
+    unowned = {name: value for name, value in changes.items() if name not in owned}
+    unowned_removed = sorted(name for name in removed if name not in owned)
+    if unowned_removed:
+        return [Finding(event_id, Kind.UNOWNED_WRITTEN, "the migration removed attributes it does not own "
+                        f"(its ledger): {', '.join(unowned_removed)}")]
     if not unowned:
         return []
     before = dict(read or {})
@@ -159,10 +164,11 @@ def created_after_snapshot(event_ids: Iterable[str]) -> list[Finding]:
     return [Finding(e, Kind.CREATED_AFTER_SNAPSHOT, "not in the snapshot: created after it") for e in sorted(event_ids)]
 
 
-def orphan_participants(counts: Mapping[str, int] | CountStore, known: Container[str]) -> list[Finding]:
-    """Participants whose event does not exist (not in ``known``). A note: the migration never
-    writes participants. Only the orphans are held, not the counts."""
+def orphan_source_rows(counts: Mapping[str, int] | CountStore, known: Container[str]) -> list[Finding]:
+    """Source rows whose item does not exist (not in ``known``). A note: the migration never
+    writes the source table. Only the orphans are held, not the counts."""
+    source = active_schema().aggregates[0].source.table
     return [
-        Finding(e, Kind.ORPHAN_PARTICIPANTS, f"{n} participant row(s) but no such event")
+        Finding(e, Kind.ORPHAN_SOURCE_ROWS, f"{n} {source} row(s) but no such item")
         for e, n in sorted((e, n) for e, n in counts.items() if e not in known)
     ]

@@ -1,7 +1,7 @@
 """``backfill stream-arns``: put the tables' current stream ARNs into a Chalice stage's config.
 
-Chalice reads ``<TABLE>_STREAM_ARN`` of each table the declaration names (EVENTS_STREAM_ARN,
-PARTICIPANTS_STREAM_ARN for the events example) from .chalice/config.json when it
+Chalice reads ``<TABLE>_STREAM_ARN`` of each table the declaration names (ORDERS_STREAM_ARN,
+ORDER_ITEMS_STREAM_ARN for the orders example) from .chalice/config.json when it
 deploys or packages app.py; a stream ARN is only known once the table exists (and changes if
 streams are turned off and on), so it is looked up rather than typed.
 """
