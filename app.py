@@ -10,7 +10,7 @@ import os
 
 from chalice import Chalice
 
-from chalicelib.config import Settings, deployed_version_problem, stream_variable
+from chalicelib.config import Settings, deployed_version_problem, handler_name, stream_variable
 from chalicelib.schema import active_schema
 from chalicelib.streams import stream_handler
 
@@ -48,7 +48,7 @@ def _register(table: str) -> None:
     def on_record(event):
         return handler(event.to_dict(), event.context)
 
-    name = f"{table}_stream"
+    name = handler_name(table)
     on_record.__name__ = name
     app.on_dynamodb_record(
         stream_arn=_setting(stream_variable(table)),

@@ -57,6 +57,11 @@ def stream_variable(declared: str) -> str:
     return table_variable(declared).removesuffix("_TABLE") + "_STREAM_ARN"
 
 
+def handler_name(declared: str) -> str:
+    """The Chalice stream handler of a declared table: ``order_items`` -> order_items_stream."""
+    return f"{declared}_stream"
+
+
 def lambda_required(schema: Schema | None = None) -> tuple[str, ...]:
     return (*(table_variable(name) for name in (schema or active_schema()).named_tables), FAILURES_VAR)
 

@@ -104,7 +104,7 @@ class Plan:
             "refused_items": self.tally.refused,
             "failed_items": self.tally.failed,
             "sample_diffs": self.samples,
-            "participants": self.tally.participants.to_dict(),
+            "aggregate": self.tally.aggregate.to_dict(),
         }
 
 

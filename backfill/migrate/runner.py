@@ -57,6 +57,8 @@ from backfill.table.aggregate_counts import (
     choose_for_tables,
     count_by_query,
     count_groups,
+    counted_by_label,
+    source_table,
 )
 from backfill.table.request_counter import RequestCounter
 from backfill.table.scan import parallel_scan
@@ -112,7 +114,7 @@ class MigrationOptions:
     checkpoint_every: int = 25  # items finished between checkpoint saves
     items_per_task: int = 8  # items a writer takes at a time (fewer when the table is small)
     samples: int = 3  # sample before/after diffs in the plan
-    count_with: str = "auto"  # participants counted by: scan | query | auto (see backfill.table.aggregate_counts)
+    count_with: str = "auto"  # the aggregate's source counted by: scan | query | auto (backfill.table.aggregate_counts)
     hook_commands: tuple[str, ...] = ()  # --hook: run on the run's events (backfill.control.hooks)
     hook_fails_run: bool = False
     hook_timeout_s: float = DEFAULT_TIMEOUT_S
@@ -151,15 +153,15 @@ class MigrationOptions:
         return self.segments, None
 
     def count_choice(self, target: Target | None = None) -> CountChoice:
-        """How participants are counted (``backfill.table.aggregate_counts``); ``auto`` for one segment
+        """How the aggregate's source is counted (``backfill.table.aggregate_counts``); ``auto`` for one segment
         compares the methods by the tables' item counts (DescribeTable) when ``target`` is given."""
         split = self.total_segments if self.segment is not None else None
         try:
             if target is None:
                 return choose_count_method(self.count_with, split=split)
             return choose_for_tables(target.dynamodb, self.count_with, split=split,
-                                     events_table=target.settings.target_table,
-                                     participants_table=target.settings.source_table())
+                                     target_table=target.settings.target_table,
+                                     source_table=target.settings.source_table())
         except ValueError as error:
             raise MigrationError(str(error)) from error
 
@@ -189,7 +191,7 @@ class MigrationHooks:
 class DryRun:
     target: dict[str, Any]
     plan: Plan
-    participant_rows: int
+    source_rows: int
     duration_s: float
     requests: dict[str, int]
     estimate: dict[str, Any] = field(default_factory=dict)
@@ -205,7 +207,7 @@ class DryRun:
             "dry_run": True,
             "target": self.target,
             **self.plan.to_dict(),
-            "participant_rows_counted": self.participant_rows,
+            "source_rows_counted": self.source_rows,
             "duration_s": round(self.duration_s, 3),
             "requests": dict(sorted(self.requests.items())),
             "estimate": self.estimate,
@@ -232,16 +234,16 @@ def plan_migration(
         if choice.method != QUERY:
             _count(target, options, hooks, counts)
         count_source = keep_maintained_count(counts.get)
-        with hooks.progress("planning (scan of events)", None) as advance:
+        with hooks.progress(f"planning (scan of {active_schema().table})", None) as advance:
             items = _scanned_items(target, total_segments, segments, advance)
-            if choice.method == QUERY:  # each page's events counted before they are planned
+            if choice.method == QUERY:  # each page's items counted before they are planned
                 items = _query_counts(target, options, counts, items)
             plan = build_plan(
                 items, count_source, samples=options.samples,
                 observe=lambda item, item_plan: _observe_cost(estimate, item, item_plan, counts),
             )
-        _estimate_participants(target, estimate, counts, choice)
-        _add_counts(description, events=plan.total, participants=counts.total(), choice=choice)
+        _estimate_source(target, estimate, counts, choice)
+        _add_counts(description, items=plan.total, rows=counts.total(), choice=choice)
         hooks.on_target(description)
         summary = estimate.summary(workers=options.workers, rate_limit=options.rate_limit)
         return DryRun(description, plan, counts.total(), time.monotonic() - started, counter.calls(), summary)
@@ -313,7 +315,7 @@ def _run(
     if choice.method != QUERY:
         _count(target, options, hooks, counts)
     if not options.resume:
-        with hooks.progress("backing up events", None) as advance:
+        with hooks.progress(f"backing up {active_schema().table}", None) as advance:
             backup = create_backup(
                 target.dynamodb,
                 target.settings.target_table,
@@ -332,10 +334,10 @@ def _run(
     with contextlib.ExitStack() as stack:
         items: Iterator[dict[str, Any]] = (to_python(item) for _, _, item in _remaining(backup, checkpoint))
         if choice.method == QUERY:  # after the backup: each count taken after its countVersion was read
-            advance = stack.enter_context(hooks.progress("counting participants (one query per event)", None))
+            advance = stack.enter_context(hooks.progress(f"counting {source_table()} rows (one query per item)", None))
             items = _query_counts(target, options, counts, items, advance)  # counted as the plan reads them
         plan = build_plan(items, count_source, samples=options.samples)
-    _add_counts(description, events=backup.item_count, participants=counts.total(), choice=choice)
+    _add_counts(description, items=backup.item_count, rows=counts.total(), choice=choice)
     hooks.on_target(description)
     hooks.confirm(plan, backup)
     resumed_after = checkpoint.finished_items
@@ -374,7 +376,7 @@ def _run(
         duration_s=time.monotonic() - started,
         processed=processed,
         resumed_after=resumed_after,
-        participant_rows=counts.total(),
+        source_rows=counts.total(),
         requests=counter.calls(),
         http_requests=counter.sends(),
         completed=checkpoint.completed,
@@ -427,7 +429,7 @@ def _observe_cost(estimate: MigrationEstimate, item: Any, item_plan: UpgradeOutc
     estimate.observe(item_size(typed), after)
 
 
-def _estimate_participants(
+def _estimate_source(
     target: Target, estimate: MigrationEstimate, counts: CountStore, choice: CountChoice
 ) -> None:
     """Counting costs the rows' full size; DescribeTable reports it (0 = not reported). A scan
@@ -438,24 +440,25 @@ def _estimate_participants(
     reported, reported_rows = int(described.get("TableSizeBytes", 0)), int(described.get("ItemCount", 0))
     rows = counts.total()
     estimate.count_method, estimate.count_choice = choice.method, choice.describe()
-    estimate.participant_rows = rows if choice.method != QUERY else max(rows, reported_rows)
-    estimate.participant_bytes = reported or None
-    # Lower bound: the key attributes' names and the eventIds the scan returned (ids >= 1 byte).
-    estimate.participant_bytes_lower_bound = rows * (sum(map(len, active_schema().aggregates[0].source.key.names)) + 1) + sum(
-        n * len(event_id.encode("utf-8")) for event_id, n in counts.items()
+    estimate.source_rows = rows if choice.method != QUERY else max(rows, reported_rows)
+    estimate.source_bytes = reported or None
+    # Lower bound: the key attributes' names and the item names the scan returned (names >= 1 byte).
+    estimate.source_bytes_lower_bound = rows * (sum(map(len, active_schema().aggregates[0].source.key.names)) + 1) + sum(
+        n * len(name.encode("utf-8")) for name, n in counts.items()
     )
 
 
-def _add_counts(description: dict[str, Any], *, events: int, participants: int, choice: CountChoice) -> None:
-    description["events"] = events
-    description["participants"] = participants
-    description["participants counted by"] = choice.describe()
+def _add_counts(description: dict[str, Any], *, items: int, rows: int, choice: CountChoice) -> None:
+    """Items and source rows under their tables' declared names (like ``Target.describe``)."""
+    description[active_schema().table] = items
+    description[source_table()] = rows
+    description[counted_by_label()] = choice.describe()
 
 
 def _count(target: Target, options: MigrationOptions, hooks: MigrationHooks, counts: CountStore) -> None:
-    """--count-with scan: participants are spread over the whole participants table whatever
-    events segment this worker does, so the scan reads all of it."""
-    with hooks.progress("counting participants (scan)", None) as advance:
+    """--count-with scan: the source rows are spread over the whole source table whatever
+    segment of the target this worker does, so the scan reads all of it."""
+    with hooks.progress(f"counting {source_table()} rows (scan)", None) as advance:
         count_groups(target.dynamodb, target.settings.source_table(), max(1, options.segments),
                            on_rows=advance, store=counts)
 
@@ -464,7 +467,7 @@ def _query_counts(
     target: Target, options: MigrationOptions, counts: CountStore, items: Iterator[dict[str, Any]],
     advance: Callable[[int], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """--count-with query: ``items`` (typed or plain) passed through, each event whose count the
+    """--count-with query: ``items`` (typed or plain) passed through, each item whose count the
     live path does not maintain counted first by a consistent COUNT query, --writers at a time."""
     return count_by_query(target.dynamodb, target.settings.source_table(), items, _id_to_count, counts,
                           threads=options.workers, on_events=advance)

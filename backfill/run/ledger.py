@@ -5,8 +5,7 @@ file flushed to the OS; on S3 a group-committed object, see ``backfill.run.store
 ``{"item": <name>, "changes": <typed owned fields SET>, "read": <typed item as read>}``, plus
 ``"removed": <typed owned fields REMOVEd, with their values as read>`` when the write removes any
 (a rename's old name once contracted; restore puts those values back exactly). (The item's
-name is ``chalicelib.schema.key.Key.name_of``; ledgers written before it had the name under
-``"eventId"``, which is still read). ``read``
+name is ``chalicelib.schema.key.Key.name_of``.) ``read``
 is the state the write was computed from and conditioned on, so restore can tell "still as the
 migration left it" (``read`` + ``changes``) from "changed by a live writer since", and revert a row
 to exactly ``read``: an application's change made before the migration's write survives, even when
@@ -33,7 +32,7 @@ LEDGER_SUFFIX = ".ledger.jsonl"
 
 
 ITEM = "item"  # the key of the item's name in a line
-_EARLIER_ITEM = "eventId"  # the same, in ledgers written before declarations named any table
+
 
 class LedgerError(BadInput):
     """A ledger line (not the torn last one) cannot be read: names the file and the line."""
@@ -101,7 +100,7 @@ def iter_ledger(store: RunStore, name: str) -> Iterator[tuple[str, LedgerEntry, 
         if isinstance(record, dict) and "settled" in record:
             continue  # how an unclear write ended, not a write attempt
         try:
-            entry, event_id = ledger_entry(record), record[ITEM] if ITEM in record else record[_EARLIER_ITEM]
+            entry, event_id = ledger_entry(record), record[ITEM]
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise LedgerError(f"ledger {store.uri(name)} line {number} is not a ledger entry: {error!r}") from error
         yield event_id, entry, record
@@ -114,7 +113,7 @@ def ledger_entry(record: Mapping[str, Any]) -> LedgerEntry:
 
 
 def read_ledger(store: RunStore, name: str) -> dict[str, list[LedgerEntry]]:
-    """eventId -> the run's write attempts on it, in the order they were made (in memory: for a
+    """Item name -> the run's write attempts on it, in the order they were made (in memory: for a
     ledger of any size stream ``iter_ledger``)."""
     entries: dict[str, list[LedgerEntry]] = {}
     for event_id, entry, _record in iter_ledger(store, name):

@@ -44,7 +44,7 @@ class Kind(str, enum.Enum):
     CHANGED_BY_APPLICATION = "changed_by_application"  # unowned attributes the migration did not write
     STATUS_ADVANCED = "status_advanced"
     COUNT_SETTLED = "count_settled_on_recheck"
-    ORPHAN_PARTICIPANTS = "orphan_participants"
+    ORPHAN_SOURCE_ROWS = "orphan_source_rows"  # rows of the aggregate's source whose item does not exist
     NEWER_VERSION = "newer_version"  # written by a newer declaration (another deployment's): not judged here
 
 
@@ -169,10 +169,11 @@ def created_after_snapshot(event_ids: Iterable[str]) -> list[Finding]:
     return [Finding(e, Kind.CREATED_AFTER_SNAPSHOT, "not in the snapshot: created after it") for e in sorted(event_ids)]
 
 
-def orphan_participants(counts: Mapping[str, int] | CountStore, known: Container[str]) -> list[Finding]:
-    """Participants whose event does not exist (not in ``known``). A note: the migration never
-    writes participants. Only the orphans are held, not the counts."""
+def orphan_source_rows(counts: Mapping[str, int] | CountStore, known: Container[str]) -> list[Finding]:
+    """Source rows whose item does not exist (not in ``known``). A note: the migration never
+    writes the source table. Only the orphans are held, not the counts."""
+    source = active_schema().aggregates[0].source.table
     return [
-        Finding(e, Kind.ORPHAN_PARTICIPANTS, f"{n} participant row(s) but no such event")
+        Finding(e, Kind.ORPHAN_SOURCE_ROWS, f"{n} {source} row(s) but no such item")
         for e, n in sorted((e, n) for e, n in counts.items() if e not in known)
     ]

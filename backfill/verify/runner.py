@@ -1,11 +1,11 @@
-"""``run_verify``: scan the events table, count participants once, and check every event.
+"""``run_verify``: scan the target table, count the aggregate's source once, and check every item.
 
-Reads only. The participant counts come from ONE parallel scan of the participants table, or
-(``--count-with query``, the default with ``--segment``) one consistent COUNT query per event
+Reads only. The counts come from ONE parallel scan of the aggregate's source table, or
+(``--count-with query``, the default with ``--segment``) one consistent COUNT query per item
 checked, into a count store bounded in memory (``backfill.table.aggregate_counts``).
-Under live traffic a count can move between that scan and the events scan, so every count
-mismatch is re-checked once with a consistent read of the event and a consistent COUNT query
-of its participants; a mismatch that settles is a note, not a failure.
+Under live traffic a count can move between that scan and the target's scan, so every count
+mismatch is re-checked once with a consistent read of the item and a consistent COUNT query
+of its source rows; a mismatch that settles is a note, not a failure.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from backfill.verify.checks import (
     check_event,
     created_after_snapshot,
     missing_since_snapshot,
-    orphan_participants,
+    orphan_source_rows,
     unowned_writes,
 )
 from backfill.verify.spill import SnapshotIndex
@@ -72,7 +72,7 @@ class VerifyOptions:
     sample: int | None = None  # check only the first N events in scan order
     total_segments: int = 4
     recheck_counts: bool = True
-    count_with: str = "auto"  # participants counted by: scan | query | auto (backfill.table.aggregate_counts)
+    count_with: str = "auto"  # the aggregate's source counted by: scan | query | auto (backfill.table.aggregate_counts)
     strict: bool = False  # any change of an unowned attribute fails (a table with no other writer)
     show_values: bool = False  # findings show attribute values (user data), not only names and types
 
@@ -81,13 +81,13 @@ class VerifyOptions:
 @dataclass
 class VerifyResult:
     table: str
-    participants_table: str
+    source_table: str  # the aggregate's source (actual name)
     endpoint: str
     mode: str
     snapshot: str | None
     snapshot_note: str | None
     events_checked: int = 0
-    participant_rows: int = 0
+    source_rows: int = 0
     counted_with: str = ""
     findings: list[Finding] = field(default_factory=list)
 
@@ -116,14 +116,14 @@ class VerifyResult:
         return {
             "ok": self.ok,
             "table": self.table,
-            "participants_table": self.participants_table,
+            "source_table": self.source_table,
             "endpoint": self.endpoint,
             "mode": self.mode,
             "snapshot": self.snapshot,
             "snapshot_note": self.snapshot_note,
             "events_checked": self.events_checked,
-            "participant_rows": self.participant_rows,
-            "participants_counted_by": self.counted_with,
+            "source_rows": self.source_rows,
+            "counted_by": self.counted_with,
             "failing_events": len(self.failing_event_ids()),
             "by_kind": self.counts_by_kind(),
             "failures": [f.to_json() for f in self.failures],
@@ -161,7 +161,7 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
     snapshot, note = resolve_snapshot(target, options, settings.target_table)
     result = VerifyResult(
         table=settings.target_table,
-        participants_table=settings.source_table(),
+        source_table=settings.source_table(),
         endpoint=target.endpoint,
         mode="sample" if options.sample else "full",
         snapshot=(snapshot.backups[0].run_id if len(snapshot.backups) == 1 else snapshot.name) if snapshot else None,
@@ -230,15 +230,16 @@ def _check_table(
     progress: Progress,
 ) -> None:
     """Stream the events table past the snapshot index: memory holds one page, the findings and
-    the participant counts (on disk beyond MEMORY_LIMIT_EVENTS), whatever the table's size (a
+    the counts (on disk beyond MEMORY_LIMIT_ITEMS), whatever the table's size (a
     --sample holds its N events)."""
     choice = choose_for_tables(target.dynamodb, options.count_with,
                                split=total_segments if options.segment is not None else None,
-                               events_table=target.settings.target_table,
-                               participants_table=target.settings.source_table())
+                               target_table=target.settings.target_table,
+                               source_table=target.settings.source_table())
     result.counted_with = choice.describe()
     if choice.method == QUERY and options.segment is None and not options.sample:
-        result.counted_with += "; orphan participants not checked (only a scan of the participants table finds them)"
+        source = active_schema().aggregates[0].source.table
+        result.counted_with += f"; orphan {source} rows not checked (only a scan of the {source} table finds them)"
     with SpillingCounts() as counts, SpillingCounts() as present:
         _check_counted(target, options, result, snapshot, index, total_segments, progress, choice, counts, present)
 
@@ -253,7 +254,7 @@ def _check_counted(
     progress: Progress,
     choice: CountChoice,
     counts: CountStore,
-    present: CountStore,  # events that have participants and exist (for the orphan check)
+    present: CountStore,  # items that have source rows and exist (for the orphan check)
 ) -> None:
     segments = None if options.segment is None else [options.segment]
     covered = set(snapshot.covered) if snapshot is not None else set()
@@ -276,7 +277,7 @@ def _check_counted(
         sampled = _counts_for(target, options, total_segments, [item for _, item in events], progress)
         for segment, item in events:
             check(segment, item, sampled)
-        result.participant_rows = sampled.total()
+        result.source_rows = sampled.total()
     else:
         if choice.method != QUERY:
             _counts_for(target, options, total_segments, [], progress, store=counts)
@@ -286,13 +287,13 @@ def _check_counted(
                                     lambda entry: active_schema().key.name_of_typed(entry[1]), counts, threads=total_segments)
         for segment, typed in stream:
             check(segment, to_python(typed), counts)
-        result.participant_rows = counts.total()
+        result.source_rows = counts.total()
     result.findings += created_after_snapshot(new_ids)
     if not options.sample:
         result.findings += missing_since_snapshot(index.unseen())
-        # Participants of any event: only a scan of the whole participants table can tell.
+        # Source rows of no item: only a scan of the whole source table can tell.
         if options.segment is None and choice.method != QUERY:
-            result.findings += orphan_participants(counts, present)
+            result.findings += orphan_source_rows(counts, present)
 
 
 def _scanned(
@@ -322,16 +323,16 @@ def _counts_for(
     target: Target, options: VerifyOptions, total_segments: int, events: list[dict[str, Any]], progress: Progress,
     store: CountStore | None = None,
 ) -> CountStore:
-    """One parallel scan of all participants; for a sample, one consistent COUNT per sampled event."""
-    participants = target.settings.source_table()
+    """One parallel scan of the whole source table; for a sample, one consistent COUNT per sampled item."""
+    source = target.settings.source_table()
     if options.sample:
-        counter = AggregateCounter(target.dynamodb, participants)
+        counter = AggregateCounter(target.dynamodb, source)
         sampled = MemoryCounts()  # a sample's N events
         names = [name for name in map(active_schema().key.name_of, events) if name is not None]
         sampled.add({name: counter.count(name) for name in names})
         return sampled
-    return count_groups(target.dynamodb, participants, max(total_segments, options.total_segments),
-                              on_rows=lambda n: progress("participants", n), store=store)
+    return count_groups(target.dynamodb, source, max(total_segments, options.total_segments),
+                        on_rows=lambda n: progress(active_schema().aggregates[0].source.table, n), store=store)
 
 
 def _recheck_counts(target: Target, findings: list[Finding]) -> list[Finding]:

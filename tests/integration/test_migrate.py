@@ -66,7 +66,7 @@ def test_legacy_rows_are_migrated_and_everything_else_is_preserved(dynamodb, liv
     assert set(read_ledger(backup.store, backup.name_for(".ledger.jsonl"))) == set(after) - set(data.malformed_ids)
     saved = json.loads(backup.sibling(".report.json").read_text())
     assert saved["migrated"] == 114 and saved["requests"]["calls"]["UpdateItem"] == 114
-    assert saved["participants"]["total"] == sum(
+    assert saved["aggregate"]["total"] == sum(
         n for event_id, n in data.participant_counts().items() if event_id not in data.malformed_ids
     )
 
@@ -99,11 +99,15 @@ def test_dry_run_writes_nothing(dynamodb, live_settings, tmp_path):
     assert summary["would_upgrade"] == 47 and summary["refused"] == 3 and dry.exit_code == 0
     assert sum(summary["transitions"].values()) == 47
     assert {p["eventId"] for p in summary["refused_items"]} == set(data.malformed_ids)
-    assert summary["sample_diffs"] and summary["participant_rows_counted"] == 120
+    assert summary["sample_diffs"] and summary["source_rows_counted"] == 120
     # and it estimates the real run: one conditional write per event to upgrade, priced
     estimate = summary["estimate"]
-    assert estimate["requests"]["UpdateItem (conditional, one per event to upgrade)"] == 47
+    assert estimate["requests"]["UpdateItem (conditional, one per item to upgrade)"] == 47
     assert estimate["write units"] >= 47 and estimate["on-demand price (USD)"] > 0
+    # and it prices the live path's strategies for these small events: the recount stays
+    live = estimate["live path per record"]
+    assert (live["declared"], live["would choose"]) == ("recount", "recount") and "mirror" in live["why"]
+    assert live["mirror (USD per million records)"] == 2.5 > live["recount (USD per million records)"]
 
 
 def test_cli_refuses_without_yes_and_a_terminal(dynamodb, live_settings, tmp_path):
@@ -132,7 +136,7 @@ def test_cli_with_yes_prints_the_json_report_and_exits_1_on_malformed_rows(dynam
     report = json.loads(result.stdout)
     assert report["migrated"] == 28 and report["refused"] == 2
     assert {p["eventId"] for p in report["refused_items"]} == set(data.malformed_ids)
-    assert report["status_distribution"] and report["participants"]["rows_counted"] == 60
+    assert report["status_distribution"] and report["aggregate"]["source_rows_counted"] == 60
     # and the same report is saved beside the backup
     saved = json.loads((tmp_path / f"{report['run_id']}.report.json").read_text())
     assert saved["migrated"] == 28

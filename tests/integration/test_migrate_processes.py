@@ -58,7 +58,7 @@ def test_three_processes_migrate_the_whole_table_as_one_run(dynamodb, live_setti
     # scanning 90 rows) and the participant rows counted
     assert report["target"]["participants counted by"].startswith("scan: ")
     assert "auto" in report["target"]["participants counted by"]
-    assert report["participants"]["rows_counted"] == 90
+    assert report["aggregate"]["source_rows_counted"] == 90
     # and one confirmation plan was shown, not three
     assert done.stderr.count("Plan (run p3") == 1
     # and status shows 3 segments done, verify passes over the whole run

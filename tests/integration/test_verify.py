@@ -45,7 +45,7 @@ def test_migrated_table_passes(migrated, live_settings, tmp_path):
     # then every event was checked against the snapshot and nothing fails
     assert result.snapshot == backup.run_id
     assert result.events_checked == len(data.events)
-    assert result.participant_rows == len(data.participants)
+    assert result.source_rows == len(data.participants)
     assert result.failures == [] and result.ok
 
 
@@ -122,11 +122,11 @@ def test_without_backup_snapshot_checks_are_skipped_with_a_note(dynamodb, live_s
     assert result.ok and result.events_checked == 10
 
 
-def test_orphan_participants_are_reported(migrated, dynamodb, live_settings, tmp_path):
+def test_orphan_source_rows_are_reported(migrated, dynamodb, live_settings, tmp_path):
     dynamodb.put_item(TableName=live_settings.participants_table,
                       Item=to_typed({"eventId": "ghost", "participantId": "p1"}))
     result = verify(live_settings, tmp_path)
-    assert result.ids_of(Kind.ORPHAN_PARTICIPANTS) == {"ghost"}
+    assert result.ids_of(Kind.ORPHAN_SOURCE_ROWS) == {"ghost"}
 
 
 def test_sample_checks_only_n_events(migrated, live_settings, tmp_path):

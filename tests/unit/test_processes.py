@@ -67,7 +67,7 @@ def test_the_combined_plan_sums_every_segment():
     assert plan.tally.transitions == {"active->live": 2, "active->setup": 1}
     assert [item["eventId"] for item in plan.tally.refused] == ["c"]
     assert [sample["eventId"] for sample in plan.samples] == ["a", "b"]
-    assert plan.tally.participants.events == 4 and plan.tally.participants.total == 8
+    assert plan.tally.aggregate.items == 4 and plan.tally.aggregate.total == 8
 
 
 def test_no_segment_plan_is_an_empty_plan():

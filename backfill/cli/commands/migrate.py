@@ -85,8 +85,15 @@ from backfill.run.checkpoint import CHECKPOINT_SUFFIX, CheckpointError, load_che
 from backfill.run.runs import run_id_from_environment
 from backfill.run.status import StatusError, run_status
 from backfill.run.store import RunStore, StoreError
-from backfill.table.aggregate_counts import AUTO, COUNT_METHODS, QUERY
+from backfill.table.aggregate_counts import (
+    AUTO,
+    COUNT_METHODS,
+    QUERY,
+    counted_by_label,
+    source_table,
+)
 from backfill.table.target import Target
+from chalicelib.schema import active_schema
 
 
 @click.command("migrate")
@@ -96,9 +103,9 @@ from backfill.table.target import Target
               "machines). Default: AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX when set (array jobs).")
 @click.option("--total-segments", type=click.IntRange(1, MAX_TOTAL_SEGMENTS), help="Number of segments the table is split into with --segment.")
 @click.option("--count-with", type=click.Choice(COUNT_METHODS), default=AUTO, show_default=True,
-              help="How participants are counted: scan = one parallel scan of the whole participants table; "
-                   "query = one consistent COUNT query per event this worker migrates (reads only its events' "
-                   "participants, but one API call per event); auto = scan for the whole table; for one segment, "
+              help="How the declaration's aggregate is counted: scan = one parallel scan of its whole source table; "
+                   "query = one consistent COUNT query per item this worker migrates (reads only its items' "
+                   "source rows, but one API call per item); auto = scan for the whole table; for one segment, "
                    "query when its queries cost less client CPU than the scan (by the tables' ItemCount). The "
                    "target table and the dry run's estimate say which was used, why, and what the other would cost.")
 @click.option("--writers", "workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
@@ -107,7 +114,7 @@ from backfill.table.target import Target
               help="Name of a run several workers share (each with its --segment); verify/restore take it "
                    "with --run, `control NAME` steers it. A worker restarted with the same flags resumes its segment from the run store. "
                    "Default on AWS Batch: the array job's id. Env: BACKFILL_RUN_ID.")
-@click.option("--resume", "resume", metavar="RUN_ID", help="Continue the run RUN_ID (looked up in --backup-dir): verifies its backup again, skips checkpointed items, re-counts participants.")
+@click.option("--resume", "resume", metavar="RUN_ID", help="Continue the run RUN_ID (looked up in --backup-dir): verifies its backup again, skips checkpointed items, counts the aggregate again.")
 @click.option("--price-per-million-writes", default=DEFAULT_PRICE_PER_MILLION_WRITES, show_default=True,
               type=FiniteFloat(min=0), help="Dry run's estimate: USD per million write request units "
               "(default: us-east-1 on-demand, Standard table class).")
@@ -177,9 +184,9 @@ def command(
     yes: bool,
     as_json: bool,
 ) -> None:
-    """Upgrade every existing event to the current schema.
+    """Upgrade every existing item to the current schema.
 
-    Shows the target, counts participants (see --count-with), writes a verified backup, plans
+    Shows the target, counts the aggregate's source rows (see --count-with), writes a verified backup, plans
     every item from the backup, asks for confirmation (--yes skips it; without a terminal and
     without --yes it refuses with exit code 3), then upgrades the backed-up items with
     conditional writes on owned fields only. Rows created after the backup are not touched
@@ -495,15 +502,15 @@ def _combined_report(store: RunStore, run: str, names: list[str], children: list
             part = read_json(store, name + REPORT_SUFFIX)
             processed += int(part["processed_this_attempt"])
             resumed += int(part["resumed_after"])
-            # A child that scanned counted the whole participants table; one that queried, its events.
-            counted_by = str(part["target"].get("participants counted by", ""))
-            counted = int(part["participants"]["rows_counted"])
+            # A child that scanned counted the whole source table; one that queried, its items' rows.
+            counted_by = str(part["target"].get(counted_by_label(), ""))
+            counted = int(part["aggregate"]["source_rows_counted"])
             rows = rows + counted if counted_by.startswith(QUERY) else max(rows, counted)
-            description = {**description, "participants counted by": counted_by}
+            description = {**description, counted_by_label(): counted_by}
             calls.update(part["requests"]["calls"])
             http.update(part["requests"]["http"])
-    description = {**description, "events": items, "participants": rows}
+    description = {**description, active_schema().table: items, source_table(): rows}
     return MigrationReport(run_id=run, backup_file=f"{store.location} (run {run}, {len(names)} segments)",
                            backup_items=items, target=description, tally=merged(tallies), duration_s=duration_s,
-                           processed=processed, resumed_after=resumed, participant_rows=rows,
+                           processed=processed, resumed_after=resumed, source_rows=rows,
                            requests=dict(calls), http_requests=dict(http), completed=completed)

@@ -2,8 +2,8 @@
 and the version of the declaration the app will be deployed with (DYNAMO_EVOLVE_SCHEMA_VERSION:
 app.py refuses to be packaged or deployed with another; ``backfill live status`` shows it).
 
-Chalice reads ``<TABLE>_STREAM_ARN`` of each table the declaration names (EVENTS_STREAM_ARN,
-PARTICIPANTS_STREAM_ARN for the events example) from .chalice/config.json when it
+Chalice reads ``<TABLE>_STREAM_ARN`` of each table the declaration names (ORDERS_STREAM_ARN,
+ORDER_ITEMS_STREAM_ARN for the orders example) from .chalice/config.json when it
 deploys or packages app.py; a stream ARN is only known once the table exists (and changes if
 streams are turned off and on), so it is looked up rather than typed.
 """

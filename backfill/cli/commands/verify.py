@@ -16,7 +16,7 @@ from backfill.cli.options import (
 from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK, err, print_json
 from backfill.errors import Unverifiable
 from backfill.run.backup import BackupError
-from backfill.table.aggregate_counts import AUTO, COUNT_METHODS
+from backfill.table.aggregate_counts import AUTO, COUNT_METHODS, counted_by_label
 from backfill.table.target import Target
 from backfill.verify import VerifyOptions, VerifyResult, run_verify
 from chalicelib.schema import active_schema
@@ -37,8 +37,8 @@ from chalicelib.schema import active_schema
 @click.option("--scan-threads", "total_segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS),
               help="Threads that read the table, each one segment of a parallel scan (with a snapshot, the snapshot's split is used for events).")
 @click.option("--count-with", type=click.Choice(COUNT_METHODS), default=AUTO, show_default=True,
-              help="How participants are counted: scan = one parallel scan of the whole participants table "
-                   "(finds orphan participants); query = one consistent COUNT query per event checked; "
+              help="How the declaration's aggregate is counted: scan = one parallel scan of its whole source table "
+                   "(finds orphan source rows); query = one consistent COUNT query per item checked; "
                    "auto = scan, or with --segment query when that costs less client CPU (as for migrate).")
 @click.option("--strict", is_flag=True,
               help="For a table no application writes to: any change of an attribute the migration does not own "
@@ -90,8 +90,8 @@ def render(result: VerifyResult, show: int) -> None:
     summary.add_row("mode", result.mode)
     summary.add_row("snapshot", result.snapshot or (result.snapshot_note or "-"))
     summary.add_row("events checked", str(result.events_checked))
-    summary.add_row("participant rows counted", str(result.participant_rows))
-    summary.add_row("participants counted by", result.counted_with)
+    summary.add_row(f"{result.source_table} rows counted", str(result.source_rows))
+    summary.add_row(counted_by_label(), result.counted_with)
     for kind, n in result.counts_by_kind().items():
         summary.add_row(kind, str(n))
     summary.add_row("events failing", str(len(result.failing_event_ids())))

@@ -77,20 +77,20 @@ def test_a_query_per_event_counts_only_the_events_asked_for(dynamodb, settings):
 
 def test_auto_scans_a_whole_table_and_queries_a_segment_only_when_cheaper():
     # given a whole-table run, then auto scans whatever the table sizes
-    assert choose_count_method("auto", split=None, events=10, participant_rows=10**9).method == SCAN
+    assert choose_count_method("auto", split=None, items=10, source_rows=10**9).method == SCAN
     # given worker K of 100 over 1,000,000 events: 10,000 queries cost 3,000,000 scanned rows' CPU
     # then it queries when the participants table has more rows than that, and scans otherwise
-    assert choose_count_method("auto", split=100, events=10**6, participant_rows=3_000_001).method == QUERY
-    assert choose_count_method("auto", split=100, events=10**6, participant_rows=3_000_000).method == SCAN
+    assert choose_count_method("auto", split=100, items=10**6, source_rows=3_000_001).method == QUERY
+    assert choose_count_method("auto", split=100, items=10**6, source_rows=3_000_000).method == SCAN
     # and with the sizes unknown (an endpoint that reports no item counts) it scans, and says so
-    unknown = choose_count_method("auto", split=4, events=0, participant_rows=0)
+    unknown = choose_count_method("auto", split=4, items=0, source_rows=0)
     assert unknown.method == SCAN and "no item counts" in unknown.reason
     # and an explicit choice wins
-    assert choose_count_method("scan", split=100, events=10**6, participant_rows=10**9).method == SCAN
+    assert choose_count_method("scan", split=100, items=10**6, source_rows=10**9).method == SCAN
     assert choose_count_method("query", split=None).method == QUERY
     # and the description says which, why and the figures compared
-    said = choose_count_method("auto", split=100, events=10**6, participant_rows=10**8).describe()
-    assert said.startswith("query:") and "10000 count queries" in said and "100000000 participant rows" in said
+    said = choose_count_method("auto", split=100, items=10**6, source_rows=10**8).describe()
+    assert said.startswith("query:") and "10000 count queries" in said and "100000000 source rows" in said
     with pytest.raises(ValueError, match="--count-with"):
         choose_count_method("guess", split=None)
 

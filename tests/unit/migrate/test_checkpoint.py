@@ -76,11 +76,11 @@ def test_missing_checkpoint_means_nothing_done_and_wrong_run_is_refused(tmp_path
 def test_tally_merges_and_round_trips():
     a, b = Tally(), Tally()
     a.results.update(["upgraded", "upgraded"])
-    a.participants.add(4)
+    a.aggregate.add(4)
     b.refused.append({"eventId": "bad", "reasons": ["r"]})
     b.results.update(["refused"])
-    b.participants.add(0)
+    b.aggregate.add(0)
     a.merge(b)
     again = Tally.from_dict(a.to_dict())
     assert again.to_dict() == a.to_dict()
-    assert again.participants.to_dict() == {"events": 2, "events_with_participants": 1, "total": 4, "average": 2.0, "max": 4}
+    assert again.aggregate.to_dict() == {"name": "participantCount", "items": 2, "items_not_zero": 1, "total": 4, "average": 2.0, "max": 4}

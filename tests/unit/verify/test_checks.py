@@ -10,7 +10,7 @@ from backfill.verify.checks import (
     check_status,
     created_after_snapshot,
     missing_since_snapshot,
-    orphan_participants,
+    orphan_source_rows,
     unowned_writes,
 )
 from chalicelib.schema import upgrade_event
@@ -112,7 +112,7 @@ def test_missing_new_and_orphans():
     assert [f.event_id for f in missing_since_snapshot({"b", "a"})] == ["a", "b"]
     assert all(f.fails for f in missing_since_snapshot({"a"}))
     assert not any(f.fails for f in created_after_snapshot({"n"}))
-    orphans = orphan_participants({"e1": 2, "ghost": 3}, ["e1"])
+    orphans = orphan_source_rows({"e1": 2, "ghost": 3}, ["e1"])
     assert [(f.event_id, f.fails) for f in orphans] == [("ghost", False)] and "3 participant" in orphans[0].reason
 
 
