@@ -16,6 +16,7 @@ from backfill.cli.options import (
     MAX_THREADS,
     MAX_TOTAL_SEGMENTS,
     FiniteFloat,
+    allow_version_mismatch_option,
     backup_dir_option,
     json_option,
     require_writable_store,
@@ -53,6 +54,7 @@ from backfill.console import (
 )
 from backfill.control.hooks import DEFAULT_TIMEOUT_S
 from backfill.errors import BadInput, ChildrenEnded, CliError
+from backfill.live.version import check_live_version
 from backfill.migrate import (
     MigrationError,
     MigrationHooks,
@@ -150,6 +152,7 @@ from chalicelib.schema import active_schema
 @backup_dir_option
 @store_encryption_options
 @require_pitr_option
+@allow_version_mismatch_option
 @yes_option
 @json_option
 @target_options
@@ -176,6 +179,7 @@ def command(
     max_iterator_age_s: float | None,
     backup_dir: str,
     require_pitr: bool,
+    allow_version_mismatch: bool,
     show_values: bool,
     yes: bool,
     as_json: bool,
@@ -188,6 +192,10 @@ def command(
     conditional writes on owned fields only. Rows created after the backup are not touched
     here: the live stream handlers upgrade them. A run that dies is continued with --resume.
 
+    With --stage it refuses (exit 3) when the stage's deployed live path runs another schema
+    version than this declaration, unless --allow-version-mismatch. Rows of a newer version than
+    this declaration are never rewritten (counted as newer_version).
+
     Exit code 1 when any item was refused, failed or kept changing; the report lists them.
     Ctrl-C stops after the writes in flight, saves the checkpoint, prints the --resume command
     and exits 130.
@@ -195,6 +203,8 @@ def command(
     if dry_run and resume:
         raise click.UsageError("--dry-run and --resume do not go together")
     _refuse_hook_options(dry_run=dry_run, hook_commands=hook_commands, hook_fails_run=hook_fails_run)
+    if not dry_run:
+        check_live_version(target, "migrate", allow_mismatch=allow_version_mismatch)
     if processes > 1:
         _refuse_with_processes(dry_run=dry_run, segment=segment, total_segments=total_segments, resume=resume)
         _run_processes(target, processes=processes, run_id=run_id, rate_limit=rate_limit, backup_dir=backup_dir,
