@@ -10,13 +10,18 @@ import os
 
 from chalice import Chalice
 
-from chalicelib.config import Settings, handler_name, stream_variable
+from chalicelib.config import Settings, deployed_version_problem, handler_name, stream_variable
 from chalicelib.schema import active_schema
 from chalicelib.streams import stream_handler
 
 # A missing table name is a start-up error (the cold start fails and says which), not a
 # silent fallback to the default names.
 Settings.for_lambda()
+# The stage's environment names the schema version it deploys; packaging, deploying or starting
+# with another declaration fails here, so a function never runs a version its environment hides.
+_version_problem = deployed_version_problem(os.environ)
+if _version_problem:
+    raise RuntimeError(_version_problem)
 
 # Logging is powertools' (chalicelib.streams.observability), whose logger is named after the
 # service, "dynamo-evolve": left to itself Chalice would configure the logger of the same name

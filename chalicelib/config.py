@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.schema import Schema, active_schema
+from chalicelib.schema.active import active_reference
 
 FAILURES_VAR = "FAILURES_TABLE"
 RETENTION_VARIABLE = "FAILURE_RETENTION_DAYS"
@@ -26,6 +27,23 @@ MAX_RETENTION_DAYS = 3650
 
 class MissingSetting(RuntimeError):
     """A setting the Lambda cannot run without is not in its environment."""
+
+
+# The schema version the deployed live path runs, in its Lambda environment: written into the
+# stage's environment_variables from the declaration (``backfill stream-arns --write``), checked
+# against the declaration when app.py is packaged, deployed or started (``deployed_version_problem``).
+SCHEMA_VERSION_VAR = "DYNAMO_EVOLVE_SCHEMA_VERSION"
+
+
+def deployed_version_problem(environment: Mapping[str, str], schema: Schema | None = None) -> str | None:
+    """Why ``environment`` may not run ``schema`` (the active declaration): its
+    DYNAMO_EVOLVE_SCHEMA_VERSION names another version. None when it agrees or is not set."""
+    version = (schema or active_schema()).version
+    named = environment.get(SCHEMA_VERSION_VAR)
+    if named is None or named == str(version):
+        return None
+    return (f"{SCHEMA_VERSION_VAR} is {named!r} but the declaration ({active_reference()}) is version {version}: "
+            f"run `backfill stream-arns --stage STAGE --write` with this declaration, then package or deploy again")
 
 
 def table_variable(declared: str) -> str:

@@ -236,6 +236,10 @@ def store_encryption(kwargs: dict[str, Any]) -> Encryption:
 
 
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+allow_version_mismatch_option = click.option(
+    "--allow-version-mismatch", is_flag=True,
+    help="With --stage: write although the stage's deployed live path runs another schema version than this "
+         "declaration (DYNAMO_EVOLVE_SCHEMA_VERSION in its environment). Without it the command refuses (exit 3).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 
 

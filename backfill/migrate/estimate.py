@@ -287,4 +287,19 @@ class MigrationEstimate:
                                    "write units": conflict.write_units},
             "write duration (s)": round(self.duration_s(workers=workers, rate_limit=rate_limit), 2),
             "duration bound by": bound,
+            "live path per record": self.live_strategies(),
         }
+
+    def live_strategies(self) -> dict[str, Any]:
+        """The live path's recount and mirror priced per record for these tables
+        (``backfill.mirror.pricing``): the items sampled (counted), else the mean per item."""
+        from backfill.mirror.pricing import compare  # it prices with this module's rules
+        from chalicelib.schema import active_schema
+
+        items = len(self.event_sizes)
+        sampled = +self.items_to_count or Counter({self.source_rows // items: items} if items else {})
+        aggregates = active_schema().aggregates
+        row = self.row_bytes()
+        return compare(sampled, row_bytes=row, key_bytes=row, pricing=self.pricing,
+                       event_bytes=sum(self.event_sizes) // items if items else 0,
+                       current=aggregates[0].strategy.name if aggregates else "-")

@@ -98,6 +98,7 @@ class Plan:
             "would_upgrade": self.would_upgrade,
             "already_current": self.current,
             "refused": self.refused,
+            "newer_version": self.tally.count(UpgradeResult.NEWER.value),
             "transitions": dict(sorted(self.tally.transitions.items())),
             "statuses_after": dict(sorted(self.tally.statuses.items())),
             "refused_items": self.tally.refused,

@@ -92,6 +92,7 @@ def plan_view(plan: Plan, *, heading: str, show_values: bool = False) -> Group:
                 "would upgrade": data["would_upgrade"],
                 "already upgraded (skip)": data["already_current"],
                 "refused": data["refused"],
+                "left alone (newer schema version)": data["newer_version"],
                 "failed to plan": len(data["failed_items"]),
             },
         ),
@@ -126,6 +127,7 @@ def report_view(report: MigrationReport, *, show_values: bool = False) -> Group:
         "failed": data["failed"],
         "gone (deleted meanwhile)": data["gone"],
         "contended": data["contended"],
+        "left alone (newer schema version)": data["newer_version"],
         "unclear writes, settled by reading back": ", ".join(
             f"{how} {n}" for how, n in data["unclear_writes_settled"].items()) or "none",
         "resumed after": data["resumed_after"],

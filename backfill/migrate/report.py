@@ -60,6 +60,7 @@ class MigrationReport:
             "failed": tally.count(FAILED),
             "gone": tally.count(UpgradeResult.GONE.value),
             "contended": tally.count(UpgradeResult.CONTENDED.value),
+            "newer_version": tally.count(UpgradeResult.NEWER.value),  # left untouched: another deployment's
             "unclear_writes_settled": dict(sorted(tally.settled.items())),
             "refused_items": tally.refused,
             "failed_items": tally.failed,

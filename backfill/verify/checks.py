@@ -27,6 +27,7 @@ from backfill.table.aggregate_counts import CountStore
 from backfill.verify.compare import describe_changes, differing_attributes
 from chalicelib.redaction import without_values
 from chalicelib.schema import active_schema, validate_event
+from chalicelib.schema.upgrade import is_newer
 from chalicelib.schema.values import as_count
 
 
@@ -44,6 +45,7 @@ class FindingKind(str, enum.Enum):
     STATUS_ADVANCED = "status_advanced"
     COUNT_SETTLED = "count_settled_on_recheck"
     ORPHAN_SOURCE_ROWS = "orphan_source_rows"  # rows of the aggregate's source whose item does not exist
+    NEWER_VERSION = "newer_version"  # written by a newer declaration (another deployment's): not judged here
 
 
 FAILING_KINDS: frozenset[FindingKind] = frozenset(
@@ -114,6 +116,9 @@ def check_event(
     """Every finding about one live event (plain values). See the module doc for ``strict``."""
     schema = active_schema()
     event_id = str(schema.key.describe(item))
+    if is_newer(item, schema):
+        return [Finding(event_id, FindingKind.NEWER_VERSION, f"{schema.version_field} {item.get(schema.version_field)} is "
+                        f"newer than this declaration ({schema.version}): verify it with that version")]
     findings = []
     problems = validate_event(item)
     if problems:

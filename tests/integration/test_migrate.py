@@ -104,6 +104,10 @@ def test_dry_run_writes_nothing(dynamodb, live_settings, tmp_path):
     estimate = summary["estimate"]
     assert estimate["requests"]["UpdateItem (conditional, one per item to upgrade)"] == 47
     assert estimate["write units"] >= 47 and estimate["on-demand price (USD)"] > 0
+    # and it prices the live path's strategies for these small events: the recount stays
+    live = estimate["live path per record"]
+    assert (live["declared"], live["would choose"]) == ("recount", "recount") and "mirror" in live["why"]
+    assert live["mirror (USD per million records)"] == 2.5 > live["recount (USD per million records)"]
 
 
 def test_cli_refuses_without_yes_and_a_terminal(dynamodb, live_settings, tmp_path):

@@ -20,7 +20,14 @@ from chalicelib.schema import use_schema
 from chalicelib.schema.mirrored import EVENTS
 from chalicelib.streams import process_source_batch
 from chalicelib.streams.dependencies import Dependencies
-from tests.integration.test_mirror_live_path import count_of, given_event, join, leave, rows
+from tests.integration.test_mirror_live_path import (
+    count_of,
+    given_event,
+    join,
+    leave,
+    rows,
+    seed_writers,
+)
 from tests.unit.streams.conftest import batch
 
 SCHEMA = ["--schema", "chalicelib.schema.mirrored:EVENTS"]
@@ -42,6 +49,11 @@ def target(dynamodb: Any, live_settings: Any) -> Target:
     return Target(settings=live_settings)
 
 
+@pytest.fixture
+def target_engine(endpoint: Any) -> str:
+    return str(endpoint.name)
+
+
 def given_participants(dynamodb: Any, event_id: str, *ids: str) -> None:
     for p in ids:
         dynamodb.put_item(TableName="participants", Item={"eventId": {"S": event_id}, "participantId": {"S": p}})
@@ -52,18 +64,23 @@ def marked(dynamodb: Any, event_id: str) -> bool:
     return item.get("participantCountMirrored") == {"BOOL": True}
 
 
-def backfill(endpoint_url: str, *args: str) -> Any:
-    return CliRunner().invoke(cli, [*SCHEMA, "mirror", *args, "--endpoint-url", endpoint_url, "--region", "us-east-1"])
+@pytest.fixture
+def backfill(endpoint: Any, endpoint_url: str) -> Any:
+    def run(*args: str) -> Any:
+        writers = ["--writers", str(seed_writers(endpoint.name))] if args[0] == "seed" else []
+        return CliRunner().invoke(cli, [*SCHEMA, "mirror", *args, *writers, "--endpoint-url", endpoint_url,
+                                        "--region", "us-east-1"])
+    return run
 
 
-def test_seed_hands_the_counts_over_and_verify_checks_them(dynamodb, endpoint_url, deps):
+def test_seed_hands_the_counts_over_and_verify_checks_them(dynamodb, backfill, deps):
     # given two unmarked events whose counts are stale, and their participants
     given_event(dynamodb, "e1", count=9, marked=False)
     given_event(dynamodb, "e2", count=0, marked=False)
     given_participants(dynamodb, "e1", "a", "b", "c")
     given_participants(dynamodb, "e2", "x")
     # when the CLI seeds the mirror
-    seeded = backfill(endpoint_url, "seed", "--yes", "--json")
+    seeded = backfill("seed", "--yes", "--json")
     # then every participant has a present row, and both events are marked with exact counts
     assert seeded.exit_code == 0, seeded.output
     assert json.loads(seeded.stdout[seeded.stdout.index("{"):])["marked"] == 2
@@ -76,22 +93,22 @@ def test_seed_hands_the_counts_over_and_verify_checks_them(dynamodb, endpoint_ur
     process_source_batch(batch(join("e1", "d", 1), leave("e1", "a", 2)), deps)
     assert count_of(dynamodb, "e1") == 3
     # and verify finds nothing; a second seed changes nothing
-    assert backfill(endpoint_url, "verify").exit_code == 0
-    again = backfill(endpoint_url, "seed", "--yes", "--json")
+    assert backfill("verify").exit_code == 0
+    again = backfill("seed", "--yes", "--json")
     assert json.loads(again.stdout[again.stdout.index("{"):])["rows"] == {"stale": 4}
     assert count_of(dynamodb, "e1") == 3
 
 
-def test_verify_finds_a_wrong_count_a_missing_and_an_extra_member(dynamodb, endpoint_url):
+def test_verify_finds_a_wrong_count_a_missing_and_an_extra_member(dynamodb, backfill):
     given_event(dynamodb, "e1", marked=False)
     given_participants(dynamodb, "e1", "a", "b")
-    assert backfill(endpoint_url, "seed", "--yes").exit_code == 0
+    assert backfill("seed", "--yes").exit_code == 0
     # when the count, the mirror and the source table are tampered with, raw
     dynamodb.update_item(TableName="events", Key={"eventId": {"S": "e1"}}, UpdateExpression="SET participantCount = :n",
                          ExpressionAttributeValues={":n": {"N": "5"}})
     dynamodb.delete_item(TableName="participant_members", Key={"eventId": {"S": "e1"}, "participantId": {"S": "a"}})
     dynamodb.delete_item(TableName="participants", Key={"eventId": {"S": "e1"}, "participantId": {"S": "b"}})
-    result = backfill(endpoint_url, "verify", "--json")
+    result = backfill("verify", "--json")
     # then each is one finding, and verify exits 1
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout[result.stdout.index("{"):])
@@ -109,7 +126,7 @@ def test_a_declaration_without_a_mirror_is_one_error_line(endpoint_url):
                                              "with a membership mirror")
 
 
-def test_a_member_removed_while_the_seed_runs_is_not_brought_back(dynamodb, target, deps, monkeypatch):
+def test_a_member_removed_while_the_seed_runs_is_not_brought_back(dynamodb, target, target_engine, deps, monkeypatch):
     given_event(dynamodb, "e1", marked=False)
     given_participants(dynamodb, "e1", "a", "b")
     real_scan = seed_module.parallel_scan
@@ -123,13 +140,13 @@ def test_a_member_removed_while_the_seed_runs_is_not_brought_back(dynamodb, targ
 
     monkeypatch.setattr(seed_module, "parallel_scan", scan_then_remove)
     # when the seed writes the rows it read before a was removed
-    result = seed_mirror(target, segments=1, threads=2)
+    result = seed_mirror(target, segments=1, threads=seed_writers(target_engine))
     # then a stays a tombstone, and the count handed over is b alone
     assert result.ok and result.outcomes["stale"] == 1
     assert rows(dynamodb) == {"a": False, "b": True} and count_of(dynamodb) == 1 and marked(dynamodb, "e1")
 
 
-def test_the_backfill_and_the_live_path_racing_on_one_event(dynamodb, target, deps, monkeypatch):
+def test_the_backfill_and_the_live_path_racing_on_one_event(dynamodb, target, target_engine, deps, monkeypatch):
     # given an event with three participants, one of them already mirrored by a live join
     given_event(dynamodb, "e1", count=3, marked=False)
     given_participants(dynamodb, "e1", "a", "b", "c")
@@ -152,7 +169,7 @@ def test_the_backfill_and_the_live_path_racing_on_one_event(dynamodb, target, de
 
     monkeypatch.setattr(MirrorWriter, "present_count", count_then_live_change)
     # when the seed runs and two live changes race its mark
-    result = seed_mirror(target, segments=1, threads=2)
+    result = seed_mirror(target, segments=1, threads=seed_writers(target_engine))
     # then the mark counted again after each, and the count handed over is exact
     assert result.ok and result.marked == 1
     assert rows(dynamodb) == {"a": True, "b": False, "c": True, "d": True}
@@ -161,3 +178,22 @@ def test_the_backfill_and_the_live_path_racing_on_one_event(dynamodb, target, de
     dynamodb.delete_item(TableName="participants", Key={"eventId": {"S": "e1"}, "participantId": {"S": "c"}})
     process_source_batch(batch(leave("e1", "c", 4)), deps)
     assert count_of(dynamodb) == 2
+
+
+def test_backfill_verify_runs_the_mirror_checks_too(dynamodb, backfill, endpoint_url):
+    # given a seeded mirror, one of whose rows is then lost
+    given_event(dynamodb, "e1", marked=False)
+    given_participants(dynamodb, "e1", "a", "b")
+    assert backfill("seed", "--yes").exit_code == 0
+    whole = CliRunner().invoke(cli, [*SCHEMA, "verify", "--no-snapshot", "--json", "--endpoint-url", endpoint_url,
+                                     "--region", "us-east-1"])
+    assert whole.exit_code == 0, whole.output
+    dynamodb.delete_item(TableName="participant_members", Key={"eventId": {"S": "e1"}, "participantId": {"S": "a"}})
+    # when the whole table is verified
+    result = CliRunner().invoke(cli, [*SCHEMA, "verify", "--no-snapshot", "--json", "--endpoint-url", endpoint_url,
+                                      "--region", "us-east-1"])
+    # then the events themselves pass, the mirror's findings fail the run
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    assert report["ok"] is True and report["mirror"]["ok"] is False
+    assert {f["kind"] for f in report["mirror"]["findings"]} == {"missing member", "count"}

@@ -22,7 +22,7 @@ from chalicelib.schema import CURRENT, use_schema
 from chalicelib.schema.mirrored import EVENTS
 from chalicelib.streams import process_source_batch
 from chalicelib.streams.dependencies import Dependencies
-from tests.integration.test_mirror_live_path import given_event, join, leave
+from tests.integration.test_mirror_live_path import given_event, join, leave, seed_writers
 from tests.unit.streams.conftest import batch
 
 EVENT_IDS = ("e1", "e2", "e3")
@@ -72,7 +72,7 @@ def app(dynamodb: Any, live_settings: Any) -> App:
     return App(dynamodb, live_settings)
 
 
-def test_switching_a_live_table_from_recount_to_mirror(dynamodb, live_settings, endpoint_url, app, monkeypatch):
+def test_switching_a_live_table_from_recount_to_mirror(dynamodb, live_settings, endpoint, endpoint_url, app, monkeypatch):
     # given events whose counts the recount keeps, under live traffic
     for event_id in EVENT_IDS:
         given_event(dynamodb, event_id, marked=False)
@@ -103,7 +103,7 @@ def test_switching_a_live_table_from_recount_to_mirror(dynamodb, live_settings, 
 
         monkeypatch.setattr(seed_module, "parallel_scan", scan_with_traffic)
         monkeypatch.setattr(MirrorWriter, "present_count", count_with_traffic)
-        result = seed_mirror(Target(settings=live_settings), segments=1, threads=2)
+        result = seed_mirror(Target(settings=live_settings), segments=1, threads=seed_writers(endpoint.name))
         monkeypatch.undo()
         assert result.ok and result.marked == len(EVENT_IDS)
         # step 4: verify; then the mirror keeps the counts

@@ -17,6 +17,7 @@ from backfill.cli.options import (
     MAX_THREADS,
     MAX_TOTAL_SEGMENTS,
     FiniteFloat,
+    allow_version_mismatch_option,
     backup_dir_option,
     command_line,
     json_option,
@@ -55,6 +56,7 @@ from backfill.console import (
 )
 from backfill.control.hooks import DEFAULT_TIMEOUT_S
 from backfill.errors import BadInput, ChildrenEnded, CliError
+from backfill.live.version import check_live_version
 from backfill.migrate import (
     MigrationError,
     MigrationHooks,
@@ -121,6 +123,7 @@ class CommandLine:
     max_iterator_age_s: float | None
     backup_dir: str
     require_pitr: bool
+    allow_version_mismatch: bool
     show_values: bool
     yes: bool
     as_json: bool
@@ -207,6 +210,7 @@ class CommandLine:
 @backup_dir_option
 @store_encryption_options
 @require_pitr_option
+@allow_version_mismatch_option
 @yes_option
 @json_option
 @target_options
@@ -220,6 +224,10 @@ def command(target: Target, given: CommandLine) -> None:
     conditional writes on owned fields only. Rows created after the backup are not touched
     here: the live stream handlers upgrade them. A run that dies is continued with --resume.
 
+    With --stage it refuses (exit 3) when the stage's deployed live path runs another schema
+    version than this declaration, unless --allow-version-mismatch. Rows of a newer version than
+    this declaration are never rewritten (counted as newer_version).
+
     Exit code 1 when any item was refused, failed or kept changing; the report lists them.
     Ctrl-C stops after the writes in flight, saves the checkpoint, prints the --resume command
     and exits 130.
@@ -227,6 +235,8 @@ def command(target: Target, given: CommandLine) -> None:
     if given.dry_run and given.resume:
         raise click.UsageError("--dry-run and --resume do not go together")
     _refuse_hook_options(given)
+    if not given.dry_run:
+        check_live_version(target, "migrate", allow_mismatch=given.allow_version_mismatch)
     if given.processes > 1:
         _refuse_with_processes(given)
         _run_processes(target, given)

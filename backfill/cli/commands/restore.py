@@ -16,6 +16,7 @@ from rich.table import Table
 
 from backfill.cli.options import (
     MAX_THREADS,
+    allow_version_mismatch_option,
     backup_dir_option,
     json_option,
     segment_or_array_index,
@@ -48,6 +49,7 @@ from backfill.console import (
 )
 from backfill.errors import BadInput, ExitCode
 from backfill.live.guard import guard_live_path
+from backfill.live.version import check_live_version
 from backfill.restore import (
     RestoreOptions,
     RestorePlan,
@@ -95,13 +97,15 @@ from chalicelib.schema import active_schema
 @backup_dir_option
 @store_encryption_options
 @require_pitr_option
+@allow_version_mismatch_option
 @yes_option
 @json_option
 @target_options
 def command(target: Target, backup_file: str | None, run: str | None, segment: int | None, force: bool, delete_new: bool,
             workers: int | None, to_table: str | None,
             create_table: bool, show: int, pause_live_path: bool, live_path_running: bool, processes: int,
-            plan_only: bool, backup_dir: str, require_pitr: bool, yes: bool, as_json: bool) -> None:
+            plan_only: bool, backup_dir: str, require_pitr: bool, allow_version_mismatch: bool, yes: bool,
+            as_json: bool) -> None:
     """Restore the events table from backup FILE (data file or manifest, a path or an s3:// URI)
     or from every backup of --run NAME.
 
@@ -109,7 +113,8 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
     fields are put back; other attributes are never overwritten). Items changed since are
     conflicts: listed and skipped unless --force. Exit 1 on conflicts or failures. Refuses (exit 3)
     while a stream mapping reading these tables is enabled, unless --pause-live-path or
-    --live-path-running.
+    --live-path-running, and (exit 3) when --stage's deployed live path runs another schema
+    version, unless --allow-version-mismatch.
 
     With --to-table NAME (bulk mode) the backup, of any table, is written whole into the new or
     empty table NAME with BatchWriteItem (--create-table creates it from the backup's key schema);
@@ -118,6 +123,8 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
     """
     if (backup_file is None) == (run is None):
         raise click.UsageError("name one backup FILE or one --run NAME")
+    if to_table is None and not plan_only:
+        check_live_version(target, "restore", allow_mismatch=allow_version_mismatch)
     if processes > 1:
         if run is None or segment is not None or segment_or_array_index(None) is not None or to_table is not None:
             raise click.UsageError("--processes restores the segments of one --run NAME itself: not with FILE, "

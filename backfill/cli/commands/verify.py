@@ -9,6 +9,8 @@ import click
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
+from backfill.cli.commands.mirror import checked as mirror_checks
+from backfill.cli.commands.mirror import render_verify as render_mirror
 from backfill.cli.options import (
     MAX_THREADS,
     backup_dir_option,
@@ -69,7 +71,8 @@ class CommandLine:
 @target_options
 @command_line(CommandLine.of)
 def command(target: Target, given: CommandLine) -> None:
-    """Verify the migrated table. Exit 0 only when every check holds, 1 otherwise."""
+    """Verify the migrated table (and, for a count kept by a membership mirror, the mirror:
+    docs/how-to/mirror.md). Exit 0 only when every check holds, 1 otherwise."""
     options, show, as_json = given.options, given.show, given.as_json
     if options.run is not None and options.snapshot is not None:
         raise click.UsageError("--run and --snapshot do not go together")
@@ -93,9 +96,18 @@ def command(target: Target, given: CommandLine) -> None:
     except BackupError as error:
         raise Unverifiable(f"cannot verify against the snapshot: {error}") from error
     render(result, show)
+    # A count kept by a membership mirror: its checks too, when the whole table is verified.
+    whole = options.sample is None and options.segment is None
+    mirror = mirror_checks(target, options.total_segments) if has_mirror() and whole else None
+    if mirror is not None:
+        render_mirror(target, mirror, show)
     if as_json:
-        print_json(result.to_json())
-    raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
+        print_json({**result.to_json(), **({"mirror": mirror.to_json()} if mirror is not None else {})})
+    raise SystemExit(EXIT_OK if result.ok and (mirror is None or mirror.ok) else EXIT_ITEM_FAILURES)
+
+
+def has_mirror() -> bool:
+    return any(a.mirror is not None for a in active_schema().aggregates)
 
 
 def render(result: VerifyResult, show: int) -> None:

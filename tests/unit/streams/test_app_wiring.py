@@ -184,6 +184,24 @@ def test_missing_table_names_stop_the_lambda_at_start_up(tmp_path):
     assert "PARTICIPANTS_TABLE, FAILURES_TABLE not set" in done.stderr
 
 
+@pytest.mark.parametrize(("named", "schema", "starts"), [
+    ("2", None, True), ("3", None, False), ("3", "examples.rename.schema:EXPAND", True)],
+    ids=["same version", "environment names another", "declaration of that version"])
+def test_the_environment_names_the_schema_version_the_app_may_run(tmp_path, named, schema, starts):
+    # given the Lambda's environment naming a schema version, and a declaration
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_DIR), "AWS_DEFAULT_REGION": "us-east-1",
+           "EVENTS_STREAM_ARN": EVENTS_ARN, "PARTICIPANTS_STREAM_ARN": PARTICIPANTS_ARN, "EVENTS_TABLE": "dev-events",
+           "PARTICIPANTS_TABLE": "dev-participants", "FAILURES_TABLE": "dev-failures",
+           "DYNAMO_EVOLVE_SCHEMA_VERSION": named, **({"DYNAMO_EVOLVE_SCHEMA": schema} if schema else {})}
+    # when app.py is imported (packaging, deploying, a cold start)
+    done = subprocess.run([sys.executable, "-c", "import app"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    # then it starts only when they agree, else it names both
+    assert (done.returncode == 0) is starts, done.stderr
+    if not starts:
+        assert "DYNAMO_EVOLVE_SCHEMA_VERSION is '3' but the declaration (chalicelib.schema.current:CURRENT) is version 2" \
+            in done.stderr
+
+
 @pytest.mark.parametrize("partial", ["true", "false"])
 def test_events_transient_failure_is_retried_and_a_count_bug_is_recorded(chalice_app, monkeypatch, dynamodb, settings, lambda_context, deps, partial):
     # given two legacy writes: e-new's write is throttled, e-mod's count rule hits a KeyError
