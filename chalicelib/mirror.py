@@ -30,6 +30,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.backoff import Backoff
+from chalicelib.events_store import ABSENT, EventWrites
+from chalicelib.planner import next_version
 from chalicelib.schema.aggregate import Aggregate, Mirror
 from chalicelib.schema.key import Key
 
@@ -37,6 +39,7 @@ PRESENT = "present"  # BOOL: the member belongs to the group (false: a tombstone
 SEQUENCE = "sequenceNumber"  # S: the last record applied, zero-padded to compare as text
 SEQUENCE_WIDTH = 40  # DynamoDB Streams sequence numbers have 21 to 40 digits
 MAX_ATTEMPTS = 8
+MAX_MARK_ATTEMPTS = 8
 
 
 def position(sequence_number: str) -> str:
@@ -109,6 +112,29 @@ class MirrorWriter:
             if "LastEvaluatedKey" not in page:
                 return total
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def mark(self, events: EventWrites, name: str) -> int | None:
+        """Hand the count of item ``name`` over to the mirror: its count set to its present rows,
+        its version bumped and the marker set, conditioned on the version read *before* the rows
+        were counted (and the marker's absence): a flip in between bumped the version, so the
+        write fails and the rows are counted again. 1 when this call marked it, 0 when it is gone
+        or already marked, None when it kept changing for MAX_MARK_ATTEMPTS tries."""
+        aggregate, marker = self.aggregate, self.mirror.marker
+        item = events.get(name)
+        for attempt in range(1, MAX_MARK_ATTEMPTS + 1):
+            if item is None or marker in item:
+                return 0
+            present = self.present_count(name)
+            sent = events.conditional_set(
+                name,
+                {aggregate.name: present, aggregate.version_field: next_version(item, aggregate), marker: True},
+                {aggregate.version_field: item.get(aggregate.version_field, ABSENT), marker: ABSENT},
+            )
+            if sent.written:
+                return 1
+            item = sent.current
+            self.backoff.wait(attempt)
+        return None
 
     def apply(self, change: Membership) -> Applied:
         """Bring the member's row to ``change`` if it is older, moving the count when it flips."""

@@ -28,16 +28,12 @@ from typing import Any
 from backfill.errors import BadInput
 from backfill.table.scan import parallel_scan
 from backfill.table.target import Target
-from chalicelib.backoff import Backoff
-from chalicelib.events_store import ABSENT, EventStore
+from chalicelib.events_store import EventStore
 from chalicelib.items import to_python
 from chalicelib.mirror import Applied, Membership, MirrorWriter
-from chalicelib.planner import next_version
 from chalicelib.schema import Schema, active_schema
 from chalicelib.schema.active import active_reference
 from chalicelib.schema.aggregate import Aggregate
-
-MAX_MARK_ATTEMPTS = 8
 
 
 @dataclass
@@ -46,7 +42,7 @@ class SeedResult:
     outcomes: Counter[str] = field(default_factory=Counter)  # Applied value -> source rows
     marked: int = 0  # items whose count was handed over to the mirror by this run
     already_marked: int = 0
-    contended: list[str] = field(default_factory=list)  # items still racing after MAX_MARK_ATTEMPTS
+    contended: list[str] = field(default_factory=list)  # items still racing (MirrorWriter.mark)
 
     @property
     def ok(self) -> bool:
@@ -120,35 +116,13 @@ def mark_items(target: Target, aggregate: Aggregate, result: SeedResult, *, segm
             if mirror.marker in item:
                 result.already_marked += 1
                 continue
-            marked = mark_item(events, rows, aggregate, name)
+            marked = rows.mark(events, name)
             if marked is None:
                 result.contended.append(name)
             else:
                 result.marked += marked
         if on_items:
             on_items(len(page.items))
-
-
-def mark_item(events: EventStore, rows: MirrorWriter, aggregate: Aggregate, name: str,
-              backoff: Backoff = Backoff()) -> int | None:  # noqa: B008 - immutable
-    """Hand the count of item ``name`` over to the mirror: 1 when this call marked it, 0 when it
-    is gone or already marked, None when it kept changing for MAX_MARK_ATTEMPTS tries."""
-    marker = rows.mirror.marker
-    item = events.get(name)
-    for attempt in range(1, MAX_MARK_ATTEMPTS + 1):
-        if item is None or marker in item:
-            return 0
-        present = rows.present_count(name)  # counted after the read whose version guards the write
-        sent = events.conditional_set(
-            name,
-            {aggregate.name: present, aggregate.version_field: next_version(item, aggregate), marker: True},
-            {aggregate.version_field: item.get(aggregate.version_field, ABSENT), marker: ABSENT},
-        )
-        if sent.written:
-            return 1
-        item = sent.current
-        backoff.wait(attempt)
-    return None
 
 
 def seed_mirror(target: Target, *, segments: int, threads: int,

@@ -24,6 +24,7 @@ from chalicelib.streams.carry import ImageChange, carry_into, known_state, moved
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.errors import PermanentFailure, RetryableFailure
 from chalicelib.streams.failures import Failure, item_key
+from chalicelib.streams.mirrored import hand_over_new_item
 from chalicelib.streams.observability import (
     CURRENT,
     NEWER,
@@ -52,6 +53,7 @@ def handle_event_change(
     require_keys(change, schema.key.names, deps.settings.target_table)
     if change.event_name == "REMOVE" or change.new_image is None:
         return SKIPPED
+    hand_over_new_item(change, earlier, deps)  # a new item's count kept by a mirror from the start
     if not needs_upgrade(change.new_image):
         return CURRENT
     keys = {**{name: change.keys.get(name) for name in schema.key.names}, "sequenceNumber": change.sequence_number}

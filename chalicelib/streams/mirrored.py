@@ -12,11 +12,17 @@ table once per batch, as with ``Recount()``: those a record flipped a row of, an
 row had already seen the record (a retry: the flip may have landed in an earlier delivery whose
 recount failed), once a read shows they have no marker. A record whose item's recount failed is a
 batch item failure, so it comes back and the recount runs again.
+
+An item created after the mirror took over is handed over when the migrated table's stream
+brings its INSERT (``hand_over_new_item``), if no source row of its group exists yet: every
+member it gets from then on reaches the mirror, so its count is the mirror's from the start. One
+that already has source rows (members added before it existed, whose records found no item and
+wrote no row) stays recounted until ``backfill mirror seed`` runs again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib.counts import CountResult, refresh_aggregate
@@ -74,6 +80,24 @@ def writer_for(aggregate: Aggregate, deps: Dependencies) -> MirrorWriter:
     assert mirror is not None  # only mirrored aggregates come here
     return MirrorWriter(deps.dynamodb, aggregate, mirror_table=deps.settings.table(mirror.table),
                         target_table=deps.settings.target_table, target_key=active_schema().key)
+
+
+def hand_over_new_item(change: StreamChange, earlier: Sequence[StreamChange], deps: Dependencies) -> None:
+    """Mark an item whose INSERT is in this batch (module doc) for each mirrored aggregate whose
+    source group is still empty: one consistent COUNT Query of it, then ``MirrorWriter.mark``."""
+    schema = active_schema()
+    image = change.new_image
+    if image is None or not any(c.event_name == "INSERT" for c in (*earlier, change)):
+        return
+    name = schema.key.name_of(image)
+    if name is None:
+        return
+    for aggregate in schema.aggregates:
+        mirror = aggregate.mirror
+        if mirror is None or mirror.marker in image:
+            continue
+        if deps.counters[aggregate.name].count(name) == 0:
+            writer_for(aggregate, deps).mark(deps.events, name)
 
 
 def process_mirror_batch(event: Mapping[str, Any], deps: Dependencies, aggregate: Aggregate,

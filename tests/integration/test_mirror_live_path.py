@@ -5,6 +5,7 @@ real handler, and every check reads the tables raw (boto3), against hand-written
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -12,14 +13,15 @@ import pytest
 from botocore.config import Config
 
 from backfill.table.request_counter import RequestCounter
+from chalicelib.items import to_typed
 from chalicelib.schema import use_schema
 from chalicelib.schema.mirrored import EVENTS
-from chalicelib.streams import process_source_batch
+from chalicelib.streams import process_batch, process_source_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.failures import FailureStore
 from chalicelib.streams.observability import REPORTED
 from tests.integration.faults.injection import throttling_response
-from tests.unit.streams.conftest import batch, load_event, participant_record
+from tests.unit.streams.conftest import batch, event_record, load_event, participant_record, plain
 
 MIRROR = "participant_members"
 
@@ -206,3 +208,30 @@ def test_a_recount_that_lost_a_race_to_the_mark_leaves_the_marked_count_alone(dy
     # then the marked count is the mirror's from then on: the recount did not overwrite it
     assert rows(dynamodb) == {"a": True}
     assert count_of(dynamodb) == 0
+
+
+def new_event_record(event_id: str) -> dict[str, Any]:
+    image = {"eventId": event_id, "name": "Webinar", "status": "setup", "createdAt": Decimal(1_700_000_000_000),
+             "lastModified": Decimal(1_700_000_000_000), "visibility": "public", "isTemplate": False,
+             "participantCount": Decimal(0), "schemaVersion": Decimal(2)}
+    return event_record("INSERT", new=image)
+
+
+def test_an_event_created_after_the_switch_is_kept_by_the_mirror_from_its_insert(dynamodb, deps):
+    # given an event the application creates (current shape, no marker), with no participant yet,
+    # and another created after a participant joined it (an orphan row, reported when it came)
+    dynamodb.put_item(TableName="events", Item=to_typed(plain(new_event_record("e-new")["dynamodb"]["NewImage"])))
+    dynamodb.put_item(TableName="participants", Item={"eventId": {"S": "e-late"}, "participantId": {"S": "x"}})
+    dynamodb.put_item(TableName="events", Item=to_typed(plain(new_event_record("e-late")["dynamodb"]["NewImage"])))
+    # when the events stream brings their INSERTs
+    result = process_batch("events", batch(new_event_record("e-new"), new_event_record("e-late")), deps)
+    assert result.failed_sequence_numbers == []
+    # then the empty one is marked (its count is the mirror's), the other stays recounted
+    item = dynamodb.get_item(TableName="events", Key={"eventId": {"S": "e-new"}}, ConsistentRead=True)["Item"]
+    assert item["participantCountMirrored"] == {"BOOL": True} and item["participantCount"] == {"N": "0"}
+    late = dynamodb.get_item(TableName="events", Key={"eventId": {"S": "e-late"}}, ConsistentRead=True)["Item"]
+    assert "participantCountMirrored" not in late
+    # and joins then move the new one's count by one each, with no query
+    with RequestCounter().attach(dynamodb) as requests:
+        process_source_batch(batch(join("e-new", "a", 1), join("e-new", "b", 2)), deps)
+    assert count_of(dynamodb, "e-new") == 2 and requests.calls() == {"TransactWriteItems": 2}

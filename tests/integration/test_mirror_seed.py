@@ -178,3 +178,22 @@ def test_the_backfill_and_the_live_path_racing_on_one_event(dynamodb, target, ta
     dynamodb.delete_item(TableName="participants", Key={"eventId": {"S": "e1"}, "participantId": {"S": "c"}})
     process_source_batch(batch(leave("e1", "c", 4)), deps)
     assert count_of(dynamodb) == 2
+
+
+def test_backfill_verify_runs_the_mirror_checks_too(dynamodb, backfill, endpoint_url):
+    # given a seeded mirror, one of whose rows is then lost
+    given_event(dynamodb, "e1", marked=False)
+    given_participants(dynamodb, "e1", "a", "b")
+    assert backfill("seed", "--yes").exit_code == 0
+    whole = CliRunner().invoke(cli, [*SCHEMA, "verify", "--no-snapshot", "--json", "--endpoint-url", endpoint_url,
+                                     "--region", "us-east-1"])
+    assert whole.exit_code == 0, whole.output
+    dynamodb.delete_item(TableName="participant_members", Key={"eventId": {"S": "e1"}, "participantId": {"S": "a"}})
+    # when the whole table is verified
+    result = CliRunner().invoke(cli, [*SCHEMA, "verify", "--no-snapshot", "--json", "--endpoint-url", endpoint_url,
+                                      "--region", "us-east-1"])
+    # then the events themselves pass, the mirror's findings fail the run
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    assert report["ok"] is True and report["mirror"]["ok"] is False
+    assert {f["kind"] for f in report["mirror"]["findings"]} == {"missing member", "count"}

@@ -39,6 +39,18 @@ class Application:
              live_settings.events_table, str(stop_file)],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
+    def edits(self) -> int:
+        progress = Path(f"{self.stop_file}.count")
+        return int(progress.read_text() or 0) if progress.exists() else 0
+
+    def wait_for_edits(self, count: int, timeout: float = 120) -> None:
+        """Until the application has made ``count`` edits (it edits the events round-robin)."""
+        deadline = time.monotonic() + timeout
+        while self.edits() < count:
+            assert self.process.poll() is None, self.process.communicate()
+            assert time.monotonic() < deadline, f"the application made {self.edits()} of {count} edits"
+            time.sleep(0.05)
+
     def stop(self) -> int:
         self.stop_file.touch()
         out, errors = self.process.communicate(timeout=60)
@@ -52,9 +64,11 @@ def test_verify_passes_while_the_application_edits_and_strict_still_fails(dynamo
     app = Application(live_settings, env, tmp_path / "stop")
     runs = str(tmp_path / "runs")
     try:
-        # when the migration runs beside it, and the application goes on for a moment after
+        # when the migration runs beside it, and the application goes on after it for a whole round
+        # of edits, so that every event was edited after its backup (on a loaded machine a fixed
+        # pause once left three events unedited)
         migrated = run_backfill("migrate", "--yes", "--rate-limit", "40", "--backup-dir", runs, env=env)
-        time.sleep(0.5)
+        app.wait_for_edits(app.edits() + 41)
     finally:
         edits = app.stop()
     assert migrated.exit_code == 0, migrated.output

@@ -18,7 +18,7 @@ from backfill.console import (
     print_json,
 )
 from backfill.mirror.seed import mirrored_aggregate, seed_mirror
-from backfill.mirror.verify import verify_mirror
+from backfill.mirror.verify import MirrorVerifyResult, verify_mirror
 from backfill.table.target import Target
 
 
@@ -79,14 +79,26 @@ def seed(target: Target, segments: int, writers: int, yes: bool, as_json: bool) 
 def verify(target: Target, segments: int, show: int, as_json: bool) -> None:
     """Check each marked count against its present mirror rows, and the mirror against the source
     table (every member present, no other). Exit 0 when all hold, 1 otherwise."""
-    aggregate = mirrored_aggregate()
+    mirrored_aggregate()
     target.require_declared_tables()
+    result = checked(target, segments)
+    render_verify(target, result, show)
+    if as_json:
+        print_json(result.to_json())
+    raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
+
+
+def checked(target: Target, segments: int) -> MirrorVerifyResult:
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
-        result = verify_mirror(target, segments=segments, on_progress=_progress(bar))
+        return verify_mirror(target, segments=segments, on_progress=_progress(bar))
+
+
+def render_verify(target: Target, result: MirrorVerifyResult, show: int) -> None:
+    """The mirror checks' summary and first findings (also shown by ``backfill verify``)."""
+    mirror = mirrored_aggregate().mirror
+    assert mirror is not None
     summary = {"source rows": result.source_rows, "mirror rows": result.mirror_rows, "items": result.items,
                **result.totals, "verdict": "OK" if result.ok else "FAILED"}
-    mirror = aggregate.mirror
-    assert mirror is not None
     err.print(key_value_table(f"mirror verify {target.settings.table(mirror.table)}", summary))
     if result.findings and show:
         table = Table(title=f"first {min(show, len(result.findings))} findings", title_justify="left")
@@ -95,6 +107,3 @@ def verify(target: Target, segments: int, show: int, as_json: bool) -> None:
         for finding in result.findings[:show]:
             table.add_row(finding.item, finding.kind, finding.detail)
         err.print(table)
-    if as_json:
-        print_json(result.to_json())
-    raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)

@@ -6,6 +6,8 @@ import click
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
+from backfill.cli.commands.mirror import checked as mirror_checks
+from backfill.cli.commands.mirror import render_verify as render_mirror
 from backfill.cli.options import (
     MAX_THREADS,
     backup_dir_option,
@@ -52,7 +54,8 @@ from chalicelib.schema import active_schema
 def command(target: Target, snapshot: str | None, run: str | None, segment: int | None, no_snapshot: bool, sample: int | None, show: int,
             total_segments: int, count_with: str, strict: bool, show_values: bool, backup_dir: str,
             as_json: bool) -> None:
-    """Verify the migrated events table. Exit 0 only when every check holds, 1 otherwise."""
+    """Verify the migrated events table (and, for a count kept by a membership mirror, the mirror:
+    docs/how-to/mirror.md). Exit 0 only when every check holds, 1 otherwise."""
     if run is not None and snapshot is not None:
         raise click.UsageError("--run and --snapshot do not go together")
     if segment is not None and run is None:
@@ -78,9 +81,17 @@ def command(target: Target, snapshot: str | None, run: str | None, segment: int 
     except BackupError as error:
         raise Unverifiable(f"cannot verify against the snapshot: {error}") from error
     render(result, show)
+    # A count kept by a membership mirror: its checks too, when the whole table is verified.
+    mirror = mirror_checks(target, total_segments) if has_mirror() and sample is None and segment is None else None
+    if mirror is not None:
+        render_mirror(target, mirror, show)
     if as_json:
-        print_json(result.to_json())
-    raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
+        print_json({**result.to_json(), **({"mirror": mirror.to_json()} if mirror is not None else {})})
+    raise SystemExit(EXIT_OK if result.ok and (mirror is None or mirror.ok) else EXIT_ITEM_FAILURES)
+
+
+def has_mirror() -> bool:
+    return any(a.mirror is not None for a in active_schema().aggregates)
 
 
 def render(result: VerifyResult, show: int) -> None:
