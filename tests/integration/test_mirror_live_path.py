@@ -14,14 +14,14 @@ from botocore.config import Config
 
 from backfill.table.request_counter import RequestCounter
 from chalicelib.items import to_typed
-from chalicelib.schema import use_schema
-from chalicelib.schema.mirrored import EVENTS
 from chalicelib.streams import process_batch, process_source_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.failures import FailureStore
 from chalicelib.streams.observability import REPORTED
 from tests.integration.faults.injection import throttling_response
 from tests.unit.streams.conftest import batch, event_record, load_event, participant_record, plain
+
+pytestmark = pytest.mark.usefixtures("mirrored")
 
 MIRROR = "participant_members"
 
@@ -31,18 +31,6 @@ def seed_writers(endpoint_name: str) -> int:
     not isolated (a cancelled one puts back copies of the tables it touched, undoing what other
     threads committed meanwhile); several elsewhere, as on DynamoDB."""
     return 1 if endpoint_name == "moto" else 4
-
-
-@pytest.fixture(autouse=True)
-def mirrored() -> Iterator[None]:
-    """The mirrored declaration is active before the tables are created (the mirror among them)."""
-    with use_schema(EVENTS):
-        yield
-
-
-@pytest.fixture
-def deps(dynamodb: Any, live_settings: Any) -> Dependencies:
-    return Dependencies(live_settings, dynamodb)
 
 
 def given_event(dynamodb: Any, event_id: str = "e1", *, count: int = 0, marked: bool = True) -> None:
