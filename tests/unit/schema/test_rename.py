@@ -10,6 +10,7 @@ from decimal import Decimal
 from chalicelib.planner import ABSENT, Verdict, plan_upgrade
 from chalicelib.schema import Phase, Rename, validate_event
 from chalicelib.schema.check import declaration_problems
+from chalicelib.schema.rename import written_between
 from examples.rename.schema import CONTRACT, EXPAND
 from examples.rename.typechange import TAGS_CONTRACT, TAGS_EXPAND
 
@@ -92,3 +93,12 @@ def test_a_rename_the_declaration_does_not_back_is_refused_when_loaded():
     still_declared = replace(EXPAND, renames=(Rename("description", "summary", Phase.CONTRACT),))
     assert declaration_problems(still_declared) == [
         "rename description -> summary: during CONTRACT the old name is removed, so it is no longer a field"]
+
+
+def test_an_old_writers_whole_item_put_writes_the_old_name_even_with_its_old_value():
+    expanded = {"description": "Pub quiz", "summary": "Retro"}  # the new app changed summary since
+    # a put of the old shape (summary dropped) with the description it already had
+    assert written_between(expanded, {"description": "Pub quiz"}, EXPAND) == {"description"}
+    # an update that changes nothing writes nothing (DynamoDB Streams has no record of it either)
+    assert written_between(expanded, dict(expanded), EXPAND) == frozenset()
+    assert written_between(expanded, {**expanded, "summary": "Quiz"}, EXPAND) == {"summary"}
