@@ -223,3 +223,13 @@ def test_an_event_created_after_the_switch_is_kept_by_the_mirror_from_its_insert
     with RequestCounter().attach(dynamodb) as requests:
         process_source_batch(batch(join("e-new", "a", 1), join("e-new", "b", 2)), deps)
     assert count_of(dynamodb, "e-new") == 2 and requests.calls() == {"TransactWriteItems": 2}
+
+
+def test_an_unmarked_event_costs_one_failed_transaction_per_batch_not_per_record(dynamodb, deps):
+    given_event(dynamodb, marked=False)
+    for p in ("a", "b", "c"):
+        dynamodb.put_item(TableName="participants", Item={"eventId": {"S": "e1"}, "participantId": {"S": p}})
+    with RequestCounter().attach(dynamodb) as requests:
+        process_source_batch(batch(join("e1", "a", 1), join("e1", "b", 2), join("e1", "c", 3)), deps)
+    # the first record learns the event is unmarked; the others go straight to the unmarked form
+    assert requests.calls()["TransactWriteItems"] == 4 and count_of(dynamodb) == 3
