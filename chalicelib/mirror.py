@@ -93,6 +93,7 @@ class MirrorWriter:
         self.target_table = target_table
         self.target_key = target_key
         self.backoff = backoff
+        self._marked: dict[str, bool] = {}  # item -> marked, as last learned (a writer lives one batch)
 
     def row_key(self, group: str, member: str) -> dict[str, Any]:
         return {self.mirror.key.partition: {"S": group}, str(self.mirror.key.sort): {"S": member}}
@@ -138,7 +139,7 @@ class MirrorWriter:
 
     def apply(self, change: Membership) -> Applied:
         """Bring the member's row to ``change`` if it is older, moving the count when it flips."""
-        seen = _Seen()
+        seen = _Seen(marked=self._marked.get(change.group, True))
         for attempt in range(1, MAX_ATTEMPTS + 1):
             if seen.row_known:
                 verdict = self._decide(change, seen.row)
@@ -148,6 +149,7 @@ class MirrorWriter:
                         continue
                     return verdict
             result = self._flip(change, seen)
+            self._marked[change.group] = seen.marked
             if result is not None:
                 return result
             if attempt < MAX_ATTEMPTS and not seen.row_known:
