@@ -49,6 +49,11 @@ def position(sequence_number: str) -> str:
     return sequence_number.zfill(SEQUENCE_WIDTH)
 
 
+class MirrorRefused(Exception):
+    """DynamoDB refused the change as invalid (a cancellation reason ``ValidationError``): a retry
+    would be refused again, so the stream handler records the record as a failure."""
+
+
 @dataclass(frozen=True)
 class Membership:
     """One change of a mirror row: ``member`` joins (``present``) or leaves the item ``group``.
@@ -195,6 +200,9 @@ class MirrorWriter:
 
     def _learn(self, reasons: Sequence[Mapping[str, Any]], seen: _Seen) -> Applied | None:
         """Read the cancellation reasons: the row's or the item's state, as returned (ALL_OLD)."""
+        invalid = [r for r in reasons if r.get("Code") == "ValidationError"]
+        if invalid:
+            raise MirrorRefused(f"the mirror's transaction is invalid: {invalid[0].get('Message', '')}")
         row_reason, item_reason = (list(reasons) + [{}, {}])[:2]
         seen.row_known = row_reason.get("Code") == "ConditionalCheckFailed"
         if seen.row_known:
