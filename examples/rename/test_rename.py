@@ -137,6 +137,7 @@ def test_expand_dry_run_migrate_verify_and_restore(phase, target, dynamodb, live
     samples = {s["eventId"]: s["changes"] for s in dry.plan.samples}
     assert samples["e1"]["summary"] == {"before": "(absent)", "after": "Pub quiz"}
     assert "description" not in samples["e1"]
+    assert dry.plan.to_dict()["writes_per_field"]["SET summary"] == 2  # e2 has no description
     # 3. migrate: every row gets summary from description, description kept
     report = run_migration(target, MigrationOptions(backup_dir=tmp_path, segments=2))
     assert report.tally.count("upgraded") == 3
@@ -223,6 +224,7 @@ def test_contract_dry_run_migrate_verify_late_write_and_restore(phase, target, d
     samples = {s["eventId"]: s["changes"] for s in dry.plan.samples}
     assert dry.plan.would_upgrade == 3 and table(dynamodb, events) == expanded
     assert samples["e1"]["description"] == {"before": "Pub quiz", "after": "(absent)"}
+    assert dry.plan.to_dict()["writes_per_field"] == {"REMOVE description": 2, "SET schemaVersion": 3}
     # 3. migrate: description removed from every row, summary kept; the ledger has the values removed
     report = run_migration(target, MigrationOptions(backup_dir=tmp_path, segments=2))
     assert report.tally.count("upgraded") == 3

@@ -8,7 +8,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from chalicelib.planner import ABSENT, Verdict, plan_upgrade
-from chalicelib.schema import Phase, Rename, validate_event
+from chalicelib.schema import Phase, Rename, Step, validate_event
 from chalicelib.schema.check import declaration_problems
 from chalicelib.schema.rename import written_between
 from examples.rename.schema import CONTRACT, EXPAND
@@ -102,3 +102,17 @@ def test_an_old_writers_whole_item_put_writes_the_old_name_even_with_its_old_val
     # an update that changes nothing writes nothing (DynamoDB Streams has no record of it either)
     assert written_between(expanded, dict(expanded), EXPAND) == frozenset()
     assert written_between(expanded, {**expanded, "summary": "Quiz"}, EXPAND) == {"summary"}
+
+
+def test_a_step_that_removes_an_attribute_writes_only_what_it_declares_and_guards_what_it_read():
+    # given v3 split fullName into firstName and lastName (it reads fullName, writes all three)
+    def split(item, ctx, problems):
+        first, _, last = item.pop("fullName", "").partition(" ")
+        return {**item, "firstName": first, "lastName": last, "scratch": "not declared"}
+
+    schema = replace(EXPAND, renames=(), version=3, steps=(
+        Step(2, split, reads=("fullName",), writes=("fullName", "firstName", "lastName")),))
+    plan = plan_upgrade(v2(fullName="Ada Lovelace", organizerId="org-1"), schema=schema)
+    assert plan.changes == {"firstName": "Ada", "lastName": "Lovelace", "schemaVersion": 3}
+    assert plan.removes == ("fullName",) and plan.guard["fullName"] == "Ada Lovelace"
+    assert "scratch" not in plan.changes and "organizerId" not in plan.guard
