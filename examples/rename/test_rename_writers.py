@@ -1,4 +1,4 @@
-"""The expand phase of the rename under random old and new writers, over HTTP: boto3 writes ->
+"""The expand phase of the rename (and of the type change) under random old and new writers, over HTTP: boto3 writes ->
 real stream records -> the local runner (Lambda's JSON) -> the handlers with ``EXPAND`` active.
 
 Old writers write ``description`` (UpdateItem, and whole-item puts that drop ``summary``), new
@@ -11,9 +11,11 @@ nothing outside the plan was touched.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -27,35 +29,59 @@ from hypothesis.stateful import (
 from backfill.live.stream_runner import StreamRunner
 from backfill.table.target import Target
 from chalicelib.events_store import EventStore
-from chalicelib.schema import use_schema, validate_event
+from chalicelib.items import typed_value
+from chalicelib.schema import Schema, use_schema, validate_event
 from chalicelib.tables import create_tables
 from examples.rename.schema import EXPAND
+from examples.rename.typechange import TAGS_EXPAND, tag_set
 
 EVENT_IDS = ("e0", "e1")
-TEXTS = ("Pub quiz", "Quiz night", "Retro")
 CREATED = 1_767_225_000_000
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One rename under test: its declaration, the values each side's writers write, and how a
+    value of each side reads as the one logical value (identity for a plain rename)."""
+
+    schema: Schema
+    old: str
+    new: str
+    old_values: tuple[Any, ...]
+    new_values: tuple[Any, ...]
+    logical_of_old: Callable[[Any], Any] = _same
+
+    def logical(self, name: str, value: Any) -> Any:
+        return self.logical_of_old(value) if name == self.old and value is not None else value
+
+
+RENAME = Pair(EXPAND, "description", "summary", ("Pub quiz", "Quiz night", "Retro"), ("Pub quiz", "Quiz night", "Retro"))
+TYPE_CHANGE = Pair(TAGS_EXPAND, "tags", "tagSet", ("beer, quiz", "quiz,beer", "wine"),
+                   (frozenset({"beer", "quiz"}), frozenset({"wine"}), frozenset({"a", "b"})), tag_set)
 
 
 @dataclass
 class ModelEvent:
-    text: str | None  # the value both names must hold once drained (None: neither is set)
-    description: str | None = None  # what the table holds now, before the live path catches up
-    summary: str | None = None
+    value: Any  # the logical value both names must hold once drained (None: neither is set)
+    stored: dict[str, Any] = field(default_factory=dict)  # each name as the table holds it now
     note: str | None = None  # an attribute only the old application writes
     organizer: str | None = None  # an attribute only the new application writes
 
-    def wrote(self, name: str, value: str) -> None:
+    def wrote(self, pair: Pair, name: str, value: Any) -> None:
         """An UpdateItem of one name: a write of the value it already holds changes nothing
         (DynamoDB Streams has no record of it), so it cannot win; any other one is the newest value."""
-        if getattr(self, name) != value:
-            setattr(self, name, value)
-            self.text = value
-
-    def drained(self) -> None:
-        self.description = self.summary = self.text
+        if self.stored.get(name) != value:
+            self.stored[name] = value
+            self.value = pair.logical(name, value)
 
 
 class ExpandWriters(RuleBasedStateMachine):
+    pair: Pair
+
     def __init__(self, endpoint: Any, live_settings: Any) -> None:
         super().__init__()
         endpoint.reset()
@@ -67,62 +93,68 @@ class ExpandWriters(RuleBasedStateMachine):
         self.events = EventStore(self.dynamodb, live_settings.events_table)
         self.model: dict[str, ModelEvent] = {}
 
-    def _update(self, event_id: str, attribute: str, value: str) -> None:
-        self.dynamodb.update_item(TableName=self.settings.events_table, Key={"eventId": {"S": event_id}},
-                                  UpdateExpression="SET #a = :v", ExpressionAttributeNames={"#a": attribute},
-                                  ExpressionAttributeValues={":v": {"S": value}})
-
-    @initialize(text=st.sampled_from(TEXTS))
-    def new_app_creates(self, text: str) -> None:
-        # The v3 app creates e0 whole, both names in step, version 3.
+    @initialize(data=st.data())
+    def new_app_creates(self, data: st.DataObject) -> None:
+        # The new app creates e0 whole, both names in step, version 3.
+        old = data.draw(st.sampled_from(self.pair.old_values))
+        new = self.pair.logical(self.pair.old, old)
         self.dynamodb.put_item(TableName=self.settings.events_table, Item={
             "eventId": {"S": "e0"}, "name": {"S": "Quiz"}, "status": {"S": "setup"}, "visibility": {"S": "private"},
             "isTemplate": {"BOOL": False}, "createdAt": {"N": str(CREATED)}, "lastModified": {"N": str(CREATED)},
-            "participantCount": {"N": "0"}, "description": {"S": text}, "summary": {"S": text},
-            "schemaVersion": {"N": "3"}})
-        self.model["e0"] = ModelEvent(text, text, text)
+            "participantCount": {"N": "0"}, self.pair.old: typed_value(old), self.pair.new: typed_value(set(new)
+            if isinstance(new, frozenset) else new), "schemaVersion": {"N": "3"}})
+        self.model["e0"] = ModelEvent(new, {self.pair.old: old, self.pair.new: new})
 
-    @rule(event_id=st.sampled_from(EVENT_IDS), text=st.sampled_from([*TEXTS, None]), note=st.sampled_from(["a", "b"]))
-    def old_app_puts(self, event_id: str, text: str | None, note: str) -> None:
-        # The old app saves its whole shape: description (or none: a v1 writer), never summary.
+    @rule(event_id=st.sampled_from(EVENT_IDS), data=st.data(), note=st.sampled_from(["a", "b"]))
+    def old_app_puts(self, event_id: str, data: st.DataObject, note: str) -> None:
+        # The old app saves its whole shape: the old name (or none: a v1 writer), never the new.
+        value = data.draw(st.sampled_from([*self.pair.old_values, None]))
         item = {"eventId": {"S": event_id}, "name": {"S": "Quiz"}, "status": {"S": "waiting"},
                 "createdAt": {"N": str(CREATED)}, "legacyNote": {"S": note}}
-        if text is not None:
-            item["description"] = {"S": text}
+        if value is not None:
+            item[self.pair.old] = typed_value(value)
         self.dynamodb.put_item(TableName=self.settings.events_table, Item=item)
         event = self.model.setdefault(event_id, ModelEvent(None))
         event.note, event.organizer = note, None  # a put replaces what only the new app wrote
-        if text is not None and (text != event.description or event.summary is not None):
-            event.text = text  # the put wrote it (without it, the value is carried from the old image)
-        event.description, event.summary = text, None
+        if value is not None and (value != event.stored.get(self.pair.old) or event.stored.get(self.pair.new) is not None):
+            event.value = self.pair.logical(self.pair.old, value)  # the put wrote it (without: carried)
+        event.stored = {self.pair.old: value, self.pair.new: None}
 
     @precondition(lambda self: self.model)
-    @rule(data=st.data(), text=st.sampled_from(TEXTS))
-    def old_app_updates_description(self, data: st.DataObject, text: str) -> None:
+    @rule(data=st.data())
+    def old_app_updates_the_old_name(self, data: st.DataObject) -> None:
         event_id = data.draw(st.sampled_from(sorted(self.model)))
-        self._update(event_id, "description", text)
-        self.model[event_id].wrote("description", text)
-
-    @precondition(lambda self: self.model)
-    @rule(data=st.data(), text=st.sampled_from(TEXTS), organizer=st.sampled_from(["org-1", "org-2"]))
-    def new_app_updates_summary(self, data: st.DataObject, text: str, organizer: str) -> None:
-        event_id = data.draw(st.sampled_from(sorted(self.model)))
+        value = data.draw(st.sampled_from(self.pair.old_values))
         self.dynamodb.update_item(TableName=self.settings.events_table, Key={"eventId": {"S": event_id}},
-                                  UpdateExpression="SET summary = :s, organizerId = :o",
-                                  ExpressionAttributeValues={":s": {"S": text}, ":o": {"S": organizer}})
-        self.model[event_id].wrote("summary", text)
+                                  UpdateExpression="SET #a = :v", ExpressionAttributeNames={"#a": self.pair.old},
+                                  ExpressionAttributeValues={":v": typed_value(value)})
+        self.model[event_id].wrote(self.pair, self.pair.old, value)
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data(), organizer=st.sampled_from(["org-1", "org-2"]))
+    def new_app_updates_the_new_name(self, data: st.DataObject, organizer: str) -> None:
+        event_id = data.draw(st.sampled_from(sorted(self.model)))
+        value = data.draw(st.sampled_from(self.pair.new_values))
+        typed = typed_value(set(value) if isinstance(value, frozenset) else value)
+        self.dynamodb.update_item(TableName=self.settings.events_table, Key={"eventId": {"S": event_id}},
+                                  UpdateExpression="SET #a = :v, organizerId = :o",
+                                  ExpressionAttributeNames={"#a": self.pair.new},
+                                  ExpressionAttributeValues={":v": typed, ":o": {"S": organizer}})
+        self.model[event_id].wrote(self.pair, self.pair.new, value)
         self.model[event_id].organizer = organizer
 
     @rule()
     def drain(self) -> None:
         stats = self.runner.drain()
         assert stats.given_up == [] and sum(stats.outcomes.get(t, {}).get("failed", 0) for t in stats.outcomes) == 0
+        old, new = self.pair.old, self.pair.new
         for event_id, expected in self.model.items():
             stored = self.events.get(event_id)
             assert stored is not None and validate_event(stored) == [], (event_id, stored)
-            seen = (stored.get("description"), stored.get("summary"), stored.get("legacyNote"), stored.get("organizerId"))
-            assert seen == (expected.text, expected.text, expected.note, expected.organizer), (event_id, seen, expected)
-            expected.drained()
+            seen = (self.pair.logical(old, stored.get(old)), _frozen(stored.get(new)), stored.get("legacyNote"),
+                    stored.get("organizerId"))
+            assert seen == (expected.value, expected.value, expected.note, expected.organizer), (event_id, seen, expected)
+            expected.stored = {old: stored.get(old), new: _frozen(stored.get(new))}
         failures = self.dynamodb.scan(TableName=self.settings.failures_table)["Items"]
         assert failures == [], failures
 
@@ -131,10 +163,16 @@ class ExpandWriters(RuleBasedStateMachine):
             self.drain()
 
 
-def test_random_old_and_new_writers_during_expand_lose_nothing(endpoint, live_settings):
-    with use_schema(EXPAND):
+def _frozen(value: Any) -> Any:
+    return frozenset(value) if isinstance(value, set) else value
+
+
+@pytest.mark.parametrize("pair", [RENAME, TYPE_CHANGE], ids=["description->summary", "tags->tagSet"])
+def test_random_old_and_new_writers_during_expand_lose_nothing(endpoint, live_settings, pair):
+    machine = type("Writers", (ExpandWriters,), {"pair": pair})
+    with use_schema(pair.schema):
         run_state_machine_as_test(
-            lambda: ExpandWriters(endpoint, live_settings),
+            lambda: machine(endpoint, live_settings),
             # Bounded like tests/integration/test_live_legacy_writers.py: no shrinking over HTTP.
             settings=settings(max_examples=10, stateful_step_count=10, deadline=None,
                               phases=[Phase.explicit, Phase.reuse, Phase.generate],
