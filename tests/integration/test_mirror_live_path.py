@@ -233,3 +233,22 @@ def test_an_unmarked_event_costs_one_failed_transaction_per_batch_not_per_record
         process_source_batch(batch(join("e1", "a", 1), join("e1", "b", 2), join("e1", "c", 3)), deps)
     # the first record learns the event is unmarked; the others go straight to the unmarked form
     assert requests.calls()["TransactWriteItems"] == 4 and count_of(dynamodb) == 3
+
+
+def test_the_engines_own_stream_records_through_the_local_runner(dynamodb, live_settings, deps, streams):
+    from backfill.live.stream_runner import StreamRunner
+    from backfill.table.target import Target
+
+    # given a marked event, and the application joining and leaving: the engine's own stream
+    # records (its sequence numbers, its REMOVE images), read by `backfill streams`' runner
+    given_event(dynamodb)
+    for p in ("a", "b", "c"):
+        dynamodb.put_item(TableName="participants", Item={"eventId": {"S": "e1"}, "participantId": {"S": p}})
+    dynamodb.delete_item(TableName="participants", Key={"eventId": {"S": "e1"}, "participantId": {"S": "b"}})
+    dynamodb.put_item(TableName="participants", Item={"eventId": {"S": "e1"}, "participantId": {"S": "b"}})
+    dynamodb.delete_item(TableName="participants", Key={"eventId": {"S": "e1"}, "participantId": {"S": "a"}})
+    # when the runner drains the streams into the handlers
+    stats = StreamRunner(Target(settings=live_settings), batch_size=2, dependencies=deps).drain()
+    # then the rows and the count follow the table
+    assert stats.given_up == []
+    assert rows(dynamodb) == {"a": False, "b": True, "c": True} and count_of(dynamodb) == 2
