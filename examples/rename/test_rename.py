@@ -10,11 +10,15 @@ format in ``events/``) and every check reads the table with plain boto3.
 from __future__ import annotations
 
 import json
+import random
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from backfill.live.stream_runner import RunStats, StreamRunner
 from backfill.migrate import MigrationOptions, plan_migration, run_migration
 from backfill.restore import RestoreOptions, run_restore
 from backfill.run.backup import newest_backup
@@ -260,3 +264,67 @@ def test_contract_live_path_moves_a_late_old_write_to_the_new_name(phase, dynamo
     row = table(dynamodb, live_settings.events_table)["e-late"]
     assert row["summary"] == S("Late write of the v2 app") and "description" not in row
     assert row["schemaVersion"] == {"N": "4"}
+
+
+# --- the expand phase with writers and the live path running beside the backfill -----------------
+
+def test_expand_beside_old_and_new_writers_and_the_live_path_loses_nothing(phase, dynamodb, live_settings, tmp_path):
+    events = live_settings.events_table
+    keys = [f"r{n:02}" for n in range(20)]
+    for key in keys:
+        dynamodb.put_item(TableName=events, Item=v2_row(key, description=S(f"{key} v0")))
+    phase(EXPAND)
+    target = Target(settings=live_settings)
+    runner = StreamRunner(Target(settings=live_settings))
+    last: dict[str, str] = {key: f"{key} v0" for key in keys}  # the last value written under either name
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def writers() -> None:
+        # The old app updates description or saves its whole v2 shape (dropping summary); the new
+        # app updates summary. Every value is new, so every write is one the stream records.
+        client, chooser = Target(settings=live_settings).dynamodb, random.Random(22)
+        for n in range(1, 61):
+            key, text = chooser.choice(keys), f"v{n}"
+            kind = chooser.choice(["old update", "old put", "new update"])
+            if kind == "old put":
+                client.put_item(TableName=events, Item=v2_row(key, description=S(text)))
+            else:
+                name = "description" if kind == "old update" else "summary"
+                client.update_item(TableName=events, Key={"eventId": S(key)}, UpdateExpression="SET #n = :v",
+                                   ExpressionAttributeNames={"#n": name}, ExpressionAttributeValues={":v": S(text)})
+            last[key] = text
+            time.sleep(0.01)
+
+    def live_path() -> None:
+        while not done.is_set():
+            runner.poll(RunStats())
+
+    threads = [threading.Thread(target=guarded(work, errors)) for work in (writers, live_path)]
+    for thread in threads:
+        thread.start()
+    # when the expand backfill runs beside them
+    report = run_migration(target, MigrationOptions(backup_dir=tmp_path, segments=2))
+    threads[0].join(timeout=120)
+    done.set()
+    threads[1].join(timeout=120)
+    assert not errors, errors
+    stats = runner.drain()
+    # then, once the live path caught up, every row holds the last value written under either
+    # name under both, at version 3; nothing failed, and verify passes
+    assert stats.given_up == [] and report.tally.count("failed") == 0
+    rows = table(dynamodb, events)
+    assert {key: (row["description"]["S"], row["summary"]["S"], row["schemaVersion"]["N"]) for key, row in rows.items()} \
+        == {key: (text, text, "3") for key, text in last.items()}
+    assert dynamodb.scan(TableName=live_settings.failures_table)["Items"] == []
+    assert run_verify(target, VerifyOptions(backup_dir=tmp_path, total_segments=2)).ok
+
+
+def guarded(work: Any, errors: list[BaseException]) -> Any:
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # surfaced by the test
+            errors.append(error)
+
+    return run
