@@ -246,10 +246,16 @@ def test_contract_dry_run_migrate_verify_late_write_and_restore(phase, target, d
     assert failed.ids_of(Kind.INVALID) == {"e3"}
     assert "description is present: renamed to summary and removed" in failed.failures[0].reason
     dynamodb.update_item(TableName=events, Key={"eventId": S("e3")}, UpdateExpression="REMOVE description")
-    # 5. restore back to before the contract phase: description back exactly, version 3 again
+    # 5. the new app edits e1's summary meanwhile
+    dynamodb.update_item(TableName=events, Key={"eventId": S("e1")}, UpdateExpression="SET summary = :s",
+                         ExpressionAttributeValues={":s": S("Edited after the contract")})
+    # 6. restore back to before the contract phase: description back exactly, version 3 again; e1,
+    #    changed by the application since, is a conflict and keeps the application's change
     result = run_restore(target, RestoreOptions(backup_file=backup.data_path, backup_dir=tmp_path))
-    assert result.ok and result.ids("restored") == {"e1", "e2", "e3"}
-    assert table(dynamodb, events) == expanded
+    assert result.ids("restored") == {"e2", "e3"} and result.ids("conflict_skipped") == {"e1"}
+    after = table(dynamodb, events)
+    assert {k: after[k] for k in ("e2", "e3")} == {k: expanded[k] for k in ("e2", "e3")}
+    assert after["e1"]["summary"] == S("Edited after the contract") and "description" not in after["e1"]
 
 
 def test_contract_live_path_moves_a_late_old_write_to_the_new_name(phase, dynamodb, live_settings):
