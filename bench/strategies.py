@@ -51,6 +51,7 @@ from backfill.migrate.estimate import (
 )
 from backfill.table.request_counter import RequestCounter
 from bench.harness import FAKE_CREDENTIALS, bench_session, make_endpoint
+from bench.stream_cost import CapacityHook
 from chalicelib.aws import client
 from chalicelib.config import Settings
 from chalicelib.items import to_typed
@@ -105,28 +106,6 @@ def event(event_id: str, count: int) -> dict[str, Any]:
             "participantCount": Decimal(count), "countVersion": Decimal(1), "participantCountMirrored": True}
 
 
-class ReportedCapacity:
-    """Asks every request for ReturnConsumedCapacity=TOTAL and sums the units the endpoint reports
-    (a transaction reports one entry per table)."""
-
-    OPERATIONS = ("Query", "GetItem", "UpdateItem", "PutItem", "TransactWriteItems")
-
-    def __init__(self, dynamodb: Any) -> None:
-        self.units = 0.0
-        for op in self.OPERATIONS:
-            dynamodb.meta.events.register(f"provide-client-params.dynamodb.{op}", self._ask)
-            dynamodb.meta.events.register(f"after-call.dynamodb.{op}", self._collect)
-
-    @staticmethod
-    def _ask(params: dict[str, Any], **_: Any) -> None:
-        params.setdefault("ReturnConsumedCapacity", "TOTAL")
-
-    def _collect(self, parsed: dict[str, Any], **_: Any) -> None:
-        consumed = parsed.get("ConsumedCapacity") or []
-        for entry in consumed if isinstance(consumed, list) else [consumed]:
-            self.units += float(entry.get("CapacityUnits", 0.0))
-
-
 class Bench:
     def __init__(self, settings: Settings, args: argparse.Namespace) -> None:
         self.settings, self.args = settings, args
@@ -151,7 +130,7 @@ class Bench:
         event_id = f"size-{size}"
         with use_schema(STRATEGIES[strategy]):
             deps = Dependencies(self.settings, client(bench_session(self.settings.region), "dynamodb", self.settings))
-            reported = ReportedCapacity(deps.dynamodb)
+            reported = CapacityHook(deps.dynamodb)
             seconds = cpu = 0.0
             reads = writes = 0.0
             records = 0
@@ -169,7 +148,7 @@ class Bench:
                     r, w = self._units(strategy, event_id, event_bytes, len(batch))
                     reads, writes = reads + r, writes + w
             calls = sum(requests.calls().values())
-        return Point(strategy, size, records, self.args.batches, seconds, cpu, calls, reads, writes, reported.units)
+        return Point(strategy, size, records, self.args.batches, seconds, cpu, calls, reads, writes, sum(reported.units.values()))
 
     def _joins(self, event_id: str) -> list[dict[str, Any]]:
         """The application's joins (written to the table, not measured) as Lambda records."""

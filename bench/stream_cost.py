@@ -60,9 +60,10 @@ def seed(dynamodb: Any, settings: Settings, sizes: tuple[int, ...]) -> dict[str,
 
 
 class CapacityHook:
-    """Adds ReturnConsumedCapacity=TOTAL to every request and sums what comes back."""
+    """Adds ReturnConsumedCapacity=TOTAL to every request and sums what comes back (a
+    transaction reports one entry per table)."""
 
-    OPERATIONS = ("Query", "GetItem", "UpdateItem", "PutItem", "Scan", "DeleteItem")
+    OPERATIONS = ("Query", "GetItem", "UpdateItem", "PutItem", "Scan", "DeleteItem", "TransactWriteItems")
 
     def __init__(self, dynamodb: Any) -> None:
         self.units: dict[str, float] = defaultdict(float)
@@ -76,7 +77,8 @@ class CapacityHook:
 
     def _collect(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         consumed = parsed.get("ConsumedCapacity") or {}
-        self.units[model.name] += float(consumed.get("CapacityUnits", 0.0))
+        for entry in consumed if isinstance(consumed, list) else [consumed]:
+            self.units[model.name] += float(entry.get("CapacityUnits", 0.0))
 
 
 def run_stream_cost(

@@ -49,6 +49,11 @@ def position(sequence_number: str) -> str:
     return sequence_number.zfill(SEQUENCE_WIDTH)
 
 
+class MirrorRefused(Exception):
+    """DynamoDB refused the change as invalid (a cancellation reason ``ValidationError``): a retry
+    would be refused again, so the stream handler records the record as a failure."""
+
+
 @dataclass(frozen=True)
 class Membership:
     """One change of a mirror row: ``member`` joins (``present``) or leaves the item ``group``.
@@ -93,6 +98,7 @@ class MirrorWriter:
         self.target_table = target_table
         self.target_key = target_key
         self.backoff = backoff
+        self._marked: dict[str, bool] = {}  # item -> marked, as last learned (a writer lives one batch)
 
     def row_key(self, group: str, member: str) -> dict[str, Any]:
         return {self.mirror.key.partition: {"S": group}, str(self.mirror.key.sort): {"S": member}}
@@ -138,7 +144,7 @@ class MirrorWriter:
 
     def apply(self, change: Membership) -> Applied:
         """Bring the member's row to ``change`` if it is older, moving the count when it flips."""
-        seen = _Seen()
+        seen = _Seen(marked=self._marked.get(change.group, True))
         for attempt in range(1, MAX_ATTEMPTS + 1):
             if seen.row_known:
                 verdict = self._decide(change, seen.row)
@@ -148,6 +154,7 @@ class MirrorWriter:
                         continue
                     return verdict
             result = self._flip(change, seen)
+            self._marked[change.group] = seen.marked
             if result is not None:
                 return result
             if attempt < MAX_ATTEMPTS and not seen.row_known:
@@ -193,6 +200,9 @@ class MirrorWriter:
 
     def _learn(self, reasons: Sequence[Mapping[str, Any]], seen: _Seen) -> Applied | None:
         """Read the cancellation reasons: the row's or the item's state, as returned (ALL_OLD)."""
+        invalid = [r for r in reasons if r.get("Code") == "ValidationError"]
+        if invalid:
+            raise MirrorRefused(f"the mirror's transaction is invalid: {invalid[0].get('Message', '')}")
         row_reason, item_reason = (list(reasons) + [{}, {}])[:2]
         seen.row_known = row_reason.get("Code") == "ConditionalCheckFailed"
         if seen.row_known:

@@ -8,6 +8,7 @@ is upgraded, what is already current and what is refused.
 from __future__ import annotations
 
 import base64
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -67,9 +68,12 @@ class Plan:
     tally: Tally = field(default_factory=Tally)
     samples: list[dict[str, Any]] = field(default_factory=list)
     sample_limit: int = 3
+    field_writes: Counter[str] = field(default_factory=Counter)  # "SET summary", "REMOVE description": items
 
     def add(self, plan: UpgradeOutcome) -> None:
         add_outcome(self.tally, plan)
+        if plan.result is UpgradeResult.UPGRADED:
+            self.field_writes.update([*(f"SET {name}" for name in plan.changes), *(f"REMOVE {name}" for name in plan.removes)])
         if plan.result is UpgradeResult.UPGRADED and len(self.samples) < self.sample_limit:
             self.samples.append(diff(plan))
 
@@ -99,6 +103,7 @@ class Plan:
             "already_current": self.current,
             "refused": self.refused,
             "newer_version": self.tally.count(UpgradeResult.NEWER.value),
+            "writes_per_field": dict(sorted(self.field_writes.items())),
             "transitions": dict(sorted(self.tally.transitions.items())),
             "statuses_after": dict(sorted(self.tally.statuses.items())),
             "refused_items": self.tally.refused,

@@ -96,6 +96,7 @@ def plan_view(plan: Plan, *, heading: str, show_values: bool = False) -> Group:
                 "failed to plan": len(data["failed_items"]),
             },
         ),
+        counter_table("Fields each write would SET or REMOVE", data["writes_per_field"]),
         counter_table("Status transitions", data["transitions"]),
         *_aggregate_table("{} to write or keep", data["aggregate"]),
     ]

@@ -64,12 +64,18 @@ def sync(item: dict[str, Any], schema: Schema, ctx: Context, problems: list[str]
 
 
 def written_between(before: Mapping[str, Any], after: Mapping[str, Any], schema: Schema) -> frozenset[str]:
-    """The names of rename pairs whose value ``after`` sets anew over ``before`` (a name dropped
-    is not written): what a write between the two states wrote."""
-    return frozenset(
-        name for rename in schema.renames for name in (rename.old, rename.new)
-        if name in after and (name not in before or not same_typed(before[name], after[name]))
-    )
+    """The names of rename pairs that a write between ``before`` and ``after`` wrote: a value set
+    anew, and the old name of a pair whose new name it dropped while leaving the old one (an old
+    writer's whole-item put, which writes the old name even with the value it already had).
+
+    A write that changes nothing is invisible here, as it is to DynamoDB Streams (no record)."""
+    written: set[str] = set()
+    for rename in schema.renames:
+        written |= {name for name in (rename.old, rename.new)
+                    if name in after and (name not in before or not same_typed(before[name], after[name]))}
+        if rename.new in before and rename.new not in after and rename.old in after:
+            written.add(rename.old)
+    return frozenset(written)
 
 
 def rename_problems(item: Mapping[str, Any], schema: Schema) -> list[str]:

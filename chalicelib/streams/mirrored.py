@@ -26,12 +26,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib.counts import CountResult, refresh_aggregate
-from chalicelib.mirror import Applied, Membership, MirrorWriter, position
+from chalicelib.mirror import Applied, Membership, MirrorRefused, MirrorWriter, position
 from chalicelib.schema import active_schema
 from chalicelib.schema.aggregate import Aggregate
 from chalicelib.streams.batch import BatchResult, Rejections, run_batch
 from chalicelib.streams.dependencies import Dependencies
-from chalicelib.streams.errors import RetryableFailure
+from chalicelib.streams.errors import PermanentFailure, RetryableFailure
 from chalicelib.streams.failures import Failure, item_key
 from chalicelib.streams.observability import (
     APPLIED,
@@ -119,7 +119,10 @@ def process_mirror_batch(event: Mapping[str, Any], deps: Dependencies, aggregate
             return SKIPPED
         missing = []
         for membership in changes:
-            applied = writer.apply(membership)
+            try:
+                applied = writer.apply(membership)
+            except MirrorRefused as refused:  # recorded in the failures table, never retried
+                raise PermanentFailure([str(refused)]) from refused
             if applied is Applied.CONTENDED:
                 raise MirrorContended(f"mirror row of {membership.member!r} in {membership.group!r} kept racing")
             if applied is Applied.ITEM_MISSING:

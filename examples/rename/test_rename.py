@@ -10,11 +10,15 @@ format in ``events/``) and every check reads the table with plain boto3.
 from __future__ import annotations
 
 import json
+import random
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from backfill.live.stream_runner import RunStats, StreamRunner
 from backfill.migrate import MigrationOptions, plan_migration, run_migration
 from backfill.restore import RestoreOptions, run_restore
 from backfill.run.backup import newest_backup
@@ -137,6 +141,7 @@ def test_expand_dry_run_migrate_verify_and_restore(phase, target, dynamodb, live
     samples = {s["eventId"]: s["changes"] for s in dry.plan.samples}
     assert samples["e1"]["summary"] == {"before": "(absent)", "after": "Pub quiz"}
     assert "description" not in samples["e1"]
+    assert dry.plan.to_dict()["writes_per_field"]["SET summary"] == 2  # e2 has no description
     # 3. migrate: every row gets summary from description, description kept
     report = run_migration(target, MigrationOptions(backup_dir=tmp_path, segments=2))
     assert report.tally.count("upgraded") == 3
@@ -223,6 +228,7 @@ def test_contract_dry_run_migrate_verify_late_write_and_restore(phase, target, d
     samples = {s["eventId"]: s["changes"] for s in dry.plan.samples}
     assert dry.plan.would_upgrade == 3 and table(dynamodb, events) == expanded
     assert samples["e1"]["description"] == {"before": "Pub quiz", "after": "(absent)"}
+    assert dry.plan.to_dict()["writes_per_field"] == {"REMOVE description": 2, "SET schemaVersion": 3}
     # 3. migrate: description removed from every row, summary kept; the ledger has the values removed
     report = run_migration(target, MigrationOptions(backup_dir=tmp_path, segments=2))
     assert report.tally.count("upgraded") == 3
@@ -240,10 +246,16 @@ def test_contract_dry_run_migrate_verify_late_write_and_restore(phase, target, d
     assert failed.ids_of(FindingKind.INVALID) == {"e3"}
     assert "description is present: renamed to summary and removed" in failed.failures[0].reason
     dynamodb.update_item(TableName=events, Key={"eventId": S("e3")}, UpdateExpression="REMOVE description")
-    # 5. restore back to before the contract phase: description back exactly, version 3 again
+    # 5. the new app edits e1's summary meanwhile
+    dynamodb.update_item(TableName=events, Key={"eventId": S("e1")}, UpdateExpression="SET summary = :s",
+                         ExpressionAttributeValues={":s": S("Edited after the contract")})
+    # 6. restore back to before the contract phase: description back exactly, version 3 again; e1,
+    #    changed by the application since, is a conflict and keeps the application's change
     result = run_restore(target, RestoreOptions(backup_file=backup.data_path, backup_dir=tmp_path))
-    assert result.ok and result.ids("restored") == {"e1", "e2", "e3"}
-    assert table(dynamodb, events) == expanded
+    assert result.ids("restored") == {"e2", "e3"} and result.ids("conflict_skipped") == {"e1"}
+    after = table(dynamodb, events)
+    assert {k: after[k] for k in ("e2", "e3")} == {k: expanded[k] for k in ("e2", "e3")}
+    assert after["e1"]["summary"] == S("Edited after the contract") and "description" not in after["e1"]
 
 
 def test_contract_live_path_moves_a_late_old_write_to_the_new_name(phase, dynamodb, live_settings):
@@ -258,3 +270,67 @@ def test_contract_live_path_moves_a_late_old_write_to_the_new_name(phase, dynamo
     row = table(dynamodb, live_settings.table("events"))["e-late"]
     assert row["summary"] == S("Late write of the v2 app") and "description" not in row
     assert row["schemaVersion"] == {"N": "4"}
+
+
+# --- the expand phase with writers and the live path running beside the backfill -----------------
+
+def test_expand_beside_old_and_new_writers_and_the_live_path_loses_nothing(phase, dynamodb, live_settings, tmp_path):
+    events = live_settings.events_table
+    keys = [f"r{n:02}" for n in range(20)]
+    for key in keys:
+        dynamodb.put_item(TableName=events, Item=v2_row(key, description=S(f"{key} v0")))
+    phase(EXPAND)
+    target = Target(settings=live_settings)
+    runner = StreamRunner(Target(settings=live_settings))
+    last: dict[str, str] = {key: f"{key} v0" for key in keys}  # the last value written under either name
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def writers() -> None:
+        # The old app updates description or saves its whole v2 shape (dropping summary); the new
+        # app updates summary. Every value is new, so every write is one the stream records.
+        client, chooser = Target(settings=live_settings).dynamodb, random.Random(22)
+        for n in range(1, 61):
+            key, text = chooser.choice(keys), f"v{n}"
+            kind = chooser.choice(["old update", "old put", "new update"])
+            if kind == "old put":
+                client.put_item(TableName=events, Item=v2_row(key, description=S(text)))
+            else:
+                name = "description" if kind == "old update" else "summary"
+                client.update_item(TableName=events, Key={"eventId": S(key)}, UpdateExpression="SET #n = :v",
+                                   ExpressionAttributeNames={"#n": name}, ExpressionAttributeValues={":v": S(text)})
+            last[key] = text
+            time.sleep(0.01)
+
+    def live_path() -> None:
+        while not done.is_set():
+            runner.poll(RunStats())
+
+    threads = [threading.Thread(target=guarded(work, errors)) for work in (writers, live_path)]
+    for thread in threads:
+        thread.start()
+    # when the expand backfill runs beside them
+    report = run_migration(target, MigrationOptions(backup_dir=tmp_path, segments=2))
+    threads[0].join(timeout=120)
+    done.set()
+    threads[1].join(timeout=120)
+    assert not errors, errors
+    stats = runner.drain()
+    # then, once the live path caught up, every row holds the last value written under either
+    # name under both, at version 3; nothing failed, and verify passes
+    assert stats.given_up == [] and report.tally.count("failed") == 0
+    rows = table(dynamodb, events)
+    assert {key: (row["description"]["S"], row["summary"]["S"], row["schemaVersion"]["N"]) for key, row in rows.items()} \
+        == {key: (text, text, "3") for key, text in last.items()}
+    assert dynamodb.scan(TableName=live_settings.failures_table)["Items"] == []
+    assert run_verify(target, VerifyOptions(backup_dir=tmp_path, total_segments=2)).ok
+
+
+def guarded(work: Any, errors: list[BaseException]) -> Any:
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # surfaced by the test
+            errors.append(error)
+
+    return run

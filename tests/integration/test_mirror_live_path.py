@@ -14,14 +14,14 @@ from botocore.config import Config
 
 from backfill.table.request_counter import RequestCounter
 from chalicelib.items import to_typed
-from chalicelib.schema import use_schema
-from chalicelib.schema.mirrored import EVENTS
 from chalicelib.streams import process_batch, process_source_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.failures import FailureStore
 from chalicelib.streams.observability import REPORTED
 from tests.integration.faults.injection import throttling_response
 from tests.unit.streams.conftest import batch, event_record, load_event, participant_record, plain
+
+pytestmark = pytest.mark.usefixtures("mirrored")
 
 MIRROR = "participant_members"
 
@@ -31,18 +31,6 @@ def seed_writers(endpoint_name: str) -> int:
     not isolated (a cancelled one puts back copies of the tables it touched, undoing what other
     threads committed meanwhile); several elsewhere, as on DynamoDB."""
     return 1 if endpoint_name == "moto" else 4
-
-
-@pytest.fixture(autouse=True)
-def mirrored() -> Iterator[None]:
-    """The mirrored declaration is active before the tables are created (the mirror among them)."""
-    with use_schema(EVENTS):
-        yield
-
-
-@pytest.fixture
-def deps(dynamodb: Any, live_settings: Any) -> Dependencies:
-    return Dependencies(live_settings, dynamodb)
 
 
 def given_event(dynamodb: Any, event_id: str = "e1", *, count: int = 0, marked: bool = True) -> None:
@@ -235,3 +223,32 @@ def test_an_event_created_after_the_switch_is_kept_by_the_mirror_from_its_insert
     with RequestCounter().attach(dynamodb) as requests:
         process_source_batch(batch(join("e-new", "a", 1), join("e-new", "b", 2)), deps)
     assert count_of(dynamodb, "e-new") == 2 and requests.calls() == {"TransactWriteItems": 2}
+
+
+def test_an_unmarked_event_costs_one_failed_transaction_per_batch_not_per_record(dynamodb, deps):
+    given_event(dynamodb, marked=False)
+    for p in ("a", "b", "c"):
+        dynamodb.put_item(TableName="participants", Item={"eventId": {"S": "e1"}, "participantId": {"S": p}})
+    with RequestCounter().attach(dynamodb) as requests:
+        process_source_batch(batch(join("e1", "a", 1), join("e1", "b", 2), join("e1", "c", 3)), deps)
+    # the first record learns the event is unmarked; the others go straight to the unmarked form
+    assert requests.calls()["TransactWriteItems"] == 4 and count_of(dynamodb) == 3
+
+
+def test_the_engines_own_stream_records_through_the_local_runner(dynamodb, live_settings, deps, streams):
+    from backfill.live.stream_runner import StreamRunner
+    from backfill.table.target import Target
+
+    # given a marked event, and the application joining and leaving: the engine's own stream
+    # records (its sequence numbers, its REMOVE images), read by `backfill streams`' runner
+    given_event(dynamodb)
+    for p in ("a", "b", "c"):
+        dynamodb.put_item(TableName="participants", Item={"eventId": {"S": "e1"}, "participantId": {"S": p}})
+    dynamodb.delete_item(TableName="participants", Key={"eventId": {"S": "e1"}, "participantId": {"S": "b"}})
+    dynamodb.put_item(TableName="participants", Item={"eventId": {"S": "e1"}, "participantId": {"S": "b"}})
+    dynamodb.delete_item(TableName="participants", Key={"eventId": {"S": "e1"}, "participantId": {"S": "a"}})
+    # when the runner drains the streams into the handlers
+    stats = StreamRunner(Target(settings=live_settings), batch_size=2, dependencies=deps).drain()
+    # then the rows and the count follow the table
+    assert stats.given_up == []
+    assert rows(dynamodb) == {"a": False, "b": True, "c": True} and count_of(dynamodb) == 2

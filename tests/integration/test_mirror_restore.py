@@ -4,8 +4,6 @@ participants table, and the live path recounts the unmarked events until the nex
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from backfill.migrate.runner import MigrationOptions, run_migration
@@ -14,19 +12,13 @@ from backfill.mirror.verify import UNMARKED, verify_mirror
 from backfill.restore import RestoreOptions, run_restore
 from backfill.run.backup import newest_backup
 from backfill.table.target import Target
-from chalicelib.schema import use_schema
-from chalicelib.schema.mirrored import EVENTS
 from chalicelib.streams import process_source_batch
 from chalicelib.streams.dependencies import Dependencies
 from localdev import legacy_data
 from tests.integration.test_mirror_live_path import count_of, join, seed_writers
 from tests.unit.streams.conftest import batch
 
-
-@pytest.fixture(autouse=True)
-def mirrored() -> Iterator[None]:
-    with use_schema(EVENTS):
-        yield
+pytestmark = pytest.mark.usefixtures("mirrored")
 
 
 def test_restore_unmarks_the_events_and_leaves_the_mirror_matching(dynamodb, live_settings, endpoint, tmp_path):

@@ -16,10 +16,7 @@ from backfill.cli.main import cli
 from backfill.mirror.seed import seed_mirror
 from backfill.table.target import Target
 from chalicelib.mirror import MirrorWriter
-from chalicelib.schema import use_schema
-from chalicelib.schema.mirrored import EVENTS
 from chalicelib.streams import process_source_batch
-from chalicelib.streams.dependencies import Dependencies
 from tests.integration.test_mirror_live_path import (
     count_of,
     given_event,
@@ -30,18 +27,9 @@ from tests.integration.test_mirror_live_path import (
 )
 from tests.unit.streams.conftest import batch
 
+pytestmark = pytest.mark.usefixtures("mirrored")
+
 SCHEMA = ["--schema", "chalicelib.schema.mirrored:EVENTS"]
-
-
-@pytest.fixture(autouse=True)
-def mirrored() -> Iterator[None]:
-    with use_schema(EVENTS):
-        yield
-
-
-@pytest.fixture
-def deps(dynamodb: Any, live_settings: Any) -> Dependencies:
-    return Dependencies(live_settings, dynamodb)
 
 
 @pytest.fixture

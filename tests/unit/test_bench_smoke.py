@@ -112,3 +112,22 @@ def test_stream_cost_by_event_size_counts_every_join(dynamodb: Any, settings: Se
     event = dynamodb.get_item(TableName=settings.table("events"), Key={"eventId": {"S": "size-30"}})["Item"]
     assert event["participantCount"] == {"N": "40"} and result.items == 10
     assert result.notes["rules_read_units"] == 2 * (1.0 + 1.0) and result.notes["rules_write_units"] == 2
+
+
+def test_the_strategies_bench_measures_both_strategies(aws: None, settings: Settings) -> None:
+    import argparse
+
+    from bench.strategies import STRATEGIES, Bench, create_unstreamed_tables, crossover
+
+    # given the mirrored declaration's tables and an event of 10 participants (in-process moto)
+    create_unstreamed_tables(settings)
+    args = argparse.Namespace(batches=1, records=3, seed_mirror=False)
+    bench = Bench(settings, args)
+    bench.seed(10)
+    # when each strategy handles one batch of three joins
+    recount, mirror = (bench.run(strategy, 10) for strategy in STRATEGIES)
+    # then by DynamoDB's rules the recount shares one GetItem, one COUNT page and one write among
+    # the three records, and each mirrored record is a 4-unit transaction
+    assert recount.per_record["read_units"] == 2 / 3 and recount.per_record["write_units"] == 1 / 3
+    assert mirror.per_record == {**mirror.per_record, "read_units": 0.0, "write_units": 4.0, "requests": 1.0}
+    assert crossover([recount, mirror], "price", 0.125, 0.625).startswith("above 10 participants")

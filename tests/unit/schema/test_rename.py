@@ -8,8 +8,9 @@ from dataclasses import replace
 from decimal import Decimal
 
 from chalicelib.planner import ABSENT, Verdict, plan_upgrade
-from chalicelib.schema import Phase, Rename, validate_event
+from chalicelib.schema import Phase, Rename, Step, validate_event
 from chalicelib.schema.check import declaration_problems
+from chalicelib.schema.rename import written_between
 from examples.rename.schema import CONTRACT, EXPAND
 from examples.rename.typechange import TAGS_CONTRACT, TAGS_EXPAND
 
@@ -92,3 +93,26 @@ def test_a_rename_the_declaration_does_not_back_is_refused_when_loaded():
     still_declared = replace(EXPAND, renames=(Rename("description", "summary", Phase.CONTRACT),))
     assert declaration_problems(still_declared) == [
         "rename description -> summary: during CONTRACT the old name is removed, so it is no longer a field"]
+
+
+def test_an_old_writers_whole_item_put_writes_the_old_name_even_with_its_old_value():
+    expanded = {"description": "Pub quiz", "summary": "Retro"}  # the new app changed summary since
+    # a put of the old shape (summary dropped) with the description it already had
+    assert written_between(expanded, {"description": "Pub quiz"}, EXPAND) == {"description"}
+    # an update that changes nothing writes nothing (DynamoDB Streams has no record of it either)
+    assert written_between(expanded, dict(expanded), EXPAND) == frozenset()
+    assert written_between(expanded, {**expanded, "summary": "Quiz"}, EXPAND) == {"summary"}
+
+
+def test_a_step_that_removes_an_attribute_writes_only_what_it_declares_and_guards_what_it_read():
+    # given v3 split fullName into firstName and lastName (it reads fullName, writes all three)
+    def split(item, ctx, problems):
+        first, _, last = item.pop("fullName", "").partition(" ")
+        return {**item, "firstName": first, "lastName": last, "scratch": "not declared"}
+
+    schema = replace(EXPAND, renames=(), version=3, steps=(
+        Step(2, split, reads=("fullName",), writes=("fullName", "firstName", "lastName")),))
+    plan = plan_upgrade(v2(fullName="Ada Lovelace", organizerId="org-1"), schema=schema)
+    assert plan.changes == {"firstName": "Ada", "lastName": "Lovelace", "schemaVersion": 3}
+    assert plan.removes == ("fullName",) and plan.guard["fullName"] == "Ada Lovelace"
+    assert "scratch" not in plan.changes and "organizerId" not in plan.guard
