@@ -275,7 +275,7 @@ def test_contract_live_path_moves_a_late_old_write_to_the_new_name(phase, dynamo
 # --- the expand phase with writers and the live path running beside the backfill -----------------
 
 def test_expand_beside_old_and_new_writers_and_the_live_path_loses_nothing(phase, dynamodb, live_settings, tmp_path):
-    events = live_settings.events_table
+    events = live_settings.table("events")
     keys = [f"r{n:02}" for n in range(20)]
     for key in keys:
         dynamodb.put_item(TableName=events, Item=v2_row(key, description=S(f"{key} v0")))

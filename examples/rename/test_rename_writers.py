@@ -90,7 +90,7 @@ class ExpandWriters(RuleBasedStateMachine):
         self.dynamodb = target.dynamodb
         create_tables(self.dynamodb, live_settings)
         self.runner = StreamRunner(target)
-        self.events = EventStore(self.dynamodb, live_settings.events_table)
+        self.events = EventStore(self.dynamodb, live_settings.table("events"))
         self.model: dict[str, ModelEvent] = {}
 
     @initialize(data=st.data())
@@ -98,7 +98,7 @@ class ExpandWriters(RuleBasedStateMachine):
         # The new app creates e0 whole, both names in step, version 3.
         old = data.draw(st.sampled_from(self.pair.old_values))
         new = self.pair.logical(self.pair.old, old)
-        self.dynamodb.put_item(TableName=self.settings.events_table, Item={
+        self.dynamodb.put_item(TableName=self.settings.table("events"), Item={
             "eventId": {"S": "e0"}, "name": {"S": "Quiz"}, "status": {"S": "setup"}, "visibility": {"S": "private"},
             "isTemplate": {"BOOL": False}, "createdAt": {"N": str(CREATED)}, "lastModified": {"N": str(CREATED)},
             "participantCount": {"N": "0"}, self.pair.old: typed_value(old), self.pair.new: typed_value(set(new)
@@ -113,7 +113,7 @@ class ExpandWriters(RuleBasedStateMachine):
                 "createdAt": {"N": str(CREATED)}, "legacyNote": {"S": note}}
         if value is not None:
             item[self.pair.old] = typed_value(value)
-        self.dynamodb.put_item(TableName=self.settings.events_table, Item=item)
+        self.dynamodb.put_item(TableName=self.settings.table("events"), Item=item)
         event = self.model.setdefault(event_id, ModelEvent(None))
         event.note, event.organizer = note, None  # a put replaces what only the new app wrote
         if value is not None and (value != event.stored.get(self.pair.old) or event.stored.get(self.pair.new) is not None):
@@ -125,7 +125,7 @@ class ExpandWriters(RuleBasedStateMachine):
     def old_app_updates_the_old_name(self, data: st.DataObject) -> None:
         event_id = data.draw(st.sampled_from(sorted(self.model)))
         value = data.draw(st.sampled_from(self.pair.old_values))
-        self.dynamodb.update_item(TableName=self.settings.events_table, Key={"eventId": {"S": event_id}},
+        self.dynamodb.update_item(TableName=self.settings.table("events"), Key={"eventId": {"S": event_id}},
                                   UpdateExpression="SET #a = :v", ExpressionAttributeNames={"#a": self.pair.old},
                                   ExpressionAttributeValues={":v": typed_value(value)})
         self.model[event_id].wrote(self.pair, self.pair.old, value)
@@ -136,7 +136,7 @@ class ExpandWriters(RuleBasedStateMachine):
         event_id = data.draw(st.sampled_from(sorted(self.model)))
         value = data.draw(st.sampled_from(self.pair.new_values))
         typed = typed_value(set(value) if isinstance(value, frozenset) else value)
-        self.dynamodb.update_item(TableName=self.settings.events_table, Key={"eventId": {"S": event_id}},
+        self.dynamodb.update_item(TableName=self.settings.table("events"), Key={"eventId": {"S": event_id}},
                                   UpdateExpression="SET #a = :v, organizerId = :o",
                                   ExpressionAttributeNames={"#a": self.pair.new},
                                   ExpressionAttributeValues={":v": typed, ":o": {"S": organizer}})
