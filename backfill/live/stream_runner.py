@@ -31,6 +31,7 @@ from backfill.run.backup import write_json_atomic
 from chalicelib.schema import active_schema
 from chalicelib.streams import BatchResult, process_batch
 from chalicelib.streams.dependencies import Dependencies
+from chalicelib.streams.records import RECORD_ID
 from chalicelib.tables import stream_arn
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def lambda_record(stream_record: Mapping[str, Any], *, source_arn: str, region: 
     body.setdefault("SizeBytes", 0)
     body.setdefault("StreamViewType", "NEW_AND_OLD_IMAGES")
     record = {
-        "eventID": stream_record.get("eventID", body["SequenceNumber"]),
+        RECORD_ID: stream_record.get(RECORD_ID, body["SequenceNumber"]),
         "eventName": stream_record["eventName"],
         "eventVersion": stream_record.get("eventVersion", "1.1"),
         "eventSource": "aws:dynamodb",
