@@ -10,13 +10,18 @@ import os
 
 from chalice import Chalice
 
-from chalicelib.config import Settings, stream_variable
+from chalicelib.config import Settings, deployed_version_problem, handler_name, stream_variable
 from chalicelib.schema import active_schema
 from chalicelib.streams import stream_handler
 
 # A missing table name is a start-up error (the cold start fails and says which), not a
 # silent fallback to the default names.
 Settings.for_lambda()
+# The stage's environment names the schema version it deploys; packaging, deploying or starting
+# with another declaration fails here, so a function never runs a version its environment hides.
+_version_problem = deployed_version_problem(os.environ)
+if _version_problem:
+    raise RuntimeError(_version_problem)
 
 # Logging is powertools' (chalicelib.streams.observability), whose logger is named after the
 # service, "dynamo-evolve": left to itself Chalice would configure the logger of the same name
@@ -43,7 +48,7 @@ def _register(table: str) -> None:
     def on_record(event):
         return handler(event.to_dict(), event.context)
 
-    name = f"{table}_stream"
+    name = handler_name(table)
     on_record.__name__ = name
     app.on_dynamodb_record(
         stream_arn=_setting(stream_variable(table)),

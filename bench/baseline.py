@@ -46,7 +46,7 @@ def run_baseline(
     spent: dict[str, float] = defaultdict(float)
     deadline = time.perf_counter() + max_seconds
     visited = refused = 0
-    kwargs: dict[str, Any] = {"TableName": settings.events_table}
+    kwargs: dict[str, Any] = {"TableName": settings.table("events")}
     while True:
         started = time.perf_counter()
         page = dynamodb.scan(**kwargs)
@@ -56,7 +56,7 @@ def run_baseline(
             visited += 1
             if needs_upgrade(item):
                 started = time.perf_counter()
-                count = count_by_query(dynamodb, settings.participants_table, item["eventId"])
+                count = count_by_query(dynamodb, settings.table("participants"), item["eventId"])
                 spent["Query"] += time.perf_counter() - started
                 try:
                     upgraded = upgrade_event(item, aggregates={"participantCount": count})
@@ -64,7 +64,7 @@ def run_baseline(
                     refused += 1
                 else:
                     started = time.perf_counter()
-                    dynamodb.put_item(TableName=settings.events_table, Item=to_typed(upgraded))
+                    dynamodb.put_item(TableName=settings.table("events"), Item=to_typed(upgraded))
                     spent["PutItem"] += time.perf_counter() - started
             out_of_time = time.perf_counter() >= deadline
             if out_of_time or (max_events is not None and visited >= max_events):

@@ -112,7 +112,7 @@ def measure(server: ServerProcess, events: int, limit: float | None, split: int,
         env = {**os.environ, "AWS_ENDPOINT_URL": proxy.url, "AWS_REGION": "us-east-1",
                "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
                "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
-               "EVENTS_TABLE": settings.events_table, "PARTICIPANTS_TABLE": settings.participants_table}
+               "EVENTS_TABLE": settings.table("events"), "PARTICIPANTS_TABLE": settings.table("participants")}
         workers = [subprocess.Popen(
             [sys.executable, "-m", "backfill", "migrate", "--yes", "--run-id", "cap", "--total-segments", str(split),
              "--segment", str(k), *(["--max-capacity", f"{limit:g}"] if limit else []), "--writers", "4",

@@ -85,11 +85,11 @@ def measure_counting_cpu(events: int = 1000, participants: int = 3000, threads: 
         dynamodb = client(bench_session(settings.region), "dynamodb", settings)
         ids = sorted(data.participant_counts())
         started = time.process_time()
-        scanned = count_groups(dynamodb, settings.participants_table, 4)
+        scanned = count_groups(dynamodb, settings.table("participants"), 4)
         scan_s = time.process_time() - started
         queried = MemoryCounts()
         started = time.process_time()
-        for _ in count_by_query(dynamodb, settings.participants_table, ids, lambda e: e, queried, threads=threads):
+        for _ in count_by_query(dynamodb, settings.table("participants"), ids, lambda e: e, queried, threads=threads):
             pass
         query_s = time.process_time() - started
         assert dict(queried.items()) == dict(scanned.items())

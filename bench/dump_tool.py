@@ -63,22 +63,22 @@ def run_dump_tool_restore(session: Any, watch: Any, settings: Settings, copy_tab
     with tempfile.TemporaryDirectory(prefix="bench-dynamodump-") as dump:
         with watch.paused():
             startup_cpu, _ = _run(["--help"])
-            _, backup = _run([*common, "--dumpPath", dump, "-m", "backup", "-s", settings.events_table])
+            _, backup = _run([*common, "--dumpPath", dump, "-m", "backup", "-s", settings.table("events")])
             if backup.returncode != 0:
                 raise RuntimeError(f"{TOOL} backup exited {backup.returncode}: {backup.stderr.strip()[-300:]}")
             # --dataOnly into a table made here: the tool's own CreateTable copies an empty list of
             # global secondary indexes, which the endpoint rejects.
-            description = dynamodb.describe_table(TableName=settings.events_table)["Table"]
+            description = dynamodb.describe_table(TableName=settings.table("events"))["Table"]
             dynamodb.create_table(TableName=copy_table, KeySchema=description["KeySchema"],
                                   AttributeDefinitions=description["AttributeDefinitions"],
                                   BillingMode="PAY_PER_REQUEST")
             dynamodb.get_waiter("table_exists").wait(TableName=copy_table, WaiterConfig={"Delay": 1})
-        restore_cpu, restore = _run([*common, "--dumpPath", dump, "-m", "restore", "-s", settings.events_table,
+        restore_cpu, restore = _run([*common, "--dumpPath", dump, "-m", "restore", "-s", settings.table("events"),
                                      "-d", copy_table, "--dataOnly", "--noConfirm", "--skipThroughputUpdate"])
     if restore.returncode != 0:
         raise RuntimeError(f"{TOOL} restore exited {restore.returncode}: {restore.stderr.strip()[-300:]}")
     with watch.paused():
-        source, copy = _scan_all(dynamodb, settings.events_table), _scan_all(dynamodb, copy_table)
+        source, copy = _scan_all(dynamodb, settings.table("events")), _scan_all(dynamodb, copy_table)
     differing = sorted(key for key in source if copy.get(key) != source[key])
     return len(copy), {
         "child_cpu_seconds": max(0.0, restore_cpu - startup_cpu),

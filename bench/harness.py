@@ -125,8 +125,8 @@ def fresh_tables(endpoint: Any, settings: Settings, data: LegacyDataSet, *, writ
     dynamodb = client(session, "dynamodb", settings)
     create_tables(dynamodb, settings, client(session, "dynamodbstreams", settings))
     for table, rows in (
-        (settings.events_table, data.events),
-        (settings.participants_table, data.participants),
+        (settings.table("events"), data.events),
+        (settings.table("participants"), data.participants),
     ):
         chunks = [rows[i : i + 500] for i in range(0, len(rows), 500)]
         with ThreadPoolExecutor(writers) as pool:

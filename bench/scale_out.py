@@ -33,7 +33,7 @@ def _env(url: str, settings: Settings) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO), "AWS_ENDPOINT_URL": url, "AWS_REGION": settings.region,
             "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
-            "EVENTS_TABLE": settings.events_table, "PARTICIPANTS_TABLE": settings.participants_table}
+            "EVENTS_TABLE": settings.table("events"), "PARTICIPANTS_TABLE": settings.table("participants")}
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -176,7 +176,7 @@ def main() -> None:
     parser.add_argument("--note", default="", help="a line about the machine and load, kept in the results")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("scale_out.md"))
     args = parser.parse_args()
-    settings = Settings(events_table="events", participants_table="participants", failures_table="failures",
+    settings = Settings(failures_table="failures",
                         region="us-east-1")
     load = os.getloadavg()
     note = (args.note + " " if args.note else "") + f"Load average at start: {load[0]:.1f}, cores: {os.cpu_count()}."

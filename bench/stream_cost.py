@@ -51,18 +51,19 @@ def seed(dynamodb: Any, settings: Settings, sizes: tuple[int, ...]) -> dict[str,
     numbers = itertools.count()
     for size in sizes:
         event_id = f"size-{size}"
-        load(dynamodb, settings.events_table, [event(event_id)])
+        load(dynamodb, settings.table("events"), [event(event_id)])
         people = [participant(event_id, next(numbers)) for _ in range(size)]
         for start in range(0, len(people), 500):
-            load(dynamodb, settings.participants_table, people[start:start + 500])
+            load(dynamodb, settings.table("participants"), people[start:start + 500])
         rows[event_id] = [item_size(to_typed(p)) for p in people]
     return rows
 
 
 class CapacityHook:
-    """Adds ReturnConsumedCapacity=TOTAL to every request and sums what comes back."""
+    """Adds ReturnConsumedCapacity=TOTAL to every request and sums what comes back (a
+    transaction reports one entry per table)."""
 
-    OPERATIONS = ("Query", "GetItem", "UpdateItem", "PutItem", "Scan", "DeleteItem")
+    OPERATIONS = ("Query", "GetItem", "UpdateItem", "PutItem", "Scan", "DeleteItem", "TransactWriteItems")
 
     def __init__(self, dynamodb: Any) -> None:
         self.units: dict[str, float] = defaultdict(float)
@@ -76,7 +77,8 @@ class CapacityHook:
 
     def _collect(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         consumed = parsed.get("ConsumedCapacity") or {}
-        self.units[model.name] += float(consumed.get("CapacityUnits", 0.0))
+        for entry in consumed if isinstance(consumed, list) else [consumed]:
+            self.units[model.name] += float(entry.get("CapacityUnits", 0.0))
 
 
 def run_stream_cost(
@@ -96,7 +98,7 @@ def run_stream_cost(
             batch = []
             for _ in range(records_per_batch):
                 row = to_typed(participant(event_id, next(next_number)))
-                app.put_item(TableName=settings.participants_table, Item=row)
+                app.put_item(TableName=settings.table("participants"), Item=row)
                 row_sizes.append(item_size(row))
                 body = {"Keys": {"eventId": row["eventId"], "participantId": row["participantId"]}, "NewImage": row,
                         "SequenceNumber": str(next(sequence)), "ApproximateCreationDateTime": time.time()}

@@ -88,14 +88,14 @@ class Workload:
             item["eventId"] = self.rng.choice(self.targets)
         typed = to_typed(item)
         old = self.dynamodb.put_item(
-            TableName=self.settings.events_table, Item=typed, ReturnValues="ALL_OLD"
+            TableName=self.settings.table("events"), Item=typed, ReturnValues="ALL_OLD"
         ).get("Attributes")
         keys = {"eventId": typed["eventId"]}
         return self._record("MODIFY" if old else "INSERT", keys, typed, old)
 
     def _participant_change(self) -> dict[str, Any]:
         event_id = self.rng.choice(self.targets)
-        table = self.settings.participants_table
+        table = self.settings.table("participants")
         if self.members[event_id] and self.rng.random() < self.mix.leave_share:
             gone = self.members[event_id].pop(self.rng.randrange(len(self.members[event_id])))
             keys = {"eventId": {"S": event_id}, "participantId": {"S": gone}}

@@ -106,8 +106,8 @@ def run_suite(endpoint: Any, sizes: Sizes, sections: set[str]) -> Results:
             fresh_tables(endpoint, settings, data)
             results.floors.append(_measure(
             results, f"floor (boto3 only), {threads} writers", settings,
-                lambda session, _, n=threads: run_floor(session, settings.endpoint_url, settings.events_table,
-                                                        settings.participants_table, threads=n),
+                lambda session, _, n=threads: run_floor(session, settings.endpoint_url, settings.table("events"),
+                                                        settings.table("participants"), threads=n),
             ))
 
     if "migrate" in sections and "floor" in sections and results.migrate and results.floor:
@@ -116,7 +116,7 @@ def run_suite(endpoint: Any, sizes: Sizes, sections: set[str]) -> Results:
             pair = []
             for name, body in (
                 ("floor (boto3 only), 8 writers", lambda session, _: run_floor(
-                    session, settings.endpoint_url, settings.events_table, settings.participants_table, threads=8)),
+                    session, settings.endpoint_url, settings.table("events"), settings.table("participants"), threads=8)),
                 ("backfill migrate --yes (defaults)", lambda session, _: run_default_migration(session, settings)),
             ):
                 fresh_tables(endpoint, settings, data)
@@ -128,7 +128,7 @@ def run_suite(endpoint: Any, sizes: Sizes, sections: set[str]) -> Results:
         fresh_tables(endpoint, settings, data)
         results.dump_tool = _measure(
             results, "dump tool: dynamodump restore into an empty table", settings,
-            lambda session, watch: run_dump_tool_restore(session, watch, settings, f"{settings.events_table}-dump-copy"),
+            lambda session, watch: run_dump_tool_restore(session, watch, settings, f"{settings.table('events')}-dump-copy"),
         )
 
     if "scaling" in sections:
@@ -168,7 +168,7 @@ def run_suite(endpoint: Any, sizes: Sizes, sections: set[str]) -> Results:
 
     if "backup" in sections:
         fresh_tables(endpoint, settings, data)
-        for table in (settings.events_table, settings.participants_table):
+        for table in (settings.table("events"), settings.table("participants")):
             results.backups.append(_measure(
             results, f"backup of {table}", settings,
                 lambda session, _, t=table: run_backup(session, settings, t, scratch / "backups"),
@@ -209,5 +209,5 @@ def _measure_restore(results: Results, settings: Settings, scratch: Path) -> Non
     )
     results.bulk_restore = _measure(
             results, "bulk restore into an empty table (restore --to-table)", settings,
-        lambda session, watch: run_bulk_restore(session, watch, settings, manifest, f"{settings.events_table}-bulk-copy"),
+        lambda session, watch: run_bulk_restore(session, watch, settings, manifest, f"{settings.table('events')}-bulk-copy"),
     )

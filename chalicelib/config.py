@@ -3,8 +3,7 @@
 Table names: the declaration names its tables (``Schema.tables``: its own, then each aggregate's
 source); a deployment renames them with ``<NAME>_TABLE`` (``ORDERS_TABLE``, ``ORDER_ITEMS_TABLE``:
 the declared name upper-cased) in the environment, or the CLI's ``--table NAME=ACTUAL``.
-``events_table`` / ``participants_table`` are those of the default declaration (the events
-example), kept as fields because its deployments and tests set them by these names.
+``Settings.tables`` holds the renamed ones; a table not renamed keeps its declared name.
 
 The defaults are the CLI's. The Lambda never uses them: it must be told its table names
 (``Settings.for_lambda``), since a silent fallback to the declared names would point a dev stage
@@ -15,10 +14,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from chalicelib.schema import CURRENT, Schema, active_schema
+from chalicelib.schema import Schema, active_schema
+from chalicelib.schema.active import active_reference
 
 FAILURES_VAR = "FAILURES_TABLE"
 RETENTION_VARIABLE = "FAILURE_RETENTION_DAYS"
@@ -27,6 +27,23 @@ MAX_RETENTION_DAYS = 3650
 
 class MissingSetting(RuntimeError):
     """A setting the Lambda cannot run without is not in its environment."""
+
+
+# The schema version the deployed live path runs, in its Lambda environment: written into the
+# stage's environment_variables from the declaration (``backfill stream-arns --write``), checked
+# against the declaration when app.py is packaged, deployed or started (``deployed_version_problem``).
+SCHEMA_VERSION_VAR = "DYNAMO_EVOLVE_SCHEMA_VERSION"
+
+
+def deployed_version_problem(environment: Mapping[str, str], schema: Schema | None = None) -> str | None:
+    """Why ``environment`` may not run ``schema`` (the active declaration): its
+    DYNAMO_EVOLVE_SCHEMA_VERSION names another version. None when it agrees or is not set."""
+    version = (schema or active_schema()).version
+    named = environment.get(SCHEMA_VERSION_VAR)
+    if named is None or named == str(version):
+        return None
+    return (f"{SCHEMA_VERSION_VAR} is {named!r} but the declaration ({active_reference()}) is version {version}: "
+            f"run `backfill stream-arns --stage STAGE --write` with this declaration, then package or deploy again")
 
 
 def table_variable(declared: str) -> str:
@@ -39,28 +56,38 @@ def stream_variable(declared: str) -> str:
     return table_variable(declared).removesuffix("_TABLE") + "_STREAM_ARN"
 
 
+def handler_name(declared: str) -> str:
+    """The Chalice stream handler of a declared table: ``order_items`` -> order_items_stream."""
+    return f"{declared}_stream"
+
+
+def tables_from(environ: Mapping[str, str], schema: Schema | None = None) -> dict[str, str]:
+    """The declared tables ``environ`` renames (``<DECLARED>_TABLE``, set and not empty), mirrors included."""
+    declared = (schema or active_schema()).named_tables
+    return {name: environ[table_variable(name)] for name in declared if environ.get(table_variable(name))}
+
+
 def lambda_required(schema: Schema | None = None) -> tuple[str, ...]:
     return (*(table_variable(name) for name in (schema or active_schema()).named_tables), FAILURES_VAR)
 
 
 @dataclass(frozen=True)
 class Settings:
-    events_table: str = CURRENT.tables[0]
-    participants_table: str = CURRENT.tables[1]
     failures_table: str = "migration-failures"
     region: str = "us-east-1"
     endpoint_url: str | None = None
-    tables: tuple[tuple[str, str], ...] = ()  # declared name -> actual name, for any declaration
+    tables: Mapping[str, str] = field(default_factory=dict)  # declared name -> actual name
     # Recorded failures hold item images: the failures table's TTL removes each this many days
     # after it was recorded (per stage: FAILURE_RETENTION_DAYS in .chalice/config.json).
     failure_retention_days: int = 30
 
     def table(self, declared: str) -> str:
-        """The actual name of the table the declaration calls ``declared``."""
-        named = dict(self.tables)
-        if declared in named:
-            return named[declared]
-        return dict(zip(CURRENT.tables, (self.events_table, self.participants_table), strict=True)).get(declared, declared)
+        """The actual name of the table the declaration calls ``declared`` (itself unless renamed)."""
+        return self.tables.get(declared, declared)
+
+    def with_tables(self, renamed: Mapping[str, str]) -> Settings:
+        """A copy with the tables ``renamed`` (declared name -> actual name) renamed too."""
+        return replace(self, tables={**self.tables, **renamed})
 
     @property
     def target_table(self) -> str:
@@ -74,17 +101,11 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        declared = active_schema().named_tables
-        # (the default declaration's two are the events_table/participants_table fields)
-        renamed = tuple((name, env[table_variable(name)]) for name in declared
-                        if env.get(table_variable(name)) and name not in CURRENT.tables)
         return cls(
-            events_table=env.get(table_variable(CURRENT.tables[0]), cls.events_table),
-            participants_table=env.get(table_variable(CURRENT.tables[1]), cls.participants_table),
             failures_table=env.get(FAILURES_VAR, cls.failures_table),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
-            tables=renamed,
+            tables=tables_from(env),
             failure_retention_days=retention_days(env.get(RETENTION_VARIABLE), cls.failure_retention_days),
         )
 

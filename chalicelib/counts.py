@@ -111,19 +111,25 @@ def refresh_aggregate(
 ) -> CountOutcome:
     """Make the aggregate ``counter`` computes, on the item named ``event_id``, equal a fresh value.
 
-    The item is read once; after a lost race the failed write returns it as it is now."""
+    The item is read once; after a lost race the failed write returns it as it is now. An item
+    whose count a membership mirror keeps (it has the mirror's marker) is left alone: its count
+    is the mirror's, and the write is conditioned on the marker's absence."""
     aggregate = counter.aggregate
+    marker = aggregate.mirror.marker if aggregate.mirror is not None else None
     item = events.get(event_id)
     for attempt in range(1, max_attempts + 1):
         if item is None:
             return CountOutcome(CountResult.EVENT_MISSING, None, attempt)
+        if marker is not None and marker in item:
+            return CountOutcome(CountResult.UNCHANGED, None, attempt)
         fresh = counter.count(event_id)  # counted after the read whose version guards the write
         if aggregate.name in item and same_typed(item[aggregate.name], fresh):
             return CountOutcome(CountResult.UNCHANGED, fresh, attempt)
         sent = events.conditional_set(
             event_id,
             {aggregate.name: fresh, aggregate.version_field: next_version(item, aggregate)},
-            {aggregate.version_field: item.get(aggregate.version_field, ABSENT)},
+            {aggregate.version_field: item.get(aggregate.version_field, ABSENT),
+             **({marker: ABSENT} if marker is not None else {})},
         )
         if sent.written:
             return CountOutcome(CountResult.UPDATED, fresh, attempt)

@@ -1,7 +1,7 @@
 """Access to the migrated table (the declaration's ``table``, keyed by its ``key``): consistent reads and conditional, guarded, field-level writes.
 
-No write here ever replaces a whole item: every write is an UpdateItem that SETs only the
-fields it is given and only when the fields it was computed from are still as they were read.
+No write here ever replaces a whole item: every write is an UpdateItem that SETs (and
+REMOVEs) only the fields it is given and only when the fields it was computed from are still as they were read.
 A write whose guard fails returns the item as it is now (ReturnValuesOnConditionCheckFailure),
 so the caller can re-plan without a second read.
 """
@@ -36,7 +36,7 @@ class EventWrites(Protocol):
     def get(self, event_id: str, *, consistent: bool = True) -> dict[str, Any] | None: ...
 
     def conditional_set(
-        self, event_id: str, changes: Mapping[str, Any], guard: Mapping[str, Any]
+        self, event_id: str, changes: Mapping[str, Any], guard: Mapping[str, Any], removes: tuple[str, ...] = ()
     ) -> WriteResult: ...
 
 
@@ -62,24 +62,26 @@ class EventStore:
         event_id: str,
         changes: Mapping[str, Any],
         guard: Mapping[str, Any],
+        removes: tuple[str, ...] = (),
     ) -> WriteResult:
-        """SET ``changes`` on an existing item if every ``guard`` field still holds its value.
+        """SET ``changes`` and REMOVE ``removes`` on an existing item, in one UpdateItem, if every
+        ``guard`` field still holds its value.
 
         ``guard`` maps field -> value the item must have, or ABSENT when it must not exist.
         A failed guard (item changed or gone) is a result, not an error; other errors raise.
         """
-        if not changes:
+        if not changes and not removes:
             return WriteResult(True)
         expr = Expression()
         read = {name: typed_value(value) for name, value in guard.items() if value is not ABSENT}
         condition = expr.as_read(self.key.partition, read, guard.keys())
         sets = {name: typed_value(value) for name, value in changes.items()}
-        update = expr.set_clause(sets)
+        update = expr.update_clause(sets, removes)
         key = self.key.typed(event_id)
         sent = send_conditional(
             self.dynamodb.update_item,
             return_current=True,
-            intended=Intended.update(self.dynamodb, self.table_name, key, sets),
+            intended=Intended.update(self.dynamodb, self.table_name, key, sets, removes),
             TableName=self.table_name,
             Key=key,
             UpdateExpression=update,

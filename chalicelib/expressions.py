@@ -50,6 +50,14 @@ class Expression:
             return ""
         return "SET " + ", ".join(f"{self.name(f)} = {self.value(v)}" for f, v in sorted(sets.items()))
 
+    def update_clause(self, sets: Mapping[str, Any], removes: Iterable[str] = ()) -> str:
+        """``SET a = :v, ... REMOVE b, ...`` for typed ``sets`` and attribute names ``removes``."""
+        clauses = [self.set_clause(sets)] if sets else []
+        removed = sorted(removes)
+        if removed:
+            clauses.append("REMOVE " + ", ".join(self.name(f) for f in removed))
+        return " ".join(clauses)
+
     def kwargs(self) -> dict[str, Any]:
         out: dict[str, Any] = {"ExpressionAttributeNames": self.names}
         if self.values:

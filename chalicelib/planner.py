@@ -3,8 +3,9 @@
 Input: the item exactly as read, the aggregate values the caller found for it (name -> value),
 when the write being upgraded happened (stream record time; None in the backfill) and, for the
 live path, attributes to carry forward from an earlier image. Output: a ``WritePlan`` naming
-the fields to SET and the guard to condition that write on (every field the plan was computed
-from, as read). No I/O: the backfill's dry run, the backfill and the stream handlers all call
+the fields to SET, the fields to REMOVE (owned ones a structural change drops: a rename's old
+name once contracted) and the guard to condition that write on (every field the plan was computed
+from, as read, removed ones included). No I/O: the backfill's dry run, the backfill and the stream handlers all call
 this, and only the write loop (``chalicelib.upgrader``) sends anything.
 
 The aggregate rule lives here too: an aggregate's value (``itemCount``) belongs to the
@@ -24,7 +25,7 @@ from typing import Any
 
 from chalicelib.schema import Schema, UpgradeRefused, active_schema
 from chalicelib.schema.aggregate import Aggregate
-from chalicelib.schema.upgrade import changed_fields, upgrade_event
+from chalicelib.schema.upgrade import changed_fields, is_newer, removed_fields, upgrade_event
 from chalicelib.schema.values import as_count
 
 
@@ -37,9 +38,10 @@ ABSENT: Any = _Absent()  # a guard value meaning "the attribute must not exist"
 
 
 class Verdict(enum.Enum):
-    WRITE = "write"  # changes to SET, conditioned on the guard
+    WRITE = "write"  # changes to SET and fields to REMOVE, conditioned on the guard
     CURRENT = "current"  # already current: nothing to write
     REFUSED = "refused"  # the rule cannot upgrade it without guessing; reasons say why
+    NEWER = "newer"  # written by a newer schema version than this code knows: never rewritten
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class WritePlan:
     changes: dict[str, Any] = field(default_factory=dict)  # attributes to SET
     guard: dict[str, Any] = field(default_factory=dict)  # attribute -> value as read, or ABSENT
     reasons: list[str] = field(default_factory=list)
+    removes: tuple[str, ...] = ()  # attributes to REMOVE (their values are in ``before``)
 
 
 def is_maintained(item: Mapping[str, Any], aggregate: Aggregate) -> bool:
@@ -79,6 +82,7 @@ def plan_upgrade(
     observed_at_ms: int | None = None,
     carry: Mapping[str, Any] | None = None,
     now_ms: int | None = None,
+    written: frozenset[str] = frozenset(),
     schema: Schema | None = None,
 ) -> WritePlan:
     """What to write to ``item`` (as read) so it is a current, valid item with exact aggregates.
@@ -87,25 +91,32 @@ def plan_upgrade(
     that maintains it: keep the item's own; an item without one then raises ValueError, a caller
     error). ``carry``: attributes to put back
     (e.g. from a stream record's OldImage) before the rule runs; they are written and guarded
-    like owned fields. ``schema``: the active one unless given. Raises nothing for bad data:
+    like owned fields. ``written``: the rename attributes the write being upgraded changed
+    (``Context.written``). ``schema``: the active one unless given. Raises nothing for bad data:
     a refusal is a plan with reasons.
     """
     schema = schema or active_schema()
     before = dict(item)
     event_id = str(schema.key.describe(before))
     carried = dict(carry or {})
+    if is_newer(before, schema):
+        return WritePlan(Verdict.NEWER, event_id, before, reasons=[
+            f"{schema.version_field} {before.get(schema.version_field)} is newer than this code knows ({schema.version})"])
     given = {a.name: aggregates[a.name] for a in unmaintained(before, schema) if aggregates and a.name in aggregates}
     try:
         after = upgrade_event(
-            {**before, **carried}, aggregates=given, observed_at_ms=observed_at_ms, now_ms=now_ms, schema=schema
+            {**before, **carried}, aggregates=given, observed_at_ms=observed_at_ms, now_ms=now_ms, written=written,
+            schema=schema,
         )
     except UpgradeRefused as refused:
         return WritePlan(Verdict.REFUSED, event_id, before, reasons=list(refused.reasons))
-    changes = changed_fields(before, after, schema.owned | frozenset(carried))
+    writable = schema.owned | frozenset(carried)
+    changes = changed_fields(before, after, writable)
+    removes = removed_fields(before, after, writable)
     for aggregate in schema.aggregates:
         if aggregate.name in changes:
             changes[aggregate.version_field] = after[aggregate.version_field] = next_version(before, aggregate)
-    if not changes:
+    if not changes and not removes:
         return WritePlan(Verdict.CURRENT, event_id, before, after)
-    guard = expected_state(before, schema.owned | schema.inputs | frozenset(carried))
-    return WritePlan(Verdict.WRITE, event_id, before, after, changes, guard)
+    guard = expected_state(before, writable | schema.inputs)
+    return WritePlan(Verdict.WRITE, event_id, before, after, changes, guard, removes=removes)

@@ -17,12 +17,16 @@ from chalicelib.backoff import Backoff
 from chalicelib.events_store import EventWrites
 from chalicelib.planner import Verdict, WritePlan, plan_upgrade, unmaintained
 from chalicelib.schema import active_schema
+from chalicelib.schema.rename import written_between
 
 # Given the item as read, the aggregate values to write (name -> value; a name left out keeps
 # the item's own).
 CountSource = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 # Given the item as read, attributes to carry forward into it (see plan_upgrade's ``carry``).
 CarrySource = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+# Given the item as read, the rename attributes the write being upgraded changed (plan_upgrade's
+# ``written``), or None when the item moved on since that write (stop: a later record decides).
+WrittenSource = Callable[[Mapping[str, Any]], "frozenset[str] | None"]
 
 MAX_ATTEMPTS = 5
 
@@ -33,12 +37,15 @@ class UpgradeResult(enum.Enum):
     REFUSED = "refused"  # the rule cannot upgrade it; reasons say why
     GONE = "gone"  # deleted between read and write
     CONTENDED = "contended"  # kept changing under us for MAX_ATTEMPTS tries
+    MOVED_ON = "moved_on"  # the live path's record no longer says who wrote last: a later one will
+    NEWER = "newer_version"  # written by a newer schema version than this code knows: left untouched
 
 
 _RESULT_OF: dict[Verdict, UpgradeResult] = {
     Verdict.WRITE: UpgradeResult.UPGRADED,
     Verdict.CURRENT: UpgradeResult.CURRENT,
     Verdict.REFUSED: UpgradeResult.REFUSED,
+    Verdict.NEWER: UpgradeResult.NEWER,
 }
 
 
@@ -51,6 +58,7 @@ class UpgradeOutcome:
     reasons: list[str] = field(default_factory=list)
     attempts: int = 0
     changes: dict[str, Any] = field(default_factory=dict)  # what was (or would be) SET
+    removes: tuple[str, ...] = ()  # what was (or would be) REMOVEd
     settled: list[str] = field(default_factory=list)  # unclear outcomes found out (chalicelib.settle)
 
 
@@ -58,7 +66,7 @@ def outcome_of(plan: WritePlan, attempts: int = 1) -> UpgradeOutcome:
     """The outcome of carrying out ``plan`` (a dry run's outcome: the plan as if written)."""
     return UpgradeOutcome(
         _RESULT_OF[plan.verdict], plan.event_id, plan.before, plan.after, list(plan.reasons), attempts,
-        dict(plan.changes),
+        dict(plan.changes), removes=plan.removes,
     )
 
 
@@ -73,6 +81,7 @@ def upgrade_in_place(
     count_source: CountSource,
     observed_at_ms: int | None = None,
     carry: CarrySource | None = None,
+    written: WrittenSource | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     backoff: Backoff = Backoff(),  # noqa: B008 - immutable
     pace: Callable[[], None] = _nothing,
@@ -90,18 +99,24 @@ def upgrade_in_place(
     event_id = str(active_schema().key.describe(item))
     current: dict[str, Any] = dict(item)
     settled: list[str] = []
+    names: frozenset[str] | None = frozenset()  # the backfill's first read: no write known
     for attempt in range(1, max_attempts + 1):
+        if written is not None:
+            names = written(current)
+        if names is None:
+            return UpgradeOutcome(UpgradeResult.MOVED_ON, event_id, current, attempts=attempt, settled=settled)
         plan = plan_upgrade(
             current,
             aggregates=count_source(current),
             observed_at_ms=observed_at_ms,
             carry=carry(current) if carry is not None else None,
+            written=names,
         )
         if plan.verdict is not Verdict.WRITE:
             return outcome_of(plan, attempt)
         pace()
         announce(plan)
-        sent = events.conditional_set(plan.event_id, plan.changes, plan.guard)
+        sent = events.conditional_set(plan.event_id, plan.changes, plan.guard, plan.removes)
         if sent.settled is not None:
             settled.append(sent.settled.value)
             settle(plan, sent.settled.value)
@@ -109,7 +124,8 @@ def upgrade_in_place(
             return replace(outcome_of(plan, attempt), settled=settled)
         if sent.current is None:
             return UpgradeOutcome(UpgradeResult.GONE, event_id, current, attempts=attempt, settled=settled)
-        current = sent.current
+        # What the racing write wrote of a renamed attribute (the live path knows from its record).
+        names, current = written_between(current, sent.current, active_schema()), sent.current
         if attempt < max_attempts:
             backoff.wait(attempt)
     return UpgradeOutcome(UpgradeResult.CONTENDED, event_id, current, attempts=max_attempts, settled=settled)

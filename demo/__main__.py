@@ -98,7 +98,7 @@ def main(events: int, participants: int, malformed: int, live_writes: int, seed:
             if isinstance(endpoint, ExternalEndpoint):
                 # Fresh table names per run: a running endpoint keeps its tables between runs.
                 suffix = time.strftime("%Y%m%d%H%M%S")
-                settings = Settings(events_table=f"demo-events-{suffix}", participants_table=f"demo-participants-{suffix}",
+                settings = Settings(tables={"events": f"demo-events-{suffix}", "participants": f"demo-participants-{suffix}"},
                                     failures_table=f"demo-failures-{suffix}", endpoint_url=endpoint.url)
                 console.print(f"Endpoint {endpoint.url}")
             else:

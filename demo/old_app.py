@@ -68,7 +68,7 @@ class OldApp:
         event["eventId"] = f"{self.prefix}-{self._next_id:05d}"
         self._next_id += 1
         self.dynamodb.put_item(
-            TableName=self.settings.events_table,
+            TableName=self.settings.table("events"),
             Item=to_typed(event),
             ConditionExpression="attribute_not_exists(eventId)",
         )
@@ -78,7 +78,7 @@ class OldApp:
 
     def change_status(self, event_id: str) -> bool:
         row = self.dynamodb.get_item(
-            TableName=self.settings.events_table, Key={"eventId": {"S": event_id}}, ConsistentRead=True
+            TableName=self.settings.table("events"), Key={"eventId": {"S": event_id}}, ConsistentRead=True
         ).get("Item")
         if row is None:
             return False
@@ -87,7 +87,7 @@ class OldApp:
             return False  # completed (or unknown): the old app leaves it alone
         try:
             self.dynamodb.update_item(
-                TableName=self.settings.events_table,
+                TableName=self.settings.table("events"),
                 Key={"eventId": {"S": event_id}},
                 UpdateExpression="SET #s = :s",
                 ConditionExpression="attribute_exists(eventId)",
@@ -105,7 +105,7 @@ class OldApp:
     def join(self, event_id: str) -> None:
         person = f"{self.prefix}-p-{self.rng.randrange(10**9):09d}"
         self.dynamodb.put_item(
-            TableName=self.settings.participants_table,
+            TableName=self.settings.table("participants"),
             Item=to_typed({"eventId": event_id, "participantId": person, "displayName": "Walk-in",
                            "joinedAt": int(time.time() * 1000)}),
         )
@@ -113,7 +113,7 @@ class OldApp:
 
     def leave(self, event_id: str) -> bool:
         rows = self.dynamodb.query(
-            TableName=self.settings.participants_table,
+            TableName=self.settings.table("participants"),
             KeyConditionExpression="eventId = :e",
             ExpressionAttributeValues={":e": {"S": event_id}},
             ProjectionExpression="participantId",
@@ -123,7 +123,7 @@ class OldApp:
             return False
         person = self.rng.choice(rows)["participantId"]
         self.dynamodb.delete_item(
-            TableName=self.settings.participants_table,
+            TableName=self.settings.table("participants"),
             Key={"eventId": {"S": event_id}, "participantId": person},
         )
         self.log.participants_changed.add(event_id)

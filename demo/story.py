@@ -115,12 +115,12 @@ class Story:
         self.say(f"endpoint {self.target.endpoint}, region {settings.region}")
         created = create_tables(self.target.dynamodb, settings, self.target.streams)
         self.say(f"tables created: {', '.join(created) or 'none (they existed)'}")
-        existing = self.target.count_items(settings.events_table)
+        existing = self.target.count_items(settings.table("events"))
         if existing:
-            return False, f"table {settings.events_table} already holds {existing} items: the demo needs empty tables"
+            return False, f"table {settings.table('events')} already holds {existing} items: the demo needs empty tables"
         opts = self.options
         data = generate(events=opts.events, participants=opts.participants, malformed=opts.malformed, seed=opts.seed)
-        seed_tables(self.target.dynamodb, settings.events_table, settings.participants_table, data)
+        seed_tables(self.target.dynamodb, settings.table("events"), settings.table("participants"), data)
         self.state.data = data
         malformed = set(data.malformed_ids)
         statuses = Counter(str(e.get("status")) for e in data.events if e["eventId"] not in malformed)
@@ -148,14 +148,14 @@ class Story:
 
     def dry_run(self) -> Outcome:
         migrate = self._migration()
-        before = snapshot(self.target.dynamodb, self.target.settings.events_table)
+        before = snapshot(self.target.dynamodb, self.target.settings.table("events"))
         dry = migrate.plan_migration(self.target, self._migration_options())
         plan = dry.plan
         self.say(f"would upgrade {plan.would_upgrade}, already current {plan.current}, refuse {plan.refused}")
         self.say("transitions: " + ", ".join(f"{k} {v}" for k, v in sorted(plan.tally.transitions.items())))
         for refused in plan.tally.refused[:3]:
             self.say(f"refused {refused['eventId']}: {'; '.join(refused['reasons'])}")
-        after = snapshot(self.target.dynamodb, self.target.settings.events_table)
+        after = snapshot(self.target.dynamodb, self.target.settings.table("events"))
         writes = dry.requests.get("UpdateItem", 0) + dry.requests.get("PutItem", 0)
         data = self.state.data
         assert data is not None
@@ -198,8 +198,8 @@ class Story:
         settings = self.target.settings
         check = check_tables(
             self.target.dynamodb,
-            settings.events_table,
-            settings.participants_table,
+            settings.table("events"),
+            settings.table("participants"),
             originals={e["eventId"]: e for e in data.events},
             refused=data.malformed_ids,
             app_owned=log.app_owned() if log else {},
@@ -259,7 +259,7 @@ class Story:
         failures = self.target.count_items(self.target.settings.failures_table)
         self.say(f"{failures} records listed in {self.target.settings.failures_table} (the old app never touches malformed rows)")
         check = self._independent_check(log)
-        stored_ids = set(snapshot(self.target.dynamodb, self.target.settings.events_table))
+        stored_ids = set(snapshot(self.target.dynamodb, self.target.settings.table("events")))
         created_ok = log.created <= stored_ids
         ok = check.ok and created_ok and again.total_records() == 0 and not drained.given_up and failures == 0
         return ok, (
@@ -273,7 +273,7 @@ class Story:
         except ImportError as error:
             raise NotLanded(f"backfill.restore ({error})") from error
         assert self.state.backup_path is not None and self.state.old_app_log is not None
-        self.state.facts["before restore"] = snapshot(self.target.dynamodb, self.target.settings.events_table)
+        self.state.facts["before restore"] = snapshot(self.target.dynamodb, self.target.settings.table("events"))
         options = RestoreOptions(backup_file=Path(self.state.backup_path), backup_dir=self.options.backup_dir)
         result = run_restore(self.target, options)
         self.state.facts["restore"] = result
@@ -297,7 +297,7 @@ class Story:
         backup = backed_up_events(self.state.backup_path)
         before = self.state.facts["before restore"]
         conflicts = self.state.facts["restore"].ids("conflict_skipped")
-        after = snapshot(self.target.dynamodb, self.target.settings.events_table)
+        after = snapshot(self.target.dynamodb, self.target.settings.table("events"))
         differs = [e for e, item in backup.items() if e not in conflicts and after.get(e) != item]
         conflicts_changed = [e for e in conflicts if after.get(e) != before.get(e)]
         new_changed = [e for e in self.state.old_app_log.created if after.get(e) != before.get(e)]

@@ -45,8 +45,6 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def settings() -> Settings:
     return Settings(
-        events_table="events",
-        participants_table="participants",
         failures_table="migration-failures",
         region="us-east-1",
     )

@@ -5,12 +5,13 @@ from __future__ import annotations
 import errno
 import functools
 import math
+import os
 import re
 import tempfile
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -22,8 +23,10 @@ from backfill.run.store.local import private_directory
 from backfill.run.store.s3 import SSE_CHOICES
 from backfill.table.stage import CHALICE_CONFIG, Stage, load_stage
 from backfill.table.target import DEFAULT_CONNECT_TIMEOUT, Target
-from chalicelib.config import Settings
+from chalicelib.config import Settings, tables_from
 from chalicelib.schema import active_schema
+
+T = TypeVar("T")
 
 # Limits of numeric options. Threads on this machine are bounded so a typo cannot start a
 # hundred thousand of them; DynamoDB itself allows up to 1,000,000 scan segments.
@@ -75,15 +78,15 @@ def _table_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
-def _renamed_tables(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def _renamed_tables(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """Each DECLARED=ACTUAL checked; kept as typed, so ``--processes`` forwards them as given."""
     declared = active_schema().named_tables
-    renamed = []
     for value in values:
         name, sep, actual = value.partition("=")
         if not sep or name not in declared:
             raise click.BadParameter(f"{value!r} is not DECLARED=ACTUAL with DECLARED one of {', '.join(declared)}")
-        renamed.append((name, _table_name(ctx, param, actual)))
-    return tuple(renamed)
+        _table_name(ctx, param, actual)
+    return values
 
 
 def _localstack(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
@@ -98,15 +101,15 @@ def _localstack(ctx: click.Context, param: click.Parameter, value: bool) -> bool
 
 
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Adds --endpoint-url/--region/--profile/--*-table/--localstack; passes ``target``."""
+    """Adds --endpoint-url/--region/--profile/--table/--failures-table/--localstack/--stage; passes ``target``."""
 
     @click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", callback=_endpoint_url, help="Endpoint of every AWS service the command calls: DynamoDB, an s3:// run store, and for the live commands Lambda, SQS, SNS and CloudWatch (a moto server, LocalStack). Env: AWS_ENDPOINT_URL.")
     @click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], callback=_region, help="AWS region. Env: AWS_REGION / AWS_DEFAULT_REGION.")
     @click.option("--profile", envvar="AWS_PROFILE", help="AWS credentials profile. Env: AWS_PROFILE.")
-    @click.option("--events-table", envvar="EVENTS_TABLE", default=Settings.events_table, show_default=True, callback=_table_name, help="Env: EVENTS_TABLE.")
-    @click.option("--participants-table", envvar="PARTICIPANTS_TABLE", default=Settings.participants_table, show_default=True, callback=_table_name, help="Env: PARTICIPANTS_TABLE.")
     @click.option("--table", "renamed_tables", metavar="DECLARED=ACTUAL", multiple=True, callback=_renamed_tables,
-                  help="The actual name of a table the declaration names (repeatable). Env: <DECLARED>_TABLE, e.g. ORDER_ITEMS_TABLE.")
+                  help="The actual name of a table the declaration names (repeatable; a table not renamed keeps "
+                       "its declared name), e.g. --table events=prod-events. Env: <DECLARED>_TABLE, e.g. "
+                       "EVENTS_TABLE, ORDER_ITEMS_TABLE.")
     @click.option("--failures-table", envvar="FAILURES_TABLE", default=Settings.failures_table, show_default=True, callback=_table_name, help="Where stream handlers record records they could not apply. Env: FAILURES_TABLE.")
     @click.option("--localstack", is_flag=True, callback=_localstack, help="Use localstack-client's session (LocalStack on localhost:4566; extra [localstack]).")
     @click.option("--stage", metavar="NAME", help="Chalice stage (local, dev, prod, ...): its tables and region come from "
@@ -123,10 +126,8 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         endpoint_url: str | None,
         region: str | None,
         profile: str | None,
-        events_table: str,
-        participants_table: str,
         failures_table: str,
-        renamed_tables: tuple[tuple[str, str], ...],
+        renamed_tables: tuple[str, ...],
         localstack: bool,
         connect_timeout: float,
         stage: str | None,
@@ -134,18 +135,18 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         **kwargs: Any,
     ) -> Any:
         chosen = load_stage(stage, chalice_config) if stage is not None else None
+        tables: dict[str, str] = {}
         if chosen is not None:
             stage_values = from_stage(click.get_current_context(), chosen)
-            events_table = stage_values.get("events_table", events_table)
-            participants_table = stage_values.get("participants_table", participants_table)
             failures_table = stage_values.get("failures_table", failures_table)
             region = stage_values.get("region", region)
-        # Declared tables renamed by <DECLARED>_TABLE in the environment, then by --table.
-        settings = Settings(tables=(*Settings.from_env().tables, *renamed_tables)).with_overrides(
+            tables.update(tables_from(chosen.environment))
+        # Declared tables renamed by the stage, then <DECLARED>_TABLE in the environment, then --table.
+        tables.update(tables_from(os.environ))
+        tables.update(value.partition("=")[::2] for value in renamed_tables)
+        settings = Settings(tables=tables).with_overrides(
             endpoint_url=endpoint_url,
             region=region,
-            events_table=events_table,
-            participants_table=participants_table,
             failures_table=failures_table,
         )
         encryption = store_encryption(kwargs)
@@ -157,9 +158,24 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def command_line(cls: Callable[..., T]) -> Callable[[Callable[[Target, T], None]], Callable[..., None]]:
+    """Hands a command its options as one value, ``cls(**options)`` (a dataclass whose fields are
+    the option names), instead of one parameter each. Goes just under ``target_options``."""
+
+    def decorate(command: Callable[[Target, T], None]) -> Callable[..., None]:
+        @functools.wraps(command)
+        def wrapper(target: Target, **given: Any) -> None:
+            command(target, cls(**given))
+
+        return wrapper
+
+    return decorate
+
+
 def from_stage(ctx: click.Context, stage: Stage) -> dict[str, str]:
     """The values ``stage`` gives the options of ``ctx`` left at their defaults: each option whose
-    environment variable the stage's environment sets (EVENTS_TABLE, ...), and the region."""
+    environment variable the stage's environment sets (FAILURES_TABLE, ...), and the region. (The
+    declared tables' names come from the stage's ``<DECLARED>_TABLE`` variables: ``tables_from``.)"""
     values: dict[str, str] = {}
     for parameter in ctx.command.params:
         name = parameter.name
@@ -220,6 +236,10 @@ def store_encryption(kwargs: dict[str, Any]) -> Encryption:
 
 
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+allow_version_mismatch_option = click.option(
+    "--allow-version-mismatch", is_flag=True,
+    help="With --stage: write although the stage's deployed live path runs another schema version than this "
+         "declaration (DYNAMO_EVOLVE_SCHEMA_VERSION in its environment). Without it the command refuses (exit 3).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 
 

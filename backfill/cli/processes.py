@@ -117,7 +117,8 @@ def child_argv(command: str, options: Sequence[str], *, run_id: str, segment: in
 
 def plan_state(plan: Plan) -> dict[str, Any]:
     """What a prepared segment leaves for the parent: its plan's tally and sample diffs."""
-    return {"tally": plan.tally.to_dict(), "samples": plan.samples, "sample_limit": plan.sample_limit}
+    return {"tally": plan.tally.to_dict(), "samples": plan.samples, "sample_limit": plan.sample_limit,
+            "field_writes": dict(plan.field_writes)}
 
 
 def combine_plans(states: Sequence[dict[str, Any]]) -> Plan:
@@ -128,6 +129,7 @@ def combine_plans(states: Sequence[dict[str, Any]]) -> Plan:
     for state in states:
         plan.tally.merge(Tally.from_dict(state["tally"]))
         plan.samples.extend(state["samples"][: max(0, limit - len(plan.samples))])
+        plan.field_writes.update(state.get("field_writes", {}))
     return plan
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from backfill.live.model import APP_NAME, HANDLERS, failure_queue_name, function_name
+from backfill.live.model import APP_NAME, failure_queue_name, function_name, handlers
 
 DEFAULT_ITERATOR_AGE_MS = 300_000  # five minutes behind the table is worth waking someone
 PERIOD_S = 300
@@ -58,7 +58,7 @@ def _alarm(target: AlarmTarget, name: str, description: str, namespace: str, met
 def alarm_specs(target: AlarmTarget) -> list[dict[str, Any]]:
     """Every alarm of the stage, in put_metric_alarm's argument shape."""
     specs: list[dict[str, Any]] = []
-    for handler in HANDLERS:
+    for handler in handlers():
         function = function_name(target.stage, handler, target.app_name)
         on_function = {"FunctionName": function}
         specs += [

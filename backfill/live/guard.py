@@ -1,6 +1,6 @@
 """The live-path check a rollback makes before it writes (``backfill restore``).
 
-Any enabled event source mapping reading the target's events or participants stream would feed
+Any enabled event source mapping reading the stream of a table the declaration names would feed
 the restored rows back to the handlers, which upgrade them again. The check finds them by the
 tables' stream ARNs (whatever function or stage they belong to) and either refuses, pauses
 them (and says how to resume), or, when told the operator accepts it, only warns.
@@ -21,6 +21,7 @@ from backfill.live.lambda_api import LivePathError, dynamodb_mappings, set_enabl
 from backfill.live.model import StreamMapping, running, switch_commands
 from backfill.table.target import Target
 from chalicelib.aws import RETRY_CONFIG
+from chalicelib.schema import active_schema
 
 
 def _stream_arn(dynamodb: Any, table: str) -> str | None:
@@ -43,9 +44,9 @@ def _lambda_client(target: Target) -> Any:
 
 
 def running_mappings(target: Target, lambda_client: Any) -> list[StreamMapping]:
-    """Mappings not Disabled on the target's events and participants streams."""
+    """Mappings not Disabled on the streams of the declaration's tables (its own, the aggregate's source)."""
     found: list[StreamMapping] = []
-    for table in (target.settings.target_table, target.settings.source_table()):
+    for table in map(target.settings.table, active_schema().tables):
         arn = _stream_arn(target.dynamodb, table)
         if arn:
             found += dynamodb_mappings(lambda_client, EventSourceArn=arn)

@@ -6,8 +6,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.config import handler_name
+from chalicelib.schema import active_schema
+
 APP_NAME = "dynamo-evolve"
-HANDLERS = ("events_stream", "participants_stream")
+
+
+def handlers() -> tuple[str, ...]:
+    """The app's stream handlers: one per table the active declaration names (as app.py registers them)."""
+    return tuple(handler_name(table) for table in active_schema().tables)
+
 
 # Of Lambda's EventSourceMapping.State values only Disabled means no record can be delivered
 # (Disabling, Enabling, Updating, Creating may still invoke the function).
@@ -20,7 +28,7 @@ def function_name(stage: str, handler: str, app_name: str = APP_NAME) -> str:
 
 
 def function_names(stage: str, app_name: str = APP_NAME) -> list[str]:
-    return [function_name(stage, handler, app_name) for handler in HANDLERS]
+    return [function_name(stage, handler, app_name) for handler in handlers()]
 
 
 def failure_queue_name(stage: str, app_name: str = APP_NAME) -> str:
@@ -31,7 +39,7 @@ def failure_queue_name(stage: str, app_name: str = APP_NAME) -> str:
 def stage_of(function: str, app_name: str = APP_NAME) -> str | None:
     """The stage of a chalice-named handler function (name or ARN), None for any other function."""
     name = function.rsplit(":function:", 1)[-1].split(":", 1)[0]
-    for handler in HANDLERS:
+    for handler in handlers():
         prefix, suffix = f"{app_name}-", f"-{handler}"
         if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix):
             return name[len(prefix) : -len(suffix)]

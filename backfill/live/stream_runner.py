@@ -1,12 +1,12 @@
 """Local stream runner: what Lambda's event source mappings do, for endpoints without Lambda.
 
-Reads the DynamoDB Streams of the events and participants tables shard by shard (moto server,
+Reads the DynamoDB Streams of the tables the declaration names shard by shard (moto server,
 LocalStack, or AWS), turns GetRecords records into Lambda-shaped events, and calls the very
 handlers app.py deploys. Like a mapping it keeps a position per shard, retries a batch from its
 first failed record, and gives up on a record after a retry limit (it is logged and counted).
 
-Draining loops until a whole round over both streams finds no new record: the events handler's
-own writes come back on the events stream and must be read (and found current) before the
+Draining loops until a whole round over every stream finds no new record: the target table's handler's
+own writes come back on its stream and must be read (and found current) before the
 streams are quiet.
 """
 
@@ -31,6 +31,7 @@ from backfill.run.backup import write_json_atomic
 from chalicelib.schema import active_schema
 from chalicelib.streams import BatchResult, process_batch
 from chalicelib.streams.dependencies import Dependencies
+from chalicelib.streams.records import RECORD_ID
 from chalicelib.tables import stream_arn
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def lambda_record(stream_record: Mapping[str, Any], *, source_arn: str, region: 
     body.setdefault("SizeBytes", 0)
     body.setdefault("StreamViewType", "NEW_AND_OLD_IMAGES")
     record = {
-        "eventID": stream_record.get("eventID", body["SequenceNumber"]),
+        RECORD_ID: stream_record.get(RECORD_ID, body["SequenceNumber"]),
         "eventName": stream_record["eventName"],
         "eventVersion": stream_record.get("eventVersion", "1.1"),
         "eventSource": "aws:dynamodb",

@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from backfill.table.aggregate_counts import counted_by_label, source_table
+from chalicelib.schema import active_schema
+
 READ_UNIT_BYTES = 4096
 WRITE_UNIT_BYTES = 1024
 SCAN_PAGE_BYTES = 1024 * 1024  # a Scan page stops at 1 MB of items read
@@ -135,7 +138,7 @@ def scan_read_units(sizes: Iterable[int], *, consistent: bool) -> tuple[int, flo
 def paged_read_units(rows: int, row_bytes: int, *, consistent: bool) -> tuple[int, float]:
     """(requests, read units) of reading ``rows`` rows of ``row_bytes`` each with one paginated
     Scan segment or one paginated Query: ``scan_read_units([row_bytes] * rows)`` without the list
-    (a participants table has billions of rows). A query that finds no row still costs 1 request."""
+    (a source table may have billions of rows). A query that finds no row still costs 1 request."""
     if rows <= 0 or row_bytes <= 0:
         return 1, read_units(0, consistent=consistent)
     per_page = -(-SCAN_PAGE_BYTES // row_bytes)  # a page closes at the row that reaches 1 MB
@@ -174,13 +177,13 @@ class Step:
 class MigrationEstimate:
     """Accumulates the items a dry run sees; ``steps`` is what the real run would send.
 
-    ``observe`` gets each events-table item's size and, when the run would write it, its size
-    after the write; ``observe_count`` the participant rows of each event the run counts (one
-    whose count the live path does not maintain). Counting costs, by ``count_method``:
+    ``observe`` gets each target-table item's size and, when the run would write it, its size
+    after the write; ``observe_count`` the source rows of each item the run counts (one
+    whose aggregate the live path does not maintain). Counting costs, by ``count_method``:
 
-    - ``scan``: one scan of the whole participants table, eventually consistent, whose cost
+    - ``scan``: one scan of the whole source table, eventually consistent, whose cost
       depends on the full size of its rows (a projection does not lower it);
-    - ``query``: one consistent ``Query(Select=COUNT)`` per event counted, paginated at 1 MB, each
+    - ``query``: one consistent ``Query(Select=COUNT)`` per item counted, paginated at 1 MB, each
       page one read of its rows' size rounded up to 4 KB (at least 1 unit).
 
     Rows are priced at the mean row size: the table's reported size (DescribeTable's
@@ -192,12 +195,12 @@ class MigrationEstimate:
     event_sizes: list[int] = field(default_factory=list)
     writes: list[int] = field(default_factory=list)  # write units of each planned UpdateItem
     written_sizes: list[int] = field(default_factory=list)  # size before of each written item
-    participant_rows: int = 0  # rows of the whole participants table (counted, or reported)
-    participant_bytes: int | None = None
-    participant_bytes_lower_bound: int = 0
+    source_rows: int = 0  # rows of the whole source table (counted, or reported)
+    source_bytes: int | None = None
+    source_bytes_lower_bound: int = 0
     count_method: str = "scan"  # "scan" or "query" (backfill.table.aggregate_counts)
     count_choice: str = ""  # how the run counts and why, as the run says it
-    events_to_count: Counter[int] = field(default_factory=Counter)  # participant rows -> events with as many
+    items_to_count: Counter[int] = field(default_factory=Counter)  # source rows -> items with as many
 
     def observe(self, size_before: int, size_after: int | None) -> None:
         self.event_sizes.append(size_before)
@@ -206,32 +209,32 @@ class MigrationEstimate:
             self.written_sizes.append(size_before)
 
     def observe_count(self, rows: int) -> None:
-        """One event the run counts, with ``rows`` participant rows."""
-        self.events_to_count[rows] += 1
+        """One item the run counts, with ``rows`` source rows."""
+        self.items_to_count[rows] += 1
 
     def row_bytes(self) -> int:
-        """Mean size of a participant row."""
-        size = self.participant_bytes if self.participant_bytes is not None else self.participant_bytes_lower_bound
-        return size // self.participant_rows if self.participant_rows else 0
+        """Mean size of a source row."""
+        size = self.source_bytes if self.source_bytes is not None else self.source_bytes_lower_bound
+        return size // self.source_rows if self.source_rows else 0
 
     def counting(self, method: str) -> Step:
-        """What counting the participants costs with ``method`` ("scan" or "query")."""
-        row = self.row_bytes()
+        """What counting the source rows costs with ``method`` ("scan" or "query")."""
+        row, source = self.row_bytes(), source_table()
         if method == "scan":
-            requests, units = paged_read_units(self.participant_rows, row, consistent=False)
-            return Step("Scan participants (counts: the whole table, eventually consistent)", requests, units)
+            requests, units = paged_read_units(self.source_rows, row, consistent=False)
+            return Step(f"Scan {source} (counts: the whole table, eventually consistent)", requests, units)
         requests, units = 0, 0.0
-        for rows, events in self.events_to_count.items():
+        for rows, items in self.items_to_count.items():
             per_requests, per_units = paged_read_units(rows, row, consistent=True)
-            requests, units = requests + events * per_requests, units + events * per_units
-        return Step("Query participants (COUNT, consistent, one per event to count)", requests, units)
+            requests, units = requests + items * per_requests, units + items * per_units
+        return Step(f"Query {source} (COUNT, consistent, one per item to count)", requests, units)
 
     def steps(self) -> list[Step]:
         e_requests, e_units = scan_read_units(self.event_sizes, consistent=False)
         return [
             self.counting(self.count_method),
-            Step("Scan events (backup)", e_requests, read_units=e_units),
-            Step("UpdateItem (conditional, one per event to upgrade)", len(self.writes),
+            Step(f"Scan {active_schema().table} (backup)", e_requests, read_units=e_units),
+            Step("UpdateItem (conditional, one per item to upgrade)", len(self.writes),
                  write_units=sum(self.writes)),
         ]
 
@@ -262,16 +265,16 @@ class MigrationEstimate:
         chosen, alternative = self.counting(self.count_method), self.counting(other)
         verdict = (f"fewer read units: consider --count-with {other}" if alternative.read_units < chosen.read_units
                    else "not fewer read units")
-        if other == "query":  # an API call per event: about the client CPU of the migration's own write
+        if other == "query":  # an API call per item: about the client CPU of the migration's own write
             verdict += "; each count query costs about as much client CPU as a write"
-        if other == "scan" and self.participant_bytes is None:  # only the rows counted are known
+        if other == "scan" and self.source_bytes is None:  # only the rows counted are known
             verdict = "unknown: the endpoint reports no table size, so this is a lower bound"
         return {
-            "participants counted by": self.count_choice or self.count_method,
+            counted_by_label(): self.count_choice or self.count_method,
             "requests": {s.what: s.requests for s in steps},
             "read units": round(reads, 1),
             "write units": writes,
-            "participants' size": ("from the table's reported size" if self.participant_bytes is not None
+            f"{source_table()} rows' size": ("from the table's reported size" if self.source_bytes is not None
                                    else "unknown (endpoint reports none): lower bound from keys"),
             f"counting with {other} instead": {
                 "requests": alternative.requests, "read units": round(alternative.read_units, 1),
@@ -284,4 +287,19 @@ class MigrationEstimate:
                                    "write units": conflict.write_units},
             "write duration (s)": round(self.duration_s(workers=workers, rate_limit=rate_limit), 2),
             "duration bound by": bound,
+            "live path per record": self.live_strategies(),
         }
+
+    def live_strategies(self) -> dict[str, Any]:
+        """The live path's recount and mirror priced per record for these tables
+        (``backfill.mirror.pricing``): the items sampled (counted), else the mean per item."""
+        from backfill.mirror.pricing import compare  # it prices with this module's rules
+        from chalicelib.schema import active_schema
+
+        items = len(self.event_sizes)
+        sampled = +self.items_to_count or Counter({self.source_rows // items: items} if items else {})
+        aggregates = active_schema().aggregates
+        row = self.row_bytes()
+        return compare(sampled, row_bytes=row, key_bytes=row, pricing=self.pricing,
+                       event_bytes=sum(self.event_sizes) // items if items else 0,
+                       current=aggregates[0].strategy.name if aggregates else "-")

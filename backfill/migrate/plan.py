@@ -8,6 +8,7 @@ is upgraded, what is already current and what is refused.
 from __future__ import annotations
 
 import base64
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -44,13 +45,18 @@ def jsonable(value: Any) -> Any:
 
 
 def diff(plan: UpgradeOutcome) -> dict[str, Any]:
-    """Before/after of only the owned fields the write would change."""
+    """Before/after of only the owned fields the write would change: SET ones, and REMOVEd ones
+    (after: absent)."""
     before = plan.before or {}
+    after = {**plan.changes, **{name: ABSENT_MARK for name in plan.removes}}
     return {
         active_schema().key.label: plan.event_id,
         "changes": {
-            name: {"before": jsonable(before[name]) if name in before else ABSENT_MARK, "after": jsonable(value)}
-            for name, value in sorted(plan.changes.items())
+            name: {
+                "before": jsonable(before[name]) if name in before else ABSENT_MARK,
+                "after": value if name in plan.removes else jsonable(value),
+            }
+            for name, value in sorted(after.items())
         },
     }
 
@@ -62,9 +68,12 @@ class Plan:
     tally: Tally = field(default_factory=Tally)
     samples: list[dict[str, Any]] = field(default_factory=list)
     sample_limit: int = 3
+    field_writes: Counter[str] = field(default_factory=Counter)  # "SET summary", "REMOVE description": items
 
     def add(self, plan: UpgradeOutcome) -> None:
         add_outcome(self.tally, plan)
+        if plan.result is UpgradeResult.UPGRADED:
+            self.field_writes.update([*(f"SET {name}" for name in plan.changes), *(f"REMOVE {name}" for name in plan.removes)])
         if plan.result is UpgradeResult.UPGRADED and len(self.samples) < self.sample_limit:
             self.samples.append(diff(plan))
 
@@ -93,12 +102,14 @@ class Plan:
             "would_upgrade": self.would_upgrade,
             "already_current": self.current,
             "refused": self.refused,
+            "newer_version": self.tally.count(UpgradeResult.NEWER.value),
+            "writes_per_field": dict(sorted(self.field_writes.items())),
             "transitions": dict(sorted(self.tally.transitions.items())),
             "statuses_after": dict(sorted(self.tally.statuses.items())),
             "refused_items": self.tally.refused,
             "failed_items": self.tally.failed,
             "sample_diffs": self.samples,
-            "participants": self.tally.participants.to_dict(),
+            "aggregate": self.tally.aggregate.to_dict(),
         }
 
 

@@ -74,6 +74,14 @@ def kind_of(value: Any) -> str:
     return next((kind for types, kind in kinds if isinstance(value, types)), type(value).__name__)
 
 
+def _aggregate_table(title: str, aggregate: dict[str, Any]) -> list[Table]:
+    """The aggregate's distribution, titled with its declared name (none without an aggregate)."""
+    name = aggregate.get("name")
+    if name is None:
+        return []
+    return [key_value_table(title.format(name), {k: v for k, v in aggregate.items() if k != "name"})]
+
+
 def plan_view(plan: Plan, *, heading: str, show_values: bool = False) -> Group:
     data = plan.to_dict()
     parts: list[Any] = [
@@ -84,11 +92,13 @@ def plan_view(plan: Plan, *, heading: str, show_values: bool = False) -> Group:
                 "would upgrade": data["would_upgrade"],
                 "already upgraded (skip)": data["already_current"],
                 "refused": data["refused"],
+                "left alone (newer schema version)": data["newer_version"],
                 "failed to plan": len(data["failed_items"]),
             },
         ),
+        counter_table("Fields each write would SET or REMOVE", data["writes_per_field"]),
         counter_table("Status transitions", data["transitions"]),
-        key_value_table("participantCount to write or keep", data["participants"]),
+        *_aggregate_table("{} to write or keep", data["aggregate"]),
     ]
     for sample in data["sample_diffs"]:
         diff = Table(title=f"Sample: {sample[active_schema().key.label]}", title_justify="left")
@@ -118,6 +128,7 @@ def report_view(report: MigrationReport, *, show_values: bool = False) -> Group:
         "failed": data["failed"],
         "gone (deleted meanwhile)": data["gone"],
         "contended": data["contended"],
+        "left alone (newer schema version)": data["newer_version"],
         "unclear writes, settled by reading back": ", ".join(
             f"{how} {n}" for how, n in data["unclear_writes_settled"].items()) or "none",
         "resumed after": data["resumed_after"],
@@ -128,7 +139,7 @@ def report_view(report: MigrationReport, *, show_values: bool = False) -> Group:
     parts: list[Any] = [
         key_value_table("Migration report", summary),
         counter_table("Status distribution after migration", data["status_distribution"]),
-        key_value_table("Participants", data["participants"]),
+        *_aggregate_table("{}", data["aggregate"]),
     ]
     for title, key in (("Refused", "refused_items"), ("Failed", "failed_items"), ("Contended", "contended_items")):
         if data[key]:

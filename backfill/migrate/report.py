@@ -22,7 +22,7 @@ class MigrationReport:
     duration_s: float  # this attempt
     processed: int  # items this attempt examined
     resumed_after: int = 0  # items an earlier attempt had finished (not examined again)
-    participant_rows: int = 0  # rows the participants scan counted
+    source_rows: int = 0  # rows of the aggregate's source table counted
     requests: dict[str, int] = field(default_factory=dict)  # API calls per operation, this attempt
     http_requests: dict[str, int] = field(default_factory=dict)  # incl. retries
     completed: bool = True
@@ -60,13 +60,14 @@ class MigrationReport:
             "failed": tally.count(FAILED),
             "gone": tally.count(UpgradeResult.GONE.value),
             "contended": tally.count(UpgradeResult.CONTENDED.value),
+            "newer_version": tally.count(UpgradeResult.NEWER.value),  # left untouched: another deployment's
             "unclear_writes_settled": dict(sorted(tally.settled.items())),
             "refused_items": tally.refused,
             "failed_items": tally.failed,
             "contended_items": tally.contended,
             "transitions": dict(sorted(tally.transitions.items())),
             "status_distribution": dict(sorted(tally.statuses.items())),
-            "participants": {**tally.participants.to_dict(), "rows_counted": self.participant_rows},
+            "aggregate": {**tally.aggregate.to_dict(), "source_rows_counted": self.source_rows},
             "resumed_after": self.resumed_after,
             "processed_this_attempt": self.processed,
             "duration_s": round(self.duration_s, 3),

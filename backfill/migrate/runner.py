@@ -57,6 +57,8 @@ from backfill.table.aggregate_counts import (
     choose_for_tables,
     count_by_query,
     count_groups,
+    counted_by_label,
+    source_table,
 )
 from backfill.table.request_counter import RequestCounter
 from backfill.table.scan import parallel_scan
@@ -112,7 +114,7 @@ class MigrationOptions:
     checkpoint_every: int = 25  # items finished between checkpoint saves
     items_per_task: int = 8  # items a writer takes at a time (fewer when the table is small)
     samples: int = 3  # sample before/after diffs in the plan
-    count_with: str = "auto"  # participants counted by: scan | query | auto (see backfill.table.aggregate_counts)
+    count_with: str = "auto"  # the aggregate's source counted by: scan | query | auto (backfill.table.aggregate_counts)
     hook_commands: tuple[str, ...] = ()  # --hook: run on the run's events (backfill.control.hooks)
     hook_fails_run: bool = False
     hook_timeout_s: float = DEFAULT_TIMEOUT_S
@@ -151,15 +153,15 @@ class MigrationOptions:
         return self.segments, None
 
     def count_choice(self, target: Target | None = None) -> CountChoice:
-        """How participants are counted (``backfill.table.aggregate_counts``); ``auto`` for one segment
+        """How the aggregate's source is counted (``backfill.table.aggregate_counts``); ``auto`` for one segment
         compares the methods by the tables' item counts (DescribeTable) when ``target`` is given."""
         split = self.total_segments if self.segment is not None else None
         try:
             if target is None:
                 return choose_count_method(self.count_with, split=split)
             return choose_for_tables(target.dynamodb, self.count_with, split=split,
-                                     events_table=target.settings.target_table,
-                                     participants_table=target.settings.source_table())
+                                     target_table=target.settings.target_table,
+                                     source_table=target.settings.source_table())
         except ValueError as error:
             raise MigrationError(str(error)) from error
 
@@ -189,7 +191,7 @@ class MigrationHooks:
 class DryRun:
     target: dict[str, Any]
     plan: Plan
-    participant_rows: int
+    source_rows: int
     duration_s: float
     requests: dict[str, int]
     estimate: dict[str, Any] = field(default_factory=dict)
@@ -205,7 +207,7 @@ class DryRun:
             "dry_run": True,
             "target": self.target,
             **self.plan.to_dict(),
-            "participant_rows_counted": self.participant_rows,
+            "source_rows_counted": self.source_rows,
             "duration_s": round(self.duration_s, 3),
             "requests": dict(sorted(self.requests.items())),
             "estimate": self.estimate,
@@ -232,16 +234,16 @@ def plan_migration(
         if choice.method != QUERY:
             _count(target, options, hooks, counts)
         count_source = keep_maintained_count(counts.get)
-        with hooks.progress("planning (scan of events)", None) as advance:
+        with hooks.progress(f"planning (scan of {active_schema().table})", None) as advance:
             items = _scanned_items(target, total_segments, segments, advance)
-            if choice.method == QUERY:  # each page's events counted before they are planned
+            if choice.method == QUERY:  # each page's items counted before they are planned
                 items = _query_counts(target, options, counts, items)
             plan = build_plan(
                 items, count_source, samples=options.samples,
                 observe=lambda item, item_plan: _observe_cost(estimate, item, item_plan, counts),
             )
-        _estimate_participants(target, estimate, counts, choice)
-        _add_counts(description, events=plan.total, participants=counts.total(), choice=choice)
+        _estimate_source(target, estimate, counts, choice)
+        _add_counts(description, items=plan.total, rows=counts.total(), choice=choice)
         hooks.on_target(description)
         summary = estimate.summary(workers=options.workers, rate_limit=options.rate_limit)
         return DryRun(description, plan, counts.total(), time.monotonic() - started, counter.calls(), summary)
@@ -273,8 +275,8 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
             "total_segments": total_segments, "run_store": str(options.backup_dir)})
         try:
             with SpillingCounts() as counts:
-                return _run(target, options, hooks, store, worker, counter, description, started,
-                            total_segments, segments, run_name, counts, hook_runner)
+                return _Worker(target, options, hooks, store, worker, counter, description, started,
+                               total_segments, segments, run_name, hook_runner).run(counts)
         except RunStopped:
             worker.save("stopped")
             raise
@@ -289,105 +291,133 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
             raise
 
 
-def _run(
-    target: Target,
-    options: MigrationOptions,
-    hooks: MigrationHooks,
-    store: RunStore,
-    worker: WorkerState,
-    counter: RequestCounter,
-    description: dict[str, Any],
-    started: float,
-    total_segments: int,
-    segments: list[int] | None,
-    run_name: str | None,
-    counts: CountStore,
-    hook_runner: HookRunner,
-) -> MigrationReport:
-    choice = options.count_choice(target)
-    if options.resume:
-        backup = _backup_to_resume(target, options)
+@dataclass
+class _Worker:
+    """One worker of a run (the whole table, or its segments of a split): what each step needs."""
+
+    target: Target
+    options: MigrationOptions
+    hooks: MigrationHooks
+    store: RunStore
+    state: WorkerState
+    counter: RequestCounter
+    description: dict[str, Any]
+    started: float
+    total_segments: int
+    segments: list[int] | None
+    run_name: str | None
+    hook_runner: HookRunner
+
+    def run(self, counts: CountStore) -> MigrationReport:
+        """Count, back up, plan, confirm, write, report."""
+        choice = self.options.count_choice(self.target)
+        resumed = self._resumed() if self.options.resume else None
+        if choice.method != QUERY:
+            _count(self.target, self.options, self.hooks, counts)
+        backup, checkpoint = resumed or self._new_backup()
+        count_source = keep_maintained_count(counts.get)
+        plan = self._plan(backup, checkpoint, count_source, counts, choice)
+        self.hooks.confirm(plan, backup)
+        resumed_after = checkpoint.finished_items
+        self.hook_runner.fire("start", items=backup.item_count, finished_before=resumed_after)
+        processed = self._write(backup, checkpoint, count_source, resumed_after)
+        report = MigrationReport(
+            run_id=backup.run_id,
+            backup_file=backup.data_uri,
+            backup_items=backup.item_count,
+            target=self.description,
+            tally=checkpoint.tally(),
+            duration_s=time.monotonic() - self.started,
+            processed=processed,
+            resumed_after=resumed_after,
+            source_rows=counts.total(),
+            requests=self.counter.calls(),
+            http_requests=self.counter.sends(),
+            completed=checkpoint.completed,
+        )
+        self._finish(backup, report)
+        return report
+
+    def _resumed(self) -> tuple[Backup, Checkpoint]:
+        backup = _backup_to_resume(self.target, self.options)
         checkpoint = load_checkpoint(
             backup.store, backup.name_for(CHECKPOINT_SUFFIX), backup.run_id
-        ) or Checkpoint(backup.run_id, options.to_dict())
-    if choice.method != QUERY:
-        _count(target, options, hooks, counts)
-    if not options.resume:
-        with hooks.progress("backing up events", None) as advance:
+        ) or Checkpoint(backup.run_id, self.options.to_dict())
+        return backup, checkpoint
+
+    def _new_backup(self) -> tuple[Backup, Checkpoint]:
+        target = self.target
+        with self.hooks.progress(f"backing up {active_schema().table}", None) as advance:
             backup = create_backup(
                 target.dynamodb,
                 target.settings.target_table,
-                store,
+                self.store,
                 region=target.settings.region,
                 endpoint=target.endpoint,
-                total_segments=total_segments,
-                segments=segments,
-                run_id=worker.name,
-                run=run_name,
+                total_segments=self.total_segments,
+                segments=self.segments,
+                run_id=self.state.name,
+                run=self.run_name,
                 on_items=advance,
             )
-        checkpoint = Checkpoint(backup.run_id, options.to_dict())
+        checkpoint = Checkpoint(backup.run_id, self.options.to_dict())
         checkpoint.save(backup.store, backup.name_for(CHECKPOINT_SUFFIX))
-    count_source = keep_maintained_count(counts.get)
-    with contextlib.ExitStack() as stack:
-        items: Iterator[dict[str, Any]] = (to_python(item) for _, _, item in _remaining(backup, checkpoint))
-        if choice.method == QUERY:  # after the backup: each count taken after its countVersion was read
-            advance = stack.enter_context(hooks.progress("counting participants (one query per event)", None))
-            items = _query_counts(target, options, counts, items, advance)  # counted as the plan reads them
-        plan = build_plan(items, count_source, samples=options.samples)
-    _add_counts(description, events=backup.item_count, participants=counts.total(), choice=choice)
-    hooks.on_target(description)
-    hooks.confirm(plan, backup)
-    resumed_after = checkpoint.finished_items
-    hook_runner.fire("start", items=backup.item_count, finished_before=resumed_after)
+        return backup, checkpoint
 
-    def on_pause(paused: bool, record: Any) -> bool:
-        return hook_runner.fire_quietly("pause" if paused else "resume", by=record.by)
+    def _plan(self, backup: Backup, checkpoint: Checkpoint, count_source: CountSource, counts: CountStore,
+              choice: CountChoice) -> Plan:
+        with contextlib.ExitStack() as stack:
+            items: Iterator[dict[str, Any]] = (to_python(item) for _, _, item in _remaining(backup, checkpoint))
+            if choice.method == QUERY:  # after the backup: each count taken after its countVersion was read
+                advance = stack.enter_context(
+                    self.hooks.progress(f"counting {source_table()} rows (one query per item)", None))
+                items = _query_counts(self.target, self.options, counts, items, advance)  # as the plan reads them
+            plan = build_plan(items, count_source, samples=self.options.samples)
+        _add_counts(self.description, items=backup.item_count, rows=counts.total(), choice=choice)
+        self.hooks.on_target(self.description)
+        return plan
 
-    share = len(segments or range(total_segments)) / total_segments
-    run_capacity = _capacity(target, options)
-    governor = CapacityGovernor(run_capacity * share)  # until the workers' measured figures say otherwise
-    meter = CapacityMeter(on_units=governor.spend, on_throttle=governor.throttled).attach(target.dynamodb)
-    lag = None
-    if options.max_iterator_age_s is not None and options.stage is not None:
-        lag = LagWatch(target.client("cloudwatch"), function_names(options.stage), options.max_iterator_age_s,
-                       governor).start()
-    throttles = Throttles(RateLimiter(options.rate_limit), share, governor, meter, lag, run_capacity)
-    steering = Steering(worker.store, backup.run, worker, throttles, on_pause=on_pause)
-    with meter, hooks.progress("migrating", backup.item_count - resumed_after) as advance:
-        steering.start(items=backup.item_count, done=resumed_after)
-        try:
-            processed = _migrate(target, options, backup, checkpoint, count_source, advance, steering)
-        finally:
-            steering.close()
-            if lag is not None:
-                lag.close()
-    if hook_runner.failed:
-        raise HookFailed(hook_runner.failed)
-    if steering.stopping:
-        raise RunStopped(backup.run_id)
-    report = MigrationReport(
-        run_id=backup.run_id,
-        backup_file=backup.data_uri,
-        backup_items=backup.item_count,
-        target=description,
-        tally=checkpoint.tally(),
-        duration_s=time.monotonic() - started,
-        processed=processed,
-        resumed_after=resumed_after,
-        participant_rows=counts.total(),
-        requests=counter.calls(),
-        http_requests=counter.sends(),
-        completed=checkpoint.completed,
-    )
-    write_json(backup.store, backup.name_for(REPORT_SUFFIX), report.to_dict())
-    worker.save("done" if report.exit_code == 0 else "done_with_problems", problems=report.problems)
-    if report.completed:
-        summary = {"exit_code": report.exit_code, "tally": report.tally.to_dict()}
-        hook_runner.fire("segment_done", **summary)
-        if _run_finished(backup, segments):
-            hook_runner.fire("finish", **summary)
-    return report
+    def _write(self, backup: Backup, checkpoint: Checkpoint, count_source: CountSource, resumed_after: int) -> int:
+        """The write loop under the run's steering (rate, capacity, live-path lag, control record);
+        returns how many items it examined. Raises HookFailed, RunStopped."""
+        target, options, hook_runner = self.target, self.options, self.hook_runner
+
+        def on_pause(paused: bool, record: Any) -> bool:
+            return hook_runner.fire_quietly("pause" if paused else "resume", by=record.by)
+
+        share = len(self.segments or range(self.total_segments)) / self.total_segments
+        run_capacity = _capacity(target, options)
+        governor = CapacityGovernor(run_capacity * share)  # until the workers' measured figures say otherwise
+        meter = CapacityMeter(on_units=governor.spend, on_throttle=governor.throttled).attach(target.dynamodb)
+        lag = None
+        if options.max_iterator_age_s is not None and options.stage is not None:
+            lag = LagWatch(target.client("cloudwatch"), function_names(options.stage), options.max_iterator_age_s,
+                           governor).start()
+        throttles = Throttles(RateLimiter(options.rate_limit), share, governor, meter, lag, run_capacity)
+        steering = Steering(self.state.store, backup.run, self.state, throttles, on_pause=on_pause)
+        with meter, self.hooks.progress("migrating", backup.item_count - resumed_after) as advance:
+            steering.start(items=backup.item_count, done=resumed_after)
+            try:
+                processed = _migrate(target, options, backup, checkpoint, count_source, advance, steering)
+            finally:
+                steering.close()
+                if lag is not None:
+                    lag.close()
+        if hook_runner.failed:
+            raise HookFailed(hook_runner.failed)
+        if steering.stopping:
+            raise RunStopped(backup.run_id)
+        return processed
+
+    def _finish(self, backup: Backup, report: MigrationReport) -> None:
+        """The report saved beside the backup, the worker's state, and the hooks told."""
+        write_json(backup.store, backup.name_for(REPORT_SUFFIX), report.to_dict())
+        self.state.save("done" if report.exit_code == 0 else "done_with_problems", problems=report.problems)
+        if report.completed:
+            summary = {"exit_code": report.exit_code, "tally": report.tally.to_dict()}
+            self.hook_runner.fire("segment_done", **summary)
+            if _run_finished(backup, self.segments):
+                self.hook_runner.fire("finish", **summary)
 
 
 def _capacity(target: Target, options: MigrationOptions) -> float:
@@ -423,11 +453,12 @@ def _observe_cost(estimate: MigrationEstimate, item: Any, item_plan: UpgradeOutc
     typed = to_typed(item)
     after = None
     if item_plan.result is UpgradeResult.UPGRADED:
-        after = item_size({**typed, **to_typed(item_plan.changes)})
+        written = {**typed, **to_typed(item_plan.changes)}
+        after = item_size({name: value for name, value in written.items() if name not in item_plan.removes})
     estimate.observe(item_size(typed), after)
 
 
-def _estimate_participants(
+def _estimate_source(
     target: Target, estimate: MigrationEstimate, counts: CountStore, choice: CountChoice
 ) -> None:
     """Counting costs the rows' full size; DescribeTable reports it (0 = not reported). A scan
@@ -438,24 +469,25 @@ def _estimate_participants(
     reported, reported_rows = int(described.get("TableSizeBytes", 0)), int(described.get("ItemCount", 0))
     rows = counts.total()
     estimate.count_method, estimate.count_choice = choice.method, choice.describe()
-    estimate.participant_rows = rows if choice.method != QUERY else max(rows, reported_rows)
-    estimate.participant_bytes = reported or None
-    # Lower bound: the key attributes' names and the eventIds the scan returned (ids >= 1 byte).
-    estimate.participant_bytes_lower_bound = rows * (sum(map(len, active_schema().aggregates[0].source.key.names)) + 1) + sum(
-        n * len(event_id.encode("utf-8")) for event_id, n in counts.items()
+    estimate.source_rows = rows if choice.method != QUERY else max(rows, reported_rows)
+    estimate.source_bytes = reported or None
+    # Lower bound: the key attributes' names and the item names the scan returned (names >= 1 byte).
+    estimate.source_bytes_lower_bound = rows * (sum(map(len, active_schema().aggregates[0].source.key.names)) + 1) + sum(
+        n * len(name.encode("utf-8")) for name, n in counts.items()
     )
 
 
-def _add_counts(description: dict[str, Any], *, events: int, participants: int, choice: CountChoice) -> None:
-    description["events"] = events
-    description["participants"] = participants
-    description["participants counted by"] = choice.describe()
+def _add_counts(description: dict[str, Any], *, items: int, rows: int, choice: CountChoice) -> None:
+    """Items and source rows under their tables' declared names (like ``Target.describe``)."""
+    description[active_schema().table] = items
+    description[source_table()] = rows
+    description[counted_by_label()] = choice.describe()
 
 
 def _count(target: Target, options: MigrationOptions, hooks: MigrationHooks, counts: CountStore) -> None:
-    """--count-with scan: participants are spread over the whole participants table whatever
-    events segment this worker does, so the scan reads all of it."""
-    with hooks.progress("counting participants (scan)", None) as advance:
+    """--count-with scan: the source rows are spread over the whole source table whatever
+    segment of the target this worker does, so the scan reads all of it."""
+    with hooks.progress(f"counting {source_table()} rows (scan)", None) as advance:
         count_groups(target.dynamodb, target.settings.source_table(), max(1, options.segments),
                            on_rows=advance, store=counts)
 
@@ -464,7 +496,7 @@ def _query_counts(
     target: Target, options: MigrationOptions, counts: CountStore, items: Iterator[dict[str, Any]],
     advance: Callable[[int], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """--count-with query: ``items`` (typed or plain) passed through, each event whose count the
+    """--count-with query: ``items`` (typed or plain) passed through, each item whose count the
     live path does not maintain counted first by a consistent COUNT query, --writers at a time."""
     return count_by_query(target.dynamodb, target.settings.source_table(), items, _id_to_count, counts,
                           threads=options.workers, on_events=advance)
@@ -542,6 +574,11 @@ def _remaining(backup: Backup, checkpoint: Checkpoint) -> Iterator[tuple[int, in
             yield segment, index, item
 
 
+Outcome = Callable[[Tally], None]  # adds one item's outcome to a tally
+Outcomes = tuple[list[Outcome], "BaseException | None"]  # a task's finished items, and its crash
+Task = list[tuple[int, int]]  # (segment, index within segment) of each item of a task
+
+
 def _migrate(
     target: Target,
     options: MigrationOptions,
@@ -554,110 +591,123 @@ def _migrate(
     """Upgrade every unfinished backup item with a bounded pool; returns how many it examined.
     ``steering`` paces every write (rate, pause) and ends the run early when told to stop."""
     store = EventStore(target.dynamodb, target.settings.target_table)
-    checkpoint_name = backup.name_for(CHECKPOINT_SUFFIX)
-    processed = 0
-    since_save = 0
-
-    failures = ItemFailures(log, "event")
     with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX)) as ledger:
+        return _WriteLoop(store, options, backup, checkpoint, count_source, advance, steering, ledger).run()
 
-        def migrate_one(typed: dict[str, Any]) -> Callable[[Tally], None]:
-            item = to_python(typed)
-            event_id = str(active_schema().key.describe(item))
-            announced = False
 
-            def record(plan: WritePlan) -> None:
-                # The first write is planned from the item as backed up: its typed form is at
-                # hand; a retry's plan comes from a re-read, serialized by the ledger itself.
-                nonlocal announced
-                ledger.record(plan.event_id, plan.changes, plan.before, None if announced else typed)
-                announced = True
+@dataclass
+class _WriteLoop:
+    """The backup's unfinished items, a few at a time, to a pool of ``options.workers`` writers;
+    each task's outcomes go into the checkpoint as it finishes (saved every ``checkpoint_every``
+    items, and at the end whatever happened: it holds only finished items)."""
 
-            try:
-                # Steering paces every write sent, retries after a lost race included.
-                outcome = upgrade_in_place(
-                    store, item, count_source=count_source, pace=steering.pace, announce=record,
-                    settle=lambda plan, how: ledger.settled(plan.event_id, how),
-                )
-            except Exception as error:  # after botocore's retries: record it, keep going
-                reason = describe(error)
-                failures.add(event_id, reason)
-                steering.failed(f"{event_id}: {reason}")
-                return lambda tally: add_failure(tally, event_id, reason)
-            return lambda tally: add_outcome(tally, outcome)
+    store: EventStore
+    options: MigrationOptions
+    backup: Backup
+    checkpoint: Checkpoint
+    count_source: CountSource
+    advance: Callable[[int], None]
+    steering: Steering
+    ledger: Ledger
+    failures: ItemFailures = field(default_factory=lambda: ItemFailures(log, "event"))
+    processed: int = 0  # items examined (main thread only, like ``since_save``)
+    since_save: int = 0
+    in_flight: dict[Future[Outcomes], Task] = field(default_factory=dict)
 
-        Outcomes = tuple[list[Callable[[Tally], None]], "BaseException | None"]
-
-        def migrate_task(typed_items: list[dict[str, Any]]) -> Outcomes:
-            """Outcomes of the items finished, in order, and what crashed the worker if anything
-            did (the items before it are finished and must reach the checkpoint)."""
-            outcomes: list[Callable[[Tally], None]] = []
-            for typed in typed_items:
-                if steering.stopping:  # the rest of the task is left for the run that continues
-                    break
-                try:
-                    outcomes.append(migrate_one(typed))
-                except Stopped:  # told to stop before its write: unwritten, unrecorded
-                    break
-                except BaseException as crash:  # noqa: BLE001 - handed to the main thread
-                    return outcomes, crash
-            return outcomes, None
-
-        Task = list[tuple[int, int, dict[str, Any]]]  # (segment, index, key) of each item of a task
-        in_flight: dict[Future[Outcomes], Task] = {}
-
-        def settle(future: Future[Outcomes], task: Task) -> BaseException | None:
-            nonlocal processed, since_save
-            outcomes, crash = future.result()
-            for (segment, index, key), outcome in zip(task, outcomes, strict=False):
-                checkpoint.segment(segment).finish(index, key, outcome)
-            processed += len(outcomes)
-            since_save += len(outcomes)
-            advance(len(outcomes))
-            steering.finished(len(outcomes))
-            return crash
-
-        def collect(block_until: int) -> None:
-            nonlocal since_save
-            while len(in_flight) > block_until:
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                crash: BaseException | None = None
-                for future in done:
-                    crash = settle(future, in_flight.pop(future)) or crash
-                if crash is not None:
-                    raise crash  # after every item finished beside it is settled
-                if since_save >= options.checkpoint_every:
-                    checkpoint.save(backup.store, checkpoint_name)
-                    since_save = 0
-
-        # Items go to the writers a few at a time: one future per item cost more client CPU
-        # than the write itself on a fast endpoint; small tables still spread over every writer.
-        per_task = options.task_size(backup.item_count - checkpoint.finished_items)
-        pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="migrate")
+    def run(self) -> int:
+        pool = ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="migrate")
         try:
-            task: Task = []
-            typed_items: list[dict[str, Any]] = []
-            for segment, index, typed in _remaining(backup, checkpoint):
-                if steering.stopping:
-                    break
-                task.append((segment, index, active_schema().key.of_typed(typed)))
-                typed_items.append(typed)
-                if len(task) >= per_task:
-                    collect(block_until=2 * options.workers - 1)
-                    in_flight[pool.submit(migrate_task, typed_items)] = task
-                    task, typed_items = [], []
-            if task and not steering.stopping:
-                in_flight[pool.submit(migrate_task, typed_items)] = task
-            collect(block_until=0)
-            checkpoint.completed = not steering.stopping
+            self._submit_all(pool)
+            self._collect(block_until=0)
+            self.checkpoint.completed = not self.steering.stopping
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            for future, task in in_flight.items():  # after a crash: keep what finished meanwhile
+            for future, task in self.in_flight.items():  # after a crash: keep what finished meanwhile
                 if future.done() and not future.cancelled():
-                    settle(future, task)
-            checkpoint.save(backup.store, checkpoint_name)  # only finished items: always safe to skip
-            failures.summarise()
-    return processed
+                    self._settle(future, task)
+            self._save()  # only finished items: always safe to skip
+            self.failures.summarise()
+        return self.processed
 
+    def _submit_all(self, pool: ThreadPoolExecutor) -> None:
+        # Items go to the writers a few at a time: one future per item cost more client CPU
+        # than the write itself on a fast endpoint; small tables still spread over every writer.
+        per_task = self.options.task_size(self.backup.item_count - self.checkpoint.finished_items)
+        task: Task = []
+        typed_items: list[dict[str, Any]] = []
+        for segment, index, typed in _remaining(self.backup, self.checkpoint):
+            if self.steering.stopping:
+                break
+            task.append((segment, index))
+            typed_items.append(typed)
+            if len(task) >= per_task:
+                self._collect(block_until=2 * self.options.workers - 1)
+                self.in_flight[pool.submit(self._migrate_task, typed_items)] = task
+                task, typed_items = [], []
+        if task and not self.steering.stopping:
+            self.in_flight[pool.submit(self._migrate_task, typed_items)] = task
 
+    def _migrate_task(self, typed_items: list[dict[str, Any]]) -> Outcomes:
+        """Outcomes of the items finished, in order, and what crashed the worker if anything
+        did (the items before it are finished and must reach the checkpoint)."""
+        outcomes: list[Outcome] = []
+        for typed in typed_items:
+            if self.steering.stopping:  # the rest of the task is left for the run that continues
+                break
+            try:
+                outcomes.append(self._migrate_one(typed))
+            except Stopped:  # told to stop before its write: unwritten, unrecorded
+                break
+            except BaseException as crash:  # noqa: BLE001 - handed to the main thread
+                return outcomes, crash
+        return outcomes, None
 
+    def _migrate_one(self, typed: dict[str, Any]) -> Outcome:
+        item = to_python(typed)
+        name = str(active_schema().key.describe(item))
+        ledger, announced = self.ledger, False
+
+        def record(plan: WritePlan) -> None:
+            # The first write is planned from the item as backed up: its typed form is at
+            # hand; a retry's plan comes from a re-read, serialized by the ledger itself.
+            nonlocal announced
+            ledger.record(plan.event_id, plan.changes, plan.before, None if announced else typed, plan.removes)
+            announced = True
+
+        try:
+            # Steering paces every write sent, retries after a lost race included.
+            outcome = upgrade_in_place(
+                self.store, item, count_source=self.count_source, pace=self.steering.pace, announce=record,
+                settle=lambda plan, how: ledger.settled(plan.event_id, how),
+            )
+        except Exception as error:  # after botocore's retries: record it, keep going
+            reason = describe(error)
+            self.failures.add(name, reason)
+            self.steering.failed(f"{name}: {reason}")
+            return lambda tally: add_failure(tally, name, reason)
+        return lambda tally: add_outcome(tally, outcome)
+
+    def _settle(self, future: Future[Outcomes], task: Task) -> BaseException | None:
+        outcomes, crash = future.result()
+        for (segment, index), outcome in zip(task, outcomes, strict=False):
+            self.checkpoint.segment(segment).finish(index, outcome)
+        self.processed += len(outcomes)
+        self.since_save += len(outcomes)
+        self.advance(len(outcomes))
+        self.steering.finished(len(outcomes))
+        return crash
+
+    def _collect(self, block_until: int) -> None:
+        while len(self.in_flight) > block_until:
+            done, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
+            crash: BaseException | None = None
+            for future in done:
+                crash = self._settle(future, self.in_flight.pop(future)) or crash
+            if crash is not None:
+                raise crash  # after every item finished beside it is settled
+            if self.since_save >= self.options.checkpoint_every:
+                self._save()
+
+    def _save(self) -> None:
+        self.checkpoint.save(self.backup.store, self.backup.name_for(CHECKPOINT_SUFFIX))
+        self.since_save = 0

@@ -17,43 +17,46 @@ FAILED = "failed"  # result name of an item whose write raised
 
 
 @dataclass
-class ParticipantStats:
-    """participantCount over the events that end valid (upgraded or already current)."""
+class AggregateStats:
+    """The declaration's (first) aggregate over the items that end valid (upgraded or already
+    current): its distribution, for the report. JSON names the aggregate (``"name"``)."""
 
-    events: int = 0
-    with_participants: int = 0
+    items: int = 0
+    nonzero: int = 0
     total: int = 0
     max: int = 0
 
-    def add(self, count: int) -> None:
-        self.events += 1
-        self.total += count
-        self.max = max(self.max, count)
-        if count > 0:
-            self.with_participants += 1
+    def add(self, value: int) -> None:
+        self.items += 1
+        self.total += value
+        self.max = max(self.max, value)
+        if value > 0:
+            self.nonzero += 1
 
-    def merge(self, other: ParticipantStats) -> None:
-        self.events += other.events
-        self.with_participants += other.with_participants
+    def merge(self, other: AggregateStats) -> None:
+        self.items += other.items
+        self.nonzero += other.nonzero
         self.total += other.total
         self.max = max(self.max, other.max)
 
     @property
     def average(self) -> float:
-        return round(self.total / self.events, 2) if self.events else 0.0
+        return round(self.total / self.items, 2) if self.items else 0.0
 
     def to_dict(self) -> dict[str, Any]:
+        aggregates = active_schema().aggregates
         return {
-            "events": self.events,
-            "events_with_participants": self.with_participants,
+            "name": aggregates[0].name if aggregates else None,
+            "items": self.items,
+            "items_not_zero": self.nonzero,
             "total": self.total,
             "average": self.average,
             "max": self.max,
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ParticipantStats:
-        return cls(data["events"], data["events_with_participants"], data["total"], data["max"])
+    def from_dict(cls, data: dict[str, Any]) -> AggregateStats:
+        return cls(data["items"], data["items_not_zero"], data["total"], data["max"])
 
 
 @dataclass
@@ -64,7 +67,7 @@ class Tally:
     refused: list[dict[str, Any]] = field(default_factory=list)  # {<key label>, "reasons"} (``Key.label``)
     failed: list[dict[str, Any]] = field(default_factory=list)  # {<key label>, "reasons"} (``Key.label``)
     contended: list[dict[str, Any]] = field(default_factory=list)  # {<key label>, "reasons"} (``Key.label``)
-    participants: ParticipantStats = field(default_factory=ParticipantStats)
+    aggregate: AggregateStats = field(default_factory=AggregateStats)
     settled: Counter[str] = field(default_factory=Counter)  # unclear write outcomes, found out
 
     @property
@@ -81,7 +84,7 @@ class Tally:
         self.refused.extend(other.refused)
         self.failed.extend(other.failed)
         self.contended.extend(other.contended)
-        self.participants.merge(other.participants)
+        self.aggregate.merge(other.aggregate)
         self.settled.update(other.settled)
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,7 +95,7 @@ class Tally:
             "refused": self.refused,
             "failed": self.failed,
             "contended": self.contended,
-            "participants": self.participants.to_dict(),
+            "aggregate": self.aggregate.to_dict(),
             "settled": dict(sorted(self.settled.items())),
         }
 
@@ -105,7 +108,7 @@ class Tally:
             refused=list(data["refused"]),
             failed=list(data["failed"]),
             contended=list(data["contended"]),
-            participants=ParticipantStats.from_dict(data["participants"]),
+            aggregate=AggregateStats.from_dict(data["aggregate"]),
             settled=Counter(data.get("settled", {})),
         )
 
@@ -129,7 +132,7 @@ def add_outcome(tally: Tally, outcome: UpgradeOutcome) -> None:
         after = outcome.after or {}
         tally.statuses[str(schema.status(after))] += 1
         if schema.aggregates:  # the first aggregate's distribution (the report's count section)
-            tally.participants.add(int(after.get(schema.aggregates[0].name, 0)))
+            tally.aggregate.add(int(after.get(schema.aggregates[0].name, 0)))
     elif outcome.result is UpgradeResult.REFUSED:
         tally.refused.append({schema.key.label: outcome.event_id, "reasons": list(outcome.reasons)})
     elif outcome.result is UpgradeResult.CONTENDED:

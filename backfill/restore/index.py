@@ -83,7 +83,7 @@ class RestoreIndex(SpillFile):
     def writes(self, part: int, event_id: str) -> list[MigrationWrite]:
         """The migration's write attempts on ``event_id`` in backup ``part``'s ledger, oldest first."""
         rows = self.db.execute("SELECT record FROM ledger WHERE part = ? AND id = ? ORDER BY seq", (part, event_id))
-        return [MigrationWrite(entry.changes, entry.read) for entry in (ledger_entry(json.loads(r[0])) for r in rows)]
+        return [MigrationWrite(entry.changes, entry.read, entry.removed) for entry in (ledger_entry(json.loads(r[0])) for r in rows)]
 
     def backup_of(self, event_id: str) -> tuple[int | None, dict[str, Any] | None]:
         row = self.db.execute("SELECT part, backup FROM item WHERE id = ?", (event_id,)).fetchone()

@@ -4,9 +4,10 @@ Restore undoes exactly what the migration wrote, and nothing more. The migration
 for every write attempt, the item as read (the state the write was computed from and conditioned
 on) and the owned fields it set. The rule (plain items in, a decision out):
 - live item identical to the backup                          -> UNCHANGED, nothing to write;
-- live item exactly as one of the migration's writes left it (its ``read`` + its ``changes``; the
-  last such attempt counts)                                   -> RESTORE: the fields that write set
-  go back to their value in ``read`` (removed when ``read`` did not have them). So an application's
+- live item exactly as one of the migration's writes left it (its ``read`` + its ``changes``, less
+  what it removed; the last such attempt counts)              -> RESTORE: the fields that write set
+  go back to their value in ``read`` (removed when ``read`` did not have them), and the fields it
+  removed are put back with their value in ``read``. So an application's
   change made after the backup but before the migration's write survives: it is in ``read``.
   the declaration's aggregate values and their version attributes are left out of the comparison:
   they are derived data the aggregate mechanism keeps moving, so a moved count is not a conflict;
@@ -40,10 +41,17 @@ class Action(str, enum.Enum):
 
 @dataclass(frozen=True)
 class MigrationWrite:
-    """One write attempt of the migration (from its ledger): owned fields set over ``read``."""
+    """One write attempt of the migration (from its ledger): owned fields set (and removed) over ``read``."""
 
     changes: Mapping[str, Any]
     read: Mapping[str, Any]
+    removes: tuple[str, ...] = ()
+
+    @property
+    def left(self) -> dict[str, Any]:
+        """The item as this write left it."""
+        written = {**self.read, **self.changes}
+        return {name: value for name, value in written.items() if name not in self.removes}
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ def writes_by_rule(backup_item: Mapping[str, Any]) -> list[MigrationWrite]:
         plan = plan_upgrade(backup_item, aggregates={a.name: 0 for a in unmaintained(backup_item)})
     except (UpgradeRefused, ValueError, KeyError):
         return []
-    return [MigrationWrite(plan.changes, backup_item)] if plan.verdict is Verdict.WRITE else []
+    return [MigrationWrite(plan.changes, backup_item, plan.removes)] if plan.verdict is Verdict.WRITE else []
 
 
 def classify(
@@ -99,8 +107,8 @@ def classify(
     if not differing_attributes(backup_item, live_item):
         return ItemPlan(event_id, Action.UNCHANGED)
     for write in reversed(writes):
-        if not differing_attributes({**write.read, **write.changes}, live_item, ignore=active_schema().aggregate_fields):
-            return _revert(event_id, write.read, live_item, write.changes)
+        if not differing_attributes(write.left, live_item, ignore=active_schema().aggregate_fields):
+            return _revert(event_id, write, live_item)
     differences = differing_attributes(backup_item, live_item, ignore=active_schema().aggregate_fields)
     if not differences:
         return ItemPlan(event_id, Action.UNCHANGED)  # only the count moved: nothing of ours to undo
@@ -108,17 +116,21 @@ def classify(
         note = "changed since the backup, before the migration's write, which did not land"
         return ItemPlan(event_id, Action.CONFLICT, differences, note=note)
     if writes:
-        last = writes[-1]
-        expected = {**last.read, **last.changes}
+        expected = writes[-1].left
         return ItemPlan(event_id, Action.CONFLICT, differing_attributes(expected, live_item, ignore=active_schema().aggregate_fields))
     return ItemPlan(event_id, Action.CONFLICT, differences,
                     note="changed since the backup (the migration did not write it)")
 
 
-def _revert(event_id: str, read: Mapping[str, Any], live: Mapping[str, Any], changes: Mapping[str, Any]) -> ItemPlan:
-    """Put every field the write set back to its value in ``read`` (remove it where read had none)."""
-    sets = {f: read[f] for f in sorted(changes) if f in read and not (f in live and same_typed(live[f], read[f]))}
-    removes = tuple(f for f in sorted(changes) if f not in read and f in live)
+def _revert(event_id: str, write: MigrationWrite, live: Mapping[str, Any]) -> ItemPlan:
+    """Put every field the write set or removed back to its value in ``read`` (remove it where
+    read had none)."""
+    read, touched = write.read, sorted({*write.changes, *write.removes})
+    sets = {f: read[f] for f in touched if f in read and not (f in live and same_typed(live[f], read[f]))}
+    # A count a membership mirror took over goes back with its marker: a marked item without its
+    # count would be ADDed to from nothing; an unmarked one is recounted and handed over again.
+    markers = [a.mirror.marker for a in active_schema().aggregates if a.mirror is not None and a.name in write.changes]
+    removes = tuple(f for f in sorted({*touched, *markers}) if f not in read and f in live)
     if not sets and not removes:
         return ItemPlan(event_id, Action.UNCHANGED)
     return ItemPlan(event_id, Action.RESTORE, sets=sets, remove_fields=removes)

@@ -30,15 +30,13 @@ def revert_fields(
     still as read. Every other attribute is left alone: a concurrent change to it survives."""
     expr = Expression()
     condition = expr.as_read(active_schema().key.partition, read, guarded)
-    clauses = [expr.set_clause(sets)] if sets else []
     removes = sorted(removes)
-    if removes:
-        clauses.append("REMOVE " + ", ".join(expr.name(f) for f in removes))
-    if not clauses:
+    update = expr.update_clause(sets, removes)
+    if not update:
         return True
     key = active_schema().key.of_typed(read)
     return conditional(dynamodb.update_item, intended=Intended.update(dynamodb, table, key, sets, removes),
-                       TableName=table, Key=key, UpdateExpression=" ".join(clauses), ConditionExpression=condition,
+                       TableName=table, Key=key, UpdateExpression=update, ConditionExpression=condition,
                        **expr.kwargs())
 
 

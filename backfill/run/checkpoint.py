@@ -1,7 +1,7 @@
 """Resume support: per segment, how far (in backup order) the run has finished, saved atomically.
 
 Writers finish items out of order, so each segment saves its contiguous prefix (``done``
-items in backup order and the key of the last of them) and, beyond it, the indexes of every
+items in backup order) and, beyond it, the indexes of every
 other finished item (``beyond``), with the tally of all their outcomes. A resumed run skips
 exactly those items: a writer that fell behind never makes the run redo the work the others
 finished. An item finished after the last save is redone, which is harmless (it is then
@@ -30,22 +30,18 @@ class CheckpointError(Exception):
 @dataclass
 class SegmentProgress:
     done: int = 0
-    last_key: dict[str, Any] | None = None
     tally: Tally = field(default_factory=Tally)
     beyond: set[int] = field(default_factory=set)  # finished indexes past the contiguous prefix
-    _keys: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
 
-    def finish(self, index: int, key: dict[str, Any], record: Callable[[Tally], None]) -> None:
+    def finish(self, index: int, record: Callable[[Tally], None]) -> None:
         """Item number ``index`` (0-based, backup order) of this segment is finished;
         ``record(tally)`` adds its outcome."""
         if self.is_finished(index):
             raise ValueError(f"item {index} of the segment is already finished")
         record(self.tally)
         self.beyond.add(index)
-        self._keys[index] = key
         while self.done in self.beyond:
             self.beyond.discard(self.done)
-            self.last_key = self._keys.pop(self.done, self.last_key)
             self.done += 1
 
     def is_finished(self, index: int) -> bool:
@@ -59,14 +55,13 @@ class SegmentProgress:
         return {
             "done": self.done,
             "beyond": sorted(self.beyond),
-            "last_key": self.last_key,
             "tally": self.tally.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SegmentProgress:
         beyond = {int(index) for index in data.get("beyond", [])}
-        return cls(int(data["done"]), data.get("last_key"), Tally.from_dict(data["tally"]), beyond)
+        return cls(int(data["done"]), Tally.from_dict(data["tally"]), beyond)
 
 
 @dataclass

@@ -2,9 +2,10 @@
 
 One JSON line per write attempt, durable in the run store *before* the write is sent (a local
 file flushed to the OS; on S3 a group-committed object, see ``backfill.run.store.s3``):
-``{"item": <name>, "changes": <typed owned fields SET>, "read": <typed item as read>}`` (the item's
-name is ``chalicelib.schema.key.Key.name_of``; ledgers written before it had the name under
-``"eventId"``, which is still read). ``read``
+``{"item": <name>, "changes": <typed owned fields SET>, "read": <typed item as read>}``, plus
+``"removed": <typed owned fields REMOVEd, with their values as read>`` when the write removes any
+(a rename's old name once contracted; restore puts those values back exactly). (The item's
+name is ``chalicelib.schema.key.Key.name_of``.) ``read``
 is the state the write was computed from and conditioned on, so restore can tell "still as the
 migration left it" (``read`` + ``changes``) from "changed by a live writer since", and revert a row
 to exactly ``read``: an application's change made before the migration's write survives, even when
@@ -31,7 +32,7 @@ LEDGER_SUFFIX = ".ledger.jsonl"
 
 
 ITEM = "item"  # the key of the item's name in a line
-_EARLIER_ITEM = "eventId"  # the same, in ledgers written before declarations named any table
+
 
 class LedgerError(BadInput):
     """A ledger line (not the torn last one) cannot be read: names the file and the line."""
@@ -43,6 +44,7 @@ class LedgerEntry:
 
     changes: dict[str, Any]
     read: dict[str, Any]
+    removed: tuple[str, ...] = ()  # owned fields the write REMOVEd (their values are in ``read``)
 
 
 class Ledger:
@@ -51,15 +53,16 @@ class Ledger:
 
     def record(
         self, event_id: str, changes: Mapping[str, Any], read: Mapping[str, Any],
-        read_typed: Mapping[str, Any] | None = None,
+        read_typed: Mapping[str, Any] | None = None, removes: tuple[str, ...] = (),
     ) -> None:
         """``read_typed``: ``read`` as the service returned it, when the caller has it (saves
-        serializing the whole item again for every write)."""
+        serializing the whole item again for every write). ``removes``: the fields the write
+        REMOVEs (each must be in ``read``: its value is recorded)."""
         typed = read_typed if read_typed is not None else to_typed(read)
-        line = json.dumps(
-            {ITEM: event_id, "changes": encode_item(to_typed(changes)), "read": encode_item(dict(typed))},
-            sort_keys=True,
-        )
+        entry = {ITEM: event_id, "changes": encode_item(to_typed(changes)), "read": encode_item(dict(typed))}
+        if removes:
+            entry["removed"] = encode_item({name: typed[name] for name in removes})
+        line = json.dumps(entry, sort_keys=True)
         self._log.append(line)  # returns once the line survives a killed process
 
     def settled(self, event_id: str, how: str) -> None:
@@ -97,7 +100,7 @@ def iter_ledger(store: RunStore, name: str) -> Iterator[tuple[str, LedgerEntry, 
         if isinstance(record, dict) and "settled" in record:
             continue  # how an unclear write ended, not a write attempt
         try:
-            entry, event_id = ledger_entry(record), record[ITEM] if ITEM in record else record[_EARLIER_ITEM]
+            entry, event_id = ledger_entry(record), record[ITEM]
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise LedgerError(f"ledger {store.uri(name)} line {number} is not a ledger entry: {error!r}") from error
         yield event_id, entry, record
@@ -105,11 +108,12 @@ def iter_ledger(store: RunStore, name: str) -> Iterator[tuple[str, LedgerEntry, 
 
 def ledger_entry(record: Mapping[str, Any]) -> LedgerEntry:
     """A ledger line's write attempt in plain values (``record`` as ``iter_ledger`` yields it)."""
-    return LedgerEntry(to_python(decode_item(record["changes"])), to_python(decode_item(record["read"])))
+    removed = tuple(sorted(decode_item(record["removed"]))) if "removed" in record else ()
+    return LedgerEntry(to_python(decode_item(record["changes"])), to_python(decode_item(record["read"])), removed)
 
 
 def read_ledger(store: RunStore, name: str) -> dict[str, list[LedgerEntry]]:
-    """eventId -> the run's write attempts on it, in the order they were made (in memory: for a
+    """Item name -> the run's write attempts on it, in the order they were made (in memory: for a
     ledger of any size stream ``iter_ledger``)."""
     entries: dict[str, list[LedgerEntry]] = {}
     for event_id, entry, _record in iter_ledger(store, name):

@@ -85,7 +85,7 @@ def find_run(store: RunStore, name: str, table: str | None = None) -> Run:
     if not matches:
         raise BackupError(f"no backup of run {name!r}{f' of table {table!r}' if table else ''} in {store.location}")
     if len(matches) > 1:
-        raise BackupError(f"run {name!r} in {store.location} has backups of several tables; give --events-table")
+        raise BackupError(f"run {name!r} in {store.location} has backups of several tables; give --table DECLARED=ACTUAL")
     return matches[0]
 
 

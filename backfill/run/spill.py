@@ -2,7 +2,7 @@
 
 verify (``backfill.verify.spill``) and restore (``backfill.restore.index``) stream a backup, a
 ledger and a table scan that can each be larger than memory; they keep what they must look up
-later (an item by its eventId, the items a scan never showed, the decisions taken) in a
+later (an item by its name, the items a scan never showed, the decisions taken) in a
 ``SpillFile``, so the process holds a page of the scan and a bounded batch of rows, whatever
 the table's size. The file lives in a temporary directory removed on ``close`` (or at exit);
 it is scratch space, not a record: nothing in it needs to survive a crash (journal and fsync off).

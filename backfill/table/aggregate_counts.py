@@ -1,24 +1,23 @@
-"""The declaration's aggregate per item (participants per event, items per order), for
+"""The declaration's aggregate per item (rows of the source table per item of the target), for
 ``backfill migrate`` (values to write) and ``backfill verify`` (values to compare): computed by ONE
 parallel scan of the source table (its group attributes only), or by one consistent Query per
-item (``chalicelib.counts.AggregateCounter``), into a count store whose memory is bounded. The
-rest of this note uses the events example's words: participants (source rows) and events (items).
+item (``chalicelib.counts.AggregateCounter``), into a count store whose memory is bounded.
 
 The count store (``CountStore``: ``add``/``get``) keeps item name -> value in a dict up to
-``MEMORY_LIMIT_EVENTS`` events (about 100-155 bytes per event, ``python -m bench.count_store``)
+``MEMORY_LIMIT_ITEMS`` items (about 100-155 bytes per item, ``python -m bench.count_store``)
 and moves to a temporary SQLite file beyond it (upserts batched per scanned page; a lookup costs
-a few microseconds, against about 2 ms of client CPU per migrated event).
+a few microseconds, against about 2 ms of client CPU per migrated item).
 
-Which method (``--count-with``): ``scan`` reads the whole participants table once per process,
-whatever part of the events table the process migrates; ``query`` reads only the participants
-of the events the process counts, but each query is one more API call per event, and the client
+Which method (``--count-with``): ``scan`` reads the whole source table once per process,
+whatever part of the target table the process migrates; ``query`` reads only the source rows
+of the items the process counts, but each query is one more API call per item, and the client
 CPU of an API call is what bounds a process (a count query costs about as much client CPU as the
-migration's own write, and about as much as scanning 300 participant rows:
+migration's own write, and about as much as scanning 300 source rows:
 ``python -m bench.count_store --counting-cpu``). ``auto`` scans for a run of the whole table; a
-worker of an N-way split queries when its share of the events, E/N queries, costs less client
-CPU than scanning all P participant rows (E/N x 300 < P, from DescribeTable's ItemCounts), else
+worker of an N-way split queries when its share of the items, E/N queries, costs less client
+CPU than scanning all P source rows (E/N x 300 < P, from DescribeTable's ItemCounts), else
 it scans. When the queries cost less CPU they also read fewer capacity units (for rows of 28
-bytes or more, and events whose participants fit in 4 KB), so the choice rarely trades one cost
+bytes or more, and items whose source rows fit in 4 KB), so the choice rarely trades one cost
 for the other; the dry run's estimate prices both.
 """
 
@@ -38,11 +37,11 @@ from chalicelib.counts import AggregateCounter
 from chalicelib.items import to_python
 from chalicelib.schema import active_schema
 
-# Events kept in memory before a SpillingCounts moves to disk: about 100-155 MB at this size.
-MEMORY_LIMIT_EVENTS = 1_000_000
+# Items kept in memory before a SpillingCounts moves to disk: about 100-155 MB at this size.
+MEMORY_LIMIT_ITEMS = 1_000_000
 
 SCAN, QUERY, AUTO = "scan", "query", "auto"
-# Client CPU of one Query(Select=COUNT) call / client CPU of scanning one participant row.
+# Client CPU of one Query(Select=COUNT) call / client CPU of scanning one source row.
 QUERY_CPU_IN_SCANNED_ROWS = 300
 COUNT_METHODS = (AUTO, SCAN, QUERY)
 
@@ -57,18 +56,19 @@ class CountChoice:
     reason: str
 
     def describe(self) -> str:
-        what = ("one parallel scan of the whole participants table" if self.method == SCAN
-                else "one consistent Query(Select=COUNT) per event of this process, reading only their participants")
+        source = source_table()
+        what = (f"one parallel scan of the whole {source} table" if self.method == SCAN
+                else f"one consistent Query(Select=COUNT) per item of this process, reading only its {source} rows")
         return f"{self.method}: {what} ({self.reason})"
 
 
 def choose_count_method(
-    requested: str, *, split: int | None, events: int = 0, participant_rows: int = 0
+    requested: str, *, split: int | None, items: int = 0, source_rows: int = 0
 ) -> CountChoice:
     """The counting method a run uses: the one asked for, or for ``auto`` (see the module doc)
     scan when one process does the whole table (``split`` None) and, for one segment of a
-    ``split``-way split, query when E/split queries cost less CPU than scanning P rows (``events``
-    E and ``participant_rows`` P as DescribeTable reports them; 0 = not reported: scan).
+    ``split``-way split, query when E/split queries cost less CPU than scanning P rows (``items``
+    E and ``source_rows`` P as DescribeTable reports them; 0 = not reported: scan).
     ValueError for an unknown method."""
     if requested == SCAN:
         return CountChoice(SCAN, "--count-with scan")
@@ -78,49 +78,60 @@ def choose_count_method(
         raise ValueError(f"--count-with must be one of {', '.join(COUNT_METHODS)}, not {requested!r}")
     if split is None:
         return CountChoice(SCAN, "auto: this process does the whole table")
-    if events <= 0 or participant_rows <= 0:
+    if items <= 0 or source_rows <= 0:
         return CountChoice(SCAN, "auto: the tables report no item counts to compare the methods with")
-    queries = -(-events // split)
-    cheaper = queries * QUERY_CPU_IN_SCANNED_ROWS < participant_rows
+    queries = -(-items // split)
+    cheaper = queries * QUERY_CPU_IN_SCANNED_ROWS < source_rows
     compare = "cost less" if cheaper else "cost more"
     return CountChoice(QUERY if cheaper else SCAN,
-                       f"auto: {queries} count queries (1/{split} of {events} events) {compare} client CPU than "
-                       f"scanning {participant_rows} participant rows, by the tables' ItemCount")
+                       f"auto: {queries} count queries (1/{split} of {items} items) {compare} client CPU than "
+                       f"scanning {source_rows} source rows, by the tables' ItemCount")
 
 
 def choose_for_tables(
-    dynamodb: Any, requested: str, *, split: int | None, events_table: str, participants_table: str
+    dynamodb: Any, requested: str, *, split: int | None, target_table: str, source_table: str
 ) -> CountChoice:
     """``choose_count_method`` with the tables' item counts from DescribeTable (asked only when
     ``auto`` has to compare: a split run). ValueError for an unknown method."""
     if requested != AUTO or split is None:
         return choose_count_method(requested, split=split)
-    events, rows = (int(dynamodb.describe_table(TableName=table)["Table"].get("ItemCount", 0))
-                    for table in (events_table, participants_table))
-    return choose_count_method(requested, split=split, events=events, participant_rows=rows)
+    items, rows = (int(dynamodb.describe_table(TableName=table)["Table"].get("ItemCount", 0))
+                   for table in (target_table, source_table))
+    return choose_count_method(requested, split=split, items=items, source_rows=rows)
+
+
+def source_table() -> str:
+    """The declared name of the table the active declaration's aggregate counts (``order_items`` in the orders example)."""
+    return active_schema().aggregates[0].source.table
+
+
+def counted_by_label() -> str:
+    """The key under which a run's description says how the source was counted
+    (``order_items counted by``)."""
+    return f"{source_table()} counted by"
 
 
 # --- the count store ---------------------------------------------------------------------------
 
 class CountStore(Protocol):
-    """eventId -> participant rows counted. Events never added count 0. ``get`` may be called from
+    """Item name -> its aggregate's value (source rows counted). Items never added count 0. ``get`` may be called from
     several threads at once; ``add`` from one."""
 
     def add(self, counts: Mapping[str, int]) -> None:
-        """Add each count to the event's count (one batch: a scanned page, a chunk of queries)."""
+        """Add each count to the item's count (one batch: a scanned page, a chunk of queries)."""
 
     def get(self, event_id: str, default: int = 0) -> int: ...
 
     def __contains__(self, event_id: object) -> bool: ...
 
     def __len__(self) -> int:
-        """Events with a count."""
+        """Items with a count."""
 
     def total(self) -> int:
-        """Sum of every count (participant rows counted)."""
+        """Sum of every count (source rows counted)."""
 
     def items(self) -> Iterator[tuple[str, int]]:
-        """Every (eventId, count), in eventId order."""
+        """Every (item name, count), in name order."""
 
     def close(self) -> None: ...
 
@@ -161,7 +172,7 @@ class DiskCounts:
     the table's size. The migration's writer threads look counts up at once: one lock."""
 
     def __init__(self) -> None:
-        self._file = SpillFile("participant-counts-",
+        self._file = SpillFile("aggregate-counts-",
                                "CREATE TABLE counts (id TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;")
         self._db = self._file.db
         self._lock = threading.Lock()
@@ -210,7 +221,7 @@ class SpillingCounts:
     """In memory up to ``memory_limit`` events, then on disk (every count moved there once)."""
 
     def __init__(self, memory_limit: int | None = None) -> None:
-        self.memory_limit = MEMORY_LIMIT_EVENTS if memory_limit is None else memory_limit
+        self.memory_limit = MEMORY_LIMIT_ITEMS if memory_limit is None else memory_limit
         self._store: MemoryCounts | DiskCounts = MemoryCounts()
 
     @property
@@ -268,7 +279,8 @@ def count_groups(
     on_rows: Callable[[int], None] | None = None,
     store: CountStore | None = None,
 ) -> CountStore:
-    """eventId -> number of participant rows, by one parallel scan of only the ``eventId`` attribute.
+    """Item name -> its aggregate over the source rows, by one parallel scan of only the attributes
+    the aggregate reads (its group key and ``reads``).
 
     ``segments`` limits the scan to some segments of a ``total_segments``-way split (default:
     all); ``on_rows(n)`` is called after each page (progress bars). Counts go to ``store``

@@ -104,7 +104,7 @@ class Target:
                     raise
                 raise TargetError(
                     f"table {table!r} does not exist at {self.endpoint} in region {self.settings.region}",
-                    hint="check the table name options (--events-table, ...) and --region: tables are per region",
+                    hint="check the table name options (--table DECLARED=ACTUAL, <DECLARED>_TABLE) and --region: tables are per region",
                 ) from error
 
     def require_declared_tables(self, *others: str) -> None:
@@ -131,13 +131,9 @@ class Target:
 
     def describe(self, *, counts: bool = True) -> dict[str, Any]:
         """What a destructive command shows before it asks for confirmation."""
-        summary: dict[str, Any] = {
-            "endpoint": self.endpoint,
-            "region": self.settings.region,
-            "events_table": self.settings.target_table,
-            "participants_table": self.settings.source_table(),
-        }
-        if counts:
-            summary["events"] = self.count_items(self.settings.target_table)
-            summary["participants"] = self.count_items(self.settings.source_table())
+        declared = active_schema().tables  # its own table, then each aggregate's source
+        summary: dict[str, Any] = {"endpoint": self.endpoint, "region": self.settings.region}
+        summary.update({f"{name}_table": self.settings.table(name) for name in declared})
+        if counts:  # items per table, under the declared name
+            summary.update({name: self.count_items(self.settings.table(name)) for name in declared})
         return summary

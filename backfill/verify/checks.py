@@ -27,10 +27,11 @@ from backfill.table.aggregate_counts import CountStore
 from backfill.verify.compare import describe_changes, differing_attributes
 from chalicelib.redaction import without_values
 from chalicelib.schema import active_schema, validate_event
+from chalicelib.schema.upgrade import is_newer
 from chalicelib.schema.values import as_count
 
 
-class Kind(str, enum.Enum):
+class FindingKind(str, enum.Enum):
     # failures
     INVALID = "invalid"
     STATUS_MAPPING = "status_mapping"
@@ -43,18 +44,19 @@ class Kind(str, enum.Enum):
     CHANGED_BY_APPLICATION = "changed_by_application"  # unowned attributes the migration did not write
     STATUS_ADVANCED = "status_advanced"
     COUNT_SETTLED = "count_settled_on_recheck"
-    ORPHAN_PARTICIPANTS = "orphan_participants"
+    ORPHAN_SOURCE_ROWS = "orphan_source_rows"  # rows of the aggregate's source whose item does not exist
+    NEWER_VERSION = "newer_version"  # written by a newer declaration (another deployment's): not judged here
 
 
-FAILING_KINDS: frozenset[Kind] = frozenset(
-    {Kind.INVALID, Kind.STATUS_MAPPING, Kind.COUNT_MISMATCH, Kind.MISSING, Kind.UNOWNED_CHANGED, Kind.UNOWNED_WRITTEN}
+FAILING_KINDS: frozenset[FindingKind] = frozenset(
+    {FindingKind.INVALID, FindingKind.STATUS_MAPPING, FindingKind.COUNT_MISMATCH, FindingKind.MISSING, FindingKind.UNOWNED_CHANGED, FindingKind.UNOWNED_WRITTEN}
 )
 
 
 @dataclass(frozen=True)
 class Finding:
     event_id: str
-    kind: Kind
+    kind: FindingKind
     reason: str
 
     @property
@@ -86,17 +88,17 @@ def check_status(
     # The migration re-reads a row the app changed after the backup, so it may rightly write a
     # later status than the snapshot maps to; only an earlier one is wrong.
     if migration_status in statuses and _before(migration_status, expected):
-        findings.append(Finding(event_id, Kind.STATUS_MAPPING,
+        findings.append(Finding(event_id, FindingKind.STATUS_MAPPING,
                                 f"the migration wrote status {migration_status!r}, but snapshot status "
                                 f"{snapshot_status!r} maps to {expected!r}"))
     if live_status == expected:
         return findings
     if _before(expected, live_status):
-        findings.append(Finding(event_id, Kind.STATUS_ADVANCED,
+        findings.append(Finding(event_id, FindingKind.STATUS_ADVANCED,
                                 f"status moved on since the snapshot: {snapshot_status!r} -> "
                                 f"{expected!r} -> {live_status!r}"))
     else:
-        findings.append(Finding(event_id, Kind.STATUS_MAPPING,
+        findings.append(Finding(event_id, FindingKind.STATUS_MAPPING,
                                 f"status {live_status!r} does not follow from snapshot status "
                                 f"{snapshot_status!r} (expected {expected!r} or a later one)"))
     return findings
@@ -114,15 +116,18 @@ def check_event(
     """Every finding about one live event (plain values). See the module doc for ``strict``."""
     schema = active_schema()
     event_id = str(schema.key.describe(item))
+    if is_newer(item, schema):
+        return [Finding(event_id, FindingKind.NEWER_VERSION, f"{schema.version_field} {item.get(schema.version_field)} is "
+                        f"newer than this declaration ({schema.version}): verify it with that version")]
     findings = []
     problems = validate_event(item)
     if problems:
-        findings.append(Finding(event_id, Kind.INVALID,
+        findings.append(Finding(event_id, FindingKind.INVALID,
                                 "; ".join(problems if show_values else map(without_values, problems))))
     aggregate = schema.aggregates[0]
     stored = as_count(item.get(aggregate.name))
     if stored is not None and stored != fresh_count:
-        findings.append(Finding(event_id, Kind.COUNT_MISMATCH,
+        findings.append(Finding(event_id, FindingKind.COUNT_MISMATCH,
                                 f"{aggregate.name} is {stored}, {aggregate.source.table} table has {fresh_count}"))
     if snapshot_item is not None:
         findings += check_status(event_id, schema.status(snapshot_item), schema.status(item), migration_status)
@@ -130,39 +135,45 @@ def check_event(
         if changed:
             named = describe_changes(snapshot_item, item, changed, show_values=show_values)
             findings.append(
-                Finding(event_id, Kind.UNOWNED_CHANGED, f"attributes the migration does not own changed since the "
+                Finding(event_id, FindingKind.UNOWNED_CHANGED, f"attributes the migration does not own changed since the "
                         f"snapshot: {named}") if strict else
-                Finding(event_id, Kind.CHANGED_BY_APPLICATION, f"not written by the migration (its ledger), so "
+                Finding(event_id, FindingKind.CHANGED_BY_APPLICATION, f"not written by the migration (its ledger), so "
                         f"changed by another writer since the snapshot: {named}"))
     return findings
 
 
 def unowned_writes(event_id: str, changes: Mapping[str, Any], read: Mapping[str, Any] | None, *,
-                   show_values: bool = False) -> list[Finding]:
-    """A ledger entry (the fields one migration write set, the item as read) that sets an attribute
-    the migration does not own: a failure naming each such attribute and its type change."""
-    unowned = {name: value for name, value in changes.items() if name not in active_schema().owned}
+                   show_values: bool = False, removed: Iterable[str] = ()) -> list[Finding]:
+    """A ledger entry (the fields one migration write set or removed, the item as read) that
+    writes an attribute the migration does not own: a failure naming each such attribute."""
+    owned = active_schema().owned
+    unowned = {name: value for name, value in changes.items() if name not in owned}
+    unowned_removed = sorted(name for name in removed if name not in owned)
+    if unowned_removed:
+        return [Finding(event_id, FindingKind.UNOWNED_WRITTEN, "the migration removed attributes it does not own "
+                        f"(its ledger): {', '.join(unowned_removed)}")]
     if not unowned:
         return []
     before = dict(read or {})
     changed = differing_attributes(before, {**before, **unowned}, only=unowned)
     changed = changed or {name: "changed" for name in unowned}  # the same value written again is still a write
-    return [Finding(event_id, Kind.UNOWNED_WRITTEN, "the migration wrote attributes it does not own (its ledger): "
+    return [Finding(event_id, FindingKind.UNOWNED_WRITTEN, "the migration wrote attributes it does not own (its ledger): "
                     + describe_changes(before, {**before, **unowned}, changed, show_values=show_values))]
 
 
 def missing_since_snapshot(event_ids: Iterable[str]) -> list[Finding]:
-    return [Finding(e, Kind.MISSING, "in the snapshot but no longer in the table") for e in sorted(event_ids)]
+    return [Finding(e, FindingKind.MISSING, "in the snapshot but no longer in the table") for e in sorted(event_ids)]
 
 
 def created_after_snapshot(event_ids: Iterable[str]) -> list[Finding]:
-    return [Finding(e, Kind.CREATED_AFTER_SNAPSHOT, "not in the snapshot: created after it") for e in sorted(event_ids)]
+    return [Finding(e, FindingKind.CREATED_AFTER_SNAPSHOT, "not in the snapshot: created after it") for e in sorted(event_ids)]
 
 
-def orphan_participants(counts: Mapping[str, int] | CountStore, known: Container[str]) -> list[Finding]:
-    """Participants whose event does not exist (not in ``known``). A note: the migration never
-    writes participants. Only the orphans are held, not the counts."""
+def orphan_source_rows(counts: Mapping[str, int] | CountStore, known: Container[str]) -> list[Finding]:
+    """Source rows whose item does not exist (not in ``known``). A note: the migration never
+    writes the source table. Only the orphans are held, not the counts."""
+    source = active_schema().aggregates[0].source.table
     return [
-        Finding(e, Kind.ORPHAN_PARTICIPANTS, f"{n} participant row(s) but no such event")
+        Finding(e, FindingKind.ORPHAN_SOURCE_ROWS, f"{n} {source} row(s) but no such item")
         for e, n in sorted((e, n) for e, n in counts.items() if e not in known)
     ]

@@ -1,11 +1,11 @@
-"""``run_verify``: scan the events table, count participants once, and check every event.
+"""``run_verify``: scan the target table, count the aggregate's source once, and check every item.
 
-Reads only. The participant counts come from ONE parallel scan of the participants table, or
-(``--count-with query``, the default with ``--segment``) one consistent COUNT query per event
+Reads only. The counts come from ONE parallel scan of the aggregate's source table, or
+(``--count-with query``, the default with ``--segment``) one consistent COUNT query per item
 checked, into a count store bounded in memory (``backfill.table.aggregate_counts``).
-Under live traffic a count can move between that scan and the events scan, so every count
-mismatch is re-checked once with a consistent read of the event and a consistent COUNT query
-of its participants; a mismatch that settles is a note, not a failure.
+Under live traffic a count can move between that scan and the target's scan, so every count
+mismatch is re-checked once with a consistent read of the item and a consistent COUNT query
+of its source rows; a mismatch that settles is a note, not a failure.
 """
 
 from __future__ import annotations
@@ -42,11 +42,11 @@ from backfill.table.scan import STREAMING_PAGE_ITEMS, parallel_scan
 from backfill.table.target import Target
 from backfill.verify.checks import (
     Finding,
-    Kind,
+    FindingKind,
     check_event,
     created_after_snapshot,
     missing_since_snapshot,
-    orphan_participants,
+    orphan_source_rows,
     unowned_writes,
 )
 from backfill.verify.spill import SnapshotIndex
@@ -72,7 +72,7 @@ class VerifyOptions:
     sample: int | None = None  # check only the first N events in scan order
     total_segments: int = 4
     recheck_counts: bool = True
-    count_with: str = "auto"  # participants counted by: scan | query | auto (backfill.table.aggregate_counts)
+    count_with: str = "auto"  # the aggregate's source counted by: scan | query | auto (backfill.table.aggregate_counts)
     strict: bool = False  # any change of an unowned attribute fails (a table with no other writer)
     show_values: bool = False  # findings show attribute values (user data), not only names and types
 
@@ -81,13 +81,13 @@ class VerifyOptions:
 @dataclass
 class VerifyResult:
     table: str
-    participants_table: str
+    source_table: str  # the aggregate's source (actual name)
     endpoint: str
     mode: str
     snapshot: str | None
     snapshot_note: str | None
     events_checked: int = 0
-    participant_rows: int = 0
+    source_rows: int = 0
     counted_with: str = ""
     findings: list[Finding] = field(default_factory=list)
 
@@ -106,7 +106,7 @@ class VerifyResult:
     def failing_event_ids(self) -> set[str]:
         return {f.event_id for f in self.failures}
 
-    def ids_of(self, kind: Kind) -> set[str]:
+    def ids_of(self, kind: FindingKind) -> set[str]:
         return {f.event_id for f in self.findings if f.kind is kind}
 
     def counts_by_kind(self) -> dict[str, int]:
@@ -116,14 +116,14 @@ class VerifyResult:
         return {
             "ok": self.ok,
             "table": self.table,
-            "participants_table": self.participants_table,
+            "source_table": self.source_table,
             "endpoint": self.endpoint,
             "mode": self.mode,
             "snapshot": self.snapshot,
             "snapshot_note": self.snapshot_note,
             "events_checked": self.events_checked,
-            "participant_rows": self.participant_rows,
-            "participants_counted_by": self.counted_with,
+            "source_rows": self.source_rows,
+            "counted_by": self.counted_with,
             "failing_events": len(self.failing_event_ids()),
             "by_kind": self.counts_by_kind(),
             "failures": [f.to_json() for f in self.failures],
@@ -161,7 +161,7 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
     snapshot, note = resolve_snapshot(target, options, settings.target_table)
     result = VerifyResult(
         table=settings.target_table,
-        participants_table=settings.source_table(),
+        source_table=settings.source_table(),
         endpoint=target.endpoint,
         mode="sample" if options.sample else "full",
         snapshot=(snapshot.backups[0].run_id if len(snapshot.backups) == 1 else snapshot.name) if snapshot else None,
@@ -210,7 +210,7 @@ def _load_ledger(index: SnapshotIndex, backup: Backup, show_values: bool) -> lis
     findings: list[Finding] = []
     status = active_schema().status_field  # None: no workflow, no statuses to index
     for event_id, entry, _ in iter_ledger(backup.store, backup.name_for(LEDGER_SUFFIX)):
-        findings += unowned_writes(event_id, entry.changes, entry.read, show_values=show_values)
+        findings += unowned_writes(event_id, entry.changes, entry.read, show_values=show_values, removed=entry.removed)
         if status is not None and status in entry.changes:
             batch[event_id] = entry.changes[status]
             if len(batch) >= STATUS_BATCH:
@@ -230,69 +230,89 @@ def _check_table(
     progress: Progress,
 ) -> None:
     """Stream the events table past the snapshot index: memory holds one page, the findings and
-    the participant counts (on disk beyond MEMORY_LIMIT_EVENTS), whatever the table's size (a
+    the counts (on disk beyond MEMORY_LIMIT_ITEMS), whatever the table's size (a
     --sample holds its N events)."""
     choice = choose_for_tables(target.dynamodb, options.count_with,
                                split=total_segments if options.segment is not None else None,
-                               events_table=target.settings.target_table,
-                               participants_table=target.settings.source_table())
+                               target_table=target.settings.target_table,
+                               source_table=target.settings.source_table())
     result.counted_with = choice.describe()
     if choice.method == QUERY and options.segment is None and not options.sample:
-        result.counted_with += "; orphan participants not checked (only a scan of the participants table finds them)"
+        source = active_schema().aggregates[0].source.table
+        result.counted_with += f"; orphan {source} rows not checked (only a scan of the {source} table finds them)"
     with SpillingCounts() as counts, SpillingCounts() as present:
-        _check_counted(target, options, result, snapshot, index, total_segments, progress, choice, counts, present)
+        _Pass(target, options, result, snapshot, index, total_segments, progress, choice, counts, present).run()
 
 
-def _check_counted(
-    target: Target,
-    options: VerifyOptions,
-    result: VerifyResult,
-    snapshot: Run | None,
-    index: SnapshotIndex,
-    total_segments: int,
-    progress: Progress,
-    choice: CountChoice,
-    counts: CountStore,
-    present: CountStore,  # events that have participants and exist (for the orphan check)
-) -> None:
-    segments = None if options.segment is None else [options.segment]
-    covered = set(snapshot.covered) if snapshot is not None else set()
-    new_ids: list[str] = []
+@dataclass
+class _Pass:
+    """One pass over the table: every item checked against its count, the snapshot and the ledger."""
 
-    def check(segment: int, item: dict[str, Any], counts: CountStore) -> None:
-        event_id = str(active_schema().key.describe(item))
-        if event_id in counts and choice.method != QUERY:
-            present.add({event_id: 1})
-        snapshot_item, migration_status = index.see(event_id)
-        if snapshot is not None and snapshot_item is None and segment in covered:
-            new_ids.append(event_id)
-        result.findings.extend(check_event(item, fresh_count=counts.get(event_id), snapshot_item=snapshot_item,
-                                           migration_status=migration_status, strict=options.strict,
-                                           show_values=options.show_values))
-        result.events_checked += 1
+    target: Target
+    options: VerifyOptions
+    result: VerifyResult
+    snapshot: Run | None
+    index: SnapshotIndex
+    total_segments: int
+    progress: Progress
+    choice: CountChoice
+    counts: CountStore
+    present: CountStore  # items that have source rows and exist (for the orphan check)
+    new_ids: list[str] = field(default_factory=list)  # items the snapshot's segments did not hold
+    covered: frozenset[int] = frozenset()  # the snapshot's segments
 
-    if options.sample:
-        events = _scan_events(target, total_segments, segments, options.sample, progress)
-        sampled = _counts_for(target, options, total_segments, [item for _, item in events], progress)
-        for segment, item in events:
-            check(segment, item, sampled)
-        result.participant_rows = sampled.total()
-    else:
-        if choice.method != QUERY:
-            _counts_for(target, options, total_segments, [], progress, store=counts)
-        stream = _scanned(target, total_segments, segments, progress)
-        if choice.method == QUERY:  # each chunk of events counted just after it was read
+    def __post_init__(self) -> None:
+        self.covered = frozenset(self.snapshot.covered) if self.snapshot is not None else frozenset()
+
+    def run(self) -> None:
+        options = self.options
+        if options.sample:
+            self._check_sample(options.sample)
+        else:
+            self._check_whole_table()
+        self.result.findings += created_after_snapshot(self.new_ids)
+        if not options.sample:
+            self.result.findings += missing_since_snapshot(self.index.unseen())
+            # Source rows of no item: only a scan of the whole source table can tell.
+            if options.segment is None and self.choice.method != QUERY:
+                self.result.findings += orphan_source_rows(self.counts, self.present)
+
+    @property
+    def _segments(self) -> list[int] | None:
+        return None if self.options.segment is None else [self.options.segment]
+
+    def _check_sample(self, sample: int) -> None:
+        target, progress = self.target, self.progress
+        items = _scan_events(target, self.total_segments, self._segments, sample, progress)
+        sampled = _counts_for(target, self.options, self.total_segments, [item for _, item in items], progress)
+        for segment, item in items:
+            self._check(segment, item, sampled)
+        self.result.source_rows = sampled.total()
+
+    def _check_whole_table(self) -> None:
+        target, counts = self.target, self.counts
+        if self.choice.method != QUERY:
+            _counts_for(target, self.options, self.total_segments, [], self.progress, store=counts)
+        stream = _scanned(target, self.total_segments, self._segments, self.progress)
+        if self.choice.method == QUERY:  # each chunk of items counted just after it was read
             stream = count_by_query(target.dynamodb, target.settings.source_table(), stream,
-                                    lambda entry: active_schema().key.name_of_typed(entry[1]), counts, threads=total_segments)
+                                    lambda entry: active_schema().key.name_of_typed(entry[1]), counts,
+                                    threads=self.total_segments)
         for segment, typed in stream:
-            check(segment, to_python(typed), counts)
-        result.participant_rows = counts.total()
-    result.findings += created_after_snapshot(new_ids)
-    if not options.sample:
-        result.findings += missing_since_snapshot(index.unseen())
-        # Participants of any event: only a scan of the whole participants table can tell.
-        if options.segment is None and choice.method != QUERY:
-            result.findings += orphan_participants(counts, present)
+            self._check(segment, to_python(typed), counts)
+        self.result.source_rows = counts.total()
+
+    def _check(self, segment: int, item: dict[str, Any], counts: CountStore) -> None:
+        name = str(active_schema().key.describe(item))
+        if name in counts and self.choice.method != QUERY:
+            self.present.add({name: 1})
+        snapshot_item, migration_status = self.index.see(name)
+        if self.snapshot is not None and snapshot_item is None and segment in self.covered:
+            self.new_ids.append(name)
+        self.result.findings.extend(check_event(item, fresh_count=counts.get(name), snapshot_item=snapshot_item,
+                                                migration_status=migration_status, strict=self.options.strict,
+                                                show_values=self.options.show_values))
+        self.result.events_checked += 1
 
 
 def _scanned(
@@ -322,16 +342,16 @@ def _counts_for(
     target: Target, options: VerifyOptions, total_segments: int, events: list[dict[str, Any]], progress: Progress,
     store: CountStore | None = None,
 ) -> CountStore:
-    """One parallel scan of all participants; for a sample, one consistent COUNT per sampled event."""
-    participants = target.settings.source_table()
+    """One parallel scan of the whole source table; for a sample, one consistent COUNT per sampled item."""
+    source = target.settings.source_table()
     if options.sample:
-        counter = AggregateCounter(target.dynamodb, participants)
+        counter = AggregateCounter(target.dynamodb, source)
         sampled = MemoryCounts()  # a sample's N events
         names = [name for name in map(active_schema().key.name_of, events) if name is not None]
         sampled.add({name: counter.count(name) for name in names})
         return sampled
-    return count_groups(target.dynamodb, participants, max(total_segments, options.total_segments),
-                              on_rows=lambda n: progress("participants", n), store=store)
+    return count_groups(target.dynamodb, source, max(total_segments, options.total_segments),
+                        on_rows=lambda n: progress(active_schema().aggregates[0].source.table, n), store=store)
 
 
 def _recheck_counts(target: Target, findings: list[Finding]) -> list[Finding]:
@@ -339,16 +359,16 @@ def _recheck_counts(target: Target, findings: list[Finding]) -> list[Finding]:
     counter = AggregateCounter(target.dynamodb, target.settings.source_table())
     checked = []
     for finding in findings:
-        if finding.kind is not Kind.COUNT_MISMATCH:
+        if finding.kind is not FindingKind.COUNT_MISMATCH:
             checked.append(finding)
             continue
         item = store.get(finding.event_id)
         stored = as_count(item.get(counter.aggregate.name)) if item else None
         fresh = counter.count(finding.event_id)
         if stored is not None and stored == fresh:
-            checked.append(Finding(finding.event_id, Kind.COUNT_SETTLED,
+            checked.append(Finding(finding.event_id, FindingKind.COUNT_SETTLED,
                                    f"{finding.reason} during the scan; a consistent re-read agrees on {fresh}"))
         else:
-            checked.append(Finding(finding.event_id, Kind.COUNT_MISMATCH,
+            checked.append(Finding(finding.event_id, FindingKind.COUNT_MISMATCH,
                                    f"{counter.aggregate.name} is {stored}, a consistent count of {counter.aggregate.source.table} is {fresh}"))
     return checked

@@ -1,4 +1,4 @@
-"""The snapshot side of verify, on disk: eventId -> backed-up item and the status the migration
+"""The snapshot side of verify, on disk: item name -> backed-up item and the status the migration
 wrote, in a temporary SQLite file (``backfill.run.spill``), so verify's memory does not grow with the
 table (the table is streamed past it page by page, and every snapshot row not seen is found with
 one query)."""

@@ -7,10 +7,19 @@ Pure functions only: items in, items out. Items are plain Python values as produ
 
 from chalicelib.schema.active import active_schema, load_schema, schema_from, use_schema
 from chalicelib.schema.aggregate import Aggregate, CountOf, Source
-from chalicelib.schema.current import COUNT_FIELDS, COUNT_VERSION, CURRENT, PARTICIPANT_COUNT
+from chalicelib.schema.current import CURRENT
 from chalicelib.schema.errors import DeclarationError, UpgradeRefused
 from chalicelib.schema.key import Key
-from chalicelib.schema.spec import Context, Field, Kind, Schema, Step, TimestampWindow
+from chalicelib.schema.spec import (
+    Context,
+    Field,
+    Kind,
+    Phase,
+    Rename,
+    Schema,
+    Step,
+    TimestampWindow,
+)
 from chalicelib.schema.upgrade import changed_fields, needs_upgrade, upgrade_event
 from chalicelib.schema.validate import validate_event
 
@@ -22,13 +31,12 @@ __all__ = [
     "Source",
     "load_schema",
     "schema_from",
-    "COUNT_FIELDS",
-    "COUNT_VERSION",
     "CURRENT",
-    "PARTICIPANT_COUNT",
     "Context",
     "Field",
     "Kind",
+    "Phase",
+    "Rename",
     "Schema",
     "Step",
     "TimestampWindow",

@@ -11,7 +11,7 @@ from typing import Any
 
 from chalicelib.schema.aggregate import Aggregate, CountOf, Mirror, Recount
 from chalicelib.schema.key import Key
-from chalicelib.schema.spec import Field, Kind, Schema
+from chalicelib.schema.spec import Field, Kind, Phase, Rename, Schema
 
 
 def declaration_problems(schema: Schema) -> list[str]:
@@ -33,6 +33,29 @@ def declaration_problems(schema: Schema) -> list[str]:
         problems.append(f"version_field {schema.version_field!r} must name an attribute that is not a field")
     problems += _status_problems(schema, fields)
     problems += _aggregate_problems(schema, fields)
+    problems += _rename_problems(schema, fields)
+    return problems
+
+
+def _rename_problems(schema: Schema, fields: Mapping[str, Field]) -> list[str]:
+    problems: list[str] = []
+    seen: set[str] = set()
+    for rename in schema.renames:
+        if not isinstance(rename, Rename):  # a user's module is not type-checked
+            problems.append(f"rename {rename!r} is not a Rename")  # type: ignore[unreachable]
+            continue
+        what = f"rename {rename.old} -> {rename.new}"
+        if rename.old == rename.new or {rename.old, rename.new} & seen:
+            problems.append(f"{what}: each name may appear in one rename only, and old and new must differ")
+        seen |= {rename.old, rename.new}
+        if rename.new not in fields:
+            problems.append(f"{what}: the new name is not declared as a field")
+        if rename.phase is Phase.EXPAND and rename.old not in fields:
+            problems.append(f"{what}: during EXPAND the old name is declared as a field too")
+        if rename.phase is Phase.CONTRACT and rename.old in fields:
+            problems.append(f"{what}: during CONTRACT the old name is removed, so it is no longer a field")
+        if {rename.old, rename.new} & set(schema.key.names):
+            problems.append(f"{what}: a key attribute cannot be renamed in place")
     return problems
 
 

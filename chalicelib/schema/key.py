@@ -24,7 +24,7 @@ class Key:
 
     @property
     def label(self) -> str:
-        """What reports call an item's name: the key attribute(s), ``eventId`` or ``customerId+orderId``."""
+        """What reports call an item's name: the key attribute(s), ``orderId`` or ``customerId+orderId``."""
         return "+".join(self.names)
 
     def values(self, item: Mapping[str, Any]) -> tuple[str, ...] | None:

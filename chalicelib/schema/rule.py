@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from chalicelib.schema.rename import rename_problems
 from chalicelib.schema.spec import Context, Field, Kind, Schema, TimestampWindow
 from chalicelib.schema.values import as_count, as_timestamp
 
@@ -49,6 +50,8 @@ def value_problem(field: Field, value: Any, schema: Schema, ctx: Context, *, upg
         return f"{name} is not a non-empty string: {value!r}"
     if kind is Kind.STRING and not isinstance(value, str):
         return f"{name} is not a string: {value!r}"
+    if kind is Kind.STRING_SET and not (isinstance(value, set) and value and all(isinstance(v, str) for v in value)):
+        return f"{name} is not a set of strings: {value!r}"
     if kind is Kind.BOOLEAN and not isinstance(value, bool):
         return f"{name} is not a boolean: {value!r}"
     if kind is Kind.COUNT and as_count(value) is None:
@@ -113,7 +116,7 @@ def validate(item: Mapping[str, Any], schema: Schema, ctx: Context = Context()) 
         problem = value_problem(field, item[field.name], schema, ctx) or _derivation_problem(field, item, ctx)
         if problem:
             problems.append(problem)
-    return problems + _order_problems(item, schema)
+    return problems + _order_problems(item, schema) + rename_problems(item, schema)
 
 
 def repair(item: Mapping[str, Any], schema: Schema, ctx: Context, problems: list[str]) -> dict[str, Any]:

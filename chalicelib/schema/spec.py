@@ -25,6 +25,7 @@ class Kind(enum.Enum):
     TIMESTAMP = "timestamp"  # integer milliseconds since the epoch, inside the plausible window
     COUNT = "count"  # a non-negative integer
     CHOICE = "choice"  # one of ``Field.allowed``
+    STRING_SET = "string_set"  # a non-empty set of strings (DynamoDB SS)
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,15 @@ class Context:
     observed_at_ms: when the write being upgraded happened (stream record time); None in the
         backfill, where createdAt is the only trustworthy date.
     now_ms: the clock, for the "not in the future" half of the timestamp window.
+    written: the attributes of a rename pair the write being upgraded changed (the live path,
+        from the stream record's images; empty in the backfill): which side of a pair that is
+        out of step wins (``chalicelib.schema.rename``).
     """
 
     aggregates: Mapping[str, Any] = field(default_factory=dict)
     observed_at_ms: int | None = None
     now_ms: int | None = None
+    written: frozenset[str] = frozenset()
 
 
 # A default: given the item as repaired so far and the context, the value (None: no default).
@@ -66,11 +71,43 @@ class Field:
 
 @dataclass(frozen=True)
 class Step:
-    """A structural change from one version to the next (rename, split): ``apply`` returns the
-    item in the new structure and appends a reason to ``problems`` when it cannot."""
+    """A structural change from one version to the next (split, merge): ``apply`` returns the
+    item in the new structure and appends a reason to ``problems`` when it cannot.
+
+    ``reads``: every attribute ``apply`` reads (the write is guarded on them, so an application
+    write racing with it fails the write instead of being lost). ``writes``: every attribute it
+    sets or removes (owned: an attribute it drops from the item is REMOVEd). Anything else it
+    changes is not written. A rename, with old writers still running, is a ``Rename``."""
 
     from_version: int
     apply: Callable[[dict[str, Any], Context, list[str]], dict[str, Any]]
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+
+
+class Phase(enum.Enum):
+    EXPAND = "expand"  # both names kept in step (old readers and writers still run)
+    CONTRACT = "contract"  # the old name removed (a late write of it moves to the new name)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Rename:
+    """One attribute under a new name, and optionally a new representation (a type change):
+    expand, then contract (``chalicelib.schema.rename`` holds the rule; docs/how-to/rename.md).
+
+    ``to_new``/``to_old`` convert a value between the representations (identity for a plain
+    rename); a value ``to_new`` cannot convert returns None and the item is refused. The new
+    name is declared as a ``Field``; during EXPAND so is the old one."""
+
+    old: str
+    new: str
+    phase: Phase
+    to_new: Callable[[Any], Any] = _same
+    to_old: Callable[[Any], Any] = _same
 
 
 @dataclass(frozen=True)
@@ -92,6 +129,7 @@ class Schema:
     status_field: str | None = None  # a CHOICE field whose allowed values are a workflow, in order
     aggregates: tuple[Aggregate, ...] = ()  # values kept exact from other tables
     steps: tuple[Step, ...] = ()  # structural steps, one per version that needs one
+    renames: tuple[Rename, ...] = ()  # attributes renamed (or converted), expand then contract
     window: TimestampWindow = TimestampWindow()
 
     # Derived facts are computed once per schema value: the rule asks for them several times
@@ -105,13 +143,17 @@ class Schema:
 
     @cached_property
     def owned(self) -> frozenset[str]:
-        """The attributes the migration writes; everything else belongs to the application."""
-        return frozenset(f.name for f in self.fields if f.owned) | {self.version_field}
+        """The attributes the migration writes (sets or removes); everything else belongs to the
+        application. Both names of a rename are owned: the migration keeps them in step."""
+        fields = frozenset(f.name for f in self.fields if f.owned)
+        structural = {name for s in self.steps for name in s.writes} | {n for r in self.renames for n in (r.old, r.new)}
+        return fields | structural | {self.version_field}
 
     @cached_property
     def inputs(self) -> frozenset[str]:
         """Unowned attributes the owned ones are computed from (a write checks they held)."""
-        return frozenset(name for f in self.fields for name in f.reads) - self.owned
+        reads = {name for f in self.fields for name in f.reads} | {name for s in self.steps for name in s.reads}
+        return frozenset(reads) - self.owned
 
     @cached_property
     def workflow(self) -> tuple[str, ...]:

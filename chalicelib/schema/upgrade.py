@@ -8,6 +8,7 @@ from typing import Any
 
 from chalicelib.schema.active import active_schema
 from chalicelib.schema.errors import UpgradeRefused
+from chalicelib.schema.rename import sync
 from chalicelib.schema.rule import repair, validate
 from chalicelib.schema.spec import Context, Schema
 from chalicelib.schema.values import as_count, same_typed
@@ -27,23 +28,31 @@ def schema_version(item: Mapping[str, Any], schema: Schema) -> int:
     return version
 
 
+def is_newer(item: Mapping[str, Any], schema: Schema) -> bool:
+    """True when ``item`` was written by a newer version of the declaration than ``schema``:
+    another deployment's, which this code must leave untouched (versions run side by side)."""
+    version = as_count(item.get(schema.version_field, 1))
+    return version is not None and version > schema.version
+
+
 def upgrade_event(
     item: Mapping[str, Any],
     *,
     aggregates: Mapping[str, Any] | None = None,
     observed_at_ms: int | None = None,
     now_ms: int | None = None,
+    written: frozenset[str] = frozenset(),
     schema: Schema | None = None,
 ) -> dict[str, Any]:
     """Return ``item`` upgraded to the current schema. Pure, deterministic and idempotent.
 
-    Only owned fields are added or changed; every other attribute is returned untouched. The
+    Only owned fields are added, changed or removed; every other attribute is returned untouched. The
     repair pass runs whatever the item's version, so an old writer's legacy value on a current
     row is repaired like a legacy row. ``now_ms`` bounds timestamps (the clock when None).
 
     Raises UpgradeRefused (with every reason) when the item cannot be upgraded without guessing,
     and ValueError when the item has no value of an aggregate and none is given in ``aggregates``
-    (aggregate name -> exact value).
+    (aggregate name -> exact value). ``written``: see ``Context.written``.
     """
     schema = schema or active_schema()
     event_id = schema.key.name_of(item)
@@ -51,7 +60,7 @@ def upgrade_event(
         bad = next(n for n in schema.key.names if not (isinstance(item.get(n), str) and item.get(n)))
         raise UpgradeRefused(schema.key.describe(item), [f"{bad} is not a non-empty string: {item.get(bad)!r}"])
     version = schema_version(item, schema)
-    ctx = Context(aggregates=aggregates or {}, observed_at_ms=observed_at_ms, now_ms=now_ms)
+    ctx = Context(aggregates=aggregates or {}, observed_at_ms=observed_at_ms, now_ms=now_ms, written=written)
     problems: list[str] = []
     current = dict(item)
     for step in schema.steps:
@@ -59,6 +68,9 @@ def upgrade_event(
             current = step.apply(current, ctx, problems)
             if problems:
                 raise UpgradeRefused(event_id, problems)
+    current = sync(current, schema, ctx, problems)  # renames, whatever the item's version
+    if problems:
+        raise UpgradeRefused(event_id, problems)
     current = repair(current, schema, ctx, problems)
     problems = problems or validate(current, schema, ctx)
     if problems:
@@ -69,6 +81,11 @@ def upgrade_event(
 def needs_upgrade(item: Mapping[str, Any], schema: Schema | None = None) -> bool:
     """True when the item is not a valid current-version event (so an upgrade would change it)."""
     return bool(validate(item, schema or active_schema()))
+
+
+def removed_fields(before: Mapping[str, Any], after: Mapping[str, Any], fields: frozenset[str]) -> tuple[str, ...]:
+    """``fields`` present in ``before`` and absent from ``after``: the write REMOVEs them."""
+    return tuple(sorted(name for name in fields if name in before and name not in after))
 
 
 def changed_fields(

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.schema import active_schema, needs_upgrade
-from chalicelib.schema.values import as_timestamp
+from chalicelib.schema.rename import written_between
+from chalicelib.schema.values import as_timestamp, same_typed
 
 
 @dataclass(frozen=True)
@@ -87,3 +88,25 @@ def carry_into(item: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str, A
     if not needs_upgrade(item):
         return {}
     return {name: value for name, value in state.items() if name not in item}
+
+
+def written_names(changes: Sequence[ImageChange]) -> frozenset[str]:
+    """Of each rename pair, the names the last record that changed either of them changed
+    (a value set anew; a name a record dropped was not written): ``Context.written``."""
+    written: set[str] = set()
+    schema = active_schema()
+    for rename in schema.renames:
+        for change in reversed(changes):
+            changed = written_between(change.old or {}, change.new or {}, schema) & {rename.old, rename.new}
+            if changed:
+                written |= changed
+                break
+    return frozenset(written)
+
+
+def moved_on(item: Mapping[str, Any], image: Mapping[str, Any]) -> bool:
+    """True when ``item`` (as read now) holds another value of a renamed attribute than the
+    record's new ``image``: a later write changed it, and its own record will say which side won."""
+    names = {name for r in active_schema().renames for name in (r.old, r.new)}
+    return any((name in item) != (name in image) or (name in item and not same_typed(item[name], image[name]))
+               for name in names)

@@ -18,13 +18,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib.schema import active_schema, needs_upgrade
+from chalicelib.schema.upgrade import is_newer
 from chalicelib.streams.batch import BatchResult, Rejections, run_batch
-from chalicelib.streams.carry import ImageChange, carry_into, known_state
+from chalicelib.streams.carry import ImageChange, carry_into, known_state, moved_on, written_names
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.errors import PermanentFailure, RetryableFailure
 from chalicelib.streams.failures import Failure, item_key
+from chalicelib.streams.mirrored import hand_over_new_item
 from chalicelib.streams.observability import (
     CURRENT,
+    NEWER,
     REFUSED,
     SKIPPED,
     SUPERSEDED,
@@ -50,23 +53,36 @@ def handle_event_change(
     require_keys(change, schema.key.names, deps.settings.target_table)
     if change.event_name == "REMOVE" or change.new_image is None:
         return SKIPPED
+    hand_over_new_item(change, earlier, deps)  # a new item's count kept by a mirror from the start
     if not needs_upgrade(change.new_image):
         return CURRENT
-    held = known_state([ImageChange(c.old_image, c.new_image, c.observed_at_ms) for c in (*earlier, change)])
+    keys = {**{name: change.keys.get(name) for name in schema.key.names}, "sequenceNumber": change.sequence_number}
+    if is_newer(change.new_image, schema):
+        # Another deployment runs a newer declaration: its live path owns this row.
+        logger.info("event of a newer schema version left untouched", extra={**keys, schema.version_field: schema.version})
+        return NEWER
+    images = [ImageChange(c.old_image, c.new_image, c.observed_at_ms) for c in (*earlier, change)]
+    held, names, image = known_state(images), written_names(images), change.new_image
     outcome = upgrade_in_place(
         deps.events,
-        change.new_image,
+        image,
         count_source=keep_maintained({name: counter.count for name, counter in deps.counters.items()}),
         observed_at_ms=change.observed_at_ms,
         carry=lambda item: carry_into(item, held),
+        written=lambda item: None if moved_on(item, image) else names,
     )
-    keys = {**{name: change.keys.get(name) for name in schema.key.names}, "sequenceNumber": change.sequence_number}
     if outcome.result is UpgradeResult.UPGRADED:
         written = sorted(outcome.changes)
         logger.info("event upgraded", extra={**keys, "fields": written, "attempts": outcome.attempts})
         return UPGRADED
     if outcome.result is UpgradeResult.CURRENT:
         return CURRENT  # a newer write already in the table is current
+    if outcome.result is UpgradeResult.NEWER:
+        logger.info("event of a newer schema version left untouched", extra=keys)
+        return NEWER
+    if outcome.result is UpgradeResult.MOVED_ON:
+        logger.info("renamed attribute changed again since this record; its later record decides", extra=keys)
+        return SUPERSEDED
     if outcome.result is UpgradeResult.GONE:
         logger.info("event deleted before it could be upgraded", extra=keys)
         return SKIPPED

@@ -19,6 +19,10 @@ from typing import Any
 from chalicelib.items import to_python
 from chalicelib.streams.errors import PermanentFailure
 
+# The stream record's own id, in AWS's record format (Lambda's DynamoDB event): a fact of the
+# event format, not of any declaration (a record names its item under dynamodb.Keys).
+RECORD_ID = "eventID"
+
 
 @dataclass(frozen=True)
 class StreamChange:
@@ -46,11 +50,11 @@ def epoch_ms(approximate_creation: Any) -> int | None:
 
 
 def record_id(raw: Mapping[str, Any]) -> str:
-    """The record's SequenceNumber (what a batch item failure names), else its eventID."""
+    """The record's SequenceNumber (what a batch item failure names), else its ``RECORD_ID``."""
     body = raw.get("dynamodb")
     if isinstance(body, Mapping) and "SequenceNumber" in body:
         return str(body["SequenceNumber"])
-    return str(raw.get("eventID"))
+    return str(raw.get(RECORD_ID))
 
 
 def _from_base64(text: Any, where: str) -> bytes:
@@ -91,7 +95,7 @@ def parse_record(raw: Mapping[str, Any]) -> StreamChange:
     """A ``StreamChange`` from one Lambda record. Raises PermanentFailure when it cannot be read."""
     body = raw.get("dynamodb")
     if not isinstance(body, Mapping) or "SequenceNumber" not in body:
-        raise PermanentFailure([f"not a DynamoDB stream record (no dynamodb.SequenceNumber): {raw.get('eventID')!r}"])
+        raise PermanentFailure([f"not a DynamoDB stream record (no dynamodb.SequenceNumber): {raw.get(RECORD_ID)!r}"])
     new_wire, old_wire = body.get("NewImage"), body.get("OldImage")
     try:
         keys = decode_image(body.get("Keys") or {}, "Keys")

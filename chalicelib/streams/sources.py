@@ -22,6 +22,7 @@ from chalicelib.streams.batch import BatchResult, Rejections, run_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.errors import PermanentFailure, RetryableFailure, is_retryable
 from chalicelib.streams.failures import Failure, item_key
+from chalicelib.streams.mirrored import process_mirror_batch
 from chalicelib.streams.observability import (
     APPLIED,
     COUNTED,
@@ -126,6 +127,8 @@ def process_source_batch(
     first aggregate's source unless given), then settle each record against the result."""
     table = table or active_schema().aggregates[0].source.table
     aggregates = aggregates_over(table)
+    if aggregates[0].mirror is not None:  # kept by a membership mirror: one transaction per record
+        return process_mirror_batch(event, deps, aggregates[0], context)
     key_names = aggregates[0].source.key.names
     actual = deps.settings.table(table)
     touches: list[Touch] = []

@@ -72,7 +72,7 @@ def test_an_unusable_declaration_names_each_problem():
     assert broken(key=None) == ["key is missing: give key=Key(partition[, sort])"]
     assert broken(key=Key("customerId", "lineNo")) == ["key attribute lineNo is not declared as a Kind.KEY field"]
     assert broken(fields=(*ORDERS.fields, Field("total", "money"))) == [  # type: ignore[arg-type]
-        "field total has unknown kind 'money' (known: STRING, KEY, BOOLEAN, TIMESTAMP, COUNT, CHOICE)"]
+        "field total has unknown kind 'money' (known: STRING, KEY, BOOLEAN, TIMESTAMP, COUNT, CHOICE, STRING_SET)"]
     source = Source("order_items", Key("orderId", "lineId"))
     assert broken(aggregates=(CountOf("itemCount", source, ("orderId",), "itemsVersion"),)) == [
         "aggregate itemCount: group_by ['orderId'] must name one source attribute per key attribute of "

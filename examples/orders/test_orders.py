@@ -18,7 +18,7 @@ from backfill.migrate import MigrationOptions, run_migration
 from backfill.restore import RestoreOptions, run_restore
 from backfill.run.backup import newest_backup
 from backfill.table.target import Target
-from backfill.verify import Kind, VerifyOptions, run_verify
+from backfill.verify import FindingKind, VerifyOptions, run_verify
 from chalicelib.items import to_python
 from chalicelib.schema import validate_event
 from chalicelib.streams import process_batch
@@ -124,7 +124,7 @@ def test_verify_passes_after_the_backfill_and_names_a_wrong_count(target, dynamo
                          UpdateExpression="SET itemCount = :n", ExpressionAttributeValues={":n": {"N": "2"}})
     # then verify fails on exactly that order
     result = run_verify(target, VerifyOptions(backup_dir=tmp_path, total_segments=2))
-    assert not result.ok and result.failing_event_ids() == {name("c-2", "o-1")} == result.ids_of(Kind.COUNT_MISMATCH)
+    assert not result.ok and result.failing_event_ids() == {name("c-2", "o-1")} == result.ids_of(FindingKind.COUNT_MISMATCH)
 
 
 def test_restore_returns_the_orders_to_their_backup(target, dynamodb, live_settings, tmp_path):

@@ -19,7 +19,7 @@ from backfill.migrate import MigrationOptions, run_migration
 from backfill.restore import RestoreOptions, run_restore
 from backfill.run.backup import iter_backup_items, newest_backup
 from backfill.table.target import Target
-from backfill.verify import Kind, VerifyOptions, run_verify
+from backfill.verify import FindingKind, VerifyOptions, run_verify
 from chalicelib.items import to_python
 from chalicelib.schema import use_schema, validate_event
 from chalicelib.streams import process_events_batch
@@ -55,9 +55,9 @@ def v3() -> Iterator[None]:
 @pytest.fixture
 def target(live_settings, dynamodb) -> Target:
     for item in V1_ROWS + V2_ROWS:
-        dynamodb.put_item(TableName=live_settings.events_table, Item=item)
+        dynamodb.put_item(TableName=live_settings.table("events"), Item=item)
     for event_id, participant_id in PARTICIPANTS:
-        dynamodb.put_item(TableName=live_settings.participants_table,
+        dynamodb.put_item(TableName=live_settings.table("participants"),
                           Item={"eventId": {"S": event_id}, "participantId": {"S": participant_id}})
     return Target(settings=live_settings)
 
@@ -71,7 +71,7 @@ def test_backfill_takes_v1_and_v2_rows_to_v3(v3, target, dynamodb, live_settings
     # when the backfill runs (recipe step 4: dry run, then migrate)
     report = run_migration(target, MigrationOptions(backup_dir=tmp_path, segments=2))
     # then every row is a valid v3 event
-    rows = {event_id: to_python(item) for event_id, item in table(dynamodb, live_settings.events_table).items()}
+    rows = {event_id: to_python(item) for event_id, item in table(dynamodb, live_settings.table("events")).items()}
     assert report.tally.count("upgraded") == 3
     for event_id, row in rows.items():
         assert validate_event(row) == [], event_id
@@ -87,15 +87,15 @@ def test_the_live_path_repairs_a_legacy_whole_item_put_over_a_v3_row(v3, target,
     # given a v3 row that an old (v1) writer then saved whole, completing the event
     event = json.loads((HERE / "events" / "legacy_put_over_v3.json").read_text(encoding="utf-8"))
     new_image = event["Records"][0]["dynamodb"]["NewImage"]
-    dynamodb.put_item(TableName=live_settings.events_table, Item=new_image)
-    dynamodb.put_item(TableName=live_settings.participants_table,
+    dynamodb.put_item(TableName=live_settings.table("events"), Item=new_image)
+    dynamodb.put_item(TableName=live_settings.table("participants"),
                       Item={"eventId": {"S": "e-v3"}, "participantId": {"S": "p1"}})
     # when the events stream handler gets the record
     result = process_events_batch(event, Dependencies(live_settings, dynamodb))
     # then the row is v3 again: v3's field carried from the old image, the derived one recomputed,
     # the completion dated by the record, the earlier start kept
     assert result.stats["upgraded"] == 1 and result.failed_sequence_numbers == []
-    row = to_python(table(dynamodb, live_settings.events_table)["e-v3"])
+    row = to_python(table(dynamodb, live_settings.table("events"))["e-v3"])
     assert validate_event(row) == []
     assert row["language"] == "de" and row["createdDay"] == "2025-12-31" and row["topic"] == "Bier"
     assert row["status"] == "completed" and row["startedAt"] == 1767225300000
@@ -107,23 +107,23 @@ def test_verify_passes_on_the_migrated_table_and_fails_on_a_tampered_row(v3, tar
     # then verify passes
     assert run_verify(target, VerifyOptions(backup_dir=tmp_path, total_segments=2)).ok
     # when a row's derived field no longer follows from its data
-    dynamodb.update_item(TableName=live_settings.events_table, Key={"eventId": {"S": "v1-waiting"}},
+    dynamodb.update_item(TableName=live_settings.table("events"), Key={"eventId": {"S": "v1-waiting"}},
                          UpdateExpression="SET createdDay = :d", ExpressionAttributeValues={":d": {"S": "1999-12-31"}})
     # then verify fails on exactly that row, naming the field (and, asked to, the values)
     result = run_verify(target, VerifyOptions(backup_dir=tmp_path, total_segments=2, show_values=True))
-    assert not result.ok and result.failing_event_ids() == {"v1-waiting"} == result.ids_of(Kind.INVALID)
+    assert not result.ok and result.failing_event_ids() == {"v1-waiting"} == result.ids_of(FindingKind.INVALID)
     [finding] = [f for f in result.failures if f.event_id == "v1-waiting"]
     assert "createdDay '1999-12-31' does not follow from createdAt" in finding.reason
 
 
 def test_restore_returns_the_v3_table_to_its_backup(v3, target, dynamodb, live_settings, tmp_path):
-    before = table(dynamodb, live_settings.events_table)
+    before = table(dynamodb, live_settings.table("events"))
     run_migration(target, MigrationOptions(backup_dir=tmp_path, segments=2))
     # when restored from the run's backup
-    backup = newest_backup(tmp_path, live_settings.events_table)
+    backup = newest_backup(tmp_path, live_settings.table("events"))
     result = run_restore(target, RestoreOptions(backup_file=backup.data_path, backup_dir=tmp_path))
     # then every row is exactly as before the migration, as the backup holds it
     assert result.ok and result.ids("restored") == set(before)
-    after = table(dynamodb, live_settings.events_table)
+    after = table(dynamodb, live_settings.table("events"))
     assert after == before
     assert {t["eventId"]["S"]: t for _, t in iter_backup_items(backup)} == before

@@ -113,6 +113,26 @@ def dynamodb(live_settings: Settings, streams: Any) -> Any:
     return client
 
 
+@pytest.fixture
+def mirrored() -> Iterator[None]:
+    """The events declaration with participantCount kept by a membership mirror
+    (``chalicelib.schema.mirrored:EVENTS``) is the active one; used before ``dynamodb`` (a module's
+    ``usefixtures``), the mirror table is among the tables created."""
+    from chalicelib.schema import use_schema
+    from chalicelib.schema.mirrored import EVENTS
+
+    with use_schema(EVENTS):
+        yield
+
+
+@pytest.fixture
+def deps(dynamodb: Any, live_settings: Settings) -> Any:
+    """The stream handlers' dependencies on this endpoint (the active declaration's)."""
+    from chalicelib.streams.dependencies import Dependencies
+
+    return Dependencies(live_settings, dynamodb)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)

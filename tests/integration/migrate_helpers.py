@@ -17,15 +17,13 @@ from localdev import legacy_data
 
 def seed(dynamodb: Any, settings: Settings, *, events: int = 100, participants: int = 300, malformed: int = 6, seed: int = 11) -> legacy_data.LegacyDataSet:
     data = legacy_data.generate(events=events, participants=participants, malformed=malformed, seed=seed)
-    legacy_data.seed_tables(dynamodb, settings.events_table, settings.participants_table, data)
+    legacy_data.seed_tables(dynamodb, settings.table("events"), settings.table("participants"), data)
     return data
 
 
 def second_table_set(dynamodb: Any, settings: Settings, suffix: str) -> Settings:
     """Another events/participants pair on the same endpoint (to compare two runs side by side)."""
-    other = settings.with_overrides(
-        events_table=f"events-{suffix}",
-        participants_table=f"participants-{suffix}",
+    other = settings.with_tables({"events": f"events-{suffix}", "participants": f"participants-{suffix}"}).with_overrides(
         failures_table=f"failures-{suffix}",
     )
     create_tables(dynamodb, other)
@@ -55,7 +53,7 @@ def fresh_count(dynamodb: Any, settings: Settings, event_id: str) -> int:
     """The event's participant rows, counted here with boto3's own paginator (a consistent COUNT
     query), not with the project's counter under test."""
     pages = dynamodb.get_paginator("query").paginate(
-        TableName=settings.participants_table, KeyConditionExpression="eventId = :e",
+        TableName=settings.table("participants"), KeyConditionExpression="eventId = :e",
         ExpressionAttributeValues={":e": {"S": event_id}}, Select="COUNT", ConsistentRead=True)
     return sum(page["Count"] for page in pages)
 

@@ -33,7 +33,7 @@ def test_dump_tool_restores_every_item_into_an_empty_table() -> None:
 def test_scale_out_measures_each_command_s_own_process() -> None:
     # GIVEN a moto server process, and this test process grown well past what a CLI command needs
     ballast = b"x" * (300 * 1024 * 1024)  # written, so resident
-    settings = Settings(events_table="events", participants_table="participants", failures_table="failures",
+    settings = Settings(failures_table="failures",
                         region="us-east-1")
     with ServerProcess() as server:
         # WHEN the scale-out bench runs migrate, verify and restore on 20 events

@@ -24,8 +24,8 @@ OBEY_S = 5  # the promise: every worker obeys within 5 seconds
 
 @pytest.fixture
 def env(live_settings):
-    return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "EVENTS_TABLE": live_settings.events_table,
-                    "PARTICIPANTS_TABLE": live_settings.participants_table},
+    return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "EVENTS_TABLE": live_settings.table("events"),
+                    "PARTICIPANTS_TABLE": live_settings.table("participants")},
                    drop=("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ID", "BACKFILL_RUN_ID",
                          "BACKUP_DIR"))
 
@@ -110,7 +110,7 @@ def continue_command(stderr: str) -> list[str]:
 def test_a_run_of_processes_is_paused_slowed_resumed_stopped_and_continued(dynamodb, live_settings, tmp_path, env):
     # given legacy rows and a migration in 2 processes, slowed by its rate limit
     seed(dynamodb, live_settings, events=50, participants=50, malformed=0)
-    table = live_settings.events_table
+    table = live_settings.table("events")
     before = raw_items(dynamodb, table)
     runs = str(tmp_path / "runs")
     process = start_backfill("migrate", "--processes", "2", "--yes", "--run-id", "c1", "--rate-limit", "3",
@@ -153,7 +153,7 @@ def test_three_array_workers_on_s3_are_steered_and_continued(dynamodb, live_sett
     # given legacy rows, an S3 run store and three array children writing slowly
     boto3.client("s3", region_name="us-east-1", endpoint_url=live_settings.endpoint_url).create_bucket(Bucket=BUCKET)
     seed(dynamodb, live_settings, events=90, participants=90, malformed=0)
-    table = live_settings.events_table
+    table = live_settings.table("events")
     before = raw_items(dynamodb, table)
     children = [start_array_child(live_settings, env, k) for k in range(3)]
     # when an operator steers the run from another process

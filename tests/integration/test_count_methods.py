@@ -24,14 +24,14 @@ MAINTAINED = {"participantCount": {"N": "999"}, "countVersion": {"N": "3"}}
 
 def keep_count_of(dynamodb: Any, settings: Settings, event_id: str) -> None:
     """Mark one event's count as one the live path maintains (it must be kept as is)."""
-    dynamodb.update_item(TableName=settings.events_table, Key={"eventId": {"S": event_id}},
+    dynamodb.update_item(TableName=settings.table("events"), Key={"eventId": {"S": event_id}},
                          UpdateExpression="SET participantCount = :n, countVersion = :v",
                          ExpressionAttributeValues={":n": MAINTAINED["participantCount"], ":v": MAINTAINED["countVersion"]})
 
 
 def counts_of(dynamodb: Any, settings: Settings) -> dict[str, tuple[Any, Any]]:
     return {e: (item.get("participantCount"), item.get("countVersion"))
-            for e, item in raw_items(dynamodb, settings.events_table).items()}
+            for e, item in raw_items(dynamodb, settings.table("events")).items()}
 
 
 class QueriedEvents:
@@ -93,8 +93,8 @@ def test_a_worker_counting_by_query_reads_only_its_own_events(dynamodb, live_set
     own = {typed["eventId"]["S"] for _, typed in iter_backup_items(backup)}
     assert 0 < len(own) < 40
     assert sorted(seen.queried) == sorted(own - {kept})
-    assert live_settings.participants_table not in seen.scanned_tables
-    assert report.participant_rows == sum(n for e, n in data.participant_counts().items() if e in own - {kept})
+    assert live_settings.table("participants") not in seen.scanned_tables
+    assert report.source_rows == sum(n for e, n in data.participant_counts().items() if e in own - {kept})
 
 
 def test_a_dry_run_of_a_worker_counts_by_query_and_says_so(dynamodb, live_settings, tmp_path):
@@ -106,14 +106,14 @@ def test_a_dry_run_of_a_worker_counts_by_query_and_says_so(dynamodb, live_settin
     dry = plan_migration(target, options(tmp_path, segment=0, total_segments=2, count_with="query"))
     # then it queried only its own events (those it planned) and never scanned the participants
     assert 0 < len(seen.queried) == dry.plan.total < 30
-    assert live_settings.participants_table not in seen.scanned_tables
+    assert live_settings.table("participants") not in seen.scanned_tables
     # and the target it prints says which method and why
     assert dry.to_dict()["target"]["participants counted by"].startswith("query:")
     # and its estimate prices those queries (one per event with few participants: no second page)
     # and what a scan of the whole participants table would cost instead
     estimate = dry.to_dict()["estimate"]
     assert estimate["participants counted by"].startswith("query:")
-    assert estimate["requests"]["Query participants (COUNT, consistent, one per event to count)"] == len(seen.queried)
+    assert estimate["requests"]["Query participants (COUNT, consistent, one per item to count)"] == len(seen.queried)
     assert estimate["counting with scan instead"]["requests"] >= 1
 
 
@@ -127,7 +127,7 @@ def test_verify_of_one_segment_counts_its_own_events_by_query_and_finds_what_a_s
     own = {typed["eventId"]["S"] for _, typed in iter_backup_items(
         load_backup(reports[0].run_id, store=target_for(live_settings).run_store(tmp_path)))}
     wrong = sorted(own)[0]
-    dynamodb.update_item(TableName=live_settings.events_table, Key={"eventId": {"S": wrong}},
+    dynamodb.update_item(TableName=live_settings.table("events"), Key={"eventId": {"S": wrong}},
                          UpdateExpression="SET participantCount = :n", ExpressionAttributeValues={":n": {"N": "77"}})
     # when segment 0 is verified with --count-with query, its requests watched
     target = target_for(live_settings)
@@ -137,20 +137,20 @@ def test_verify_of_one_segment_counts_its_own_events_by_query_and_finds_what_a_s
     # then it counted each of its own events with one query and never scanned the participants
     assert by_query.counted_with.startswith("query:")
     assert sorted(seen.queried) == sorted(own)
-    assert live_settings.participants_table not in seen.scanned_tables
+    assert live_settings.table("participants") not in seen.scanned_tables
     # and it finds the same problem a scan of the participants table finds: the wrong count
     by_scan = run_verify(target_for(live_settings), VerifyOptions(backup_dir=tmp_path, run="r1", segment=0,
                                                                   recheck_counts=False, count_with="scan"))
     assert by_scan.counted_with.startswith("scan:")
     assert by_query.failing_event_ids() == by_scan.failing_event_ids() == {wrong}
-    assert by_query.participant_rows == by_scan.participant_rows - sum(
+    assert by_query.source_rows == by_scan.source_rows - sum(
         n for e, n in fresh_counts(dynamodb, live_settings).items() if e not in own)
 
 
 def fresh_counts(dynamodb: Any, settings: Settings) -> dict[str, int]:
     """eventId -> participant rows, counted here from a plain scan (not the code under test)."""
     counts: dict[str, int] = {}
-    kwargs: dict[str, Any] = {"TableName": settings.participants_table}
+    kwargs: dict[str, Any] = {"TableName": settings.table("participants")}
     while True:
         page = dynamodb.scan(**kwargs)
         for row in page["Items"]:
@@ -163,7 +163,7 @@ def fresh_counts(dynamodb: Any, settings: Settings) -> dict[str, int]:
 def test_counts_spilled_to_disk_are_the_counts_written(dynamodb, live_settings, tmp_path, monkeypatch):
     # given legacy events with participants, and a count store that keeps only 5 events in memory
     seed(dynamodb, live_settings, events=40, participants=150, malformed=0, seed=25)
-    monkeypatch.setattr(aggregate_counts, "MEMORY_LIMIT_EVENTS", 5)
+    monkeypatch.setattr(aggregate_counts, "MEMORY_LIMIT_ITEMS", 5)
     on_disk: list[Any] = []
     make_disk = aggregate_counts.DiskCounts.__init__
 
@@ -175,13 +175,13 @@ def test_counts_spilled_to_disk_are_the_counts_written(dynamodb, live_settings, 
     # when the whole table is migrated by 4 writers looking counts up in the store on disk
     report = run_migration(target_for(live_settings), options(tmp_path, count_with="scan"))
     # then every count written equals a fresh count of the event's participants
-    assert report.exit_code == 0 and report.participant_rows == 150
+    assert report.exit_code == 0 and report.source_rows == 150
     fresh = fresh_counts(dynamodb, live_settings)
     assert {e: int(c["N"]) for e, (c, _) in counts_of(dynamodb, live_settings).items()} == {
-        e: fresh.get(e, 0) for e in raw_items(dynamodb, live_settings.events_table)}
+        e: fresh.get(e, 0) for e in raw_items(dynamodb, live_settings.table("events"))}
     # and verify, its counts on disk too, agrees
     verified = run_verify(target_for(live_settings), VerifyOptions(backup_dir=tmp_path))
-    assert verified.ok and verified.participant_rows == 150
+    assert verified.ok and verified.source_rows == 150
     # and both did keep their counts on disk (migrate's store, verify's counts and events seen)
     assert len(on_disk) == 3
 
@@ -194,7 +194,7 @@ def test_auto_weighs_a_workers_queries_against_a_scan_by_the_tables_item_counts(
     scanned = plan_migration(target_for(live_settings), options(tmp_path, segment=0, total_segments=2))
     # then 20 queries (6,000 rows' worth) cost more than scanning 150 rows: it scans, and says why
     said = scanned.to_dict()["target"]["participants counted by"]
-    assert said.startswith("scan:") and "20 count queries" in said and "150 participant rows" in said
+    assert said.startswith("scan:") and "20 count queries" in said and "150 source rows" in said
     # when a count query costs only as much as scanning one row
     monkeypatch.setattr(aggregate_counts, "QUERY_CPU_IN_SCANNED_ROWS", 1)
     target = target_for(live_settings)
@@ -202,7 +202,7 @@ def test_auto_weighs_a_workers_queries_against_a_scan_by_the_tables_item_counts(
     queried = plan_migration(target, options(tmp_path, segment=0, total_segments=2))
     # then 20 queries are cheaper than the scan: it queries its own events, and says why
     assert queried.to_dict()["target"]["participants counted by"].startswith("query: ")
-    assert len(seen.queried) == queried.plan.total and live_settings.participants_table not in seen.scanned_tables
+    assert len(seen.queried) == queried.plan.total and live_settings.table("participants") not in seen.scanned_tables
     # and a whole-table run scans whatever the costs
     whole = plan_migration(target_for(live_settings), options(tmp_path))
     assert whole.to_dict()["target"]["participants counted by"].startswith("scan:")

@@ -48,7 +48,7 @@ def unowned(item: dict[str, Any]) -> dict[str, Any]:
 def test_numbers_at_dynamodb_limits_survive_migrate_verify_restore(dynamodb, live_settings, tmp_path):
     # given legacy events, one holding numbers at DynamoDB's limits in attributes the migration
     # does not own, one holding one in an owned field the migration overwrites (participantCount)
-    table = live_settings.events_table
+    table = live_settings.table("events")
     for item in (legacy("plain"), legacy("extreme", **EXTREME),
                  legacy("owned-odd", participantCount={"N": "1E-130"}, status={"S": "waiting"})):
         dynamodb.put_item(TableName=table, Item=item)
@@ -81,21 +81,21 @@ def test_migrate_then_restore_returns_every_generated_item_byte_for_byte(dynamod
     run = next(_tables)
     settings_ = second_table_set(dynamodb, live_settings, f"p{run}")
     for item in events:
-        dynamodb.put_item(TableName=settings_.events_table, Item=item)
-    raw_before = raw_items(dynamodb, settings_.events_table)
+        dynamodb.put_item(TableName=settings_.table("events"), Item=item)
+    raw_before = raw_items(dynamodb, settings_.table("events"))
     before = {k: canonical_item(v) for k, v in raw_before.items()}
     # when migrated
     report = run_migration(target_for(settings_), options(tmp_path / f"run{run}"))
     # then every event is migrated and no attribute the migration does not own changed
     assert report.migrated == len(events) and report.exit_code == 0, report.to_dict()
-    after = {k: canonical_item(v) for k, v in raw_items(dynamodb, settings_.events_table).items()}
+    after = {k: canonical_item(v) for k, v in raw_items(dynamodb, settings_.table("events")).items()}
     assert {k: unowned(v) for k, v in after.items()} == {k: unowned(v) for k, v in before.items()}
     # when restored, then every item is back as the endpoint returned it before: byte for byte,
     # except that owned numbers it put back compare by exact value (see ``canonical``)
     result = run_restore(target_for(settings_), RestoreOptions(backup_file=report.backup_file,
                                                                backup_dir=tmp_path / f"run{run}"))
     assert result.counts() == {"restored": len(events)}, result.to_json()
-    restored = raw_items(dynamodb, settings_.events_table)
+    restored = raw_items(dynamodb, settings_.table("events"))
     assert {k: unowned(v) for k, v in restored.items()} == {k: unowned(v) for k, v in raw_before.items()}
     assert {k: canonical_item(v, numbers=True) for k, v in restored.items()} == {
         k: canonical_item(v, numbers=True) for k, v in raw_before.items()}
@@ -103,7 +103,7 @@ def test_migrate_then_restore_returns_every_generated_item_byte_for_byte(dynamod
 
 def test_an_extreme_number_the_rule_cannot_use_stops_one_item_not_the_run(dynamodb, live_settings, tmp_path):
     # given legacy events, two with createdAt values DynamoDB accepts but no timestamp can be
-    table = live_settings.events_table
+    table = live_settings.table("events")
     for item in (legacy("plain"), legacy("tiny", createdAt={"N": "1E-130"}),
                  legacy("negative", createdAt={"N": "-9.9999999999999999999999999999999999999E+125"})):
         dynamodb.put_item(TableName=table, Item=item)

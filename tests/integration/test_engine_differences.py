@@ -53,13 +53,13 @@ def test_a_write_that_changes_nothing_changes_nothing_on_either_engine(
     endpoint: Endpoint, dynamodb: Any, streams: Any, live_settings: Settings
 ) -> None:
     # given a participant row, and the live path drained (the event upgraded and counted)
-    table = live_settings.participants_table
-    dynamodb.put_item(TableName=live_settings.events_table, Item=_legacy("e1", "active", 1_600_000_000_000))
+    table = live_settings.table("participants")
+    dynamodb.put_item(TableName=live_settings.table("events"), Item=_legacy("e1", "active", 1_600_000_000_000))
     row = to_typed({"eventId": "e1", "participantId": "p1"})
     dynamodb.put_item(TableName=table, Item=row)
     runner = StreamRunner(Target(settings=live_settings))
     runner.drain()
-    before = EventStore(dynamodb, live_settings.events_table).get("e1")
+    before = EventStore(dynamodb, live_settings.table("events")).get("e1")
     # when the old app writes the same row again, unchanged
     dynamodb.put_item(TableName=table, Item=row)
     # then the engines differ in what the stream shows
@@ -69,7 +69,7 @@ def test_a_write_that_changes_nothing_changes_nothing_on_either_engine(
     with RequestCounter().attach(runner.dynamodb) as requests:
         runner.drain()
     assert "UpdateItem" not in requests.calls() and "PutItem" not in requests.calls()
-    assert EventStore(dynamodb, live_settings.events_table).get("e1") == before
+    assert EventStore(dynamodb, live_settings.table("events")).get("e1") == before
     assert before["participantCount"] == 1
 
 
@@ -77,8 +77,8 @@ def test_get_records_takes_at_most_1000_records_a_call(
     endpoint: Endpoint, dynamodb: Any, streams: Any, live_settings: Settings
 ) -> None:
     # AWS documents Limit's maximum as 1000; DynamoDB Local refuses more, moto accepts any.
-    dynamodb.put_item(TableName=live_settings.events_table, Item=_legacy("e1", "waiting", 1_600_000_000_000))
-    arn = stream_arn(dynamodb, live_settings.events_table)
+    dynamodb.put_item(TableName=live_settings.table("events"), Item=_legacy("e1", "waiting", 1_600_000_000_000))
+    arn = stream_arn(dynamodb, live_settings.table("events"))
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     if endpoint.name == DYNAMODB_LOCAL:
@@ -88,7 +88,7 @@ def test_get_records_takes_at_most_1000_records_a_call(
         assert streams.get_records(ShardIterator=iterator, Limit=1001)["Records"]
     # the runner asks for no more than that, and reads the record on every engine
     assert GET_RECORDS_LIMIT == 1000
-    assert StreamRunner(Target(settings=live_settings)).drain().records[live_settings.events_table] >= 1
+    assert StreamRunner(Target(settings=live_settings)).drain().records[live_settings.table("events")] >= 1
 
 
 # AWS: ApproximateCreationDateTime is rounded down to the second; DynamoDB Local cuts it to the
@@ -101,14 +101,14 @@ def test_stream_times_may_be_a_minute_early_and_dates_derived_from_them_stay_ord
 ) -> None:
     # given a legacy event created "now", written to the table
     now_ms = int(time.time() * 1000)
-    dynamodb.put_item(TableName=live_settings.events_table, Item=_legacy("e1", "completed", now_ms))
+    dynamodb.put_item(TableName=live_settings.table("events"), Item=_legacy("e1", "completed", now_ms))
     written_at = time.time()
     # then its stream record's time is at most a minute (engine-dependent) before the write
-    [record] = _records(streams, dynamodb, live_settings.events_table)
+    [record] = _records(streams, dynamodb, live_settings.table("events"))
     early_s = now_ms / 1000 - record["dynamodb"]["ApproximateCreationDateTime"].timestamp()
     assert early_s < MAX_EARLY_S.get(endpoint.name, 60.0) and early_s > now_ms / 1000 - written_at - 1
     # and when the live path upgrades it, the dates it derives never precede createdAt
     StreamRunner(Target(settings=live_settings)).drain()
-    item = EventStore(dynamodb, live_settings.events_table).get("e1")
+    item = EventStore(dynamodb, live_settings.table("events")).get("e1")
     assert item["createdAt"] <= item["startedAt"] <= item["completedAt"] and item["lastModified"] >= item["createdAt"]
     assert item["completedAt"] - item["createdAt"] < 61_000

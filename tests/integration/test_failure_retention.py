@@ -43,8 +43,8 @@ def test_init_tables_enables_ttl_on_the_failures_table_also_one_made_without_it(
 
 def test_a_recorded_failure_expires_after_the_stages_retention_days(dynamodb, live_settings):
     # given the Lambda's settings from a stage environment keeping failures 7 days
-    settings = Settings.from_env({"EVENTS_TABLE": live_settings.events_table,
-                                  "PARTICIPANTS_TABLE": live_settings.participants_table,
+    settings = Settings.from_env({"EVENTS_TABLE": live_settings.table("events"),
+                                  "PARTICIPANTS_TABLE": live_settings.table("participants"),
                                   "FAILURES_TABLE": live_settings.failures_table,
                                   "FAILURE_RETENTION_DAYS": "7"})
     store = Dependencies(settings, dynamodb).failures

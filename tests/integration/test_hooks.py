@@ -18,8 +18,8 @@ REFUSED = 3
 
 @pytest.fixture
 def env(live_settings):
-    return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "EVENTS_TABLE": live_settings.events_table,
-                    "PARTICIPANTS_TABLE": live_settings.participants_table},
+    return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "EVENTS_TABLE": live_settings.table("events"),
+                    "PARTICIPANTS_TABLE": live_settings.table("participants")},
                    drop=("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ID", "BACKFILL_RUN_ID",
                          "BACKUP_DIR"))
 
@@ -65,14 +65,14 @@ def test_hooks_see_start_pause_resume_segment_done_and_finish(dynamodb, live_set
 
 def test_a_failing_hook_is_logged_or_stops_the_run(dynamodb, live_settings, tmp_path, env):
     seed(dynamodb, live_settings, events=10, participants=10, malformed=0)
-    before = raw_items(dynamodb, live_settings.events_table)
+    before = raw_items(dynamodb, live_settings.table("events"))
     # given a hook that fails, with --hook-fails-run: the run stops at start, before any write
     stopped = run_backfill("migrate", "--yes", "--hook", "sh -c 'echo no way >&2; exit 4'", "--hook-fails-run",
                            "--backup-dir", str(tmp_path / "a"), env=env)
     assert stopped.exit_code == REFUSED, stopped.output
     [line] = stopped.errors()
     assert "on start" in line and "exit code 4: no way" in line
-    assert raw_items(dynamodb, live_settings.events_table) == before
+    assert raw_items(dynamodb, live_settings.table("events")) == before
     # given the same hook without the flag: logged, the run goes on and finishes
     logged = run_backfill("migrate", "--yes", "--hook", "sh -c 'exit 4'", "--backup-dir", str(tmp_path / "b"),
                           env=env)

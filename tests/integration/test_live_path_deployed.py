@@ -9,6 +9,7 @@ test leaves the mappings Enabled as it found them. The backfill commands run in 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -30,7 +31,7 @@ pytestmark = [pytest.mark.integration,
               pytest.mark.moto_only("chalice deploy, Lambda, IAM, SQS and CloudWatch exist on the moto server only")]
 
 STAGE = "dev"
-TABLES = ("--events-table", "dev-events", "--participants-table", "dev-participants",
+TABLES = ("--table", "events=dev-events", "--table", "participants=dev-participants",
           "--failures-table", "dev-migration-failures")
 FUNCTIONS = ("dynamo-evolve-dev-events_stream", "dynamo-evolve-dev-participants_stream")
 
@@ -84,6 +85,14 @@ def moto_without_lambda_runs() -> Iterator[None]:
         yield
 
 
+def chalice_deploy(project: Path, url: str, **environment: str) -> None:
+    """`chalice deploy --stage dev` with chalice's own CLI, pointed at the moto server."""
+    env = {**os.environ, "AWS_ENDPOINT_URL": url, "AWS_DEFAULT_REGION": "us-east-1", **environment}
+    deploy = subprocess.run([sys.executable, "-c", "from chalice.cli import main; main()", "deploy", "--stage", STAGE],
+                            cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+
+
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory, moto_without_lambda_runs) -> Iterator[Deployed]:
     with MotoEndpoint() as server:
@@ -97,10 +106,7 @@ def deployed(tmp_path_factory, moto_without_lambda_runs) -> Iterator[Deployed]:
                             "--write", *TABLES)
         assert arns.exit_code == 0, arns.stderr
         # when the app is deployed with chalice's own CLI, pointed at the moto server
-        env = {**os.environ, "AWS_ENDPOINT_URL": server.url, "AWS_DEFAULT_REGION": "us-east-1"}
-        deploy = subprocess.run([sys.executable, "-c", "from chalice.cli import main; main()", "deploy", "--stage", STAGE],
-                                cwd=project, env=env, capture_output=True, text=True, timeout=300)
-        assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+        chalice_deploy(project, server.url)
         yield app
 
 
@@ -199,3 +205,46 @@ def test_alarms_to_a_topic_that_does_not_exist_is_one_error_with_a_hint(deployed
     assert result.exit_code == 4, result.output
     assert missing in error and "us-east-1" in error
     assert result.stderr.rstrip().splitlines()[-1].startswith("Hint:") and "create-topic" in result.stderr
+
+
+def test_a_cli_of_another_schema_version_than_the_deployed_live_path_refuses_until_aligned(deployed):
+    # (last in the module: it deploys the stage again, with the next version)
+    # given the stage deployed with the events declaration (version 2): status shows the version
+    status = deployed.backfill("live", "status", "--stage", STAGE, "--json")
+    assert status.exit_code == 0, status.stderr
+    assert {m["schema_version"] for m in status.json()["mappings"]} == {"2"}
+    events = deployed.client("dynamodb")
+    before = events.scan(TableName="dev-events", ConsistentRead=True)["Items"]
+    expand = ("--schema", "examples.rename.schema:EXPAND")
+    migrate = ("migrate", "--stage", STAGE, *TABLES, "--yes", "--backup-dir", str(deployed.backups / "v3"))
+    # when a CLI with the next version's declaration (the rename's expand phase, version 3) migrates
+    refused = deployed.backfill(*expand, *migrate)
+    # then it refuses in one line naming both versions (exit 3) and writes nothing
+    [error] = refused.errors()
+    assert refused.exit_code == 3, refused.output
+    assert "runs schema version 2" in error and "this declaration is version 3" in error
+    assert "--allow-version-mismatch" in refused.stderr
+    assert events.scan(TableName="dev-events", ConsistentRead=True)["Items"] == before
+    # and so does restore
+    restore = deployed.backfill(*expand, "restore", "--run", "nothing-yet", "--stage", STAGE, *TABLES, "--yes",
+                                "--backup-dir", str(deployed.backups))
+    assert restore.exit_code == 3 and "this declaration is version 3" in restore.errors()[0], restore.output
+    # when the stage is aligned: its config names version 3 (stream-arns --write with the same
+    # declaration) and the app is deployed with that declaration, bundled under chalicelib/
+    config = deployed.project / ".chalice" / "config.json"
+    written = deployed.backfill(*expand, "stream-arns", "--stage", STAGE, "--chalice-config", str(config), "--write")
+    assert written.exit_code == 0, written.stderr
+    declarations = deployed.project / "chalicelib" / "declarations"
+    declarations.mkdir()
+    shutil.copy(REPO / "examples" / "rename" / "schema.py", declarations / "rename.py")
+    settings = json.loads(config.read_text())
+    settings["stages"][STAGE]["environment_variables"]["DYNAMO_EVOLVE_SCHEMA"] = "chalicelib.declarations.rename:EXPAND"
+    config.write_text(json.dumps(settings, indent=2))
+    chalice_deploy(deployed.project, deployed.url, DYNAMO_EVOLVE_SCHEMA="chalicelib.declarations.rename:EXPAND")
+    # then status shows version 3, and the same migration runs
+    status = deployed.backfill(*expand, "live", "status", "--stage", STAGE, "--json").json()
+    assert {m["schema_version"] for m in status["mappings"]} == {"3"} and status["declaration_schema_version"] == 3
+    accepted = deployed.backfill(*expand, *migrate, "--json")
+    assert accepted.exit_code == 0, accepted.output
+    versions = {item["schemaVersion"]["N"] for item in events.scan(TableName="dev-events", ConsistentRead=True)["Items"]}
+    assert versions == {"3"}

@@ -23,8 +23,8 @@ INTERRUPTED = 130
 
 @pytest.fixture
 def env(live_settings):
-    return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "EVENTS_TABLE": live_settings.events_table,
-                    "PARTICIPANTS_TABLE": live_settings.participants_table},
+    return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "EVENTS_TABLE": live_settings.table("events"),
+                    "PARTICIPANTS_TABLE": live_settings.table("participants")},
                    drop=("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ID", "BACKFILL_RUN_ID",
                          "BACKUP_DIR"))
 
@@ -41,7 +41,7 @@ def backed_up_ids(runs: Path) -> dict[int, set[str]]:
 def test_three_processes_migrate_the_whole_table_as_one_run(dynamodb, live_settings, tmp_path, env):
     # given legacy rows
     seed(dynamodb, live_settings, events=45, participants=90, malformed=0)
-    before = raw_items(dynamodb, live_settings.events_table)
+    before = raw_items(dynamodb, live_settings.table("events"))
     runs = tmp_path / "runs"
     # when one command migrates them with 3 processes
     done = run_backfill("migrate", "--processes", "3", "--yes", "--run-id", "p3", "--backup-dir", str(runs),
@@ -58,7 +58,7 @@ def test_three_processes_migrate_the_whole_table_as_one_run(dynamodb, live_setti
     # scanning 90 rows) and the participant rows counted
     assert report["target"]["participants counted by"].startswith("scan: ")
     assert "auto" in report["target"]["participants counted by"]
-    assert report["participants"]["rows_counted"] == 90
+    assert report["aggregate"]["source_rows_counted"] == 90
     # and one confirmation plan was shown, not three
     assert done.stderr.count("Plan (run p3") == 1
     # and status shows 3 segments done, verify passes over the whole run
@@ -71,10 +71,10 @@ def test_three_processes_migrate_the_whole_table_as_one_run(dynamodb, live_setti
 
 def test_processes_without_terminal_or_yes_refuse_and_write_nothing(dynamodb, live_settings, tmp_path, env):
     seed(dynamodb, live_settings, events=10, participants=20, malformed=0)
-    before = raw_items(dynamodb, live_settings.events_table)
+    before = raw_items(dynamodb, live_settings.table("events"))
     refused = run_backfill("migrate", "--processes", "2", "--backup-dir", str(tmp_path / "runs"), env=env)
     assert refused.exit_code == REFUSED, refused.output
-    assert not (tmp_path / "runs").exists() and raw_items(dynamodb, live_settings.events_table) == before
+    assert not (tmp_path / "runs").exists() and raw_items(dynamodb, live_settings.table("events")) == before
 
 
 def test_processes_with_a_segment_is_a_usage_error(tmp_path, env):
@@ -111,7 +111,7 @@ def finished_items(checkpoint: Path) -> int:
 def test_a_killed_child_is_reported_and_the_printed_command_finishes_the_run(dynamodb, live_settings, tmp_path, env):
     # given legacy rows migrated by 2 processes slowed down by the (shared) rate limit
     seed(dynamodb, live_settings, events=120, participants=240, malformed=0)
-    before = raw_items(dynamodb, live_settings.events_table)
+    before = raw_items(dynamodb, live_settings.table("events"))
     runs = tmp_path / "runs"
     process = start_backfill("migrate", "--processes", "2", "--yes", "--run-id", "pk", "--rate-limit", "30",
                              "--backup-dir", str(runs), env=env)
@@ -148,11 +148,11 @@ def test_a_killed_child_is_reported_and_the_printed_command_finishes_the_run(dyn
 def test_restore_of_a_run_with_processes_puts_every_segment_back(dynamodb, live_settings, tmp_path, env):
     # given legacy rows migrated as run "pr" of 2 processes
     seed(dynamodb, live_settings, events=30, participants=60, malformed=0)
-    before = raw_items(dynamodb, live_settings.events_table)
+    before = raw_items(dynamodb, live_settings.table("events"))
     runs = tmp_path / "runs"
     migrated = run_backfill("migrate", "--processes", "2", "--yes", "--run-id", "pr", "--backup-dir", str(runs), env=env)
     assert migrated.exit_code == 0, migrated.stderr
-    assert raw_items(dynamodb, live_settings.events_table) != before
+    assert raw_items(dynamodb, live_settings.table("events")) != before
     # when restore of the run without a terminal and without --yes is asked with 2 processes
     refused = run_backfill("restore", "--run", "pr", "--processes", "2", "--backup-dir", str(runs),
                            "--live-path-running", env=env)
@@ -160,7 +160,7 @@ def test_restore_of_a_run_with_processes_puts_every_segment_back(dynamodb, live_
     assert refused.exit_code == REFUSED, refused.output
     assert refused.stderr.count("Restore plan") == 1
     assert re.search(r"to restore \(still as migrated\)\s*│\s*30\s", refused.stderr), refused.stderr
-    assert raw_items(dynamodb, live_settings.events_table) != before
+    assert raw_items(dynamodb, live_settings.table("events")) != before
     # when it is confirmed with --yes
     restored = run_backfill("restore", "--run", "pr", "--processes", "2", "--yes", "--backup-dir", str(runs),
                             "--live-path-running", "--json", env=env)
@@ -169,7 +169,7 @@ def test_restore_of_a_run_with_processes_puts_every_segment_back(dynamodb, live_
     report = restored.json()
     assert report["ok"] and report["counts"] == {"restored": 30}
     assert [s["exit_code"] for s in report["segments"]] == [0, 0]
-    assert raw_items(dynamodb, live_settings.events_table) == before
+    assert raw_items(dynamodb, live_settings.table("events")) == before
 
 
 def test_restore_of_a_run_with_processes_counts_every_segment_s_conflicts(dynamodb, live_settings, tmp_path, env):
@@ -180,7 +180,7 @@ def test_restore_of_a_run_with_processes_counts_every_segment_s_conflicts(dynamo
     assert migrated.exit_code == 0, migrated.stderr
     changed = [event_id for ids in backed_up_ids(runs).values() for event_id in sorted(ids)[:3]]
     for event_id in changed:
-        dynamodb.update_item(TableName=live_settings.events_table, Key={"eventId": {"S": event_id}},
+        dynamodb.update_item(TableName=live_settings.table("events"), Key={"eventId": {"S": event_id}},
                              UpdateExpression="SET title = :t", ExpressionAttributeValues={":t": {"S": "changed by the app"}})
     assert len(changed) == 6
     # when restore of the run is asked with 2 processes, showing 1 conflict, without --yes
@@ -195,7 +195,7 @@ def test_ctrl_c_in_the_parent_stops_every_child_at_a_checkpoint_and_prints_the_c
                                                                                        tmp_path, env):
     # given legacy rows migrated by 2 processes slowed down by the (shared) rate limit
     seed(dynamodb, live_settings, events=120, participants=240, malformed=0)
-    before = raw_items(dynamodb, live_settings.events_table)
+    before = raw_items(dynamodb, live_settings.table("events"))
     runs = tmp_path / "runs"
     process = start_backfill("migrate", "--processes", "2", "--yes", "--run-id", "pc", "--rate-limit", "30",
                              "--backup-dir", str(runs), env=env)

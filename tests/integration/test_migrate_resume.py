@@ -61,7 +61,7 @@ def reference(dynamodb, live_settings, tmp_path):
     other = second_table_set(dynamodb, live_settings, "reference")
     seed(dynamodb, other, events=80, participants=200, malformed=4)
     run_migration(target_for(other), options(tmp_path / "reference"))
-    return raw_items(dynamodb, other.events_table)
+    return raw_items(dynamodb, other.table("events"))
 
 
 def test_run_killed_after_some_writes_resumes_to_the_same_table(dynamodb, live_settings, tmp_path, reference):
@@ -85,7 +85,7 @@ def test_run_killed_after_some_writes_resumes_to_the_same_table(dynamodb, live_s
     assert report.completed and report.run_id == run_id
     assert report.resumed_after == checkpoint.finished_items
     assert report.processed == 80 - checkpoint.finished_items
-    assert raw_items(dynamodb, live_settings.events_table) == reference
+    assert raw_items(dynamodb, live_settings.table("events")) == reference
     # and the report covers the whole run, each refused row listed once
     assert report.tally.total == 80
     assert sorted(p["eventId"] for p in report.tally.refused) == sorted(data.malformed_ids)
@@ -95,7 +95,7 @@ def test_process_killed_with_sigkill_resumes_to_the_same_table(dynamodb, live_se
     # given legacy data and a CLI run in its own process, slowed down by the rate limit
     seed(dynamodb, live_settings, events=80, participants=200, malformed=4)
     env = {**os.environ, "AWS_ENDPOINT_URL": live_settings.endpoint_url,
-           "EVENTS_TABLE": live_settings.events_table, "PARTICIPANTS_TABLE": live_settings.participants_table}
+           "EVENTS_TABLE": live_settings.table("events"), "PARTICIPANTS_TABLE": live_settings.table("participants")}
     process = subprocess.Popen(
         [sys.executable, "-m", "backfill", "migrate", "--yes", "--backup-dir", str(tmp_path),
          "--scan-threads", "2", "--writers", "2", "--rate-limit", "25"],
@@ -127,7 +127,7 @@ def test_process_killed_with_sigkill_resumes_to_the_same_table(dynamodb, live_se
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
     assert report["completed"] and report["total"] == 80 and report["refused"] == 4
-    assert raw_items(dynamodb, live_settings.events_table) == reference
+    assert raw_items(dynamodb, live_settings.table("events")) == reference
 
 
 def test_resume_of_an_unknown_run_is_a_clear_error(dynamodb, live_settings, tmp_path):

@@ -52,8 +52,8 @@ EVERY_TYPE = {
 @pytest.fixture
 def migrated(dynamodb, live_settings, tmp_path):
     data = legacy_data.generate(events=40, participants=120, seed=13)
-    legacy_data.seed_tables(dynamodb, live_settings.events_table, live_settings.participants_table, data)
-    legacy_data.load(dynamodb, live_settings.events_table, [EVERY_TYPE])
+    legacy_data.seed_tables(dynamodb, live_settings.table("events"), live_settings.table("participants"), data)
+    legacy_data.load(dynamodb, live_settings.table("events"), [EVERY_TYPE])
     backup = migrate_like_backfill(dynamodb, live_settings, tmp_path)
     return data, backup
 
@@ -100,14 +100,14 @@ def test_restore_puts_every_item_back_attribute_for_attribute(migrated, target, 
                                                              write_calls):
     data, backup = migrated
     # given a migrated table (every event now carries the new fields)
-    assert table_items(dynamodb, live_settings.events_table)["typed-1"]["schemaVersion"] == 2
+    assert table_items(dynamodb, live_settings.table("events"))["typed-1"]["schemaVersion"] == 2
     # when it is restored
     result = run_restore(target, RestoreOptions(backup_file=backup.data_path, backup_dir=tmp_path))
     # then every item equals its backup, every DynamoDB type included
     assert result.ok, result.to_json()
     assert result.counts() == {"restored": len(data.events) + 1}
-    assert_equals_backup(dynamodb, live_settings.events_table, backup)
-    assert table_items(dynamodb, live_settings.events_table)["typed-1"] == EVERY_TYPE
+    assert_equals_backup(dynamodb, live_settings.table("events"), backup)
+    assert table_items(dynamodb, live_settings.table("events"))["typed-1"] == EVERY_TYPE
     # and only owned fields were written back: one conditional UpdateItem per item, no PutItem
     assert write_calls == ["UpdateItem"] * (len(data.events) + 1)
     # and the report is saved next to the backup
@@ -121,7 +121,7 @@ def test_restore_puts_every_item_back_attribute_for_attribute(migrated, target, 
 def test_live_change_after_migration_is_a_conflict_that_survives_without_force(migrated, target, dynamodb,
                                                                                live_settings, tmp_path):
     data, backup = migrated
-    table = live_settings.events_table
+    table = live_settings.table("events")
     renamed, moved = data.events[0]["eventId"], next(e for e in data.events if e["status"] == "waiting")["eventId"]
     # given an app rename and an app status change after the migration
     set_name(dynamodb, table, renamed, "renamed live")
@@ -147,7 +147,7 @@ def test_live_change_after_migration_is_a_conflict_that_survives_without_force(m
 
 def test_app_write_to_another_attribute_during_restore_survives(migrated, target, dynamodb, live_settings):
     data, backup = migrated
-    table, event_id = live_settings.events_table, data.events[1]["eventId"]
+    table, event_id = live_settings.table("events"), data.events[1]["eventId"]
     # given a plan made while the item was still as migrated
     plan = plan_restore(target, RestoreOptions(backup_file=backup.data_path))
     # when the app renames it before the restore writes
@@ -164,20 +164,20 @@ def test_count_moved_by_the_live_path_is_not_a_conflict(migrated, target, dynamo
     data, backup = migrated
     event_id = data.events[2]["eventId"]
     # given a participant joined after the migration and the live path recounted
-    dynamodb.put_item(TableName=live_settings.participants_table,
+    dynamodb.put_item(TableName=live_settings.table("participants"),
                       Item=to_typed({"eventId": event_id, "participantId": "late"}))
-    outcome = refresh_aggregate(EventStore(dynamodb, live_settings.events_table),
-                                        AggregateCounter(dynamodb, live_settings.participants_table), event_id)
+    outcome = refresh_aggregate(EventStore(dynamodb, live_settings.table("events")),
+                                        AggregateCounter(dynamodb, live_settings.table("participants")), event_id)
     assert outcome.result.value == "updated"
     # when restored, then the item is restored like the others
     result = run_restore(target, RestoreOptions(backup_file=backup.data_path))
     assert result.ok and event_id in result.ids("restored")
-    assert_equals_backup(dynamodb, live_settings.events_table, backup)
+    assert_equals_backup(dynamodb, live_settings.table("events"), backup)
 
 
 def test_deleted_and_new_items(migrated, target, dynamodb, live_settings):
     data, backup = migrated
-    table, gone = live_settings.events_table, data.events[3]["eventId"]
+    table, gone = live_settings.table("events"), data.events[3]["eventId"]
     dynamodb.delete_item(TableName=table, Key={"eventId": {"S": gone}})
     legacy_data.load(dynamodb, table, [{"eventId": "born-later", "name": "x", "status": "waiting",
                                         "createdAt": Decimal(1_700_000_000_000)}])
@@ -200,11 +200,11 @@ def test_damaged_backup_is_refused_before_any_write(migrated, target, dynamodb, 
     else:
         raw = raw[: len(raw) // 2]
     backup.data_path.write_bytes(bytes(raw))
-    before = table_items(dynamodb, live_settings.events_table)
+    before = table_items(dynamodb, live_settings.table("events"))
     with pytest.raises(RestoreRefused, match="damaged"):
         run_restore(target, RestoreOptions(backup_file=backup.data_path))
     assert write_calls == []
-    assert table_items(dynamodb, live_settings.events_table) == before
+    assert table_items(dynamodb, live_settings.table("events")) == before
 
 
 def test_backup_with_a_wrong_item_count_is_refused(migrated, target, write_calls):
@@ -222,11 +222,11 @@ def test_backup_with_a_wrong_item_count_is_refused(migrated, target, write_calls
 
 def test_cli_refuses_without_yes_and_without_a_terminal(migrated, dynamodb, live_settings, tmp_path):
     _, backup = migrated
-    before = table_items(dynamodb, live_settings.events_table)
+    before = table_items(dynamodb, live_settings.table("events"))
     result = CliRunner().invoke(cli, ["restore", str(backup.data_path), "--endpoint-url", live_settings.endpoint_url,
                                       "--backup-dir", str(tmp_path)])
     assert result.exit_code == 3, result.output
-    assert table_items(dynamodb, live_settings.events_table) == before
+    assert table_items(dynamodb, live_settings.table("events")) == before
 
 
 def test_cli_missing_file_lists_the_backups_that_exist(migrated, live_settings, tmp_path):
@@ -245,4 +245,4 @@ def test_cli_dash_dash_restore_with_yes_restores_and_prints_json(migrated, dynam
               "--backup-dir", str(tmp_path)])
     assert exited.value.code == 0
     assert json.loads(capsys.readouterr().out)["ok"] is True
-    assert_equals_backup(dynamodb, live_settings.events_table, backup)
+    assert_equals_backup(dynamodb, live_settings.table("events"), backup)

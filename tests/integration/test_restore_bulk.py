@@ -48,15 +48,15 @@ def canonical(items: list[dict[str, Any]]) -> list[bytes]:
 @pytest.fixture
 def events_backup(dynamodb, live_settings, tmp_path):
     data = legacy_data.generate(events=180, participants=300, malformed=4, seed=5)
-    legacy_data.seed_tables(dynamodb, live_settings.events_table, live_settings.participants_table, data)
-    dynamodb.put_item(TableName=live_settings.events_table, Item=EVERY_TYPE)
-    return create_backup(dynamodb, live_settings.events_table, tmp_path, region=live_settings.region,
+    legacy_data.seed_tables(dynamodb, live_settings.table("events"), live_settings.table("participants"), data)
+    dynamodb.put_item(TableName=live_settings.table("events"), Item=EVERY_TYPE)
+    return create_backup(dynamodb, live_settings.table("events"), tmp_path, region=live_settings.region,
                          endpoint=live_settings.endpoint_url, total_segments=3)
 
 
 def test_every_type_round_trips_byte_exact_into_a_created_table(dynamodb, live_settings, events_backup):
     # given a backup of a table holding every DynamoDB type
-    source = scan_all(dynamodb, live_settings.events_table)
+    source = scan_all(dynamodb, live_settings.table("events"))
     # when it is bulk-restored into a table created from the backup's key schema
     result = bulk_restore(dynamodb, events_backup, "events-copy", create=True, workers=4)
     # then the copy holds exactly the source's items, byte for byte, and nothing was left out
@@ -70,8 +70,8 @@ def test_every_type_round_trips_byte_exact_into_a_created_table(dynamodb, live_s
 def test_a_composite_key_table_is_recreated_too(dynamodb, live_settings, tmp_path):
     # given a backup of the participants table (hash + range key)
     data = legacy_data.generate(events=20, participants=140, seed=3)
-    legacy_data.seed_tables(dynamodb, live_settings.events_table, live_settings.participants_table, data)
-    backup = create_backup(dynamodb, live_settings.participants_table, tmp_path, region=live_settings.region,
+    legacy_data.seed_tables(dynamodb, live_settings.table("events"), live_settings.table("participants"), data)
+    backup = create_backup(dynamodb, live_settings.table("participants"), tmp_path, region=live_settings.region,
                            endpoint=live_settings.endpoint_url)
     # when it is restored into a new table
     result = bulk_restore(dynamodb, backup, "participants-copy", create=True)
@@ -79,7 +79,7 @@ def test_a_composite_key_table_is_recreated_too(dynamodb, live_settings, tmp_pat
     assert result.ok and result.items == 140
     described = dynamodb.describe_table(TableName="participants-copy")["Table"]["KeySchema"]
     assert [(k["AttributeName"], k["KeyType"]) for k in described] == [("eventId", "HASH"), ("participantId", "RANGE")]
-    assert canonical(scan_all(dynamodb, "participants-copy")) == canonical(scan_all(dynamodb, live_settings.participants_table))
+    assert canonical(scan_all(dynamodb, "participants-copy")) == canonical(scan_all(dynamodb, live_settings.table("participants")))
 
 
 class LeavesItemsUnprocessed:
@@ -113,14 +113,14 @@ def test_unprocessed_items_are_resent_until_none_is_left(dynamodb, live_settings
     # then every item handed back was resent, and every item is in the table
     assert flaky.left_back > 0 and result.unprocessed_resent == flaky.left_back
     assert result.ok and result.items == 181
-    assert canonical(scan_all(dynamodb, "events-copy")) == canonical(scan_all(dynamodb, live_settings.events_table))
+    assert canonical(scan_all(dynamodb, "events-copy")) == canonical(scan_all(dynamodb, live_settings.table("events")))
 
 
 def test_a_non_empty_or_missing_table_is_refused_before_any_write(dynamodb, live_settings, events_backup):
     # given an existing, non-empty table and a backup
     # when bulk restore targets it, or a missing table without --create-table
     with pytest.raises(BulkRestoreError, match="is not empty"):
-        bulk_restore(dynamodb, events_backup, live_settings.events_table)
+        bulk_restore(dynamodb, events_backup, live_settings.table("events"))
     with pytest.raises(BulkRestoreError, match="does not exist"):
         bulk_restore(dynamodb, events_backup, "no-such-table")
     # then nothing was created

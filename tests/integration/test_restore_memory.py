@@ -3,7 +3,6 @@ plan stay on disk, and Python holds a scan page and the items in flight. Measure
 memory allocated (tracemalloc; sizes, not time) while restoring two tables, one four times the
 other, each in a child process of its own (tests/support/restore_peak.py)."""
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -20,13 +19,13 @@ SMALL, LARGE = 120, 480
 
 def restore_peak(dynamodb, streams, settings, tmp_path, name, events):
     """Given a table of ``events`` migrated like backfill does, the peak bytes allocated restoring it."""
-    settings = dataclasses.replace(settings, events_table=f"events-{name}", participants_table=f"participants-{name}")
+    settings = settings.with_tables({"events": f"events-{name}", "participants": f"participants-{name}"})
     create_tables(dynamodb, settings, streams)
     data = legacy_data.generate(events=events, participants=events, seed=4)
-    legacy_data.seed_tables(dynamodb, settings.events_table, settings.participants_table, data)
+    legacy_data.seed_tables(dynamodb, settings.table("events"), settings.table("participants"), data)
     backup = migrate_like_backfill(dynamodb, settings, tmp_path / name)
     child = subprocess.run(
-        [sys.executable, "-m", "tests.support.restore_peak", settings.endpoint_url, settings.events_table,
+        [sys.executable, "-m", "tests.support.restore_peak", settings.endpoint_url, settings.table("events"),
          str(backup.data_path), str(PAGE)],
         cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, check=True,
     )

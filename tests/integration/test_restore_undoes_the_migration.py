@@ -26,8 +26,8 @@ def legacy(event_id: str, status: str = "waiting") -> dict[str, Any]:
 @pytest.fixture
 def table(dynamodb, live_settings):
     for event_id in ("a", "b", "c", "d"):
-        dynamodb.put_item(TableName=live_settings.events_table, Item=legacy(event_id))
-    return live_settings.events_table
+        dynamodb.put_item(TableName=live_settings.table("events"), Item=legacy(event_id))
+    return live_settings.table("events")
 
 
 def start(dynamodb, table, event_id):

@@ -36,7 +36,7 @@ def s3(live_settings: Any) -> Any:
 
 def worker_env(live_settings: Any, index: int, job: str = PARENT_JOB) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO), "AWS_ENDPOINT_URL": live_settings.endpoint_url,
-            "EVENTS_TABLE": live_settings.events_table, "PARTICIPANTS_TABLE": live_settings.participants_table,
+            "EVENTS_TABLE": live_settings.table("events"), "PARTICIPANTS_TABLE": live_settings.table("participants"),
             "AWS_BATCH_JOB_ARRAY_INDEX": str(index), "AWS_BATCH_JOB_ID": f"{job}:{index}"}
 
 
@@ -68,10 +68,10 @@ def ledger_parts(s3: Any, index: int) -> int:
 def test_three_workers_one_killed_and_restarted_make_one_run_on_s3(dynamodb, live_settings, s3, monkeypatch):
     # given legacy events, and the environment the CLI reads
     seed(dynamodb, live_settings, events=90, participants=180, malformed=0)
-    before = raw_items(dynamodb, live_settings.events_table)
+    before = raw_items(dynamodb, live_settings.table("events"))
     for name, value in (("AWS_ENDPOINT_URL", live_settings.endpoint_url),
-                        ("EVENTS_TABLE", live_settings.events_table),
-                        ("PARTICIPANTS_TABLE", live_settings.participants_table)):
+                        ("EVENTS_TABLE", live_settings.table("events")),
+                        ("PARTICIPANTS_TABLE", live_settings.table("participants"))):
         monkeypatch.setenv(name, value)
     # when three array children start, child 1 slowed down and SIGKILLed after 5 recorded writes
     slow = start_worker(live_settings, 1, "--rate-limit", "15")
@@ -116,7 +116,7 @@ def test_three_workers_one_killed_and_restarted_make_one_run_on_s3(dynamodb, liv
 
     # when one row of segment 1 is tampered with (its status set back to a legacy value)
     victim = next(iter_segment_ids(s3, 1))
-    dynamodb.update_item(TableName=live_settings.events_table, Key={"eventId": {"S": victim}},
+    dynamodb.update_item(TableName=live_settings.table("events"), Key={"eventId": {"S": victim}},
                          UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "status"},
                          ExpressionAttributeValues={":s": {"S": "tampered"}})
     # then verify over the run fails on exactly that row
@@ -129,23 +129,23 @@ def test_three_workers_one_killed_and_restarted_make_one_run_on_s3(dynamodb, liv
                             "--live-path-running", "--json")
     assert restored.exit_code == 0, restored.stderr
     # then the table is exactly the backup again
-    assert raw_items(dynamodb, live_settings.events_table) == before
+    assert raw_items(dynamodb, live_settings.table("events")) == before
 
 
 def test_a_run_is_restored_by_three_array_children_one_segment_each(dynamodb, live_settings, s3):
     # given a table migrated into an s3:// run store by three array children
     seed(dynamodb, live_settings, events=60, participants=120, malformed=0)
-    before = raw_items(dynamodb, live_settings.events_table)
+    before = raw_items(dynamodb, live_settings.table("events"))
     wait_ok([start_worker(live_settings, k) for k in range(3)])
-    assert raw_items(dynamodb, live_settings.events_table) != before
+    assert raw_items(dynamodb, live_settings.table("events")) != before
     # and an item created after the backup (it lies in one of the three segments)
-    dynamodb.put_item(TableName=live_settings.events_table, Item={"eventId": {"S": "born-later"}, "name": {"S": "x"}})
+    dynamodb.put_item(TableName=live_settings.table("events"), Item={"eventId": {"S": "born-later"}, "name": {"S": "x"}})
     # when a second array job restores the run: three children at once, the same command line for
     # each, no --segment (each takes its segment from AWS_BATCH_JOB_ARRAY_INDEX)
     wait_ok([start_child(live_settings, k, "restore", "--run", PARENT_JOB, "--backup-dir", STORE, "--yes",
                          "--delete-new", "--live-path-running", job="restore-array") for k in range(3)])
     # then the table is exactly the backup again, the new item gone
-    assert raw_items(dynamodb, live_settings.events_table) == before
+    assert raw_items(dynamodb, live_settings.table("events")) == before
     # and each child restored its own segment and wrote its own report
     reports = {k: json.loads(s3.get_object(Bucket=BUCKET, Key=f"prod/backfill/{PARENT_JOB}-seg{k}of3.restore-report.json")
                              ["Body"].read()) for k in range(3)}

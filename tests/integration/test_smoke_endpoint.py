@@ -11,8 +11,8 @@ from chalicelib.upgrader import UpgradeResult, keep_maintained_count, upgrade_in
 def test_legacy_event_is_upgraded_over_http(dynamodb, live_settings):
     # given a legacy event on the endpoint
     legacy = {"eventId": "e1", "name": "Quiz", "status": "waiting", "createdAt": Decimal(1_700_000_000_000), "x": {"a": [1]}}
-    dynamodb.put_item(TableName=live_settings.events_table, Item=to_typed(legacy))
-    store = EventStore(dynamodb, live_settings.events_table)
+    dynamodb.put_item(TableName=live_settings.table("events"), Item=to_typed(legacy))
+    store = EventStore(dynamodb, live_settings.table("events"))
     # when it is upgraded in place
     outcome = upgrade_in_place(store, legacy, count_source=keep_maintained_count(lambda _: 4))
     # then the stored row has the new fields and kept the rest
@@ -26,8 +26,8 @@ def test_legacy_event_is_upgraded_over_http(dynamodb, live_settings):
 
 def test_backup_round_trips_typed_items(dynamodb, live_settings, tmp_path):
     item = {"eventId": "b1", "bin": b"\x00\xff", "ns": {Decimal("1.5"), Decimal(2)}, "m": {"l": [None, True]}}
-    dynamodb.put_item(TableName=live_settings.events_table, Item=to_typed(item))
-    backup = create_backup(dynamodb, live_settings.events_table, tmp_path, region="us-east-1",
+    dynamodb.put_item(TableName=live_settings.table("events"), Item=to_typed(item))
+    backup = create_backup(dynamodb, live_settings.table("events"), tmp_path, region="us-east-1",
                            endpoint=live_settings.endpoint_url, total_segments=2)
     verify_backup(load_backup(backup.data_path))
     [(segment, typed)] = list(iter_backup_items(backup))

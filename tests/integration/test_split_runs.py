@@ -13,8 +13,8 @@ from tests.support.cli import run_backfill
 @pytest.fixture
 def cli_env(monkeypatch, live_settings):
     monkeypatch.setenv("AWS_ENDPOINT_URL", live_settings.endpoint_url)
-    monkeypatch.setenv("EVENTS_TABLE", live_settings.events_table)
-    monkeypatch.setenv("PARTICIPANTS_TABLE", live_settings.participants_table)
+    monkeypatch.setenv("EVENTS_TABLE", live_settings.table("events"))
+    monkeypatch.setenv("PARTICIPANTS_TABLE", live_settings.table("participants"))
     for variable in ("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ID", "BACKFILL_RUN_ID"):
         monkeypatch.delenv(variable, raising=False)
     return monkeypatch
@@ -32,14 +32,14 @@ def segment_ids(backup_dir) -> dict[int, list[str]]:
 def test_a_segment_without_a_run_id_is_refused_before_any_work(dynamodb, live_settings, tmp_path, cli_env):
     # given legacy rows
     seed(dynamodb, live_settings, events=10, participants=20, malformed=0)
-    before = raw_items(dynamodb, live_settings.events_table)
+    before = raw_items(dynamodb, live_settings.table("events"))
     # when one worker of a split is started without a run id (its segments could never form one run)
     refused = run_backfill("migrate", "--yes", "--backup-dir", str(tmp_path), "--segment", "0", "--total-segments", "2")
     # then it is refused in one line naming --run-id, exit 2, before anything is read or written
     assert refused.exit_code == 2, refused.stderr
     [line] = refused.errors()
     assert "--run-id" in line
-    assert list(tmp_path.iterdir()) == [] and raw_items(dynamodb, live_settings.events_table) == before
+    assert list(tmp_path.iterdir()) == [] and raw_items(dynamodb, live_settings.table("events")) == before
 
 
 def test_resume_with_a_segment_is_refused_naming_both(tmp_path, cli_env):
@@ -67,7 +67,7 @@ def test_a_named_run_is_verified_and_restored_over_all_its_segments(dynamodb, li
     # given legacy rows migrated by two workers of run "r1", the second taking its index from the
     # Kubernetes Indexed Job variable
     seed(dynamodb, live_settings, events=30, participants=60, malformed=0)
-    before = raw_items(dynamodb, live_settings.events_table)
+    before = raw_items(dynamodb, live_settings.table("events"))
     first = run_backfill("migrate", "--yes", "--backup-dir", str(tmp_path), "--run-id", "r1",
                          "--segment", "0", "--total-segments", "2")
     cli_env.setenv("JOB_COMPLETION_INDEX", "1")
@@ -85,8 +85,8 @@ def test_a_named_run_is_verified_and_restored_over_all_its_segments(dynamodb, li
     assert {row["run"] for row in listed} == {"r1"} and all(row["run_complete"] for row in listed)
     # when a row of segment 1 is deleted and a row of segment 0 edited
     deleted, edited = ids[1][0], ids[0][0]
-    dynamodb.delete_item(TableName=live_settings.events_table, Key={"eventId": {"S": deleted}})
-    dynamodb.update_item(TableName=live_settings.events_table, Key={"eventId": {"S": edited}},
+    dynamodb.delete_item(TableName=live_settings.table("events"), Key={"eventId": {"S": deleted}})
+    dynamodb.update_item(TableName=live_settings.table("events"), Key={"eventId": {"S": edited}},
                          UpdateExpression="SET title = :t", ExpressionAttributeValues={":t": {"S": "tampered"}})
     # then verify --strict (no application writes here), without being told the run, finds both
     bad = run_backfill("verify", "--backup-dir", str(tmp_path), "--strict", "--json")
@@ -108,7 +108,7 @@ def test_a_named_run_is_verified_and_restored_over_all_its_segments(dynamodb, li
     assert restored.exit_code == 1  # the deleted and the edited row are conflicts, listed
     outcomes = {i["eventId"]: i["outcome"] for i in restored.json()["items"]}
     assert outcomes == {deleted: "deleted_skipped", edited: "conflict_skipped"}
-    after = raw_items(dynamodb, live_settings.events_table)
+    after = raw_items(dynamodb, live_settings.table("events"))
     assert {e: after[e] for e in after if e != edited} == {e: before[e] for e in before if e not in (deleted, edited)}
 
 

@@ -19,10 +19,10 @@ def run(args, live_settings):
 
 def test_streams_then_failures(dynamodb, live_settings, tmp_path):
     # given one legacy event, one garbled event and one participant
-    events = live_settings.events_table
+    events = live_settings.table("events")
     dynamodb.put_item(TableName=events, Item=to_typed({"eventId": "ok", "name": "A", "status": "active", "createdAt": Decimal(1_700_000_000_010)}))
     dynamodb.put_item(TableName=events, Item=to_typed({"eventId": "bad", "name": "B", "status": "??", "createdAt": Decimal(1_700_000_000_010)}))
-    dynamodb.put_item(TableName=live_settings.participants_table, Item=to_typed({"eventId": "ok", "participantId": "p"}))
+    dynamodb.put_item(TableName=live_settings.table("participants"), Item=to_typed({"eventId": "ok", "participantId": "p"}))
     positions = str(tmp_path / "positions.json")
     # when the runner drains the streams
     drained = run(["streams", "--json", "--positions", positions], live_settings)
@@ -49,8 +49,8 @@ def test_streams_then_failures(dynamodb, live_settings, tmp_path):
 def test_a_saved_position_the_stream_does_not_hold_is_one_line_and_exit_2(dynamodb, live_settings, tmp_path):
     # given a positions file (written by hand, as a stale one from another table would be) whose
     # position for the events stream's shard lies before that shard's first sequence number
-    dynamodb.put_item(TableName=live_settings.events_table, Item=to_typed({"eventId": "ok", "name": "A", "status": "active", "createdAt": Decimal(1_700_000_000_010)}))
-    arn = dynamodb.describe_table(TableName=live_settings.events_table)["Table"]["LatestStreamArn"]
+    dynamodb.put_item(TableName=live_settings.table("events"), Item=to_typed({"eventId": "ok", "name": "A", "status": "active", "createdAt": Decimal(1_700_000_000_010)}))
+    arn = dynamodb.describe_table(TableName=live_settings.table("events"))["Table"]["LatestStreamArn"]
     streams = boto3.client("dynamodbstreams", region_name=live_settings.region, endpoint_url=live_settings.endpoint_url)
     [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
     positions = tmp_path / "positions.json"
@@ -64,16 +64,16 @@ def test_a_saved_position_the_stream_does_not_hold_is_one_line_and_exit_2(dynamo
     assert shard["ShardId"] in result.stderr and "--from-start" in result.stderr and "Traceback" not in result.output
     # and --from-start reads the stream from its oldest record
     again = run(["streams", "--json", "--from-start", "--positions", str(positions)], live_settings)
-    assert again.exit_code == 0 and json.loads(again.stdout)["outcomes"][live_settings.events_table]["upgraded"] == 1
+    assert again.exit_code == 0 and json.loads(again.stdout)["outcomes"][live_settings.table("events")]["upgraded"] == 1
 
 
 def test_failures_of_one_table_are_listed_with_of_table(dynamodb, live_settings):
     # given failures recorded for two tables (the --table option renames declared tables: it cannot filter)
     store = FailureStore(dynamodb, live_settings.failures_table)
-    for table, key in ((live_settings.events_table, "events#a"), (live_settings.participants_table, "participants#a/b")):
+    for table, key in ((live_settings.table("events"), "events#a"), (live_settings.table("participants"), "participants#a/b")):
         store.record(Failure(item_key=key, record_id="1", reasons=["bad"], table=table, event_name="INSERT",
                              observed_at_ms=None))
     # when listed with --of-table, then only that table's row is there
-    listed = run(["failures", "--json", "--of-table", live_settings.participants_table], live_settings)
+    listed = run(["failures", "--json", "--of-table", live_settings.table("participants")], live_settings)
     assert listed.exit_code == 0, listed.output
     assert [row["itemKey"] for row in json.loads(listed.stdout)] == ["participants#a/b"]

@@ -21,20 +21,20 @@ def make_target(live_settings):
 def write_legacy_events(dynamodb, settings, count):
     for i in range(count):
         item = {"eventId": f"e{i}", "name": f"Event {i}", "status": STATUSES[i % 3], "createdAt": Decimal(1_600_000_000_000 + i), "legacyNote": f"n{i}"}
-        dynamodb.put_item(TableName=settings.events_table, Item=to_typed(item))
+        dynamodb.put_item(TableName=settings.table("events"), Item=to_typed(item))
 
 
 def join(dynamodb, settings, event_id, participant_id):
-    dynamodb.put_item(TableName=settings.participants_table, Item=to_typed({"eventId": event_id, "participantId": participant_id}))
+    dynamodb.put_item(TableName=settings.table("participants"), Item=to_typed({"eventId": event_id, "participantId": participant_id}))
 
 
 def leave(dynamodb, settings, event_id, participant_id):
-    dynamodb.delete_item(TableName=settings.participants_table, Key=to_typed({"eventId": event_id, "participantId": participant_id}))
+    dynamodb.delete_item(TableName=settings.table("participants"), Key=to_typed({"eventId": event_id, "participantId": participant_id}))
 
 
 def assert_everything_current(dynamodb, settings, event_ids):
-    store = EventStore(dynamodb, settings.events_table)
-    counter = AggregateCounter(dynamodb, settings.participants_table)
+    store = EventStore(dynamodb, settings.table("events"))
+    counter = AggregateCounter(dynamodb, settings.table("participants"))
     for event_id in event_ids:
         item = store.get(event_id)
         assert not needs_upgrade(item), event_id
@@ -55,7 +55,7 @@ def test_runner_upgrades_every_event_and_keeps_counts_exact(dynamodb, live_setti
     stats = runner.drain()
     # then every event is upgraded and every count equals a fresh count
     assert_everything_current(dynamodb, live_settings, [f"e{i}" for i in range(12)])
-    assert stats.outcomes[live_settings.events_table]["upgraded"] == 12
+    assert stats.outcomes[live_settings.table("events")]["upgraded"] == 12
     assert stats.given_up == []
     # and a second drain of the same streams writes nothing
     with RequestCounter().attach(runner.dynamodb) as requests:
@@ -70,9 +70,9 @@ def test_handler_writes_come_back_current_and_cause_no_more_writes(dynamodb, liv
     with RequestCounter().attach(runner.dynamodb) as requests:
         stats = runner.drain()
     # then the handler wrote exactly once, and its own MODIFY came back and was seen as current
-    events = stats.outcomes[live_settings.events_table]
+    events = stats.outcomes[live_settings.table("events")]
     assert requests.calls()["UpdateItem"] == 1
-    assert events["upgraded"] == 1 and events["current"] == 1 and stats.records[live_settings.events_table] == 2
+    assert events["upgraded"] == 1 and events["current"] == 1 and stats.records[live_settings.table("events")] == 2
 
 
 def test_later_changes_are_picked_up_from_the_saved_position(dynamodb, live_settings, tmp_path):
@@ -82,15 +82,15 @@ def test_later_changes_are_picked_up_from_the_saved_position(dynamodb, live_sett
     endpoint = live_settings.endpoint_url
     StreamRunner(make_target(live_settings), positions=PositionStore(positions_file, endpoint=endpoint)).drain()
     # when an old writer flips a status and someone joins, and a new runner starts from the file
-    store = EventStore(dynamodb, live_settings.events_table)
-    dynamodb.update_item(TableName=live_settings.events_table, Key={"eventId": {"S": "e0"}}, UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "active"}})
+    store = EventStore(dynamodb, live_settings.table("events"))
+    dynamodb.update_item(TableName=live_settings.table("events"), Key={"eventId": {"S": "e0"}}, UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "active"}})
     join(dynamodb, live_settings, "e0", "late")
     stats = StreamRunner(make_target(live_settings), positions=PositionStore(positions_file, endpoint=endpoint)).drain()
     # then only the new records are read, the transition is dated and the count is exact
     # (events stream: the flip, the recount's write, the upgrade's write; not the 3 old inserts)
-    assert stats.records[live_settings.events_table] == 3
-    assert stats.outcomes[live_settings.events_table]["upgraded"] == 1
-    assert stats.records[live_settings.participants_table] == 1
+    assert stats.records[live_settings.table("events")] == 3
+    assert stats.outcomes[live_settings.table("events")]["upgraded"] == 1
+    assert stats.records[live_settings.table("participants")] == 1
     stored = store.get("e0")
     assert stored["status"] == "live" and stored["startedAt"] >= stored["createdAt"]
     assert stored["participantCount"] == 1
@@ -98,9 +98,9 @@ def test_later_changes_are_picked_up_from_the_saved_position(dynamodb, live_sett
 
 def test_poison_event_is_listed_and_does_not_block_the_stream(dynamodb, live_settings):
     write_legacy_events(dynamodb, live_settings, 2)
-    dynamodb.put_item(TableName=live_settings.events_table, Item=to_typed({"eventId": "bad", "status": "paused", "createdAt": "soon"}))
+    dynamodb.put_item(TableName=live_settings.table("events"), Item=to_typed({"eventId": "bad", "status": "paused", "createdAt": "soon"}))
     write_legacy_events(dynamodb, live_settings, 4)
     stats = StreamRunner(make_target(live_settings)).drain()
-    assert stats.outcomes[live_settings.events_table]["refused"] == 1
+    assert stats.outcomes[live_settings.table("events")]["refused"] == 1
     assert [row["itemKey"] for row in FailureStore(dynamodb, live_settings.failures_table).scan()] == ["events#bad"]
     assert_everything_current(dynamodb, live_settings, [f"e{i}" for i in range(4)])

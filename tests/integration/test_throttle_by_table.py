@@ -19,7 +19,7 @@ from tests.support.cli import cli_env, finish, run_backfill, start_backfill
 @pytest.fixture
 def env(live_settings):
     return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "AWS_REGION": live_settings.region,
-                    "EVENTS_TABLE": live_settings.events_table, "PARTICIPANTS_TABLE": live_settings.participants_table},
+                    "EVENTS_TABLE": live_settings.table("events"), "PARTICIPANTS_TABLE": live_settings.table("participants")},
                    drop=("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ID", "BACKFILL_RUN_ID",
                          "BACKUP_DIR"))
 
@@ -40,7 +40,7 @@ def test_a_lagging_live_path_holds_the_writes_and_the_run_goes_on_once_it_caught
                                                                                     tmp_path, env):
     # given legacy rows, and the live path of stage "dev" ten minutes behind its streams
     seed(dynamodb, live_settings, events=20, participants=20, malformed=0)
-    before = raw_items(dynamodb, live_settings.events_table)
+    before = raw_items(dynamodb, live_settings.table("events"))
     iterator_age(live_settings, "dev", 600_000, minutes_ago=2)
     runs = str(tmp_path / "runs")
     # when a run that may not let the live path lag more than 60 s starts
@@ -57,19 +57,19 @@ def test_a_lagging_live_path_holds_the_writes_and_the_run_goes_on_once_it_caught
         time.sleep(0.3)
     # then it holds every write, and says why
     time.sleep(2)
-    assert raw_items(dynamodb, live_settings.events_table) == before
+    assert raw_items(dynamodb, live_settings.table("events")) == before
     live = run_backfill("control", "lag", "status", "--json", "--backup-dir", runs, env=env).json()["segments"][0]["live"]
     assert live["held_by_lag"] is True and live["iterator_age_s"] == 600
     # when it is stopped, the live path catches up, and the run is continued
     assert run_backfill("control", "lag", "stop", "--backup-dir", runs, env=env).exit_code == 0
     stopped = finish(process)
-    assert stopped.exit_code == 130 and raw_items(dynamodb, live_settings.events_table) == before, stopped.output
+    assert stopped.exit_code == 130 and raw_items(dynamodb, live_settings.table("events")) == before, stopped.output
     iterator_age(live_settings, "dev", 1_000)
     [again] = [line.strip() for line in stopped.stderr.splitlines() if line.strip().startswith("backfill migrate")]
     continued = run_backfill(*shlex.split(again)[1:], env=env, timeout=90)
     # then it writes everything
     assert continued.exit_code == 0, continued.output
-    after = raw_items(dynamodb, live_settings.events_table)
+    after = raw_items(dynamodb, live_settings.table("events"))
     assert all(after[event_id] != item for event_id, item in before.items())
 
 
@@ -87,10 +87,10 @@ def test_throttle_options_that_cannot_work_are_refused_up_front(tmp_path, env, a
 def test_a_share_of_an_on_demand_table_without_a_maximum_is_refused_before_any_write(dynamodb, live_settings,
                                                                                       tmp_path, env):
     seed(dynamodb, live_settings, events=5, participants=5, malformed=0)
-    before = raw_items(dynamodb, live_settings.events_table)
+    before = raw_items(dynamodb, live_settings.table("events"))
     refused = run_backfill("migrate", "--yes", "--max-capacity", "50%", "--backup-dir", str(tmp_path), env=env)
     assert refused.exit_code == 2 and "write throughput" in refused.stderr, refused.output
-    assert raw_items(dynamodb, live_settings.events_table) == before
+    assert raw_items(dynamodb, live_settings.table("events")) == before
 
 
 CAPACITY_STORE = "s3://capacity-runs/runs"

@@ -27,14 +27,14 @@ EVENTS = 40
 def test_migrate_counts_writes_that_landed_before_a_500_as_migrated(dynamodb, live_settings, tmp_path: Path):
     # given legacy events, and every other write answered 500 after it was applied
     seed(dynamodb, live_settings, events=EVENTS, participants=80, malformed=0)
-    before = raw_items(dynamodb, live_settings.events_table)
+    before = raw_items(dynamodb, live_settings.table("events"))
     with UnclearProxy(live_settings.endpoint_url, every=2).running() as proxy:
         target = Target(settings=live_settings.with_overrides(endpoint_url=proxy.url))
         # when migrate runs through it
         report = run_migration(target, migration_options(tmp_path / "runs"))
     summary = report.to_dict()
     # then the table (read straight from the engine) has every event upgraded
-    after = raw_items(dynamodb, live_settings.events_table)
+    after = raw_items(dynamodb, live_settings.table("events"))
     assert set(after) == set(before)
     assert all("schemaVersion" in item for item in after.values())
     # and the report says the same: all migrated, none failed, the 500s settled as applied
@@ -49,7 +49,7 @@ def test_migrate_counts_writes_that_landed_before_a_500_as_migrated(dynamodb, li
 def test_restore_through_500s_after_writes_restores_everything(dynamodb, live_settings, tmp_path: Path):
     # given a migrated table and its backup
     seed(dynamodb, live_settings, events=EVENTS, participants=80, malformed=0)
-    before = raw_items(dynamodb, live_settings.events_table)
+    before = raw_items(dynamodb, live_settings.table("events"))
     report = run_migration(Target(settings=live_settings), migration_options(tmp_path / "runs"))
     assert report.to_dict()["migrated"] == EVENTS
     # when it is restored through an endpoint that answers 500 after every write it applies
@@ -57,7 +57,7 @@ def test_restore_through_500s_after_writes_restores_everything(dynamodb, live_se
         target = Target(settings=live_settings.with_overrides(endpoint_url=proxy.url))
         result = run_restore(target, RestoreOptions(backup_file=report.backup_file, backup_dir=tmp_path / "runs"))
     # then the table is exactly as backed up, and restore reports no failure or conflict
-    assert raw_items(dynamodb, live_settings.events_table) == before
+    assert raw_items(dynamodb, live_settings.table("events")) == before
     assert proxy.applied_then_500 >= EVENTS
     assert result.ok, result.counts()
     assert set(result.counts()) <= {"restored", "unchanged"}, result.counts()

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from backfill.cli.main import cli
 from backfill.table.target import Target
-from backfill.verify import Kind, VerifyOptions, run_verify
+from backfill.verify import FindingKind, VerifyOptions, run_verify
 from chalicelib.items import to_typed
 from localdev import legacy_data
 from tests.support.migrated_table import migrate_like_backfill
@@ -20,7 +20,7 @@ from tests.support.migrated_table import migrate_like_backfill
 @pytest.fixture
 def migrated(dynamodb, live_settings, tmp_path):
     data = legacy_data.generate(events=60, participants=180, seed=11)
-    legacy_data.seed_tables(dynamodb, live_settings.events_table, live_settings.participants_table, data)
+    legacy_data.seed_tables(dynamodb, live_settings.table("events"), live_settings.table("participants"), data)
     backup = migrate_like_backfill(dynamodb, live_settings, tmp_path)
     return data, backup
 
@@ -45,13 +45,13 @@ def test_migrated_table_passes(migrated, live_settings, tmp_path):
     # then every event was checked against the snapshot and nothing fails
     assert result.snapshot == backup.run_id
     assert result.events_checked == len(data.events)
-    assert result.participant_rows == len(data.participants)
+    assert result.source_rows == len(data.participants)
     assert result.failures == [] and result.ok
 
 
 def test_corrupted_count_dropped_field_and_changed_attribute_are_named(migrated, dynamodb, live_settings, tmp_path):
     data, _ = migrated
-    table = live_settings.events_table
+    table = live_settings.table("events")
     counted, dropped, changed = (e["eventId"] for e in data.events[:3])
     # given one wrong count, one dropped new field and one changed application attribute
     update(dynamodb, table, counted, "SET participantCount = :n", {":n": {"N": "999"}})
@@ -62,20 +62,20 @@ def test_corrupted_count_dropped_field_and_changed_attribute_are_named(migrated,
     # then the count and the dropped field fail; the application's edit is a note naming it
     assert not result.ok
     assert result.failing_event_ids() == {counted, dropped}
-    assert result.ids_of(Kind.COUNT_MISMATCH) == {counted}
-    assert result.ids_of(Kind.INVALID) == {dropped}
-    assert result.ids_of(Kind.CHANGED_BY_APPLICATION) == {changed}
+    assert result.ids_of(FindingKind.COUNT_MISMATCH) == {counted}
+    assert result.ids_of(FindingKind.INVALID) == {dropped}
+    assert result.ids_of(FindingKind.CHANGED_BY_APPLICATION) == {changed}
     # when verified --strict (a table with no other writer), the edit fails too, naming the attribute
     strict = verify(live_settings, tmp_path, strict=True)
     assert strict.failing_event_ids() == {counted, dropped, changed}
-    assert strict.ids_of(Kind.UNOWNED_CHANGED) == {changed}
+    assert strict.ids_of(FindingKind.UNOWNED_CHANGED) == {changed}
     [reason] = [f.reason for f in strict.failures if f.event_id == changed]
     assert "name (changed, S)" in reason and "renamed" not in reason
 
 
 def test_deleted_new_and_advanced_items(migrated, dynamodb, live_settings, tmp_path):
     data, _ = migrated
-    table = live_settings.events_table
+    table = live_settings.table("events")
     waiting = next(e for e in data.events if e["status"] == "waiting")
     deleted = data.events[-1]["eventId"]
     # given an event the app moved on (setup -> live), one deleted, one created after the snapshot
@@ -89,44 +89,44 @@ def test_deleted_new_and_advanced_items(migrated, dynamodb, live_settings, tmp_p
     result = verify(live_settings, tmp_path)
     # then only the deletion fails; the forward move and the new event are notes
     assert result.failing_event_ids() == {deleted}
-    assert result.ids_of(Kind.MISSING) == {deleted}
-    assert result.ids_of(Kind.STATUS_ADVANCED) == {waiting["eventId"]}
-    assert result.ids_of(Kind.CREATED_AFTER_SNAPSHOT) == {"new-1"}
+    assert result.ids_of(FindingKind.MISSING) == {deleted}
+    assert result.ids_of(FindingKind.STATUS_ADVANCED) == {waiting["eventId"]}
+    assert result.ids_of(FindingKind.CREATED_AFTER_SNAPSHOT) == {"new-1"}
 
 
 def test_status_moved_backwards_fails(migrated, dynamodb, live_settings, tmp_path):
     data, _ = migrated
     done = next(e for e in data.events if e["status"] == "completed")["eventId"]
-    update(dynamodb, live_settings.events_table, done, "SET #s = :s", {":s": {"S": "setup"}}, {"#s": "status"})
+    update(dynamodb, live_settings.table("events"), done, "SET #s = :s", {":s": {"S": "setup"}}, {"#s": "status"})
     result = verify(live_settings, tmp_path)
-    assert result.ids_of(Kind.STATUS_MAPPING) == {done}
+    assert result.ids_of(FindingKind.STATUS_MAPPING) == {done}
 
 
 def test_refused_legacy_rows_fail_verification(dynamodb, live_settings, tmp_path):
     # given a table with malformed legacy rows the migration refused
     data = legacy_data.generate(events=30, participants=40, malformed=3, seed=5)
-    legacy_data.seed_tables(dynamodb, live_settings.events_table, live_settings.participants_table, data)
+    legacy_data.seed_tables(dynamodb, live_settings.table("events"), live_settings.table("participants"), data)
     migrate_like_backfill(dynamodb, live_settings, tmp_path)
     # when verified, then exactly the refused rows are named as invalid
     result = verify(live_settings, tmp_path)
     assert result.failing_event_ids() == set(data.malformed_ids)
-    assert result.ids_of(Kind.INVALID) == set(data.malformed_ids)
+    assert result.ids_of(FindingKind.INVALID) == set(data.malformed_ids)
 
 
 def test_without_backup_snapshot_checks_are_skipped_with_a_note(dynamodb, live_settings, tmp_path):
     data = legacy_data.generate(events=10, participants=20, seed=3)
-    legacy_data.seed_tables(dynamodb, live_settings.events_table, live_settings.participants_table, data)
+    legacy_data.seed_tables(dynamodb, live_settings.table("events"), live_settings.table("participants"), data)
     migrate_like_backfill(dynamodb, live_settings, tmp_path / "elsewhere")
     result = verify(live_settings, tmp_path / "empty")
     assert result.snapshot is None and "snapshot checks skipped" in result.snapshot_note
     assert result.ok and result.events_checked == 10
 
 
-def test_orphan_participants_are_reported(migrated, dynamodb, live_settings, tmp_path):
-    dynamodb.put_item(TableName=live_settings.participants_table,
+def test_orphan_source_rows_are_reported(migrated, dynamodb, live_settings, tmp_path):
+    dynamodb.put_item(TableName=live_settings.table("participants"),
                       Item=to_typed({"eventId": "ghost", "participantId": "p1"}))
     result = verify(live_settings, tmp_path)
-    assert result.ids_of(Kind.ORPHAN_PARTICIPANTS) == {"ghost"}
+    assert result.ids_of(FindingKind.ORPHAN_SOURCE_ROWS) == {"ghost"}
 
 
 def test_sample_checks_only_n_events(migrated, live_settings, tmp_path):
@@ -143,7 +143,7 @@ def test_cli_exit_codes_and_json(migrated, dynamodb, live_settings, tmp_path):
     assert json.loads(passed.stdout)["ok"] is True
     # given a corrupted count, verify exits 1 naming the item
     bad = data.events[4]["eventId"]
-    update(dynamodb, live_settings.events_table, bad, "SET participantCount = :n", {":n": {"N": "77"}})
+    update(dynamodb, live_settings.table("events"), bad, "SET participantCount = :n", {":n": {"N": "77"}})
     failed = CliRunner().invoke(cli, args)
     assert failed.exit_code == 1
     assert [f["event_id"] for f in json.loads(failed.stdout)["failures"]] == [bad]

@@ -24,7 +24,7 @@ from tests.support.cli import REPO, cli_env, run_backfill
 @pytest.fixture
 def env(live_settings):
     return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "AWS_REGION": live_settings.region,
-                    "EVENTS_TABLE": live_settings.events_table, "PARTICIPANTS_TABLE": live_settings.participants_table},
+                    "EVENTS_TABLE": live_settings.table("events"), "PARTICIPANTS_TABLE": live_settings.table("participants")},
                    drop=("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ID", "BACKFILL_RUN_ID",
                          "BACKUP_DIR"))
 
@@ -36,8 +36,20 @@ class Application:
         self.stop_file = stop_file
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.support.app_writer", live_settings.endpoint_url, live_settings.region,
-             live_settings.events_table, str(stop_file)],
+             live_settings.table("events"), str(stop_file)],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def edits(self) -> int:
+        progress = Path(f"{self.stop_file}.count")
+        return int(progress.read_text() or 0) if progress.exists() else 0
+
+    def wait_for_edits(self, count: int, timeout: float = 120) -> None:
+        """Until the application has made ``count`` edits (it edits the events round-robin)."""
+        deadline = time.monotonic() + timeout
+        while self.edits() < count:
+            assert self.process.poll() is None, self.process.communicate()
+            assert time.monotonic() < deadline, f"the application made {self.edits()} of {count} edits"
+            time.sleep(0.05)
 
     def stop(self) -> int:
         self.stop_file.touch()
@@ -52,9 +64,11 @@ def test_verify_passes_while_the_application_edits_and_strict_still_fails(dynamo
     app = Application(live_settings, env, tmp_path / "stop")
     runs = str(tmp_path / "runs")
     try:
-        # when the migration runs beside it, and the application goes on for a moment after
+        # when the migration runs beside it, and the application goes on after it for a whole round
+        # of edits, so that every event was edited after its backup (on a loaded machine a fixed
+        # pause once left three events unedited)
         migrated = run_backfill("migrate", "--yes", "--rate-limit", "40", "--backup-dir", runs, env=env)
-        time.sleep(0.5)
+        app.wait_for_edits(app.edits() + 41)
     finally:
         edits = app.stop()
     assert migrated.exit_code == 0, migrated.output
@@ -82,7 +96,7 @@ def test_an_unowned_write_by_the_migrations_own_code_path_fails_verify(dynamodb,
                                                                         monkeypatch):
     # given legacy events and an application editing them
     seed(dynamodb, live_settings, events=20, participants=20, malformed=0)
-    victim = sorted(raw_items(dynamodb, live_settings.events_table))[3]
+    victim = sorted(raw_items(dynamodb, live_settings.table("events")))[3]
     # and a migration whose planner (wrongly) also sets `name`, an attribute it does not own, on one event
     planned = chalicelib.upgrader.plan_upgrade
 

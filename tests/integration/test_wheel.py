@@ -79,20 +79,20 @@ def test_installed_alone_a_dry_run_reads_a_moto_server(installed, tmp_path):
     # the tables have names of their own, so no other test's writer can reach them (CI once saw
     # three events here: a stray writer aimed at a stopped server whose port this one reused)
     with MotoEndpoint() as server:
-        settings = Settings(events_table="wheel-events", participants_table="wheel-participants",
+        settings = Settings(tables={"events": "wheel-events", "participants": "wheel-participants"},
                             failures_table="wheel-failures", endpoint_url=server.url, region="us-east-1")
         dynamodb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=server.url)
         create_tables(dynamodb, settings)
-        dynamodb.put_item(TableName=settings.events_table, Item={
+        dynamodb.put_item(TableName=settings.table("events"), Item={
             "eventId": {"S": "e1"}, "name": {"S": "Town hall"}, "status": {"S": "waiting"},
             "createdAt": {"N": "1700000000000"}, "organizerId": {"S": "org-001"}})
         # when the installed CLI runs a dry run against it, as a table and as JSON
-        names = ["--events-table", settings.events_table, "--participants-table", settings.participants_table,
+        names = ["--table", f"events={settings.table('events')}", "--table", f"participants={settings.table('participants')}",
                  "--failures-table", settings.failures_table]
         result = run(installed, "backfill", "migrate", "--dry-run", "--endpoint-url", server.url, *names, cwd=tmp_path)
         as_json = run(installed, "backfill", "migrate", "--dry-run", "--json", "--endpoint-url", server.url, *names,
                       cwd=tmp_path)
-        events = dynamodb.scan(TableName=settings.events_table)["Items"]
+        events = dynamodb.scan(TableName=settings.table("events"))["Items"]
     # then it exits 0 having planned the one upgrade, and wrote nothing to the current directory
     output = result.stdout + result.stderr
     assert result.returncode == 0 and "Traceback" not in output, output

@@ -1,7 +1,8 @@
 """An application that keeps editing its own attributes of events (name, description, topic and
 visibility), as a separate process: ``python -m tests.support.app_writer ENDPOINT REGION TABLE STOP_FILE``.
 It edits one event after another, in a loop, until STOP_FILE exists; then it prints how many
-edits it made. Its writes are plain UpdateItems, as an application's would be."""
+edits it made. After each edit it writes the count so far to STOP_FILE.count, so that a test can
+wait for a whole round of edits. Its writes are plain UpdateItems, as an application's would be."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def main(endpoint: str, region: str, table: str, stop_file: str) -> int:
     dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=region)
     ids = [item["eventId"]["S"] for item in dynamodb.scan(TableName=table, ProjectionExpression="eventId")["Items"]]
     edits = 0
+    progress = Path(f"{stop_file}.count")
     for n in itertools.count():
         if Path(stop_file).exists():
             break
@@ -27,6 +29,7 @@ def main(endpoint: str, region: str, table: str, stop_file: str) -> int:
             ExpressionAttributeValues={":n": {"S": f"renamed {n}"}, ":d": {"S": f"edited {n}"},
                                        ":t": {"S": f"topic {n}"}, ":v": {"S": ("public", "private")[n % 2]}})
         edits += 1
+        progress.write_text(str(edits))
     print(edits)
     return 0
 

@@ -17,10 +17,10 @@ from chalicelib.upgrader import keep_maintained_count, upgrade_in_place
 
 
 def migrate_like_backfill(dynamodb: Any, settings: Settings, backup_dir: Path, *, total_segments: int = 2) -> Backup:
-    backup = create_backup(dynamodb, settings.events_table, backup_dir, region=settings.region,
+    backup = create_backup(dynamodb, settings.table("events"), backup_dir, region=settings.region,
                            endpoint=dynamodb.meta.endpoint_url, total_segments=total_segments)
-    counts = count_groups(dynamodb, settings.participants_table, total_segments)
-    store = EventStore(dynamodb, settings.events_table)
+    counts = count_groups(dynamodb, settings.table("participants"), total_segments)
+    store = EventStore(dynamodb, settings.table("events"))
     source = keep_maintained_count(lambda event_id: counts.get(event_id, 0))
     with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX)) as ledger:
         for _segment, typed in iter_backup_items(backup):

@@ -20,7 +20,7 @@ from chalicelib.config import Settings
 
 
 def main(endpoint_url: str, events_table: str, backup_file: str, page_size: int) -> None:
-    settings = Settings(events_table=events_table, participants_table="unused", failures_table="unused",
+    settings = Settings(tables={"events": events_table, "participants": "unused"}, failures_table="unused",
                         region="us-east-1").with_overrides(endpoint_url=endpoint_url)
     target = Target(settings=settings)
     target.dynamodb = boto3.client("dynamodb", region_name=settings.region, endpoint_url=endpoint_url,

@@ -24,12 +24,12 @@ from localdev.legacy_data import LegacyDataSet, generate, seed_tables
 @pytest.fixture
 def data(dynamodb: Any, settings: Settings) -> LegacyDataSet:
     seeded = generate(events=20, participants=60, malformed=2, seed=3)
-    seed_tables(dynamodb, settings.events_table, settings.participants_table, seeded)
+    seed_tables(dynamodb, settings.table("events"), settings.table("participants"), seeded)
     return seeded
 
 
 def stored_events(dynamodb: Any, settings: Settings) -> dict[str, dict[str, Any]]:
-    items = dynamodb.scan(TableName=settings.events_table)["Items"]
+    items = dynamodb.scan(TableName=settings.table("events"))["Items"]
     return {item["eventId"]["S"]: to_python(item) for item in items}
 
 
@@ -56,7 +56,7 @@ def test_migrate_and_ceiling_write_once_per_event(dynamodb: Any, settings: Setti
 
     # Everything is now current: the floor examines every event and writes nothing more.
     floor = measure("floor", settings, lambda session, _: run_floor(
-        session, settings.endpoint_url, settings.events_table, settings.participants_table, threads=4))
+        session, settings.endpoint_url, settings.table("events"), settings.table("participants"), threads=4))
     assert floor.items == 20 and floor.notes["results"] == {"skipped": 20}
     assert "UpdateItem" not in floor.calls
 
@@ -64,7 +64,7 @@ def test_migrate_and_ceiling_write_once_per_event(dynamodb: Any, settings: Setti
 def test_floor_writes_what_migrate_writes(dynamodb: Any, settings: Settings, data: LegacyDataSet) -> None:
     # given legacy events, when the boto3-only floor migrates them
     floor = measure("floor", settings, lambda session, _: run_floor(
-        session, settings.endpoint_url, settings.events_table, settings.participants_table, threads=4))
+        session, settings.endpoint_url, settings.table("events"), settings.table("participants"), threads=4))
     # then it writes once per valid event, and the result is what the project's rule would produce
     assert floor.notes["results"] == {"upgraded": 18, "skipped": 2} and floor.calls["UpdateItem"] == 18
     counts = data.participant_counts()
@@ -80,7 +80,7 @@ def test_stream_path_keeps_counts_exact(dynamodb: Any, settings: Settings, data:
 
     assert result.items == 40 and result.notes["failed_records"] == 0
     assert result.notes["participant_handler_calls"].get("UpdateItem", 0) <= result.notes["touched_event_batches"]
-    participants = dynamodb.scan(TableName=settings.participants_table)["Items"]
+    participants = dynamodb.scan(TableName=settings.table("participants"))["Items"]
     for event_id, item in stored_events(dynamodb, settings).items():
         if "participantCount" in item:
             assert item["participantCount"] == sum(1 for p in participants if p["eventId"]["S"] == event_id)
@@ -109,6 +109,25 @@ def test_stream_cost_by_event_size_counts_every_join(dynamodb: Any, settings: Se
         session, watch, settings, size=30, batches=2, records_per_batch=5, row_sizes=rows["size-30"],
         next_number=itertools.count(1000)))
     # then the count is exact and the rules' cost covers one recount per batch
-    event = dynamodb.get_item(TableName=settings.events_table, Key={"eventId": {"S": "size-30"}})["Item"]
+    event = dynamodb.get_item(TableName=settings.table("events"), Key={"eventId": {"S": "size-30"}})["Item"]
     assert event["participantCount"] == {"N": "40"} and result.items == 10
     assert result.notes["rules_read_units"] == 2 * (1.0 + 1.0) and result.notes["rules_write_units"] == 2
+
+
+def test_the_strategies_bench_measures_both_strategies(aws: None, settings: Settings) -> None:
+    import argparse
+
+    from bench.strategies import STRATEGIES, Bench, create_unstreamed_tables, crossover
+
+    # given the mirrored declaration's tables and an event of 10 participants (in-process moto)
+    create_unstreamed_tables(settings)
+    args = argparse.Namespace(batches=1, records=3, seed_mirror=False)
+    bench = Bench(settings, args)
+    bench.seed(10)
+    # when each strategy handles one batch of three joins
+    recount, mirror = (bench.run(strategy, 10) for strategy in STRATEGIES)
+    # then by DynamoDB's rules the recount shares one GetItem, one COUNT page and one write among
+    # the three records, and each mirrored record is a 4-unit transaction
+    assert recount.per_record["read_units"] == 2 / 3 and recount.per_record["write_units"] == 1 / 3
+    assert mirror.per_record == {**mirror.per_record, "read_units": 0.0, "write_units": 4.0, "requests": 1.0}
+    assert crossover([recount, mirror], "price", 0.125, 0.625).startswith("above 10 participants")

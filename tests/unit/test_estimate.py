@@ -131,12 +131,12 @@ def test_a_migration_estimate_adds_scans_writes_price_and_duration():
     estimate = MigrationEstimate(Pricing(per_million_writes=1.0, per_million_reads=0.5, write_latency_ms=10))
     for n in range(1000):
         estimate.observe(500, 1100 if n < 600 else None)
-    estimate.participant_rows, estimate.participant_bytes = 4000, 400_000
+    estimate.source_rows, estimate.source_bytes = 4000, 400_000
     # when it is summarised for 8 writers
     summary = estimate.summary(workers=8, rate_limit=0)
     # then each upgrade is 2 write units (1,100 bytes), the scans are eventually consistent
     assert summary["write units"] == 1200
-    assert summary["requests"]["UpdateItem (conditional, one per event to upgrade)"] == 600
+    assert summary["requests"]["UpdateItem (conditional, one per item to upgrade)"] == 600
     assert summary["read units"] == pytest.approx(-(-400_000 // 4096) / 2 + -(-500_000 // 4096) / 2)
     assert summary["on-demand price (USD)"] == pytest.approx((1200 * 1.0 + summary["read units"] * 0.5) / 1e6, abs=1e-6)
     assert summary["write duration (s)"] == pytest.approx(600 * 0.010 / 8, abs=0.05)
@@ -162,14 +162,14 @@ def test_counting_by_query_costs_one_consistent_read_per_4kb_of_each_event_round
     # 50 events of 10 rows (1,000 bytes: 1 unit each), 5 of 100 rows (10,000 bytes: 3 units each)
     # and 2 without participants (a query that finds nothing still costs 1 unit)
     estimate = MigrationEstimate(Pricing(per_million_reads=1.0), count_method="query",
-                                 participant_rows=10_000, participant_bytes=1_000_000)
+                                 source_rows=10_000, source_bytes=1_000_000)
     for rows, events in ((10, 50), (100, 5), (0, 2)):
         for _ in range(events):
             estimate.observe_count(rows)
     # when it is summarised
     summary = estimate.summary(workers=4, rate_limit=0)
     # then counting is one query per event, consistent: 50 x 1 + 5 x 3 + 2 x 1 units
-    assert summary["requests"]["Query participants (COUNT, consistent, one per event to count)"] == 57
+    assert summary["requests"]["Query participants (COUNT, consistent, one per item to count)"] == 57
     assert summary["read units"] == 67 + 0.5  # and the events scan (no events observed): one empty page
     # and a scan of the whole table would cost 1,000,000 bytes / 4 KB = 245 units, halved (eventually
     # consistent), in one page: dearer than the queries
@@ -180,7 +180,7 @@ def test_counting_by_query_costs_one_consistent_read_per_4kb_of_each_event_round
 def test_the_estimate_says_when_the_other_counting_method_is_cheaper():
     # given a run that scans a 1,000,000-byte participants table (10,000 rows of 100 bytes) to count
     # 1,000 events of 10 rows each
-    estimate = MigrationEstimate(count_method="scan", participant_rows=10_000, participant_bytes=1_000_000)
+    estimate = MigrationEstimate(count_method="scan", source_rows=10_000, source_bytes=1_000_000)
     for _ in range(1000):
         estimate.observe_count(10)
     # when it is summarised
@@ -190,7 +190,7 @@ def test_the_estimate_says_when_the_other_counting_method_is_cheaper():
     assert summary["counting with query instead"]["read units"] == 1000
     assert summary["counting with query instead"]["verdict"].startswith("not fewer read units")
     # given instead a worker that counts only 20 of those events
-    few = MigrationEstimate(count_method="scan", participant_rows=10_000, participant_bytes=1_000_000)
+    few = MigrationEstimate(count_method="scan", source_rows=10_000, source_bytes=1_000_000)
     for _ in range(20):
         few.observe_count(10)
     # then queries (20 units) are cheaper than the scan (122.5) and the estimate says so

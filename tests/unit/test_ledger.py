@@ -34,8 +34,8 @@ def test_attempts_are_read_back_in_order_with_the_exact_state_read(tmp_path):
 
 def test_a_torn_last_line_is_ignored(tmp_path):
     # given a ledger cut off mid-line by a crash
-    line = {"eventId": "e1", "changes": {"status": {"S": "setup"}}, "read": {"eventId": {"S": "e1"}}}
-    (tmp_path / "run.ledger.jsonl").write_text(json.dumps(line) + '\n{"eventId": "e2", "cha')
+    line = {"item": "e1", "changes": {"status": {"S": "setup"}}, "read": {"eventId": {"S": "e1"}}}
+    (tmp_path / "run.ledger.jsonl").write_text(json.dumps(line) + '\n{"item": "e2", "cha')
     # when read, then the whole line is there and the torn one is not
     entries = read_ledger(open_store(tmp_path), "run.ledger.jsonl")
     assert list(entries) == ["e1"] and entries["e1"][0].read == {"eventId": "e1"}
@@ -43,7 +43,7 @@ def test_a_torn_last_line_is_ignored(tmp_path):
 
 def test_a_line_without_the_state_read_is_a_damaged_ledger_named_with_its_line(tmp_path):
     # given a ledger whose first line lacks "read" (every write attempt records it)
-    (tmp_path / "run.ledger.jsonl").write_text(json.dumps({"eventId": "e1", "changes": {"status": {"S": "setup"}}}) + "\n")
+    (tmp_path / "run.ledger.jsonl").write_text(json.dumps({"item": "e1", "changes": {"status": {"S": "setup"}}}) + "\n")
     # when read, then it is refused, naming the file and the line
     with pytest.raises(LedgerError, match=r"run\.ledger\.jsonl line 1 is not a ledger entry"):
         read_ledger(open_store(tmp_path), "run.ledger.jsonl")
@@ -64,17 +64,26 @@ def test_the_typed_read_as_returned_by_the_service_records_the_same_state(tmp_pa
     assert first["bin"] == Binary(b"\x00\xff")
 
 
-def test_a_line_names_the_item_by_its_key_and_earlier_ledgers_are_still_read(tmp_path):
-    # given an attempt on an item of a table with a composite key, and a line of an earlier ledger
+def test_a_line_names_the_item_by_its_key(tmp_path):
+    # given an attempt on an item of a table with a composite key
     name = json.dumps(["c-1", "o-1"])
     with Ledger(open_store(tmp_path), "run.ledger.jsonl") as ledger:
         ledger.record(name, {"state": "placed"}, {"customerId": "c-1", "orderId": "o-1", "state": "paid"})
-    earlier = {"eventId": "e1", "changes": {"status": {"S": "setup"}}, "read": {"eventId": {"S": "e1"}}}
-    with (tmp_path / "run.ledger.jsonl").open("a") as file:
-        file.write(json.dumps(earlier) + "\n")
     # when read back
-    [line, _] = (tmp_path / "run.ledger.jsonl").read_text().splitlines()
+    [line] = (tmp_path / "run.ledger.jsonl").read_text().splitlines()
     entries = read_ledger(open_store(tmp_path), "run.ledger.jsonl")
-    # then the line carries the item's name, and both attempts are found by name
+    # then the line carries the item's name, and the attempt is found by name
     assert json.loads(line)["item"] == name
-    assert list(entries) == [name, "e1"] and entries[name][0].changes == {"state": "placed"}
+    assert list(entries) == [name] and entries[name][0].changes == {"state": "placed"}
+
+
+def test_a_write_that_removes_records_the_removed_values_exactly(tmp_path):
+    # given a write that REMOVEs description (a contracted rename), its value a set of numbers
+    read = to_python({"eventId": {"S": "e1"}, "description": {"S": "Pub quiz"}, "odd": {"NS": ["1E-130"]}})
+    with Ledger(open_store(tmp_path), "run.ledger.jsonl") as ledger:
+        ledger.record("e1", {"summary": "Pub quiz"}, read, removes=("description", "odd"))
+    # then the line holds the removed values as read, and reads back with what was removed
+    line = json.loads((tmp_path / "run.ledger.jsonl").read_text())
+    assert line["removed"] == {"description": {"S": "Pub quiz"}, "odd": {"NS": ["1E-130"]}}
+    [entry] = read_ledger(open_store(tmp_path), "run.ledger.jsonl")["e1"]
+    assert entry.removed == ("description", "odd") and entry.read["odd"] == {Decimal("1E-130")}

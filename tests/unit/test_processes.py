@@ -40,6 +40,13 @@ def test_given_options_are_the_typed_ones_only():
     assert given_options(ctx, skip=("processes", "yes")) == ["--writers", "3", "--backup-dir", "runs"]
 
 
+def test_a_renamed_table_reaches_a_child_as_typed():
+    # given a migrate command line that renames the events table
+    ctx = migrate_command.make_context("migrate", ["--table", "events=prod-events", "--processes", "2"])
+    # then a child gets the same words back: the declared name and the actual one
+    assert given_options(ctx, skip=("processes",)) == ["--table", "events=prod-events"]
+
+
 def test_a_child_does_one_segment_of_the_named_run_with_its_share_of_the_rate():
     argv = child_argv("migrate", ["--writers", "3"], run_id="r", segment=1, total=4, rate_limit=100.0,
                       extra=["--yes"])
@@ -67,7 +74,7 @@ def test_the_combined_plan_sums_every_segment():
     assert plan.tally.transitions == {"active->live": 2, "active->setup": 1}
     assert [item["eventId"] for item in plan.tally.refused] == ["c"]
     assert [sample["eventId"] for sample in plan.samples] == ["a", "b"]
-    assert plan.tally.participants.events == 4 and plan.tally.participants.total == 8
+    assert plan.tally.aggregate.items == 4 and plan.tally.aggregate.total == 8
 
 
 def test_no_segment_plan_is_an_empty_plan():

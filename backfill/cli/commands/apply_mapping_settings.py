@@ -24,7 +24,7 @@ from urllib.parse import unquote
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
-from backfill.cli.options import json_option, target_options, yes_option
+from backfill.cli.options import command_line, json_option, target_options, yes_option
 from backfill.console import confirm_or_refuse, err, key_value_table, print_json
 from backfill.errors import BadInput, TargetError
 from backfill.live.lambda_api import DeployedFunction, deployed_function
@@ -130,6 +130,20 @@ def _wait_until_settled(lambda_client: Any, uuid: str, *, timeout_s: float = 120
         time.sleep(2)
 
 
+@dataclass(frozen=True)
+class CommandLine:
+    """What ``backfill apply-mapping-settings`` was given."""
+
+    app_name: str
+    max_retries: int
+    max_record_age: int
+    no_bisect: bool
+    on_failure_arn: str | None
+    create_queue: bool
+    yes: bool
+    as_json: bool
+
+
 @click.command("apply-mapping-settings")
 @click.option("--app-name", default=APP_NAME, show_default=True, help="Chalice app name (function names are <app>-<stage>-<handler>).")
 @click.option("--max-retries", default=10, show_default=True, type=click.IntRange(0, 10000), help="MaximumRetryAttempts per batch.")
@@ -140,41 +154,42 @@ def _wait_until_settled(lambda_client: Any, uuid: str, *, timeout_s: float = 120
 @yes_option
 @json_option
 @target_options
-def command(target: Target, app_name: str, max_retries: int, max_record_age: int, no_bisect: bool, on_failure_arn: str | None, create_queue: bool, yes: bool, as_json: bool) -> None:
+@command_line(CommandLine)
+def command(target: Target, given: CommandLine) -> None:
     """Enable batch item failures, bisect, a retry limit and an on-failure destination on the
     deployed stream mappings (for `chalice deploy` users; `chalice package` uses the merge template)."""
-    if create_queue and on_failure_arn:
+    if given.create_queue and given.on_failure_arn:
         raise click.UsageError("give either --on-failure-arn or --create-queue, not both")
     stage = target.require_stage("apply-mapping-settings").name
     lambda_client = target.client("lambda")
     try:
-        functions = [deployed_function(lambda_client, name) for name in function_names(stage, app_name)]
+        functions = [deployed_function(lambda_client, name) for name in function_names(stage, given.app_name)]
     except (ClientError, BotoCoreError) as error:
         raise TargetError(f"cannot read the functions of stage {stage!r}: {error}") from error
     check_functions(functions)
-    queue_name = failure_queue_name(stage, app_name)
-    destination = queue_arn(functions[0].arn or "", queue_name) if create_queue else on_failure_arn
+    queue_name = failure_queue_name(stage, given.app_name)
+    destination = queue_arn(functions[0].arn or "", queue_name) if given.create_queue else given.on_failure_arn
     if destination:
-        check_destination(target, functions, destination, exists=not create_queue)
+        check_destination(target, functions, destination, exists=not given.create_queue)
     plan = {
         "functions": ", ".join(function.name for function in functions),
         "region": target.settings.region,
         "endpoint": lambda_client.meta.endpoint_url,
         "batch item failures": "ReportBatchItemFailures",
-        "bisect on error": not no_bisect,
-        "max retries": max_retries,
-        "max record age (s)": max_record_age,
-        "on failure": (f"SQS queue {queue_name} (created if missing)" if create_queue else on_failure_arn) or "(none)",
+        "bisect on error": not given.no_bisect,
+        "max retries": given.max_retries,
+        "max record age (s)": given.max_record_age,
+        "on failure": (f"SQS queue {queue_name} (created if missing)" if given.create_queue else given.on_failure_arn) or "(none)",
     }
     err.print(key_value_table("event source mapping settings", plan))
-    confirm_or_refuse("Update these deployed event source mappings?", yes=yes)
-    if create_queue:
+    confirm_or_refuse("Update these deployed event source mappings?", yes=given.yes)
+    if given.create_queue:
         sqs = target.client("sqs")
         url = sqs.create_queue(QueueName=queue_name, Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
         destination = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    settings = MappingSettings(max_retries, max_record_age, not no_bisect, destination)
+    settings = MappingSettings(given.max_retries, given.max_record_age, not given.no_bisect, destination)
     updated = {function.name: apply_to_function(lambda_client, function, settings) for function in functions}
-    if as_json:
+    if given.as_json:
         print_json({"updated": updated, "settings": settings.update_arguments()})
     else:
         for name, uuids in updated.items():

@@ -28,7 +28,9 @@ from backfill.live.lambda_api import (
     stage_functions,
 )
 from backfill.live.model import APP_NAME, StreamMapping
+from backfill.live.version import deployed_version
 from backfill.table.target import Target
+from chalicelib.schema import active_schema
 
 
 def with_stage(command_name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -100,8 +102,9 @@ def command() -> None:
 @target_options
 @with_stage("live status")
 def status(target: Target, stage: str, app_name: str, as_json: bool) -> None:
-    """Each mapping's state, batch settings, failure destination and iterator age; the failures
-    table's count."""
+    """Each mapping's state, batch settings, failure destination and iterator age, the schema
+    version each function runs (DYNAMO_EVOLVE_SCHEMA_VERSION) against this declaration's; the
+    failures table's count."""
     _, functions = _functions(target, stage, app_name)
     cloudwatch = target.client("cloudwatch")
     rows: list[dict[str, Any]] = []
@@ -109,15 +112,18 @@ def status(target: Target, stage: str, app_name: str, as_json: bool) -> None:
         if function.arn is None:
             rows.append({"function": function.name, "state": "not deployed"})
             continue
+        version = deployed_version(function)
         if not function.mappings:
-            rows.append({"function": function.name, "state": "no stream mapping"})
+            rows.append({"function": function.name, "state": "no stream mapping", "schema_version": version})
         age = iterator_age_ms(cloudwatch, function.name)
-        rows += [{**mapping_row(mapping), "iterator_age_ms": age} for mapping in function.mappings]
+        rows += [{**mapping_row(mapping), "schema_version": version, "iterator_age_ms": age}
+                 for mapping in function.mappings]
     failures = _failures_count(target, functions)
+    ours = active_schema().version
     if as_json:
-        print_json({"stage": stage, "mappings": rows, "failures": failures})
+        print_json({"stage": stage, "mappings": rows, "failures": failures, "declaration_schema_version": ours})
         return
-    _show_mappings(f"live path of stage {stage}", rows)
+    _show_mappings(f"live path of stage {stage} (this declaration: schema version {ours})", rows)
     err.print(key_value_table("failures tables (records the live path refused)", failures))
 
 

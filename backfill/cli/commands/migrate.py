@@ -6,6 +6,7 @@ import shlex
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 import click
@@ -16,7 +17,9 @@ from backfill.cli.options import (
     MAX_THREADS,
     MAX_TOTAL_SEGMENTS,
     FiniteFloat,
+    allow_version_mismatch_option,
     backup_dir_option,
+    command_line,
     json_option,
     require_writable_store,
     segment_or_array_index,
@@ -53,6 +56,7 @@ from backfill.console import (
 )
 from backfill.control.hooks import DEFAULT_TIMEOUT_S
 from backfill.errors import BadInput, ChildrenEnded, CliError
+from backfill.live.version import check_live_version
 from backfill.migrate import (
     MigrationError,
     MigrationHooks,
@@ -83,8 +87,71 @@ from backfill.run.checkpoint import CHECKPOINT_SUFFIX, CheckpointError, load_che
 from backfill.run.runs import run_id_from_environment
 from backfill.run.status import StatusError, run_status
 from backfill.run.store import RunStore, StoreError
-from backfill.table.aggregate_counts import AUTO, COUNT_METHODS, QUERY
+from backfill.table.aggregate_counts import (
+    AUTO,
+    COUNT_METHODS,
+    QUERY,
+    counted_by_label,
+    source_table,
+)
 from backfill.table.target import Target
+from chalicelib.schema import active_schema
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """What ``backfill migrate`` was given (its options as one value, not 25 parameters)."""
+
+    dry_run: bool
+    segments: int
+    segment: int | None
+    total_segments: int | None
+    count_with: str
+    workers: int
+    rate_limit: float
+    run_id: str | None
+    resume: str | None
+    price_per_million_writes: float
+    price_per_million_reads: float
+    write_latency_ms: float
+    processes: int
+    parent_confirms: bool
+    hook_commands: tuple[str, ...]
+    hook_fails_run: bool
+    hook_timeout_s: float
+    max_capacity: str | None
+    max_iterator_age_s: float | None
+    backup_dir: str
+    require_pitr: bool
+    allow_version_mismatch: bool
+    show_values: bool
+    yes: bool
+    as_json: bool
+
+    def migration_options(self, target: Target) -> MigrationOptions:
+        """The runner's options; raises UsageError for a combination it refuses."""
+        options = MigrationOptions(
+            backup_dir=self.backup_dir,
+            segments=self.segments,
+            segment=self.segment,
+            total_segments=self.total_segments,
+            count_with=self.count_with,
+            workers=self.workers,
+            rate_limit=self.rate_limit,
+            resume=self.resume,
+            run_id=self.run_id,
+            hook_commands=self.hook_commands,
+            hook_fails_run=self.hook_fails_run,
+            hook_timeout_s=self.hook_timeout_s,
+            max_capacity=self.max_capacity,
+            max_iterator_age_s=self.max_iterator_age_s,
+            stage=target.stage.name if target.stage is not None and self.max_iterator_age_s is not None else None,
+        )
+        try:
+            options.scan_layout()  # option combinations, checked before anything is read
+        except MigrationError as error:
+            raise click.UsageError(str(error)) from error
+        return options
 
 
 @click.command("migrate")
@@ -94,9 +161,9 @@ from backfill.table.target import Target
               "machines). Default: AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX when set (array jobs).")
 @click.option("--total-segments", type=click.IntRange(1, MAX_TOTAL_SEGMENTS), help="Number of segments the table is split into with --segment.")
 @click.option("--count-with", type=click.Choice(COUNT_METHODS), default=AUTO, show_default=True,
-              help="How participants are counted: scan = one parallel scan of the whole participants table; "
-                   "query = one consistent COUNT query per event this worker migrates (reads only its events' "
-                   "participants, but one API call per event); auto = scan for the whole table; for one segment, "
+              help="How the declaration's aggregate is counted: scan = one parallel scan of its whole source table; "
+                   "query = one consistent COUNT query per item this worker migrates (reads only its items' "
+                   "source rows, but one API call per item); auto = scan for the whole table; for one segment, "
                    "query when its queries cost less client CPU than the scan (by the tables' ItemCount). The "
                    "target table and the dry run's estimate say which was used, why, and what the other would cost.")
 @click.option("--writers", "workers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Concurrent writers.")
@@ -105,7 +172,7 @@ from backfill.table.target import Target
               help="Name of a run several workers share (each with its --segment); verify/restore take it "
                    "with --run, `control NAME` steers it. A worker restarted with the same flags resumes its segment from the run store. "
                    "Default on AWS Batch: the array job's id. Env: BACKFILL_RUN_ID.")
-@click.option("--resume", "resume", metavar="RUN_ID", help="Continue the run RUN_ID (looked up in --backup-dir): verifies its backup again, skips checkpointed items, re-counts participants.")
+@click.option("--resume", "resume", metavar="RUN_ID", help="Continue the run RUN_ID (looked up in --backup-dir): verifies its backup again, skips checkpointed items, counts the aggregate again.")
 @click.option("--price-per-million-writes", default=DEFAULT_PRICE_PER_MILLION_WRITES, show_default=True,
               type=FiniteFloat(min=0), help="Dry run's estimate: USD per million write request units "
               "(default: us-east-1 on-demand, Standard table class).")
@@ -144,125 +211,50 @@ from backfill.table.target import Target
 @backup_dir_option
 @store_encryption_options
 @require_pitr_option
+@allow_version_mismatch_option
 @yes_option
 @json_option
 @target_options
-def command(
-    target: Target,
-    dry_run: bool,
-    segments: int,
-    segment: int | None,
-    total_segments: int | None,
-    count_with: str,
-    workers: int,
-    rate_limit: float,
-    run_id: str | None,
-    resume: str | None,
-    price_per_million_writes: float,
-    price_per_million_reads: float,
-    write_latency_ms: float,
-    processes: int,
-    parent_confirms: bool,
-    hook_commands: tuple[str, ...],
-    hook_fails_run: bool,
-    hook_timeout_s: float,
-    max_capacity: str | None,
-    max_iterator_age_s: float | None,
-    backup_dir: str,
-    require_pitr: bool,
-    show_values: bool,
-    yes: bool,
-    as_json: bool,
-) -> None:
-    """Upgrade every existing event to the current schema.
+@command_line(CommandLine)
+def command(target: Target, given: CommandLine) -> None:
+    """Upgrade every existing item to the current schema.
 
-    Shows the target, counts participants (see --count-with), writes a verified backup, plans
+    Shows the target, counts the aggregate's source rows (see --count-with), writes a verified backup, plans
     every item from the backup, asks for confirmation (--yes skips it; without a terminal and
     without --yes it refuses with exit code 3), then upgrades the backed-up items with
     conditional writes on owned fields only. Rows created after the backup are not touched
     here: the live stream handlers upgrade them. A run that dies is continued with --resume.
 
+    With --stage it refuses (exit 3) when the stage's deployed live path runs another schema
+    version than this declaration, unless --allow-version-mismatch. Rows of a newer version than
+    this declaration are never rewritten (counted as newer_version).
+
     Exit code 1 when any item was refused, failed or kept changing; the report lists them.
     Ctrl-C stops after the writes in flight, saves the checkpoint, prints the --resume command
     and exits 130.
     """
-    if dry_run and resume:
+    if given.dry_run and given.resume:
         raise click.UsageError("--dry-run and --resume do not go together")
-    _refuse_hook_options(dry_run=dry_run, hook_commands=hook_commands, hook_fails_run=hook_fails_run)
-    if processes > 1:
-        _refuse_with_processes(dry_run=dry_run, segment=segment, total_segments=total_segments, resume=resume)
-        _run_processes(target, processes=processes, run_id=run_id, rate_limit=rate_limit, backup_dir=backup_dir,
-                      require_pitr=require_pitr, show_values=show_values, yes=yes, as_json=as_json)
-    if resume is not None and (segment is not None or total_segments is not None):
-        raise click.UsageError("--resume continues a run as it was split: it does not go with --segment/"
-                               "--total-segments (a named run's worker resumes with its --run-id and its flags)")
-    segment, run_id = _array_job_worker(segment, total_segments, run_id)
-    if segment is not None and run_id is None and not dry_run:
-        raise click.UsageError(f"--segment {segment} --total-segments {total_segments} needs --run-id NAME (or "
-                               "BACKFILL_RUN_ID), the same for every worker of the split: without it the segments "
-                               "form no run that verify, restore, status or control can take")
-    if parent_confirms and (run_id is None or segment is None or dry_run):
-        raise click.UsageError("--parent-confirms is for --processes' children: it needs --run-id and --segment")
-    options = MigrationOptions(
-        backup_dir=backup_dir,
-        segments=segments,
-        segment=segment,
-        total_segments=total_segments,
-        count_with=count_with,
-        workers=workers,
-        rate_limit=rate_limit,
-        resume=resume,
-        run_id=run_id,
-        hook_commands=hook_commands,
-        hook_fails_run=hook_fails_run,
-        hook_timeout_s=hook_timeout_s,
-        max_capacity=max_capacity,
-        max_iterator_age_s=max_iterator_age_s,
-        stage=target.stage.name if target.stage is not None and max_iterator_age_s is not None else None,
-    )
-    try:
-        options.scan_layout()  # option combinations, checked before anything is read
-    except MigrationError as error:
-        raise click.UsageError(str(error)) from error
-    if not dry_run:
-        if not parent_confirms:
-            refuse_without_terminal("migrate", yes=yes)
-        require_writable_store(backup_dir)
+    _refuse_hook_options(given)
+    if not given.dry_run:
+        check_live_version(target, "migrate", allow_mismatch=given.allow_version_mismatch)
+    if given.processes > 1:
+        _refuse_with_processes(given)
+        _run_processes(target, given)
+    given = _one_worker(given)
+    options = given.migration_options(target)
+    if not given.dry_run:
+        if not given.parent_confirms:
+            refuse_without_terminal("migrate", yes=given.yes)
+        require_writable_store(given.backup_dir)
     confirmed: list[str] = []  # the run id, once writes may have started
-
-    def confirm(plan: Plan, backup: Backup) -> None:
-        if parent_confirms:
-            write_json(backup.store, backup.name_for(PLAN_SUFFIX), plan_state(plan))
-            err.print(plan_view(plan, heading=f"Planned (backup {backup.data_uri} verified); the parent asks",
-                                show_values=show_values))
-            if sys.stdin.readline().strip() != GO:
-                err.print("The parent said stop: nothing was written.")
-                raise StopBeforeWrites
-        else:
-            _confirm(plan, backup, yes=yes, show_values=show_values)
-            err.print(f"Steer it from another terminal: {escape(control_command(backup.run, backup_dir))}",
-                      soft_wrap=True)
-        confirmed.append(backup.run_id)
-
-    hooks = MigrationHooks(
-        on_target=lambda description: err.print(key_value_table("Target", description)),
-        confirm=confirm,
-        progress=progress_factory(err),
-    )
     target.require_declared_tables()
-    pitr = check_pitr(target, target.settings.target_table, required=require_pitr, writing=not dry_run)
+    pitr = check_pitr(target, target.settings.target_table, required=given.require_pitr, writing=not given.dry_run)
     try:
-        if dry_run:
-            pricing = Pricing(price_per_million_writes, price_per_million_reads, write_latency_ms)
-            result = plan_migration(target, options, hooks, pricing)
-            err.print(plan_view(result.plan, heading="Dry run: nothing was written", show_values=show_values))
-            err.print(key_value_table("Estimate of the real run (DynamoDB's rounding rules)",
-                                      _flat(result.estimate)))
-            payload: dict[str, Any] = {**result.to_dict(), "pitr": pitr.to_dict()}
+        if given.dry_run:
+            payload = {**_dry_run(target, given, options), "pitr": pitr.to_dict()}
         else:
-            report = run_migration(target, options, hooks)
-            err.print(report_view(report, show_values=show_values))
-            payload = report.to_dict()
+            payload = _migrate(target, given, options, confirmed)
     except (MigrationError, BackupError, CheckpointError, StoreError) as error:
         if isinstance(error, CliError):  # its exit code (an unreachable S3 run store is 4) and hint
             raise
@@ -270,15 +262,68 @@ def command(
     except StopBeforeWrites:
         raise SystemExit(EXIT_OK) from None
     except KeyboardInterrupt:
-        _interrupted(confirmed[0] if confirmed else resume)
+        _interrupted(confirmed[0] if confirmed else given.resume)
     except RunStopped as stopped:
         err.print(f"[bold yellow]Stopped[/] by `backfill control`: the writes in flight finished and the checkpoint "
                   f"of run {stopped.run_id} is saved. Continue with:\n  {escape(resume_command(stopped.run_id))}",
                   soft_wrap=True)
         raise SystemExit(EXIT_INTERRUPTED) from None
-    if as_json:
+    if given.as_json:
         print_json(payload)
     raise SystemExit(payload["exit_code"])
+
+
+def _one_worker(given: CommandLine) -> CommandLine:
+    """The segment and run of this worker (from an array job's environment when not given), checked."""
+    if given.resume is not None and (given.segment is not None or given.total_segments is not None):
+        raise click.UsageError("--resume continues a run as it was split: it does not go with --segment/"
+                               "--total-segments (a named run's worker resumes with its --run-id and its flags)")
+    segment, run_id = _array_job_worker(given.segment, given.total_segments, given.run_id)
+    if segment is not None and run_id is None and not given.dry_run:
+        raise click.UsageError(f"--segment {segment} --total-segments {given.total_segments} needs --run-id NAME (or "
+                               "BACKFILL_RUN_ID), the same for every worker of the split: without it the segments "
+                               "form no run that verify, restore, status or control can take")
+    if given.parent_confirms and (run_id is None or segment is None or given.dry_run):
+        raise click.UsageError("--parent-confirms is for --processes' children: it needs --run-id and --segment")
+    return replace(given, segment=segment, run_id=run_id)
+
+
+def _hooks(given: CommandLine, confirmed: list[str]) -> MigrationHooks:
+    """The terminal's view of a run: the target, the plan and its question, progress bars."""
+
+    def confirm(plan: Plan, backup: Backup) -> None:
+        if given.parent_confirms:
+            write_json(backup.store, backup.name_for(PLAN_SUFFIX), plan_state(plan))
+            err.print(plan_view(plan, heading=f"Planned (backup {backup.data_uri} verified); the parent asks",
+                                show_values=given.show_values))
+            if sys.stdin.readline().strip() != GO:
+                err.print("The parent said stop: nothing was written.")
+                raise StopBeforeWrites
+        else:
+            _confirm(plan, backup, yes=given.yes, show_values=given.show_values)
+            err.print(f"Steer it from another terminal: {escape(control_command(backup.run, given.backup_dir))}",
+                      soft_wrap=True)
+        confirmed.append(backup.run_id)
+
+    return MigrationHooks(
+        on_target=lambda description: err.print(key_value_table("Target", description)),
+        confirm=confirm,
+        progress=progress_factory(err),
+    )
+
+
+def _dry_run(target: Target, given: CommandLine, options: MigrationOptions) -> dict[str, Any]:
+    pricing = Pricing(given.price_per_million_writes, given.price_per_million_reads, given.write_latency_ms)
+    result = plan_migration(target, options, _hooks(given, []), pricing)
+    err.print(plan_view(result.plan, heading="Dry run: nothing was written", show_values=given.show_values))
+    err.print(key_value_table("Estimate of the real run (DynamoDB's rounding rules)", _flat(result.estimate)))
+    return result.to_dict()
+
+
+def _migrate(target: Target, given: CommandLine, options: MigrationOptions, confirmed: list[str]) -> dict[str, Any]:
+    report = run_migration(target, options, _hooks(given, confirmed))
+    err.print(report_view(report, show_values=given.show_values))
+    return report.to_dict()
 
 
 def _interrupted(run_id: str | None) -> NoReturn:
@@ -306,28 +351,27 @@ def resume_command(run_id: str) -> str:
     return shlex.join(words + given_options(ctx, skip=("resume", "dry_run")))
 
 
-def _refuse_hook_options(*, dry_run: bool, hook_commands: tuple[str, ...], hook_fails_run: bool) -> None:
+def _refuse_hook_options(given: CommandLine) -> None:
     ctx = click.get_current_context()
     timeout_given = ctx.get_parameter_source("hook_timeout_s") is ParameterSource.COMMANDLINE
-    if (hook_fails_run or timeout_given) and not hook_commands:
-        raise click.UsageError(f"{'--hook-fails-run' if hook_fails_run else '--hook-timeout'} goes with --hook CMD")
-    if dry_run and hook_commands:
+    if (given.hook_fails_run or timeout_given) and not given.hook_commands:
+        raise click.UsageError(f"{'--hook-fails-run' if given.hook_fails_run else '--hook-timeout'} goes with --hook CMD")
+    if given.dry_run and given.hook_commands:
         raise click.UsageError("--hook does not go with --dry-run: a dry run has no events to hook")
 
 
-def _refuse_with_processes(*, dry_run: bool, segment: int | None, total_segments: int | None,
-                           resume: str | None) -> None:
+def _refuse_with_processes(given: CommandLine) -> None:
     """--processes makes the segments itself: options that choose a segment or a run another way are refused."""
-    if segment is not None or total_segments is not None:
+    if given.segment is not None or given.total_segments is not None:
         raise click.UsageError("--processes splits the run itself: it does not go with --segment/--total-segments "
                                "(on several machines, start one worker per segment instead)")
     if segment_or_array_index(None) is not None:
         raise click.UsageError("--processes does not go with an array job's index (AWS_BATCH_JOB_ARRAY_INDEX, "
                                "JOB_COMPLETION_INDEX): each array child is one segment already")
-    if resume is not None:
+    if given.resume is not None:
         raise click.UsageError("--processes does not go with --resume: continue the run with the same --run-id "
                                "and --processes")
-    if dry_run:
+    if given.dry_run:
         raise click.UsageError("--dry-run does not go with --processes: a dry run writes nothing; run it in one process")
 
 
@@ -373,93 +417,144 @@ _PARENT_ONLY = ("processes", "parent_confirms", "run_id", "resume", "dry_run", "
                 "rate_limit", "yes", "as_json")
 
 
-def _run_processes(target: Target, *, processes: int, run_id: str | None, rate_limit: float, backup_dir: str,
-                   require_pitr: bool, show_values: bool, yes: bool, as_json: bool) -> NoReturn:
+def _run_processes(target: Target, given: CommandLine) -> NoReturn:
     """N children (``--parent-confirms``) count, back up and plan their segment, save the plan
     and wait; the parent shows the combined plan and asks once, then tells every child to write
     (or to stop). One progress bar, one report. Exit code: the worst of the children's and the
     combined report's."""
-    ctx = click.get_current_context()
-    table = target.settings.target_table
-    run = run_id or new_run_id(table, None, processes)
-    try:
-        MigrationOptions(run_id=run, segment=0, total_segments=processes).scan_layout()
-    except MigrationError as error:
-        raise click.UsageError(str(error)) from error
-    refuse_without_terminal("migrate", yes=yes)
-    require_writable_store(backup_dir)
-    started = time.monotonic()
-    description = target.describe(counts=False)
-    err.print(key_value_table("Target", description))
-    target.require_declared_tables()
-    check_pitr(target, table, required=require_pitr)  # once here, before any child starts
-    store = target.run_store(backup_dir)
-    logs = log_directory(store)
-    options = given_options(ctx, skip=_PARENT_ONLY)
-    names = [new_run_id(table, [k], processes, run=run) for k in range(processes)]
-    plans = [name + PLAN_SUFFIX for name in names]
-    resume = shlex.join(["backfill", "migrate", *given_options(ctx, skip=("run_id", "processes", "dry_run")),
-                         "--run-id", run, "--processes", str(processes)])
-    for name in plans:  # an earlier attempt's plan is not this attempt's
-        if store.exists(name):
-            store.delete(name)
-    children = [Child(k, child_argv("migrate", options, run_id=run, segment=k, total=processes, rate_limit=rate_limit,
-                                    extra=["--parent-confirms"]), logs / (names[k] + LOG_SUFFIX))
-                for k in range(processes)]
-    err.print(f"Run {run}: {processes} processes, logs in {logs}/{run}-seg*of{processes}{LOG_SUFFIX}", soft_wrap=True)
-    err.print(f"Steer it from another terminal: {escape(control_command(run, backup_dir))}", soft_wrap=True)
-    for child in children:
-        child.start(None, stdin_pipe=True)
-    try:
+    parent = _Parent.prepare(target, given)
+    parent.start_children()
+    parent.confirm()
+    parent.write_and_report()
+
+
+@dataclass
+class _Parent:
+    """The parent of ``--processes N``: its run, its children, and what they leave in the run store."""
+
+    given: CommandLine
+    run: str
+    store: RunStore
+    names: list[str]  # each segment's backup id, segment order
+    resume: str  # the command line that continues this run
+    description: dict[str, Any]
+    started: float
+    children: list[Child] = field(default_factory=list)
+
+    @classmethod
+    def prepare(cls, target: Target, given: CommandLine) -> _Parent:
+        """Checks, the target shown, PITR checked once (before any child starts), no stale plans."""
+        ctx, processes = click.get_current_context(), given.processes
+        table = target.settings.target_table
+        run = given.run_id or new_run_id(table, None, processes)
+        try:
+            MigrationOptions(run_id=run, segment=0, total_segments=processes).scan_layout()
+        except MigrationError as error:
+            raise click.UsageError(str(error)) from error
+        refuse_without_terminal("migrate", yes=given.yes)
+        require_writable_store(given.backup_dir)
+        started = time.monotonic()
+        description = target.describe(counts=False)
+        err.print(key_value_table("Target", description))
+        target.require_declared_tables()
+        check_pitr(target, table, required=given.require_pitr)
+        resume = shlex.join(["backfill", "migrate", *given_options(ctx, skip=("run_id", "processes", "dry_run")),
+                             "--run-id", run, "--processes", str(processes)])
+        parent = cls(given, run, target.run_store(given.backup_dir),
+                     [new_run_id(table, [k], processes, run=run) for k in range(processes)],
+                     resume, description, started)
+        for name in parent.plans:  # an earlier attempt's plan is not this attempt's
+            if parent.store.exists(name):
+                parent.store.delete(name)
+        return parent
+
+    @property
+    def plans(self) -> list[str]:
+        return [name + PLAN_SUFFIX for name in self.names]
+
+    def start_children(self) -> None:
+        given, run, processes = self.given, self.run, self.given.processes
+        logs = log_directory(self.store)
+        options = given_options(click.get_current_context(), skip=_PARENT_ONLY)
+        self.children = [
+            Child(k, child_argv("migrate", options, run_id=run, segment=k, total=processes,
+                                rate_limit=given.rate_limit, extra=["--parent-confirms"]),
+                  logs / (self.names[k] + LOG_SUFFIX))
+            for k in range(processes)]
+        err.print(f"Run {run}: {processes} processes, logs in {logs}/{run}-seg*of{processes}{LOG_SUFFIX}",
+                  soft_wrap=True)
+        err.print(f"Steer it from another terminal: {escape(control_command(run, given.backup_dir))}", soft_wrap=True)
+        for child in self.children:
+            child.start(None, stdin_pipe=True)
+
+    def confirm(self) -> None:
+        """Every child planned: the combined plan shown and asked about once. Otherwise (a child
+        failed, Ctrl-C, refused, answered no) every child is told to stop before any write."""
+        children = self.children
+        try:
+            plan = self._combined_plan()
+            err.print(plan_view(plan, heading=f"Plan (run {self.run}: {len(children)} backups verified)",
+                                show_values=self.given.show_values))
+            confirm_or_refuse(f"Upgrade {plan.would_upgrade} events in place (run {self.run}, {len(children)} "
+                              "processes)?", yes=self.given.yes)
+        except _Stop as stop:  # a child failed or Ctrl-C before any write: the others stop too
+            self._tell_all("stop")
+            watch(children, interrupted=stop.interrupted)
+            stop_if_failed(children, stop.interrupted, self.resume, state="nothing was written to the table")
+            ended = [c.segment for c in children if c.returncode is not None]
+            raise ChildrenEnded(f"cannot migrate: segment(s) {ended} ended before planning (see the logs); "
+                                "nothing was written") from None
+        except BaseException:  # refused, answered no, or Ctrl-C at the question
+            self._tell_all("stop")
+            watch(children, interrupted=True)
+            err.print(f"Nothing was written; the backups are kept. The same run continues with:\n  "
+                      f"{escape(self.resume)}", soft_wrap=True)
+            raise
+
+    def _combined_plan(self) -> Plan:
+        store, processes = self.store, len(self.children)
+
         def planned() -> int:
-            return sum(store.exists(name) for name in plans)
+            return sum(store.exists(name) for name in self.plans)
 
         with progress_bar(f"backing up and planning {processes} segments", processes) as update:
-            interrupted = watch(children, until=lambda: planned() == processes, on_poll=lambda: update(planned()))
-        if interrupted or any(not child.running for child in children):
+            interrupted = watch(self.children, until=lambda: planned() == processes,
+                                on_poll=lambda: update(planned()))
+        if interrupted or any(not child.running for child in self.children):
             raise _Stop(interrupted)
         try:
-            plan = combine_plans([read_json(store, name) for name in plans])
+            return combine_plans([read_json(store, name) for name in self.plans])
         except (OSError, ValueError, KeyError, StoreError) as error:
             raise BadInput(f"cannot migrate: a segment's plan is unreadable: {error}") from error
-        err.print(plan_view(plan, heading=f"Plan (run {run}: {processes} backups verified)", show_values=show_values))
-        confirm_or_refuse(f"Upgrade {plan.would_upgrade} events in place (run {run}, {processes} processes)?", yes=yes)
-    except _Stop as stop:  # a child failed or Ctrl-C before any write: the others stop too
-        for child in children:
-            child.tell("stop")
-        watch(children, interrupted=stop.interrupted)
-        stop_if_failed(children, stop.interrupted, resume, state="nothing was written to the table")
-        ended = [c.segment for c in children if c.returncode is not None]
-        raise ChildrenEnded(f"cannot migrate: segment(s) {ended} ended before planning (see the logs); "
-                            "nothing was written") from None
-    except BaseException:  # refused, answered no, or Ctrl-C at the question
-        for child in children:
-            child.tell("stop")
-        watch(children, interrupted=True)
-        err.print(f"Nothing was written; the backups are kept. The same run continues with:\n  {escape(resume)}",
-                  soft_wrap=True)
-        raise
-    for child in children:
-        child.tell(GO)
-    total = sum(int(read_json(store, name + MANIFEST_SUFFIX)["item_count"]) for name in names)
 
-    def finished() -> int:
-        try:
-            return sum(s.done or 0 for s in run_status(store, run, total_segments=processes))
-        except (StatusError, StoreError):
-            return 0
+    def _tell_all(self, line: str) -> None:
+        for child in self.children:
+            child.tell(line)
 
-    with progress_bar("migrating", total) as update:
-        interrupted = watch(children, on_poll=lambda: update(finished()))
-    report = _combined_report(store, run, names, children, description, time.monotonic() - started)
-    err.print(report_view(report, show_values=show_values))
-    stop_if_failed(children, interrupted, resume, state="every segment's checkpoint keeps the items it finished")
-    payload = {**report.to_dict(), "processes": processes,
-               "segments": [{"segment": c.segment, "exit_code": c.exit_code, "log": str(c.log)} for c in children]}
-    payload["exit_code"] = worst_exit_code([report.exit_code, *(c.exit_code for c in children)])
-    if as_json:
-        print_json(payload)
-    raise SystemExit(payload["exit_code"])
+    def write_and_report(self) -> NoReturn:
+        store, run, children = self.store, self.run, self.children
+        self._tell_all(GO)
+        total = sum(int(read_json(store, name + MANIFEST_SUFFIX)["item_count"]) for name in self.names)
+
+        def finished() -> int:
+            try:
+                return sum(s.done or 0 for s in run_status(store, run, total_segments=len(children)))
+            except (StatusError, StoreError):
+                return 0
+
+        with progress_bar("migrating", total) as update:
+            interrupted = watch(children, on_poll=lambda: update(finished()))
+        report = _combined_report(store, run, self.names, children, self.description,
+                                  time.monotonic() - self.started)
+        err.print(report_view(report, show_values=self.given.show_values))
+        stop_if_failed(children, interrupted, self.resume,
+                       state="every segment's checkpoint keeps the items it finished")
+        payload = {**report.to_dict(), "processes": len(children),
+                   "segments": [{"segment": c.segment, "exit_code": c.exit_code, "log": str(c.log)} for c in children]}
+        payload["exit_code"] = worst_exit_code([report.exit_code, *(c.exit_code for c in children)])
+        if self.given.as_json:
+            print_json(payload)
+        raise SystemExit(payload["exit_code"])
 
 
 class _Stop(Exception):  # noqa: N818 - control flow of _run_processes
@@ -486,15 +581,15 @@ def _combined_report(store: RunStore, run: str, names: list[str], children: list
             part = read_json(store, name + REPORT_SUFFIX)
             processed += int(part["processed_this_attempt"])
             resumed += int(part["resumed_after"])
-            # A child that scanned counted the whole participants table; one that queried, its events.
-            counted_by = str(part["target"].get("participants counted by", ""))
-            counted = int(part["participants"]["rows_counted"])
+            # A child that scanned counted the whole source table; one that queried, its items' rows.
+            counted_by = str(part["target"].get(counted_by_label(), ""))
+            counted = int(part["aggregate"]["source_rows_counted"])
             rows = rows + counted if counted_by.startswith(QUERY) else max(rows, counted)
-            description = {**description, "participants counted by": counted_by}
+            description = {**description, counted_by_label(): counted_by}
             calls.update(part["requests"]["calls"])
             http.update(part["requests"]["http"])
-    description = {**description, "events": items, "participants": rows}
+    description = {**description, active_schema().table: items, source_table(): rows}
     return MigrationReport(run_id=run, backup_file=f"{store.location} (run {run}, {len(names)} segments)",
                            backup_items=items, target=description, tally=merged(tallies), duration_s=duration_s,
-                           processed=processed, resumed_after=resumed, participant_rows=rows,
+                           processed=processed, resumed_after=resumed, source_rows=rows,
                            requests=dict(calls), http_requests=dict(http), completed=completed)

@@ -6,6 +6,7 @@ import json
 import shlex
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any, NoReturn
@@ -16,7 +17,9 @@ from rich.table import Table
 
 from backfill.cli.options import (
     MAX_THREADS,
+    allow_version_mismatch_option,
     backup_dir_option,
+    command_line,
     json_option,
     segment_or_array_index,
     store_encryption_options,
@@ -48,6 +51,7 @@ from backfill.console import (
 )
 from backfill.errors import BadInput, ExitCode
 from backfill.live.guard import guard_live_path
+from backfill.live.version import check_live_version
 from backfill.restore import (
     RestoreOptions,
     RestorePlan,
@@ -64,6 +68,30 @@ from backfill.run.store import StoreError, split_location
 from backfill.table.pitr import enable_pitr
 from backfill.table.target import Target
 from chalicelib.schema import active_schema
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """What ``backfill restore`` was given (its options as one value)."""
+
+    backup_file: str | None
+    run: str | None
+    segment: int | None
+    force: bool
+    delete_new: bool
+    workers: int | None
+    to_table: str | None
+    create_table: bool
+    show: int
+    pause_live_path: bool
+    live_path_running: bool
+    processes: int
+    plan_only: bool
+    backup_dir: str
+    require_pitr: bool
+    allow_version_mismatch: bool
+    yes: bool
+    as_json: bool
 
 
 @click.command("restore")
@@ -95,13 +123,12 @@ from chalicelib.schema import active_schema
 @backup_dir_option
 @store_encryption_options
 @require_pitr_option
+@allow_version_mismatch_option
 @yes_option
 @json_option
 @target_options
-def command(target: Target, backup_file: str | None, run: str | None, segment: int | None, force: bool, delete_new: bool,
-            workers: int | None, to_table: str | None,
-            create_table: bool, show: int, pause_live_path: bool, live_path_running: bool, processes: int,
-            plan_only: bool, backup_dir: str, require_pitr: bool, yes: bool, as_json: bool) -> None:
+@command_line(CommandLine)
+def command(target: Target, given: CommandLine) -> None:
     """Restore the events table from backup FILE (data file or manifest, a path or an s3:// URI)
     or from every backup of --run NAME.
 
@@ -109,43 +136,53 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
     fields are put back; other attributes are never overwritten). Items changed since are
     conflicts: listed and skipped unless --force. Exit 1 on conflicts or failures. Refuses (exit 3)
     while a stream mapping reading these tables is enabled, unless --pause-live-path or
-    --live-path-running.
+    --live-path-running, and (exit 3) when --stage's deployed live path runs another schema
+    version, unless --allow-version-mismatch.
 
     With --to-table NAME (bulk mode) the backup, of any table, is written whole into the new or
     empty table NAME with BatchWriteItem (--create-table creates it from the backup's key schema);
     unprocessed items are resent with backoff until none is left. Exit 1 if any item could not be
     written, 2 if the backup or the table cannot be used.
     """
-    if (backup_file is None) == (run is None):
+    if (given.backup_file is None) == (given.run is None):
         raise click.UsageError("name one backup FILE or one --run NAME")
-    if processes > 1:
-        if run is None or segment is not None or segment_or_array_index(None) is not None or to_table is not None:
+    if given.to_table is None and not given.plan_only:
+        check_live_version(target, "restore", allow_mismatch=given.allow_version_mismatch)
+    if given.processes > 1:
+        if (given.run is None or given.segment is not None or segment_or_array_index(None) is not None
+                or given.to_table is not None):
             raise click.UsageError("--processes restores the segments of one --run NAME itself: not with FILE, "
                                    "--segment, an array job's index or --to-table")
-        restore_processes(target, run=run, processes=processes, backup_dir=backup_dir, show=show,
-                          pause_live_path=pause_live_path, live_path_running=live_path_running,
-                          require_pitr=require_pitr, yes=yes, as_json=as_json)
-    if run is None and segment is not None:
+        restore_processes(target, given, given.run)
+    if given.run is None and given.segment is not None:
         raise click.UsageError("--segment goes with --run NAME")
-    if run is not None and segment is None:
-        found = segment_or_array_index(segment)
-        segment = found[0] if found else None
-    if to_table is not None:
-        if run is not None or backup_file is None:
+    if given.run is not None and given.segment is None:
+        found = segment_or_array_index(None)
+        given = replace(given, segment=found[0] if found else None)
+    if given.to_table is not None:
+        if given.run is not None or given.backup_file is None:
             raise click.UsageError("--to-table restores one backup FILE, not a --run")
-        if force or delete_new:
+        if given.force or given.delete_new:
             raise click.UsageError("--force and --delete-new are for the in-place restore, not --to-table")
-        restore_into_table(target, backup_file, to_table, create=create_table, workers=workers or DEFAULT_WORKERS,
-                           require_pitr=require_pitr, yes=yes, as_json=as_json)
-    if create_table:
+        restore_into_table(target, given.backup_file, given.to_table, create=given.create_table,
+                           workers=given.workers or DEFAULT_WORKERS, require_pitr=given.require_pitr, yes=given.yes,
+                           as_json=given.as_json)
+    if given.create_table:
         raise click.UsageError("--create-table goes with --to-table NAME")
-    if pause_live_path:  # pausing changes the deployed mappings before the confirmation is asked
-        refuse_without_terminal("restore --pause-live-path", yes=yes)
+    _restore_in_place(target, given)
+
+
+def _restore_in_place(target: Target, given: CommandLine) -> NoReturn:
+    """Plan from the backup(s) and the live table, show the plan, pause the live path, ask, write. Exits."""
+    show, force = given.show, given.force
+    if given.pause_live_path:  # pausing changes the deployed mappings before the confirmation is asked
+        refuse_without_terminal("restore --pause-live-path", yes=given.yes)
     target.require_tables(target.settings.target_table)
-    check_pitr(target, target.settings.target_table, required=require_pitr, writing=not plan_only)
-    live_path = guard_live_path(target, allow_running=live_path_running, pause=pause_live_path)
-    options = RestoreOptions(backup_file=backup_file, backup_dir=backup_dir, run=run, segment=segment, force=force,
-                             delete_new=delete_new, workers=workers or 8)
+    check_pitr(target, target.settings.target_table, required=given.require_pitr, writing=not given.plan_only)
+    live_path = guard_live_path(target, allow_running=given.live_path_running, pause=given.pause_live_path)
+    options = RestoreOptions(backup_file=given.backup_file, backup_dir=given.backup_dir, run=given.run,
+                             segment=given.segment, force=force, delete_new=given.delete_new,
+                             workers=given.workers or 8)
     try:
         with Progress(TextColumn("reading live table"), MofNCompleteColumn(), console=err, transient=True) as bar:
             task = bar.add_task("scan", total=None)
@@ -154,7 +191,7 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
         show_available(refused, target.settings.target_table)
         raise BadInput(f"cannot restore, nothing was written: {refused}") from refused
 
-    if plan_only:
+    if given.plan_only:
         print_json({"summary": plan.summary(),
                     "conflicts": [[p.event_id, p.action.value, p.reason] for p in plan.first_conflicts(show)]})
         raise SystemExit(EXIT_OK)
@@ -168,13 +205,13 @@ def command(target: Target, backup_file: str | None, run: str | None, segment: i
         confirm_or_refuse(
             f"Write {plan.write_count} item(s) of table {plan.backup.table!r} at {plan.endpoint} "
             f"({plan.region}) back to backup {plan.name} ({plan.coverage})?",
-            yes=yes,
+            yes=given.yes,
         )
     with Progress(TextColumn("restoring"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
         task = bar.add_task("restore", total=plan.total)
         result = execute_restore(target, plan, on_progress=lambda _phase, n: bar.advance(task, n))
     render(result, plan, show)
-    if as_json:
+    if given.as_json:
         print_json(result.to_json())
     plan.close()  # the on-disk index of items and outcomes
     raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
@@ -277,25 +314,25 @@ _PARENT_ONLY = ("processes", "plan_only", "run", "segment", "yes", "as_json", "p
                 "show")
 
 
-def restore_processes(target: Target, *, run: str, processes: int, backup_dir: str, show: int, pause_live_path: bool,
-                      live_path_running: bool, require_pitr: bool, yes: bool, as_json: bool) -> NoReturn:
+def restore_processes(target: Target, given: CommandLine, run: str) -> NoReturn:
     """Every backup of run ``run`` restored by its own child (``restore --run NAME --segment K``),
     at most ``processes`` at a time: the children plan (``--plan-only``), the parent checks the
     live path, shows the combined plan and asks once, then the children plan again and write.
     Exit code: the worst of the children's."""
     ctx = click.get_current_context()
+    processes, show, yes = given.processes, given.show, given.yes
     table = target.settings.target_table
-    if pause_live_path:
+    if given.pause_live_path:
         refuse_without_terminal("restore --pause-live-path", yes=yes)
     target.require_tables(table)
-    check_pitr(target, table, required=require_pitr)  # once here, before any child starts
-    store = target.run_store(backup_dir)
+    check_pitr(target, table, required=given.require_pitr)  # once here, before any child starts
+    store = target.run_store(given.backup_dir)
     try:
         found = find_run(store, run, table)
         found.require_complete()
     except (BackupError, StoreError) as error:
         raise BadInput(f"cannot restore, nothing was written: {error}") from error
-    live_path = guard_live_path(target, allow_running=live_path_running, pause=pause_live_path)
+    live_path = guard_live_path(target, allow_running=given.live_path_running, pause=given.pause_live_path)
     # The parent guards the live path; its children only restore.
     options = [*given_options(ctx, skip=_PARENT_ONLY), "--live-path-running", "--show", str(show)]
     logs = log_directory(store)
@@ -341,7 +378,7 @@ def restore_processes(target: Target, *, run: str, processes: int, backup_dir: s
     show_items("items needing attention", [(i[active_schema().key.label], i["outcome"], i["reason"]) for i in result.get("items", [])
                                             if i["outcome"] in ("conflict_skipped", "deleted_skipped", "failed",
                                                                 "new_kept")], show)
-    if as_json:
+    if given.as_json:
         print_json(result)
     raise SystemExit(worst_exit_code(c.exit_code for c in restoring))
 

@@ -1,7 +1,9 @@
-"""``backfill stream-arns``: put the tables' current stream ARNs into a Chalice stage's config.
+"""``backfill stream-arns``: put the tables' current stream ARNs into a Chalice stage's config,
+and the version of the declaration the app will be deployed with (DYNAMO_EVOLVE_SCHEMA_VERSION:
+app.py refuses to be packaged or deployed with another; ``backfill live status`` shows it).
 
-Chalice reads ``<TABLE>_STREAM_ARN`` of each table the declaration names (EVENTS_STREAM_ARN,
-PARTICIPANTS_STREAM_ARN for the events example) from .chalice/config.json when it
+Chalice reads ``<TABLE>_STREAM_ARN`` of each table the declaration names (ORDERS_STREAM_ARN,
+ORDER_ITEMS_STREAM_ARN for the orders example) from .chalice/config.json when it
 deploys or packages app.py; a stream ARN is only known once the table exists (and changes if
 streams are turned off and on), so it is looked up rather than typed.
 """
@@ -20,7 +22,7 @@ from backfill.errors import TargetError, explain
 from backfill.live.json_edit import replace_strings
 from backfill.run.backup import write_text_atomic
 from backfill.table.target import Target
-from chalicelib.config import stream_variable, table_variable
+from chalicelib.config import SCHEMA_VERSION_VAR, stream_variable, table_variable
 from chalicelib.schema import active_schema
 
 
@@ -49,17 +51,19 @@ def latest_stream_arn(dynamodb: Any, table: str) -> str:
 
 
 def with_arns(text: str, stage: str, arns: dict[str, str], config_path: Path) -> str:
-    """The config text with only the stage's two ARN values changed (formatting kept)."""
+    """The config text with only the stage's ARN values and schema version changed (formatting kept)."""
+    values = {**arns, SCHEMA_VERSION_VAR: str(active_schema().version)}
     try:
-        return replace_strings(text, ["stages", stage, "environment_variables"], arns)
+        return replace_strings(text, ["stages", stage, "environment_variables"], values)
     except KeyError as missing:
         raise click.ClickException(
-            f"{config_path}: {missing.args[0]} is missing; add the stage's {' and '.join(arn_variables().values())} "
+            f"{config_path}: {missing.args[0]} is missing; add the stage's {' and '.join(values)} "
             "(any value) to its environment_variables, then run again") from None
 
 
 @click.command("stream-arns")
-@click.option("--write", is_flag=True, help="Write the ARNs into the stage's environment_variables (only those two values change).")
+@click.option("--write", is_flag=True, help="Write the ARNs and the declaration's schema version "
+              f"({SCHEMA_VERSION_VAR}) into the stage's environment_variables (only those values change).")
 @json_option
 @target_options
 def command(target: Target, write: bool, as_json: bool) -> None:
@@ -71,7 +75,8 @@ def command(target: Target, write: bool, as_json: bool) -> None:
     arns = {arn_variables()[name]: latest_stream_arn(target.dynamodb, table) for name, table in tables.items()}
     if write:
         write_text_atomic(config_path, with_arns(text, stage, arns, config_path), private=False)
+    shown = {**arns, SCHEMA_VERSION_VAR: str(active_schema().version)}
     if as_json:
-        print_json(arns)
+        print_json(shown)
     else:
-        err.print(key_value_table(f"stage {stage} at {target.endpoint}" + (f" (written to {config_path})" if write else ""), arns))
+        err.print(key_value_table(f"stage {stage} at {target.endpoint}" + (f" (written to {config_path})" if write else ""), shown))

@@ -29,7 +29,7 @@ from chalicelib.streams import observability
 @json_option
 @target_options
 def command(target: Target, batch_size: int, follow: bool, interval: float, from_start: bool, positions_file: Path, as_json: bool) -> None:
-    """Feed the events and participants streams to the Chalice handlers, locally.
+    """Feed the streams of the declaration's tables to the Chalice handlers, locally.
 
     Without --follow, drains what is in the streams (including the handler's own writes coming
     back) and exits. Records a handler refuses are in the failures table (`backfill failures`).

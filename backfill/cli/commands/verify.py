@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from typing import Any
+
 import click
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
+from backfill.cli.commands.mirror import checked as mirror_checks
+from backfill.cli.commands.mirror import render_verify as render_mirror
 from backfill.cli.options import (
     MAX_THREADS,
     backup_dir_option,
+    command_line,
     json_option,
     segment_or_array_index,
     target_options,
@@ -16,10 +22,24 @@ from backfill.cli.options import (
 from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK, err, print_json
 from backfill.errors import Unverifiable
 from backfill.run.backup import BackupError
-from backfill.table.aggregate_counts import AUTO, COUNT_METHODS
+from backfill.table.aggregate_counts import AUTO, COUNT_METHODS, counted_by_label
 from backfill.table.target import Target
 from backfill.verify import VerifyOptions, VerifyResult, run_verify
 from chalicelib.schema import active_schema
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """What ``backfill verify`` was given: the check's options, and how to show the result."""
+
+    options: VerifyOptions
+    show: int  # problems listed
+    as_json: bool
+
+    @classmethod
+    def of(cls, *, show: int, as_json: bool, no_snapshot: bool, **options: Any) -> CommandLine:
+        """From the command's options: every other one is a field of ``VerifyOptions``."""
+        return cls(VerifyOptions(use_snapshot=not no_snapshot, **options), show, as_json)
 
 
 @click.command("verify")
@@ -37,8 +57,8 @@ from chalicelib.schema import active_schema
 @click.option("--scan-threads", "total_segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS),
               help="Threads that read the table, each one segment of a parallel scan (with a snapshot, the snapshot's split is used for events).")
 @click.option("--count-with", type=click.Choice(COUNT_METHODS), default=AUTO, show_default=True,
-              help="How participants are counted: scan = one parallel scan of the whole participants table "
-                   "(finds orphan participants); query = one consistent COUNT query per event checked; "
+              help="How the declaration's aggregate is counted: scan = one parallel scan of its whole source table "
+                   "(finds orphan source rows); query = one consistent COUNT query per item checked; "
                    "auto = scan, or with --segment query when that costs less client CPU (as for migrate).")
 @click.option("--strict", is_flag=True,
               help="For a table no application writes to: any change of an attribute the migration does not own "
@@ -49,21 +69,19 @@ from chalicelib.schema import active_schema
 @backup_dir_option
 @json_option
 @target_options
-def command(target: Target, snapshot: str | None, run: str | None, segment: int | None, no_snapshot: bool, sample: int | None, show: int,
-            total_segments: int, count_with: str, strict: bool, show_values: bool, backup_dir: str,
-            as_json: bool) -> None:
-    """Verify the migrated events table. Exit 0 only when every check holds, 1 otherwise."""
-    if run is not None and snapshot is not None:
+@command_line(CommandLine.of)
+def command(target: Target, given: CommandLine) -> None:
+    """Verify the migrated table (and, for a count kept by a membership mirror, the mirror:
+    docs/how-to/mirror.md). Exit 0 only when every check holds, 1 otherwise."""
+    options, show, as_json = given.options, given.show, given.as_json
+    if options.run is not None and options.snapshot is not None:
         raise click.UsageError("--run and --snapshot do not go together")
-    if segment is not None and run is None:
+    if options.segment is not None and options.run is None:
         raise click.UsageError("--segment goes with --run NAME")
-    if run is not None and segment is None:
-        found = segment_or_array_index(segment)
-        segment = found[0] if found else None
+    if options.run is not None and options.segment is None:
+        found = segment_or_array_index(None)
+        options = replace(options, segment=found[0] if found else None)
     target.require_declared_tables()
-    options = VerifyOptions(backup_dir=backup_dir, snapshot=snapshot, run=run, segment=segment, use_snapshot=not no_snapshot,
-                            sample=sample, total_segments=total_segments, count_with=count_with, strict=strict,
-                            show_values=show_values)
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
             tasks: dict[str, TaskID] = {}
@@ -78,9 +96,18 @@ def command(target: Target, snapshot: str | None, run: str | None, segment: int 
     except BackupError as error:
         raise Unverifiable(f"cannot verify against the snapshot: {error}") from error
     render(result, show)
+    # A count kept by a membership mirror: its checks too, when the whole table is verified.
+    whole = options.sample is None and options.segment is None
+    mirror = mirror_checks(target, options.total_segments) if has_mirror() and whole else None
+    if mirror is not None:
+        render_mirror(target, mirror, show)
     if as_json:
-        print_json(result.to_json())
-    raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
+        print_json({**result.to_json(), **({"mirror": mirror.to_json()} if mirror is not None else {})})
+    raise SystemExit(EXIT_OK if result.ok and (mirror is None or mirror.ok) else EXIT_ITEM_FAILURES)
+
+
+def has_mirror() -> bool:
+    return any(a.mirror is not None for a in active_schema().aggregates)
 
 
 def render(result: VerifyResult, show: int) -> None:
@@ -90,8 +117,8 @@ def render(result: VerifyResult, show: int) -> None:
     summary.add_row("mode", result.mode)
     summary.add_row("snapshot", result.snapshot or (result.snapshot_note or "-"))
     summary.add_row("events checked", str(result.events_checked))
-    summary.add_row("participant rows counted", str(result.participant_rows))
-    summary.add_row("participants counted by", result.counted_with)
+    summary.add_row(f"{result.source_table} rows counted", str(result.source_rows))
+    summary.add_row(counted_by_label(), result.counted_with)
     for kind, n in result.counts_by_kind().items():
         summary.add_row(kind, str(n))
     summary.add_row("events failing", str(len(result.failing_event_ids())))

@@ -18,8 +18,8 @@ UNREACHABLE = "http://127.0.0.1:9"  # discard port: nothing listens on loopback
 def target_env(settings: Settings) -> dict[str, str]:
     env = {
         "AWS_REGION": settings.region,
-        "EVENTS_TABLE": settings.events_table,
-        "PARTICIPANTS_TABLE": settings.participants_table,
+        "EVENTS_TABLE": settings.table("events"),
+        "PARTICIPANTS_TABLE": settings.table("participants"),
         "FAILURES_TABLE": settings.failures_table,
     }
     if settings.endpoint_url:

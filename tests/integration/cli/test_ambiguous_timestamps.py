@@ -15,7 +15,7 @@ def legacy(event_id: str, created_at: str) -> dict[str, Any]:
 
 def test_seconds_and_microseconds_are_refused_naming_the_unit(backfill, dynamodb, live_settings):
     # given one row in milliseconds, one in seconds, one in microseconds
-    table = live_settings.events_table
+    table = live_settings.table("events")
     rows = {"ms": "1700000000000", "seconds": "1700000000", "micros": "1700000000000000"}
     for event_id, created_at in rows.items():
         dynamodb.put_item(TableName=table, Item=legacy(event_id, created_at))
@@ -34,7 +34,7 @@ def test_seconds_and_microseconds_are_refused_naming_the_unit(backfill, dynamodb
 
 
 def test_the_dry_run_shows_the_same_refusals(backfill, dynamodb, live_settings):
-    dynamodb.put_item(TableName=live_settings.events_table, Item=legacy("seconds", "1700000000"))
+    dynamodb.put_item(TableName=live_settings.table("events"), Item=legacy("seconds", "1700000000"))
     run = backfill("migrate", "--dry-run", "--json")
     # a dry run that found rows a real run would refuse still succeeded: exit 0, refusals counted
     assert run.exit_code == 0, run.output

@@ -56,7 +56,7 @@ def test_a_dry_run_lists_and_deletes_nothing_then_yes_deletes_exactly_the_old_ru
     # given six runs of the events table in a local run store
     seed(dynamodb, live_settings, events=4, participants=4, malformed=0)
     runs = workdir / "runs"
-    build_runs(dynamodb, live_settings.events_table, open_store(runs))
+    build_runs(dynamodb, live_settings.table("events"), open_store(runs))
     before = local_files(runs)
     # when prune runs without --yes
     dry = backfill("backups", "prune", "--older-than", "30", "--backup-dir", str(runs), "--json")
@@ -90,7 +90,7 @@ def test_prune_on_s3_deletes_every_object_of_an_old_run_ledger_parts_included(dy
     s3.create_bucket(Bucket="runs")
     store = open_store("s3://runs/prod", endpoint_url=live_settings.endpoint_url)
     seed(dynamodb, live_settings, events=4, participants=4, malformed=0)
-    build_runs(dynamodb, live_settings.events_table, store)
+    build_runs(dynamodb, live_settings.table("events"), store)
 
     def keys() -> set[str]:
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket="runs", Prefix="prod/")

@@ -86,7 +86,7 @@ def test_a_table_in_another_region_is_not_found_in_the_one_given(dynamodb, live_
     # then it says the table is not in that region, exit 4, and no partial backup remains
     [error] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert result.exit_code == TARGET_ERROR, result.output
-    assert live_settings.events_table in error and "eu-west-1" in error
+    assert live_settings.table("events") in error and "eu-west-1" in error
     assert not list(workdir.rglob("*.tmp")) and not list(workdir.rglob("*.jsonl.gz"))
 
 
@@ -94,10 +94,10 @@ def test_restore_to_a_table_deleted_since_the_backup(dynamodb, live_settings, ba
     # given a migrated table whose backup exists, then the table is deleted
     seed(dynamodb, live_settings, events=5, participants=10, malformed=0)
     backup = a_backup(backfill, workdir)
-    dynamodb.delete_table(TableName=live_settings.events_table)
+    dynamodb.delete_table(TableName=live_settings.table("events"))
     # when the backup is restored
     result = backfill("restore", str(backup), "--yes")
     # then the missing table is named, exit 4
     [error] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert result.exit_code == TARGET_ERROR, result.output
-    assert live_settings.events_table in error and "does not exist" in error
+    assert live_settings.table("events") in error and "does not exist" in error

@@ -1,7 +1,9 @@
 """An endpoint that cannot be used fails a command fast: one ``Error:`` line naming it, exit 4,
 within the documented budget (10 s by default), not after botocore's ten retries of a run.
 
-The budget is the behaviour under test (an operator waits for it), not a speed figure."""
+The budget is the behaviour under test (an operator waits for it), not a speed figure. What is
+judged is the wait beyond the command's own start-up, measured in the same test as a baseline
+(the same command's --help): on a loaded 2-core CI machine start-up alone took 8 s."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from tests.support.cli import REPO, cli_env, run_backfill
 
 TARGET_ERROR = 4
 BUDGET_SECONDS = 10  # the documented default: --connect-timeout 2 s, two attempts, and start-up
+START_UP_ALLOWANCE = 3  # what start-up costs on a quiet machine: the part of the budget not waited
 
 
 @pytest.fixture
@@ -63,10 +66,17 @@ def _run(endpoint: str, args: list[str], tmp_path) -> tuple[float, object]:
     return time.monotonic() - started, result
 
 
+def _waited(endpoint: str, args: list[str], tmp_path) -> tuple[float, object]:
+    """Seconds the command spent beyond its start-up (its --help, timed alongside), and its result."""
+    start_up, _ = _run(endpoint, [*args, "--help"], tmp_path)
+    took, result = _run(endpoint, args, tmp_path)
+    return took - max(0.0, start_up - START_UP_ALLOWANCE), result
+
+
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda args: " ".join(args[:2]))
 def test_a_refused_endpoint_fails_within_the_budget(args, tmp_path):
     # given an endpoint where nothing listens; when a command is run against it
-    took, result = _run(UNREACHABLE, args, tmp_path)
+    took, result = _waited(UNREACHABLE, args, tmp_path)
     # then one Error: line names the endpoint and the reason, exit 4, within the budget
     [error] = result.errors()
     assert result.exit_code == TARGET_ERROR, result.output
@@ -77,7 +87,7 @@ def test_a_refused_endpoint_fails_within_the_budget(args, tmp_path):
 @pytest.mark.parametrize("args", COMMANDS[:2], ids=lambda args: " ".join(args[:2]))
 def test_an_endpoint_that_never_answers_fails_within_the_budget(silent_endpoint, args, tmp_path):
     # given an endpoint that accepts connections and never answers; when a command is run
-    took, result = _run(silent_endpoint, args, tmp_path)
+    took, result = _waited(silent_endpoint, args, tmp_path)
     # then one readable Error: line names it and says it did not answer, exit 4, within the budget
     [error] = result.errors()
     assert result.exit_code == TARGET_ERROR, result.output

@@ -22,7 +22,7 @@ def test_verify_and_restore_name_attributes_and_types_never_the_planted_value(dy
     runs = str(workdir / "runs")
     migrated = backfill("migrate", "--yes", "--json", "--backup-dir", runs)
     assert migrated.exit_code == 0, migrated.output
-    table = live_settings.events_table
+    table = live_settings.table("events")
     renamed, broken = sorted(raw_items(dynamodb, table))[:2]
     update(dynamodb, table, renamed, "name")
     update(dynamodb, table, broken, "status")
@@ -45,7 +45,7 @@ def test_migrate_shows_fields_and_types_not_values_unless_asked(dynamodb, live_s
     # given legacy events, one with a marker in a field the rule refuses and one whose createdAt
     # the migration rewrites (the sample diffs show it)
     seed(dynamodb, live_settings, events=3, participants=3, malformed=0)
-    table = live_settings.events_table
+    table = live_settings.table("events")
     refused, *_ = sorted(raw_items(dynamodb, table))
     update(dynamodb, table, refused, "status")
     # when the dry run and the migration print their plans and report

@@ -40,8 +40,9 @@ CASES = [
     (["failures", "--endpoint-url", "localhost:8000"], "--endpoint-url"),
     (["verify", "--endpoint-url", "http://localhost:99999"], "--endpoint-url"),
     (["migrate", "--dry-run", "--region", "eu west 1"], "--region"),
-    (["streams", "--events-table", ""], "--events-table"),
-    (["seed", "--participants-table", "a/b"], "--participants-table"),
+    (["streams", "--table", "events="], "--table"),
+    (["seed", "--table", "participants=a/b"], "--table"),
+    (["verify", "--table", "orders=x-orders"], "--table"),
 ]
 
 

@@ -30,13 +30,13 @@ def endpoint_knows_pitr(dynamodb: Any, table: str) -> bool:
 @pytest.fixture
 def legacy(dynamodb: Any, live_settings: Any) -> dict[str, Any]:
     seed(dynamodb, live_settings, events=5, participants=10, malformed=0)
-    return raw_items(dynamodb, live_settings.events_table)
+    return raw_items(dynamodb, live_settings.table("events"))
 
 
 def test_migrate_with_require_pitr_refuses_a_table_without_it_before_any_write(dynamodb, live_settings, backfill,
                                                                               workdir, legacy):
     # given a table whose PITR is off (moto's default) or cannot be known (DynamoDB Local)
-    table = live_settings.events_table
+    table = live_settings.table("events")
     known = endpoint_knows_pitr(dynamodb, table)
     # when migrate runs with --require-pitr
     result = backfill("migrate", "--yes", "--require-pitr", "--backup-dir", str(workdir / "runs"))
@@ -53,12 +53,12 @@ def test_migrate_without_the_flag_warns_and_runs(dynamodb, live_settings, backfi
     result = backfill("migrate", "--yes", "--backup-dir", str(workdir / "runs"))
     assert result.exit_code == 0, result.output
     assert "Warning: point-in-time recovery of table" in result.stderr
-    assert ENABLE.format(table=live_settings.events_table) in " ".join(result.stderr.split())
-    assert raw_items(dynamodb, live_settings.events_table) != legacy
+    assert ENABLE.format(table=live_settings.table("events")) in " ".join(result.stderr.split())
+    assert raw_items(dynamodb, live_settings.table("events")) != legacy
 
 
 def test_the_dry_run_reports_pitrs_state_and_refuses_nothing(dynamodb, live_settings, backfill, legacy):
-    table = live_settings.events_table
+    table = live_settings.table("events")
     result = backfill("migrate", "--dry-run", "--require-pitr", "--json")
     assert result.exit_code == 0, result.output
     assert result.json()["pitr"]["status"] == ("DISABLED" if endpoint_knows_pitr(dynamodb, table) else "UNKNOWN")
@@ -68,7 +68,7 @@ def test_the_dry_run_reports_pitrs_state_and_refuses_nothing(dynamodb, live_sett
 @pytest.mark.moto_only(reason="DynamoDB Local does not implement UpdateContinuousBackups")
 def test_with_pitr_on_migrate_and_restore_run_under_require_pitr(dynamodb, live_settings, backfill, workdir, legacy):
     # given PITR turned on with a raw call
-    table = live_settings.events_table
+    table = live_settings.table("events")
     dynamodb.update_continuous_backups(TableName=table,
                                        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
     # when migrate and then restore run with --require-pitr
@@ -86,22 +86,22 @@ def test_restore_with_require_pitr_refuses_a_table_without_it(dynamodb, live_set
     # given a migrated table, then PITR not on
     migrated = backfill("migrate", "--yes", "--json", "--backup-dir", str(workdir / "runs"))
     assert migrated.exit_code == 0, migrated.output
-    after = raw_items(dynamodb, live_settings.events_table)
+    after = raw_items(dynamodb, live_settings.table("events"))
     # when restore runs with --require-pitr (from the environment, as a Batch job sets it)
     result = backfill("restore", migrated.json()["backup_file"], "--yes", "--backup-dir", str(workdir / "runs"),
                       env={"BACKFILL_REQUIRE_PITR": "1"})
     # then it refuses in one line with the enabling command; nothing restored
     [error] = result.errors()
     assert result.exit_code == REFUSED, result.output
-    assert ENABLE.format(table=live_settings.events_table) in error
-    assert raw_items(dynamodb, live_settings.events_table) == after
+    assert ENABLE.format(table=live_settings.table("events")) in error
+    assert raw_items(dynamodb, live_settings.table("events")) == after
 
 
 @pytest.mark.parametrize(("marked", "refused"), [(True, True), (False, False)], ids=["production stage", "other stage"])
 def test_a_stage_marked_production_requires_pitr_without_the_flag(dynamodb, live_settings, backfill, workdir, legacy,
                                                                  marked, refused):
     # given a Chalice config whose stage names the test tables, marked production or not
-    environment = {"EVENTS_TABLE": live_settings.events_table, "PARTICIPANTS_TABLE": live_settings.participants_table,
+    environment = {"EVENTS_TABLE": live_settings.table("events"), "PARTICIPANTS_TABLE": live_settings.table("participants"),
                    "FAILURES_TABLE": live_settings.failures_table}
     if marked:
         environment["BACKFILL_REQUIRE_PITR"] = "true"
@@ -116,7 +116,7 @@ def test_a_stage_marked_production_requires_pitr_without_the_flag(dynamodb, live
         [error] = result.errors()
         assert result.exit_code == REFUSED, result.output
         assert "stage 'prod' requires it (BACKFILL_REQUIRE_PITR in" in error
-        assert raw_items(dynamodb, live_settings.events_table) == legacy
+        assert raw_items(dynamodb, live_settings.table("events")) == legacy
     else:
         assert result.exit_code == 0, result.output
         assert "Warning: point-in-time recovery" in result.stderr
@@ -143,7 +143,7 @@ def test_restore_to_table_with_require_pitr_refuses_a_table_without_it(dynamodb,
                                                                        legacy):
     # given a backup and an empty table whose PITR is off (moto) or unknown (DynamoDB Local)
     backup = backup_of(backfill, workdir)
-    copy = empty_copy_of(dynamodb, live_settings.events_table)
+    copy = empty_copy_of(dynamodb, live_settings.table("events"))
     known = endpoint_knows_pitr(dynamodb, copy)
     # when the backup is bulk-restored into it with --require-pitr
     result = backfill("restore", backup, "--to-table", copy, "--yes", "--require-pitr")
@@ -158,7 +158,7 @@ def test_restore_to_table_with_require_pitr_refuses_a_table_without_it(dynamodb,
 
 def test_restore_to_table_without_the_flag_warns_and_writes(dynamodb, live_settings, backfill, workdir, legacy):
     backup = backup_of(backfill, workdir)
-    copy = empty_copy_of(dynamodb, live_settings.events_table)
+    copy = empty_copy_of(dynamodb, live_settings.table("events"))
     result = backfill("restore", backup, "--to-table", copy, "--yes")
     assert result.exit_code == 0, result.output
     assert f"Warning: point-in-time recovery of table {copy} is" in " ".join(result.stderr.split())
@@ -169,8 +169,8 @@ def test_restore_to_a_created_table_under_require_pitr_turns_pitr_on_first(dynam
                                                                            workdir, legacy):
     # given a backup and no table of the name yet
     backup = backup_of(backfill, workdir)
-    copy = f"{live_settings.events_table}-created"
-    knows = endpoint_knows_pitr(dynamodb, live_settings.events_table)
+    copy = f"{live_settings.table('events')}-created"
+    knows = endpoint_knows_pitr(dynamodb, live_settings.table("events"))
     # when it is bulk-restored into a table the command creates, with --require-pitr
     result = backfill("restore", backup, "--to-table", copy, "--create-table", "--yes", "--require-pitr")
     if knows:

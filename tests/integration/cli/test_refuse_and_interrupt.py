@@ -29,10 +29,10 @@ def test_migrate_without_terminal_or_yes_refuses_before_any_request_or_file(back
 
 def test_migrate_without_terminal_or_yes_leaves_table_and_directory_untouched(dynamodb, live_settings, backfill, workdir):
     seed(dynamodb, live_settings, events=10, participants=20, malformed=0)
-    before = raw_items(dynamodb, live_settings.events_table)
+    before = raw_items(dynamodb, live_settings.table("events"))
     result = backfill("migrate")
     assert result.exit_code == REFUSED, result.output
-    assert list(workdir.iterdir()) == [] and raw_items(dynamodb, live_settings.events_table) == before
+    assert list(workdir.iterdir()) == [] and raw_items(dynamodb, live_settings.table("events")) == before
 
 
 def test_ctrl_c_saves_the_checkpoint_prints_the_resume_command_and_exits_130(dynamodb, live_settings, workdir):

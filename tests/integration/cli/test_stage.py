@@ -20,8 +20,8 @@ def chalice_config(tmp_path: Path, live_settings) -> Path:
     """A Chalice config whose stage 'qa' names the test endpoint's tables."""
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"version": "2.0", "app_name": "app", "environment_variables": {}, "stages": {
-        "qa": {"environment_variables": {"EVENTS_TABLE": live_settings.events_table,
-                                         "PARTICIPANTS_TABLE": live_settings.participants_table,
+        "qa": {"environment_variables": {"EVENTS_TABLE": live_settings.table("events"),
+                                         "PARTICIPANTS_TABLE": live_settings.table("participants"),
                                          "FAILURES_TABLE": live_settings.failures_table}},
         "prod": {"environment_variables": {"EVENTS_TABLE": "prod-events"}},
     }}))
@@ -36,7 +36,7 @@ def test_a_stage_names_the_tables_a_command_uses(dynamodb, live_settings, backfi
                       drop=TABLE_VARIABLES)
     # then it planned the stage's events table
     assert result.exit_code == 0, result.output
-    assert result.json()["target"]["events_table"] == live_settings.events_table
+    assert result.json()["target"]["events_table"] == live_settings.table("events")
     assert result.json()["would_upgrade"] == 6
 
 
@@ -45,11 +45,11 @@ def test_an_explicit_option_wins_over_the_stage(dynamodb, live_settings, backfil
     seed(dynamodb, live_settings, events=3, participants=3, malformed=0)
     # when the events table is also given on the command line
     result = backfill("migrate", "--dry-run", "--json", "--stage", "prod", "--chalice-config", str(chalice_config),
-                      "--events-table", live_settings.events_table, "--participants-table",
-                      live_settings.participants_table, drop=TABLE_VARIABLES)
+                      "--table", f"events={live_settings.table('events')}", "--table",
+                      f"participants={live_settings.table('participants')}", drop=TABLE_VARIABLES)
     # then the option is used
     assert result.exit_code == 0, result.output
-    assert result.json()["target"]["events_table"] == live_settings.events_table
+    assert result.json()["target"]["events_table"] == live_settings.table("events")
 
 
 @pytest.mark.parametrize("args", [["migrate", "--dry-run"], ["verify"], ["failures"], ["init-tables"],

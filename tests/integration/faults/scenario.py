@@ -24,7 +24,7 @@ from tests.support.event_oracle import OWNED, event_problems
 
 def seed(target: Target, *, events: int, participants: int, malformed: int = 0, seed: int) -> LegacyDataSet:
     data = generate(events=events, participants=participants, malformed=malformed, seed=seed)
-    seed_tables(target.dynamodb, target.settings.events_table, target.settings.participants_table, data)
+    seed_tables(target.dynamodb, target.settings.table("events"), target.settings.table("participants"), data)
     return data
 
 
@@ -52,8 +52,8 @@ def final_check(
     settings = target.settings
     check = check_tables(
         target.dynamodb,
-        settings.events_table,
-        settings.participants_table,
+        settings.table("events"),
+        settings.table("participants"),
         originals={event["eventId"]: event for event in data.events},
         refused=refused,
         app_owned=log.app_owned() if log else {},
@@ -77,7 +77,7 @@ def final_check(
 def _event_ids(target: Target) -> set[str]:
     ids: set[str] = set()
     for page in target.dynamodb.get_paginator("scan").paginate(
-        TableName=target.settings.events_table, ProjectionExpression="eventId", ConsistentRead=True
+        TableName=target.settings.table("events"), ProjectionExpression="eventId", ConsistentRead=True
     ):
         ids.update(row["eventId"]["S"] for row in page["Items"])
     return ids

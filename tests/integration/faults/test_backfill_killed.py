@@ -42,7 +42,7 @@ def test_killed_mid_write_several_times_then_resumed(target, backup_dir, figures
             run_migration(attempt_target, replace(options, resume=resume_from))
         assert killer.fired
         figures.faults["backfill killed"] += 1
-        resume_from = newest_run_id(backup_dir, target.settings.events_table)
+        resume_from = newest_run_id(backup_dir, target.settings.table("events"))
     final = Target(settings=target.settings)
     report = run_migration(final, replace(options, resume=resume_from))
     figures.records_processed += report.tally.total
@@ -87,7 +87,7 @@ def test_cli_process_sigkilled_mid_run_then_resumed(target, backup_dir, figures,
         process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     figures.faults["backfill SIGKILLed"] += 1
-    run_id = newest_run_id(backup_dir, target.settings.events_table)
+    run_id = newest_run_id(backup_dir, target.settings.table("events"))
     # and the CLI resumes the run
     resumed = subprocess.run(
         _cli("--resume", run_id, endpoint_url=endpoint_url, backup_dir=backup_dir),

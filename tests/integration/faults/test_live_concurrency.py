@@ -113,7 +113,7 @@ def test_verify_accepts_a_status_the_app_moved_during_the_backfill(target, backu
     run_migration(target, migration_options(backup_dir), hooks)
     result = run_verify(target, VerifyOptions(backup_dir=backup_dir))
     # then the event is live (the migration upgraded the fresh row) and verify finds nothing wrong
-    assert snapshot(target.dynamodb, target.settings.events_table)[waiting]["status"] == "live"
+    assert snapshot(target.dynamodb, target.settings.table("events"))[waiting]["status"] == "live"
     assert result.ok, [f.to_json() for f in result.failures]
 
 
@@ -140,7 +140,7 @@ def test_restore_while_the_old_app_writes_keeps_newer_data(target, backup_dir, f
     assert conflicts and conflicts <= log.events_touched and not result.ids("failed")
     assert result.ids("new_kept") <= log.created
     # and newer data was kept: every status the app wrote is still there (or its upgrade)
-    after = snapshot(target.dynamodb, target.settings.events_table)
+    after = snapshot(target.dynamodb, target.settings.table("events"))
     for event_id, status in log.last_status.items():
         assert after[event_id]["status"] in {status, CURRENT.canonical_status(status)}, event_id
     # and every event the app never touched is back to the backup, attribute for attribute

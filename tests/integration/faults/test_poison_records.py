@@ -24,7 +24,7 @@ def write_poison(target: Target, rng: random.Random, number: int, *, binary: boo
     if binary:
         event["logo"] = b"\x89PNG\x00"  # a binary attribute the failure row must keep
     poison = MALFORMED[number % len(MALFORMED)]({**event, "eventId": f"poison-{number:03d}"})
-    target.dynamodb.put_item(TableName=target.settings.events_table, Item=to_typed(poison))
+    target.dynamodb.put_item(TableName=target.settings.table("events"), Item=to_typed(poison))
     return poison["eventId"]
 
 

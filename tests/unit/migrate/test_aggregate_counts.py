@@ -29,9 +29,9 @@ from localdev import legacy_data
 def test_counts_equal_the_rows_per_event(dynamodb, settings):
     # given participants spread unevenly over events
     data = legacy_data.generate(events=30, participants=200, seed=3)
-    legacy_data.seed_tables(dynamodb, settings.events_table, settings.participants_table, data)
+    legacy_data.seed_tables(dynamodb, settings.table("events"), settings.table("participants"), data)
     # when they are counted with a 3-segment parallel scan
-    counts = count_groups(dynamodb, settings.participants_table, 3)
+    counts = count_groups(dynamodb, settings.table("participants"), 3)
     # then every event's count equals its rows, and events without participants are absent
     assert dict(counts.items()) == data.participant_counts()
     assert counts.total() == 200 and len(counts) == len(data.participant_counts())
@@ -40,10 +40,10 @@ def test_counts_equal_the_rows_per_event(dynamodb, settings):
 def test_segments_split_the_count_without_overlap(dynamodb, settings):
     # given some participants
     data = legacy_data.generate(events=10, participants=60, seed=5)
-    legacy_data.seed_tables(dynamodb, settings.events_table, settings.participants_table, data)
+    legacy_data.seed_tables(dynamodb, settings.table("events"), settings.table("participants"), data)
     # when each of two segments is counted separately and the progress callback is used
     seen: list[int] = []
-    parts = [count_groups(dynamodb, settings.participants_table, 2, segments=[s], on_rows=seen.append) for s in (0, 1)]
+    parts = [count_groups(dynamodb, settings.table("participants"), 2, segments=[s], on_rows=seen.append) for s in (0, 1)]
     # then the rows are split between the segments and add up to the whole
     merged: Counter[str] = Counter()
     for part in parts:
@@ -52,14 +52,14 @@ def test_segments_split_the_count_without_overlap(dynamodb, settings):
 
 
 def test_empty_table_counts_nothing(dynamodb, settings):
-    counts = count_groups(dynamodb, settings.participants_table, 4)
+    counts = count_groups(dynamodb, settings.table("participants"), 4)
     assert list(counts.items()) == [] and counts.get("anything") == 0
 
 
 def test_a_query_per_event_counts_only_the_events_asked_for(dynamodb, settings):
     # given participants of 30 events
     data = legacy_data.generate(events=30, participants=200, seed=7)
-    legacy_data.seed_tables(dynamodb, settings.events_table, settings.participants_table, data)
+    legacy_data.seed_tables(dynamodb, settings.table("events"), settings.table("participants"), data)
     expected = data.participant_counts()
     wanted = sorted(expected)[:7]
     skipped = sorted(expected)[7:9]
@@ -67,7 +67,7 @@ def test_a_query_per_event_counts_only_the_events_asked_for(dynamodb, settings):
     store = MemoryCounts()
     items = [{"id": e} for e in wanted] + [{"id": None, "skip": e} for e in skipped]
     with RequestCounter().attach(dynamodb) as requests:
-        passed = list(count_by_query(dynamodb, settings.participants_table, items, lambda item: item["id"], store,
+        passed = list(count_by_query(dynamodb, settings.table("participants"), items, lambda item: item["id"], store,
                                      threads=3, chunk=4))
     # then every item passes through in order, and only the 7 events were queried and counted exactly
     assert passed == items
@@ -77,20 +77,20 @@ def test_a_query_per_event_counts_only_the_events_asked_for(dynamodb, settings):
 
 def test_auto_scans_a_whole_table_and_queries_a_segment_only_when_cheaper():
     # given a whole-table run, then auto scans whatever the table sizes
-    assert choose_count_method("auto", split=None, events=10, participant_rows=10**9).method == SCAN
+    assert choose_count_method("auto", split=None, items=10, source_rows=10**9).method == SCAN
     # given worker K of 100 over 1,000,000 events: 10,000 queries cost 3,000,000 scanned rows' CPU
     # then it queries when the participants table has more rows than that, and scans otherwise
-    assert choose_count_method("auto", split=100, events=10**6, participant_rows=3_000_001).method == QUERY
-    assert choose_count_method("auto", split=100, events=10**6, participant_rows=3_000_000).method == SCAN
+    assert choose_count_method("auto", split=100, items=10**6, source_rows=3_000_001).method == QUERY
+    assert choose_count_method("auto", split=100, items=10**6, source_rows=3_000_000).method == SCAN
     # and with the sizes unknown (an endpoint that reports no item counts) it scans, and says so
-    unknown = choose_count_method("auto", split=4, events=0, participant_rows=0)
+    unknown = choose_count_method("auto", split=4, items=0, source_rows=0)
     assert unknown.method == SCAN and "no item counts" in unknown.reason
     # and an explicit choice wins
-    assert choose_count_method("scan", split=100, events=10**6, participant_rows=10**9).method == SCAN
+    assert choose_count_method("scan", split=100, items=10**6, source_rows=10**9).method == SCAN
     assert choose_count_method("query", split=None).method == QUERY
     # and the description says which, why and the figures compared
-    said = choose_count_method("auto", split=100, events=10**6, participant_rows=10**8).describe()
-    assert said.startswith("query:") and "10000 count queries" in said and "100000000 participant rows" in said
+    said = choose_count_method("auto", split=100, items=10**6, source_rows=10**8).describe()
+    assert said.startswith("query:") and "10000 count queries" in said and "100000000 source rows" in said
     with pytest.raises(ValueError, match="--count-with"):
         choose_count_method("guess", split=None)
 

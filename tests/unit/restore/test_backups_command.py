@@ -10,9 +10,9 @@ from chalicelib.items import to_typed
 
 
 def test_lists_backups_and_flags_a_damaged_one(dynamodb, settings, tmp_path):
-    dynamodb.put_item(TableName=settings.events_table, Item=to_typed({"eventId": "e1", "status": "waiting"}))
-    good = create_backup(dynamodb, settings.events_table, tmp_path, region=settings.region, endpoint="x")
-    bad = create_backup(dynamodb, settings.events_table, tmp_path, region=settings.region, endpoint="x")
+    dynamodb.put_item(TableName=settings.table("events"), Item=to_typed({"eventId": "e1", "status": "waiting"}))
+    good = create_backup(dynamodb, settings.table("events"), tmp_path, region=settings.region, endpoint="x")
+    bad = create_backup(dynamodb, settings.table("events"), tmp_path, region=settings.region, endpoint="x")
     bad.data_path.write_bytes(bad.data_path.read_bytes()[:-3])
     result = CliRunner().invoke(cli, ["backups", "--backup-dir", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output

@@ -116,3 +116,30 @@ def test_without_a_ledger_the_upgrade_rule_tells_what_the_migration_wrote():
     assert plan.action is Action.RESTORE and set(plan.remove_fields) == set(CHANGES)
     assert writes_by_rule({"eventId": "bad", "status": "archived", "createdAt": Decimal(1_700_000_000_000)}) == []
 
+
+
+def test_a_write_that_removed_an_attribute_is_undone_by_putting_it_back_as_read():
+    # given the migration moved description to summary and removed description
+    read = {**BACKUP, "description": "Pub quiz"}
+    write = MigrationWrite({"summary": "Pub quiz"}, read, removes=("description",))
+    live = {**BACKUP, "summary": "Pub quiz"}
+    # when classified, then summary goes and description comes back with its value as read
+    plan = classify(read, live, [write])
+    assert plan.action is Action.RESTORE
+    assert plan.sets == {"description": "Pub quiz"} and plan.remove_fields == ("summary",)
+    # and a live item where the application changed summary since is a conflict, not reverted
+    assert classify(read, {**live, "summary": "edited"}, [write]).action is Action.CONFLICT
+
+
+def test_restoring_a_count_the_mirror_keeps_unmarks_the_item():
+    from chalicelib.schema import use_schema
+    from chalicelib.schema.mirrored import EVENTS
+
+    # given an item the migration wrote, whose count the mirror took over since (marked)
+    live = {**LIVE, "participantCount": Decimal(7), "countVersion": Decimal(4), "participantCountMirrored": True}
+    with use_schema(EVENTS):
+        plan = classify(BACKUP, live, WRITES)
+    # then restore removes the count and the marker together: an unmarked item is recounted by
+    # the live path and handed over again by the next seed, never ADDed to without a count
+    assert plan.action is Action.RESTORE
+    assert {"participantCount", "countVersion", "participantCountMirrored"} <= set(plan.remove_fields)

@@ -28,7 +28,7 @@ def target(dynamodb, settings):
 
 def seed(dynamodb, settings, events=20):
     data = legacy_data.generate(events=events, participants=40, seed=2)
-    legacy_data.seed_tables(dynamodb, settings.events_table, settings.participants_table, data)
+    legacy_data.seed_tables(dynamodb, settings.table("events"), settings.table("participants"), data)
     return data
 
 
@@ -37,7 +37,7 @@ def test_without_a_ledger_items_as_the_rule_migrates_them_are_restored(dynamodb,
     backup = migrate_like_backfill(dynamodb, settings, tmp_path)
     backup.sibling(LEDGER_SUFFIX).unlink()
     # an app change is still a conflict
-    dynamodb.update_item(TableName=settings.events_table, Key={"eventId": {"S": data.events[0]["eventId"]}},
+    dynamodb.update_item(TableName=settings.table("events"), Key={"eventId": {"S": data.events[0]["eventId"]}},
                          UpdateExpression="SET organizerId = :o", ExpressionAttributeValues={":o": {"S": "org-x"}})
     plan = plan_restore(target, RestoreOptions(backup_file=backup.manifest_path))
     assert not plan.ledger_found
@@ -47,7 +47,7 @@ def test_without_a_ledger_items_as_the_rule_migrates_them_are_restored(dynamodb,
 
 def test_items_outside_a_partial_backups_segments_are_not_new(dynamodb, settings, target, tmp_path):
     seed(dynamodb, settings, events=30)
-    backup = create_backup(dynamodb, settings.events_table, tmp_path, region=settings.region, endpoint="x",
+    backup = create_backup(dynamodb, settings.table("events"), tmp_path, region=settings.region, endpoint="x",
                            total_segments=3, segments=[1])
     plan = plan_restore(target, RestoreOptions(backup_file=backup.data_path))
     assert plan.counts()[Action.NEW.value] == 0
@@ -55,8 +55,8 @@ def test_items_outside_a_partial_backups_segments_are_not_new(dynamodb, settings
 
 
 def test_a_backup_of_another_table_is_refused(dynamodb, settings, target, tmp_path):
-    dynamodb.put_item(TableName=settings.participants_table, Item=to_typed({"eventId": "e", "participantId": "p"}))
-    other = create_backup(dynamodb, settings.participants_table, tmp_path, region=settings.region, endpoint="x")
+    dynamodb.put_item(TableName=settings.table("participants"), Item=to_typed({"eventId": "e", "participantId": "p"}))
+    other = create_backup(dynamodb, settings.table("participants"), tmp_path, region=settings.region, endpoint="x")
     with pytest.raises(RestoreRefused, match="not 'events'"):
         run_restore(target, RestoreOptions(backup_file=other.data_path))
 
@@ -66,7 +66,7 @@ def test_restore_when_an_item_was_deleted_during_the_run_is_reported(dynamodb, s
     backup = migrate_like_backfill(dynamodb, settings, tmp_path)
     plan = plan_restore(target, RestoreOptions(backup_file=backup.data_path))
     victim = plan.items[0].event_id
-    dynamodb.delete_item(TableName=settings.events_table, Key={"eventId": {"S": victim}})
+    dynamodb.delete_item(TableName=settings.table("events"), Key={"eventId": {"S": victim}})
     result = execute_restore(target, plan)
     assert result.ids("deleted_skipped") == {victim} and len(result.ids("restored")) == 4
     assert not result.ok

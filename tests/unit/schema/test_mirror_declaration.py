@@ -72,7 +72,7 @@ def test_an_unknown_strategy_is_named(monkeypatch, tmp_path):
 def test_init_tables_creates_the_mirror_without_a_stream_and_the_lambda_must_name_it():
     from chalicelib.schema import use_schema
 
-    settings = Settings(tables=(("participant_members", "prod-members"),))
+    settings = Settings(tables={"participant_members": "prod-members"})
     with use_schema(EVENTS):
         definitions = {d["TableName"]: d for d in table_definitions(settings)}
         required = lambda_required()

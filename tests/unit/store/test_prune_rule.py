@@ -20,7 +20,7 @@ def store(tmp_path, dynamodb, settings):
     runs = LocalStore(tmp_path / "runs")
     now_ms = int(time.time() * 1000)
     for name, age in (("r50", 50), ("r40", 40), ("r30", 30)):
-        backup = create_backup(dynamodb, settings.events_table, runs, region="us-east-1", endpoint="test", run_id=name)
+        backup = create_backup(dynamodb, settings.table("events"), runs, region="us-east-1", endpoint="test", run_id=name)
         write_json(runs, backup.manifest_name, {**read_json(runs, backup.manifest_name), "created_at_ms": now_ms - age * DAY_MS})
     return runs
 

@@ -44,7 +44,7 @@ def seed(dynamodb, table, event, *indexes):
 def seed_event(dynamodb, settings, event_id):
     """A legacy event the participant records can point at (from the hand-written legacy insert)."""
     legacy = load_event("events_legacy_changes")["Records"][0]["dynamodb"]["NewImage"]
-    dynamodb.put_item(TableName=settings.events_table, Item=stored_item({**legacy, "eventId": {"S": event_id}}))
+    dynamodb.put_item(TableName=settings.table("events"), Item=stored_item({**legacy, "eventId": {"S": event_id}}))
 
 
 def test_stream_handlers_are_registered_on_the_configured_streams(chalice_app):
@@ -56,16 +56,16 @@ def test_chalice_invokes_both_handlers(chalice_app, dynamodb, settings):
     # given legacy writes and participant joins, as Lambda delivers them
     events = load_event("events_legacy_changes")
     joins = load_event("participants_changes")
-    seed(dynamodb, settings.events_table, events, 0, 1)
+    seed(dynamodb, settings.table("events"), events, 0, 1)
     seed_event(dynamodb, settings, "e-p")
-    seed(dynamodb, settings.participants_table, joins, 0, 1)
+    seed(dynamodb, settings.table("participants"), joins, 0, 1)
     with Client(chalice_app, stage_name="dev", project_dir=str(PROJECT_DIR)) as client:
         events_reply = client.lambda_.invoke("events_stream", events)
         joins_reply = client.lambda_.invoke("participants_stream", joins)
     # then both answer with an empty partial-batch response, the events upgraded and counted
     assert events_reply.payload == {"batchItemFailures": []}
     assert joins_reply.payload == {"batchItemFailures": []}
-    get = lambda key: dynamodb.get_item(TableName=settings.events_table, Key={"eventId": {"S": key}})["Item"]  # noqa: E731
+    get = lambda key: dynamodb.get_item(TableName=settings.table("events"), Key={"eventId": {"S": key}})["Item"]  # noqa: E731
     assert get("e-mod")["status"] == {"S": "live"} and get("e-new")["status"] == {"S": "setup"}
     assert get("e-p")["participantCount"] == {"N": "2"}
 
@@ -110,7 +110,7 @@ def test_a_permanent_failure_is_recorded_never_retried(chalice_app, monkeypatch,
     event = load_event(name)
     for raw in event["Records"]:
         if "eventId" in raw["dynamodb"]["Keys"] and not name.endswith("undecodable"):
-            dynamodb.put_item(TableName=settings.events_table, Item=stored_item(raw["dynamodb"]["NewImage"]))
+            dynamodb.put_item(TableName=settings.table("events"), Item=stored_item(raw["dynamodb"]["NewImage"]))
     # when Lambda delivers them, then the handler returns normally with nothing to retry
     reply = chalice_app.handler_map["events_stream"](event, lambda_context)
     assert reply == {"batchItemFailures": []}
@@ -127,7 +127,7 @@ def test_a_bug_in_the_count_rule_is_recorded_and_the_other_events_counted(chalic
     joins["Records"].append(other)
     seed_event(dynamodb, settings, "e-p")
     seed_event(dynamodb, settings, "e-q")
-    seed(dynamodb, settings.participants_table, joins, 0, 1, 4)
+    seed(dynamodb, settings.table("participants"), joins, 0, 1, 4)
     real_count = deps.counter.count
 
     def buggy(event_id):
@@ -140,7 +140,7 @@ def test_a_bug_in_the_count_rule_is_recorded_and_the_other_events_counted(chalic
     reply = chalice_app.handler_map["participants_stream"](joins, lambda_context)
     # then nothing is retried, e-q is counted, and e-p's records are in the failures table
     assert reply == {"batchItemFailures": []}
-    stored = dynamodb.get_item(TableName=settings.events_table, Key={"eventId": {"S": "e-q"}})["Item"]
+    stored = dynamodb.get_item(TableName=settings.table("events"), Key={"eventId": {"S": "e-q"}})["Item"]
     assert stored["participantCount"] == {"N": "1"}
     keys = sorted(row["itemKey"]["S"] for row in dynamodb.scan(TableName=settings.failures_table)["Items"])
     assert keys == ["participants#e-p/p1", "participants#e-p/p2", "participants#e-p/p3"]
@@ -150,7 +150,7 @@ def test_a_refused_record_is_logged_once_at_warning(chalice_app, dynamodb, setti
     # given the level prod runs at, every handler of the service's logger writing to one buffer,
     # and a record the upgrade rule refuses
     event = load_event("events_refused")
-    dynamodb.put_item(TableName=settings.events_table, Item=stored_item(event["Records"][0]["dynamodb"]["NewImage"]))
+    dynamodb.put_item(TableName=settings.table("events"), Item=stored_item(event["Records"][0]["dynamodb"]["NewImage"]))
     ours = [h for h in logging.getLogger(logger.service).handlers if not type(h).__module__.startswith("_pytest")]
     buffer = io.StringIO()
     streams = [handler.setStream(buffer) for handler in ours]
@@ -184,6 +184,24 @@ def test_missing_table_names_stop_the_lambda_at_start_up(tmp_path):
     assert "PARTICIPANTS_TABLE, FAILURES_TABLE not set" in done.stderr
 
 
+@pytest.mark.parametrize(("named", "schema", "starts"), [
+    ("2", None, True), ("3", None, False), ("3", "examples.rename.schema:EXPAND", True)],
+    ids=["same version", "environment names another", "declaration of that version"])
+def test_the_environment_names_the_schema_version_the_app_may_run(tmp_path, named, schema, starts):
+    # given the Lambda's environment naming a schema version, and a declaration
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_DIR), "AWS_DEFAULT_REGION": "us-east-1",
+           "EVENTS_STREAM_ARN": EVENTS_ARN, "PARTICIPANTS_STREAM_ARN": PARTICIPANTS_ARN, "EVENTS_TABLE": "dev-events",
+           "PARTICIPANTS_TABLE": "dev-participants", "FAILURES_TABLE": "dev-failures",
+           "DYNAMO_EVOLVE_SCHEMA_VERSION": named, **({"DYNAMO_EVOLVE_SCHEMA": schema} if schema else {})}
+    # when app.py is imported (packaging, deploying, a cold start)
+    done = subprocess.run([sys.executable, "-c", "import app"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    # then it starts only when they agree, else it names both
+    assert (done.returncode == 0) is starts, done.stderr
+    if not starts:
+        assert "DYNAMO_EVOLVE_SCHEMA_VERSION is '3' but the declaration (chalicelib.schema.current:CURRENT) is version 2" \
+            in done.stderr
+
+
 @pytest.mark.parametrize("partial", ["true", "false"])
 def test_events_transient_failure_is_retried_and_a_count_bug_is_recorded(chalice_app, monkeypatch, dynamodb, settings, lambda_context, deps, partial):
     # given two legacy writes: e-new's write is throttled, e-mod's count rule hits a KeyError
@@ -191,7 +209,7 @@ def test_events_transient_failure_is_retried_and_a_count_bug_is_recorded(chalice
 
     monkeypatch.setenv("PARTIAL_BATCH_RESPONSE", partial)
     event = load_event("events_legacy_changes")
-    seed(dynamodb, settings.events_table, event, 0, 1)
+    seed(dynamodb, settings.table("events"), event, 0, 1)
     real_update, real_count = dynamodb.update_item, deps.counter.count
 
     def throttled(**kwargs):
@@ -235,7 +253,7 @@ def test_an_event_that_keeps_changing_under_the_write_is_retried(chalice_app, mo
     event = load_event("events_refused")
     image = dict(event["Records"][0]["dynamodb"]["NewImage"], status={"S": "waiting"})
     event["Records"][0]["dynamodb"]["NewImage"] = image
-    dynamodb.put_item(TableName=settings.events_table, Item=stored_item(image))
+    dynamodb.put_item(TableName=settings.table("events"), Item=stored_item(image))
     stored = deps.events.get("e-paused")
     monkeypatch.setattr(type(deps.events), "conditional_set", lambda self, *a, **k: WriteResult(False, stored))
     monkeypatch.setattr("chalicelib.upgrader.Backoff.wait", lambda self, attempt: None)

@@ -9,7 +9,7 @@ import boto3
 from click.testing import CliRunner
 
 from backfill.cli.main import cli
-from backfill.live.model import HANDLERS, function_names
+from backfill.live.model import function_names, handlers
 from chalicelib.tables import stream_arn
 
 CHALICE_DIR = Path(__file__).resolve().parents[3] / ".chalice"
@@ -23,8 +23,8 @@ def deployed_functions(dynamodb, settings, stage="dev"):
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("app.py", "def handler(event, context):\n    return None\n")
     lam = boto3.client("lambda", region_name=settings.region)
-    tables = (settings.events_table, settings.participants_table)
-    for handler, name, table in zip(HANDLERS, function_names(stage), tables, strict=True):
+    tables = (settings.table("events"), settings.table("participants"))
+    for handler, name, table in zip(handlers(), function_names(stage), tables, strict=True):
         role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
         policy = (CHALICE_DIR / f"policy-{stage}-{handler}.json").read_text()
         iam.put_role_policy(RoleName=name, PolicyName=name, PolicyDocument=policy)

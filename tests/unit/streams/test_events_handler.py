@@ -25,7 +25,7 @@ def legacy(event_id="e1", status="waiting", **extra):
 
 
 def put(dynamodb, settings, item):
-    dynamodb.put_item(TableName=settings.events_table, Item=to_typed(item))
+    dynamodb.put_item(TableName=settings.table("events"), Item=to_typed(item))
 
 
 def test_legacy_insert_is_upgraded_with_an_exact_count(dynamodb, settings, deps):
@@ -33,7 +33,7 @@ def test_legacy_insert_is_upgraded_with_an_exact_count(dynamodb, settings, deps)
     item = legacy(extra_field={"kept": [1, 2]})
     put(dynamodb, settings, item)
     for pid in ("p1", "p2"):
-        dynamodb.put_item(TableName=settings.participants_table, Item=to_typed({"eventId": "e1", "participantId": pid}))
+        dynamodb.put_item(TableName=settings.table("participants"), Item=to_typed({"eventId": "e1", "participantId": pid}))
     # when its INSERT record is handled
     result = process_events_batch(batch(event_record("INSERT", new=item)), deps)
     # then the stored event is in the new shape, counted, and kept what it does not own

@@ -39,12 +39,12 @@ def unowned(item):
 @given(legacy_events())
 def test_upgrading_a_legacy_write_changes_no_attribute_it_does_not_own(dynamodb, settings, deps, item):
     # given a legacy event written by an old writer
-    dynamodb.put_item(TableName=settings.events_table, Item=item)
+    dynamodb.put_item(TableName=settings.table("events"), Item=item)
     # when its INSERT record is handled
     result = process_events_batch(insert_record(item), deps)
     # then it is upgraded and every attribute the migration does not own is exactly as written
     assert result.stats[UPGRADED] == 1 and result.failed_sequence_numbers == [], result.stats
-    stored = dynamodb.get_item(TableName=settings.events_table, Key={"eventId": item["eventId"]},
+    stored = dynamodb.get_item(TableName=settings.table("events"), Key={"eventId": item["eventId"]},
                                ConsistentRead=True)["Item"]
     assert unowned(stored) == unowned(item)
-    dynamodb.delete_item(TableName=settings.events_table, Key={"eventId": item["eventId"]})
+    dynamodb.delete_item(TableName=settings.table("events"), Key={"eventId": item["eventId"]})

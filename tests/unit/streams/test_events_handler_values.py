@@ -35,12 +35,12 @@ def test_legacy_write_with_extreme_numbers_is_upgraded_and_they_are_kept_as_sent
     # given a legacy event holding numbers at DynamoDB's limits, written by an old writer
     image = {"eventId": {"S": "e1"}, "name": {"S": "Quiz"}, "status": {"S": "waiting"},
              "createdAt": {"N": "1700000000000"}, **ODD}
-    dynamodb.put_item(TableName=settings.events_table, Item=image)
+    dynamodb.put_item(TableName=settings.table("events"), Item=image)
     # when its INSERT record is handled
     result = process_events_batch(lambda_event(image, "111"), deps)
     # then it is upgraded and every attribute the migration does not own is exactly as sent
     assert result.stats[UPGRADED] == 1 and result.failed_sequence_numbers == []
-    stored = dynamodb.get_item(TableName=settings.events_table, Key={"eventId": {"S": "e1"}})["Item"]
+    stored = dynamodb.get_item(TableName=settings.table("events"), Key={"eventId": {"S": "e1"}})["Item"]
     assert {name: stored[name] for name in image} == {**image, "status": {"S": "setup"}}
 
 
@@ -48,11 +48,11 @@ def test_refused_write_with_extreme_numbers_is_stored_exactly_in_the_failures_ta
     # given a legacy event the rule refuses (unknown status), holding numbers at the limits
     image = {"eventId": {"S": "bad"}, "name": {"S": "Quiz"}, "status": {"S": "archived"},
              "createdAt": {"N": "1700000000000"}, **ODD}
-    dynamodb.put_item(TableName=settings.events_table, Item=image)
+    dynamodb.put_item(TableName=settings.table("events"), Item=image)
     # when its record is handled
     result = process_events_batch(lambda_event(image, "222"), deps)
     # then it is refused, recorded with its image exactly as delivered, the row left untouched
     assert result.stats[REFUSED] == 1 and result.failed_sequence_numbers == []
     [failure] = list(FailureStore(dynamodb, settings.failures_table).scan())
     assert failure["image"] == image
-    assert dynamodb.get_item(TableName=settings.events_table, Key={"eventId": {"S": "bad"}})["Item"] == image
+    assert dynamodb.get_item(TableName=settings.table("events"), Key={"eventId": {"S": "bad"}})["Item"] == image

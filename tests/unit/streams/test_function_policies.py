@@ -55,8 +55,8 @@ def test_the_events_function_policy_is_exactly_what_its_handler_calls(dynamodb, 
     broken = {"eventId": "e2", "name": "Broken", "status": "exploded", "createdAt": Decimal(1_700_000_000_005)}
     stale = {"eventId": "e3", "name": "Moved on", "status": "waiting", "createdAt": Decimal(1_700_000_000_005)}
     for item in (legacy, broken, {**stale, "status": "active"}):
-        dynamodb.put_item(TableName=settings.events_table, Item=to_typed(item))
-    dynamodb.put_item(TableName=settings.participants_table, Item=to_typed({"eventId": "e1", "participantId": "p"}))
+        dynamodb.put_item(TableName=settings.table("events"), Item=to_typed(item))
+    dynamodb.put_item(TableName=settings.table("participants"), Item=to_typed({"eventId": "e1", "participantId": "p"}))
     calls.clear()
     # when the events handler gets their records
     records = [event_record("INSERT", new=item) for item in (legacy, broken, stale)]
@@ -68,9 +68,9 @@ def test_the_events_function_policy_is_exactly_what_its_handler_calls(dynamodb, 
 
 def test_the_participants_function_policy_is_exactly_what_its_handler_calls(dynamodb, settings, deps, calls):
     # given an event, and a participant of an event that does not exist
-    dynamodb.put_item(TableName=settings.events_table, Item=to_typed({"eventId": "e1", "name": "Quiz", "status": "live", "createdAt": Decimal(1_700_000_000_005)}))
+    dynamodb.put_item(TableName=settings.table("events"), Item=to_typed({"eventId": "e1", "name": "Quiz", "status": "live", "createdAt": Decimal(1_700_000_000_005)}))
     for event_id in ("e1", "ghost"):
-        dynamodb.put_item(TableName=settings.participants_table, Item=to_typed({"eventId": event_id, "participantId": "p"}))
+        dynamodb.put_item(TableName=settings.table("participants"), Item=to_typed({"eventId": event_id, "participantId": "p"}))
     calls.clear()
     # when the participants handler gets both joins
     result = process_source_batch(batch(participant_record("INSERT", "e1", "p"), participant_record("INSERT", "ghost", "p")), deps)

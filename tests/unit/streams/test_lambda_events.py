@@ -16,7 +16,7 @@ def seed(dynamodb, table, event, *indexes):
 def test_every_attribute_type_including_base64_binary_is_upgraded_losslessly(stream_event, dynamodb, settings, deps):
     # given a legacy insert holding every DynamoDB type, binary values as base64 text
     event = stream_event("events_every_type")
-    seed(dynamodb, settings.events_table, event, 0)
+    seed(dynamodb, settings.table("events"), event, 0)
     # when it is handled
     result = process_events_batch(event, deps)
     # then the event is upgraded and every attribute it does not own is exactly as written
@@ -33,7 +33,7 @@ def test_every_attribute_type_including_base64_binary_is_upgraded_losslessly(str
 def test_legacy_insert_modify_remove(stream_event, dynamodb, settings, deps):
     # given an old writer's insert, status change and delete of three events
     event = stream_event("events_legacy_changes")
-    seed(dynamodb, settings.events_table, event, 0, 1)
+    seed(dynamodb, settings.table("events"), event, 0, 1)
     # when the batch is handled
     result = process_events_batch(event, deps)
     # then the two live events are upgraded, the change dated by its record, the delete ignored
@@ -61,7 +61,7 @@ def test_the_aws_sample_event_is_recorded_as_foreign_and_never_retried(stream_ev
 def test_an_undecodable_image_is_recorded_and_the_rest_applied(stream_event, dynamodb, settings, deps):
     # given a record whose binary value is not base64, next to a fine one
     event = stream_event("events_undecodable")
-    seed(dynamodb, settings.events_table, event, 1)
+    seed(dynamodb, settings.table("events"), event, 1)
     # when the batch is handled
     result = process_events_batch(event, deps)
     # then the garbled one is recorded with the attribute named, the other upgraded, nothing retried
@@ -75,8 +75,8 @@ def test_participant_changes_with_binary_attributes_are_counted(stream_event, dy
     # given an event and its participants' inserts (one with a base64 avatar), an edit and a leave
     event = stream_event("participants_changes")
     legacy = stream_event("events_legacy_changes")["Records"][0]["dynamodb"]["NewImage"]
-    dynamodb.put_item(TableName=settings.events_table, Item=stored_item({**legacy, "eventId": {"S": "e-p"}}))
-    seed(dynamodb, settings.participants_table, event, 0, 1)
+    dynamodb.put_item(TableName=settings.table("events"), Item=stored_item({**legacy, "eventId": {"S": "e-p"}}))
+    seed(dynamodb, settings.table("participants"), event, 0, 1)
     # when the batch is handled
     result = process_source_batch(event, deps)
     # then the event is counted once, exactly, and nothing failed
@@ -89,8 +89,8 @@ def test_one_undecodable_participant_record_does_not_stop_the_others_being_count
     event = stream_event("participants_changes")
     event["Records"][0]["dynamodb"]["NewImage"]["avatar"] = {"B": "***"}
     legacy = stream_event("events_legacy_changes")["Records"][0]["dynamodb"]["NewImage"]
-    dynamodb.put_item(TableName=settings.events_table, Item=stored_item({**legacy, "eventId": {"S": "e-p"}}))
-    seed(dynamodb, settings.participants_table, event, 1)
+    dynamodb.put_item(TableName=settings.table("events"), Item=stored_item({**legacy, "eventId": {"S": "e-p"}}))
+    seed(dynamodb, settings.table("participants"), event, 1)
     # when the batch is handled
     result = process_source_batch(event, deps)
     # then that record is recorded, and the event is still counted from the others
@@ -101,10 +101,10 @@ def test_one_undecodable_participant_record_does_not_stop_the_others_being_count
 def test_our_own_write_coming_back_is_current(stream_event, dynamodb, settings, deps):
     # given the handler upgraded a legacy insert
     event = stream_event("events_legacy_changes")
-    seed(dynamodb, settings.events_table, event, 0)
+    seed(dynamodb, settings.table("events"), event, 0)
     process_events_batch({"Records": event["Records"][:1]}, deps)
     # when a record carrying the stored (current) image arrives, then nothing is written
-    current = dynamodb.get_item(TableName=settings.events_table, Key={"eventId": {"S": "e-new"}})["Item"]
+    current = dynamodb.get_item(TableName=settings.table("events"), Key={"eventId": {"S": "e-new"}})["Item"]
     echo = {"Records": [dict(event["Records"][0], eventName="MODIFY")]}
     # (GetItem's typed JSON is Lambda's, binary aside, and this event has none)
     echo["Records"][0]["dynamodb"] = dict(echo["Records"][0]["dynamodb"], NewImage=current, SequenceNumber="100000000000000000099")
@@ -113,14 +113,14 @@ def test_our_own_write_coming_back_is_current(stream_event, dynamodb, settings, 
 
 def given_participants(dynamodb, settings, event_id, count):
     for index in range(count):
-        dynamodb.put_item(TableName=settings.participants_table, Item={"eventId": {"S": event_id}, "participantId": {"S": f"p{index}"}})
+        dynamodb.put_item(TableName=settings.table("participants"), Item={"eventId": {"S": event_id}, "participantId": {"S": f"p{index}"}})
 
 
 def test_a_legacy_whole_item_put_over_a_current_event_loses_nothing(stream_event, dynamodb, settings, deps):
     # given a current public template event, live since T0, that an old writer saved whole
     # in its legacy shape (status "active", a note of its own, no new-schema fields)
     event = stream_event("events_legacy_put_over_current")
-    seed(dynamodb, settings.events_table, event, 0)
+    seed(dynamodb, settings.table("events"), event, 0)
     given_participants(dynamodb, settings, "e-cur", 2)
     # when its record is handled
     result = process_events_batch(event, deps)
@@ -139,7 +139,7 @@ def test_a_legacy_whole_item_put_over_a_current_event_loses_nothing(stream_event
 def test_a_legacy_put_completing_a_current_event_dates_only_the_completion(stream_event, dynamodb, settings, deps):
     # given a live event that an old writer saves whole with status "completed" at T
     event = stream_event("events_legacy_put_completes_current")
-    seed(dynamodb, settings.events_table, event, 0)
+    seed(dynamodb, settings.table("events"), event, 0)
     # when its record is handled, then the start keeps its date and only the completion is T
     process_events_batch(event, deps)
     stored = deps.events.get("e-cur")
@@ -151,7 +151,7 @@ def test_a_carried_attribute_is_not_written_over_a_newer_value(stream_event, dyn
     # given the legacy put, and the new application setting a topic before the handler runs
     event = stream_event("events_legacy_put_over_current")
     image = stored_item(event["Records"][0]["dynamodb"]["NewImage"])
-    dynamodb.put_item(TableName=settings.events_table, Item={**image, "topic": {"S": "Go"}})
+    dynamodb.put_item(TableName=settings.table("events"), Item={**image, "topic": {"S": "Go"}})
     # when the record is handled, then the newer topic stays
     process_events_batch(event, deps)
     stored = deps.events.get("e-cur")
@@ -161,7 +161,7 @@ def test_a_carried_attribute_is_not_written_over_a_newer_value(stream_event, dyn
 def test_transitions_in_one_batch_are_dated_by_the_records_that_made_them(stream_event, dynamodb, settings, deps):
     # given an event that went live at T1 and completed at T2, both records in one batch
     event = stream_event("events_live_then_completed")
-    seed(dynamodb, settings.events_table, event, 1)
+    seed(dynamodb, settings.table("events"), event, 1)
     # when the batch is handled
     result = process_events_batch(event, deps)
     # then the start is dated T1 and the completion T2 (not both T2)
@@ -175,7 +175,7 @@ def test_an_undecodable_last_record_does_not_hide_the_earlier_ones(stream_event,
     # given an event that went live then completed, whose last record arrives garbled
     event = stream_event("events_live_then_completed")
     event["Records"][1]["dynamodb"]["NewImage"]["poster"] = {"B": "!!"}
-    seed(dynamodb, settings.events_table, event, 0)
+    seed(dynamodb, settings.table("events"), event, 0)
     # when the batch is handled
     result = process_events_batch(event, deps)
     # then the garbled one is recorded and the one before it applied (not superseded by it)

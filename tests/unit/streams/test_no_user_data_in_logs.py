@@ -18,7 +18,7 @@ MARKER = "MARKER-7f3a9c-private"
 
 
 def put(dynamodb, settings, item):
-    dynamodb.put_item(TableName=settings.events_table, Item=to_typed(item))
+    dynamodb.put_item(TableName=settings.table("events"), Item=to_typed(item))
 
 
 @pytest.fixture

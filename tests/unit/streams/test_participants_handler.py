@@ -16,16 +16,16 @@ UPGRADED_EVENT = {
 
 
 def given_event(dynamodb, settings, event_id="e1"):
-    dynamodb.put_item(TableName=settings.events_table, Item=to_typed({**UPGRADED_EVENT, "eventId": event_id}))
+    dynamodb.put_item(TableName=settings.table("events"), Item=to_typed({**UPGRADED_EVENT, "eventId": event_id}))
 
 
 def join(dynamodb, settings, event_id, participant_id):
-    dynamodb.put_item(TableName=settings.participants_table, Item=to_typed({"eventId": event_id, "participantId": participant_id}))
+    dynamodb.put_item(TableName=settings.table("participants"), Item=to_typed({"eventId": event_id, "participantId": participant_id}))
     return participant_record("INSERT", event_id, participant_id)
 
 
 def leave(dynamodb, settings, event_id, participant_id):
-    dynamodb.delete_item(TableName=settings.participants_table, Key=to_typed({"eventId": event_id, "participantId": participant_id}))
+    dynamodb.delete_item(TableName=settings.table("participants"), Key=to_typed({"eventId": event_id, "participantId": participant_id}))
     return participant_record("REMOVE", event_id, participant_id)
 
 
@@ -75,7 +75,7 @@ def test_participant_of_a_missing_event_is_reported_not_invented(dynamodb, setti
 
 
 def test_leave_after_the_event_was_deleted_is_quiet_cleanup(dynamodb, settings, deps):
-    dynamodb.put_item(TableName=settings.participants_table, Item=to_typed({"eventId": "gone", "participantId": "p"}))
+    dynamodb.put_item(TableName=settings.table("participants"), Item=to_typed({"eventId": "gone", "participantId": "p"}))
     result = process_source_batch(batch(leave(dynamodb, settings, "gone", "p")), deps)
     assert result.stats[REPORTED] == 0 and list(FailureStore(dynamodb, settings.failures_table).scan()) == []
 

@@ -46,3 +46,17 @@ def test_missing_tables_are_a_clear_error(dynamodb, tmp_path):
     result = CliRunner().invoke(cli, ["stream-arns", "--stage", "dev", "--chalice-config", str(config)])
     assert result.exit_code != 0 and "dev-events" in result.output
     assert config.read_text() == CONFIG.read_text()
+
+
+def test_write_names_the_declarations_schema_version_for_the_deployed_functions(dynamodb, tmp_path):
+    # given the project's config (version 2, the events declaration)
+    config = tmp_path / "config.json"
+    shutil.copy(CONFIG, config)
+    # when the ARNs are written with the expand phase of the rename active (version 3)
+    result = CliRunner().invoke(cli, ["--schema", "examples.rename.schema:EXPAND", "stream-arns", "--stage", "prod",
+                                      "--chalice-config", str(config), "--write", "--json"])
+    # then the stage's environment names version 3, and only that stage's
+    assert result.exit_code == 0, result.output
+    written = json.loads(config.read_text())
+    assert written["stages"]["prod"]["environment_variables"]["DYNAMO_EVOLVE_SCHEMA_VERSION"] == "3"
+    assert written["stages"]["dev"]["environment_variables"]["DYNAMO_EVOLVE_SCHEMA_VERSION"] == "2"

@@ -20,9 +20,9 @@ def legacy(event_id):
 def test_a_failing_record_is_retried_then_given_up_without_blocking_the_shard(dynamodb, streams, settings):
     # given three legacy events and a handler that always fails on the second one
     for event_id in ("a", "b", "c"):
-        dynamodb.put_item(TableName=settings.events_table, Item=legacy(event_id))
+        dynamodb.put_item(TableName=settings.table("events"), Item=legacy(event_id))
     runner = StreamRunner(FakeTarget(settings, dynamodb, streams), max_record_attempts=2)
-    events_stream = next(s for s in runner.streams if s.table == settings.events_table)
+    events_stream = next(s for s in runner.streams if s.table == settings.table("events"))
     seen = []
 
     def flaky(event, deps):
@@ -38,21 +38,21 @@ def test_a_failing_record_is_retried_then_given_up_without_blocking_the_shard(dy
     stats = runner.drain()
     # then the batch was re-read from "b" once, "b" was given up, and "c" was not blocked
     assert seen == ["a", "b", "c", "b", "c"]
-    assert stats.retried == 1 and [g["table"] for g in stats.given_up] == [settings.events_table]
+    assert stats.retried == 1 and [g["table"] for g in stats.given_up] == [settings.table("events")]
 
 
 def test_positions_survive_in_a_file_and_from_start_ignores_them(dynamodb, streams, settings, tmp_path):
-    dynamodb.put_item(TableName=settings.events_table, Item=legacy("a"))
+    dynamodb.put_item(TableName=settings.table("events"), Item=legacy("a"))
     path = tmp_path / "positions.json"
     target = FakeTarget(settings, dynamodb, streams)
     first = StreamRunner(target, positions=PositionStore(path, endpoint="x")).drain()
     again = StreamRunner(target, positions=PositionStore(path, endpoint="x")).drain()
     other_endpoint = StreamRunner(target, positions=PositionStore(path, endpoint="y")).drain()
     restart = StreamRunner(target, positions=PositionStore(path, endpoint="x", from_start=True)).drain()
-    assert first.outcomes[settings.events_table]["upgraded"] == 1
+    assert first.outcomes[settings.table("events")]["upgraded"] == 1
     assert again.total_records() == 0
     assert other_endpoint.total_records() == restart.total_records() == first.total_records()
-    assert restart.outcomes[settings.events_table].get("upgraded", 0) == 0  # already current
+    assert restart.outcomes[settings.table("events")].get("upgraded", 0) == 0  # already current
 
 
 
@@ -64,20 +64,20 @@ def test_follow_keeps_polling_until_told_to_stop(dynamodb, streams, settings):
     def should_stop():
         polls.append(1)
         if len(polls) == 2:
-            dynamodb.put_item(TableName=settings.events_table, Item=legacy("late"))
+            dynamodb.put_item(TableName=settings.table("events"), Item=legacy("late"))
         return len(polls) > 3
 
     stats = runner.follow(interval=0, should_stop=should_stop)
     # then the late write was picked up on a later poll and the loop ended when asked
-    assert stats.outcomes[settings.events_table]["upgraded"] == 1 and stats.rounds == 3
+    assert stats.outcomes[settings.table("events")]["upgraded"] == 1 and stats.rounds == 3
 
 
 def test_the_runner_hands_the_handlers_exactly_lambdas_json(dynamodb, streams, settings):
     # given an item with binary values written to a table with a stream
     item = {**legacy("bin"), "logo": {"B": b"\x89PNG"}, "thumbs": {"BS": [b"\x00", b"\xff"]},
             "nested": {"M": {"photo": {"B": b"\xde\xad"}}}}
-    dynamodb.put_item(TableName=settings.events_table, Item=item)
-    arn = dynamodb.describe_table(TableName=settings.events_table)["Table"]["LatestStreamArn"]
+    dynamodb.put_item(TableName=settings.table("events"), Item=item)
+    arn = dynamodb.describe_table(TableName=settings.table("events"))["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     [raw] = streams.get_records(ShardIterator=iterator)["Records"]

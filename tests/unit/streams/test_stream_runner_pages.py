@@ -98,8 +98,8 @@ def script(settings: Any, dynamodb: Any, streams: Any) -> Script:
 
 def test_records_after_an_empty_page_of_a_closed_shard_are_read(script: Script, settings: Any) -> None:
     # given a closed shard whose first GetRecords page is empty, as AWS documents it may be
-    events = settings.events_table
-    script.describe(settings.participants_table)
+    events = settings.table("events")
+    script.describe(settings.table("participants"))
     script.describe(events, shard("300000000000000000100", "300000000000000000300"))
     script.iterator(events, "it-1")
     script.page("it-1", [], "it-2")
@@ -115,8 +115,8 @@ def test_records_after_an_empty_page_of_a_closed_shard_are_read(script: Script, 
 
 def test_an_open_shard_is_read_past_empty_pages_and_left_after_a_run_of_them(script: Script, settings: Any) -> None:
     # given an open shard (no EndingSequenceNumber): an empty page, a record, then only empty pages
-    events = settings.events_table
-    script.describe(settings.participants_table)
+    events = settings.table("events")
+    script.describe(settings.table("participants"))
     script.describe(events, shard("300000000000000000100"))
     script.iterator(events, "it-0")
     script.page("it-0", [], "it-1")
@@ -134,7 +134,7 @@ def test_an_open_shard_is_read_past_empty_pages_and_left_after_a_run_of_them(scr
 def test_records_with_one_sequence_number_in_two_streams_each_get_every_attempt(script: Script, settings: Any) -> None:
     # given (as moto numbers them) one shard id and one sequence number in both streams, and
     # handlers that fail on both records every time
-    events, participants = settings.events_table, settings.participants_table
+    events, participants = settings.table("events"), settings.table("participants")
     same = "1100000000017454423009"
     script.failing = {"p", "e"}
     script.runner.max_record_attempts = 2
@@ -170,9 +170,9 @@ def saved(tmp_path: Any, script: Script, table: str, position: str) -> PositionS
 ])
 def test_a_saved_position_outside_the_shards_range_is_bad_input(script: Script, settings: Any, tmp_path: Any, position: str, why: str) -> None:
     # given a positions file naming a sequence number DescribeStream says is not in the shard
-    events = settings.events_table
+    events = settings.table("events")
     store = saved(tmp_path, script, events, position)
-    script.describe(settings.participants_table)
+    script.describe(settings.table("participants"))
     script.describe(events, shard("300000000000000000100", "300000000000000000300"))
     # when the runner reads the streams
     with script.stub, pytest.raises(BadInput) as raised:
@@ -189,10 +189,10 @@ def test_a_saved_position_the_endpoint_fails_on_is_bad_input(script: Script, set
     # given an open shard, a saved position inside its range, and an endpoint that answers the
     # AFTER_SEQUENCE_NUMBER request with HTTP 500 (what DynamoDB Local does for an unknown one)
     # while it starts the same shard from TRIM_HORIZON without complaint
-    events = settings.events_table
+    events = settings.table("events")
     position = "1000000000000000000000000000000"
     store = saved(tmp_path, script, events, position)
-    script.describe(settings.participants_table)
+    script.describe(settings.table("participants"))
     script.describe(events, shard("300000000000000000100"))
     script.stub.add_client_error("get_shard_iterator", service_error_code="InternalFailure",
                                  service_message="The request processing has failed because of an unknown error, exception or failure.",
@@ -212,9 +212,9 @@ def test_a_saved_position_the_endpoint_fails_on_is_bad_input(script: Script, set
 def test_a_saved_position_too_short_for_the_api_is_one_line_of_bad_input(script: Script, settings: Any, tmp_path: Any) -> None:
     # given an open shard numbered like DynamoDB Local's and a hand-edited position of 5 digits
     # (the API takes 21 to 40), which botocore refuses to send
-    events = settings.events_table
+    events = settings.table("events")
     store = saved(tmp_path, script, events, "12345")
-    script.describe(settings.participants_table)
+    script.describe(settings.table("participants"))
     script.describe(events, shard("000000000000000000001"))
     script.stub.add_response("get_shard_iterator", {"ShardIterator": "never"})  # botocore's check comes first
     # when the runner reads the streams
@@ -228,9 +228,9 @@ def test_a_saved_position_too_short_for_the_api_is_one_line_of_bad_input(script:
 
 def test_skipping_to_the_end_finds_the_last_record_even_behind_an_empty_page(script: Script, settings: Any, tmp_path: Any) -> None:
     # given a closed events shard whose record lies behind an empty first page
-    events = settings.events_table
+    events = settings.table("events")
     script.runner.positions = PositionStore(tmp_path / "positions.json", endpoint="http://local")
-    script.describe(settings.participants_table)
+    script.describe(settings.table("participants"))
     script.describe(events, shard("300000000000000000100", "300000000000000000300"))
     script.iterator(events, "it-1")
     script.page("it-1", [], "it-2")

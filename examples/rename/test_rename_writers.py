@@ -1,0 +1,180 @@
+"""The expand phase of the rename (and of the type change) under random old and new writers, over HTTP: boto3 writes ->
+real stream records -> the local runner (Lambda's JSON) -> the handlers with ``EXPAND`` active.
+
+Old writers write ``description`` (UpdateItem, and whole-item puts that drop ``summary``), new
+writers write ``summary`` (UpdateItem); the streams are drained at random points. A model holds
+the one logical value the two names stand for (the last value written under either name; a write
+of the value a name already holds is no write: DynamoDB Streams has no record of it) and the
+attributes only the application writes: after every drain both names hold the model's value, and
+nothing outside the plan was touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from backfill.live.stream_runner import StreamRunner
+from backfill.table.target import Target
+from chalicelib.events_store import EventStore
+from chalicelib.items import typed_value
+from chalicelib.schema import Schema, use_schema, validate_event
+from chalicelib.tables import create_tables
+from examples.rename.schema import EXPAND
+from examples.rename.typechange import TAGS_EXPAND, tag_set
+
+EVENT_IDS = ("e0", "e1")
+CREATED = 1_767_225_000_000
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One rename under test: its declaration, the values each side's writers write, and how a
+    value of each side reads as the one logical value (identity for a plain rename)."""
+
+    schema: Schema
+    old: str
+    new: str
+    old_values: tuple[Any, ...]
+    new_values: tuple[Any, ...]
+    logical_of_old: Callable[[Any], Any] = _same
+
+    def logical(self, name: str, value: Any) -> Any:
+        return self.logical_of_old(value) if name == self.old and value is not None else value
+
+
+RENAME = Pair(EXPAND, "description", "summary", ("Pub quiz", "Quiz night", "Retro"), ("Pub quiz", "Quiz night", "Retro"))
+TYPE_CHANGE = Pair(TAGS_EXPAND, "tags", "tagSet", ("beer, quiz", "quiz,beer", "wine"),
+                   (frozenset({"beer", "quiz"}), frozenset({"wine"}), frozenset({"a", "b"})), tag_set)
+
+
+@dataclass
+class ModelEvent:
+    value: Any  # the logical value both names must hold once drained (None: neither is set)
+    stored: dict[str, Any] = field(default_factory=dict)  # each name as the table holds it now
+    note: str | None = None  # an attribute only the old application writes
+    organizer: str | None = None  # an attribute only the new application writes
+
+    def wrote(self, pair: Pair, name: str, value: Any) -> None:
+        """An UpdateItem of one name: a write of the value it already holds changes nothing
+        (DynamoDB Streams has no record of it), so it cannot win; any other one is the newest value."""
+        if self.stored.get(name) != value:
+            self.stored[name] = value
+            self.value = pair.logical(name, value)
+
+
+class ExpandWriters(RuleBasedStateMachine):
+    pair: Pair
+
+    def __init__(self, endpoint: Any, live_settings: Any) -> None:
+        super().__init__()
+        endpoint.reset()
+        self.settings = live_settings
+        target = Target(settings=live_settings)
+        self.dynamodb = target.dynamodb
+        create_tables(self.dynamodb, live_settings)
+        self.runner = StreamRunner(target)
+        self.events = EventStore(self.dynamodb, live_settings.table("events"))
+        self.model: dict[str, ModelEvent] = {}
+
+    @initialize(data=st.data())
+    def new_app_creates(self, data: st.DataObject) -> None:
+        # The new app creates e0 whole, both names in step, version 3.
+        old = data.draw(st.sampled_from(self.pair.old_values))
+        new = self.pair.logical(self.pair.old, old)
+        self.dynamodb.put_item(TableName=self.settings.table("events"), Item={
+            "eventId": {"S": "e0"}, "name": {"S": "Quiz"}, "status": {"S": "setup"}, "visibility": {"S": "private"},
+            "isTemplate": {"BOOL": False}, "createdAt": {"N": str(CREATED)}, "lastModified": {"N": str(CREATED)},
+            "participantCount": {"N": "0"}, self.pair.old: typed_value(old), self.pair.new: typed_value(set(new)
+            if isinstance(new, frozenset) else new), "schemaVersion": {"N": "3"}})
+        self.model["e0"] = ModelEvent(new, {self.pair.old: old, self.pair.new: new})
+
+    @rule(event_id=st.sampled_from(EVENT_IDS), data=st.data(), note=st.sampled_from(["a", "b"]))
+    def old_app_puts(self, event_id: str, data: st.DataObject, note: str) -> None:
+        # The old app saves its whole shape: the old name (or none: a v1 writer), never the new.
+        value = data.draw(st.sampled_from([*self.pair.old_values, None]))
+        item = {"eventId": {"S": event_id}, "name": {"S": "Quiz"}, "status": {"S": "waiting"},
+                "createdAt": {"N": str(CREATED)}, "legacyNote": {"S": note}}
+        if value is not None:
+            item[self.pair.old] = typed_value(value)
+        self.dynamodb.put_item(TableName=self.settings.table("events"), Item=item)
+        event = self.model.setdefault(event_id, ModelEvent(None))
+        event.note, event.organizer = note, None  # a put replaces what only the new app wrote
+        if value is not None and (value != event.stored.get(self.pair.old) or event.stored.get(self.pair.new) is not None):
+            event.value = self.pair.logical(self.pair.old, value)  # the put wrote it (without: carried)
+        event.stored = {self.pair.old: value, self.pair.new: None}
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data())
+    def old_app_updates_the_old_name(self, data: st.DataObject) -> None:
+        event_id = data.draw(st.sampled_from(sorted(self.model)))
+        value = data.draw(st.sampled_from(self.pair.old_values))
+        self.dynamodb.update_item(TableName=self.settings.table("events"), Key={"eventId": {"S": event_id}},
+                                  UpdateExpression="SET #a = :v", ExpressionAttributeNames={"#a": self.pair.old},
+                                  ExpressionAttributeValues={":v": typed_value(value)})
+        self.model[event_id].wrote(self.pair, self.pair.old, value)
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data(), organizer=st.sampled_from(["org-1", "org-2"]))
+    def new_app_updates_the_new_name(self, data: st.DataObject, organizer: str) -> None:
+        event_id = data.draw(st.sampled_from(sorted(self.model)))
+        value = data.draw(st.sampled_from(self.pair.new_values))
+        typed = typed_value(set(value) if isinstance(value, frozenset) else value)
+        self.dynamodb.update_item(TableName=self.settings.table("events"), Key={"eventId": {"S": event_id}},
+                                  UpdateExpression="SET #a = :v, organizerId = :o",
+                                  ExpressionAttributeNames={"#a": self.pair.new},
+                                  ExpressionAttributeValues={":v": typed, ":o": {"S": organizer}})
+        self.model[event_id].wrote(self.pair, self.pair.new, value)
+        self.model[event_id].organizer = organizer
+
+    @rule()
+    def drain(self) -> None:
+        stats = self.runner.drain()
+        assert stats.given_up == [] and sum(stats.outcomes.get(t, {}).get("failed", 0) for t in stats.outcomes) == 0
+        old, new = self.pair.old, self.pair.new
+        for event_id, expected in self.model.items():
+            stored = self.events.get(event_id)
+            assert stored is not None and validate_event(stored) == [], (event_id, stored)
+            seen = (self.pair.logical(old, stored.get(old)), _frozen(stored.get(new)), stored.get("legacyNote"),
+                    stored.get("organizerId"))
+            assert seen == (expected.value, expected.value, expected.note, expected.organizer), (event_id, seen, expected)
+            expected.stored = {old: stored.get(old), new: _frozen(stored.get(new))}
+        failures = self.dynamodb.scan(TableName=self.settings.failures_table)["Items"]
+        assert failures == [], failures
+
+    def teardown(self) -> None:
+        if self.model:
+            self.drain()
+
+
+def _frozen(value: Any) -> Any:
+    return frozenset(value) if isinstance(value, set) else value
+
+
+@pytest.mark.parametrize("pair", [RENAME, TYPE_CHANGE], ids=["description->summary", "tags->tagSet"])
+def test_random_old_and_new_writers_during_expand_lose_nothing(endpoint, live_settings, pair):
+    machine = type("Writers", (ExpandWriters,), {"pair": pair})
+    with use_schema(pair.schema):
+        run_state_machine_as_test(
+            lambda: machine(endpoint, live_settings),
+            # Bounded like tests/integration/test_live_legacy_writers.py: no shrinking over HTTP.
+            settings=settings(max_examples=10, stateful_step_count=10, deadline=None,
+                              phases=[Phase.explicit, Phase.reuse, Phase.generate],
+                              suppress_health_check=list(HealthCheck)),
+        )
