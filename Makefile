@@ -33,12 +33,12 @@ check: $(STAMP)
 	$(MAKE) --no-print-directory -j2 lint unit
 
 # Lint first: CI runs `make test`, so it checks style, types and the docs' links too. Then parallel pytest
-# processes (tests/lanes.py): the unit tests, and the integration tests once per endpoint.
+# processes (tests/lanes.py): the unit tests, the tests with servers of their own, and two lanes per endpoint.
 test: lint $(NEEDS_DYNAMODB_LOCAL)
 	$(BIN)/python -m tests.lanes --unit --endpoints $(ENDPOINTS)
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q -rfEs tests/unit
+	$(BIN)/python -m pytest -q -rfEs --durations=10 tests/unit
 
 integration: $(STAMP) $(NEEDS_DYNAMODB_LOCAL)
 	$(BIN)/python -m tests.lanes --endpoints $(ENDPOINTS)

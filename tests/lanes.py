@@ -1,12 +1,15 @@
 """Run the test suite as parallel pytest processes ("lanes"): `make test` and `make integration`.
 
-One lane for the unit tests (with --unit) and one per endpoint. The first endpoint's lane (moto's,
-when moto is chosen) also runs the integration tests that start servers of their own and the
-moto-only ones; every other lane runs only the tests generated per endpoint. Each lane writes to
-.test-logs/<lane>.log; a lane's log is printed whole when it ends, so outputs never interleave.
-The run fails when any lane fails, including a lane that collected no tests (pytest's exit 5).
+One lane for the unit tests (with --unit), one for the integration tests that start servers of
+their own (``-m "not per_endpoint"``), and per endpoint ``--shards`` lanes that share its
+generated tests by file (round robin over the sorted test files; each lane starts the endpoint
+once). The integration lanes wait on servers and child processes about half the time, so two
+per endpoint keep a 2-core machine busy. The moto lanes also run the moto-only tests. Each lane
+writes to .test-logs/<lane>.log, printed whole when the lane ends, so outputs never interleave;
+every log ends with its slowest tests (--durations). The run fails when any lane fails,
+including a lane that collected no tests (pytest's exit 5).
 
-    python -m tests.lanes [--unit] [--endpoints moto,dynamodb-local] [-- PYTEST_ARGS...]
+    python -m tests.lanes [--unit] [--endpoints moto,dynamodb-local] [--shards 2] [-- PYTEST_ARGS...]
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 LOGS = Path(".test-logs")
-PYTEST = [sys.executable, "-m", "pytest", "-q", "-rfEs"]
+# -rfEs: the summary names failures, errors and skips only; --durations: every log names its slowest tests.
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-rfEs", "--durations=25"]
 INTEGRATION_PATHS = ["tests/integration", "examples"]
 # pytest's exit codes worth a word (https://docs.pytest.org/en/stable/reference/exit-codes.html)
 EXIT_MEANING = {1: "tests failed", 2: "interrupted", 3: "internal error", 4: "usage error",
@@ -39,13 +43,22 @@ class Lane:
         return LOGS / f"{self.name}.log"
 
 
-def lanes(endpoints: list[str], unit: bool, extra: list[str]) -> list[Lane]:
-    chosen = sorted(endpoints, key=lambda e: e != "moto")  # moto first: it runs the moto-only tests
+def test_files(shards: int) -> list[list[str]]:
+    """The integration test files, dealt round robin into ``shards`` groups (sorted: the same every run)."""
+    files = sorted(str(path) for root in INTEGRATION_PATHS for path in Path(root).rglob("test_*.py"))
+    return [files[k::shards] for k in range(shards)]
+
+
+def lanes(endpoints: list[str], unit: bool, extra: list[str], shards: int = 2) -> list[Lane]:
     result = [Lane("unit", [*PYTEST, *extra, "tests/unit"])] if unit else []
-    for index, endpoint in enumerate(chosen):
+    result.append(Lane("servers", [*PYTEST, "-m", "not per_endpoint", *extra, *INTEGRATION_PATHS]))
+    groups = test_files(shards)
+    for endpoint in endpoints:
         name = urlsplit(endpoint).netloc.replace(":", "-") if "://" in endpoint else endpoint
-        select = [] if index == 0 else ["-m", "per_endpoint and not moto_only"]
-        result.append(Lane(name, [*PYTEST, *select, *extra, *INTEGRATION_PATHS], {"TEST_ENDPOINTS": endpoint}))
+        select = "per_endpoint" if endpoint == "moto" else "per_endpoint and not moto_only"
+        for k, files in enumerate(groups):
+            lane = f"{name}-{k + 1}" if shards > 1 else name
+            result.append(Lane(lane, [*PYTEST, "-m", select, *extra, *files], {"TEST_ENDPOINTS": endpoint}))
     return result
 
 
@@ -87,13 +100,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--unit", action="store_true", help="also run the unit tests, in a lane of their own")
     parser.add_argument("--endpoints", default=os.environ.get("TEST_ENDPOINTS", "moto,dynamodb-local"),
-                        help="comma-separated endpoints, one lane each (default: $TEST_ENDPOINTS or moto,dynamodb-local)")
+                        help="comma-separated endpoints (default: $TEST_ENDPOINTS or moto,dynamodb-local)")
+    parser.add_argument("--shards", type=int, default=2, help="lanes per endpoint, sharing its test files (default: 2)")
     parser.add_argument("pytest_args", nargs="*", help="passed to every pytest process (after --)")
     options = parser.parse_args()
     endpoints = [e.strip() for e in options.endpoints.split(",") if e.strip()]
     if not endpoints:
         parser.error("--endpoints: no endpoint given")
-    return run(lanes(endpoints, options.unit, options.pytest_args))
+    if options.shards < 1:
+        parser.error("--shards: at least 1")
+    return run(lanes(endpoints, options.unit, options.pytest_args, options.shards))
 
 
 if __name__ == "__main__":
