@@ -21,6 +21,7 @@ from chalicelib.config import Settings
 from localdev.legacy_data import generate
 
 RESULTS = Path(__file__).with_name("capacity.md")
+SEVERAL_WORKERS = "## Several workers"  # bench.capacity_workers writes that section
 
 
 class UnitsSeen:
@@ -79,7 +80,9 @@ def main() -> None:
         lines.append(f"| {row['limit'] if row['limit'] is not None else 'none (baseline)'} | {row['writes']} | "
                      f"{row['units']} | {row['seconds']} | {row['units_per_s']} | "
                      f"{'' if row['off_by'] is None else str(row['off_by']) + ' %'} |")
-    RESULTS.write_text("\n".join(lines) + "\n")
+    workers = RESULTS.read_text().partition(SEVERAL_WORKERS)[1:] if RESULTS.exists() else ("", "")
+    # (bench.capacity_workers' section is kept)
+    RESULTS.write_text("\n".join(lines) + "\n" + ("\n" + "".join(workers) if workers[0] else ""))
     print("\n".join(lines))
 
 

@@ -4,7 +4,8 @@
 reads the others' figures and takes as its share what they leave: the limit less what the
 workers not held back use, split evenly among those that are (itself included). A worker that
 has finished, failed or not started takes nothing; one bound by its own speed leaves the rest to
-the others. Before any figures exist a worker keeps the share its segments give it."""
+the others. A worker that joins announces itself and starts with what the others leave unused,
+so the run does not go over the limit while they make room for it."""
 
 from __future__ import annotations
 
@@ -32,6 +33,12 @@ def capacity_share(limit: float, peers: list[Peer]) -> float:
     """This worker's write units per second of the run's ``limit``, given the other workers."""
     left = limit - sum(peer.units_per_s for peer in peers if not peer.held)
     return max(FLOOR * limit, left / (1 + sum(peer.held for peer in peers)))
+
+
+def spare_capacity(limit: float, peers: list[Peer]) -> float:
+    """What a worker joining the run may use at once: what the others leave unused (at least
+    the floor); its fair share follows once they have made room for it."""
+    return max(FLOOR * limit, limit - sum(peer.units_per_s for peer in peers))
 
 
 def peers_of(store: RunStore, run: str, me: str, *, now: float | None = None) -> list[Peer]:

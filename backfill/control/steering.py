@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from backfill.control.meter import CapacityMeter
 from backfill.control.record import ControlRecord, read_control
+from backfill.control.share import capacity_share, peers_of, spare_capacity
 from backfill.control.throttle import CapacityGovernor, LagWatch
 from backfill.control.worker import WorkerState
 from backfill.run.store import RunStore, StoreError
@@ -36,13 +37,15 @@ class Limiter(Protocol):
 class Throttles:
     """What paces one worker's writes: items per second (``limiter``, its ``share`` of the run's
     rate), write units per second and the back-off (``governor``, fed by ``meter``), the live
-    path's lag (``lag``)."""
+    path's lag (``lag``). ``run_capacity``: the whole run's write units per second (0: none),
+    which the governor's share follows as measured across the workers (``backfill.control.share``)."""
 
     limiter: Limiter
     share: float = 1.0
     governor: CapacityGovernor = field(default_factory=CapacityGovernor)
     meter: CapacityMeter = field(default_factory=CapacityMeter)
     lag: LagWatch | None = None
+    run_capacity: float = 0.0
 
 
 class Stopped(BaseException):  # noqa: N818 - not an error: the operator asked the run to stop
@@ -62,6 +65,9 @@ class Steering:
         self.store, self.run, self.worker, self.share = store, run, worker, throttles.share
         self.meter, self.governor, self.lag = throttles.meter, throttles.governor, throttles.lag
         self.limiter = throttles.limiter
+        self.run_capacity = throttles.run_capacity
+        self._window = (time.monotonic(), 0.0, 0)  # (when, units, held waits) at the last publish
+        self.capacity: dict[str, Any] = {"units_per_s": 0.0, "held": False}
         self.own_rate = self.limiter.rate  # the worker's --rate-limit, until the operator sets the run's
         self.record = self._read() or ControlRecord()
         self._stop_seq_at_start = self.record.stop_seq
@@ -115,9 +121,26 @@ class Steering:
         self.items, self.done, self._done_at_start = items, done, done
         self._started = time.monotonic()
         if self.store is not None and self.run is not None:
+            self._join_capacity()
             self._thread = threading.Thread(target=self._loop, name="steering", daemon=True)
             self._thread.start()
         return self
+
+    def _join_capacity(self) -> None:
+        """Under --max-capacity, before the first write: start with the share of its segments
+        or what the others leave unused now, whichever is less (workers starting together then
+        stay within the limit), and announce this worker (as held, using nothing yet) so that
+        the others make room for it when they next read the figures."""
+        if self.run_capacity <= 0 or self.store is None or self.run is None:
+            return
+        try:
+            peers = peers_of(self.store, self.run, self.worker.name)
+        except StoreError:
+            peers = []
+        self.governor.set_rate(min(self.governor.units_per_s, spare_capacity(self.run_capacity, peers)))
+        self.capacity = {"units_per_s": 0.0, "held": True}
+        self.worker.save(None, live=self.figures())
+        self._window = (time.monotonic(), *self._window[1:])
 
     def close(self) -> None:
         self._quit.set()
@@ -135,6 +158,7 @@ class Steering:
             if time.monotonic() - published >= PUBLISH_S:
                 self.publish()
                 published = time.monotonic()
+                self._share_capacity()
 
     def _read(self) -> ControlRecord | None:
         if self.store is None or self.run is None:
@@ -144,6 +168,17 @@ class Steering:
         except StoreError as error:  # keep obeying the last record read; the run's own writes report the store
             log.warning("cannot read the control record: %s", error)
             return None
+
+    def _share_capacity(self) -> None:
+        """Take this worker's share of --max-capacity from what the other workers published."""
+        if self.run_capacity <= 0 or self.store is None or self.run is None:
+            return
+        try:
+            peers = peers_of(self.store, self.run, self.worker.name)
+        except StoreError as error:  # keep the last share; the run's own writes report the store
+            log.warning("cannot read the other workers' capacity: %s", error)
+            return
+        self.governor.set_rate(capacity_share(self.run_capacity, peers))
 
     def _apply(self, record: ControlRecord) -> None:
         before = self.record
@@ -180,7 +215,20 @@ class Steering:
             "stopping": self.stopping, "rate_limit": self.limiter.rate, "control_seq": self.record.seq,
             "capacity_limit": self.governor.units_per_s or None, "held_by_lag": self.governor.lagging,
             "iterator_age_s": self.lag.age_s if self.lag is not None else None,
+            "capacity": self.capacity,
         }
 
+    def _measure(self) -> None:
+        """Write units per second since the last publish, and whether the share held writes back."""
+        now = time.monotonic()
+        units, _ = self.meter.figures()
+        held = self.governor.held
+        since, units_before, held_before = self._window
+        if now - since > 0.2:  # (a publish right after another measures nothing new)
+            self.capacity = {"units_per_s": round((units - units_before) / (now - since), 2),
+                             "held": held > held_before}
+            self._window = (now, units, held)
+
     def publish(self) -> None:
+        self._measure()
         self.worker.save(None, live=self.figures())

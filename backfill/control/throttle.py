@@ -40,6 +40,7 @@ class CapacityGovernor:
         self._throttles = 0
         self._last_throttle = -BACKOFF_FORGET_S
         self.lagging = False  # set by LagWatch: the live path is behind, writes wait
+        self.held = 0  # waits because the units were spent: the limit, not the writers, set the pace
 
     def _burst(self) -> float:
         return max(1.0, self.units_per_s / 10)
@@ -62,6 +63,7 @@ class CapacityGovernor:
                     self._refill(now)
                     if self._tokens > 0:
                         return
+                    self.held += 1
                     pause = -self._tokens / self.units_per_s
                 elif self.lagging:
                     pause = _LONGEST_WAIT_S

@@ -386,13 +386,14 @@ class _Worker:
             return hook_runner.fire_quietly("pause" if paused else "resume", by=record.by)
 
         share = len(self.segments or range(self.total_segments)) / self.total_segments
-        governor = CapacityGovernor(_capacity(target, options) * share)
+        run_capacity = _capacity(target, options)
+        governor = CapacityGovernor(run_capacity * share)  # until the workers' measured figures say otherwise
         meter = CapacityMeter(on_units=governor.spend, on_throttle=governor.throttled).attach(target.dynamodb)
         lag = None
         if options.max_iterator_age_s is not None and options.stage is not None:
             lag = LagWatch(target.client("cloudwatch"), function_names(options.stage), options.max_iterator_age_s,
                            governor).start()
-        throttles = Throttles(RateLimiter(options.rate_limit), share, governor, meter, lag)
+        throttles = Throttles(RateLimiter(options.rate_limit), share, governor, meter, lag, run_capacity)
         steering = Steering(self.state.store, backup.run, self.state, throttles, on_pause=on_pause)
         with meter, self.hooks.progress("migrating", backup.item_count - resumed_after) as advance:
             steering.start(items=backup.item_count, done=resumed_after)

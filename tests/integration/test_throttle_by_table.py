@@ -91,3 +91,36 @@ def test_a_share_of_an_on_demand_table_without_a_maximum_is_refused_before_any_w
     refused = run_backfill("migrate", "--yes", "--max-capacity", "50%", "--backup-dir", str(tmp_path), env=env)
     assert refused.exit_code == 2 and "write throughput" in refused.stderr, refused.output
     assert raw_items(dynamodb, live_settings.table("events")) == before
+
+
+CAPACITY_STORE = "s3://capacity-runs/runs"
+
+
+@pytest.mark.moto_only(reason="needs S3 on the same endpoint as DynamoDB; DynamoDB Local has no S3")
+def test_max_capacity_is_shared_by_the_workers_measured_not_by_fixed_shares(dynamodb, live_settings, env):
+    # given legacy rows, an S3 run store, and a run split in 3 segments of which only 2 workers run
+    boto3.client("s3", region_name=live_settings.region,
+                 endpoint_url=live_settings.endpoint_url).create_bucket(Bucket="capacity-runs")
+    seed(dynamodb, live_settings, events=150, participants=30, malformed=0)
+    limit, fixed_share = 6.0, 6.0 / 3
+    workers = [start_backfill("migrate", "--yes", "--run-id", "cap", "--total-segments", "3", "--segment", str(k),
+                              "--max-capacity", f"{limit:g}", "--writers", "2", "--backup-dir", CAPACITY_STORE,
+                              env=env) for k in (0, 1)]
+    # when the workers have measured each other (their published write units and whether their
+    # share held them back), then each takes more than the fixed third: the missing worker's part
+    raised: dict[int, float] = {}
+    deadline = time.monotonic() + 120  # a guard against a hung run, not a timing assertion
+    while len(raised) < 2 and all(w.poll() is None for w in workers):
+        assert time.monotonic() < deadline, "timed out"
+        shown = run_backfill("control", "cap", "status", "--json", "--total-segments", "3",
+                             "--backup-dir", CAPACITY_STORE, env=env)
+        for segment in shown.json()["segments"] if shown.exit_code == 0 else []:
+            share = (segment["live"] or {}).get("capacity_limit")
+            if share is not None and share > fixed_share:
+                raised[segment["segment"]] = share
+        time.sleep(0.3)
+    ended = [finish(worker) for worker in workers]
+    assert [e.exit_code for e in ended] == [0, 0], [e.stderr for e in ended]
+    assert sorted(raised) == [0, 1], raised
+    # and no worker's share was above the whole limit
+    assert all(share <= limit for share in raised.values())

@@ -191,7 +191,8 @@ class CommandLine:
 @click.option("--max-capacity", metavar="N|P%",
               help="Write capacity the whole run may consume: N units per second, or P% of the events table's "
                    "write throughput (provisioned WCU, or an on-demand table's MaxWriteRequestUnits); measured "
-                   "from what DynamoDB reports each write consumed, shared among the workers by their segments.")
+                   "from what DynamoDB reports each write consumed, shared among the workers as measured "
+                   "(each publishes its consumption in the run store; docs/control.md).")
 @click.option("--max-iterator-age", "max_iterator_age_s", type=FiniteFloat(min=0), metavar="SECONDS",
               help="Hold the writes while the deployed live path (the stream functions of --stage) is more "
                    "than SECONDS behind its streams (IteratorAge in CloudWatch, read every 30 s).")

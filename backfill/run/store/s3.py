@@ -113,8 +113,12 @@ class _MultipartWriter(io.RawIOBase):
         number = len(self._parts) + 1
         response = self._client.upload_part(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
                                             PartNumber=number, Body=body, ChecksumAlgorithm=CHECKSUM)
-        self._parts.append({"PartNumber": number, "ETag": response["ETag"],
-                            f"Checksum{CHECKSUM}": response[f"Checksum{CHECKSUM}"]})
+        part = {"PartNumber": number, "ETag": response["ETag"]}
+        # S3 returns the part's checksum it verified; an S3-compatible server that ignores
+        # checksums (s3rver) returns none, and the parts are completed by their ETags alone.
+        if response.get(f"Checksum{CHECKSUM}"):
+            part[f"Checksum{CHECKSUM}"] = response[f"Checksum{CHECKSUM}"]
+        self._parts.append(part)
 
     def commit(self) -> None:
         if self._upload_id is None:  # small object: one PUT

@@ -51,3 +51,13 @@ def test_the_published_figures_of_a_run_become_peers(tmp_path):
     peers = peers_of(store, "r", "r-seg0of4")
     # then it sees the other two that are writing or paused, with their figures
     assert sorted(peers) == [Peer(0.5, False), Peer(2.0, True)]
+
+
+def test_a_joining_worker_starts_with_what_the_others_leave_unused():
+    from backfill.control.share import spare_capacity
+
+    # given two workers using 10 of 12 units/s, then two using all of it
+    assert spare_capacity(12.0, [Peer(6.0, True), Peer(4.0, False)]) == pytest.approx(2.0)
+    # then a joiner takes the 2 left, or the floor until they make room; alone, the whole limit
+    assert spare_capacity(12.0, [Peer(6.0, True), Peer(6.0, True)]) == pytest.approx(0.6)
+    assert spare_capacity(12.0, []) == pytest.approx(12.0)
