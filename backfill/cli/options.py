@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import math
@@ -10,6 +11,7 @@ import re
 import tempfile
 import urllib.parse
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -100,6 +102,40 @@ def _localstack(ctx: click.Context, param: click.Parameter, value: bool) -> bool
     return value
 
 
+@dataclass(frozen=True)
+class TargetOptions:
+    """What ``target_options`` was given: the endpoint, the tables, the session, the stage."""
+
+    endpoint_url: str | None
+    region: str | None
+    profile: str | None
+    failures_table: str
+    renamed_tables: tuple[str, ...]  # DECLARED=ACTUAL, as typed
+    localstack: bool
+    connect_timeout: float
+    stage: str | None
+    chalice_config: Path
+
+    def target(self, encryption: Encryption) -> Target:
+        """The ``Target``: a table is named by --table, else <DECLARED>_TABLE in the environment,
+        else the stage's environment, else its declared name; other options given explicitly win
+        over the stage's."""
+        chosen = load_stage(self.stage, self.chalice_config) if self.stage is not None else None
+        failures_table, region = self.failures_table, self.region
+        tables: dict[str, str] = {}
+        if chosen is not None:
+            stage_values = from_stage(click.get_current_context(), chosen)
+            failures_table = stage_values.get("failures_table", failures_table)
+            region = stage_values.get("region", region)
+            tables.update(tables_from(chosen.environment))
+        tables.update(tables_from(os.environ))
+        tables.update(value.partition("=")[::2] for value in self.renamed_tables)
+        settings = Settings(tables=tables).with_overrides(
+            endpoint_url=self.endpoint_url, region=region, failures_table=failures_table)
+        return Target(settings=settings, profile=self.profile, localstack=self.localstack,
+                      connect_timeout=self.connect_timeout, store_encryption=encryption, stage=chosen)
+
+
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Adds --endpoint-url/--region/--profile/--table/--failures-table/--localstack/--stage; passes ``target``."""
 
@@ -121,37 +157,9 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
                   help="Before its first request a command asks the endpoint one question with this "
                        "timeout (one retry): an endpoint that is down fails in seconds. Env: BACKFILL_CONNECT_TIMEOUT.")
     @functools.wraps(command)
-    def wrapper(
-        *args: Any,
-        endpoint_url: str | None,
-        region: str | None,
-        profile: str | None,
-        failures_table: str,
-        renamed_tables: tuple[str, ...],
-        localstack: bool,
-        connect_timeout: float,
-        stage: str | None,
-        chalice_config: Path,
-        **kwargs: Any,
-    ) -> Any:
-        chosen = load_stage(stage, chalice_config) if stage is not None else None
-        tables: dict[str, str] = {}
-        if chosen is not None:
-            stage_values = from_stage(click.get_current_context(), chosen)
-            failures_table = stage_values.get("failures_table", failures_table)
-            region = stage_values.get("region", region)
-            tables.update(tables_from(chosen.environment))
-        # Declared tables renamed by the stage, then <DECLARED>_TABLE in the environment, then --table.
-        tables.update(tables_from(os.environ))
-        tables.update(value.partition("=")[::2] for value in renamed_tables)
-        settings = Settings(tables=tables).with_overrides(
-            endpoint_url=endpoint_url,
-            region=region,
-            failures_table=failures_table,
-        )
-        encryption = store_encryption(kwargs)
-        target = Target(settings=settings, profile=profile, localstack=localstack,
-                        connect_timeout=connect_timeout, store_encryption=encryption, stage=chosen)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = TargetOptions(**{f.name: kwargs.pop(f.name) for f in dataclasses.fields(TargetOptions)})
+        target = given.target(store_encryption(kwargs))
         click.get_current_context().meta[TARGET_META] = target  # named in errors (backfill.cli.main)
         return command(*args, target=target, **kwargs)
 
