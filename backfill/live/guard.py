@@ -30,7 +30,7 @@ def _stream_arn(dynamodb: Any, table: str) -> str | None:
     return description.get("LatestStreamArn") if enabled else None
 
 
-def _lambda_client(target: Target) -> Any:
+def lambda_at(target: Target) -> Any:
     """Lambda at the target. A local endpoint (moto, DynamoDB Local) answers at once or has no
     Lambda API at all (DynamoDB Local: InternalFailure), so one attempt; AWS gets three."""
     settings = target.settings
@@ -83,7 +83,7 @@ def guard_live_path(target: Target, *, allow_running: bool, pause: bool) -> Live
     writing) or ``allow_running`` (a warning). Read-only: nothing is changed here."""
     if allow_running and pause:
         raise click.UsageError("give either --pause-live-path or --live-path-running, not both")
-    lambda_client = _lambda_client(target)
+    lambda_client = lambda_at(target)
     nothing = LivePathCheck(lambda_client, [])
     try:
         mappings = running_mappings(target, lambda_client)

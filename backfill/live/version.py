@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backfill.errors import Refused, TargetError
+from backfill.live.guard import lambda_at
 from backfill.live.lambda_api import DeployedFunction, LivePathError, stage_functions
 from backfill.live.model import APP_NAME
 from backfill.table.target import Target
@@ -49,7 +50,8 @@ def check_live_version(target: Target, command: str, *, allow_mismatch: bool) ->
         return
     stage = target.stage.name
     ours = str(active_schema().version)
-    others = {f.name: deployed_version(f) for f in _deployed(target, stage, target.client("lambda"))
+    # lambda_at: DynamoDB Local answers Lambda with InternalFailure; ten adaptive retries took a minute
+    others = {f.name: deployed_version(f) for f in _deployed(target, stage, lambda_at(target))
               if deployed_version(f) != ours}
     if not others:
         return
