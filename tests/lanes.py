@@ -2,8 +2,8 @@
 
 One lane for the unit tests (with --unit), one for the integration tests that start servers of
 their own (``-m "not per_endpoint"``), and per endpoint ``--shards`` lanes that share its
-generated tests by file (round robin over the sorted test files; each lane starts the endpoint
-once). The integration lanes wait on servers and child processes about half the time, so two
+generated tests by file (balanced by the files' measured durations; each lane starts the
+endpoint once). The integration lanes wait on servers and child processes about half the time, so two
 per endpoint keep a 2-core machine busy. The moto lanes also run the moto-only tests. Each lane
 writes to .test-logs/<lane>.log, printed whole when the lane ends, so outputs never interleave;
 every log ends with its slowest tests (--durations). The run fails when any lane fails,
@@ -43,10 +43,33 @@ class Lane:
         return LOGS / f"{self.name}.log"
 
 
+# Seconds the slowest integration test files took on both engines together (the lanes' --durations,
+# 2026-12-04, load ~1-3); every other file counts DEFAULT_S. Only the shards' balance depends on these.
+MEASURED_S = {
+    "tests/integration/cli/test_endpoint_errors.py": 80,
+    "tests/integration/test_migrate_processes.py": 52,
+    "tests/integration/test_restore_memory.py": 44,
+    "tests/integration/faults/test_throttling.py": 34,
+    "tests/integration/test_verify.py": 33,
+    "tests/integration/test_live_legacy_writers.py": 31,
+    "tests/integration/test_control.py": 24,
+    "examples/rename/test_rename_writers.py": 21,
+    "tests/integration/test_restore_bulk.py": 19,
+}
+DEFAULT_S = 6
+
+
 def test_files(shards: int) -> list[list[str]]:
-    """The integration test files, dealt round robin into ``shards`` groups (sorted: the same every run)."""
+    """The integration test files in ``shards`` groups of about equal measured time: each file, the
+    slowest first, goes to the group with the least so far (the same split every run)."""
     files = sorted(str(path) for root in INTEGRATION_PATHS for path in Path(root).rglob("test_*.py"))
-    return [files[k::shards] for k in range(shards)]
+    groups: list[list[str]] = [[] for _ in range(shards)]
+    loads = [0.0] * shards
+    for name in sorted(files, key=lambda f: -MEASURED_S.get(f, DEFAULT_S)):  # stable: ties keep name order
+        lightest = loads.index(min(loads))
+        groups[lightest].append(name)
+        loads[lightest] += MEASURED_S.get(name, DEFAULT_S)
+    return groups
 
 
 def lanes(endpoints: list[str], unit: bool, extra: list[str], shards: int = 2) -> list[Lane]:
