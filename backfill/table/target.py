@@ -78,7 +78,7 @@ class Target:
         """The run store at ``location``; an s3:// store uses this target's credentials, endpoint
         and encryption choice."""
         return open_store(location, session=self.session, endpoint_url=self.settings.endpoint_url,
-                          encryption=self.store_encryption)
+                          encryption=self.store_encryption, connect_timeout=self.connect_timeout)
 
     def require_stage(self, command: str) -> Stage:
         """The stage ``command`` acts on (its deployed functions); BadInput without --stage."""

@@ -16,6 +16,7 @@ from backfill.run.ledger import LEDGER_SUFFIX, ledger_exists
 from backfill.run.prune import Decision, plan_prune, prune
 from backfill.run.runs import runs_in
 from backfill.run.store import RunStore, open_store
+from backfill.table.target import DEFAULT_CONNECT_TIMEOUT
 
 MAX_DAYS = 36_500
 
@@ -34,7 +35,7 @@ def command(ctx: click.Context, table: str | None, backup_dir: str, endpoint_url
     `backfill backups prune` deletes old runs."""
     if ctx.invoked_subcommand is not None:
         return
-    store = open_store(backup_dir, endpoint_url=endpoint_url)
+    store = open_store(backup_dir, endpoint_url=endpoint_url, connect_timeout=DEFAULT_CONNECT_TIMEOUT)
     try:
         listings = list_backups(store, table, check=True)
     except BackupError as error:
@@ -107,7 +108,7 @@ def prune_command(older_than: int, table: str | None, backup_dir: str, endpoint_
     A dry run unless --yes. Whatever its age, a run is kept when it is its table's newest
     complete run, its table's newest run that wrote (has a ledger: its restore undoes the last
     migration), or unfinished (a checkpoint not completed)."""
-    store = open_store(backup_dir, endpoint_url=endpoint_url)
+    store = open_store(backup_dir, endpoint_url=endpoint_url, connect_timeout=DEFAULT_CONNECT_TIMEOUT)
     try:
         decisions = plan_prune(store, older_than, table)
     except BackupError as error:

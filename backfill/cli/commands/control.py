@@ -23,6 +23,7 @@ from backfill.control.steering import POLL_S
 from backfill.errors import BadInput, Refused
 from backfill.run.status import SegmentStatus, StatusError, run_status
 from backfill.run.store import RunStore, open_store
+from backfill.table.target import DEFAULT_CONNECT_TIMEOUT
 
 ACTIONS = ("status", "pause", "resume", "rate", "stop")
 ACK_TIMEOUT_S = 5 * POLL_S + 5  # the workers' promise (within 5 s) and a margin for a slow store
@@ -65,7 +66,7 @@ def command(run: str, action: str, value: float | None, no_wait: bool, total_seg
     if (action == "rate") != (value is not None):
         raise click.UsageError("rate takes N, the whole run's writes per second (0 = unlimited)" if action == "rate"
                                else f"{action} takes no value")
-    store = open_store(backup_dir, endpoint_url=endpoint_url,
+    store = open_store(backup_dir, endpoint_url=endpoint_url, connect_timeout=DEFAULT_CONNECT_TIMEOUT,
                        encryption=store_encryption({**encryption, "backup_dir": backup_dir}))
     segments = _segments(store, run, total_segments)
     record = read_control(store, run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,14 @@ __all__ = ["AppendLog", "Encryption", "LocalStore", "RunStore", "S3Store", "Stor
 
 
 def open_store(location: str | Path | RunStore, *, session: Any = None, endpoint_url: str | None = None,
-               encryption: Encryption = BUCKET_DEFAULT) -> RunStore:
+               encryption: Encryption = BUCKET_DEFAULT, connect_timeout: float | None = None) -> RunStore:
     """The store at ``location``: ``s3://bucket/prefix`` or a local directory.
 
     S3 uses ``session`` (default: boto3's), ``endpoint_url`` (a moto server or LocalStack
     serves S3 on the same endpoint as DynamoDB) and ``encryption`` for every object it writes;
-    a local directory refuses an encryption choice (its files are private instead)."""
+    a local directory refuses an encryption choice (its files are private instead). With
+    ``connect_timeout`` an S3 endpoint that does not answer raises botocore's connection or
+    timeout error within about twice that, before the store's own (retried) requests."""
     if not isinstance(location, (str, Path)):
         return location
     text = str(location)
@@ -36,8 +39,24 @@ def open_store(location: str | Path | RunStore, *, session: Any = None, endpoint
     config = RETRY_CONFIG
     if endpoint_url:  # local endpoints serve buckets by path, not by host name
         config = config.merge(Config(s3={"addressing_style": "path"}))
-    client = (session or boto3.session.Session()).client("s3", endpoint_url=endpoint_url, config=config)
+    session = session or boto3.session.Session()
+    if connect_timeout is not None:
+        _check_reachable(session, endpoint_url, config, connect_timeout)
+    client = session.client("s3", endpoint_url=endpoint_url, config=config)
     return S3Store(text, client, encryption=encryption)
+
+
+def _check_reachable(session: Any, endpoint_url: str | None, config: Any, timeout: float) -> None:
+    """One cheap request with short timeouts and two attempts (the store's client would retry a
+    dead endpoint for a minute). Any answer, a refusal included, is an endpoint that answers."""
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    probe_config = config.merge(Config(connect_timeout=timeout, read_timeout=timeout,
+                                       retries={"mode": "standard", "max_attempts": 2}))
+    probe = session.client("s3", endpoint_url=endpoint_url, config=probe_config)
+    with contextlib.suppress(ClientError):
+        probe.list_buckets()
 
 
 def split_location(path: str | Path) -> tuple[str, str]:

@@ -55,6 +55,8 @@ COMMANDS = [
     ["verify", "--no-snapshot"],
     ["failures"],
     ["live", "status", "--stage", "dev", "--chalice-config", str(REPO / ".chalice" / "config.json")],
+    ["backups", "--backup-dir", "s3://runs/prefix"],
+    ["control", "r1", "status", "--backup-dir", "s3://runs/prefix"],
 ]
 
 
