@@ -38,6 +38,7 @@ class Target:
     stage: Stage | None = None  # the Chalice stage named with --stage
     _session: Any = field(default=None, repr=False)
     _reached: bool = field(default=False, repr=False)
+    _store_reached: bool = field(default=False, repr=False)  # an s3:// run store's endpoint answered
 
     @cached_property
     def session(self) -> Any:
@@ -77,8 +78,11 @@ class Target:
     def run_store(self, location: str | Path | RunStore) -> RunStore:
         """The run store at ``location``; an s3:// store uses this target's credentials, endpoint
         and encryption choice."""
-        return open_store(location, session=self.session, endpoint_url=self.settings.endpoint_url,
-                          encryption=self.store_encryption, connect_timeout=self.connect_timeout)
+        probe = self.connect_timeout if str(location).startswith("s3://") and not self._store_reached else None
+        store = open_store(location, session=self.session, endpoint_url=self.settings.endpoint_url,
+                           encryption=self.store_encryption, connect_timeout=probe)
+        self._store_reached = self._store_reached or probe is not None
+        return store
 
     def require_stage(self, command: str) -> Stage:
         """The stage ``command`` acts on (its deployed functions); BadInput without --stage."""
