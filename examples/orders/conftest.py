@@ -1,6 +1,6 @@
-"""The orders example's tests run on the project's integration fixtures (each test once per chosen
-endpoint: a moto server and DynamoDB Local over HTTP by default, reset before every test), with
-the orders declaration active and its tables created from it."""
+"""The orders example's tests run on the project's integration fixtures (examples/conftest.py: each
+test once per chosen endpoint, reset before every test), with the orders declaration active and its
+tables created from it."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -13,14 +13,6 @@ from chalicelib.config import Settings
 from chalicelib.schema import Schema, use_schema
 from chalicelib.tables import create_tables
 from examples.orders.schema import ORDERS
-from tests.conftest import settings  # noqa: F401  (also sets the fake AWS credentials)
-from tests.integration.conftest import (  # noqa: F401
-    endpoint,
-    endpoint_url,
-    live_settings,
-    pytest_generate_tests,
-    streams,
-)
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
-"""The rename example's tests run on the project's own integration fixtures: each test once per chosen
-endpoint (a moto server and DynamoDB Local over HTTP by default), with fresh tables."""
+"""The rename example's phases: its integration fixtures come from examples/conftest.py."""
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -7,15 +6,6 @@ from contextlib import ExitStack
 import pytest
 
 from chalicelib.schema import Schema, use_schema
-from tests.conftest import settings  # noqa: F401  (also sets the fake AWS credentials)
-from tests.integration.conftest import (  # noqa: F401
-    dynamodb,
-    endpoint,
-    endpoint_url,
-    live_settings,
-    pytest_generate_tests,
-    streams,
-)
 
 
 @pytest.fixture
