@@ -11,7 +11,7 @@ from chalicelib.config import Settings
 
 # Adaptive mode adds client-side rate limiting on top of exponential backoff when throttled.
 RETRY_CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": 10},
+    retries={"mode": "adaptive", "total_max_attempts": 10},  # the first request included
     max_pool_connections=64,
     connect_timeout=5,
     read_timeout=30,

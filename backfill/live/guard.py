@@ -35,7 +35,7 @@ def lambda_at(target: Target) -> Any:
     Lambda API at all (DynamoDB Local: InternalFailure), so one attempt; AWS gets three."""
     settings = target.settings
     attempts = 1 if settings.endpoint_url else 3
-    config = RETRY_CONFIG.merge(Config(retries={"mode": "standard", "max_attempts": attempts}))
+    config = RETRY_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": attempts}))
     kwargs: dict[str, Any] = {"region_name": settings.region, "config": config}
     if settings.endpoint_url:
         kwargs["endpoint_url"] = settings.endpoint_url

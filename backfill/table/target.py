@@ -66,7 +66,7 @@ class Target:
         if self.connect_timeout is None or self._reached:
             return
         probe_config = Config(connect_timeout=self.connect_timeout, read_timeout=self.connect_timeout,
-                              retries={"mode": "standard", "max_attempts": 2})
+                              retries={"mode": "standard", "total_max_attempts": 2})
         kwargs: dict[str, Any] = {"region_name": self.settings.region, "config": probe_config}
         if self.settings.endpoint_url:
             kwargs["endpoint_url"] = self.settings.endpoint_url

@@ -53,7 +53,7 @@ def _check_reachable(session: Any, endpoint_url: str | None, config: Any, timeou
     from botocore.exceptions import ClientError
 
     probe_config = config.merge(Config(connect_timeout=timeout, read_timeout=timeout,
-                                       retries={"mode": "standard", "max_attempts": 2}))
+                                       retries={"mode": "standard", "total_max_attempts": 2}))
     probe = session.client("s3", endpoint_url=endpoint_url, config=probe_config)
     with contextlib.suppress(ClientError):
         probe.list_buckets()
