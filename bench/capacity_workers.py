@@ -12,7 +12,6 @@ a limit above it holds nothing). Writes the "Several workers" section of ``bench
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import subprocess
@@ -20,82 +19,34 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from bench.harness import FAKE_CREDENTIALS, ServerProcess, fresh_tables
 from chalicelib.config import Settings
 from localdev.legacy_data import generate
+from localdev.proxy import Answer, ForwardingProxy
 
 RESULTS = Path(__file__).with_name("capacity.md")
 SECTION = "## Several workers"
 
 
-class CountingProxy:
+class CountingProxy(ForwardingProxy):
     """Forwards every request to ``upstream`` and records (time, units) of each UpdateItem answer."""
 
     def __init__(self, upstream: str) -> None:
-        self.upstream = urllib.parse.urlsplit(upstream)
+        super().__init__(upstream)
         self.writes: list[tuple[float, float]] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def _seen(self, operation: str, status: int, payload: bytes) -> None:
-        if operation != "UpdateItem" or status != 200:
-            return
-        units = (json.loads(payload or b"{}").get("ConsumedCapacity") or {}).get("CapacityUnits")
-        if units is not None:
-            with self._lock:
-                self.writes.append((time.monotonic(), float(units)))
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                upstream = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                upstream.request("POST", self.path, body=body, headers=headers)
-                answer = upstream.getresponse()
-                payload = answer.read()
-                proxy._seen(self.headers.get("X-Amz-Target", "").rpartition(".")[2], answer.status, payload)
-                self.send_response(answer.status)
-                for name, value in answer.getheaders():
-                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-                upstream.close()
-
-        return Handler
-
-    @contextmanager
-    def running(self) -> Iterator[CountingProxy]:
-        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self._server.shutdown()
-            self._server.server_close()
-            thread.join()
+    def answer(self, operation: str, upstream: Answer) -> Answer:
+        if operation == "UpdateItem" and upstream.status == 200:
+            units = (json.loads(upstream.payload or b"{}").get("ConsumedCapacity") or {}).get("CapacityUnits")
+            if units is not None:
+                with self._lock:
+                    self.writes.append((time.monotonic(), float(units)))
+        return upstream
 
     def rate(self) -> tuple[float, float, float]:
         """(units in all, seconds from the first write to the last, units per second over them)."""

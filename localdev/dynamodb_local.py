@@ -59,7 +59,12 @@ def install(directory: Path | None = None) -> Path:
         return jar
 
 
-def java_command(jar: Path, port: int) -> list[str]:
+# C1 only and the serial collector: a test run's or a demo's short life never repays C2's
+# compilations. `python -m bench.dynamodb_local_jvm` measures them against the JVM's defaults.
+JVM_FLAGS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+
+
+def java_command(jar: Path, port: int, jvm_flags: tuple[str, ...] = JVM_FLAGS) -> list[str]:
     """How to run DynamoDB Local from the jar's folder: in memory, on ``port``."""
     java = shutil.which("java")
     if not java:
@@ -67,7 +72,7 @@ def java_command(jar: Path, port: int) -> list[str]:
             "DynamoDB Local needs java (17+), which is not on PATH: `apt-get install openjdk-17-jre-headless` "
             "(what `make dynamodb-local` does), or choose another endpoint")
     # No -sharedDb: as on AWS, tables belong to one region (and one access key, its "account").
-    return [java, "-Djava.library.path=./DynamoDBLocal_lib", "-jar", jar.name,
+    return [java, *jvm_flags, "-Djava.library.path=./DynamoDBLocal_lib", "-jar", jar.name,
             "-inMemory", "-disableTelemetry", "-port", str(port)]
 
 

@@ -99,6 +99,7 @@ def run(all_lanes: list[Lane]) -> int:
         running[process] = lane
         print(f"lane {lane.name}: {' '.join(lane.args[1:])} > {lane.log}", flush=True)
     failed: list[str] = []
+    cpu_total = 0.0
     while running:
         try:
             time.sleep(0.5)
@@ -107,18 +108,26 @@ def run(all_lanes: list[Lane]) -> int:
                 process.wait()
             print(f"\ninterrupted: the lanes' logs are in {LOGS}/", flush=True)
             return 130
-        for process in [p for p in running if p.poll() is not None]:
+        for process in list(running):
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid == 0:
+                continue
             lane = running.pop(process)
+            code = os.waitstatus_to_exitcode(status)
+            # the lane's CPU seconds, its servers and CLI subprocesses included (the ones it waited for)
+            cpu = usage.ru_utime + usage.ru_stime
+            cpu_total += cpu
             seconds = time.monotonic() - started
-            print(f"\n===== lane {lane.name} ended after {seconds:.0f} s, exit {process.returncode} =====", flush=True)
+            print(f"\n===== lane {lane.name} ended after {seconds:.0f} s, {cpu:.0f} CPU-s, exit {code} =====",
+                  flush=True)
             sys.stdout.write(lane.log.read_text(errors="replace"))
-            if process.returncode != 0:
-                failed.append(f"{lane.name} ({EXIT_MEANING.get(process.returncode, f'exit {process.returncode}')})")
+            if code != 0:
+                failed.append(f"{lane.name} ({EXIT_MEANING.get(code, f'exit {code}')})")
     total = time.monotonic() - started
     if failed:
-        print(f"\nFAILED lanes: {', '.join(failed)} ({total:.0f} s)", flush=True)
+        print(f"\nFAILED lanes: {', '.join(failed)} ({total:.0f} s, {cpu_total:.0f} CPU-s)", flush=True)
         return 1
-    print(f"\nall {len(all_lanes)} lanes passed in {total:.0f} s", flush=True)
+    print(f"\nall {len(all_lanes)} lanes passed in {total:.0f} s, {cpu_total:.0f} CPU-s", flush=True)
     return 0
 
 
