@@ -6,6 +6,7 @@ code from ``backfill.errors``; a traceback only with ``--debug`` (or BACKFILL_DE
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
@@ -27,7 +28,21 @@ _debug = {"on": os.environ.get(DEBUG_ENV, "") not in ("", "0")}
 
 
 class BackfillGroup(click.Group):
-    """Runs a command; an exception it did not handle becomes one ``Error:`` line and an exit code."""
+    """Runs a command; an exception it did not handle becomes one ``Error:`` line and an exit code.
+
+    Each module of ``backfill.cli.commands`` is one command, named after the module (``_`` as
+    ``-``) and imported when it is asked for: a command's process loads only its own code
+    (``backfill control RUN status`` never imports the migrate runner)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_command_modules()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _command_modules():
+            command = importlib.import_module(_command_modules()[cmd_name]).command
+            command.epilog = command.epilog or EXIT_CODES_HELP
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -44,6 +59,14 @@ class BackfillGroup(click.Group):
             if _debug["on"]:
                 traceback.print_exception(error)
             fail(explain(error, where=_where(ctx)))
+
+
+@functools.cache
+def _command_modules() -> dict[str, str]:
+    """Command name -> the module that defines it, one per module of ``backfill.cli.commands``."""
+    package = backfill.cli.commands
+    return {info.name.replace("_", "-"): f"{package.__name__}.{info.name}"
+            for info in pkgutil.iter_modules(package.__path__)}
 
 
 def _where(ctx: click.Context) -> str | None:
@@ -83,10 +106,6 @@ def cli(verbose: int, debug: bool, schema_reference: str) -> None:
         raise BadInput(str(error), hint="see docs/declaration.md") from error
 
 
-for _module in pkgutil.iter_modules(backfill.cli.commands.__path__):
-    _command = importlib.import_module(f"backfill.cli.commands.{_module.name}").command
-    _command.epilog = _command.epilog or EXIT_CODES_HELP
-    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

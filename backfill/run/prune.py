@@ -21,7 +21,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import backfill.migrate  # noqa: F401 - first: backfill.run.checkpoint imports backfill.migrate, whose runner imports checkpoint back
 from backfill.run.backup import DATA_SUFFIX, MANIFEST_SUFFIX, read_json
 from backfill.run.checkpoint import CHECKPOINT_SUFFIX
 from backfill.run.ledger import LEDGER_SUFFIX, ledger_exists

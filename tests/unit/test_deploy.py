@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import yaml
 from cfnlint.decode import cfn_yaml
 
@@ -75,7 +76,8 @@ def test_the_job_role_grants_the_two_tables_and_the_run_store_prefix_only():
 
 def accepted(args: list[str]) -> dict[str, Any]:
     """Parse (not run) ``backfill ARGS``: raises click's usage error for an unknown option."""
-    command = cli.commands[args[0]]
+    command = cli.get_command(click.Context(cli), args[0])
+    assert command is not None, args[0]
     return command.make_context(args[0], args[1:]).params
 
 
