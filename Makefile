@@ -32,10 +32,10 @@ dynamodb-local: $(STAMP)
 check: $(STAMP)
 	$(MAKE) --no-print-directory -j2 lint unit
 
-# Lint first: CI runs `make test`, so it checks style, types and the docs' links too. Then parallel pytest
-# processes (tests/lanes.py): the unit tests, the tests with servers of their own, and two lanes per endpoint.
-test: lint $(NEEDS_DYNAMODB_LOCAL)
-	$(BIN)/python -m tests.lanes --unit --endpoints $(ENDPOINTS)
+# CI runs `make test`, so it checks style, types and the docs' links too: lint is one of the parallel
+# processes (tests/lanes.py), beside the unit tests, the tests with servers of their own and two lanes per endpoint.
+test: $(STAMP) $(NEEDS_DYNAMODB_LOCAL)
+	$(BIN)/python -m tests.lanes --lint --unit --endpoints $(ENDPOINTS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -rfEs --durations=10 tests/unit

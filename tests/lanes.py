@@ -1,6 +1,7 @@
 """Run the test suite as parallel pytest processes ("lanes"): `make test` and `make integration`.
 
-One lane for the unit tests (with --unit), one for the integration tests that start servers of
+One lane for lint (with --lint: ruff, mypy and the docs build beside the tests rather than
+before them), one for the unit tests (with --unit), one for the integration tests that start servers of
 their own (``-m "not per_endpoint"``), and per endpoint ``--shards`` lanes that share its
 generated tests by file (balanced by the files' measured durations; each lane starts the
 endpoint once). The integration lanes wait on servers and child processes about half the time, so two
@@ -9,7 +10,7 @@ writes to .test-logs/<lane>.log, printed whole when the lane ends, so outputs ne
 every log ends with its slowest tests (--durations). The run fails when any lane fails,
 including a lane that collected no tests (pytest's exit 5).
 
-    python -m tests.lanes [--unit] [--endpoints moto,dynamodb-local] [--shards 2] [-- PYTEST_ARGS...]
+    python -m tests.lanes [--lint] [--unit] [--endpoints moto,dynamodb-local] [--shards 2] [-- PYTEST_ARGS...]
 """
 
 from __future__ import annotations
@@ -43,23 +44,59 @@ class Lane:
         return LOGS / f"{self.name}.log"
 
 
-# Seconds the slowest integration test files took on both engines together (pytest --durations=40
-# per engine, 2026-12-04, load ~1-3); every other file counts DEFAULT_S. Only the shards' balance
-# depends on these: refresh them from the lanes' logs when a file gets much slower.
+# Seconds each integration test file took on both engines together (the lanes' logs with
+# `python -m tests.lanes --lint --unit -- --durations=0`, 2026-12-04, all seven lanes side by side);
+# a file under 10 s counts DEFAULT_S. Only the shards' balance depends on these: refresh them
+# from the lanes' logs when a file gets much slower.
 MEASURED_S = {
-    "tests/integration/cli/test_endpoint_errors.py": 126,
-    "tests/integration/test_control.py": 80,
-    "tests/integration/faults/test_throttling.py": 78,
-    "tests/integration/test_migrate_processes.py": 77,
-    "tests/integration/test_restore_memory.py": 64,
-    "tests/integration/test_live_legacy_writers.py": 49,
-    "tests/integration/test_throttle_by_table.py": 47,
-    "tests/integration/faults/test_live_concurrency.py": 42,
-    "tests/integration/faults/test_stream_delivery.py": 35,
-    "examples/rename/test_rename_writers.py": 34,
-    "tests/integration/test_verify.py": 33,
+    "tests/integration/test_control.py": 196,
+    "tests/integration/test_migrate_processes.py": 153,
+    "tests/integration/test_live_legacy_writers.py": 152,
+    "tests/integration/faults/test_live_concurrency.py": 115,
+    "tests/integration/test_restore_memory.py": 100,
+    "tests/integration/cli/test_endpoint_errors.py": 89,
+    "tests/integration/faults/test_throttling.py": 88,
+    "tests/integration/faults/test_stream_delivery.py": 85,
+    "examples/rename/test_rename_writers.py": 78,
+    "tests/integration/test_verify.py": 77,
+    "tests/integration/test_dynamodb_values.py": 70,
+    "tests/integration/test_restore.py": 68,
+    "tests/integration/cli/test_pitr.py": 60,
+    "tests/integration/test_count_methods.py": 58,
+    "tests/integration/faults/test_poison_records.py": 56,
+    "tests/integration/test_migrate.py": 55,
+    "tests/integration/test_restore_bulk.py": 54,
+    "tests/integration/test_hooks.py": 54,
+    "tests/integration/faults/test_backfill_killed.py": 51,
+    "tests/integration/test_migrate_resume.py": 50,
+    "tests/integration/test_throttle_by_table.py": 42,
+    "tests/integration/test_mirror_stateful.py": 40,
+    "tests/integration/test_unclear_writes.py": 36,
+    "tests/integration/test_split_runs.py": 36,
+    "tests/integration/cli/test_mistakes.py": 29,
+    "tests/integration/cli/test_local_files.py": 29,
+    "tests/integration/cli/test_refuse_and_interrupt.py": 28,
+    "tests/integration/test_demo.py": 27,
+    "examples/rename/test_rename.py": 27,
+    "tests/integration/cli/test_no_values_in_output.py": 27,
+    "tests/integration/test_restore_undoes_the_migration.py": 26,
+    "tests/integration/test_run_on_s3.py": 25,
+    "tests/integration/test_mirror_seed.py": 24,
+    "tests/integration/cli/test_run_store_encryption.py": 23,
+    "tests/integration/cli/test_stage.py": 23,
+    "tests/integration/test_verify_live_app.py": 22,
+    "tests/integration/test_mirror_switch.py": 21,
+    "tests/integration/test_mirror_live_path.py": 19,
+    "examples/orders/test_declaration.py": 14,
+    "tests/integration/cli/test_backups_prune.py": 13,
+    "tests/integration/test_streams_runner.py": 12,
+    "tests/integration/test_streams_cli.py": 12,
+    "tests/integration/test_mirror_restore.py": 12,
+    "tests/integration/test_engine_differences.py": 11,
+    "examples/orders/test_orders.py": 10,
+    "tests/integration/cli/test_private_run_store.py": 10,
 }
-DEFAULT_S = 12
+DEFAULT_S = 5
 
 
 def test_files(shards: int) -> list[list[str]]:
@@ -75,8 +112,10 @@ def test_files(shards: int) -> list[list[str]]:
     return groups
 
 
-def lanes(endpoints: list[str], unit: bool, extra: list[str], shards: int = 2) -> list[Lane]:
-    result = [Lane("unit", [*PYTEST, *extra, "tests/unit"])] if unit else []
+def lanes(endpoints: list[str], unit: bool, extra: list[str], shards: int = 2, lint: bool = False) -> list[Lane]:
+    result = [Lane("lint", ["make", "--no-print-directory", "lint"])] if lint else []
+    if unit:
+        result.append(Lane("unit", [*PYTEST, *extra, "tests/unit"]))
     result.append(Lane("servers", [*PYTEST, "-m", "not per_endpoint", *extra, *INTEGRATION_PATHS]))
     groups = test_files(shards)
     for endpoint in endpoints:
@@ -97,7 +136,8 @@ def run(all_lanes: list[Lane]) -> int:
             process = subprocess.Popen(lane.args, stdout=out, stderr=subprocess.STDOUT,
                                        env={**os.environ, **lane.env})
         running[process] = lane
-        print(f"lane {lane.name}: {' '.join(lane.args[1:])} > {lane.log}", flush=True)
+        shown = ['python' if arg == sys.executable else arg for arg in lane.args]
+        print(f"lane {lane.name}: {' '.join(shown)} > {lane.log}", flush=True)
     failed: list[str] = []
     cpu_total = 0.0
     while running:
@@ -134,6 +174,7 @@ def run(all_lanes: list[Lane]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--unit", action="store_true", help="also run the unit tests, in a lane of their own")
+    parser.add_argument("--lint", action="store_true", help="also run `make lint` (ruff, mypy, the docs), in a lane")
     parser.add_argument("--endpoints", default=os.environ.get("TEST_ENDPOINTS", "moto,dynamodb-local"),
                         help="comma-separated endpoints (default: $TEST_ENDPOINTS or moto,dynamodb-local)")
     parser.add_argument("--shards", type=int, default=2, help="lanes per endpoint, sharing its test files (default: 2)")
@@ -144,7 +185,7 @@ def main() -> int:
         parser.error("--endpoints: no endpoint given")
     if options.shards < 1:
         parser.error("--shards: at least 1")
-    return run(lanes(endpoints, options.unit, options.pytest_args, options.shards))
+    return run(lanes(endpoints, options.unit, options.pytest_args, options.shards, options.lint))
 
 
 if __name__ == "__main__":
