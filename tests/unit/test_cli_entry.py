@@ -4,6 +4,7 @@ exit 5; --debug (or BACKFILL_DEBUG=1) adds the traceback; the exit codes are in 
 from __future__ import annotations
 
 import importlib.metadata
+import subprocess
 import sys
 
 import click
@@ -106,3 +107,24 @@ def test_help_lists_the_restore_option_that_main_accepts():
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
     assert "--restore FILE" in result.output and "backfill restore FILE" in result.output
+
+
+def test_a_command_loads_only_its_own_module():
+    # given a fresh interpreter; when `backfill control` is looked up (as `backfill control RUN status` does)
+    probe = (
+        "import sys, click\n"
+        "from backfill.cli.main import cli\n"
+        "assert cli.get_command(click.Context(cli), 'control') is not None\n"
+        "print(sorted(m for m in sys.modules if m.startswith('backfill.cli.commands.') or m == 'backfill.migrate.runner'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    # then only the control command's module was imported, not the others nor the migrate runner
+    assert done.stdout.strip() == "['backfill.cli.commands.control']", done.stdout + done.stderr
+
+
+def test_every_command_module_is_listed_and_loads():
+    # given the group; when every listed command is asked for, then each one loads under its listed name
+    context = click.Context(cli)
+    names = cli.list_commands(context)
+    assert {"migrate", "verify", "restore", "control", "apply-mapping-settings", "stream-arns"} <= set(names)
+    assert all(cli.get_command(context, name).name == name for name in names)
