@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -34,6 +33,7 @@ from chalicelib.schema import Schema, use_schema, validate_event
 from chalicelib.tables import create_tables
 from examples.rename.schema import EXPAND
 from examples.rename.typechange import TAGS_EXPAND, tag_set
+from tests.support.stateful import over_http
 
 EVENT_IDS = ("e0", "e1")
 CREATED = 1_767_225_000_000
@@ -173,8 +173,5 @@ def test_random_old_and_new_writers_during_expand_lose_nothing(endpoint, live_se
     with use_schema(pair.schema):
         run_state_machine_as_test(
             lambda: machine(endpoint, live_settings),
-            # Bounded like tests/integration/test_live_legacy_writers.py: no shrinking over HTTP.
-            settings=settings(max_examples=10, stateful_step_count=10, deadline=None,
-                              phases=[Phase.explicit, Phase.reuse, Phase.generate],
-                              suppress_health_check=list(HealthCheck)),
+            settings=over_http(examples=10, steps=10),
         )

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -29,6 +28,7 @@ from chalicelib.events_store import EventStore
 from chalicelib.schema import CURRENT, active_schema, needs_upgrade, use_schema, validate_event
 from chalicelib.schema.mirrored import EVENTS as MIRRORED
 from chalicelib.tables import create_tables
+from tests.support.stateful import over_http
 
 EVENT_IDS = ("e0", "e1")
 PARTICIPANT_IDS = ("p0", "p1", "p2")
@@ -256,10 +256,6 @@ def test_random_legacy_and_new_writers_lose_nothing(endpoint, live_settings, dec
     with use_schema(declaration):
         run_state_machine_as_test(
             lambda: LegacyWriters(endpoint, live_settings),
-            # Bounded: ~15 s. No shrinking (it replays many sequences over HTTP); a failing
-            # sequence is at most 10 steps long and printed as it is.
-            settings=settings(max_examples=10, stateful_step_count=10, deadline=None,
-                              phases=[Phase.explicit, Phase.reuse, Phase.generate],
-                              suppress_health_check=list(HealthCheck)),
+            settings=over_http(examples=10, steps=10),  # ~15 s
         )
     assert declaration is CURRENT or LegacyWriters.mirrored_checks > 0  # the mirror was exercised

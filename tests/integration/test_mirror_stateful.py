@@ -13,7 +13,6 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -32,6 +31,7 @@ from chalicelib.streams.dependencies import Dependencies
 from chalicelib.tables import create_tables
 from tests.integration.faults.injection import throttling_response
 from tests.integration.test_mirror_live_path import given_event, join, leave, seed_writers
+from tests.support.stateful import over_http
 
 EVENT_IDS = ("e0", "e1")
 MEMBERS = ("a", "b", "c")
@@ -127,8 +127,5 @@ def test_random_delivery_and_seeding_keep_the_counts_exact(endpoint, live_settin
     with use_schema(EVENTS):
         run_state_machine_as_test(
             lambda: MirrorDelivery(endpoint, live_settings),
-            # Bounded (a few seconds per engine); no shrinking: a failing sequence is printed as it is.
-            settings=settings(max_examples=8, stateful_step_count=12, deadline=None,
-                              phases=[Phase.explicit, Phase.reuse, Phase.generate],
-                              suppress_health_check=list(HealthCheck)),
+            settings=over_http(examples=8, steps=12),  # a few seconds per engine
         )
