@@ -10,7 +10,6 @@ events table's. It reads the JVM's own CPU from /proc (start-up and workload apa
 from __future__ import annotations
 
 import argparse
-import subprocess
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +19,7 @@ import boto3
 
 from bench.harness import FAKE_CREDENTIALS, process_cpu_seconds
 from localdev import dynamodb_local
-from localdev.endpoint import free_port, stop_process
+from localdev.endpoint import DynamoDBLocalEndpoint
 
 RESULTS = Path(__file__).with_name("dynamodb_local_jvm.md")
 TABLE = "jvm-bench"
@@ -49,29 +48,17 @@ def _workload(dynamodb: Any, items: int, scans: int) -> None:
 
 
 def measure(flags: tuple[str, ...], items: int, scans: int) -> dict[str, Any]:
-    jar = dynamodb_local.install()
-    port = free_port()
-    process = subprocess.Popen(dynamodb_local.java_command(jar, port, jvm_flags=flags), cwd=jar.parent,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        dynamodb = _client(f"http://127.0.0.1:{port}")
-        started = time.monotonic()
-        while True:
-            try:
-                dynamodb.list_tables()
-                break
-            except Exception:  # noqa: BLE001 - not listening yet
-                time.sleep(0.1)
-        start_up = process_cpu_seconds(process.pid)
+    began = time.monotonic()
+    with DynamoDBLocalEndpoint(jvm_flags=flags) as endpoint:  # started: it answers HTTP
+        assert endpoint.pid is not None
+        ready_s = time.monotonic() - began
+        start_up = process_cpu_seconds(endpoint.pid)
         began = time.monotonic()
-        _workload(dynamodb, items, scans)
+        _workload(_client(endpoint.url), items, scans)
         workload_s = time.monotonic() - began
-        total = process_cpu_seconds(process.pid)
-    finally:
-        stop_process(process)
+        total = process_cpu_seconds(endpoint.pid)
     return {"flags": " ".join(flags) or "(JVM defaults)", "start_up_cpu": start_up,
-            "workload_cpu": total - start_up, "total_cpu": total, "workload_s": workload_s,
-            "ready_s": began - started}
+            "workload_cpu": total - start_up, "total_cpu": total, "workload_s": workload_s, "ready_s": ready_s}
 
 
 def render(rows: list[dict[str, Any]], command: str) -> str:

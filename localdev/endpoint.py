@@ -180,16 +180,17 @@ class DynamoDBLocalEndpoint(_ContextManaged):
 
     name = DYNAMODB_LOCAL
 
-    def __init__(self) -> None:
+    def __init__(self, jvm_flags: tuple[str, ...] = dynamodb_local.JVM_FLAGS) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.jvm_flags = jvm_flags
         self._process: subprocess.Popen[bytes] | None = None
         self._log_path: Path | None = None
 
     def start(self) -> DynamoDBLocalEndpoint:
         try:
             jar = dynamodb_local.install()
-            command = dynamodb_local.java_command(jar, self.port)
+            command = dynamodb_local.java_command(jar, self.port, self.jvm_flags)
         except dynamodb_local.DynamoDBLocalMissing as error:
             raise EndpointUnavailable(f"dynamodb-local: {error}") from error
         log = tempfile.NamedTemporaryFile(prefix="dynamodb-local-", suffix=".log", delete=False)  # noqa: SIM115
@@ -211,6 +212,11 @@ class DynamoDBLocalEndpoint(_ContextManaged):
 
     def reset(self) -> None:
         drop_all_tables(self.url)
+
+    @property
+    def pid(self) -> int | None:
+        """The Java process's id while started."""
+        return self._process.pid if self._process else None
 
     def stop(self) -> None:
         stop_process(self._process)
