@@ -10,6 +10,7 @@ through its URL, exactly as it reaches AWS. moto needs the dev extra (moto[serve
 from __future__ import annotations
 
 import ctypes
+import functools
 import signal
 import socket
 import subprocess
@@ -32,8 +33,9 @@ DYNAMODB_LOCAL = "dynamodb-local"
 NAMED_ENDPOINTS = (MOTO, DYNAMODB_LOCAL)
 START_TIMEOUT_S = 60.0
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-# Short timeouts and no retries: an endpoint that does not answer must be reported, not awaited.
-_PROBE_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 1})
+# Short timeouts and one retry: an endpoint that does not answer must be reported, not awaited.
+# (`total_max_attempts` counts the first request too; botocore's `max_attempts` counts only retries.)
+_PROBE_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"total_max_attempts": 2})
 
 
 class EndpointUnavailable(RuntimeError):
@@ -89,9 +91,12 @@ def open_endpoint(choice: str) -> Endpoint:
     return ExternalEndpoint(choice)
 
 
+@functools.cache
 def dynamodb_client(url: str) -> Any:
     """A client for ``url`` with the ambient credentials, or placeholder keys where there are none
-    (local endpoints accept any; AWS refuses them loudly)."""
+    (local endpoints accept any; AWS refuses them loudly). One per URL and process: every test's
+    reset used to make a new session, whose loading of botocore's JSON models cost more than the
+    reset itself (clients are thread-safe)."""
     session = boto3.session.Session()
     placeholder = None if session.get_credentials() else "local"
     return session.client("dynamodb", region_name="us-east-1", endpoint_url=url, config=_PROBE_CONFIG,
