@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -149,23 +150,41 @@ def _list_moto_modules_once() -> None:
 
 
 class MotoEndpoint(_ContextManaged):
-    """moto's threaded server in this process; ``reset`` wipes it through moto's own API."""
+    """moto in this process: the WSGI application moto's own server runs, served by waitress;
+    ``reset`` wipes it through moto's own API.
+
+    Not moto's ThreadedMotoServer: its werkzeug server closes the connection after every
+    response and starts a thread per connection, so each request also paid a TCP connect and a
+    thread, client side included (`python -m bench.moto_server` compares the two:
+    bench/moto_server.md). waitress keeps connections open, as AWS does, and serves them from a
+    pool of threads. The port is the one the listening socket got, never a guess.
+    """
 
     name = MOTO
+    THREADS = 16  # requests served at once: the CLI's --writers and the tests' own threads
 
     def __init__(self) -> None:
         try:
-            from moto.server import ThreadedMotoServer
-        except ImportError as error:  # moto is a dev dependency, not needed against AWS
-            raise EndpointUnavailable("the moto endpoint needs moto[server]: pip install -e '.[dev]'") from error
+            import waitress
+            from moto.moto_server.werkzeug_app import (
+                DomainDispatcherApplication,
+                create_backend_app,
+            )
+        except ImportError as error:  # moto and waitress are dev dependencies, not needed against AWS
+            raise EndpointUnavailable("the moto endpoint needs the dev extra (moto[server], waitress): "
+                                      "pip install -e '.[dev]'") from error
 
         _list_moto_modules_once()
-        self.port = free_port()
-        self._server: Any = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server: Any = waitress.create_server(app, host="127.0.0.1", port=0, threads=self.THREADS,
+                                                   ident="moto")
+        self.port = int(self._server.effective_port)
         self.url = f"http://127.0.0.1:{self.port}"
+        self._thread: threading.Thread | None = None
 
     def start(self) -> MotoEndpoint:
-        self._server.start()
+        self._thread = threading.Thread(target=self._server.run, name=f"moto:{self.port}", daemon=True)
+        self._thread.start()
         return self
 
     def reset(self) -> None:
@@ -173,7 +192,20 @@ class MotoEndpoint(_ContextManaged):
         urllib.request.urlopen(request, timeout=10).read()
 
     def stop(self) -> None:
-        self._server.stop()
+        """Close the listening socket and every connection in the server's own thread (its loop
+        ends when nothing is left to watch), then stop the request threads."""
+        if self._thread is None:
+            return
+
+        def close_everything() -> None:
+            for channel in list(self._server._map.values()):
+                channel.close()
+
+        if self._thread.is_alive():  # its loop runs the thunk; a loop that ended has nothing open
+            self._server.trigger.pull_trigger(close_everything)
+            self._thread.join(timeout=10)
+        self._server.task_dispatcher.shutdown()
+        self._thread = None
 
 
 class DynamoDBLocalEndpoint(_ContextManaged):

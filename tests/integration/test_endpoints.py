@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
+import socket
+import threading
 from typing import Any
 
 import pytest
@@ -11,6 +14,7 @@ from localdev.endpoint import (
     DynamoDBLocalEndpoint,
     EndpointUnavailable,
     ExternalEndpoint,
+    MotoEndpoint,
     check_choice,
     free_port,
     open_endpoint,
@@ -46,3 +50,33 @@ def test_unknown_names_are_refused() -> None:
         check_choice("localstack")
     with pytest.raises(ValueError):
         open_endpoint("dynamo-local")
+
+
+def _list_tables(connection: http.client.HTTPConnection) -> int:
+    connection.request("POST", "/", body=b"{}", headers={
+        "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261204/us-east-1/dynamodb/aws4_request, "
+                         "SignedHeaders=host, Signature=0"})
+    response = connection.getresponse()
+    response.read()
+    return response.status
+
+
+def test_the_moto_endpoint_keeps_connections_open_and_frees_its_port_when_stopped() -> None:
+    # given a moto endpoint of its own
+    endpoint = MotoEndpoint().start()
+    try:
+        # when one connection sends two requests
+        connection = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=10)
+        assert _list_tables(connection) == 200
+        first_socket = connection.sock
+        assert _list_tables(connection) == 200
+        # then the server kept it open (a "Connection: close" answer makes http.client drop it)
+        assert first_socket is not None and connection.sock is first_socket
+        connection.close()
+    finally:
+        endpoint.stop()
+    # and once stopped, nothing listens on its port and no server thread is left
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", endpoint.port)) != 0
+    assert not [t for t in threading.enumerate() if t.name == f"moto:{endpoint.port}"]
