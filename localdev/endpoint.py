@@ -162,6 +162,7 @@ class MotoEndpoint(_ContextManaged):
 
     name = MOTO
     THREADS = 16  # requests served at once: the CLI's --writers and the tests' own threads
+    TURN_S = 0.2  # the longest the loop waits for a socket before it looks at the stop flag
 
     def __init__(self) -> None:
         try:
@@ -181,29 +182,32 @@ class MotoEndpoint(_ContextManaged):
         self.port = int(self._server.effective_port)
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def start(self) -> MotoEndpoint:
-        self._thread = threading.Thread(target=self._server.run, name=f"moto:{self.port}", daemon=True)
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._serve, name=f"moto:{self.port}", daemon=True)
         self._thread.start()
         return self
+
+    def _serve(self) -> None:
+        """waitress's loop, a turn at a time, until ``stop``; then every connection and the
+        listening socket are closed here, in the thread that owns them (stop waits at most a turn)."""
+        connections = self._server._map
+        while not self._stopping.is_set():
+            self._server.asyncore.loop(timeout=self.TURN_S, map=connections, count=1)
+        for channel in list(connections.values()):
+            channel.close()
 
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         urllib.request.urlopen(request, timeout=10).read()
 
     def stop(self) -> None:
-        """Close the listening socket and every connection in the server's own thread (its loop
-        ends when nothing is left to watch), then stop the request threads."""
         if self._thread is None:
             return
-
-        def close_everything() -> None:
-            for channel in list(self._server._map.values()):
-                channel.close()
-
-        if self._thread.is_alive():  # its loop runs the thunk; a loop that ended has nothing open
-            self._server.trigger.pull_trigger(close_everything)
-            self._thread.join(timeout=10)
+        self._stopping.set()
+        self._thread.join(timeout=10)
         self._server.task_dispatcher.shutdown()
         self._thread = None
 
