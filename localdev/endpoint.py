@@ -1,10 +1,10 @@
 """DynamoDB + DynamoDB Streams HTTP endpoints for the tests, the demo and the benchmarks.
 
-Chosen by name, never guessed: ``moto`` (moto's server in this process; the default),
+Chosen by name, never guessed: ``moto`` (moto served by waitress in this process; the default),
 ``dynamodb-local`` (AWS's DynamoDB Local, a Java process on a free port) or an ``http(s)://`` URL
 (LocalStack, or test tables in a real account). A choice that cannot be reached raises
 ``EndpointUnavailable``; nothing falls back to another endpoint. boto3 reaches every endpoint only
-through its URL, exactly as it reaches AWS. moto needs the dev extra (moto[server]).
+through its URL, exactly as it reaches AWS. moto needs the dev extra (moto[server], waitress).
 """
 
 from __future__ import annotations
