@@ -106,8 +106,6 @@ def cli(verbose: int, debug: bool, schema_reference: str) -> None:
         raise BadInput(str(error), hint="see docs/declaration.md") from error
 
 
-
-
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point. ``backfill --restore FILE ...`` is spelled as ``backfill restore FILE ...``."""
     args = list(sys.argv[1:] if argv is None else argv)
