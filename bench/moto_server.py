@@ -15,7 +15,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -87,9 +86,7 @@ def measure(server: str, items: int, writers: int) -> dict[str, Any]:
 
 
 def measure_here(server: str, items: int, writers: int) -> dict[str, Any]:
-    with SERVERS[server]() as url:
-        # moto's backends belong to the process, not to a server: start each round empty
-        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).read()
+    with SERVERS[server]() as url:  # in a fresh process (``measure``): moto's backends start empty
         dynamodb = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1", **FAKE_CREDENTIALS)
         began_cpu, began = time.process_time(), time.monotonic()
         requests = _workload(dynamodb, items, writers)
