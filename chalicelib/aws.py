@@ -34,7 +34,7 @@ def make_session(
         core.set_config_variable("profile", profile)
     models = _models(core.get_config_variable("data_path"))  # a missing profile raises here, as it did in boto3
     core.register_component("data_loader", models)
-    session = boto3.session.Session(botocore_session=core, profile_name=profile, region_name=region)
+    session = boto3.session.Session(botocore_session=core, region_name=region)  # its profile is set above
     models.search_paths[:] = dict.fromkeys(models.search_paths)  # boto3 appends its data path per session
     return session
 
