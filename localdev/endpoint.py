@@ -24,9 +24,9 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, Protocol
 
-import boto3
 from botocore.config import Config
 
+from chalicelib.aws import make_session
 from localdev import dynamodb_local
 
 MOTO = "moto"
@@ -98,7 +98,7 @@ def dynamodb_client(url: str) -> Any:
     (local endpoints accept any; AWS refuses them loudly). One per URL and process: every test's
     reset used to make a new session, whose loading of botocore's JSON models cost more than the
     reset itself (clients are thread-safe)."""
-    session = boto3.session.Session()
+    session = make_session()
     placeholder = None if session.get_credentials() else "local"
     return session.client("dynamodb", region_name="us-east-1", endpoint_url=url, config=_PROBE_CONFIG,
                           aws_access_key_id=placeholder, aws_secret_access_key=placeholder)
