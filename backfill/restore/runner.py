@@ -38,6 +38,7 @@ from backfill.run.backup import (
 )
 from backfill.run.item_failures import ItemFailures, describe
 from backfill.run.ledger import LEDGER_SUFFIX, iter_ledger, ledger_exists
+from backfill.run.names import RESTORE_REPORT_SUFFIX as REPORT_SUFFIX
 from backfill.run.runs import find_run, run_of
 from backfill.run.store import split_location
 from backfill.table.scan import STREAMING_PAGE_ITEMS, parallel_scan
@@ -47,7 +48,6 @@ from chalicelib.schema import active_schema
 
 log = logging.getLogger(__name__)
 
-REPORT_SUFFIX = ".restore-report.json"
 MAX_ATTEMPTS = 5
 IN_FLIGHT_PER_WORKER = 4  # items handed to the writers at once, per writer
 SCAN_PAGE = STREAMING_PAGE_ITEMS  # items per page of the live scan

@@ -25,11 +25,9 @@ from typing import Any
 
 from backfill.errors import BadInput
 from backfill.run.backup import decode_item, encode_item
+from backfill.run.names import LEDGER_SUFFIX as LEDGER_SUFFIX
 from backfill.run.store import RunStore
 from chalicelib.items import to_python, to_typed
-
-LEDGER_SUFFIX = ".ledger.jsonl"
-
 
 ITEM = "item"  # the key of the item's name in a line
 
