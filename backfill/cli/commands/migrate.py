@@ -568,6 +568,7 @@ def _combined_report(store: RunStore, run: str, names: list[str], children: list
     """The whole run's report: tallies from every segment's checkpoint, this attempt's figures
     from the reports of the children that finished."""
     tallies, items, processed, resumed, rows = [], 0, 0, 0, 0
+    counts = bool(active_schema().aggregates)  # without an aggregate nothing is counted
     calls: Counter[str] = Counter()
     http: Counter[str] = Counter()
     completed = True
@@ -581,14 +582,14 @@ def _combined_report(store: RunStore, run: str, names: list[str], children: list
             part = read_json(store, name + REPORT_SUFFIX)
             processed += int(part["processed_this_attempt"])
             resumed += int(part["resumed_after"])
-            # A child that scanned counted the whole source table; one that queried, its items' rows.
-            counted_by = str(part["target"].get(counted_by_label(), ""))
-            counted = int(part["aggregate"]["source_rows_counted"])
-            rows = rows + counted if counted_by.startswith(QUERY) else max(rows, counted)
-            description = {**description, counted_by_label(): counted_by}
+            if counts:  # a child that scanned counted the whole source table; one that queried, its items' rows
+                counted_by = str(part["target"].get(counted_by_label(), ""))
+                counted = int(part["aggregate"]["source_rows_counted"])
+                rows = rows + counted if counted_by.startswith(QUERY) else max(rows, counted)
+                description = {**description, counted_by_label(): counted_by}
             calls.update(part["requests"]["calls"])
             http.update(part["requests"]["http"])
-    description = {**description, active_schema().table: items, source_table(): rows}
+    description = {**description, active_schema().table: items, **({source_table(): rows} if counts else {})}
     return MigrationReport(run_id=run, backup_file=f"{store.location} (run {run}, {len(names)} segments)",
                            backup_items=items, target=description, tally=merged(tallies), duration_s=duration_s,
                            processed=processed, resumed_after=resumed, source_rows=rows,

@@ -17,6 +17,7 @@ from backfill.live.stream_runner import (
     StreamRunner,
 )
 from backfill.table.target import Target
+from chalicelib.schema import active_schema
 from chalicelib.streams import observability
 
 
@@ -39,7 +40,8 @@ def command(target: Target, batch_size: int, follow: bool, interval: float, from
     target.require_declared_tables(target.settings.failures_table)
     positions = PositionStore(positions_file, endpoint=target.endpoint, from_start=from_start)
     runner = StreamRunner(target, batch_size=batch_size, positions=positions)
-    err.print(f"reading streams of {target.settings.target_table} and {target.settings.source_table()} at {target.endpoint}")
+    tables = " and ".join(target.settings.table(name) for name in active_schema().tables)
+    err.print(f"reading streams of {tables} at {target.endpoint}")
     stats = RunStats()
     try:
         if follow:

@@ -117,8 +117,9 @@ def render(result: VerifyResult, show: int) -> None:
     summary.add_row("mode", result.mode)
     summary.add_row("snapshot", result.snapshot or (result.snapshot_note or "-"))
     summary.add_row("events checked", str(result.events_checked))
-    summary.add_row(f"{result.source_table} rows counted", str(result.source_rows))
-    summary.add_row(counted_by_label(), result.counted_with)
+    if result.source_table is not None:  # a declaration without an aggregate counts nothing
+        summary.add_row(f"{result.source_table} rows counted", str(result.source_rows))
+        summary.add_row(counted_by_label(), result.counted_with)
     for kind, n in result.counts_by_kind().items():
         summary.add_row(kind, str(n))
     summary.add_row("events failing", str(len(result.failing_event_ids())))
