@@ -309,7 +309,8 @@ def plan_restore(target: Target, options: RestoreOptions, *, on_progress: Progre
             plan.backed_up += index.add_backup(part, (typed for _segment, typed in iter_backup_items(backup)))
             ledger_name = backup.name_for(LEDGER_SUFFIX)
             if ledger_exists(backup.store, ledger_name):
-                index.add_ledger(part, ((e, record) for e, _entry, record in iter_ledger(backup.store, ledger_name)))
+                lines = iter_ledger(backup.store, ledger_name, writable=active_schema().owned, run=backup.run)
+                index.add_ledger(part, ((e, record) for e, _entry, record in lines))
                 ledgers.add(part)
             else:
                 plan.ledger_found = False

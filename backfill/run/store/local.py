@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from backfill.run.store.base import StoreError
+from backfill.run.store.base import LogLine, StoreError
 
 
 def fsync_dir(directory: Path) -> None:
@@ -176,18 +176,20 @@ class LocalStore:
         self._make_directory()
         return LocalAppendLog(self.path(name))
 
-    def read_log(self, name: str) -> Iterator[tuple[str, bool]]:
+    def read_log(self, name: str) -> Iterator[LogLine]:
         path = self.path(name)
         if not path.exists():
             return
         with open(path, encoding="utf-8") as handle:  # streamed: one line of lookahead
             previous: str | None = None
+            number = 0
             for line in handle:
                 if previous is not None:
-                    yield previous, False
+                    yield LogLine(previous, False, f"{path} line {number}")
                 previous = line.rstrip("\n")
+                number += 1
             if previous is not None:
-                yield previous, True
+                yield LogLine(previous, True, f"{path} line {number}")
 
     def _create(self, tmp: Path, final: Path) -> int:
         flags = os.O_WRONLY | os.O_TRUNC
