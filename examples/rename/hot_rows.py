@@ -80,8 +80,8 @@ class Outcome:
     touched: list[str]  # rows whose writers' own attributes are not as they left them
     failures: list[dict[str, Any]]  # the live path's failures table
     verify_ok: bool
-    refused_by_backfill: int
-    given_up: list[dict[str, str]]
+    refused_by_backfill: int = 0  # rows out of step when the backfill read them: the live path settles them
+    given_up: list[dict[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         return (f"rows={self.rows} writes={self.writes} out_of_step={len(self.out_of_step)} lost={len(self.lost)} "
@@ -99,79 +99,96 @@ def v2_item(key: str, pairs: Mapping[str, PairValues], n: int, note: str) -> dic
     return item
 
 
+@dataclass
+class Workload:
+    """The rows, the model, and the two writers (each ``writes`` writes, seeded)."""
+
+    schema: Schema
+    settings: Any
+    rows: int
+    writes: int
+    seed: int
+    model: dict[str, Row] = field(default_factory=dict)
+    _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _numbers_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def pairs(self) -> dict[str, PairValues]:
+        return {r.old: PAIRS[r.old] for r in self.schema.renames}
+
+    @property
+    def events(self) -> str:
+        return str(self.settings.table("events"))
+
+    def seed_rows(self, dynamodb: Any) -> None:
+        for key in (f"r{n:03}" for n in range(self.rows)):
+            dynamodb.put_item(TableName=self.events, Item=v2_item(key, self.pairs, 0, "seed"))
+            self.model[key] = Row({old: p.logical(p.old_value(0)) for old, p in self.pairs.items()}, note="seed")
+
+    def _number(self) -> int:
+        with self._numbers_lock:
+            return next(self._numbers)
+
+    def old_writer(self) -> None:
+        client, chooser, pairs = Target(settings=self.settings).dynamodb, random.Random(self.seed), self.pairs
+        for _ in range(self.writes):
+            row = self.model[key := chooser.choice(sorted(self.model))]
+            with row.lock:
+                n = self._number()
+                if chooser.random() < 0.4:  # the old app saves its whole v2 shape
+                    client.put_item(TableName=self.events, Item=v2_item(key, pairs, n, f"note{n}"))
+                    row.values = {old: pair.logical(pair.old_value(n)) for old, pair in pairs.items()}
+                    row.note, row.organizer = f"note{n}", None
+                    continue
+                pair = pairs[chooser.choice(sorted(pairs))]
+                client.update_item(TableName=self.events, Key={"eventId": S(key)}, UpdateExpression="SET #n = :v",
+                                   ExpressionAttributeNames={"#n": pair.old},
+                                   ExpressionAttributeValues={":v": typed_value(pair.old_value(n))})
+                row.values[pair.old] = pair.logical(pair.old_value(n))
+
+    def new_writer(self) -> None:
+        client, chooser, pairs = Target(settings=self.settings).dynamodb, random.Random(self.seed + 1), self.pairs
+        for _ in range(self.writes):
+            row = self.model[key := chooser.choice(sorted(self.model))]
+            with row.lock:
+                n = self._number()
+                pair = pairs[chooser.choice(sorted(pairs))]
+                value = pair.new_value(n)
+                typed = typed_value(set(value) if isinstance(value, frozenset) else value)
+                client.update_item(TableName=self.events, Key={"eventId": S(key)},
+                                   UpdateExpression="SET #n = :v, organizerId = :o",
+                                   ExpressionAttributeNames={"#n": pair.new},
+                                   ExpressionAttributeValues={":v": typed, ":o": S(f"org{n}")})
+                row.values[pair.old], row.organizer = value, f"org{n}"
+
+
+def _guarded(work: Callable[[], None], errors: list[BaseException]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # surfaced by run_hot_rows
+            errors.append(error)
+
+    return run
+
+
 def run_hot_rows(schema: Schema, settings: Any, backup_dir: Path, *, rows: int, writes: int,
                  seed: int = 31) -> Outcome:
     """``writes`` writes by each of the two writers over ``rows`` rows, beside the expand backfill
     of ``schema`` and the live path (the local stream runner calling the real handlers)."""
-    pairs = {r.old: PAIRS[r.old] for r in schema.renames}
     target = Target(settings=settings)
-    events = settings.table("events")
-    keys = [f"r{n:03}" for n in range(rows)]
-    model: dict[str, Row] = {}
-    for key in keys:
-        target.dynamodb.put_item(TableName=events, Item=v2_item(key, pairs, 0, "seed"))
-        model[key] = Row({old: pair.logical(pair.old_value(0)) for old, pair in pairs.items()}, note="seed")
-    fresh = itertools.count(1)
-    fresh_lock = threading.Lock()
+    work = Workload(schema, settings, rows, writes, seed)
+    work.seed_rows(target.dynamodb)
+    runner = StreamRunner(Target(settings=settings))
     done = threading.Event()
     errors: list[BaseException] = []
-
-    def number() -> int:
-        with fresh_lock:
-            return next(fresh)
-
-    def old_writer() -> None:
-        client, chooser = Target(settings=settings).dynamodb, random.Random(seed)
-        for _ in range(writes):
-            key = chooser.choice(keys)
-            row = model[key]
-            with row.lock:
-                n = number()
-                if chooser.random() < 0.4:  # the old app saves its whole v2 shape
-                    note = f"note{n}"
-                    client.put_item(TableName=events, Item=v2_item(key, pairs, n, note))
-                    row.values = {old: pair.logical(pair.old_value(n)) for old, pair in pairs.items()}
-                    row.note, row.organizer = note, None
-                else:
-                    pair = pairs[chooser.choice(sorted(pairs))]
-                    client.update_item(TableName=events, Key={"eventId": S(key)}, UpdateExpression="SET #n = :v",
-                                       ExpressionAttributeNames={"#n": pair.old},
-                                       ExpressionAttributeValues={":v": typed_value(pair.old_value(n))})
-                    row.values[pair.old] = pair.logical(pair.old_value(n))
-
-    def new_writer() -> None:
-        client, chooser = Target(settings=settings).dynamodb, random.Random(seed + 1)
-        for _ in range(writes):
-            key = chooser.choice(keys)
-            row = model[key]
-            with row.lock:
-                n = number()
-                pair = pairs[chooser.choice(sorted(pairs))]
-                value = pair.new_value(n)
-                client.update_item(TableName=events, Key={"eventId": S(key)},
-                                   UpdateExpression="SET #n = :v, organizerId = :o",
-                                   ExpressionAttributeNames={"#n": pair.new},
-                                   ExpressionAttributeValues={":v": typed_value(set(value) if isinstance(value, frozenset)
-                                                                                else value), ":o": S(f"org{n}")})
-                row.values[pair.old] = value
-                row.organizer = f"org{n}"
-
-    runner = StreamRunner(Target(settings=settings))
 
     def live_path() -> None:
         while not done.is_set():
             runner.poll(RunStats())
 
-    def guarded(work: Callable[[], None]) -> Callable[[], None]:
-        def run() -> None:
-            try:
-                work()
-            except BaseException as error:  # surfaced below
-                errors.append(error)
-        return run
-
-    writers = [threading.Thread(target=guarded(w)) for w in (old_writer, new_writer)]
-    live = threading.Thread(target=guarded(live_path))
+    writers = [threading.Thread(target=_guarded(w, errors)) for w in (work.old_writer, work.new_writer)]
+    live = threading.Thread(target=_guarded(live_path, errors))
     for thread in (*writers, live):
         thread.start()
     report = run_migration(target, MigrationOptions(backup_dir=backup_dir, segments=2))
@@ -182,30 +199,28 @@ def run_hot_rows(schema: Schema, settings: Any, backup_dir: Path, *, rows: int, 
     if errors:
         raise errors[0]
     stats = runner.drain()
-    return _judge(schema, settings, target, model, pairs, backup_dir, stats, report.tally.count("refused"), writes)
+    outcome = _judge(work, target, backup_dir)
+    outcome.refused_by_backfill, outcome.given_up = report.tally.count("refused"), stats.given_up
+    return outcome
 
 
-def _judge(schema: Schema, settings: Any, target: Target, model: Mapping[str, Row], pairs: Mapping[str, PairValues],
-           backup_dir: Path, stats: RunStats, refused: int, writes: int) -> Outcome:
-    items = target.dynamodb.scan(TableName=settings.table("events"), ConsistentRead=True)["Items"]
+def _judge(work: Workload, target: Target, backup_dir: Path) -> Outcome:
+    items = target.dynamodb.scan(TableName=work.events, ConsistentRead=True)["Items"]
     stored = {item["eventId"]["S"]: to_python(item) for item in items}
     out_of_step, lost, touched = [], [], []
-    for key, row in model.items():
+    for key, row in work.model.items():
         item = stored[key]
-        for old, pair in pairs.items():
-            if pair.old not in item or pair.new not in item:
+        for old, pair in work.pairs.items():
+            if pair.old not in item or pair.new not in item \
+                    or _plain(pair.logical(item[pair.old])) != _plain(item[pair.new]):
                 out_of_step.append(key)
                 break
-            as_old, as_new = _plain(pair.logical(item[pair.old])), _plain(item[pair.new])
-            if as_old != as_new:
-                out_of_step.append(key)
-                break
-            if as_new != row.values[old]:
+            if _plain(item[pair.new]) != row.values[old]:
                 lost.append(key)
                 break
         if (item.get("legacyNote"), item.get("organizerId")) != (row.note, row.organizer) \
-                or _plain(item.get("schemaVersion")) != schema.version:
+                or _plain(item.get("schemaVersion")) != work.schema.version:
             touched.append(key)
-    failures = target.dynamodb.scan(TableName=settings.failures_table)["Items"]
+    failures = target.dynamodb.scan(TableName=work.settings.failures_table)["Items"]
     verified = run_verify(target, VerifyOptions(backup_dir=backup_dir, total_segments=2)).ok
-    return Outcome(len(model), 2 * writes, out_of_step, lost, touched, failures, verified, refused, stats.given_up)
+    return Outcome(work.rows, 2 * work.writes, out_of_step, lost, touched, failures, verified)

@@ -31,7 +31,7 @@ WRITES = int(os.environ.get("DYNAMO_EVOLVE_HOT_WRITES", str(5 * ROWS)))
 def test_old_and_new_writers_on_hot_rows_beside_the_backfill_and_the_live_path(dynamodb, live_settings, tmp_path, schema):
     with use_schema(schema):
         outcome = run_hot_rows(schema, live_settings, tmp_path, rows=ROWS, writes=WRITES)
-    print(outcome.summary())
+    print(outcome.summary())  # noqa: T201 - the measurement, shown with -s
     assert outcome.out_of_step == [] and outcome.lost == [] and outcome.touched == [], outcome.summary()
     assert outcome.failures == [] and outcome.given_up == [] and outcome.verify_ok, outcome.summary()
 
