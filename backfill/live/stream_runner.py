@@ -64,6 +64,9 @@ def lambda_record(stream_record: Mapping[str, Any], *, source_arn: str, region: 
     gives base64 text and epoch seconds; moto gives no eventSourceARN, Lambda always does.
     """
     body = dict(stream_record["dynamodb"])
+    for image in ("Keys", "NewImage", "OldImage"):
+        if isinstance(body.get(image), Mapping):
+            body[image] = {name: aws_spelling(value) for name, value in body[image].items()}
     created = body.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         seconds = created.timestamp()
@@ -81,6 +84,22 @@ def lambda_record(stream_record: Mapping[str, Any], *, source_arn: str, region: 
     }
     # Through JSON and back: whatever reaches the handlers is what a JSON payload can carry.
     return json.loads(json.dumps(record, default=_wire_value))
+
+
+def aws_spelling(value: Any) -> Any:
+    """An image's attribute value as AWS spells it. DynamoDB Local's GetRecords spells an empty map
+    ``{}`` (a value with no type) instead of ``{"M": {}}``, at any depth; AWS never sends a value
+    without a type, so ``{}`` can only be that. Everything else is passed on as it is (the handler
+    rejects what it cannot decode)."""
+    if not isinstance(value, Mapping):
+        return value
+    if not value:
+        return {"M": {}}
+    if isinstance(value.get("M"), Mapping) and len(value) == 1:
+        return {"M": {name: aws_spelling(inner) for name, inner in value["M"].items()}}
+    if isinstance(value.get("L"), list) and len(value) == 1:
+        return {"L": [aws_spelling(inner) for inner in value["L"]]}
+    return value
 
 
 def _wire_value(value: Any) -> Any:
