@@ -18,8 +18,6 @@ out = Console()
 # The exit codes (documented in backfill.errors, docs/reference/exit-codes.md and --help).
 EXIT_OK = ExitCode.OK
 EXIT_ITEM_FAILURES = ExitCode.ITEMS_FAILED
-EXIT_USAGE = ExitCode.BAD_INPUT
-EXIT_REFUSED = ExitCode.REFUSED  # destructive command without a terminal and without --yes
 EXIT_INTERRUPTED = ExitCode.INTERRUPTED
 
 

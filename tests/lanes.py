@@ -96,6 +96,7 @@ MEASURED_S = {
     "tests/integration/test_mirror_restore.py": 12,
     "tests/integration/test_engine_differences.py": 11,
     "examples/orders/test_orders.py": 10,
+    "examples/notes/test_notes.py": 16,
     "tests/integration/cli/test_private_run_store.py": 10,
 }
 DEFAULT_S = 5

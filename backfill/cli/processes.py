@@ -39,12 +39,12 @@ from backfill.console import err
 from backfill.errors import ExitCode
 from backfill.migrate.plan import Plan
 from backfill.migrate.tally import Tally
+from backfill.run.names import LOG_SUFFIX as LOG_SUFFIX
+from backfill.run.names import PLAN_SUFFIX as PLAN_SUFFIX
 from backfill.run.store import RunStore
 from backfill.run.store.local import open_private, private_directory
 
 MAX_PROCESSES = 256  # bounded like the other numeric options: a typo must not fork thousands
-PLAN_SUFFIX = ".plan.json"  # a prepared segment's plan (tally and sample diffs), beside its backup
-LOG_SUFFIX = ".log"
 GO = "write"  # the line a --parent-confirms child waits for before its first write
 POLL_S = 0.5
 

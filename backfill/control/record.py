@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from backfill.run.backup import read_json, write_json
+from backfill.run.names import CONTROL_SUFFIX as CONTROL_SUFFIX
 from backfill.run.store import RunStore, StoreError
 
-CONTROL_SUFFIX = ".control.json"
 FORMAT = "dynamo-evolve-control"
 
 

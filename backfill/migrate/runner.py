@@ -49,7 +49,9 @@ from backfill.run.ledger import LEDGER_SUFFIX, Ledger
 from backfill.run.runs import runs_in
 from backfill.run.store import RunStore, StoreError, split_location
 from backfill.table.aggregate_counts import (
+    NONE,
     QUERY,
+    SCAN,
     CountChoice,
     CountStore,
     SpillingCounts,
@@ -157,7 +159,7 @@ class MigrationOptions:
         compares the methods by the tables' item counts (DescribeTable) when ``target`` is given."""
         split = self.total_segments if self.segment is not None else None
         try:
-            if target is None:
+            if target is None or not active_schema().aggregates:
                 return choose_count_method(self.count_with, split=split)
             return choose_for_tables(target.dynamodb, self.count_with, split=split,
                                      target_table=target.settings.target_table,
@@ -231,7 +233,7 @@ def plan_migration(
         description = target.describe(counts=False)
         hooks.on_target(description)
         choice = options.count_choice(target)
-        if choice.method != QUERY:
+        if choice.method == SCAN:
             _count(target, options, hooks, counts)
         count_source = keep_maintained_count(counts.get)
         with hooks.progress(f"planning (scan of {active_schema().table})", None) as advance:
@@ -312,7 +314,7 @@ class _Worker:
         """Count, back up, plan, confirm, write, report."""
         choice = self.options.count_choice(self.target)
         resumed = self._resumed() if self.options.resume else None
-        if choice.method != QUERY:
+        if choice.method == SCAN:
             _count(self.target, self.options, self.hooks, counts)
         backup, checkpoint = resumed or self._new_backup()
         count_source = keep_maintained_count(counts.get)
@@ -463,12 +465,14 @@ def _estimate_source(
 ) -> None:
     """Counting costs the rows' full size; DescribeTable reports it (0 = not reported). A scan
     counted the whole table's rows; queries only this process's, so the table's rows are the
-    reported ItemCount when there is one."""
+    reported ItemCount when there is one. Nothing to count without an aggregate."""
+    estimate.count_method, estimate.count_choice = choice.method, choice.describe()
+    if choice.method == NONE:
+        return
     table = target.settings.source_table()
     described = target.dynamodb.describe_table(TableName=table)["Table"]
     reported, reported_rows = int(described.get("TableSizeBytes", 0)), int(described.get("ItemCount", 0))
     rows = counts.total()
-    estimate.count_method, estimate.count_choice = choice.method, choice.describe()
     estimate.source_rows = rows if choice.method != QUERY else max(rows, reported_rows)
     estimate.source_bytes = reported or None
     # Lower bound: the key attributes' names and the item names the scan returned (names >= 1 byte).
@@ -480,8 +484,9 @@ def _estimate_source(
 def _add_counts(description: dict[str, Any], *, items: int, rows: int, choice: CountChoice) -> None:
     """Items and source rows under their tables' declared names (like ``Target.describe``)."""
     description[active_schema().table] = items
-    description[source_table()] = rows
-    description[counted_by_label()] = choice.describe()
+    if choice.method != NONE:
+        description[source_table()] = rows
+        description[counted_by_label()] = choice.describe()
 
 
 def _count(target: Target, options: MigrationOptions, hooks: MigrationHooks, counts: CountStore) -> None:

@@ -38,6 +38,7 @@ from backfill.run.backup import (
 )
 from backfill.run.item_failures import ItemFailures, describe
 from backfill.run.ledger import LEDGER_SUFFIX, iter_ledger, ledger_exists
+from backfill.run.names import RESTORE_REPORT_SUFFIX as REPORT_SUFFIX
 from backfill.run.runs import find_run, run_of
 from backfill.run.store import split_location
 from backfill.table.scan import STREAMING_PAGE_ITEMS, parallel_scan
@@ -47,7 +48,6 @@ from chalicelib.schema import active_schema
 
 log = logging.getLogger(__name__)
 
-REPORT_SUFFIX = ".restore-report.json"
 MAX_ATTEMPTS = 5
 IN_FLIGHT_PER_WORKER = 4  # items handed to the writers at once, per writer
 SCAN_PAGE = STREAMING_PAGE_ITEMS  # items per page of the live scan
@@ -309,7 +309,8 @@ def plan_restore(target: Target, options: RestoreOptions, *, on_progress: Progre
             plan.backed_up += index.add_backup(part, (typed for _segment, typed in iter_backup_items(backup)))
             ledger_name = backup.name_for(LEDGER_SUFFIX)
             if ledger_exists(backup.store, ledger_name):
-                index.add_ledger(part, ((e, record) for e, _entry, record in iter_ledger(backup.store, ledger_name)))
+                lines = iter_ledger(backup.store, ledger_name, writable=active_schema().owned, run=backup.run)
+                index.add_ledger(part, ((e, record) for e, _entry, record in lines))
                 ledgers.add(part)
             else:
                 plan.ledger_found = False

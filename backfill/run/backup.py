@@ -23,13 +23,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from backfill.run.names import DATA_SUFFIX as DATA_SUFFIX
+from backfill.run.names import MANIFEST_SUFFIX as MANIFEST_SUFFIX
 from backfill.run.store import LocalStore, RunStore, StoreError, open_store, split_location
 from backfill.table.scan import parallel_scan
 
 FORMAT = "dynamo-evolve-backup"
 FORMAT_VERSION = 1
-DATA_SUFFIX = ".jsonl.gz"
-MANIFEST_SUFFIX = ".manifest.json"
 
 
 class BackupError(Exception):

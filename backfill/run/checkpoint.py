@@ -17,9 +17,9 @@ from typing import Any
 
 from backfill.migrate.tally import Tally, merged
 from backfill.run.backup import read_json, write_json
+from backfill.run.names import CHECKPOINT_SUFFIX as CHECKPOINT_SUFFIX
 from backfill.run.store import RunStore, StoreError
 
-CHECKPOINT_SUFFIX = ".checkpoint.json"
 FORMAT = "dynamo-evolve-migrate-checkpoint"
 
 

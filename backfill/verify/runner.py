@@ -29,11 +29,14 @@ from backfill.run.ledger import LEDGER_SUFFIX, iter_ledger
 from backfill.run.runs import Run, find_run, run_of
 from backfill.run.store import split_location
 from backfill.table.aggregate_counts import (
+    NONE,
     QUERY,
+    SCAN,
     CountChoice,
     CountStore,
     MemoryCounts,
     SpillingCounts,
+    choose_count_method,
     choose_for_tables,
     count_by_query,
     count_groups,
@@ -81,7 +84,7 @@ class VerifyOptions:
 @dataclass
 class VerifyResult:
     table: str
-    source_table: str  # the aggregate's source (actual name)
+    source_table: str | None  # the aggregate's source (actual name); None: the declaration keeps no aggregate
     endpoint: str
     mode: str
     snapshot: str | None
@@ -161,7 +164,7 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
     snapshot, note = resolve_snapshot(target, options, settings.target_table)
     result = VerifyResult(
         table=settings.target_table,
-        source_table=settings.source_table(),
+        source_table=settings.source_table() if active_schema().aggregates else None,
         endpoint=target.endpoint,
         mode="sample" if options.sample else "full",
         snapshot=(snapshot.backups[0].run_id if len(snapshot.backups) == 1 else snapshot.name) if snapshot else None,
@@ -182,7 +185,7 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
         if snapshot is not None:
             result.findings += _load_snapshot(index, snapshot, options)
         _check_table(target, options, result, snapshot, index, total_segments, progress)
-    if options.recheck_counts:
+    if options.recheck_counts and active_schema().aggregates:
         result.findings = _recheck_counts(target, result.findings)
     return result
 
@@ -232,10 +235,10 @@ def _check_table(
     """Stream the events table past the snapshot index: memory holds one page, the findings and
     the counts (on disk beyond MEMORY_LIMIT_ITEMS), whatever the table's size (a
     --sample holds its N events)."""
-    choice = choose_for_tables(target.dynamodb, options.count_with,
-                               split=total_segments if options.segment is not None else None,
-                               target_table=target.settings.target_table,
-                               source_table=target.settings.source_table())
+    split = total_segments if options.segment is not None else None
+    choice = (choose_for_tables(target.dynamodb, options.count_with, split=split,
+                                target_table=target.settings.target_table, source_table=target.settings.source_table())
+              if active_schema().aggregates else choose_count_method(options.count_with, split=split))
     result.counted_with = choice.describe()
     if choice.method == QUERY and options.segment is None and not options.sample:
         source = active_schema().aggregates[0].source.table
@@ -274,7 +277,7 @@ class _Pass:
         if not options.sample:
             self.result.findings += missing_since_snapshot(self.index.unseen())
             # Source rows of no item: only a scan of the whole source table can tell.
-            if options.segment is None and self.choice.method != QUERY:
+            if options.segment is None and self.choice.method == SCAN:
                 self.result.findings += orphan_source_rows(self.counts, self.present)
 
     @property
@@ -284,14 +287,15 @@ class _Pass:
     def _check_sample(self, sample: int) -> None:
         target, progress = self.target, self.progress
         items = _scan_events(target, self.total_segments, self._segments, sample, progress)
-        sampled = _counts_for(target, self.options, self.total_segments, [item for _, item in items], progress)
+        sampled = (_counts_for(target, self.options, self.total_segments, [item for _, item in items], progress)
+                   if self.choice.method != NONE else MemoryCounts())
         for segment, item in items:
             self._check(segment, item, sampled)
         self.result.source_rows = sampled.total()
 
     def _check_whole_table(self) -> None:
         target, counts = self.target, self.counts
-        if self.choice.method != QUERY:
+        if self.choice.method == SCAN:
             _counts_for(target, self.options, self.total_segments, [], self.progress, store=counts)
         stream = _scanned(target, self.total_segments, self._segments, self.progress)
         if self.choice.method == QUERY:  # each chunk of items counted just after it was read
@@ -304,7 +308,7 @@ class _Pass:
 
     def _check(self, segment: int, item: dict[str, Any], counts: CountStore) -> None:
         name = str(active_schema().key.describe(item))
-        if name in counts and self.choice.method != QUERY:
+        if name in counts and self.choice.method == SCAN:
             self.present.add({name: 1})
         snapshot_item, migration_status = self.index.see(name)
         if self.snapshot is not None and snapshot_item is None and segment in self.covered:

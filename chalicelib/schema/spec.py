@@ -136,6 +136,16 @@ class Schema:
     renames: tuple[Rename, ...] = ()  # attributes renamed (or converted), expand then contract
     window: TimestampWindow = TimestampWindow()
 
+    def __post_init__(self) -> None:
+        """Refused when made, whoever makes it (a module ``--schema`` or the Lambda loads, a
+        ``replace``): one line naming the table and every problem (``chalicelib.schema.check``)."""
+        from chalicelib.schema.check import declaration_problems  # noqa: PLC0415 (check reads this module)
+        from chalicelib.schema.errors import DeclarationError  # noqa: PLC0415
+
+        problems = declaration_problems(self)
+        if problems:
+            raise DeclarationError(str(self.table), "; ".join(problems), problems)
+
     # Derived facts are computed once per schema value: the rule asks for them several times
     # per item, and the backfill runs the rule twice per item (plan, then write).
     @cached_property

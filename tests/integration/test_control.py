@@ -16,18 +16,11 @@ import boto3
 import pytest
 
 from tests.integration.migrate_helpers import raw_items, seed
-from tests.support.cli import CliRun, cli_env, finish, run_backfill, start_backfill
+from tests.support.cli import CliRun, finish, run_backfill, start_backfill
 
 INTERRUPTED = 130
 OBEY_S = 5  # the promise: every worker obeys within 5 seconds
 
-
-@pytest.fixture
-def env(live_settings):
-    return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "EVENTS_TABLE": live_settings.table("events"),
-                    "PARTICIPANTS_TABLE": live_settings.table("participants")},
-                   drop=("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ID", "BACKFILL_RUN_ID",
-                         "BACKUP_DIR"))
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 180) -> None:

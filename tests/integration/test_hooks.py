@@ -11,17 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.integration.migrate_helpers import raw_items, seed
-from tests.support.cli import cli_env, finish, run_backfill, start_backfill
+from tests.support.cli import finish, run_backfill, start_backfill
 
 REFUSED = 3
 
-
-@pytest.fixture
-def env(live_settings):
-    return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "EVENTS_TABLE": live_settings.table("events"),
-                    "PARTICIPANTS_TABLE": live_settings.table("participants")},
-                   drop=("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ID", "BACKFILL_RUN_ID",
-                         "BACKUP_DIR"))
 
 
 def recording_hook(tmp_path: Path) -> tuple[str, Path]:

@@ -21,6 +21,7 @@ from backfill.cli.options import (
     backup_dir_option,
     command_line,
     json_option,
+    require_own_store,
     require_writable_store,
     segment_or_array_index,
     store_encryption_options,
@@ -236,6 +237,7 @@ def command(target: Target, given: CommandLine) -> None:
     if given.dry_run and given.resume:
         raise click.UsageError("--dry-run and --resume do not go together")
     _refuse_hook_options(given)
+    require_own_store(given.backup_dir)  # what a resume continues from is read from it
     if not given.dry_run:
         check_live_version(target, "migrate", allow_mismatch=given.allow_version_mismatch)
     if given.processes > 1:
@@ -568,6 +570,7 @@ def _combined_report(store: RunStore, run: str, names: list[str], children: list
     """The whole run's report: tallies from every segment's checkpoint, this attempt's figures
     from the reports of the children that finished."""
     tallies, items, processed, resumed, rows = [], 0, 0, 0, 0
+    counts = bool(active_schema().aggregates)  # without an aggregate nothing is counted
     calls: Counter[str] = Counter()
     http: Counter[str] = Counter()
     completed = True
@@ -581,14 +584,14 @@ def _combined_report(store: RunStore, run: str, names: list[str], children: list
             part = read_json(store, name + REPORT_SUFFIX)
             processed += int(part["processed_this_attempt"])
             resumed += int(part["resumed_after"])
-            # A child that scanned counted the whole source table; one that queried, its items' rows.
-            counted_by = str(part["target"].get(counted_by_label(), ""))
-            counted = int(part["aggregate"]["source_rows_counted"])
-            rows = rows + counted if counted_by.startswith(QUERY) else max(rows, counted)
-            description = {**description, counted_by_label(): counted_by}
+            if counts:  # a child that scanned counted the whole source table; one that queried, its items' rows
+                counted_by = str(part["target"].get(counted_by_label(), ""))
+                counted = int(part["aggregate"]["source_rows_counted"])
+                rows = rows + counted if counted_by.startswith(QUERY) else max(rows, counted)
+                description = {**description, counted_by_label(): counted_by}
             calls.update(part["requests"]["calls"])
             http.update(part["requests"]["http"])
-    description = {**description, active_schema().table: items, source_table(): rows}
+    description = {**description, active_schema().table: items, **({source_table(): rows} if counts else {})}
     return MigrationReport(run_id=run, backup_file=f"{store.location} (run {run}, {len(names)} segments)",
                            backup_items=items, target=description, tally=merged(tallies), duration_s=duration_s,
                            processed=processed, resumed_after=resumed, source_rows=rows,

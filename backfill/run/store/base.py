@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from typing import IO, Protocol
+from typing import IO, NamedTuple, Protocol
 
 from backfill.errors import BadInput
 
 
 class StoreError(BadInput):
     """The store cannot be reached, read or written (names the location and the reason)."""
+
+
+class LogLine(NamedTuple):
+    """One line of a log, and where it is (for messages: a file and line, or an S3 part and line)."""
+
+    text: str
+    may_be_torn: bool  # only a crash can tear the last line of a local log
+    where: str
 
 
 class AppendLog(Protocol):
@@ -59,8 +67,8 @@ class RunStore(Protocol):
         """Open the log ``name`` for appending (a new attempt adds to what earlier ones left)."""
         ...
 
-    def read_log(self, name: str) -> Iterator[tuple[str, bool]]:
-        """(line, may_be_torn) of log ``name`` in append order; only a crash can tear the last line."""
+    def read_log(self, name: str) -> Iterator[LogLine]:
+        """The lines of log ``name`` in append order; only a crash can tear the last line."""
         ...
 
     def delete_log(self, name: str) -> None:

@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
 
-from backfill.run.store.base import StoreError
+from backfill.run.store.base import LogLine, StoreError
 
 PART_SIZE = 8 * 1024 * 1024  # S3 parts must be >= 5 MiB (all but the last)
 CHECKSUM = "SHA256"
@@ -267,11 +267,11 @@ class S3Store:
     def append_log(self, name: str) -> S3AppendLog:
         return S3AppendLog(self, name)
 
-    def read_log(self, name: str) -> Iterator[tuple[str, bool]]:
+    def read_log(self, name: str) -> Iterator[LogLine]:
         # Parts sort by attempt then sequence; each part is a whole object, so nothing is torn.
         for part in sorted(self._list(self.key(name) + "/", delimiter=False)):
-            for line in self.read_bytes(part).decode("utf-8").splitlines():
-                yield line, False
+            for number, line in enumerate(self.read_bytes(part).decode("utf-8").splitlines(), start=1):
+                yield LogLine(line, False, f"{self.uri(part)} line {number}")
 
     @staticmethod
     def _error(what: str, error: Exception) -> StoreError:
