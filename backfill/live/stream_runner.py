@@ -16,6 +16,7 @@ import base64
 import functools
 import json
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -28,6 +29,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from backfill.errors import BadInput
 from backfill.run.backup import write_json_atomic
+from backfill.run.store import LocalStore
 from chalicelib.schema import active_schema
 from chalicelib.streams import BatchResult, process_batch
 from chalicelib.streams.dependencies import Dependencies
@@ -123,11 +125,11 @@ class PositionStore:
 
     def _read(self) -> dict[str, dict[str, str]]:
         """Every endpoint's positions from the file ({} if there is none). Raises BadInput."""
-        if self.path is None or not self.path.exists():
+        if self.path is None or not os.path.lexists(self.path):
             return {}
         hint = "fix or delete the file (deleting it makes the next run read every shard from its oldest record)"
-        try:
-            saved = json.loads(self.path.read_text(encoding="utf-8"))
+        try:  # not through a symlink: a link planted in a shared directory is refused, naming it
+            saved = json.loads(LocalStore(self.path.parent, check_directory=False).read_bytes(self.path.name))
         except json.JSONDecodeError as error:
             raise BadInput(f"stream positions file {self.path} line {error.lineno} is garbled: {error.msg}", hint=hint) from error
         except (OSError, UnicodeDecodeError) as error:

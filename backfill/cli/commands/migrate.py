@@ -21,6 +21,7 @@ from backfill.cli.options import (
     backup_dir_option,
     command_line,
     json_option,
+    require_own_store,
     require_writable_store,
     segment_or_array_index,
     store_encryption_options,
@@ -242,6 +243,7 @@ def command(target: Target, given: CommandLine) -> None:
     if given.dry_run and given.resume:
         raise click.UsageError("--dry-run and --resume do not go together")
     _refuse_hook_options(given)
+    require_own_store(given.backup_dir)  # what a resume continues from is read from it
     if not given.dry_run:
         check_live_version(target, "migrate", allow_mismatch=given.allow_version_mismatch)
     if given.processes > 1:
