@@ -38,14 +38,18 @@ class Context:
         backfill, where createdAt is the only trustworthy date.
     now_ms: the clock, for the "not in the future" half of the timestamp window.
     written: the attributes of a rename pair the write being upgraded changed (the live path,
-        from the stream record's images; empty in the backfill): which side of a pair that is
-        out of step wins (``chalicelib.schema.rename``).
+        from the stream record's images; the backfill, from a write that raced it): which side of
+        a pair that is out of step wins (``chalicelib.schema.rename``).
+    deferred: the attributes of rename pairs this write must leave exactly as they are (the live
+        path: a pair that changed since the record was written; that later write's own record
+        decides it). Neither set, refused, nor judged by validation.
     """
 
     aggregates: Mapping[str, Any] = field(default_factory=dict)
     observed_at_ms: int | None = None
     now_ms: int | None = None
     written: frozenset[str] = frozenset()
+    deferred: frozenset[str] = frozenset()
 
 
 # A default: given the item as repaired so far and the context, the value (None: no default).
