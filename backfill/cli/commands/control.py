@@ -13,6 +13,7 @@ from backfill.cli.options import (
     FiniteFloat,
     backup_dir_option,
     json_option,
+    require_own_store,
     store_encryption,
     store_encryption_options,
     store_endpoint_option,
@@ -67,6 +68,7 @@ def command(run: str, action: str, value: float | None, no_wait: bool, total_seg
     if (action == "rate") != (value is not None):
         raise click.UsageError("rate takes N, the whole run's writes per second (0 = unlimited)" if action == "rate"
                                else f"{action} takes no value")
+    require_own_store(backup_dir)
     store = open_store(backup_dir, endpoint_url=endpoint_url, connect_timeout=DEFAULT_CONNECT_TIMEOUT,
                        encryption=store_encryption({**encryption, "backup_dir": backup_dir}))
     segments = _segments(store, run, total_segments)

@@ -21,6 +21,7 @@ from backfill.cli.options import (
     backup_dir_option,
     command_line,
     json_option,
+    require_own_store,
     segment_or_array_index,
     store_encryption_options,
     target_options,
@@ -146,6 +147,7 @@ def command(target: Target, given: CommandLine) -> None:
     """
     if (given.backup_file is None) == (given.run is None):
         raise click.UsageError("name one backup FILE or one --run NAME")
+    require_own_store(given.backup_dir, *([split_location(given.backup_file)[0]] if given.backup_file else []))
     if given.to_table is None and not given.plan_only:
         check_live_version(target, "restore", allow_mismatch=given.allow_version_mismatch)
     if given.processes > 1:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from backfill.cli.options import FiniteFloat, json_option, target_options
+from backfill.cli.options import FiniteFloat, json_option, require_own_store, target_options
 from backfill.console import EXIT_ITEM_FAILURES, err, print_json
 from backfill.live.stream_runner import (
     DEFAULT_POSITIONS_FILE,
@@ -37,6 +37,7 @@ def command(target: Target, batch_size: int, follow: bool, interval: float, from
     """
     # The handlers' powertools logger follows the CLI's verbosity (-v shows every upgrade).
     observability.logger.setLevel(logging.getLogger().getEffectiveLevel())
+    require_own_store(positions_file.parent)  # a shared directory could steer which records are read
     target.require_declared_tables(target.settings.failures_table)
     positions = PositionStore(positions_file, endpoint=target.endpoint, from_start=from_start)
     runner = StreamRunner(target, batch_size=batch_size, positions=positions)

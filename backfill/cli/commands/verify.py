@@ -16,12 +16,14 @@ from backfill.cli.options import (
     backup_dir_option,
     command_line,
     json_option,
+    require_own_store,
     segment_or_array_index,
     target_options,
 )
 from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK, err, print_json
 from backfill.errors import Unverifiable
 from backfill.run.backup import BackupError
+from backfill.run.store import split_location
 from backfill.table.aggregate_counts import AUTO, COUNT_METHODS, counted_by_label
 from backfill.table.target import Target
 from backfill.verify import VerifyOptions, VerifyResult, run_verify
@@ -64,6 +66,9 @@ class CommandLine:
               help="For a table no application writes to: any change of an attribute the migration does not own "
                    "since the snapshot fails. Default: such changes are notes (the application's edits), and only "
                    "the migration's own writes of such attributes (its ledger) fail.")
+@click.option("--accept-zero-counts", is_flag=True,
+              help="Source rows of the aggregate that belong to no item at all (a group_by attribute on none of "
+                   "them) are a note, not a failure: for a run migrated with --accept-zero-counts.")
 @click.option("--show-values", is_flag=True,
               help="Show attribute values in findings (user data); by default only names and DynamoDB types.")
 @backup_dir_option
@@ -81,6 +86,7 @@ def command(target: Target, given: CommandLine) -> None:
     if options.run is not None and options.segment is None:
         found = segment_or_array_index(None)
         options = replace(options, segment=found[0] if found else None)
+    require_own_store(options.backup_dir, *([split_location(options.snapshot)[0]] if options.snapshot else []))
     target.require_declared_tables()
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
