@@ -72,6 +72,7 @@ MEASURED_S = {
     "tests/integration/test_migrate_resume.py": 50,
     "tests/integration/test_throttle_by_table.py": 42,
     "tests/integration/test_mirror_stateful.py": 40,
+    "tests/integration/cli/test_ungrouped_source.py": 40,
     "tests/integration/test_unclear_writes.py": 36,
     "tests/integration/test_split_runs.py": 36,
     "tests/integration/cli/test_mistakes.py": 29,

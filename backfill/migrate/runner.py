@@ -26,6 +26,7 @@ from backfill.control.meter import CapacityMeter
 from backfill.control.steering import Steering, Stopped, Throttles
 from backfill.control.throttle import CapacityGovernor, LagWatch, capacity_limit
 from backfill.control.worker import WorkerState
+from backfill.errors import Refused
 from backfill.live.model import function_names
 from backfill.migrate.estimate import MigrationEstimate, Pricing, item_size
 from backfill.migrate.plan import Plan, build_plan
@@ -64,6 +65,7 @@ from backfill.table.aggregate_counts import (
 )
 from backfill.table.request_counter import RequestCounter
 from backfill.table.scan import parallel_scan
+from backfill.table.source_groups import SourceRows, sample_source
 from backfill.table.target import Target
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
@@ -123,6 +125,7 @@ class MigrationOptions:
     max_capacity: str | None = None  # write units/s ("N") or a share of the table's throughput ("P%")
     max_iterator_age_s: float | None = None  # hold the writes while the live path lags more than this
     stage: str | None = None  # the deployed stage whose stream functions' IteratorAge is watched
+    accept_zero_counts: bool = False  # run even when no source row read belongs to an item (source_groups)
 
     def scan_layout(self) -> tuple[int, list[int] | None]:
         """(TotalSegments, the segments this worker scans or None for all). Raises MigrationError."""
@@ -233,8 +236,8 @@ def plan_migration(
         description = target.describe(counts=False)
         hooks.on_target(description)
         choice = options.count_choice(target)
-        if choice.method == SCAN:
-            _count(target, options, hooks, counts)
+        seen = _count(target, options, hooks, counts) if choice.method == SCAN else None
+        require_groups(target, options, choice, seen)
         count_source = keep_maintained_count(counts.get)
         with hooks.progress(f"planning (scan of {active_schema().table})", None) as advance:
             items = _scanned_items(target, total_segments, segments, advance)
@@ -314,8 +317,8 @@ class _Worker:
         """Count, back up, plan, confirm, write, report."""
         choice = self.options.count_choice(self.target)
         resumed = self._resumed() if self.options.resume else None
-        if choice.method == SCAN:
-            _count(self.target, self.options, self.hooks, counts)
+        seen = _count(self.target, self.options, self.hooks, counts) if choice.method == SCAN else None
+        require_groups(self.target, self.options, choice, seen)
         backup, checkpoint = resumed or self._new_backup()
         count_source = keep_maintained_count(counts.get)
         plan = self._plan(backup, checkpoint, count_source, counts, choice)
@@ -489,12 +492,30 @@ def _add_counts(description: dict[str, Any], *, items: int, rows: int, choice: C
         description[counted_by_label()] = choice.describe()
 
 
-def _count(target: Target, options: MigrationOptions, hooks: MigrationHooks, counts: CountStore) -> None:
+def _count(target: Target, options: MigrationOptions, hooks: MigrationHooks, counts: CountStore) -> SourceRows:
     """--count-with scan: the source rows are spread over the whole source table whatever
-    segment of the target this worker does, so the scan reads all of it."""
+    segment of the target this worker does, so the scan reads all of it. Returns what it saw."""
+    seen = SourceRows()
     with hooks.progress(f"counting {source_table()} rows (scan)", None) as advance:
         count_groups(target.dynamodb, target.settings.source_table(), max(1, options.segments),
-                           on_rows=advance, store=counts)
+                     on_rows=advance, store=counts, seen=seen)
+    return seen
+
+
+def require_groups(target: Target, options: MigrationOptions, choice: CountChoice, seen: SourceRows | None) -> None:
+    """Refuse (exit 3) before any write when the source rows read (the counting scan's, else a
+    sample) say the aggregate's group_by cannot be right: every count would be 0
+    (``backfill.table.source_groups``). Not without an aggregate, nor with --accept-zero-counts."""
+    if choice.method == NONE or options.accept_zero_counts:
+        return
+    aggregate, table = active_schema().aggregates[0], target.settings.source_table()
+    if seen is None:
+        seen = sample_source(target.dynamodb, table, aggregate)
+    problem = seen.problem(aggregate, table)
+    if problem:
+        raise Refused(f"refusing to migrate, nothing was written: {problem}",
+                      hint="check the aggregate's group_by in the declaration against the rows of "
+                           f"{table}; or, if no row there belongs to an item, give --accept-zero-counts")
 
 
 def _query_counts(

@@ -33,6 +33,7 @@ from typing import Any, Protocol, TypeVar
 
 from backfill.run.spill import SpillFile
 from backfill.table.scan import parallel_scan
+from backfill.table.source_groups import SourceRows
 from chalicelib.counts import AggregateCounter
 from chalicelib.items import to_python
 from chalicelib.schema import active_schema
@@ -284,9 +285,11 @@ def count_groups(
     segments: Sequence[int] | None = None,
     on_rows: Callable[[int], None] | None = None,
     store: CountStore | None = None,
+    seen: SourceRows | None = None,
 ) -> CountStore:
     """Item name -> its aggregate over the source rows, by one parallel scan of only the attributes
-    the aggregate reads (its group key and ``reads``).
+    the aggregate reads (its group key and ``reads``). ``seen`` is told every row and its group
+    (``backfill.table.source_groups``: rows that belong to no item).
 
     ``segments`` limits the scan to some segments of a ``total_segments``-way split (default:
     all); ``on_rows(n)`` is called after each page (progress bars). Counts go to ``store``
@@ -310,6 +313,8 @@ def count_groups(
         for row in page.items:
             plain = to_python(row)
             group = aggregate.group(plain)
+            if seen is not None:
+                seen.see(aggregate, plain, group)
             if group is not None:
                 tally[schema.key.name_of_values(group)] += aggregate.contribution(plain)
         counts.add(tally)

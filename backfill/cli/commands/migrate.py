@@ -74,7 +74,7 @@ from backfill.migrate.estimate import (
 )
 from backfill.migrate.render import plan_view, progress_factory, report_view
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
-from backfill.migrate.runner import RunStopped, StopBeforeWrites
+from backfill.migrate.runner import RunStopped, StopBeforeWrites, require_groups
 from backfill.migrate.tally import merged
 from backfill.run.backup import (
     MANIFEST_SUFFIX,
@@ -125,6 +125,7 @@ class CommandLine:
     backup_dir: str
     require_pitr: bool
     allow_version_mismatch: bool
+    accept_zero_counts: bool
     show_values: bool
     yes: bool
     as_json: bool
@@ -146,6 +147,7 @@ class CommandLine:
             hook_timeout_s=self.hook_timeout_s,
             max_capacity=self.max_capacity,
             max_iterator_age_s=self.max_iterator_age_s,
+            accept_zero_counts=self.accept_zero_counts,
             stage=target.stage.name if target.stage is not None and self.max_iterator_age_s is not None else None,
         )
         try:
@@ -206,6 +208,10 @@ class CommandLine:
                    "Default: it is logged and the run goes on.")
 @click.option("--hook-timeout", "hook_timeout_s", type=FiniteFloat(min=0.1), default=DEFAULT_TIMEOUT_S,
               show_default=True, help="Seconds a hook may run; then it is killed (and counts as failed).")
+@click.option("--accept-zero-counts", is_flag=True,
+              help="Run even when none of the aggregate's source rows read belongs to an item (a group_by attribute "
+                   "on no row, or no row carrying them all), which writes 0 on every item. Without it the dry run "
+                   "and the run refuse before any write (exit 3): that is almost always a mistyped group_by.")
 @click.option("--show-values", is_flag=True,
               help="Show values in the plan's sample diffs and in reasons on the terminal (user data); by default "
                    "fields and their DynamoDB types, quoted values as <value>. --json has them either way.")
@@ -460,6 +466,9 @@ class _Parent:
         err.print(key_value_table("Target", description))
         target.require_declared_tables()
         check_pitr(target, table, required=given.require_pitr)
+        # The source's groups checked once, here, so a refusal is one line and no child starts.
+        options = MigrationOptions(accept_zero_counts=given.accept_zero_counts)
+        require_groups(target, options, options.count_choice(), None)
         resume = shlex.join(["backfill", "migrate", *given_options(ctx, skip=("run_id", "processes", "dry_run")),
                              "--run-id", run, "--processes", str(processes)])
         parent = cls(given, run, target.run_store(given.backup_dir),

@@ -66,6 +66,9 @@ class CommandLine:
               help="For a table no application writes to: any change of an attribute the migration does not own "
                    "since the snapshot fails. Default: such changes are notes (the application's edits), and only "
                    "the migration's own writes of such attributes (its ledger) fail.")
+@click.option("--accept-zero-counts", is_flag=True,
+              help="Source rows of the aggregate that belong to no item at all (a group_by attribute on none of "
+                   "them) are a note, not a failure: for a run migrated with --accept-zero-counts.")
 @click.option("--show-values", is_flag=True,
               help="Show attribute values in findings (user data); by default only names and DynamoDB types.")
 @backup_dir_option
