@@ -44,10 +44,11 @@ from backfill.run.backup import (
     verify_backup,
     write_json,
 )
-from backfill.run.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, load_checkpoint
+from backfill.run.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, check_against, load_checkpoint
 from backfill.run.item_failures import ItemFailures, describe
 from backfill.run.ledger import LEDGER_SUFFIX, Ledger
 from backfill.run.runs import runs_in
+from backfill.run.seal import check_run
 from backfill.run.store import RunStore, StoreError, split_location
 from backfill.table.aggregate_counts import (
     NONE,
@@ -345,9 +346,10 @@ class _Worker:
 
     def _resumed(self) -> tuple[Backup, Checkpoint]:
         backup = _backup_to_resume(self.target, self.options)
-        checkpoint = load_checkpoint(
-            backup.store, backup.name_for(CHECKPOINT_SUFFIX), backup.run_id
-        ) or Checkpoint(backup.run_id, self.options.to_dict())
+        check_run(backup.store, backup.run_id, sealed=bool(backup.manifest.get("sealed")))  # before reading it
+        name = backup.name_for(CHECKPOINT_SUFFIX)
+        checkpoint = load_checkpoint(backup.store, name, backup.run_id) or Checkpoint(backup.run_id, self.options.to_dict())
+        check_against(checkpoint, backup, backup.store.uri(name))
         return backup, checkpoint
 
     def _new_backup(self) -> tuple[Backup, Checkpoint]:
@@ -735,5 +737,5 @@ class _WriteLoop:
                 self._save()
 
     def _save(self) -> None:
-        self.checkpoint.save(self.backup.store, self.backup.name_for(CHECKPOINT_SUFFIX))
+        self.checkpoint.save(self.backup.store, self.backup.name_for(CHECKPOINT_SUFFIX), ledger=self.ledger)
         self.since_save = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from typing import IO, NamedTuple, Protocol
+from typing import IO, Any, NamedTuple, Protocol
 
 from backfill.errors import BadInput
 
@@ -32,6 +32,10 @@ class AppendLog(Protocol):
     def append(self, line: str) -> None: ...
 
     def close(self) -> None: ...
+
+    def seal_state(self) -> dict[str, dict[str, Any]]:
+        """Every part of the log so far: {part name: {"bytes", "sha256", "grows"}} (``backfill.run.seal``)."""
+        ...
 
 
 class RunStore(Protocol):
@@ -69,6 +73,10 @@ class RunStore(Protocol):
 
     def read_log(self, name: str) -> Iterator[LogLine]:
         """The lines of log ``name`` in append order; only a crash can tear the last line."""
+        ...
+
+    def log_parts(self, name: str) -> list[str]:
+        """The names (readable with ``open_read``) of the objects log ``name`` is made of, in order."""
         ...
 
     def delete_log(self, name: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import grp
+import hashlib
 import os
 import pwd
 import stat
@@ -18,7 +19,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from backfill.run.store.base import LogLine, StoreError
 
@@ -156,15 +157,28 @@ class LocalAppendLog:
     """One file; each line is written and flushed to the OS before ``append`` returns (a killed
     process loses nothing); ``close`` fsyncs for power loss."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, name: str) -> None:
         self._lock = threading.Lock()
+        self._name = name
         fd = open_private(path, os.O_WRONLY | os.O_APPEND)
         self._handle = open(fd, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+        self._digest, self._bytes = hashlib.sha256(), 0  # of the whole file: earlier attempts' lines too
+        with open(open_no_follow(path, os.O_RDONLY), "rb") as earlier:
+            for block in iter(lambda: earlier.read(1 << 20), b""):
+                self._digest.update(block)
+                self._bytes += len(block)
 
     def append(self, line: str) -> None:
+        data = (line + "\n").encode("utf-8")
         with self._lock:
             self._handle.write(line + "\n")
             self._handle.flush()
+            self._digest.update(data)
+            self._bytes += len(data)
+
+    def seal_state(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {self._name: {"bytes": self._bytes, "sha256": self._digest.hexdigest(), "grows": True}}
 
     def close(self) -> None:
         with self._lock:
@@ -265,7 +279,11 @@ class LocalStore:
     def append_log(self, name: str) -> LocalAppendLog:
         self.check()
         self._make_directory()
-        return LocalAppendLog(self.path(name))
+        return LocalAppendLog(self.path(name), name)
+
+    def log_parts(self, name: str) -> list[str]:
+        self.check()
+        return [name] if os.path.lexists(self.path(name)) else []
 
     def read_log(self, name: str) -> Iterator[LogLine]:
         self.check()
