@@ -221,7 +221,7 @@ class Steering:
         units, throttled = self.meter.figures()
         return {
             "items": self.items, "done": done, "items_per_s": round(rate, 2),
-            "eta_s": round(remaining / rate, 1) if rate > 0 else None,
+            "eta_s": round(remaining / rate, 1) if rate > 0 and not self.paused else None,  # paused: no end in sight
             "write_units": round(units, 1), "write_units_per_s": round(units / elapsed, 2),
             "throttled": throttled, "last_error": self.last_error, "paused": self.paused,
             "stopping": self.stopping, "rate_limit": self.limiter.rate, "control_seq": self.record.seq,

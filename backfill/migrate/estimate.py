@@ -31,6 +31,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from backfill.table.aggregate_counts import NONE, counted_by_label, source_table
+from backfill.table.source_groups import SAMPLE_ROWS
 from chalicelib.schema import active_schema
 
 READ_UNIT_BYTES = 4096
@@ -229,6 +230,14 @@ class MigrationEstimate:
             requests, units = requests + items * per_requests, units + items * per_units
         return Step(f"Query {source} (COUNT, consistent, one per item to count)", requests, units)
 
+    def group_check(self) -> Step:
+        """Counting by query also reads one Scan page of the source: do its rows belong to items at
+        all (``backfill.table.source_groups``)? A page closes at 1 MB."""
+        row = self.row_bytes()
+        rows = min(self.source_rows, SAMPLE_ROWS, -(-SCAN_PAGE_BYTES // row) if row else SAMPLE_ROWS)
+        _, units = paged_read_units(rows, row, consistent=False)
+        return Step(f"Scan {source_table()} (group check: one page, at most {SAMPLE_ROWS} rows)", 1, units)
+
     @property
     def counts(self) -> bool:
         """Whether the run counts an aggregate's source (not without an aggregate)."""
@@ -238,6 +247,7 @@ class MigrationEstimate:
         e_requests, e_units = scan_read_units(self.event_sizes, consistent=False)
         return [
             *([self.counting(self.count_method)] if self.counts else []),
+            *([self.group_check()] if self.count_method == "query" else []),
             Step(f"Scan {active_schema().table} (backup)", e_requests, read_units=e_units),
             Step("UpdateItem (conditional, one per item to upgrade)", len(self.writes),
                  write_units=sum(self.writes)),

@@ -193,6 +193,8 @@ class MigrationHooks:
     # Called with the plan before the first write; raise (e.g. SystemExit) to stop the run.
     confirm: Callable[[Plan, Backup], None] = lambda plan, backup: None
     progress: ProgressFactory = field(default=lambda description, total: contextlib.nullcontext(lambda n: None))
+    # Called (from the steering thread) when `backfill control` pauses (True) or resumes the run, with who did.
+    on_pause: Callable[[bool, str], None] = lambda paused, by: None
 
 
 @dataclass
@@ -393,6 +395,7 @@ class _Worker:
         target, options, hook_runner = self.target, self.options, self.hook_runner
 
         def on_pause(paused: bool, record: Any) -> bool:
+            self.hooks.on_pause(paused, record.by)
             return hook_runner.fire_quietly("pause" if paused else "resume", by=record.by)
 
         share = len(self.segments or range(self.total_segments)) / self.total_segments

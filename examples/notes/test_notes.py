@@ -65,6 +65,10 @@ def test_every_command_runs_on_a_declaration_without_an_aggregate(notes, live_se
     assert scan(notes) == before  # the dry run wrote nothing
     migrated = backfill(live_settings, tmp_path, "migrate", "--yes", "--json")
     assert migrated.exit_code == 0, migrated.output
+    # (no workflow: no statuses counted; no aggregate: no source table named)
+    report = migrated.json()
+    assert report["transitions"] == {} and report["status_distribution"] == {} and set(report["target"]) == {
+        "endpoint", "region", "notes_table", "notes"}
     # then every note is in the declared shape, read back raw
     after = scan(notes)
     assert {k: (v["state"]["S"], v["pinned"]["BOOL"], v["schemaVersion"]["N"]) for k, v in after.items()} == {

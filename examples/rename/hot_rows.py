@@ -54,7 +54,7 @@ PAIRS: dict[str, PairValues] = {
 }
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A stored value as the model holds it (numbers as int, sets frozen)."""
     if isinstance(value, set):
         return frozenset(value)
@@ -212,14 +212,14 @@ def _judge(work: Workload, target: Target, backup_dir: Path) -> Outcome:
         item = stored[key]
         for old, pair in work.pairs.items():
             if pair.old not in item or pair.new not in item \
-                    or _plain(pair.logical(item[pair.old])) != _plain(item[pair.new]):
+                    or plain(pair.logical(item[pair.old])) != plain(item[pair.new]):
                 out_of_step.append(key)
                 break
-            if _plain(item[pair.new]) != row.values[old]:
+            if plain(item[pair.new]) != row.values[old]:
                 lost.append(key)
                 break
         if (item.get("legacyNote"), item.get("organizerId")) != (row.note, row.organizer) \
-                or _plain(item.get("schemaVersion")) != work.schema.version:
+                or plain(item.get("schemaVersion")) != work.schema.version:
             touched.append(key)
     failures = target.dynamodb.scan(TableName=work.settings.failures_table)["Items"]
     verified = run_verify(target, VerifyOptions(backup_dir=backup_dir, total_segments=2)).ok

@@ -54,6 +54,7 @@ from backfill.console import (
     key_value_table,
     print_json,
     refuse_without_terminal,
+    verbosity,
 )
 from backfill.control.hooks import DEFAULT_TIMEOUT_S
 from backfill.errors import BadInput, ChildrenEnded, CliError
@@ -72,7 +73,7 @@ from backfill.migrate.estimate import (
     DEFAULT_WRITE_LATENCY_MS,
     Pricing,
 )
-from backfill.migrate.render import plan_view, progress_factory, report_view
+from backfill.migrate.render import Phases, plan_view, report_view
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
 from backfill.migrate.runner import RunStopped, StopBeforeWrites, require_groups
 from backfill.migrate.tally import merged
@@ -310,7 +311,7 @@ def _hooks(given: CommandLine, confirmed: list[str]) -> MigrationHooks:
         if given.parent_confirms:
             write_json(backup.store, backup.name_for(PLAN_SUFFIX), plan_state(plan))
             err.print(plan_view(plan, heading=f"Planned (backup {backup.data_uri} verified); the parent asks",
-                                show_values=given.show_values))
+                                show_values=given.show_values, detailed=bool(verbosity())))
             if sys.stdin.readline().strip() != GO:
                 err.print("The parent said stop: nothing was written.")
                 raise StopBeforeWrites
@@ -320,25 +321,53 @@ def _hooks(given: CommandLine, confirmed: list[str]) -> MigrationHooks:
                       soft_wrap=True)
         confirmed.append(backup.run_id)
 
-    return MigrationHooks(
-        on_target=lambda description: err.print(key_value_table("Target", description)),
-        confirm=confirm,
-        progress=progress_factory(err),
-    )
+    phases = Phases(err)
+    return MigrationHooks(on_target=_TargetView().show, confirm=confirm, progress=phases.phase,
+                          on_pause=phases.paused)
+
+
+class _TargetView:
+    """The target: a table with -v; by default one line, then one more with what the scans counted."""
+
+    def __init__(self) -> None:
+        self.shown: set[str] = set()
+
+    def show(self, description: dict[str, Any]) -> None:
+        if verbosity():
+            err.print(key_value_table("Target", description))
+            return
+        new = {name: value for name, value in description.items() if name not in self.shown}
+        self.shown |= set(new)
+        where = f"{new.pop('endpoint')} ({new.pop('region')}): " if "endpoint" in new else ""
+        figures = ", ".join(f"{name} {value}" for name, value in new.items())
+        err.print(escape(f"{'Target' if where else 'Counted'}: {where}{figures}"))
 
 
 def _dry_run(target: Target, given: CommandLine, options: MigrationOptions) -> dict[str, Any]:
     pricing = Pricing(given.price_per_million_writes, given.price_per_million_reads, given.write_latency_ms)
     result = plan_migration(target, options, _hooks(given, []), pricing)
-    err.print(plan_view(result.plan, heading="Dry run: nothing was written", show_values=given.show_values))
-    err.print(key_value_table("Estimate of the real run (DynamoDB's rounding rules)", _flat(result.estimate)))
+    err.print(plan_view(result.plan, heading="Dry run: nothing was written", show_values=given.show_values,
+                        detailed=bool(verbosity())))
+    estimate = _flat(result.estimate)
+    if not verbosity():  # the figures a go/no-go needs, and any advice; every row with -v or --json
+        estimate = {name: value for name, value in estimate.items() if name in ESTIMATE_SHOWN or "consider" in str(value)}
+    err.print(key_value_table("Estimate of the real run (DynamoDB's rounding rules)", estimate))
     return result.to_dict()
 
 
 def _migrate(target: Target, given: CommandLine, options: MigrationOptions, confirmed: list[str]) -> dict[str, Any]:
     report = run_migration(target, options, _hooks(given, confirmed))
-    err.print(report_view(report, show_values=given.show_values))
+    err.print(report_view(report, show_values=given.show_values, detailed=bool(verbosity())))
+    _next_step(report.tally.refused)
     return report.to_dict()
+
+
+def _next_step(refused: list[Any]) -> None:
+    """After refused items, what to do about them is the last thing said."""
+    if refused:
+        err.print(f"Next: {len(refused)} refused item(s) were left as they are. Correct them (by hand, or by an "
+                  "alias in the declaration) and run migrate again: it upgrades what is left and skips the rest. "
+                  "Or accept them: verify will list them as refused until they change.")
 
 
 def _interrupted(run_id: str | None) -> NoReturn:
@@ -391,6 +420,9 @@ def _refuse_with_processes(given: CommandLine) -> None:
         raise click.UsageError("--dry-run does not go with --processes: a dry run writes nothing; run it in one process")
 
 
+ESTIMATE_SHOWN = ("read units", "write units", "on-demand price (USD)", "write duration (s)", "duration bound by")
+
+
 def _flat(summary: dict[str, Any]) -> dict[str, Any]:
     """Nested estimate entries as "a: b" rows (one line each on the terminal)."""
     rows: dict[str, Any] = {}
@@ -420,9 +452,10 @@ def _array_job_worker(segment: int | None, total_segments: int | None, run_id: s
 
 
 def _confirm(plan: Plan, backup: Backup, *, yes: bool, show_values: bool) -> None:
-    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_uri} verified)", show_values=show_values))
+    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_uri} verified)", show_values=show_values,
+                        detailed=bool(verbosity())))
     confirm_or_refuse(
-        f"Upgrade {plan.would_upgrade} events in place (run {backup.run_id})?", yes=yes
+        f"Upgrade {plan.would_upgrade} items in place (run {backup.run_id})?", yes=yes
     )
 
 
@@ -471,7 +504,7 @@ class _Parent:
         require_writable_store(given.backup_dir)
         started = time.monotonic()
         description = target.describe(counts=False)
-        err.print(key_value_table("Target", description))
+        _TargetView().show(description)
         target.require_declared_tables()
         check_pitr(target, table, required=given.require_pitr)
         # The source's groups checked once, here, so a refusal is one line and no child starts.
@@ -513,8 +546,8 @@ class _Parent:
         try:
             plan = self._combined_plan()
             err.print(plan_view(plan, heading=f"Plan (run {self.run}: {len(children)} backups verified)",
-                                show_values=self.given.show_values))
-            confirm_or_refuse(f"Upgrade {plan.would_upgrade} events in place (run {self.run}, {len(children)} "
+                                show_values=self.given.show_values, detailed=bool(verbosity())))
+            confirm_or_refuse(f"Upgrade {plan.would_upgrade} items in place (run {self.run}, {len(children)} "
                               "processes)?", yes=self.given.yes)
         except _Stop as stop:  # a child failed or Ctrl-C before any write: the others stop too
             self._tell_all("stop")
@@ -565,7 +598,8 @@ class _Parent:
             interrupted = watch(children, on_poll=lambda: update(finished()))
         report = _combined_report(store, run, self.names, children, self.description,
                                   time.monotonic() - self.started)
-        err.print(report_view(report, show_values=self.given.show_values))
+        err.print(report_view(report, show_values=self.given.show_values, detailed=bool(verbosity())))
+        _next_step(report.tally.refused)
         stop_if_failed(children, interrupted, self.resume,
                        state="every segment's checkpoint keeps the items it finished")
         payload = {**report.to_dict(), "processes": len(children),
