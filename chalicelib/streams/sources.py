@@ -47,7 +47,8 @@ def aggregates_over(table: str, schema: Schema | None = None) -> tuple[Aggregate
 
 def touched(change: StreamChange, aggregates: tuple[Aggregate, ...]) -> list[Touch]:
     """Items whose aggregates this record can change: INSERT/REMOVE always, MODIFY only if it
-    moves the source item from one group to another."""
+    moves the source item from one group to another, into one or out of one (a group attribute
+    outside the source's key set or removed: its group before and after differ)."""
     key = active_schema().key
     out: list[Touch] = []
     for aggregate in aggregates:
@@ -57,7 +58,8 @@ def touched(change: StreamChange, aggregates: tuple[Aggregate, ...]) -> list[Tou
             name = key.name_of_values(group) if group is not None else None
             if name is not None and name not in names:
                 names.append(name)
-        if change.event_name == "MODIFY" and len(names) < 2:
+        if change.event_name == "MODIFY" and aggregate.group(change.old_image or {}) == aggregate.group(
+                change.new_image or {}):
             continue
         out += [(aggregate.name, name) for name in names]
     return out

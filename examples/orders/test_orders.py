@@ -137,3 +137,19 @@ def test_restore_returns_the_orders_to_their_backup(target, dynamodb, live_setti
     # then every order is exactly as the old shop left it
     assert result.ok and result.ids("restored") == set(before)
     assert rows(dynamodb) == before
+
+
+def test_an_item_that_leaves_or_joins_its_order_by_a_group_attribute_is_counted(target, dynamodb, live_settings,
+                                                                                 tmp_path):
+    run_migration(target, MigrationOptions(backup_dir=tmp_path, segments=1))
+    # given line l-9 of c-1/o-1 loses its customerId, and a line of o-2 without one (counted for no
+    # order) gains c-1's: the group attribute outside the key changes, the key does not
+    event = json.loads((HERE / "events" / "item_leaves_and_joins_a_group.json").read_text(encoding="utf-8"))
+    dynamodb.put_item(TableName="order_items", Item=event["Records"][0]["dynamodb"]["NewImage"])
+    dynamodb.put_item(TableName="order_items", Item=event["Records"][1]["dynamodb"]["NewImage"])
+    # when the order_items stream's handler gets the records
+    result = process_batch("order_items", event, Dependencies(live_settings, dynamodb))
+    # then both orders are recounted: o-1 lost a line, o-2 gained one
+    assert result.failed_sequence_numbers == [] and result.stats["counted"] == 2
+    orders = rows(dynamodb)
+    assert orders[name("c-1", "o-1")]["itemCount"] == 1 and orders[name("c-1", "o-2")]["itemCount"] == 2
