@@ -123,6 +123,8 @@ class MigrationOptions:
     hook_commands: tuple[str, ...] = ()  # --hook: run on the run's events (backfill.control.hooks)
     hook_fails_run: bool = False
     hook_timeout_s: float = DEFAULT_TIMEOUT_S
+    hook_env: tuple[str, ...] = ()  # --hook-env: variables a hook gets by name (backfill.control.hooks)
+    hook_show_values: bool = False  # --show-values: a hook's payload keeps the values reasons quote
     max_capacity: str | None = None  # write units/s ("N") or a share of the table's throughput ("P%")
     max_iterator_age_s: float | None = None  # hold the writes while the live path lags more than this
     stage: str | None = None  # the deployed stage whose stream functions' IteratorAge is watched
@@ -280,7 +282,8 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
                     total_segments=total_segments)
         hook_runner = HookRunner(options.hook_commands, options.hook_fails_run, options.hook_timeout_s, context={
             "run": run_name or name, "worker": name, "segments": segments or list(range(total_segments)),
-            "total_segments": total_segments, "run_store": str(options.backup_dir)})
+            "total_segments": total_segments, "run_store": str(options.backup_dir)},
+            env_names=options.hook_env, show_values=options.hook_show_values)
         try:
             with SpillingCounts() as counts:
                 return _Worker(target, options, hooks, store, worker, counter, description, started,

@@ -121,6 +121,7 @@ class CommandLine:
     hook_commands: tuple[str, ...]
     hook_fails_run: bool
     hook_timeout_s: float
+    hook_env: tuple[str, ...]
     max_capacity: str | None
     max_iterator_age_s: float | None
     backup_dir: str
@@ -146,6 +147,8 @@ class CommandLine:
             hook_commands=self.hook_commands,
             hook_fails_run=self.hook_fails_run,
             hook_timeout_s=self.hook_timeout_s,
+            hook_env=self.hook_env,
+            hook_show_values=self.show_values,
             max_capacity=self.max_capacity,
             max_iterator_age_s=self.max_iterator_age_s,
             accept_zero_counts=self.accept_zero_counts,
@@ -207,6 +210,10 @@ class CommandLine:
 @click.option("--hook-fails-run", is_flag=True,
               help="A hook that fails (non-zero exit, cannot start, timed out) stops the run (exit 3). "
                    "Default: it is logged and the run goes on.")
+@click.option("--hook-env", "hook_env", metavar="NAME", multiple=True,
+              help="Pass the variable NAME of this environment to the hooks (repeat for several). A hook gets "
+                   "only PATH, HOME, LANG, LC_ALL, LC_CTYPE, TZ, TMPDIR, USER, LOGNAME, BACKFILL_HOOK_EVENT and "
+                   "these: no AWS credentials unless named here.")
 @click.option("--hook-timeout", "hook_timeout_s", type=FiniteFloat(min=0.1), default=DEFAULT_TIMEOUT_S,
               show_default=True, help="Seconds a hook may run; then it is killed (and counts as failed).")
 @click.option("--accept-zero-counts", is_flag=True,
@@ -391,8 +398,9 @@ def resume_command(run_id: str) -> str:
 def _refuse_hook_options(given: CommandLine) -> None:
     ctx = click.get_current_context()
     timeout_given = ctx.get_parameter_source("hook_timeout_s") is ParameterSource.COMMANDLINE
-    if (given.hook_fails_run or timeout_given) and not given.hook_commands:
-        raise click.UsageError(f"{'--hook-fails-run' if given.hook_fails_run else '--hook-timeout'} goes with --hook CMD")
+    if (given.hook_fails_run or timeout_given or given.hook_env) and not given.hook_commands:
+        option = "--hook-fails-run" if given.hook_fails_run else "--hook-timeout" if timeout_given else "--hook-env"
+        raise click.UsageError(f"{option} goes with --hook CMD")
     if given.dry_run and given.hook_commands:
         raise click.UsageError("--hook does not go with --dry-run: a dry run has no events to hook")
 

@@ -245,7 +245,9 @@ class S3Store:
         try:
             yield body
         except FlexibleChecksumError as error:  # botocore read the whole object: it is not what was written
-            raise StoreError(f"{self.uri(name)} does not match its SHA-256 checksum: {error}") from error
+            # damaged data, not the AWS side failing: bad input (exit 2) like a damaged local file,
+            # so the botocore error is not chained (it would make the exit code 4)
+            raise StoreError(f"{self.uri(name)} does not match its SHA-256 checksum: {error}") from None
         finally:
             body.close()
 

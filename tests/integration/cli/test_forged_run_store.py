@@ -145,3 +145,17 @@ def test_a_forged_checkpoint_is_refused_before_a_resume_writes(dynamodb, live_se
     [error] = result.errors()
     assert result.exit_code == BAD_INPUT and "is damaged" in error and str(checkpoint) in error, result.output
     assert raw_items(dynamodb, table) == before
+
+
+def test_a_malformed_control_record_is_one_error_naming_the_file(dynamodb, live_settings, backfill, workdir):
+    seed(dynamodb, live_settings, events=3, participants=3, malformed=0)
+    runs = workdir / "runs"
+    assert backfill("migrate", "--yes", "--run-id", RUN, "--backup-dir", str(runs)).exit_code == 0
+    record = runs / f"{RUN}.control.json"
+    record.write_text("[]")
+    for action in ("pause", "status"):
+        result = backfill("control", RUN, action, "--no-wait", "--backup-dir", str(runs)) if action == "pause" else \
+            backfill("control", RUN, action, "--backup-dir", str(runs))
+        [error] = result.errors()
+        assert result.exit_code == BAD_INPUT and str(record) in error and "not a control record" in error, result.output
+    assert record.read_text() == "[]"
