@@ -128,3 +128,12 @@ def test_every_command_module_is_listed_and_loads():
     names = cli.list_commands(context)
     assert {"migrate", "verify", "restore", "control", "apply-mapping-settings", "stream-arns"} <= set(names)
     assert all(cli.get_command(context, name).name == name for name in names)
+
+
+@pytest.mark.parametrize(("flag", "warned"), [("-v", 0), ("-vv", 1)])
+def test_vv_warns_once_that_botocore_logs_show_item_values(tmp_path, flag, warned):
+    # issue 32 finding 9: -vv printed botocore's response bodies (item values) without a word
+    done = subprocess.run([sys.executable, "-m", "backfill", flag, "backups", "--backup-dir", str(tmp_path / "runs")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("logs botocore's requests and responses, item values included") == warned
