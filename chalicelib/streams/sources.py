@@ -32,6 +32,7 @@ from chalicelib.streams.observability import (
     logger,
 )
 from chalicelib.streams.records import StreamChange, parse_record, require_keys
+from chalicelib.streams.ungrouped import record_ungrouped
 
 Touch = tuple[str, str]  # (aggregate name, target item name)
 
@@ -84,7 +85,7 @@ def _settle(change: StreamChange, table: str, results: Mapping[Touch, CountOutco
     require_keys(change, aggregates[0].source.key.names, deps.settings.table(table))
     touches = touched(change, aggregates)
     if not touches:
-        return SKIPPED
+        return REPORTED if record_ungrouped(change, table, aggregates, deps) else SKIPPED
     missing: list[Touch] = []
     for touch in touches:
         result = results[touch]
