@@ -104,6 +104,11 @@ def cli(verbose: int, debug: bool, schema_reference: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if verbose < 2:
         logging.getLogger("botocore").setLevel(logging.WARNING)
+    else:  # said once, before any request: botocore's debug log prints request and response bodies
+        from backfill.console import err  # rich only when it is needed (startup time)
+
+        err.print("[bold yellow]Warning:[/] -vv logs botocore's requests and responses, item values included; "
+                  "keep this output as private as the table.", soft_wrap=True)
     use_declaration(schema_reference)
 
 
