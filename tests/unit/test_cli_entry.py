@@ -130,6 +130,17 @@ def test_every_command_module_is_listed_and_loads():
     assert all(cli.get_command(context, name).name == name for name in names)
 
 
+def test_every_command_summary_is_a_whole_sentence():
+    # given every command and subcommand as `backfill --help` and the docs' CLI reference list them
+    context = click.Context(cli)
+    commands = [cli.get_command(context, name) for name in cli.list_commands(context)]
+    commands += [group.get_command(context, name) for group in commands if isinstance(group, click.Group)
+                 for name in group.list_commands(context)]
+    # then each summary is a sentence of its own, never one cut with "..." at click's 45 characters
+    summaries = {command.name: command.get_short_help_str(limit=45) for command in commands}
+    assert all(text.endswith(".") and not text.endswith("...") for text in summaries.values()), summaries
+
+
 @pytest.mark.parametrize(("flag", "warned"), [("-v", 0), ("-vv", 1)])
 def test_vv_warns_once_that_botocore_logs_show_item_values(tmp_path, flag, warned):
     # issue 32 finding 9: -vv printed botocore's response bodies (item values) without a word

@@ -30,7 +30,7 @@ ACTIONS = ("status", "pause", "resume", "rate", "stop")
 ACK_TIMEOUT_S = 5 * POLL_S + 5  # the workers' promise (within 5 s) and a margin for a slow store
 
 
-@click.command("control")
+@click.command("control", short_help="Steer a running migration: status, pause, rate, stop.")
 @click.argument("run", metavar="RUN")
 @click.argument("action", type=click.Choice(ACTIONS))
 @click.argument("value", metavar="[N]", required=False, type=FiniteFloat(min=0))

@@ -161,7 +161,7 @@ class CommandLine:
         return options
 
 
-@click.command("migrate")
+@click.command("migrate", short_help="Upgrade every existing item to the declaration.")
 @click.option("--dry-run", is_flag=True, help="Scan and print the full plan; write nothing anywhere (no backup either).")
 @click.option("--scan-threads", "segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Threads that read the table, each one segment of a parallel scan (not --total-segments, which splits a run across workers).")
 @click.option("--segment", type=click.IntRange(min=0), help="Only do segment K of --total-segments (split one table over several "
@@ -196,7 +196,7 @@ class CommandLine:
               help="(--processes' children) count, back up and plan, save the plan in the run store, then read one "
                    "line on stdin: 'write' goes on to the writes, anything else (or none) stops before any write.")
 @click.option("--max-capacity", metavar="N|P%",
-              help="Write capacity the whole run may consume: N units per second, or P% of the events table's "
+              help="Write capacity the whole run may consume: N units per second, or P% of the migrated table's "
                    "write throughput (provisioned WCU, or an on-demand table's MaxWriteRequestUnits); measured "
                    "from what DynamoDB reports each write consumed, shared among the workers as measured "
                    "(each publishes its consumption in the run store; docs/control.md).")

@@ -1,4 +1,4 @@
-"""``backfill restore FILE`` (also ``backfill --restore FILE``): roll the events table back."""
+"""``backfill restore FILE`` (also ``backfill --restore FILE``): roll the migrated table back."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ class CommandLine:
     as_json: bool
 
 
-@click.command("restore")
+@click.command("restore", short_help="Roll the migrated table back from a backup.")
 @click.argument("backup_file", metavar="FILE", required=False)
 @click.option("--run", "run", metavar="NAME", help="Restore every backup of run NAME (all its segments) from --backup-dir, "
               "instead of one FILE.")
@@ -129,7 +129,7 @@ class CommandLine:
 @target_options
 @command_line(CommandLine)
 def command(target: Target, given: CommandLine) -> None:
-    """Restore the events table from backup FILE (data file or manifest, a path or an s3:// URI)
+    """Restore the migrated table from backup FILE (data file or manifest, a path or an s3:// URI)
     or from every backup of --run NAME.
 
     Only items still exactly as the migration left them are restored (their migration-owned

@@ -76,7 +76,7 @@ def _scope_policies(config_path: Path, stage: str, arns: list[str]) -> None:
             err.print(f"{policy}: ARNs now in region {region}, account {account}")
 
 
-@click.command("stream-arns")
+@click.command("stream-arns", short_help="Look up a stage's stream ARNs.")
 @click.option("--write", is_flag=True, help="Write the ARNs and the declaration's schema version "
               f"({SCHEMA_VERSION_VAR}) into the stage's environment_variables (only those values change).")
 @json_option

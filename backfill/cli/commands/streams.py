@@ -21,7 +21,7 @@ from chalicelib.schema import active_schema
 from chalicelib.streams import observability
 
 
-@click.command("streams")
+@click.command("streams", short_help="Run the live path locally over the tables' streams.")
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 10000), help="Records per handler call (like the mapping's BatchSize).")
 @click.option("--follow", is_flag=True, help="Keep tailing the streams until Ctrl-C.")
 @click.option("--interval", default=1.0, show_default=True, type=FiniteFloat(min=0, min_open=True, max=3600), help="Seconds between polls when --follow finds nothing.")
