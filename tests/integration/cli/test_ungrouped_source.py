@@ -84,6 +84,9 @@ def test_accepted_zeros_are_written_and_verify_names_the_rows_that_belong_to_no_
     assert finding["kind"] == "ungrouped_source_rows"
     assert finding["reason"] == ("4 of the 4 loans rows carry no libraryId, so they count for no books item: "
                                  "check the aggregate's group_by")
+    # and counting by query (the rows seen from one page of loans) says the same
+    by_query = backfill(live_settings, tmp_path, MISTYPED, "verify", "--count-with", "query", "--json")
+    assert by_query.exit_code == 1 and [f["kind"] for f in by_query.json()["failures"]] == ["ungrouped_source_rows"]
     # and with the zeros accepted there too, the same rows are a note
     accepted = backfill(live_settings, tmp_path, MISTYPED, "verify", "--accept-zero-counts", "--json")
     assert accepted.exit_code == 0, accepted.output
