@@ -576,7 +576,7 @@ def require_matches(target: Target, options: MigrationOptions, matched: ItemsMat
     problem = matched.problem(seen, schema.aggregates[0], target.settings.source_table(), schema.table,
                               schema.key.names)
     if problem:
-        raise Refused(f"refusing to migrate, nothing was written: {problem}",
+        raise Refused(f"refusing to migrate, nothing was written to table {target.settings.target_table}: {problem}",
                       hint="check the aggregate's group_by in the declaration (names and order); or, if no "
                            "row there belongs to an item, give --accept-zero-counts")
 

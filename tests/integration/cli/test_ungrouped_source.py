@@ -103,7 +103,8 @@ def test_a_group_by_in_the_wrong_order_refuses_a_whole_table_run_and_fails_verif
     for refused in (dry, run):
         assert refused.exit_code == 3, refused.output
         assert refused.errors() == [
-            "Error: refusing to migrate, nothing was written: none of the 4 loans rows grouped by isbn, branchId "
+            "Error: refusing to migrate, nothing was written to table books: none of the 4 loans rows grouped by "
+            "isbn, branchId "
             "names a books item that exists (group_by holds the item's key in the order of books's key: "
             "libraryId, isbn): every activeLoans would be 0"]
     assert scan(library, "books") == before
