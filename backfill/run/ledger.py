@@ -69,7 +69,7 @@ class Ledger:
         conflict). Not a write attempt: readers of attempts skip it."""
         self._log.append(json.dumps({ITEM: event_id, "settled": how}, sort_keys=True))
 
-    def seal_state(self) -> dict[str, dict[str, Any]]:
+    def seal_state(self) -> dict[str, Any]:
         return self._log.seal_state()
 
     def close(self) -> None:

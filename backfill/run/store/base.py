@@ -33,8 +33,8 @@ class AppendLog(Protocol):
 
     def close(self) -> None: ...
 
-    def seal_state(self) -> dict[str, dict[str, Any]]:
-        """Every part of the log so far: {part name: {"bytes", "sha256", "grows"}} (``backfill.run.seal``)."""
+    def seal_state(self) -> dict[str, Any]:
+        """What the run's seal records of the log so far (``backfill.run.seal``)."""
         ...
 
 

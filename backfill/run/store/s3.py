@@ -150,8 +150,12 @@ class S3AppendLog:
         self._flushing = False
         self._error: BaseException | None = None
         self._sequence = 0
-        # every part so far, earlier attempts' included (read once: a resume continues their ledger)
-        self._parts = {part: _part_seal(store.read_bytes(part)) for part in store.log_parts(name)}
+        # each attempt's parts so far as a count and a chain of their SHA-256s, earlier attempts'
+        # included (read once: a resume continues their ledger); the seal stays small whatever the
+        # number of parts (backfill.run.seal)
+        self._attempts: dict[str, tuple[int, str]] = {}
+        for part in store.log_parts(name):
+            self._chain(part, store.read_bytes(part))
 
     def append(self, line: str) -> None:
         with self._cond:
@@ -179,20 +183,31 @@ class S3AppendLog:
                     raise
                 self._cond.acquire()
                 self._durable, self._flushing = upto, False
-                self._parts[key] = _part_seal(body)
+                self._chain(key, body)
                 self._cond.notify_all()
 
     def close(self) -> None:
         pass  # every line is in S3 once its append returned
 
-    def seal_state(self) -> dict[str, dict[str, Any]]:
+    def _chain(self, part: str, body: bytes) -> None:
+        attempt = attempt_of(part)
+        count, chain = self._attempts.get(attempt, (0, ""))
+        self._attempts[attempt] = (count + 1, chained(chain, hashlib.sha256(body).hexdigest()))
+
+    def seal_state(self) -> dict[str, Any]:
         with self._cond:
-            return dict(self._parts)
+            return {"attempts": {attempt: {"parts": count, "sha256": chain}
+                                 for attempt, (count, chain) in sorted(self._attempts.items())}}
 
 
-def _part_seal(body: bytes) -> dict[str, Any]:
-    """A closed part: exactly these bytes (``backfill.run.seal``)."""
-    return {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(), "grows": False}
+def attempt_of(part: str) -> str:
+    """``NAME/ATTEMPT-SEQ.jsonl`` -> ``NAME/ATTEMPT`` (a part's attempt; its parts sort by SEQ)."""
+    return part.rsplit("-", 1)[0]
+
+
+def chained(chain: str, part_sha256: str) -> str:
+    """The chain of an attempt's parts' SHA-256s, one part further."""
+    return hashlib.sha256((chain + part_sha256).encode()).hexdigest()
 
 
 class S3Store:
