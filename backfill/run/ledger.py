@@ -46,8 +46,9 @@ class LedgerEntry:
 
 
 class Ledger:
-    def __init__(self, store: RunStore, name: str) -> None:
-        self._log = store.append_log(name)
+    def __init__(self, store: RunStore, name: str, sealed: dict[str, Any] | None = None) -> None:
+        """``sealed``: what the run's seal says of this ledger (``backfill.run.seal``)."""
+        self._log = store.append_log(name, sealed)
 
     def record(
         self, event_id: str, changes: Mapping[str, Any], read: Mapping[str, Any],

@@ -276,7 +276,7 @@ class LocalStore:
     def delete_log(self, name: str) -> None:
         self.delete(name)
 
-    def append_log(self, name: str) -> LocalAppendLog:
+    def append_log(self, name: str, sealed: dict[str, Any] | None = None) -> LocalAppendLog:  # noqa: ARG002 - one file, hashed whole
         self.check()
         self._make_directory()
         return LocalAppendLog(self.path(name), name)

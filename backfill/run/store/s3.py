@@ -140,7 +140,7 @@ class _MultipartWriter(io.RawIOBase):
 class S3AppendLog:
     """Group commit of log lines into numbered objects (see the module doc)."""
 
-    def __init__(self, store: S3Store, name: str) -> None:
+    def __init__(self, store: S3Store, name: str, sealed: dict[str, Any] | None = None) -> None:
         self._store, self._name = store, name
         self._attempt = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time_ns() % 1_000_000_000:09d}"
         self._cond = threading.Condition()
@@ -153,9 +153,18 @@ class S3AppendLog:
         # each attempt's parts so far as a count and a chain of their SHA-256s, earlier attempts'
         # included (read once: a resume continues their ledger); the seal stays small whatever the
         # number of parts (backfill.run.seal)
-        self._attempts: dict[str, tuple[int, str]] = {}
+        # Attempts the seal covers start from its entries (restore checks those parts against
+        # them); only parts it does not cover (a killed attempt's last ones) are read here.
+        self._attempts: dict[str, tuple[int, str]] = {
+            attempt: (int(entry["parts"]), str(entry["sha256"]))
+            for attempt, entry in ((sealed or {}).get("attempts") or {}).items()}
+        covered = dict(self._attempts)
+        seen: dict[str, int] = {}
         for part in store.log_parts(name):
-            self._chain(part, store.read_bytes(part))
+            attempt = attempt_of(part)
+            seen[attempt] = seen.get(attempt, 0) + 1
+            if seen[attempt] > covered.get(attempt, (0, ""))[0]:
+                self._chain(part, store.read_bytes(part))
 
     def append(self, line: str) -> None:
         with self._cond:
@@ -295,8 +304,8 @@ class S3Store:
         for part in sorted(self._list(self.key(name) + "/", delimiter=False)):
             self.delete(part)
 
-    def append_log(self, name: str) -> S3AppendLog:
-        return S3AppendLog(self, name)
+    def append_log(self, name: str, sealed: dict[str, Any] | None = None) -> S3AppendLog:
+        return S3AppendLog(self, name, sealed)
 
     def log_parts(self, name: str) -> list[str]:
         # Parts sort by attempt then sequence; each part is a whole object, so nothing is torn.
