@@ -164,7 +164,19 @@ def test_restore_refuses_while_the_live_path_runs_and_pauses_it_when_asked(deplo
     assert restored.json()["counts"]["restored"] == 30
     assert deployed.states() == dict.fromkeys(FUNCTIONS, "Disabled")
     assert "backfill live resume --stage dev" in restored.stderr
-    assert deployed.backfill("live", "resume", "--stage", STAGE).exit_code == 0
+    # and resuming it is refused while the table stands rolled back: its handlers would upgrade
+    # every restored event again
+    store = ("--backup-dir", str(deployed.backups))
+    held = deployed.backfill("live", "resume", "--stage", STAGE, *store)
+    assert held.exit_code == 3, held.stderr
+    [error] = held.errors()
+    assert "rolled back" in error and backup.name.removesuffix(".jsonl.gz") in error and "'dev-events'" in error
+    assert deployed.states() == dict.fromkeys(FUNCTIONS, "Disabled")
+    assert events.scan(TableName="dev-events")["Items"] != before  # still the restored (legacy) events
+    # when the table is migrated again, the live path may resume
+    again = deployed.backfill("migrate", *TABLES, "--yes", *store, "--json")
+    assert again.exit_code == 0 and again.json()["migrated"] == 30, again.stderr
+    assert deployed.backfill("live", "resume", "--stage", STAGE, *store).exit_code == 0
     assert deployed.states() == dict.fromkeys(FUNCTIONS, "Enabled")
 
 

@@ -244,6 +244,9 @@ def command(target: Target, given: CommandLine) -> None:
     version than this declaration, unless --allow-version-mismatch. Rows of a newer version than
     this declaration are never rewritten (counted as newer_version).
 
+    The dry run and the run refuse (exit 3) before any write when the aggregate's source rows
+    belong to no item (a mistyped group_by would write 0 everywhere), unless --accept-zero-counts.
+
     Exit code 1 when any item was refused, failed or kept changing; the report lists them.
     Ctrl-C stops after the writes in flight, saves the checkpoint, prints the --resume command
     and exits 130.
