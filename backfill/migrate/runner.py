@@ -48,7 +48,7 @@ from backfill.run.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, check_against
 from backfill.run.item_failures import ItemFailures, describe
 from backfill.run.ledger import LEDGER_SUFFIX, Ledger
 from backfill.run.runs import runs_in
-from backfill.run.seal import check_run
+from backfill.run.seal import check_checkpoint, read_seal
 from backfill.run.store import RunStore, StoreError, split_location
 from backfill.table.aggregate_counts import (
     NONE,
@@ -355,7 +355,11 @@ class _Worker:
 
     def _resumed(self) -> tuple[Backup, Checkpoint]:
         backup = _backup_to_resume(self.target, self.options)
-        check_run(backup.store, backup.run_id, sealed=bool(backup.manifest.get("sealed")))  # before reading it
+        # the checkpoint against the run's seal before it is read (the ledger is not read by a resume;
+        # restore checks it)
+        seal = read_seal(backup.store, backup.run_id, required=bool(backup.manifest.get("sealed")))
+        if seal is not None:
+            check_checkpoint(backup.store, backup.run_id, seal)
         name = backup.name_for(CHECKPOINT_SUFFIX)
         checkpoint = load_checkpoint(backup.store, name, backup.run_id) or Checkpoint(backup.run_id, self.options.to_dict())
         check_against(checkpoint, backup, backup.store.uri(name))
@@ -660,7 +664,8 @@ def _migrate(
     """Upgrade every unfinished backup item with a bounded pool; returns how many it examined.
     ``steering`` paces every write (rate, pause) and ends the run early when told to stop."""
     store = EventStore(target.dynamodb, target.settings.target_table)
-    with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX)) as ledger:
+    seal = read_seal(backup.store, backup.run_id, required=False) or {}
+    with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX), seal.get("ledger")) as ledger:
         return _WriteLoop(store, options, backup, checkpoint, count_source, advance, steering, ledger).run()
 
 
