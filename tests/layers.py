@@ -45,8 +45,6 @@ NOT_YET: set[tuple[str, str]] = {
     ("backfill.restore.plan", "backfill.verify.compare"),
     ("backfill.run.backup", "backfill.table.scan"),
     ("backfill.run.checkpoint", "backfill.migrate.tally"),
-    ("backfill.run.status", "backfill.control.worker"),
-    ("backfill.run.status", "backfill.migrate.report"),
 }
 
 
