@@ -44,7 +44,6 @@ NOT_YET: set[tuple[str, str]] = {
     ("backfill.mirror.pricing", "backfill.migrate.estimate"),
     ("backfill.restore.plan", "backfill.verify.compare"),
     ("backfill.run.backup", "backfill.table.scan"),
-    ("backfill.run.checkpoint", "backfill.migrate.tally"),
 }
 
 

@@ -32,7 +32,6 @@ from backfill.migrate.estimate import MigrationEstimate, Pricing, item_size
 from backfill.migrate.plan import Plan, build_plan
 from backfill.migrate.ratelimit import RateLimiter
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
-from backfill.migrate.tally import Tally, add_failure, add_outcome
 from backfill.run.backup import (
     MANIFEST_SUFFIX,
     Backup,
@@ -51,6 +50,7 @@ from backfill.run.runs import runs_in
 from backfill.run.seal import check_checkpoint, read_seal
 from backfill.run.status import StatusError, run_status
 from backfill.run.store import RunStore, StoreError, split_location
+from backfill.run.tally import Tally, add_failure, add_outcome
 from backfill.table.aggregate_counts import (
     NONE,
     QUERY,
