@@ -92,6 +92,7 @@ MEASURED_S = {
     "examples/orders/test_declaration.py": 14,
     "tests/integration/cli/test_backups_prune.py": 13,
     "examples/rename/test_several_renames.py": 14,
+    "tests/integration/test_declaration_properties.py": 20,
     "tests/integration/test_streams_runner.py": 12,
     "tests/integration/test_streams_cli.py": 12,
     "tests/integration/test_mirror_restore.py": 12,
