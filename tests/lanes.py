@@ -100,6 +100,8 @@ MEASURED_S = {
     "examples/orders/test_orders.py": 10,
     "examples/notes/test_notes.py": 16,
     "tests/integration/cli/test_private_run_store.py": 10,
+    "tests/integration/cli/test_forged_run_store.py": 55,  # 2026-12-08, targeted runs of both engines
+    "tests/integration/cli/test_own_run_store.py": 30,
 }
 DEFAULT_S = 5
 

@@ -26,16 +26,9 @@ from typing import Any
 import click
 from click.core import ParameterSource
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import Progress
 
-from backfill.console import err
+from backfill.console import err, progress_columns
 from backfill.errors import ExitCode
 from backfill.migrate.plan import Plan
 from backfill.migrate.tally import Tally
@@ -273,8 +266,7 @@ def _merge_values(values: list[Any]) -> Any:
 @contextlib.contextmanager
 def progress_bar(description: str, total: int) -> Iterator[Callable[[int], None]]:
     """One progress bar for the whole run on stderr; ``update(n)`` sets how many are done."""
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=err, transient=False) as bar:
+    with Progress(*progress_columns(), console=err, transient=False) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n: bar.update(task, completed=n)
 

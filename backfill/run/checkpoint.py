@@ -120,7 +120,7 @@ class Checkpoint:
         digest = sha256(data)
         previous = (self.saved_sha256,) if self.saved_sha256 else ()
         write_seal(store, self.run_id, checkpoint=(digest, *previous),
-                   ledger={"parts": ledger.seal_state()} if ledger is not None else None)
+                   ledger=ledger.seal_state() if ledger is not None else None)
         store.write_bytes(name, data)
         self.saved_sha256 = digest
 

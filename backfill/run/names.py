@@ -22,11 +22,14 @@ LOG_SUFFIX = ".log"
 WORKER_SUFFIX = ".worker.json"
 CONTROL_SUFFIX = ".control.json"
 SEAL_SUFFIX = ".seal.json"
+RESTORE_PLAN_SUFFIX = ".restore-plan.json"  # restore --processes: a child's plan (its --json output)
+RESTORE_RESULT_SUFFIX = ".restore-result.json"  # and its result
 
 SEGMENT_NAME = re.compile(r"-seg(?P<segments>[0-9_]+)of(?P<total>[0-9]+)$")  # a split run's worker: RUN-segKofN
 
 RUN_FILE_SUFFIXES = (DATA_SUFFIX, MANIFEST_SUFFIX, LEDGER_SUFFIX, CHECKPOINT_SUFFIX, REPORT_SUFFIX,
-                     RESTORE_REPORT_SUFFIX, PLAN_SUFFIX, LOG_SUFFIX, WORKER_SUFFIX, CONTROL_SUFFIX, SEAL_SUFFIX)
+                     RESTORE_REPORT_SUFFIX, PLAN_SUFFIX, LOG_SUFFIX, WORKER_SUFFIX, CONTROL_SUFFIX, SEAL_SUFFIX,
+                     RESTORE_PLAN_SUFFIX, RESTORE_RESULT_SUFFIX)
 
 
 def stem_of(name: str) -> str | None:

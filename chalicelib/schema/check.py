@@ -61,6 +61,8 @@ def _rename_problems(schema: Schema, fields: Mapping[str, Field]) -> list[str]:
             problems.append(f"{what}: a key attribute cannot be renamed in place")
         problems += [f"{what}: {name} is kept by an aggregate; rename it in the aggregate instead"
                      for name in (rename.old, rename.new) if name in schema.aggregate_fields]
+        if schema.version_field in (rename.old, rename.new):
+            problems.append(f"{what}: {schema.version_field} is the version attribute, which cannot be renamed")
     return problems
 
 

@@ -153,14 +153,21 @@ def test_restore_of_a_run_with_processes_puts_every_segment_back(dynamodb, live_
     assert re.search(r"to restore \(still as migrated\)\s*│\s*30\s", refused.stderr), refused.stderr
     assert raw_items(dynamodb, live_settings.table("events")) != before
     # when it is confirmed with --yes
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
     restored = run_backfill("restore", "--run", "pr", "--processes", "2", "--yes", "--backup-dir", str(runs),
-                            "--live-path-running", "--json", env=env)
+                            "--live-path-running", "--json", env={**env, "TMPDIR": str(temporary)})
     # then every row of both segments is back as backed up, and the report sums both segments
     assert restored.exit_code == 0, restored.output
     report = restored.json()
     assert report["ok"] and report["counts"] == {"restored": 30}
     assert [s["exit_code"] for s in report["segments"]] == [0, 0]
     assert raw_items(dynamodb, live_settings.table("events")) == before
+    # and the children's plans and results are in the run store, private, none left in the temp directory
+    # (issue 32 finding 9: they stayed in a backfill-restore-* directory of $TMPDIR)
+    outputs = sorted(p for p in runs.iterdir() if p.name.endswith((".restore-plan.json", ".restore-result.json")))
+    assert len(outputs) == 4 and {p.stat().st_mode & 0o777 for p in outputs} == {0o600}
+    assert list(temporary.iterdir()) == []
 
 
 def test_restore_of_a_run_with_processes_counts_every_segment_s_conflicts(dynamodb, live_settings, tmp_path, env):

@@ -168,6 +168,13 @@ def test_the_kubernetes_indexed_job_splits_as_many_segments_as_it_has_completion
     assert {e["name"] for e in container["env"]} >= {"BACKFILL_RUN_ID", "EVENTS_TABLE", "PARTICIPANTS_TABLE"}
 
 
+def test_the_kubernetes_jobs_require_pitr():
+    for name in ("backfill-indexed-job.yaml", "restore-indexed-job.yaml"):
+        [job] = [d for d in yaml.safe_load_all((DEPLOY / "kubernetes" / name).read_text()) if d["kind"] == "Job"]
+        [container] = job["spec"]["template"]["spec"]["containers"]
+        assert {"name": "BACKFILL_REQUIRE_PITR", "value": "true"} in container["env"], name
+
+
 def test_with_a_kms_key_the_job_roles_may_use_that_key_through_s3_for_data_keys_and_decryption_only():
     for role in ROLES:
         # given the template with RunStoreKmsKeyArn set

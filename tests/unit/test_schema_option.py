@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from backfill.cli.main import _schema_first
+from backfill.cli.main import schema_first
 
 # A team's declaration in its own repository: a package beside which the operator runs backfill.
 TEAM_DECLARATION = '''
@@ -82,4 +82,4 @@ def test_a_module_that_is_not_there_says_where_it_was_looked_for(tmp_path):
     (["verify"], ["verify"]),
 ])
 def test_schema_is_the_groups_option_wherever_it_is_written(given, parsed):
-    assert _schema_first(given) == parsed
+    assert schema_first(given) == parsed

@@ -26,7 +26,7 @@ from backfill.table.target import DEFAULT_CONNECT_TIMEOUT
 MAX_DAYS = 36_500
 
 
-@click.group("backups", invoke_without_command=True)
+@click.group("backups", invoke_without_command=True, short_help="List the backups, newest first.")
 @click.option("--table", help="Only backups of this table.")
 @backup_dir_option
 @store_endpoint_option
@@ -99,7 +99,7 @@ def describe(entry: BackupListing, coverage: dict[tuple[str, str], tuple[bool, s
     }
 
 
-@command.command("prune")
+@command.command("prune", short_help="Delete old runs, keeping the newest.")
 @click.option("--older-than", "older_than", metavar="DAYS", required=True, type=click.IntRange(0, MAX_DAYS),
               help="Delete runs whose newest backup is older than this many days (unless the rule keeps them).")
 @click.option("--table", help="Only runs of this table.")

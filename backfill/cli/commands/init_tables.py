@@ -15,7 +15,7 @@ from chalicelib.tables import create_tables, missing_tables
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
-@click.command("init-tables")
+@click.command("init-tables", short_help="Create the declaration's missing tables.")
 @target_options
 @yes_option
 def command(target: Target, yes: bool) -> None:

@@ -1,18 +1,16 @@
-"""``backfill restore FILE`` (also ``backfill --restore FILE``): roll the events table back."""
+"""``backfill restore FILE`` (also ``backfill --restore FILE``): roll the migrated table back."""
 
 from __future__ import annotations
 
 import json
 import shlex
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import islice
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import Progress
 from rich.table import Table
 
 from backfill.cli.options import (
@@ -48,6 +46,7 @@ from backfill.console import (
     err,
     key_value_table,
     print_json,
+    progress_columns,
     refuse_without_terminal,
 )
 from backfill.errors import BadInput, ExitCode
@@ -64,6 +63,7 @@ from backfill.restore import (
 from backfill.restore.bulk import DEFAULT_WORKERS, BulkRestoreError, bulk_restore
 from backfill.restore.runner import SUMMARY_CONFLICTS, SUMMARY_WRITES
 from backfill.run.backup import BackupError, load_backup, verify_backup
+from backfill.run.names import RESTORE_PLAN_SUFFIX, RESTORE_RESULT_SUFFIX
 from backfill.run.runs import find_run
 from backfill.run.store import StoreError, split_location
 from backfill.table.pitr import enable_pitr
@@ -95,7 +95,7 @@ class CommandLine:
     as_json: bool
 
 
-@click.command("restore")
+@click.command("restore", short_help="Roll the migrated table back from a backup.")
 @click.argument("backup_file", metavar="FILE", required=False)
 @click.option("--run", "run", metavar="NAME", help="Restore every backup of run NAME (all its segments) from --backup-dir, "
               "instead of one FILE.")
@@ -130,7 +130,7 @@ class CommandLine:
 @target_options
 @command_line(CommandLine)
 def command(target: Target, given: CommandLine) -> None:
-    """Restore the events table from backup FILE (data file or manifest, a path or an s3:// URI)
+    """Restore the migrated table from backup FILE (data file or manifest, a path or an s3:// URI)
     or from every backup of --run NAME.
 
     Only items still exactly as the migration left them are restored (their migration-owned
@@ -186,8 +186,8 @@ def _restore_in_place(target: Target, given: CommandLine) -> NoReturn:
                              segment=given.segment, force=force, delete_new=given.delete_new,
                              workers=given.workers or 8)
     try:
-        with Progress(TextColumn("reading live table"), MofNCompleteColumn(), console=err, transient=True) as bar:
-            task = bar.add_task("scan", total=None)
+        with Progress(*progress_columns(), console=err, transient=True) as bar:
+            task = bar.add_task("reading the live table", total=None)
             plan = plan_restore(target, options, on_progress=lambda _phase, n: bar.advance(task, n))
     except RestoreRefused as refused:
         show_available(refused, target.settings.target_table)
@@ -209,8 +209,8 @@ def _restore_in_place(target: Target, given: CommandLine) -> NoReturn:
             f"({plan.region}) back to backup {plan.name} ({plan.coverage})?",
             yes=given.yes,
         )
-    with Progress(TextColumn("restoring"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
-        task = bar.add_task("restore", total=plan.total)
+    with Progress(*progress_columns(), console=err) as bar:
+        task = bar.add_task("restoring", total=plan.total)
         result = execute_restore(target, plan, on_progress=lambda _phase, n: bar.advance(task, n))
     render(result, plan, show)
     if given.as_json:
@@ -237,8 +237,8 @@ def restore_into_table(target: Target, backup_file: str, table: str, *, create: 
     after_create = _pitr_for_bulk_target(target, table, create=create, required=require_pitr)
     confirm_or_refuse(f"Write {backup.item_count} item(s) into table {table!r} at {target.endpoint}?", yes=yes)
     try:
-        with Progress(TextColumn("writing"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
-            task = bar.add_task("bulk", total=backup.item_count)
+        with Progress(*progress_columns(), console=err) as bar:
+            task = bar.add_task(f"writing into {table}", total=backup.item_count)
             result = bulk_restore(target.dynamodb, backup, table, create=create, workers=workers,
                                   on_items=lambda n: bar.advance(task, n), after_create=after_create)
     except BulkRestoreError as error:
@@ -337,20 +337,19 @@ def restore_processes(target: Target, given: CommandLine, run: str) -> NoReturn:
     live_path = guard_live_path(target, allow_running=given.live_path_running, pause=given.pause_live_path)
     # The parent guards the live path; its children only restore.
     options = [*given_options(ctx, skip=_PARENT_ONLY), "--live-path-running", "--show", str(show)]
-    logs = log_directory(store)
-    outputs = Path(tempfile.mkdtemp(prefix=f"backfill-restore-{run}-"))
+    logs = log_directory(store)  # the run store's directory (or the user's 0700 one for s3://): its files 0600
     resume = shlex.join(["backfill", "restore", *given_options(ctx, skip=("run", "processes")), "--run", run,
                          "--processes", str(processes)])
 
-    def children(phase: str, extra: list[str]) -> list[Child]:
+    def children(suffix: str, extra: list[str]) -> list[Child]:
         return [Child(backup.segments[0], backfill_argv("restore", [*options, "--run", run, "--segment",
                                                                    str(backup.segments[0]), "--json", *extra]),
-                      logs / f"{backup.run_id}.restore.log", outputs / f"{backup.run_id}.{phase}.json")
+                      logs / f"{backup.run_id}.restore.log", logs / f"{backup.run_id}{suffix}")
                 for backup in found.backups]
 
     err.print(f"Run {run}: {len(found.backups)} backups, up to {processes} processes, logs in "
               f"{logs}/{run}*.restore.log", soft_wrap=True)
-    planning = children("plan", ["--plan-only"])
+    planning = children(RESTORE_PLAN_SUFFIX, ["--plan-only"])
     with progress_bar(f"planning {len(planning)} segments", len(planning)) as update:
         interrupted = run_children(planning, on_poll=lambda: update(finished_children(planning)), limit=processes)
     stop_if_failed(planning, interrupted, resume, state="nothing was written")
@@ -367,7 +366,7 @@ def restore_processes(target: Target, given: CommandLine, run: str) -> NoReturn:
                   "mappings disabled), or they will upgrade the restored items again.")
         confirm_or_refuse(f"Write {writes} item(s) of table {table!r} at {target.endpoint} ({target.settings.region}) "
                           f"back to run {run} ({found.coverage()}), {processes} processes?", yes=yes)
-    restoring = children("result", ["--yes"])
+    restoring = children(RESTORE_RESULT_SUFFIX, ["--yes"])
     with progress_bar(f"restoring {len(restoring)} segments", len(restoring)) as update:
         interrupted = run_children(restoring, on_poll=lambda: update(finished_children(restoring)), limit=processes)
     stop_if_failed(restoring, interrupted, resume, state="a segment restored again finds its restored items unchanged")

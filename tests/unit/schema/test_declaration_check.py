@@ -98,6 +98,10 @@ def test_a_rename_names_neither_the_version_nor_an_aggregate_attribute():
     assert refused(fields=fields, renames=(Rename("participantCount", "headCount", Phase.EXPAND),)) == (
         "declaration events: rename participantCount -> headCount: participantCount is kept by an aggregate; "
         "rename it in the aggregate instead")
+    # during CONTRACT the old name is removed from every item: never the version attribute
+    assert refused(renames=(Rename("schemaVersion", "name", Phase.CONTRACT),)) == (
+        "declaration events: rename schemaVersion -> name: schemaVersion is the version attribute, which cannot be "
+        "renamed")
 
 
 def test_a_malformed_declaration_module_is_refused_by_load_schema_in_one_line(monkeypatch, tmp_path):
