@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+from rich.progress import Progress
 from rich.table import Table
 
 from backfill.cli.options import (
@@ -17,7 +18,7 @@ from backfill.cli.options import (
     require_own_store,
     target_options,
 )
-from backfill.console import EXIT_ITEM_FAILURES, err, print_json
+from backfill.console import EXIT_ITEM_FAILURES, err, print_json, progress_columns, verbosity
 from backfill.live.rollback import refuse_after_rollback, rollback_option
 from backfill.live.stream_runner import (
     DEFAULT_POSITIONS_FILE,
@@ -62,8 +63,9 @@ def command(target: Target, given: CommandLine) -> None:
     back) and exits. Records a handler refuses are in the failures table (`backfill failures`).
     Refused while the run store shows the table rolled back since its last migration.
     """
-    # The handlers' powertools logger follows the CLI's verbosity (-v shows every upgrade).
-    observability.logger.setLevel(logging.getLogger().getEffectiveLevel())
+    # The handlers' powertools logger (JSON lines) stays off the console unless asked: -v shows
+    # refusals and warnings, -vv every upgrade. What they refused is in the failures table.
+    observability.logger.setLevel({0: logging.ERROR, 1: logging.WARNING}.get(verbosity(), logging.DEBUG))
     require_own_store(given.positions_file.parent)  # a shared directory could steer which records are read
     target.require_declared_tables(target.settings.failures_table)
     refuse_after_rollback(target, given.backup_dir, despite=given.despite_rollback, what="backfill streams")
@@ -73,11 +75,14 @@ def command(target: Target, given: CommandLine) -> None:
     err.print(f"reading streams of {tables} at {target.endpoint}")
     stats = RunStats()
     try:
-        if given.follow:
-            err.print("following; Ctrl-C to stop")
-            runner.follow(interval=given.interval, stats=stats)
-        else:
-            runner.drain(stats=stats)
+        with Progress(*progress_columns(), console=err, transient=True) as bar:
+            task = bar.add_task("stream records", total=None)
+            stats.on_batch = lambda done: bar.update(task, completed=done.total_records(), description=_progress_line(done))
+            if given.follow:
+                err.print("following; Ctrl-C to stop")
+                runner.follow(interval=given.interval, stats=stats)
+            else:
+                runner.drain(stats=stats)
     except KeyboardInterrupt:
         err.print("stopped")
     if given.as_json:
@@ -88,6 +93,12 @@ def command(target: Target, given: CommandLine) -> None:
         raise SystemExit(EXIT_ITEM_FAILURES)
 
 
+def _progress_line(stats: RunStats) -> str:
+    refused = sum(counts.get("refused", 0) for counts in stats.outcomes.values())
+    lag = "-" if stats.lag_s is None else f"{stats.lag_s:,.0f} s"
+    return f"stream records (lag {lag}, refused {refused})"
+
+
 def summary_table(stats: RunStats) -> Table:
     table = Table(title=f"stream runner: {stats.total_records()} records in {stats.batches} batches, {stats.rounds} rounds", title_justify="left")
     table.add_column("table")
@@ -96,6 +107,10 @@ def summary_table(stats: RunStats) -> Table:
     for name, count in sorted(stats.records.items()):
         outcomes = ", ".join(f"{k}={v}" for k, v in sorted(stats.outcomes.get(name, {}).items()) if v)
         table.add_row(name, str(count), outcomes)
-    if stats.given_up:
-        table.caption = f"{len(stats.given_up)} record(s) given up after repeated failures (see logs)"
+    refused = sum(counts.get("refused", 0) for counts in stats.outcomes.values())
+    notes = [f"{len(stats.given_up)} record(s) given up after repeated failures"] if stats.given_up else []
+    if refused:
+        notes.append(f"{refused} refused: `backfill failures` lists them")
+    if notes:
+        table.caption = "; ".join(notes) + ("" if verbosity() else " (-v shows the handlers' logs)")
     return table
