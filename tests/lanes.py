@@ -99,6 +99,10 @@ MEASURED_S = {
 }
 DEFAULT_S = 5
 
+# The tests each endpoint's lanes run: moto every generated test, LocalStack all but moto's own
+# (it serves S3, CloudWatch and KMS too), the others the DynamoDB-only ones.
+SELECT = {"moto": "per_endpoint", "localstack": "per_endpoint and not moto_only"}
+
 
 def test_files(shards: int) -> list[list[str]]:
     """The integration test files in ``shards`` groups of about equal measured time: each file, the
@@ -121,7 +125,7 @@ def lanes(endpoints: list[str], unit: bool, extra: list[str], shards: int = 2, l
     groups = test_files(shards)
     for endpoint in endpoints:
         name = urlsplit(endpoint).netloc.replace(":", "-") if "://" in endpoint else endpoint
-        select = "per_endpoint" if endpoint == "moto" else "per_endpoint and not moto_only"
+        select = SELECT.get(endpoint, "per_endpoint and not moto_only and not needs_aws")
         for k, files in enumerate(groups):
             lane = f"{name}-{k + 1}" if shards > 1 else name
             result.append(Lane(lane, [*PYTEST, "-m", select, *extra, *files], {"TEST_ENDPOINTS": endpoint}))
