@@ -8,7 +8,18 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from backfill.errors import ExitCode, Refused
 
@@ -18,9 +29,49 @@ out = Console()
 # The exit codes (documented in backfill.errors, docs/reference/exit-codes.md and --help).
 EXIT_OK = ExitCode.OK
 EXIT_ITEM_FAILURES = ExitCode.ITEMS_FAILED
-EXIT_USAGE = ExitCode.BAD_INPUT
-EXIT_REFUSED = ExitCode.REFUSED  # destructive command without a terminal and without --yes
 EXIT_INTERRUPTED = ExitCode.INTERRUPTED
+
+
+def verbosity() -> int:
+    """How many -v the operator gave ``backfill`` (0 outside a command: library use, tests)."""
+    context = click.get_current_context(silent=True)
+    return int(context.find_root().params.get("verbose") or 0) if context is not None else 0
+
+
+def first_time(hint: str) -> bool:
+    """True the first time this command's output gives ``hint`` (a hint is worth reading once)."""
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return True
+    given: set[str] = context.find_root().meta.setdefault("backfill.hints_given", set())
+    if hint in given:
+        return False
+    given.add(hint)
+    return True
+
+
+class RateColumn(ProgressColumn):
+    """Items per second over rich's recent window (the whole phase once it finished)."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.finished_time if task.finished else task.elapsed
+        speed = task.finished_speed or task.speed or (task.completed / elapsed if elapsed else None)
+        return Text(f"{speed:,.0f}/s" if speed else "-/s", style="progress.data.speed")
+
+
+class RemainingColumn(TimeRemainingColumn):
+    """The ETA, or why there is none: a paused run has no ETA (its rate says nothing of the rest)."""
+
+    def render(self, task: Task) -> Text:
+        if task.fields.get("paused"):
+            return Text("paused", style="bold yellow")
+        return Text("ETA ") + super().render(task)
+
+
+def progress_columns() -> list[ProgressColumn]:
+    """Every long phase's bar: what, how far, how fast, for how long, and how long still."""
+    return [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+            TimeElapsedColumn(), RemainingColumn()]
 
 
 def print_json(payload: Any) -> None:
@@ -28,7 +79,7 @@ def print_json(payload: Any) -> None:
 
 
 def key_value_table(title: str, rows: dict[str, Any]) -> Table:
-    table = Table(title=title, show_header=False, title_justify="left")
+    table = Table(title=title or None, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     for name, value in rows.items():

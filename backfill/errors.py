@@ -7,7 +7,8 @@ Exit codes (also in ``backfill --help`` and docs/reference/exit-codes.md):
   1    items failed or were refused, restore conflicts, verify findings (the report lists them)
   2    usage or bad input: an option, a local file or directory, a damaged backup/ledger/checkpoint
   3    refused: a command that writes needs confirmation (no terminal and no --yes, or answered no);
-       restore while the live path runs (without --pause-live-path or --live-path-running)
+       restore while the live path runs (without --pause-live-path or --live-path-running);
+       migrate when no row of the aggregate's source belongs to an item (without --accept-zero-counts)
   4    the target: endpoint unreachable, credentials missing or rejected, access denied, table missing
   5    unexpected error (a bug): run again with --debug for the traceback
   130  interrupted (Ctrl-C); a migration prints the --resume command that continues it
@@ -53,7 +54,7 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 items failed or refused, conflicts, verify findings; 2 usage or bad "
     "input (option, file, directory, damaged backup/ledger/checkpoint); 3 refused without "
     "confirmation, restore while the live path runs, --stage's live path on another schema version, or "
-    "--require-pitr and PITR off; 4 endpoint, credentials, access or table problem; 5 unexpected error (--debug "
+    "--require-pitr and PITR off, or no source row of the aggregate belongs to an item; 4 endpoint, credentials, access or table problem; 5 unexpected error (--debug "
     "shows the traceback); 130 interrupted."
 )
 

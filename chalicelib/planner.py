@@ -23,8 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.schema import Schema, UpgradeRefused, active_schema
+from chalicelib.schema import Context, Schema, UpgradeRefused, active_schema
 from chalicelib.schema.aggregate import Aggregate
+from chalicelib.schema.rename import undecided
 from chalicelib.schema.upgrade import changed_fields, is_newer, removed_fields, upgrade_event
 from chalicelib.schema.values import as_count
 
@@ -54,6 +55,7 @@ class WritePlan:
     guard: dict[str, Any] = field(default_factory=dict)  # attribute -> value as read, or ABSENT
     reasons: list[str] = field(default_factory=list)
     removes: tuple[str, ...] = ()  # attributes to REMOVE (their values are in ``before``)
+    undecided: tuple[str, ...] = ()  # refused: rename pairs (new names) out of step, no write known
 
 
 def is_maintained(item: Mapping[str, Any], aggregate: Aggregate) -> bool:
@@ -83,6 +85,7 @@ def plan_upgrade(
     carry: Mapping[str, Any] | None = None,
     now_ms: int | None = None,
     written: frozenset[str] = frozenset(),
+    deferred: frozenset[str] = frozenset(),
     schema: Schema | None = None,
 ) -> WritePlan:
     """What to write to ``item`` (as read) so it is a current, valid item with exact aggregates.
@@ -92,13 +95,14 @@ def plan_upgrade(
     error). ``carry``: attributes to put back
     (e.g. from a stream record's OldImage) before the rule runs; they are written and guarded
     like owned fields. ``written``: the rename attributes the write being upgraded changed
-    (``Context.written``). ``schema``: the active one unless given. Raises nothing for bad data:
+    (``Context.written``); ``deferred``: those of pairs left exactly as they are (``Context.deferred``:
+    nothing carried into them either). ``schema``: the active one unless given. Raises nothing for bad data:
     a refusal is a plan with reasons.
     """
     schema = schema or active_schema()
     before = dict(item)
     event_id = str(schema.key.describe(before))
-    carried = dict(carry or {})
+    carried = {name: value for name, value in (carry or {}).items() if name not in deferred}
     if is_newer(before, schema):
         return WritePlan(Verdict.NEWER, event_id, before, reasons=[
             f"{schema.version_field} {before.get(schema.version_field)} is newer than this code knows ({schema.version})"])
@@ -106,10 +110,12 @@ def plan_upgrade(
     try:
         after = upgrade_event(
             {**before, **carried}, aggregates=given, observed_at_ms=observed_at_ms, now_ms=now_ms, written=written,
-            schema=schema,
+            deferred=deferred, schema=schema,
         )
     except UpgradeRefused as refused:
-        return WritePlan(Verdict.REFUSED, event_id, before, reasons=list(refused.reasons))
+        pairs = undecided({**before, **carried}, schema, Context(written=written, deferred=deferred))
+        return WritePlan(Verdict.REFUSED, event_id, before, reasons=list(refused.reasons),
+                         undecided=tuple(r.new for r in pairs))
     writable = schema.owned | frozenset(carried)
     changes = changed_fields(before, after, writable)
     removes = removed_fields(before, after, writable)

@@ -60,11 +60,11 @@ def create_tables(dynamodb: Any, settings: Settings, streams: Any | None = None)
     """Create the missing tables and wait until they are active (and, given a ``dynamodbstreams``
     client, their streams enabled: LocalStack drops writes made while a stream is still enabling).
     Returns the names created."""
-    existing = set(dynamodb.get_paginator("list_tables").paginate().build_full_result()["TableNames"])
+    missing = missing_tables(dynamodb, settings)
     created = []
     for definition in table_definitions(settings):
         name = definition["TableName"]
-        if name in existing:
+        if name not in missing:
             logger.info("table %s exists", name)
             continue
         dynamodb.create_table(**definition)
@@ -77,6 +77,12 @@ def create_tables(dynamodb: Any, settings: Settings, streams: Any | None = None)
             if definition["TableName"] in created and "StreamSpecification" in definition:
                 wait_for_stream(streams, stream_arn(dynamodb, definition["TableName"]))
     return created
+
+
+def missing_tables(dynamodb: Any, settings: Settings) -> list[str]:
+    """The tables of ``table_definitions`` that do not exist yet at the client's endpoint."""
+    existing = set(dynamodb.get_paginator("list_tables").paginate().build_full_result()["TableNames"])
+    return [definition["TableName"] for definition in table_definitions(settings) if definition["TableName"] not in existing]
 
 
 def enable_failure_expiry(dynamodb: Any, table: str) -> None:

@@ -17,16 +17,16 @@ from chalicelib.backoff import Backoff
 from chalicelib.events_store import EventWrites
 from chalicelib.planner import Verdict, WritePlan, plan_upgrade, unmaintained
 from chalicelib.schema import active_schema
-from chalicelib.schema.rename import written_between
+from chalicelib.schema.rename import PairKnowledge, written_between
 
 # Given the item as read, the aggregate values to write (name -> value; a name left out keeps
 # the item's own).
 CountSource = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 # Given the item as read, attributes to carry forward into it (see plan_upgrade's ``carry``).
 CarrySource = Callable[[Mapping[str, Any]], Mapping[str, Any]]
-# Given the item as read, the rename attributes the write being upgraded changed (plan_upgrade's
-# ``written``), or None when the item moved on since that write (stop: a later record decides).
-WrittenSource = Callable[[Mapping[str, Any]], "frozenset[str] | None"]
+# Given the item as read, what the write being upgraded says of each rename pair (plan_upgrade's
+# ``written`` and ``deferred``: the live path, from its records).
+WrittenSource = Callable[[Mapping[str, Any]], PairKnowledge]
 
 MAX_ATTEMPTS = 5
 
@@ -37,7 +37,6 @@ class UpgradeResult(enum.Enum):
     REFUSED = "refused"  # the rule cannot upgrade it; reasons say why
     GONE = "gone"  # deleted between read and write
     CONTENDED = "contended"  # kept changing under us for MAX_ATTEMPTS tries
-    MOVED_ON = "moved_on"  # the live path's record no longer says who wrote last: a later one will
     NEWER = "newer_version"  # written by a newer schema version than this code knows: left untouched
 
 
@@ -82,6 +81,7 @@ def upgrade_in_place(
     observed_at_ms: int | None = None,
     carry: CarrySource | None = None,
     written: WrittenSource | None = None,
+    from_image: bool = False,
     max_attempts: int = MAX_ATTEMPTS,
     backoff: Backoff = Backoff(),  # noqa: B008 - immutable
     pace: Callable[[], None] = _nothing,
@@ -95,23 +95,30 @@ def upgrade_in_place(
     right before it (the backfill's ledger records the intent and ``plan.before``, the item as
     read, there: a crash can never hide a write from restore, and restore reverts to that state);
     ``settle(plan, how)`` after a write whose unclear outcome was found out by reading it back.
+    ``from_image``: ``item`` is a stream record's image, not read from the table; a refusal for a
+    rename pair out of step that no write decides is then judged again on the item as it is now
+    (an earlier record may have settled that pair since the image was taken).
     """
     event_id = str(active_schema().key.describe(item))
     current: dict[str, Any] = dict(item)
     settled: list[str] = []
-    names: frozenset[str] | None = frozenset()  # the backfill's first read: no write known
+    known = PairKnowledge()  # the backfill's first read: no write known
+    unread = from_image
+
+    def plan_from(found: dict[str, Any]) -> WritePlan:
+        knows = written(found) if written is not None else known
+        return plan_upgrade(found, aggregates=count_source(found), observed_at_ms=observed_at_ms,
+                            carry=carry(found) if carry is not None else None,
+                            written=knows.written, deferred=knows.deferred)
+
     for attempt in range(1, max_attempts + 1):
-        if written is not None:
-            names = written(current)
-        if names is None:
-            return UpgradeOutcome(UpgradeResult.MOVED_ON, event_id, current, attempts=attempt, settled=settled)
-        plan = plan_upgrade(
-            current,
-            aggregates=count_source(current),
-            observed_at_ms=observed_at_ms,
-            carry=carry(current) if carry is not None else None,
-            written=names,
-        )
+        plan = plan_from(current)
+        if plan.verdict is Verdict.REFUSED and plan.undecided and unread:
+            unread, fresh = False, events.get(plan.event_id)
+            if fresh is None:
+                return UpgradeOutcome(UpgradeResult.GONE, event_id, current, attempts=attempt, settled=settled)
+            current = fresh
+            plan = plan_from(current)
         if plan.verdict is not Verdict.WRITE:
             return outcome_of(plan, attempt)
         pace()
@@ -124,8 +131,9 @@ def upgrade_in_place(
             return replace(outcome_of(plan, attempt), settled=settled)
         if sent.current is None:
             return UpgradeOutcome(UpgradeResult.GONE, event_id, current, attempts=attempt, settled=settled)
-        # What the racing write wrote of a renamed attribute (the live path knows from its record).
-        names, current = written_between(current, sent.current, active_schema()), sent.current
+        # What the racing writes wrote of a renamed attribute (the live path knows from its records).
+        known = PairKnowledge(written_between(current, sent.current, active_schema(), one_write=False))
+        current, unread = sent.current, False
         if attempt < max_attempts:
             backoff.wait(attempt)
     return UpgradeOutcome(UpgradeResult.CONTENDED, event_id, current, attempts=max_attempts, settled=settled)

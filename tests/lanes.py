@@ -78,6 +78,7 @@ MEASURED_S = {
     "tests/integration/test_migrate_resume.py": 50,
     "tests/integration/test_throttle_by_table.py": 42,
     "tests/integration/test_mirror_stateful.py": 40,
+    "tests/integration/cli/test_ungrouped_source.py": 40,
     "tests/integration/test_unclear_writes.py": 36,
     "tests/integration/test_split_runs.py": 36,
     "tests/integration/cli/test_mistakes.py": 29,
@@ -96,11 +97,13 @@ MEASURED_S = {
     "tests/integration/test_mirror_live_path.py": 19,
     "examples/orders/test_declaration.py": 14,
     "tests/integration/cli/test_backups_prune.py": 13,
+    "examples/rename/test_several_renames.py": 14,
     "tests/integration/test_streams_runner.py": 12,
     "tests/integration/test_streams_cli.py": 12,
     "tests/integration/test_mirror_restore.py": 12,
     "tests/integration/test_engine_differences.py": 11,
     "examples/orders/test_orders.py": 10,
+    "examples/notes/test_notes.py": 16,
     "tests/integration/cli/test_private_run_store.py": 10,
 }
 DEFAULT_S = 5

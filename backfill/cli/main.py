@@ -78,6 +78,11 @@ def _where(ctx: click.Context) -> str | None:
     return f"{settings.endpoint_url or 'AWS'} in region {settings.region}"
 
 
+schema_option = click.option(
+    "--schema", "schema_reference", metavar="PACKAGE.MODULE:NAME", envvar=ENV_VAR, default=DEFAULT, show_default=True,
+    help=f"The declaration to migrate to (docs/declaration.md), before or after the command. Env: {ENV_VAR}.")
+
+
 @click.group(cls=BackfillGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
              epilog=EXIT_CODES_HELP)
 @click.version_option(package_name="dynamo-evolve", prog_name="backfill")
@@ -87,12 +92,11 @@ def _where(ctx: click.Context) -> str | None:
 # the option is declared so that --help lists it.
 @click.option("--restore", "restore_file", metavar="FILE", expose_value=False,
               help="Roll back from a backup: the same as `backfill restore FILE` (its options follow).")
-@click.option("--schema", "schema_reference", metavar="PACKAGE.MODULE:NAME", envvar=ENV_VAR, default=DEFAULT,
-              show_default=True, help=f"The declaration to migrate to (docs/declaration.md). Env: {ENV_VAR}.")
+@schema_option
 def cli(verbose: int, debug: bool, schema_reference: str) -> None:
     """Event-sourced, incremental schema migration for DynamoDB.
 
-    Typical run: init-tables (local only), migrate --dry-run, migrate, verify; roll back with
+    Typical run: init-tables, migrate --dry-run, migrate, verify; roll back with
     `backfill --restore FILE` (same as `backfill restore FILE`).
     """
     _debug["on"] = _debug["on"] or debug
@@ -100,20 +104,70 @@ def cli(verbose: int, debug: bool, schema_reference: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if verbose < 2:
         logging.getLogger("botocore").setLevel(logging.WARNING)
-    try:  # refused here, before any command reads or writes anything
-        click.get_current_context().with_resource(schema_from(schema_reference))
+    else:  # said once, before any request: botocore's debug log prints request and response bodies
+        from backfill.console import err  # rich only when it is needed (startup time)
+
+        err.print("[bold yellow]Warning:[/] -vv logs botocore's requests and responses, item values included; "
+                  "keep this output as private as the table.", soft_wrap=True)
+    use_declaration(schema_reference)
+
+
+def use_declaration(reference: str) -> None:
+    """Make ``reference`` the declaration of the running command (and of the processes it starts),
+    refused here, before the command reads or writes anything."""
+    _importable_from_working_directory()
+    try:
+        click.get_current_context().with_resource(schema_from(reference))
     except DeclarationError as error:
-        raise BadInput(str(error), hint="see docs/declaration.md") from error
+        raise BadInput(str(error), hint=_declaration_hint(error)) from error
+
+
+def _importable_from_working_directory() -> None:
+    """Let ``--schema`` name a module in the working directory, as ``python -m backfill`` does.
+
+    The installed ``backfill`` script puts only its own directory on ``sys.path``; a team runs it
+    from its repository and names its declaration relative to it. Appended, not prepended: a
+    module of the working directory never shadows an installed package."""
+    working_directory = os.getcwd()
+    if working_directory not in sys.path and "" not in sys.path:
+        sys.path.append(working_directory)
+
+
+def _declaration_hint(error: DeclarationError) -> str:
+    if isinstance(error.__cause__, ModuleNotFoundError):
+        return (f"modules are looked for in the working directory ({os.getcwd()}), on PYTHONPATH and among the "
+                "installed packages: run backfill from the directory that holds the package, or add it to PYTHONPATH")
+    return "see docs/declaration.md"
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Entry point. ``backfill --restore FILE ...`` is spelled as ``backfill restore FILE ...``."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Entry point. ``backfill --restore FILE ...`` is spelled as ``backfill restore FILE ...``;
+    ``--schema`` is the group's option wherever it is written (before or after the command)."""
+    args = schema_first(list(sys.argv[1:] if argv is None else argv))
     if "--restore" in args:
         at = args.index("--restore")
         args[at : at + 1] = ["restore"]
         args.insert(0, args.pop(at))
     run(cli, args, "backfill")
+
+
+def schema_first(args: list[str]) -> list[str]:
+    """Move ``--schema REF`` / ``--schema=REF`` to the front: no command has an option of that name,
+    and an operator writes it after the command as often as before it."""
+    moved: list[str] = []
+    rest: list[str] = []
+    words = iter(args)
+    for word in words:
+        if word == "--":
+            rest += [word, *words]
+        elif word == "--schema":
+            value = next(words, None)
+            moved += [word] if value is None else [word, value]
+        elif word.startswith("--schema="):
+            moved.append(word)
+        else:
+            rest.append(word)
+    return [*moved, *rest]
 
 
 def run(group: click.Group, args: list[str], prog_name: str) -> NoReturn:

@@ -21,7 +21,7 @@ from click.core import ParameterSource
 from backfill.errors import BadInput
 from backfill.run.runs import segment_from_environment
 from backfill.run.store import Encryption, StoreError
-from backfill.run.store.local import private_directory
+from backfill.run.store.local import check_own_directory, private_directory
 from backfill.run.store.s3 import SSE_CHOICES
 from backfill.table.stage import CHALICE_CONFIG, Stage, load_stage
 from backfill.table.target import DEFAULT_CONNECT_TIMEOUT, Target
@@ -277,6 +277,16 @@ def require_writable_store(location: str) -> None:
             reason = "not a directory: a part of the path is a regular file"
         raise BadInput(f"backup directory {directory} cannot be written: {reason}",
                        hint="give a writable --backup-dir (or BACKUP_DIR)") from error
+
+
+def require_own_store(*locations: str | Path) -> None:
+    """Refuse (exit 2) a local run store that is not the caller's own (``check_own_directory``:
+    another owner, writable by others, an ACL beyond its mode) before a command sends any request:
+    what a restore writes back, a resume continues from, or a control record steers is read from
+    it. An s3:// store is guarded by its bucket's policy and versioning instead."""
+    for location in locations:
+        if not str(location).startswith("s3://"):
+            check_own_directory(Path(location))
 
 
 def segment_or_array_index(segment: int | None) -> tuple[int, str] | None:

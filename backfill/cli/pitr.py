@@ -8,6 +8,7 @@ from rich.markup import escape
 from backfill.console import err
 from backfill.errors import Refused
 from backfill.table.pitr import PitrState, pitr_state
+from backfill.table.stage import Stage, load_stages
 from backfill.table.target import Target
 
 REQUIRE_PITR_VARIABLE = "BACKFILL_REQUIRE_PITR"
@@ -21,13 +22,30 @@ require_pitr_option = click.option(
 
 
 def why_required(target: Target, flag: bool) -> str | None:
-    """Why PITR is required here: the flag (or its variable), or a production stage; None if not."""
+    """Why PITR is required here: the flag (or its variable), or a production stage; None if not.
+
+    Production is a property of the stage's config, not of its name: a stage requires PITR when
+    its environment says so, and, against AWS itself (no endpoint URL), so does a stage naming a
+    table that a stage requiring PITR names (``local`` and ``prod`` may both say ``events``)."""
     if flag:
         return "--require-pitr is set"
     stage = target.stage
-    if stage is not None and stage.environment.get(REQUIRE_PITR_VARIABLE, "").strip().lower() in _TRUE:
+    if stage is None:
+        return None
+    if requires_pitr(stage):
         return f"stage {stage.name!r} requires it ({REQUIRE_PITR_VARIABLE} in {stage.config_path})"
+    if target.settings.endpoint_url:
+        return None  # a local endpoint (DynamoDB Local, moto, LocalStack): not a production table
+    for other in load_stages(stage.config_path):
+        shared = sorted(stage.tables & other.tables)
+        if other.name != stage.name and requires_pitr(other) and shared:
+            return (f"stage {other.name!r} requires it ({REQUIRE_PITR_VARIABLE} in {stage.config_path}) and names the "
+                    f"same table {shared[0]!r} as stage {stage.name!r}, here on AWS itself")
     return None
+
+
+def requires_pitr(stage: Stage) -> bool:
+    return stage.environment.get(REQUIRE_PITR_VARIABLE, "").strip().lower() in _TRUE
 
 
 def check_pitr(target: Target, table: str, *, required: bool, writing: bool = True) -> PitrState:

@@ -26,25 +26,18 @@ from typing import Any
 import click
 from click.core import ParameterSource
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import Progress
 
-from backfill.console import err
+from backfill.console import err, progress_columns
 from backfill.errors import ExitCode
 from backfill.migrate.plan import Plan
 from backfill.migrate.tally import Tally
+from backfill.run.names import LOG_SUFFIX as LOG_SUFFIX
+from backfill.run.names import PLAN_SUFFIX as PLAN_SUFFIX
 from backfill.run.store import RunStore
 from backfill.run.store.local import open_private, private_directory
 
 MAX_PROCESSES = 256  # bounded like the other numeric options: a typo must not fork thousands
-PLAN_SUFFIX = ".plan.json"  # a prepared segment's plan (tally and sample diffs), beside its backup
-LOG_SUFFIX = ".log"
 GO = "write"  # the line a --parent-confirms child waits for before its first write
 POLL_S = 0.5
 
@@ -273,8 +266,7 @@ def _merge_values(values: list[Any]) -> Any:
 @contextlib.contextmanager
 def progress_bar(description: str, total: int) -> Iterator[Callable[[int], None]]:
     """One progress bar for the whole run on stderr; ``update(n)`` sets how many are done."""
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=err, transient=False) as bar:
+    with Progress(*progress_columns(), console=err, transient=False) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n: bar.update(task, completed=n)
 

@@ -7,6 +7,11 @@ done: fired by the worker that sees it, so at least once) and ``failure`` (the w
 an error). A hook that exits non-zero, cannot be started or outlives ``--hook-timeout`` (it is
 then killed, with its process group) is logged; with ``--hook-fails-run`` it stops the run
 instead (a failing ``failure`` hook is only logged: the run has failed already).
+
+A hook gets what docs/control.md lists and nothing more: an environment of ``BASE_ENVIRONMENT``
+(what finding a program and writing text need), ``BACKFILL_HOOK_EVENT`` and the variables the
+operator names with ``--hook-env NAME`` (AWS credentials only that way); a payload whose quoted
+values are ``<value>`` (``chalicelib.redaction``) unless ``--show-values``.
 """
 
 from __future__ import annotations
@@ -24,11 +29,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from backfill.errors import Refused
+from chalicelib.redaction import without_values
 
 log = logging.getLogger(__name__)
 
 EVENTS = ("start", "pause", "resume", "segment_done", "finish", "failure")
 DEFAULT_TIMEOUT_S = 30.0
+BASE_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME")
 
 
 class HookFailed(Refused):
@@ -41,6 +48,8 @@ class HookRunner:
     fails_run: bool = False
     timeout_s: float = DEFAULT_TIMEOUT_S
     context: dict[str, Any] = field(default_factory=dict)  # run, worker, segments: in every event
+    env_names: tuple[str, ...] = ()  # --hook-env: variables passed on by name, beyond BASE_ENVIRONMENT
+    show_values: bool = False  # --show-values: reasons in the payload keep the values they quote
     failed: str | None = None  # the failure that stops the run, when it happened on another thread
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -50,9 +59,10 @@ class HookRunner:
             return
         payload = {"event": event, **self.context, **details, "host": socket.gethostname(),
                    "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds")}
-        text = json.dumps(payload, sort_keys=True, default=str)
+        text = json.dumps(payload if self.show_values else _redacted(payload), sort_keys=True, default=str)
+        environment = hook_environment(event, self.env_names)
         for command in self.commands:
-            problem = _run(command, event, text, self.timeout_s)
+            problem = _run(command, environment, text, self.timeout_s)
             if problem is None:
                 continue
             message = f"hook {command!r} on {event}: {problem}"
@@ -72,12 +82,31 @@ class HookRunner:
         return True
 
 
-def _run(command: str, event: str, payload: str, timeout_s: float) -> str | None:
+def hook_environment(event: str, names: tuple[str, ...], environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The whole environment of a hook: ``BASE_ENVIRONMENT`` and ``names`` as this process has
+    them, and ``BACKFILL_HOOK_EVENT``. Nothing else (no credentials unless named)."""
+    environ = dict(os.environ) if environ is None else environ
+    passed = {name: environ[name] for name in (*BASE_ENVIRONMENT, *names) if name in environ}
+    return {**passed, "BACKFILL_HOOK_EVENT": event}
+
+
+def _redacted(value: Any) -> Any:
+    """``value`` with every quoted literal in its strings as <value> (item values in reasons)."""
+    if isinstance(value, str):
+        return without_values(value)
+    if isinstance(value, dict):
+        return {key: _redacted(inner) for key, inner in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redacted(inner) for inner in value]
+    return value
+
+
+def _run(command: str, environment: dict[str, str], payload: str, timeout_s: float) -> str | None:
     """None when the hook succeeded, else what went wrong (one line)."""
     try:
         argv = shlex.split(command)
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   env={**os.environ, "BACKFILL_HOOK_EVENT": event}, start_new_session=True, text=True)
+                                   env=environment, start_new_session=True, text=True)
     except (OSError, ValueError) as error:
         return f"cannot be started: {getattr(error, 'strerror', None) or error}"
     try:

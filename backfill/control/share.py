@@ -16,6 +16,7 @@ from typing import Any
 
 from backfill.control.worker import WORKER_SUFFIX
 from backfill.run.backup import read_json
+from backfill.run.names import is_worker_of
 from backfill.run.store import RunStore, StoreError
 
 FLOOR = 0.05  # of the limit: a worker's share never drops to nothing on a stale measurement
@@ -47,7 +48,7 @@ def peers_of(store: RunStore, run: str, me: str, *, now: float | None = None) ->
     peers = []
     for name in store.names(WORKER_SUFFIX):
         stem = name.removesuffix(WORKER_SUFFIX)
-        if stem == me or not (stem == run or stem.startswith(f"{run}-seg")):
+        if stem == me or not is_worker_of(stem, run):
             continue
         fields = _read(store, name)
         capacity = (fields.get("live") or {}).get("capacity") if fields else None

@@ -69,6 +69,7 @@ class Steering:
         self._window = (time.monotonic(), 0.0, 0)  # (when, units, held waits) at the last publish
         self.capacity: dict[str, Any] = {"units_per_s": 0.0, "held": False}
         self.own_rate = self.limiter.rate  # the worker's --rate-limit, until the operator sets the run's
+        self._told = ""  # the last problem logged (not repeated while it lasts)
         self.record = self._read() or ControlRecord()
         self._stop_seq_at_start = self.record.stop_seq
         self._resume = threading.Event()
@@ -151,23 +152,34 @@ class Steering:
     def _loop(self) -> None:
         published = 0.0
         while not self._quit.wait(POLL_S):
-            record = self._read()
-            if record is not None and record != self.record:
-                self._apply(record)
-                published = 0.0  # a change shows at once
-            if time.monotonic() - published >= PUBLISH_S:
-                self.publish()
-                published = time.monotonic()
-                self._share_capacity()
+            try:
+                record = self._read()
+                if record is not None and record != self.record:
+                    self._apply(record)
+                    published = 0.0  # a change shows at once
+                if time.monotonic() - published >= PUBLISH_S:
+                    self.publish()
+                    published = time.monotonic()
+                    self._share_capacity()
+            except Exception as error:  # noqa: BLE001 - the run must stay steerable: told once, then retried
+                self._tell_once(f"steering: {type(error).__name__}: {error}")
 
     def _read(self) -> ControlRecord | None:
         if self.store is None or self.run is None:
             return None
         try:
-            return read_control(self.store, self.run)
-        except StoreError as error:  # keep obeying the last record read; the run's own writes report the store
-            log.warning("cannot read the control record: %s", error)
+            record = read_control(self.store, self.run)
+        except StoreError as error:  # keep obeying the last good record; the run's own writes report the store
+            self._tell_once(f"cannot read the control record: {error}; the last good one stays in force")
             return None
+        self._told = ""
+        return record
+
+    def _tell_once(self, message: str) -> None:
+        """One log line per distinct problem (the record is polled every second)."""
+        if message != self._told:
+            log.warning("%s", message)
+            self._told = message
 
     def _share_capacity(self) -> None:
         """Take this worker's share of --max-capacity from what the other workers published."""
@@ -209,7 +221,7 @@ class Steering:
         units, throttled = self.meter.figures()
         return {
             "items": self.items, "done": done, "items_per_s": round(rate, 2),
-            "eta_s": round(remaining / rate, 1) if rate > 0 else None,
+            "eta_s": round(remaining / rate, 1) if rate > 0 and not self.paused else None,  # paused: no end in sight
             "write_units": round(units, 1), "write_units_per_s": round(units / elapsed, 2),
             "throttled": throttled, "last_error": self.last_error, "paused": self.paused,
             "stopping": self.stopping, "rate_limit": self.limiter.rate, "control_seq": self.record.seq,

@@ -12,11 +12,10 @@ import time
 from typing import Any
 
 from backfill.run.backup import write_json
+from backfill.run.names import WORKER_SUFFIX as WORKER_SUFFIX
 from backfill.run.store import RunStore, StoreError
 
 log = logging.getLogger(__name__)
-
-WORKER_SUFFIX = ".worker.json"
 
 
 class WorkerState:

@@ -16,6 +16,7 @@ import base64
 import functools
 import json
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -28,6 +29,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from backfill.errors import BadInput
 from backfill.run.backup import write_json_atomic
+from backfill.run.store import LocalStore
 from chalicelib.schema import active_schema
 from chalicelib.streams import BatchResult, process_batch
 from chalicelib.streams.dependencies import Dependencies
@@ -62,6 +64,9 @@ def lambda_record(stream_record: Mapping[str, Any], *, source_arn: str, region: 
     gives base64 text and epoch seconds; moto gives no eventSourceARN, Lambda always does.
     """
     body = dict(stream_record["dynamodb"])
+    for image in ("Keys", "NewImage", "OldImage"):
+        if isinstance(body.get(image), Mapping):
+            body[image] = {name: aws_spelling(value) for name, value in body[image].items()}
     created = body.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         seconds = created.timestamp()
@@ -79,6 +84,22 @@ def lambda_record(stream_record: Mapping[str, Any], *, source_arn: str, region: 
     }
     # Through JSON and back: whatever reaches the handlers is what a JSON payload can carry.
     return json.loads(json.dumps(record, default=_wire_value))
+
+
+def aws_spelling(value: Any) -> Any:
+    """An image's attribute value as AWS spells it. DynamoDB Local's GetRecords spells an empty map
+    ``{}`` (a value with no type) instead of ``{"M": {}}``, at any depth; AWS never sends a value
+    without a type, so ``{}`` can only be that. Everything else is passed on as it is (the handler
+    rejects what it cannot decode)."""
+    if not isinstance(value, Mapping):
+        return value
+    if not value:
+        return {"M": {}}
+    if isinstance(value.get("M"), Mapping) and len(value) == 1:
+        return {"M": {name: aws_spelling(inner) for name, inner in value["M"].items()}}
+    if isinstance(value.get("L"), list) and len(value) == 1:
+        return {"L": [aws_spelling(inner) for inner in value["L"]]}
+    return value
 
 
 def _wire_value(value: Any) -> Any:
@@ -104,11 +125,11 @@ class PositionStore:
 
     def _read(self) -> dict[str, dict[str, str]]:
         """Every endpoint's positions from the file ({} if there is none). Raises BadInput."""
-        if self.path is None or not self.path.exists():
+        if self.path is None or not os.path.lexists(self.path):
             return {}
         hint = "fix or delete the file (deleting it makes the next run read every shard from its oldest record)"
-        try:
-            saved = json.loads(self.path.read_text(encoding="utf-8"))
+        try:  # not through a symlink: a link planted in a shared directory is refused, naming it
+            saved = json.loads(LocalStore(self.path.parent, check_directory=False).read_bytes(self.path.name))
         except json.JSONDecodeError as error:
             raise BadInput(f"stream positions file {self.path} line {error.lineno} is garbled: {error.msg}", hint=hint) from error
         except (OSError, UnicodeDecodeError) as error:

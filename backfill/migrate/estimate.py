@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from backfill.table.aggregate_counts import counted_by_label, source_table
+from backfill.table.aggregate_counts import NONE, counted_by_label, source_table
+from backfill.table.source_groups import SAMPLE_ROWS
 from chalicelib.schema import active_schema
 
 READ_UNIT_BYTES = 4096
@@ -229,10 +230,24 @@ class MigrationEstimate:
             requests, units = requests + items * per_requests, units + items * per_units
         return Step(f"Query {source} (COUNT, consistent, one per item to count)", requests, units)
 
+    def group_check(self) -> Step:
+        """Counting by query also reads one Scan page of the source: do its rows belong to items at
+        all (``backfill.table.source_groups``)? A page closes at 1 MB."""
+        row = self.row_bytes()
+        rows = min(self.source_rows, SAMPLE_ROWS, -(-SCAN_PAGE_BYTES // row) if row else SAMPLE_ROWS)
+        _, units = paged_read_units(rows, row, consistent=False)
+        return Step(f"Scan {source_table()} (group check: one page, at most {SAMPLE_ROWS} rows)", 1, units)
+
+    @property
+    def counts(self) -> bool:
+        """Whether the run counts an aggregate's source (not without an aggregate)."""
+        return self.count_method != NONE
+
     def steps(self) -> list[Step]:
         e_requests, e_units = scan_read_units(self.event_sizes, consistent=False)
         return [
-            self.counting(self.count_method),
+            *([self.counting(self.count_method)] if self.counts else []),
+            *([self.group_check()] if self.count_method == "query" else []),
             Step(f"Scan {active_schema().table} (backup)", e_requests, read_units=e_units),
             Step("UpdateItem (conditional, one per item to upgrade)", len(self.writes),
                  write_units=sum(self.writes)),
@@ -261,6 +276,28 @@ class MigrationEstimate:
         bound = f"--rate-limit {rate_limit:g}/s" if rate_limit > 0 and len(self.writes) / rate_limit >= (
             len(self.writes) * self.pricing.write_latency_ms / 1000 / max(1, workers)) else (
             f"{workers} writer(s) at {self.pricing.write_latency_ms:g} ms per write")
+        summary: dict[str, Any] = {
+            "requests": {s.what: s.requests for s in steps},
+            "read units": round(reads, 1),
+            "write units": writes,
+        }
+        if self.counts:
+            summary = {counted_by_label(): self.count_choice or self.count_method, **summary,
+                       **self.counting_summary()}
+        return {
+            **summary,
+            "on-demand price (USD)": round(cost, 6),
+            "prices (USD per million)": {"writes": self.pricing.per_million_writes,
+                                         "reads": self.pricing.per_million_reads},
+            "each conflict adds": {"requests": conflict.requests, "read units (consistent)": conflict.read_units,
+                                   "write units": conflict.write_units},
+            "write duration (s)": round(self.duration_s(workers=workers, rate_limit=rate_limit), 2),
+            "duration bound by": bound,
+            **({"live path per record": self.live_strategies()} if self.counts else {}),
+        }
+
+    def counting_summary(self) -> dict[str, Any]:
+        """The source rows' size, and what the other counting method would cost."""
         other = "query" if self.count_method == "scan" else "scan"
         chosen, alternative = self.counting(self.count_method), self.counting(other)
         verdict = (f"fewer read units: consider --count-with {other}" if alternative.read_units < chosen.read_units
@@ -270,24 +307,12 @@ class MigrationEstimate:
         if other == "scan" and self.source_bytes is None:  # only the rows counted are known
             verdict = "unknown: the endpoint reports no table size, so this is a lower bound"
         return {
-            counted_by_label(): self.count_choice or self.count_method,
-            "requests": {s.what: s.requests for s in steps},
-            "read units": round(reads, 1),
-            "write units": writes,
             f"{source_table()} rows' size": ("from the table's reported size" if self.source_bytes is not None
                                    else "unknown (endpoint reports none): lower bound from keys"),
             f"counting with {other} instead": {
                 "requests": alternative.requests, "read units": round(alternative.read_units, 1),
                 "on-demand price (USD)": round(price(alternative.read_units, self.pricing.per_million_reads), 6),
                 "verdict": verdict},
-            "on-demand price (USD)": round(cost, 6),
-            "prices (USD per million)": {"writes": self.pricing.per_million_writes,
-                                         "reads": self.pricing.per_million_reads},
-            "each conflict adds": {"requests": conflict.requests, "read units (consistent)": conflict.read_units,
-                                   "write units": conflict.write_units},
-            "write duration (s)": round(self.duration_s(workers=workers, rate_limit=rate_limit), 2),
-            "duration bound by": bound,
-            "live path per record": self.live_strategies(),
         }
 
     def live_strategies(self) -> dict[str, Any]:

@@ -7,9 +7,8 @@ from typing import Any
 
 from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK
 from backfill.migrate.tally import FAILED, Tally
+from backfill.run.names import REPORT_SUFFIX as REPORT_SUFFIX
 from chalicelib.upgrader import UpgradeResult
-
-REPORT_SUFFIX = ".report.json"
 
 
 @dataclass

@@ -26,6 +26,7 @@ from backfill.control.meter import CapacityMeter
 from backfill.control.steering import Steering, Stopped, Throttles
 from backfill.control.throttle import CapacityGovernor, LagWatch, capacity_limit
 from backfill.control.worker import WorkerState
+from backfill.errors import Refused
 from backfill.live.model import function_names
 from backfill.migrate.estimate import MigrationEstimate, Pricing, item_size
 from backfill.migrate.plan import Plan, build_plan
@@ -43,13 +44,16 @@ from backfill.run.backup import (
     verify_backup,
     write_json,
 )
-from backfill.run.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, load_checkpoint
+from backfill.run.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, check_against, load_checkpoint
 from backfill.run.item_failures import ItemFailures, describe
 from backfill.run.ledger import LEDGER_SUFFIX, Ledger
 from backfill.run.runs import runs_in
+from backfill.run.seal import check_run
 from backfill.run.store import RunStore, StoreError, split_location
 from backfill.table.aggregate_counts import (
+    NONE,
     QUERY,
+    SCAN,
     CountChoice,
     CountStore,
     SpillingCounts,
@@ -62,6 +66,7 @@ from backfill.table.aggregate_counts import (
 )
 from backfill.table.request_counter import RequestCounter
 from backfill.table.scan import parallel_scan
+from backfill.table.source_groups import SourceRows, sample_source
 from backfill.table.target import Target
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
@@ -118,9 +123,12 @@ class MigrationOptions:
     hook_commands: tuple[str, ...] = ()  # --hook: run on the run's events (backfill.control.hooks)
     hook_fails_run: bool = False
     hook_timeout_s: float = DEFAULT_TIMEOUT_S
+    hook_env: tuple[str, ...] = ()  # --hook-env: variables a hook gets by name (backfill.control.hooks)
+    hook_show_values: bool = False  # --show-values: a hook's payload keeps the values reasons quote
     max_capacity: str | None = None  # write units/s ("N") or a share of the table's throughput ("P%")
     max_iterator_age_s: float | None = None  # hold the writes while the live path lags more than this
     stage: str | None = None  # the deployed stage whose stream functions' IteratorAge is watched
+    accept_zero_counts: bool = False  # run even when no source row read belongs to an item (source_groups)
 
     def scan_layout(self) -> tuple[int, list[int] | None]:
         """(TotalSegments, the segments this worker scans or None for all). Raises MigrationError."""
@@ -157,7 +165,7 @@ class MigrationOptions:
         compares the methods by the tables' item counts (DescribeTable) when ``target`` is given."""
         split = self.total_segments if self.segment is not None else None
         try:
-            if target is None:
+            if target is None or not active_schema().aggregates:
                 return choose_count_method(self.count_with, split=split)
             return choose_for_tables(target.dynamodb, self.count_with, split=split,
                                      target_table=target.settings.target_table,
@@ -185,6 +193,8 @@ class MigrationHooks:
     # Called with the plan before the first write; raise (e.g. SystemExit) to stop the run.
     confirm: Callable[[Plan, Backup], None] = lambda plan, backup: None
     progress: ProgressFactory = field(default=lambda description, total: contextlib.nullcontext(lambda n: None))
+    # Called (from the steering thread) when `backfill control` pauses (True) or resumes the run, with who did.
+    on_pause: Callable[[bool, str], None] = lambda paused, by: None
 
 
 @dataclass
@@ -231,8 +241,8 @@ def plan_migration(
         description = target.describe(counts=False)
         hooks.on_target(description)
         choice = options.count_choice(target)
-        if choice.method != QUERY:
-            _count(target, options, hooks, counts)
+        seen = _count(target, options, hooks, counts) if choice.method == SCAN else None
+        require_groups(target, options, choice, seen)
         count_source = keep_maintained_count(counts.get)
         with hooks.progress(f"planning (scan of {active_schema().table})", None) as advance:
             items = _scanned_items(target, total_segments, segments, advance)
@@ -272,7 +282,8 @@ def run_migration(target: Target, options: MigrationOptions, hooks: MigrationHoo
                     total_segments=total_segments)
         hook_runner = HookRunner(options.hook_commands, options.hook_fails_run, options.hook_timeout_s, context={
             "run": run_name or name, "worker": name, "segments": segments or list(range(total_segments)),
-            "total_segments": total_segments, "run_store": str(options.backup_dir)})
+            "total_segments": total_segments, "run_store": str(options.backup_dir)},
+            env_names=options.hook_env, show_values=options.hook_show_values)
         try:
             with SpillingCounts() as counts:
                 return _Worker(target, options, hooks, store, worker, counter, description, started,
@@ -312,8 +323,8 @@ class _Worker:
         """Count, back up, plan, confirm, write, report."""
         choice = self.options.count_choice(self.target)
         resumed = self._resumed() if self.options.resume else None
-        if choice.method != QUERY:
-            _count(self.target, self.options, self.hooks, counts)
+        seen = _count(self.target, self.options, self.hooks, counts) if choice.method == SCAN else None
+        require_groups(self.target, self.options, choice, seen)
         backup, checkpoint = resumed or self._new_backup()
         count_source = keep_maintained_count(counts.get)
         plan = self._plan(backup, checkpoint, count_source, counts, choice)
@@ -340,9 +351,10 @@ class _Worker:
 
     def _resumed(self) -> tuple[Backup, Checkpoint]:
         backup = _backup_to_resume(self.target, self.options)
-        checkpoint = load_checkpoint(
-            backup.store, backup.name_for(CHECKPOINT_SUFFIX), backup.run_id
-        ) or Checkpoint(backup.run_id, self.options.to_dict())
+        check_run(backup.store, backup.run_id, sealed=bool(backup.manifest.get("sealed")))  # before reading it
+        name = backup.name_for(CHECKPOINT_SUFFIX)
+        checkpoint = load_checkpoint(backup.store, name, backup.run_id) or Checkpoint(backup.run_id, self.options.to_dict())
+        check_against(checkpoint, backup, backup.store.uri(name))
         return backup, checkpoint
 
     def _new_backup(self) -> tuple[Backup, Checkpoint]:
@@ -383,6 +395,7 @@ class _Worker:
         target, options, hook_runner = self.target, self.options, self.hook_runner
 
         def on_pause(paused: bool, record: Any) -> bool:
+            self.hooks.on_pause(paused, record.by)
             return hook_runner.fire_quietly("pause" if paused else "resume", by=record.by)
 
         share = len(self.segments or range(self.total_segments)) / self.total_segments
@@ -463,12 +476,14 @@ def _estimate_source(
 ) -> None:
     """Counting costs the rows' full size; DescribeTable reports it (0 = not reported). A scan
     counted the whole table's rows; queries only this process's, so the table's rows are the
-    reported ItemCount when there is one."""
+    reported ItemCount when there is one. Nothing to count without an aggregate."""
+    estimate.count_method, estimate.count_choice = choice.method, choice.describe()
+    if choice.method == NONE:
+        return
     table = target.settings.source_table()
     described = target.dynamodb.describe_table(TableName=table)["Table"]
     reported, reported_rows = int(described.get("TableSizeBytes", 0)), int(described.get("ItemCount", 0))
     rows = counts.total()
-    estimate.count_method, estimate.count_choice = choice.method, choice.describe()
     estimate.source_rows = rows if choice.method != QUERY else max(rows, reported_rows)
     estimate.source_bytes = reported or None
     # Lower bound: the key attributes' names and the item names the scan returned (names >= 1 byte).
@@ -480,16 +495,35 @@ def _estimate_source(
 def _add_counts(description: dict[str, Any], *, items: int, rows: int, choice: CountChoice) -> None:
     """Items and source rows under their tables' declared names (like ``Target.describe``)."""
     description[active_schema().table] = items
-    description[source_table()] = rows
-    description[counted_by_label()] = choice.describe()
+    if choice.method != NONE:
+        description[source_table()] = rows
+        description[counted_by_label()] = choice.describe()
 
 
-def _count(target: Target, options: MigrationOptions, hooks: MigrationHooks, counts: CountStore) -> None:
+def _count(target: Target, options: MigrationOptions, hooks: MigrationHooks, counts: CountStore) -> SourceRows:
     """--count-with scan: the source rows are spread over the whole source table whatever
-    segment of the target this worker does, so the scan reads all of it."""
+    segment of the target this worker does, so the scan reads all of it. Returns what it saw."""
+    seen = SourceRows()
     with hooks.progress(f"counting {source_table()} rows (scan)", None) as advance:
         count_groups(target.dynamodb, target.settings.source_table(), max(1, options.segments),
-                           on_rows=advance, store=counts)
+                     on_rows=advance, store=counts, seen=seen)
+    return seen
+
+
+def require_groups(target: Target, options: MigrationOptions, choice: CountChoice, seen: SourceRows | None) -> None:
+    """Refuse (exit 3) before any write when the source rows read (the counting scan's, else a
+    sample) say the aggregate's group_by cannot be right: every count would be 0
+    (``backfill.table.source_groups``). Not without an aggregate, nor with --accept-zero-counts."""
+    if choice.method == NONE or options.accept_zero_counts:
+        return
+    aggregate, table = active_schema().aggregates[0], target.settings.source_table()
+    if seen is None:
+        seen = sample_source(target.dynamodb, table, aggregate)
+    problem = seen.problem(aggregate, table)
+    if problem:
+        raise Refused(f"refusing to migrate, nothing was written: {problem}",
+                      hint="check the aggregate's group_by in the declaration against the rows of "
+                           f"{table}; or, if no row there belongs to an item, give --accept-zero-counts")
 
 
 def _query_counts(
@@ -709,5 +743,5 @@ class _WriteLoop:
                 self._save()
 
     def _save(self) -> None:
-        self.checkpoint.save(self.backup.store, self.backup.name_for(CHECKPOINT_SUFFIX))
+        self.checkpoint.save(self.backup.store, self.backup.name_for(CHECKPOINT_SUFFIX), ledger=self.ledger)
         self.since_save = 0

@@ -125,12 +125,14 @@ def add_outcome(tally: Tally, outcome: UpgradeOutcome) -> None:
     schema = active_schema()
     tally.results[outcome.result.value] += 1
     tally.settled.update(outcome.settled)
-    if outcome.result is UpgradeResult.UPGRADED:
+    workflow = schema.status_field is not None  # without one there are no statuses to count
+    if outcome.result is UpgradeResult.UPGRADED and workflow:
         before, after = outcome.before or {}, outcome.after or {}
         tally.transitions[f"{schema.status(before)}->{schema.status(after)}"] += 1
     if outcome.result in (UpgradeResult.UPGRADED, UpgradeResult.CURRENT):
         after = outcome.after or {}
-        tally.statuses[str(schema.status(after))] += 1
+        if workflow:
+            tally.statuses[str(schema.status(after))] += 1
         if schema.aggregates:  # the first aggregate's distribution (the report's count section)
             tally.aggregate.add(int(after.get(schema.aggregates[0].name, 0)))
     elif outcome.result is UpgradeResult.REFUSED:

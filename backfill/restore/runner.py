@@ -38,7 +38,9 @@ from backfill.run.backup import (
 )
 from backfill.run.item_failures import ItemFailures, describe
 from backfill.run.ledger import LEDGER_SUFFIX, iter_ledger, ledger_exists
+from backfill.run.names import RESTORE_REPORT_SUFFIX as REPORT_SUFFIX
 from backfill.run.runs import find_run, run_of
+from backfill.run.seal import check_run
 from backfill.run.store import split_location
 from backfill.table.scan import STREAMING_PAGE_ITEMS, parallel_scan
 from backfill.table.target import Target
@@ -47,7 +49,6 @@ from chalicelib.schema import active_schema
 
 log = logging.getLogger(__name__)
 
-REPORT_SUFFIX = ".restore-report.json"
 MAX_ATTEMPTS = 5
 IN_FLIGHT_PER_WORKER = 4  # items handed to the writers at once, per writer
 SCAN_PAGE = STREAMING_PAGE_ITEMS  # items per page of the live scan
@@ -90,6 +91,7 @@ class RestorePlan:
     backups: tuple[Backup, ...] = ()  # every backup restored (all segments of a run, or one)
     coverage: str = ""
     ledgers: frozenset[int] = frozenset()  # parts (positions in ``backups``) that have a ledger
+    seal: str = ""  # what the seal check found (``backfill.run.seal``)
     backed_up: int = 0  # items in the backup(s)
     live: int = 0  # live items in the backup's segments
     actions: Counter[str] = field(default_factory=Counter)  # Action value -> items
@@ -185,6 +187,7 @@ class RestorePlan:
             "backed-up items": self.backed_up,
             "live items (backup's segments)": self.live,
             "ledger": "found" if self.ledger_found else "none (migration writes recomputed with the upgrade rule)",
+            "seal": self.seal,
             "to restore (still as migrated)": counts[Action.RESTORE.value],
             "unchanged": counts[Action.UNCHANGED.value],
             SUMMARY_CONFLICTS: counts[Action.CONFLICT.value],
@@ -305,11 +308,16 @@ def plan_restore(target: Target, options: RestoreOptions, *, on_progress: Progre
         plan = RestorePlan(backups[0], options, target.endpoint, target.settings.region, True, index,
                            backups=backups, coverage=coverage)
         ledgers = set()
+        for backup in backups:  # every seal before any ledger line is read
+            checked = check_run(backup.store, backup.run_id, sealed=bool(backup.manifest.get("sealed")))
+            plan.seal = "none (a run from before sealing)" if not checked.sealed else (
+                f"checked; {checked.unsealed_tail} (an interrupted attempt)" if checked.unsealed_tail else "checked")
         for part, backup in enumerate(backups):  # each backup with its own ledger (segments are disjoint)
             plan.backed_up += index.add_backup(part, (typed for _segment, typed in iter_backup_items(backup)))
             ledger_name = backup.name_for(LEDGER_SUFFIX)
             if ledger_exists(backup.store, ledger_name):
-                index.add_ledger(part, ((e, record) for e, _entry, record in iter_ledger(backup.store, ledger_name)))
+                lines = iter_ledger(backup.store, ledger_name, writable=active_schema().owned, run=backup.run)
+                index.add_ledger(part, ((e, record) for e, _entry, record in lines))
                 ledgers.add(part)
             else:
                 plan.ledger_found = False

@@ -23,13 +23,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from backfill.run.names import DATA_SUFFIX as DATA_SUFFIX
+from backfill.run.names import MANIFEST_SUFFIX as MANIFEST_SUFFIX
+from backfill.run.seal import write_seal
 from backfill.run.store import LocalStore, RunStore, StoreError, open_store, split_location
 from backfill.table.scan import parallel_scan
 
 FORMAT = "dynamo-evolve-backup"
 FORMAT_VERSION = 1
-DATA_SUFFIX = ".jsonl.gz"
-MANIFEST_SUFFIX = ".manifest.json"
 
 
 class BackupError(Exception):
@@ -107,6 +108,10 @@ class Backup:
     def segments(self) -> list[int]:
         return [int(s) for s in self.manifest.get("segments", range(self.total_segments))]
 
+    def items_of(self, segment: int) -> int:
+        """Items backed up of ``segment`` (a manifest from before ``segment_items``: the whole count)."""
+        return int((self.manifest.get("segment_items") or {}).get(str(segment), self.item_count))
+
     @property
     def data_name(self) -> str:
         return str(self.manifest["file"])
@@ -158,8 +163,13 @@ def write_text_atomic(path: Path, text: str, *, private: bool = True) -> None:
     LocalStore(path.parent, private=private, check_directory=False).write_bytes(path.name, text.encode("utf-8"))
 
 
+def json_bytes(payload: Any) -> bytes:
+    """How the run store's JSON files are written."""
+    return json.dumps(payload, indent=2, sort_keys=True, default=str).encode("utf-8")
+
+
 def write_json(store: RunStore, name: str, payload: Any) -> None:
-    store.write_bytes(name, json.dumps(payload, indent=2, sort_keys=True, default=str).encode("utf-8"))
+    store.write_bytes(name, json_bytes(payload))
 
 
 def read_json(store: RunStore, name: str) -> Any:
@@ -188,6 +198,7 @@ def create_backup(
     data_name = f"{run_id}{DATA_SUFFIX}"
     started = time.time()
     count = 0
+    per_segment: dict[int, int] = {}
     digest = hashlib.sha256()
     with store.open_write(data_name) as raw:
         hashing = _HashingWriter(raw, digest)
@@ -200,6 +211,7 @@ def create_backup(
                 )
                 gz.write(lines)
                 count += len(page.items)
+                per_segment[page.segment] = per_segment.get(page.segment, 0) + len(page.items)
                 if on_items:
                     on_items(len(page.items))
     manifest = {
@@ -217,9 +229,14 @@ def create_backup(
         "file": data_name,
         "total_segments": total_segments,
         "segments": list(range(total_segments)) if segments is None else list(segments),
+        "segment_items": {str(s): per_segment.get(s, 0) for s in (range(total_segments) if segments is None else segments)},
+        "sealed": True,  # its ledger and checkpoint are checked against RUN_ID.seal.json (backfill.run.seal)
         **key_schema_of(dynamodb, table),
     }
     manifest_name = f"{run_id}{MANIFEST_SUFFIX}"
+    # The run's seal exists from the start (no checkpoint, no ledger yet), so a run whose manifest
+    # says "sealed" and has no seal was changed by someone.
+    write_seal(store, run_id, checkpoint=(), ledger=None)
     write_json(store, manifest_name, manifest)
     backup = Backup(manifest, store, manifest_name)
     verify_backup(backup, table=table)  # read back from the store before anything is written

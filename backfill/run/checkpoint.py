@@ -10,16 +10,18 @@ already current).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from backfill.migrate.tally import Tally, merged
-from backfill.run.backup import read_json, write_json
+from backfill.run.backup import Backup, json_bytes
+from backfill.run.names import CHECKPOINT_SUFFIX as CHECKPOINT_SUFFIX
+from backfill.run.seal import AppendLogState, sha256, write_seal
 from backfill.run.store import RunStore, StoreError
 
-CHECKPOINT_SUFFIX = ".checkpoint.json"
 FORMAT = "dynamo-evolve-migrate-checkpoint"
 
 
@@ -71,6 +73,8 @@ class Checkpoint:
     segments: dict[int, SegmentProgress] = field(default_factory=dict)
     completed: bool = False
     saved_at: float = 0.0  # epoch seconds of the last save (how fresh a running worker is)
+    saved_sha256: str | None = field(default=None, compare=False)  # of the file as last saved or read
+
 
     def segment(self, number: int) -> SegmentProgress:
         return self.segments.setdefault(number, SegmentProgress())
@@ -108,9 +112,17 @@ class Checkpoint:
             saved_at=float(data.get("saved_at", 0.0)),
         )
 
-    def save(self, store: RunStore, name: str) -> None:
+    def save(self, store: RunStore, name: str, *, ledger: AppendLogState | None = None) -> None:
+        """Seal, then save: the run's seal (``backfill.run.seal``) names this checkpoint and the
+        one it replaces, and every part of ``ledger`` (the run's ledger log, once it has one)."""
         self.saved_at = time.time()
-        write_json(store, name, self.to_dict())
+        data = json_bytes(self.to_dict())
+        digest = sha256(data)
+        previous = (self.saved_sha256,) if self.saved_sha256 else ()
+        write_seal(store, self.run_id, checkpoint=(digest, *previous),
+                   ledger={"parts": ledger.seal_state()} if ledger is not None else None)
+        store.write_bytes(name, data)
+        self.saved_sha256 = digest
 
 
 def load_checkpoint(store: RunStore, name: str, run_id: str) -> Checkpoint | None:
@@ -119,9 +131,26 @@ def load_checkpoint(store: RunStore, name: str, run_id: str) -> Checkpoint | Non
     try:
         if not store.exists(name):
             return None
-        checkpoint = Checkpoint.from_dict(read_json(store, name))
+        data = store.read_bytes(name)
+        checkpoint = Checkpoint.from_dict(json.loads(data))
+        checkpoint.saved_sha256 = sha256(data)
     except (OSError, ValueError, KeyError, TypeError, StoreError) as error:
         raise CheckpointError(f"checkpoint {where} is unreadable: {error}") from error
     if checkpoint.run_id != run_id:
         raise CheckpointError(f"checkpoint {where} belongs to run {checkpoint.run_id}, not {run_id}")
     return checkpoint
+
+
+def check_against(checkpoint: Checkpoint, backup: Backup, where: str) -> None:
+    """Refuse (``CheckpointError``) a checkpoint that contradicts its backup: progress in a segment
+    the backup does not hold, or more items finished than the segment has. Resuming from it would
+    skip items as done that were never migrated."""
+    for number, progress in sorted(checkpoint.segments.items()):
+        if number not in backup.segments:
+            raise CheckpointError(f"checkpoint {where} is damaged: it has progress in segment {number}, which backup "
+                                  f"{backup.run_id} does not hold (segments {backup.segments})")
+        items = backup.items_of(number)
+        last = max([progress.done - 1, *progress.beyond], default=-1)
+        if progress.done < 0 or last >= items or progress.finished > items:
+            raise CheckpointError(f"checkpoint {where} is damaged: segment {number} has {progress.finished} items "
+                                  f"finished (up to item {last}), but backup {backup.run_id} holds {items} of it")

@@ -25,11 +25,9 @@ from typing import Any
 
 from backfill.errors import BadInput
 from backfill.run.backup import decode_item, encode_item
+from backfill.run.names import LEDGER_SUFFIX as LEDGER_SUFFIX
 from backfill.run.store import RunStore
 from chalicelib.items import to_python, to_typed
-
-LEDGER_SUFFIX = ".ledger.jsonl"
-
 
 ITEM = "item"  # the key of the item's name in a line
 
@@ -71,6 +69,9 @@ class Ledger:
         conflict). Not a write attempt: readers of attempts skip it."""
         self._log.append(json.dumps({ITEM: event_id, "settled": how}, sort_keys=True))
 
+    def seal_state(self) -> dict[str, dict[str, Any]]:
+        return self._log.seal_state()
+
     def close(self) -> None:
         self._log.close()
 
@@ -85,24 +86,35 @@ def ledger_exists(store: RunStore, name: str) -> bool:
     return any(True for _ in store.read_log(name))
 
 
-def iter_ledger(store: RunStore, name: str) -> Iterator[tuple[str, LedgerEntry, dict[str, Any]]]:
+def iter_ledger(store: RunStore, name: str, *, writable: frozenset[str] | None = None,
+                run: str = "") -> Iterator[tuple[str, LedgerEntry, dict[str, Any]]]:
     """(item name, write attempt, its line as stored) for every line, in order, streamed.
 
     The line's ``changes`` and ``read`` are the typed JSON as written (kept exactly by a caller
-    that spills them to disk); every line is checked as it is read."""
-    for number, (line, may_be_torn) in enumerate(store.read_log(name), start=1):
+    that spills them to disk); every line is checked as it is read. ``writable``: the attributes
+    a line may name in ``changes`` and ``removed`` (restore's authority: what the declaration
+    owns); a line naming any other is refused (``LedgerError``, naming ``run``, the file or part
+    and line, the item and the attribute), whatever else it says."""
+    for line in store.read_log(name):
         try:
-            record = json.loads(line)
+            record = json.loads(line.text)
         except ValueError as error:
-            if may_be_torn:
+            if line.may_be_torn:
                 return  # torn final line: the write it announced was never sent
-            raise LedgerError(f"ledger {store.uri(name)} line {number} is garbled: {error}") from error
+            raise LedgerError(f"ledger {line.where} is garbled: {error}") from error
         if isinstance(record, dict) and "settled" in record:
             continue  # how an unclear write ended, not a write attempt
         try:
             entry, event_id = ledger_entry(record), record[ITEM]
         except (ValueError, KeyError, TypeError, AttributeError) as error:
-            raise LedgerError(f"ledger {store.uri(name)} line {number} is not a ledger entry: {error!r}") from error
+            raise LedgerError(f"ledger {line.where} is not a ledger entry: {error!r}") from error
+        if writable is not None:
+            foreign = sorted({*entry.changes, *entry.removed} - writable)
+            if foreign:
+                raise LedgerError(
+                    f"ledger {line.where}{f' (run {run!r})' if run else ''} makes item {event_id} "
+                    f"write {', '.join(map(repr, foreign))}, which the declaration does not own: the migration "
+                    "never writes it, so the ledger was changed by someone else; restore refused before any write")
         yield event_id, entry, record
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from backfill.run.backup import DATA_SUFFIX, MANIFEST_SUFFIX, read_json
 from backfill.run.checkpoint import CHECKPOINT_SUFFIX
 from backfill.run.ledger import LEDGER_SUFFIX, ledger_exists
+from backfill.run.names import stem_of
 from backfill.run.runs import Run, runs_in
 from backfill.run.store import RunStore, StoreError
 
@@ -101,8 +102,9 @@ def _unfinished(store: RunStore, run: Run) -> bool:
 
 
 def _files(run: Run, names: list[str]) -> tuple[str, ...]:
-    """The run's files among ``names``: everything named after one of its backups or the run."""
+    """The run's files among ``names``: those whose stem is exactly one of its backups' run ids
+    or the run's name (``nightly``'s files are not ``nightly.v2``'s: see ``backfill.run.names``)."""
     stems = {run.name, *(backup.run_id for backup in run.backups)}
-    mine = [name for name in names if any(name.startswith(stem + ".") for stem in stems)]
+    mine = [name for name in names if stem_of(name) in stems]
     order = {MANIFEST_SUFFIX: 0, DATA_SUFFIX: 1}
     return tuple(sorted(mine, key=lambda name: (min((v for k, v in order.items() if name.endswith(k)), default=2), name)))

@@ -4,7 +4,6 @@ the workers' state files, the backups' manifests, the checkpoints and the report
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -13,9 +12,8 @@ from backfill.control.worker import WORKER_SUFFIX
 from backfill.migrate.report import REPORT_SUFFIX
 from backfill.run.backup import MANIFEST_SUFFIX, read_json
 from backfill.run.checkpoint import CHECKPOINT_SUFFIX
+from backfill.run.names import SEGMENT_NAME
 from backfill.run.store import RunStore, StoreError
-
-SEGMENT_NAME = re.compile(r"-seg(?P<segments>[0-9_]+)of(?P<total>[0-9]+)$")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from typing import Any, Protocol, TypeVar
 
 from backfill.run.spill import SpillFile
 from backfill.table.scan import parallel_scan
+from backfill.table.source_groups import SourceRows
 from chalicelib.counts import AggregateCounter
 from chalicelib.items import to_python
 from chalicelib.schema import active_schema
@@ -41,6 +42,7 @@ from chalicelib.schema import active_schema
 MEMORY_LIMIT_ITEMS = 1_000_000
 
 SCAN, QUERY, AUTO = "scan", "query", "auto"
+NONE = "none"  # the declaration keeps no aggregate: nothing to count
 # Client CPU of one Query(Select=COUNT) call / client CPU of scanning one source row.
 QUERY_CPU_IN_SCANNED_ROWS = 300
 COUNT_METHODS = (AUTO, SCAN, QUERY)
@@ -52,10 +54,12 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class CountChoice:
-    method: str  # SCAN or QUERY
+    method: str  # SCAN or QUERY, NONE without an aggregate
     reason: str
 
     def describe(self) -> str:
+        if self.method == NONE:
+            return f"{NONE}: {self.reason}"
         source = source_table()
         what = (f"one parallel scan of the whole {source} table" if self.method == SCAN
                 else f"one consistent Query(Select=COUNT) per item of this process, reading only its {source} rows")
@@ -70,12 +74,14 @@ def choose_count_method(
     ``split``-way split, query when E/split queries cost less CPU than scanning P rows (``items``
     E and ``source_rows`` P as DescribeTable reports them; 0 = not reported: scan).
     ValueError for an unknown method."""
+    if requested not in COUNT_METHODS:
+        raise ValueError(f"--count-with must be one of {', '.join(COUNT_METHODS)}, not {requested!r}")
+    if not active_schema().aggregates:
+        return CountChoice(NONE, "the declaration keeps no aggregate")
     if requested == SCAN:
         return CountChoice(SCAN, "--count-with scan")
     if requested == QUERY:
         return CountChoice(QUERY, "--count-with query")
-    if requested != AUTO:
-        raise ValueError(f"--count-with must be one of {', '.join(COUNT_METHODS)}, not {requested!r}")
     if split is None:
         return CountChoice(SCAN, "auto: this process does the whole table")
     if items <= 0 or source_rows <= 0:
@@ -93,7 +99,7 @@ def choose_for_tables(
 ) -> CountChoice:
     """``choose_count_method`` with the tables' item counts from DescribeTable (asked only when
     ``auto`` has to compare: a split run). ValueError for an unknown method."""
-    if requested != AUTO or split is None:
+    if requested != AUTO or split is None or not active_schema().aggregates:
         return choose_count_method(requested, split=split)
     items, rows = (int(dynamodb.describe_table(TableName=table)["Table"].get("ItemCount", 0))
                    for table in (target_table, source_table))
@@ -101,7 +107,8 @@ def choose_for_tables(
 
 
 def source_table() -> str:
-    """The declared name of the table the active declaration's aggregate counts (``order_items`` in the orders example)."""
+    """The declared name of the table the active declaration's aggregate counts (``order_items`` in the orders example).
+    Only for a declaration with an aggregate: a run without one counts nothing (``NONE``)."""
     return active_schema().aggregates[0].source.table
 
 
@@ -278,9 +285,11 @@ def count_groups(
     segments: Sequence[int] | None = None,
     on_rows: Callable[[int], None] | None = None,
     store: CountStore | None = None,
+    seen: SourceRows | None = None,
 ) -> CountStore:
     """Item name -> its aggregate over the source rows, by one parallel scan of only the attributes
-    the aggregate reads (its group key and ``reads``).
+    the aggregate reads (its group key and ``reads``). ``seen`` is told every row and its group
+    (``backfill.table.source_groups``: rows that belong to no item).
 
     ``segments`` limits the scan to some segments of a ``total_segments``-way split (default:
     all); ``on_rows(n)`` is called after each page (progress bars). Counts go to ``store``
@@ -304,6 +313,8 @@ def count_groups(
         for row in page.items:
             plain = to_python(row)
             group = aggregate.group(plain)
+            if seen is not None:
+                seen.see(aggregate, plain, group)
             if group is not None:
                 tally[schema.key.name_of_values(group)] += aggregate.contribution(plain)
         counts.add(tally)

@@ -30,6 +30,11 @@ class Stage:
                    if name.endswith("_STREAM_ARN") and (found := _ARN_REGION.match(value))}
         return regions.pop() if len(regions) == 1 else None
 
+    @property
+    def tables(self) -> frozenset[str]:
+        """The table names the stage's environment gives (``*_TABLE`` variables)."""
+        return frozenset(value for name, value in self.environment.items() if name.endswith("_TABLE") and value)
+
 
 def read_chalice_config(path: Path) -> dict[str, Any]:
     try:
@@ -42,6 +47,11 @@ def read_chalice_config(path: Path) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise BadInput(f"{path} is not a Chalice config (a JSON object)")
     return config
+
+
+def load_stages(config_path: Path) -> list[Stage]:
+    """Every stage of the Chalice config at ``config_path``."""
+    return [load_stage(name, config_path) for name in sorted(read_chalice_config(config_path).get("stages") or {})]
 
 
 def load_stage(name: str, config_path: Path = CHALICE_CONFIG) -> Stage:

@@ -116,7 +116,12 @@ class Target:
         refuse (exit 2) a declaration whose keys are not the tables' (DescribeTable's KeySchema)."""
         schema = active_schema()
         names = {declared: self.settings.table(declared) for declared in schema.named_tables}
-        self.require_tables(*names.values(), *others)
+        try:
+            self.require_tables(*names.values(), *others)
+        except TargetError as error:  # the usual cause on another team's endpoint: the wrong declaration
+            raise TargetError(f"{error} (declaration {active_reference()})",
+                              hint=f"{error.hint}; another declaration: --schema MODULE:NAME or "
+                                   "DYNAMO_EVOLVE_SCHEMA (docs/declaration.md)") from error
         problems = table_problems(schema, lambda name: self.dynamodb.describe_table(TableName=name)["Table"], names)
         if problems:
             raise BadInput(f"declaration {active_reference()}: {'; '.join(problems)}",

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from backfill.table.aggregate_counts import CountStore
+from backfill.table.source_groups import SourceRows
 from backfill.verify.compare import describe_changes, differing_attributes
 from chalicelib.redaction import without_values
 from chalicelib.schema import active_schema, validate_event
@@ -39,17 +40,20 @@ class FindingKind(str, enum.Enum):
     MISSING = "missing_since_snapshot"
     UNOWNED_CHANGED = "unowned_changed"  # --strict: any change of an unowned attribute since the snapshot
     UNOWNED_WRITTEN = "unowned_written_by_migration"  # the ledger shows the migration setting one
+    UNGROUPED_SOURCE_ROWS = "ungrouped_source_rows"  # no source row read belongs to an item: group_by is wrong
     # notes
     CREATED_AFTER_SNAPSHOT = "created_after_snapshot"
     CHANGED_BY_APPLICATION = "changed_by_application"  # unowned attributes the migration did not write
     STATUS_ADVANCED = "status_advanced"
     COUNT_SETTLED = "count_settled_on_recheck"
     ORPHAN_SOURCE_ROWS = "orphan_source_rows"  # rows of the aggregate's source whose item does not exist
+    SOURCE_ROWS_IN_NO_GROUP = "source_rows_in_no_group"  # some source rows read belong to no item (others do)
     NEWER_VERSION = "newer_version"  # written by a newer declaration (another deployment's): not judged here
 
 
 FAILING_KINDS: frozenset[FindingKind] = frozenset(
-    {FindingKind.INVALID, FindingKind.STATUS_MAPPING, FindingKind.COUNT_MISMATCH, FindingKind.MISSING, FindingKind.UNOWNED_CHANGED, FindingKind.UNOWNED_WRITTEN}
+    {FindingKind.INVALID, FindingKind.STATUS_MAPPING, FindingKind.COUNT_MISMATCH, FindingKind.MISSING, FindingKind.UNOWNED_CHANGED, FindingKind.UNOWNED_WRITTEN,
+     FindingKind.UNGROUPED_SOURCE_ROWS}
 )
 
 
@@ -124,9 +128,10 @@ def check_event(
     if problems:
         findings.append(Finding(event_id, FindingKind.INVALID,
                                 "; ".join(problems if show_values else map(without_values, problems))))
-    aggregate = schema.aggregates[0]
-    stored = as_count(item.get(aggregate.name))
-    if stored is not None and stored != fresh_count:
+    for aggregate in schema.aggregates[:1]:  # a declaration keeps at most one (chalicelib.schema.check)
+        stored = as_count(item.get(aggregate.name))
+        if stored is None or stored == fresh_count:
+            continue
         findings.append(Finding(event_id, FindingKind.COUNT_MISMATCH,
                                 f"{aggregate.name} is {stored}, {aggregate.source.table} table has {fresh_count}"))
     if snapshot_item is not None:
@@ -177,3 +182,21 @@ def orphan_source_rows(counts: Mapping[str, int] | CountStore, known: Container[
         Finding(e, FindingKind.ORPHAN_SOURCE_ROWS, f"{n} {source} row(s) but no such item")
         for e, n in sorted((e, n) for e, n in counts.items() if e not in known)
     ]
+
+
+def ungrouped_source_rows(seen: SourceRows, table: str, *, accept_zero_counts: bool = False) -> list[Finding]:
+    """Source rows read that count for no item (they lack a group_by attribute), named by the source
+    table. Verify judges the counts with the declaration's group_by, so it does not take that
+    group_by on trust: when no row read belongs to an item it fails (unless zeros were accepted,
+    ``--accept-zero-counts``); when some do, it is a note."""
+    if not seen.ungrouped:
+        return []
+    schema = active_schema()
+    aggregate = schema.aggregates[0]
+    missing = seen.missing(aggregate) or list(aggregate.group_by)
+    lacking = missing[0] if len(missing) == 1 else f"one of {', '.join(missing)}"
+    reason = (f"{seen.ungrouped} of the {seen.rows} {table} rows carry no {lacking}, so they count for no "
+              f"{schema.table} item")
+    if seen.grouped or accept_zero_counts:
+        return [Finding(table, FindingKind.SOURCE_ROWS_IN_NO_GROUP, reason)]
+    return [Finding(table, FindingKind.UNGROUPED_SOURCE_ROWS, f"{reason}: check the aggregate's group_by")]

@@ -29,16 +29,20 @@ from backfill.run.ledger import LEDGER_SUFFIX, iter_ledger
 from backfill.run.runs import Run, find_run, run_of
 from backfill.run.store import split_location
 from backfill.table.aggregate_counts import (
+    NONE,
     QUERY,
+    SCAN,
     CountChoice,
     CountStore,
     MemoryCounts,
     SpillingCounts,
+    choose_count_method,
     choose_for_tables,
     count_by_query,
     count_groups,
 )
 from backfill.table.scan import STREAMING_PAGE_ITEMS, parallel_scan
+from backfill.table.source_groups import SourceRows, sample_source
 from backfill.table.target import Target
 from backfill.verify.checks import (
     Finding,
@@ -47,6 +51,7 @@ from backfill.verify.checks import (
     created_after_snapshot,
     missing_since_snapshot,
     orphan_source_rows,
+    ungrouped_source_rows,
     unowned_writes,
 )
 from backfill.verify.spill import SnapshotIndex
@@ -72,6 +77,7 @@ class VerifyOptions:
     sample: int | None = None  # check only the first N events in scan order
     total_segments: int = 4
     recheck_counts: bool = True
+    accept_zero_counts: bool = False  # source rows that belong to no item at all are a note, not a failure
     count_with: str = "auto"  # the aggregate's source counted by: scan | query | auto (backfill.table.aggregate_counts)
     strict: bool = False  # any change of an unowned attribute fails (a table with no other writer)
     show_values: bool = False  # findings show attribute values (user data), not only names and types
@@ -81,7 +87,7 @@ class VerifyOptions:
 @dataclass
 class VerifyResult:
     table: str
-    source_table: str  # the aggregate's source (actual name)
+    source_table: str | None  # the aggregate's source (actual name); None: the declaration keeps no aggregate
     endpoint: str
     mode: str
     snapshot: str | None
@@ -161,7 +167,7 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
     snapshot, note = resolve_snapshot(target, options, settings.target_table)
     result = VerifyResult(
         table=settings.target_table,
-        source_table=settings.source_table(),
+        source_table=settings.source_table() if active_schema().aggregates else None,
         endpoint=target.endpoint,
         mode="sample" if options.sample else "full",
         snapshot=(snapshot.backups[0].run_id if len(snapshot.backups) == 1 else snapshot.name) if snapshot else None,
@@ -182,7 +188,7 @@ def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress 
         if snapshot is not None:
             result.findings += _load_snapshot(index, snapshot, options)
         _check_table(target, options, result, snapshot, index, total_segments, progress)
-    if options.recheck_counts:
+    if options.recheck_counts and active_schema().aggregates:
         result.findings = _recheck_counts(target, result.findings)
     return result
 
@@ -232,10 +238,10 @@ def _check_table(
     """Stream the events table past the snapshot index: memory holds one page, the findings and
     the counts (on disk beyond MEMORY_LIMIT_ITEMS), whatever the table's size (a
     --sample holds its N events)."""
-    choice = choose_for_tables(target.dynamodb, options.count_with,
-                               split=total_segments if options.segment is not None else None,
-                               target_table=target.settings.target_table,
-                               source_table=target.settings.source_table())
+    split = total_segments if options.segment is not None else None
+    choice = (choose_for_tables(target.dynamodb, options.count_with, split=split,
+                                target_table=target.settings.target_table, source_table=target.settings.source_table())
+              if active_schema().aggregates else choose_count_method(options.count_with, split=split))
     result.counted_with = choice.describe()
     if choice.method == QUERY and options.segment is None and not options.sample:
         source = active_schema().aggregates[0].source.table
@@ -259,6 +265,7 @@ class _Pass:
     counts: CountStore
     present: CountStore  # items that have source rows and exist (for the orphan check)
     new_ids: list[str] = field(default_factory=list)  # items the snapshot's segments did not hold
+    seen: SourceRows = field(default_factory=SourceRows)  # the source rows read, and which belong to no item
     covered: frozenset[int] = frozenset()  # the snapshot's segments
 
     def __post_init__(self) -> None:
@@ -271,11 +278,21 @@ class _Pass:
         else:
             self._check_whole_table()
         self.result.findings += created_after_snapshot(self.new_ids)
+        if self.choice.method != NONE:
+            self.result.findings += self._ungrouped()
         if not options.sample:
             self.result.findings += missing_since_snapshot(self.index.unseen())
             # Source rows of no item: only a scan of the whole source table can tell.
-            if options.segment is None and self.choice.method != QUERY:
+            if options.segment is None and self.choice.method == SCAN:
                 self.result.findings += orphan_source_rows(self.counts, self.present)
+
+    def _ungrouped(self) -> list[Finding]:
+        """Source rows that count for no item: from the counting scan of the whole source, else a
+        sample of it (a count by query reads only the groups of the items checked)."""
+        table = self.target.settings.source_table()
+        if self.choice.method != SCAN or self.options.sample:
+            self.seen = sample_source(self.target.dynamodb, table, active_schema().aggregates[0])
+        return ungrouped_source_rows(self.seen, table, accept_zero_counts=self.options.accept_zero_counts)
 
     @property
     def _segments(self) -> list[int] | None:
@@ -284,15 +301,16 @@ class _Pass:
     def _check_sample(self, sample: int) -> None:
         target, progress = self.target, self.progress
         items = _scan_events(target, self.total_segments, self._segments, sample, progress)
-        sampled = _counts_for(target, self.options, self.total_segments, [item for _, item in items], progress)
+        sampled = (_counts_for(target, self.options, self.total_segments, [item for _, item in items], progress)
+                   if self.choice.method != NONE else MemoryCounts())
         for segment, item in items:
             self._check(segment, item, sampled)
         self.result.source_rows = sampled.total()
 
     def _check_whole_table(self) -> None:
         target, counts = self.target, self.counts
-        if self.choice.method != QUERY:
-            _counts_for(target, self.options, self.total_segments, [], self.progress, store=counts)
+        if self.choice.method == SCAN:
+            _counts_for(target, self.options, self.total_segments, [], self.progress, store=counts, seen=self.seen)
         stream = _scanned(target, self.total_segments, self._segments, self.progress)
         if self.choice.method == QUERY:  # each chunk of items counted just after it was read
             stream = count_by_query(target.dynamodb, target.settings.source_table(), stream,
@@ -304,7 +322,7 @@ class _Pass:
 
     def _check(self, segment: int, item: dict[str, Any], counts: CountStore) -> None:
         name = str(active_schema().key.describe(item))
-        if name in counts and self.choice.method != QUERY:
+        if name in counts and self.choice.method == SCAN:
             self.present.add({name: 1})
         snapshot_item, migration_status = self.index.see(name)
         if self.snapshot is not None and snapshot_item is None and segment in self.covered:
@@ -340,9 +358,10 @@ def _scan_events(
 
 def _counts_for(
     target: Target, options: VerifyOptions, total_segments: int, events: list[dict[str, Any]], progress: Progress,
-    store: CountStore | None = None,
+    store: CountStore | None = None, seen: SourceRows | None = None,
 ) -> CountStore:
-    """One parallel scan of the whole source table; for a sample, one consistent COUNT per sampled item."""
+    """One parallel scan of the whole source table (each row shown to ``seen``); for a sample, one
+    consistent COUNT per sampled item."""
     source = target.settings.source_table()
     if options.sample:
         counter = AggregateCounter(target.dynamodb, source)
@@ -351,7 +370,8 @@ def _counts_for(
         sampled.add({name: counter.count(name) for name in names})
         return sampled
     return count_groups(target.dynamodb, source, max(total_segments, options.total_segments),
-                        on_rows=lambda n: progress(active_schema().aggregates[0].source.table, n), store=store)
+                        on_rows=lambda n: progress(active_schema().aggregates[0].source.table, n), store=store,
+                        seen=seen)
 
 
 def _recheck_counts(target: Target, findings: list[Finding]) -> list[Finding]:

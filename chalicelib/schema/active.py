@@ -39,6 +39,8 @@ def load_schema(reference: str) -> Schema:
         raise DeclarationError(reference, "not of the form package.module:NAME")
     try:
         module = importlib.import_module(module_name)
+    except DeclarationError as error:  # a declaration the module makes is refused as it is made
+        raise DeclarationError(reference, error.problem, error.problems) from error
     except Exception as error:  # any error while importing the user's module: name it, one line
         raise DeclarationError(reference, f"module {module_name} does not import: {type(error).__name__}: {error}") from error
     schema = getattr(module, attribute, None)

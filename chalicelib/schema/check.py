@@ -6,10 +6,12 @@ DescribeTable says of the tables it names (run by commands that reach the endpoi
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalicelib.schema.aggregate import Aggregate, CountOf, Mirror, Recount
+from chalicelib.schema.check_fields import field_problems
 from chalicelib.schema.key import Key
 from chalicelib.schema.spec import Field, Kind, Phase, Rename, Schema
 
@@ -31,6 +33,7 @@ def declaration_problems(schema: Schema) -> list[str]:
             problems.append(f"key attribute {name} is not declared as a Kind.KEY field")
     if not schema.version_field or schema.version_field in fields:
         problems.append(f"version_field {schema.version_field!r} must name an attribute that is not a field")
+    problems += field_problems(schema, fields)
     problems += _status_problems(schema, fields)
     problems += _aggregate_problems(schema, fields)
     problems += _rename_problems(schema, fields)
@@ -56,6 +59,10 @@ def _rename_problems(schema: Schema, fields: Mapping[str, Field]) -> list[str]:
             problems.append(f"{what}: during CONTRACT the old name is removed, so it is no longer a field")
         if {rename.old, rename.new} & set(schema.key.names):
             problems.append(f"{what}: a key attribute cannot be renamed in place")
+        problems += [f"{what}: {name} is kept by an aggregate; rename it in the aggregate instead"
+                     for name in (rename.old, rename.new) if name in schema.aggregate_fields]
+        if schema.version_field in (rename.old, rename.new):
+            problems.append(f"{what}: {schema.version_field} is the version attribute, which cannot be renamed")
     return problems
 
 
@@ -85,6 +92,9 @@ def _aggregate_problems(schema: Schema, fields: Mapping[str, Field]) -> list[str
             problems.append(f"{what}: no field {aggregate.name} with supplied=True")
         if aggregate.version_field not in fields or not fields[aggregate.version_field].owned:
             problems.append(f"{what}: its version_field {aggregate.version_field} is not an owned field")
+        problems += [f"{what}: group_by names {name} twice" for name, n in Counter(aggregate.group_by).items() if n > 1]
+        problems += [f"{what}: group_by names {name!r} (not an attribute name)" for name in aggregate.group_by
+                     if not isinstance(name, str) or not name]
         if len(aggregate.group_by) != len(schema.key.names):
             problems.append(f"{what}: group_by {list(aggregate.group_by)} must name one source attribute "
                             f"per key attribute of {schema.table} ({', '.join(schema.key.names)})")

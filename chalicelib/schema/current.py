@@ -14,8 +14,6 @@ from chalicelib.schema.spec import Field, Kind, Schema
 
 COUNT_VERSION = "countVersion"
 PARTICIPANT_COUNT = "participantCount"
-# Written only by the count mechanism (chalicelib.counts): derived data, not the rule's.
-COUNT_FIELDS: frozenset[str] = frozenset({PARTICIPANT_COUNT, COUNT_VERSION})
 
 PARTICIPANTS = Source("participants", Key("eventId", "participantId"))
 

@@ -15,7 +15,8 @@ class UpgradeRefused(ValueError):
 class DeclarationError(ValueError):
     """A declaration that cannot be used: one line naming it and the problem."""
 
-    def __init__(self, reference: str, problem: str) -> None:
+    def __init__(self, reference: str, problem: str, problems: list[str] | None = None) -> None:
         self.reference = reference
         self.problem = problem
+        self.problems = problems if problems is not None else [problem]  # each reason, when there are several
         super().__init__(f"declaration {reference}: {problem}")

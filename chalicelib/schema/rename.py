@@ -10,9 +10,15 @@ The two names of a ``Rename`` are one logical attribute. Whatever version wrote 
 - both present and out of step: the side the write being upgraded changed wins (``Context.written``:
   the live path reads it from the stream records, the backfill from what changed between its read
   and a write that failed its guard), as if both had written one attribute: the later write wins.
-  A write that changed both names: the new one wins (its writer knows both). When no write says
-  which side is newer, the item is refused (reported, left as it is), never guessed: the live path
-  has the record of that write and settles it; a later backfill run then finds it in step.
+  One write that changed both names: the new one wins (its writer knows both). When no write says
+  which side is newer, the item is refused (reported, left as it is), never guessed.
+
+Several renames in one declaration: each pair is decided on its own, from the writes of that pair
+only. A pair the write being upgraded must not decide (``Context.deferred``: it changed again since
+that write, and the later write's own record decides it) is left exactly as it is: neither set nor
+refused nor judged. The backfill knows which side was written only when one name of a pair changed
+between its read and its failed write; when both did, several writes happened and their order is
+unknown: it refuses the item (the live path settles the pair from the records).
 - CONTRACT then removes the old name. A late write of the old name is therefore taken as a write
   of the new name, then removed: no value is lost, and no reader of the new name misses it.
 
@@ -22,6 +28,7 @@ Pure: items in, items out. ``validate`` reports an item that breaks the phase's 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.schema.spec import Context, Phase, Rename, Schema
@@ -40,13 +47,35 @@ def _converted(rename: Rename, value: Any, problems: list[str]) -> Any:
     return converted
 
 
+@dataclass(frozen=True)
+class PairKnowledge:
+    """What a write being upgraded says of the rename pairs (``Context.written``, ``Context.deferred``)."""
+
+    written: frozenset[str] = frozenset()
+    deferred: frozenset[str] = frozenset()
+
+
+def _names(rename: Rename) -> frozenset[str]:
+    return frozenset((rename.old, rename.new))
+
+
+def undecided(item: Mapping[str, Any], schema: Schema, ctx: Context) -> tuple[Rename, ...]:
+    """The pairs of ``item`` that are out of step while no write says which side is newer."""
+    return tuple(r for r in schema.renames
+                 if r.old in item and r.new in item and not _in_step(r, item[r.old], item[r.new])
+                 and not (ctx.written | ctx.deferred) & _names(r))
+
+
 def sync(item: dict[str, Any], schema: Schema, ctx: Context, problems: list[str]) -> dict[str, Any]:
     """``item`` with every rename pair brought to its phase's shape (module rule)."""
     out = dict(item)
+    refused = undecided(out, schema, ctx)
     for rename in schema.renames:
+        if ctx.deferred & _names(rename):
+            continue  # a later write's record decides this pair
         has_old, has_new = rename.old in out, rename.new in out
         if has_old and (not has_new or not _in_step(rename, out[rename.old], out[rename.new])):
-            if has_new and not ctx.written & {rename.old, rename.new}:
+            if rename in refused:
                 problems.append(f"{rename.new} and {rename.old} are out of step and no write says which is newer")
                 continue
             if not has_new or rename.new not in ctx.written:
@@ -63,25 +92,35 @@ def sync(item: dict[str, Any], schema: Schema, ctx: Context, problems: list[str]
     return out
 
 
-def written_between(before: Mapping[str, Any], after: Mapping[str, Any], schema: Schema) -> frozenset[str]:
+def written_between(before: Mapping[str, Any], after: Mapping[str, Any], schema: Schema, *,
+                    one_write: bool = True) -> frozenset[str]:
     """The names of rename pairs that a write between ``before`` and ``after`` wrote: a value set
     anew, and the old name of a pair whose new name it dropped while leaving the old one (an old
     writer's whole-item put, which writes the old name even with the value it already had).
 
+    ``one_write=False``: any number of writes happened between the two (the backfill's read and
+    the item its failed write returned). A pair both of whose names changed then says nothing
+    (which was written last is unknown), so it is left out.
+
     A write that changes nothing is invisible here, as it is to DynamoDB Streams (no record)."""
     written: set[str] = set()
     for rename in schema.renames:
-        written |= {name for name in (rename.old, rename.new)
-                    if name in after and (name not in before or not same_typed(before[name], after[name]))}
+        names = {name for name in (rename.old, rename.new)
+                 if name in after and (name not in before or not same_typed(before[name], after[name]))}
         if rename.new in before and rename.new not in after and rename.old in after:
-            written.add(rename.old)
+            names.add(rename.old)
+        if one_write or len(names) < 2:
+            written |= names
     return frozenset(written)
 
 
-def rename_problems(item: Mapping[str, Any], schema: Schema) -> list[str]:
-    """Why ``item`` breaks a rename's invariant ([] when it does not)."""
+def rename_problems(item: Mapping[str, Any], schema: Schema, deferred: frozenset[str] = frozenset()) -> list[str]:
+    """Why ``item`` breaks a rename's invariant ([] when it does not). Pairs named in ``deferred``
+    are not judged (``Context.deferred``)."""
     problems = []
     for rename in schema.renames:
+        if deferred & _names(rename):
+            continue
         has_old, has_new = rename.old in item, rename.new in item
         if rename.phase is Phase.CONTRACT:
             if has_old:

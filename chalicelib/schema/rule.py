@@ -116,7 +116,7 @@ def validate(item: Mapping[str, Any], schema: Schema, ctx: Context = Context()) 
         problem = value_problem(field, item[field.name], schema, ctx) or _derivation_problem(field, item, ctx)
         if problem:
             problems.append(problem)
-    return problems + _order_problems(item, schema) + rename_problems(item, schema)
+    return problems + _order_problems(item, schema) + rename_problems(item, schema, ctx.deferred)
 
 
 def repair(item: Mapping[str, Any], schema: Schema, ctx: Context, problems: list[str]) -> dict[str, Any]:

@@ -38,14 +38,18 @@ class Context:
         backfill, where createdAt is the only trustworthy date.
     now_ms: the clock, for the "not in the future" half of the timestamp window.
     written: the attributes of a rename pair the write being upgraded changed (the live path,
-        from the stream record's images; empty in the backfill): which side of a pair that is
-        out of step wins (``chalicelib.schema.rename``).
+        from the stream record's images; the backfill, from a write that raced it): which side of
+        a pair that is out of step wins (``chalicelib.schema.rename``).
+    deferred: the attributes of rename pairs this write must leave exactly as they are (the live
+        path: a pair that changed since the record was written; that later write's own record
+        decides it). Neither set, refused, nor judged by validation.
     """
 
     aggregates: Mapping[str, Any] = field(default_factory=dict)
     observed_at_ms: int | None = None
     now_ms: int | None = None
     written: frozenset[str] = frozenset()
+    deferred: frozenset[str] = frozenset()
 
 
 # A default: given the item as repaired so far and the context, the value (None: no default).
@@ -131,6 +135,16 @@ class Schema:
     steps: tuple[Step, ...] = ()  # structural steps, one per version that needs one
     renames: tuple[Rename, ...] = ()  # attributes renamed (or converted), expand then contract
     window: TimestampWindow = TimestampWindow()
+
+    def __post_init__(self) -> None:
+        """Refused when made, whoever makes it (a module ``--schema`` or the Lambda loads, a
+        ``replace``): one line naming the table and every problem (``chalicelib.schema.check``)."""
+        from chalicelib.schema.check import declaration_problems  # noqa: PLC0415 (check reads this module)
+        from chalicelib.schema.errors import DeclarationError  # noqa: PLC0415
+
+        problems = declaration_problems(self)
+        if problems:
+            raise DeclarationError(str(self.table), "; ".join(problems), problems)
 
     # Derived facts are computed once per schema value: the rule asks for them several times
     # per item, and the backfill runs the rule twice per item (plan, then write).

@@ -42,6 +42,7 @@ def upgrade_event(
     observed_at_ms: int | None = None,
     now_ms: int | None = None,
     written: frozenset[str] = frozenset(),
+    deferred: frozenset[str] = frozenset(),
     schema: Schema | None = None,
 ) -> dict[str, Any]:
     """Return ``item`` upgraded to the current schema. Pure, deterministic and idempotent.
@@ -52,7 +53,7 @@ def upgrade_event(
 
     Raises UpgradeRefused (with every reason) when the item cannot be upgraded without guessing,
     and ValueError when the item has no value of an aggregate and none is given in ``aggregates``
-    (aggregate name -> exact value). ``written``: see ``Context.written``.
+    (aggregate name -> exact value). ``written``, ``deferred``: see ``Context``.
     """
     schema = schema or active_schema()
     event_id = schema.key.name_of(item)
@@ -60,7 +61,8 @@ def upgrade_event(
         bad = next(n for n in schema.key.names if not (isinstance(item.get(n), str) and item.get(n)))
         raise UpgradeRefused(schema.key.describe(item), [f"{bad} is not a non-empty string: {item.get(bad)!r}"])
     version = schema_version(item, schema)
-    ctx = Context(aggregates=aggregates or {}, observed_at_ms=observed_at_ms, now_ms=now_ms, written=written)
+    ctx = Context(aggregates=aggregates or {}, observed_at_ms=observed_at_ms, now_ms=now_ms, written=written,
+                  deferred=deferred)
     problems: list[str] = []
     current = dict(item)
     for step in schema.steps:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.schema import active_schema, needs_upgrade
-from chalicelib.schema.rename import written_between
+from chalicelib.schema.rename import PairKnowledge, written_between
 from chalicelib.schema.values import as_timestamp, same_typed
 
 
@@ -104,9 +104,22 @@ def written_names(changes: Sequence[ImageChange]) -> frozenset[str]:
     return frozenset(written)
 
 
-def moved_on(item: Mapping[str, Any], image: Mapping[str, Any]) -> bool:
-    """True when ``item`` (as read now) holds another value of a renamed attribute than the
-    record's new ``image``: a later write changed it, and its own record will say which side won."""
-    names = {name for r in active_schema().renames for name in (r.old, r.new)}
-    return any((name in item) != (name in image) or (name in item and not same_typed(item[name], image[name]))
-               for name in names)
+def moved_pairs(item: Mapping[str, Any], image: Mapping[str, Any]) -> frozenset[str]:
+    """The names of the rename pairs whose values in ``item`` (as read now) differ from the
+    record's new ``image``: a later write changed them, and that write's own record (or, for a
+    write of the live path or the backfill, the write itself) settles them."""
+    moved: set[str] = set()
+    for rename in active_schema().renames:
+        names = (rename.old, rename.new)
+        if any((name in item) != (name in image) or (name in item and not same_typed(item[name], image[name]))
+               for name in names):
+            moved.update(names)
+    return frozenset(moved)
+
+
+def pair_knowledge(item: Mapping[str, Any], image: Mapping[str, Any], written: frozenset[str]) -> PairKnowledge:
+    """What a record (new ``image``; ``written``: the names its batch wrote, ``written_names``)
+    says of each rename pair of ``item`` as read: the sides it wrote of the pairs still as the
+    record left them; every pair that moved since is deferred to the write that moved it."""
+    moved = moved_pairs(item, image)
+    return PairKnowledge(written=written - moved, deferred=moved)

@@ -20,7 +20,14 @@ from typing import Any
 from chalicelib.schema import active_schema, needs_upgrade
 from chalicelib.schema.upgrade import is_newer
 from chalicelib.streams.batch import BatchResult, Rejections, run_batch
-from chalicelib.streams.carry import ImageChange, carry_into, known_state, moved_on, written_names
+from chalicelib.streams.carry import (
+    ImageChange,
+    carry_into,
+    known_state,
+    moved_pairs,
+    pair_knowledge,
+    written_names,
+)
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.errors import PermanentFailure, RetryableFailure
 from chalicelib.streams.failures import Failure, item_key
@@ -69,20 +76,21 @@ def handle_event_change(
         count_source=keep_maintained({name: counter.count for name, counter in deps.counters.items()}),
         observed_at_ms=change.observed_at_ms,
         carry=lambda item: carry_into(item, held),
-        written=lambda item: None if moved_on(item, image) else names,
+        written=lambda item: pair_knowledge(item, image, names),
+        from_image=True,
     )
     if outcome.result is UpgradeResult.UPGRADED:
         written = sorted(outcome.changes)
         logger.info("event upgraded", extra={**keys, "fields": written, "attempts": outcome.attempts})
         return UPGRADED
     if outcome.result is UpgradeResult.CURRENT:
+        if names and outcome.before is not None and names <= moved_pairs(outcome.before, image):
+            logger.info("renamed attribute changed again since this record; its later record decides", extra=keys)
+            return SUPERSEDED
         return CURRENT  # a newer write already in the table is current
     if outcome.result is UpgradeResult.NEWER:
         logger.info("event of a newer schema version left untouched", extra=keys)
         return NEWER
-    if outcome.result is UpgradeResult.MOVED_ON:
-        logger.info("renamed attribute changed again since this record; its later record decides", extra=keys)
-        return SUPERSEDED
     if outcome.result is UpgradeResult.GONE:
         logger.info("event deleted before it could be upgraded", extra=keys)
         return SKIPPED

@@ -43,6 +43,7 @@ from chalicelib.streams.observability import (
     logger,
 )
 from chalicelib.streams.records import StreamChange, require_keys
+from chalicelib.streams.ungrouped import record_ungrouped
 
 MIRRORED = "mirrored"  # membership changes that moved a count (+-1)
 
@@ -116,7 +117,7 @@ def process_mirror_batch(event: Mapping[str, Any], deps: Dependencies, aggregate
         require_keys(change, key_names, actual)
         changes = memberships(change, aggregate)
         if not changes:
-            return SKIPPED
+            return REPORTED if record_ungrouped(change, table, (aggregate,), deps) else SKIPPED
         missing = []
         for membership in changes:
             try:

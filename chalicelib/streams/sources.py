@@ -32,6 +32,7 @@ from chalicelib.streams.observability import (
     logger,
 )
 from chalicelib.streams.records import StreamChange, parse_record, require_keys
+from chalicelib.streams.ungrouped import record_ungrouped
 
 Touch = tuple[str, str]  # (aggregate name, target item name)
 
@@ -47,7 +48,8 @@ def aggregates_over(table: str, schema: Schema | None = None) -> tuple[Aggregate
 
 def touched(change: StreamChange, aggregates: tuple[Aggregate, ...]) -> list[Touch]:
     """Items whose aggregates this record can change: INSERT/REMOVE always, MODIFY only if it
-    moves the source item from one group to another."""
+    moves the source item from one group to another, into one or out of one (a group attribute
+    outside the source's key set or removed: its group before and after differ)."""
     key = active_schema().key
     out: list[Touch] = []
     for aggregate in aggregates:
@@ -57,7 +59,8 @@ def touched(change: StreamChange, aggregates: tuple[Aggregate, ...]) -> list[Tou
             name = key.name_of_values(group) if group is not None else None
             if name is not None and name not in names:
                 names.append(name)
-        if change.event_name == "MODIFY" and len(names) < 2:
+        if change.event_name == "MODIFY" and aggregate.group(change.old_image or {}) == aggregate.group(
+                change.new_image or {}):
             continue
         out += [(aggregate.name, name) for name in names]
     return out
@@ -82,7 +85,7 @@ def _settle(change: StreamChange, table: str, results: Mapping[Touch, CountOutco
     require_keys(change, aggregates[0].source.key.names, deps.settings.table(table))
     touches = touched(change, aggregates)
     if not touches:
-        return SKIPPED
+        return REPORTED if record_ungrouped(change, table, aggregates, deps) else SKIPPED
     missing: list[Touch] = []
     for touch in touches:
         result = results[touch]

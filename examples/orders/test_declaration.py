@@ -17,6 +17,7 @@ from chalicelib.schema import CountOf, DeclarationError, Field, Key, Kind, Sourc
 from chalicelib.schema.check import declaration_problems
 from examples.orders.schema import ORDERS
 from tests.support.cli import REPO, CliRun, cli_env, run_backfill
+from tests.support.declaration import problems_of
 
 SCHEMA = "--schema=examples.orders.schema:ORDERS"
 
@@ -56,6 +57,7 @@ def test_tables_whose_keys_are_not_the_declared_ones_are_refused_before_anything
     ("examples.orders.nothing:ORDERS", "module examples.orders.nothing does not import: ModuleNotFoundError"),
     ("examples.orders.schema:ORDER", "module examples.orders.schema has no ORDER"),
     ("examples.orders.schema:ORDER_ITEMS", "ORDER_ITEMS is a Source, not a Schema"),
+    ("tests.support.malformed_declaration:SCHEMA", "field visibility: required with a default, but not owned"),
 ])
 def test_a_declaration_that_cannot_be_loaded_is_one_error_line(reference, problem, tmp_path):
     run = run_backfill(f"--schema={reference}", "control", "x", "status", cwd=tmp_path, env=cli_env())
@@ -65,7 +67,7 @@ def test_a_declaration_that_cannot_be_loaded_is_one_error_line(reference, proble
 
 
 def broken(**changes):
-    return declaration_problems(replace(ORDERS, **changes))
+    return problems_of(ORDERS, **changes)
 
 
 def test_an_unusable_declaration_names_each_problem():

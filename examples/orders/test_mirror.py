@@ -68,3 +68,17 @@ def test_a_line_moved_to_another_customers_order_leaves_one_group_and_joins_the_
     # and the batch again changes nothing
     process_batch("order_items", batch(*records), deps)
     assert (item_count(dynamodb, "c-1"), item_count(dynamodb, "c-2")) == (1, 1)
+
+
+def test_a_line_of_no_order_is_recorded_not_skipped(dynamodb, live_settings):
+    # given a marked order, and a line written with buyerId where group_by says customerId
+    given_order(dynamodb, "c-1", "o-1")
+    deps = Dependencies(live_settings, dynamodb)
+    keys = {"orderId": "o-1", "lineId": "l-5"}
+    stray = record("INSERT", keys, new={**keys, "buyerId": "c-1"}, arn=ARN, sequence_number="400000000000000000099")
+    # when the mirror's handler gets it
+    result = process_batch("order_items", batch(stray), deps)
+    # then it is recorded, naming the attribute, and no count moved
+    assert result.failed_sequence_numbers == [] and result.stats["reported"] == 1
+    [row] = list(deps.failures.scan())
+    assert "carries no customerId" in row["reasons"][0] and item_count(dynamodb, "c-1") == 0

@@ -137,3 +137,37 @@ def test_restore_returns_the_orders_to_their_backup(target, dynamodb, live_setti
     # then every order is exactly as the old shop left it
     assert result.ok and result.ids("restored") == set(before)
     assert rows(dynamodb) == before
+
+
+def test_an_item_that_leaves_or_joins_its_order_by_a_group_attribute_is_counted(target, dynamodb, live_settings,
+                                                                                 tmp_path):
+    run_migration(target, MigrationOptions(backup_dir=tmp_path, segments=1))
+    # given line l-9 of c-1/o-1 loses its customerId, and a line of o-2 without one (counted for no
+    # order) gains c-1's: the group attribute outside the key changes, the key does not
+    event = json.loads((HERE / "events" / "item_leaves_and_joins_a_group.json").read_text(encoding="utf-8"))
+    dynamodb.put_item(TableName="order_items", Item=event["Records"][0]["dynamodb"]["NewImage"])
+    dynamodb.put_item(TableName="order_items", Item=event["Records"][1]["dynamodb"]["NewImage"])
+    # when the order_items stream's handler gets the records
+    result = process_batch("order_items", event, Dependencies(live_settings, dynamodb))
+    # then both orders are recounted: o-1 lost a line, o-2 gained one
+    assert result.failed_sequence_numbers == [] and result.stats["counted"] == 2
+    orders = rows(dynamodb)
+    assert orders[name("c-1", "o-1")]["itemCount"] == 1 and orders[name("c-1", "o-2")]["itemCount"] == 2
+
+
+def test_an_item_that_belongs_to_no_order_is_recorded_not_skipped(target, dynamodb, live_settings, tmp_path):
+    run_migration(target, MigrationOptions(backup_dir=tmp_path, segments=1))
+    before = rows(dynamodb)
+    # given a line written with buyerId where the declaration's group_by says customerId
+    event = json.loads((HERE / "events" / "item_of_no_order.json").read_text(encoding="utf-8"))
+    dynamodb.put_item(TableName="order_items", Item=event["Records"][0]["dynamodb"]["NewImage"])
+    # when the order_items stream's handler gets the record
+    deps = Dependencies(live_settings, dynamodb)
+    result = process_batch("order_items", event, deps)
+    # then it is recorded in the failures table, naming the attribute; no order changed
+    assert result.failed_sequence_numbers == [] and result.stats["reported"] == 1
+    [row] = list(deps.failures.scan())
+    assert row["itemKey"] == "order_items#o-2/l-7"
+    assert row["reasons"] == ["order_items row belongs to no orders item: it carries no customerId (group_by of "
+                              "itemCount), so it counts for none"]
+    assert rows(dynamodb) == before

@@ -22,10 +22,11 @@ from backfill.live.stream_runner import RunStats, StreamRunner
 from backfill.migrate import MigrationOptions, plan_migration, run_migration
 from backfill.restore import RestoreOptions, run_restore
 from backfill.run.backup import newest_backup
-from backfill.run.ledger import read_ledger
+from backfill.run.ledger import LedgerError, read_ledger
 from backfill.table.target import Target
 from backfill.verify import FindingKind, VerifyOptions, run_verify
 from chalicelib.events_store import EventStore
+from chalicelib.schema.current import V2
 from chalicelib.streams import process_events_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.upgrader import UpgradeResult, upgrade_in_place
@@ -163,6 +164,20 @@ def test_expand_dry_run_migrate_verify_and_restore(phase, target, dynamodb, live
     assert result.ids("restored") == {"e1", "e3"} and result.ids("conflict_skipped") == {"e2"}
     assert after["e1"] == before["e1"] and after["e3"] == before["e3"]
     assert after["e2"]["summary"] == S("Written by v3")
+
+
+def test_the_expand_restore_runs_with_the_expand_declaration(phase, target, dynamodb, live_settings, tmp_path):
+    # given the expand phase migrated (it wrote summary, which version 2 does not own)
+    events = live_settings.table("events")
+    phase(EXPAND)
+    run_migration(target, MigrationOptions(backup_dir=tmp_path, segments=2))
+    expanded = table(dynamodb, events)
+    backup = newest_backup(tmp_path, events).data_path
+    # when its backup is restored with the declaration before the phase, then it refuses before any write
+    phase(V2)
+    with pytest.raises(LedgerError, match="summary"):
+        run_restore(target, RestoreOptions(backup_file=backup, backup_dir=tmp_path))
+    assert table(dynamodb, events) == expanded
 
 
 def test_expand_live_path_keeps_old_writers_in_step(phase, dynamodb, live_settings):

@@ -11,6 +11,7 @@ nothing outside the plan was touched.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,9 @@ from chalicelib.events_store import EventStore
 from chalicelib.items import typed_value
 from chalicelib.schema import Schema, use_schema, validate_event
 from chalicelib.tables import create_tables
+from examples.rename.hot_rows import PAIRS, plain
 from examples.rename.schema import EXPAND
+from examples.rename.several import THREE_RENAMES, TWO_RENAMES
 from examples.rename.typechange import TAGS_EXPAND, tag_set
 from tests.support.stateful import over_http
 
@@ -175,3 +178,103 @@ def test_random_old_and_new_writers_during_expand_lose_nothing(endpoint, live_se
             lambda: machine(endpoint, live_settings),
             settings=over_http(examples=10, steps=10),
         )
+
+
+# --- several renames in one declaration -----------------------------------------------------------
+
+@dataclass
+class ModelRow:
+    values: dict[str, Any]  # pair (old name) -> the last write's value as the new name holds it (None: neither set)
+    note: str | None = None
+    organizer: str | None = None
+
+
+class SeveralRenamesWriters(RuleBasedStateMachine):
+    """Old and new writers of every pair of a declaration with two or three renames; the streams
+    drained at random points, in batches of a random size (1: every record alone, so a record often
+    finds the item moved on by later ones). Every value written is new (a counter), so every write
+    has its record and the model is the order of the writes (docs/how-to/rename.md: a write that sets
+    a pair back to values an earlier record saw is not told apart from that record)."""
+
+    schema: Schema
+
+    def __init__(self, endpoint: Any, live_settings: Any) -> None:
+        super().__init__()
+        endpoint.reset()
+        self.settings = live_settings
+        target = Target(settings=live_settings)
+        self.dynamodb = target.dynamodb
+        create_tables(self.dynamodb, live_settings)
+        self.runner = StreamRunner(target)
+        self.events = EventStore(self.dynamodb, live_settings.table("events"))
+        self.pairs = {r.old: PAIRS[r.old] for r in self.schema.renames}
+        self.model: dict[str, ModelRow] = {}
+        self.fresh = 0
+
+    def _number(self) -> int:
+        self.fresh += 1
+        return self.fresh
+
+    @rule(event_id=st.sampled_from(EVENT_IDS), data=st.data())
+    def old_app_puts(self, event_id: str, data: st.DataObject) -> None:
+        # The old app saves its whole v2 shape: each old name (or not: a v1 writer), never a new one.
+        n, kept = self._number(), data.draw(st.sets(st.sampled_from(sorted(self.pairs))))
+        item = {"eventId": {"S": event_id}, "name": {"S": "Quiz"}, "status": {"S": "waiting"},
+                "createdAt": {"N": str(CREATED)}, "legacyNote": {"S": f"note{n}"}}
+        for old in kept:
+            item[old] = typed_value(self.pairs[old].old_value(n))
+        self.dynamodb.put_item(TableName=self.settings.table("events"), Item=item)
+        # A put without a carried old name keeps the pair's value (the declaration carries it forward).
+        before = self.model.get(event_id, ModelRow({old: None for old in self.pairs})).values
+        self.model[event_id] = ModelRow({old: pair.logical(pair.old_value(n)) if old in kept
+                                         else before[old] if old in self.schema.carried else None
+                                         for old, pair in self.pairs.items()}, note=f"note{n}")
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data())
+    def old_app_updates_an_old_name(self, data: st.DataObject) -> None:
+        event_id, old = data.draw(st.sampled_from(sorted(self.model))), data.draw(st.sampled_from(sorted(self.pairs)))
+        pair, n = self.pairs[old], self._number()
+        self.dynamodb.update_item(TableName=self.settings.table("events"), Key={"eventId": {"S": event_id}},
+                                  UpdateExpression="SET #a = :v", ExpressionAttributeNames={"#a": pair.old},
+                                  ExpressionAttributeValues={":v": typed_value(pair.old_value(n))})
+        self.model[event_id].values[old] = pair.logical(pair.old_value(n))
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data())
+    def new_app_updates_a_new_name(self, data: st.DataObject) -> None:
+        event_id, old = data.draw(st.sampled_from(sorted(self.model))), data.draw(st.sampled_from(sorted(self.pairs)))
+        pair, n = self.pairs[old], self._number()
+        value = pair.new_value(n)
+        self.dynamodb.update_item(TableName=self.settings.table("events"), Key={"eventId": {"S": event_id}},
+                                  UpdateExpression="SET #a = :v, organizerId = :o",
+                                  ExpressionAttributeNames={"#a": pair.new},
+                                  ExpressionAttributeValues={":v": typed_value(set(value) if isinstance(value, frozenset)
+                                                                               else value), ":o": {"S": f"org{n}"}})
+        self.model[event_id].values[old], self.model[event_id].organizer = value, f"org{n}"
+
+    @rule(batch_size=st.sampled_from([1, 2, 100]))
+    def drain(self, batch_size: int = 100) -> None:
+        self.runner.batch_size = batch_size
+        stats = self.runner.drain()
+        assert stats.given_up == [] and sum(stats.outcomes.get(t, {}).get("failed", 0) for t in stats.outcomes) == 0
+        for event_id, expected in self.model.items():
+            stored = self.events.get(event_id)
+            assert stored is not None and validate_event(stored) == [], (event_id, stored)
+            seen = {old: (plain(pair.logical(stored[old])) if old in stored else None, plain(stored.get(pair.new)))
+                    for old, pair in self.pairs.items()}
+            assert seen == {old: (value, value) for old, value in expected.values.items()}, (event_id, seen, expected)
+            assert (stored.get("legacyNote"), stored.get("organizerId")) == (expected.note, expected.organizer)
+        failures = self.dynamodb.scan(TableName=self.settings.failures_table)["Items"]
+        assert failures == [], failures
+
+    def teardown(self) -> None:
+        if self.model:
+            self.drain(batch_size=100)
+
+
+@pytest.mark.parametrize("schema", [TWO_RENAMES, THREE_RENAMES], ids=["two renames", "three renames"])
+def test_old_and_new_writers_of_every_pair_during_expand_lose_nothing(endpoint, live_settings, schema):
+    machine = type("SeveralWriters", (SeveralRenamesWriters,), {"schema": schema})
+    with use_schema(schema):
+        run_state_machine_as_test(lambda: machine(endpoint, live_settings), settings=over_http(examples=int(os.environ.get("DYNAMO_EVOLVE_RENAME_EXAMPLES", "6")), steps=12))

@@ -34,6 +34,7 @@ from localdev.endpoint import (
     open_endpoint,
 )
 from tests.conftest import chosen_endpoints
+from tests.support.cli import cli_env
 
 pytestmark = pytest.mark.integration
 PER_ENDPOINT = pytest.mark.per_endpoint
@@ -102,6 +103,18 @@ def endpoint_url(endpoint: Endpoint) -> Iterator[str]:
 @pytest.fixture
 def live_settings(settings: Settings, endpoint_url: str) -> Settings:
     return settings.with_overrides(endpoint_url=endpoint_url)
+
+
+# What an operator's shell might carry that would change which segment or run a CLI child takes.
+RUN_VARIABLES = ("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ID", "BACKFILL_RUN_ID", "BACKUP_DIR")
+
+
+@pytest.fixture
+def env(live_settings: Settings) -> dict[str, str]:
+    """The environment of a CLI child aimed at this test's endpoint and tables, with no run variables."""
+    return cli_env({"AWS_ENDPOINT_URL": str(live_settings.endpoint_url), "AWS_REGION": live_settings.region,
+                    "EVENTS_TABLE": live_settings.table("events"), "PARTICIPANTS_TABLE": live_settings.table("participants")},
+                   drop=RUN_VARIABLES)
 
 
 @pytest.fixture

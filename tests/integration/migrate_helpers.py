@@ -30,14 +30,15 @@ def second_table_set(dynamodb: Any, settings: Settings, suffix: str) -> Settings
     return other
 
 
-def raw_items(dynamodb: Any, table: str) -> dict[str, dict[str, Any]]:
-    """eventId -> the item exactly as the endpoint returns it (typed DynamoDB JSON)."""
+def raw_items(dynamodb: Any, table: str, key: tuple[str, ...] = ("eventId",)) -> dict[str, dict[str, Any]]:
+    """Key -> the item exactly as the endpoint returns it (typed DynamoDB JSON); the key is the
+    string value of ``key``'s attributes, joined by "|" when there are several."""
     items: dict[str, dict[str, Any]] = {}
     kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
     while True:
         page = dynamodb.scan(**kwargs)
         for item in page["Items"]:
-            items[item["eventId"]["S"]] = item
+            items["|".join(item[name]["S"] for name in key)] = item
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -16,18 +16,11 @@ import boto3
 import pytest
 
 from tests.integration.migrate_helpers import raw_items, seed
-from tests.support.cli import CliRun, cli_env, finish, run_backfill, start_backfill
+from tests.support.cli import CliRun, finish, run_backfill, start_backfill
 
 INTERRUPTED = 130
 OBEY_S = 5  # the promise: every worker obeys within 5 seconds
 
-
-@pytest.fixture
-def env(live_settings):
-    return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "EVENTS_TABLE": live_settings.table("events"),
-                    "PARTICIPANTS_TABLE": live_settings.table("participants")},
-                   drop=("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ID", "BACKFILL_RUN_ID",
-                         "BACKUP_DIR"))
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 180) -> None:
@@ -211,3 +204,41 @@ def test_a_run_has_one_status_command(env):
     # `backfill status` was a second name for a run's status beside `live status` (the mappings)
     gone = run_backfill("status", "--run", "r", env=env)
     assert gone.exit_code == 2 and "No such command 'status'" in gone.stderr
+
+
+def test_a_paused_run_says_so_in_its_own_terminal_and_shows_no_eta(dynamodb, live_settings, tmp_path, env):
+    # given a single-process migration, slowed by its rate limit
+    seed(dynamodb, live_settings, events=30, participants=30, malformed=0)
+    table = live_settings.table("events")
+    before = raw_items(dynamodb, table)
+    runs = str(tmp_path / "runs")
+    process = start_backfill("migrate", "--yes", "--run-id", "p1", "--rate-limit", "2", "--backup-dir", runs, env=env)
+    steer = Steer("p1", runs, env)
+    wait_for(lambda: migrated(dynamodb, table, before) > 0)
+    # when it is paused from another terminal
+    assert steer("pause").exit_code == 0
+    # then its status has no ETA while paused (its rate says nothing about when it ends)
+    [segment] = steer.status()["segments"]
+    assert segment["state"] == "paused" and segment["live"]["eta_s"] is None, segment
+    shown = steer("status")
+    assert shown.exit_code == 0 and "paused" in shown.stderr, shown.output
+    # when it is resumed and then stopped
+    assert steer("resume").exit_code == 0
+    assert steer("stop").exit_code == 0
+    ended = finish(process)
+    # then its own output said who paused and resumed it
+    assert ended.exit_code == INTERRUPTED, ended.output
+    output = " ".join(ended.stderr.split())
+    assert "Paused by `backfill control`" in output and "Resumed by `backfill control`" in output, ended.stderr
+
+
+def test_status_fits_an_80_column_terminal_with_whole_headers(tmp_path: Path, env):
+    # given a split run whose workers have not started; when its status is shown at 80 columns
+    shown = run_backfill("control", "w80", "status", "--total-segments", "3", "--backup-dir", str(tmp_path),
+                         env={**env, "COLUMNS": "80"})
+    # then every line fits and each header it shows is whole (no column squeezed to a letter or two)
+    assert shown.exit_code == 0, shown.output
+    assert max(len(line) for line in shown.stderr.splitlines()) <= 80, shown.stderr
+    header = next(line for line in shown.stderr.splitlines() if "segment" in line)
+    assert [word for word in ("segment", "state", "done/items", "items/s", "ETA") if word in header] == [
+        "segment", "state", "done/items", "items/s", "ETA"], shown.stderr

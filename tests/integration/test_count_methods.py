@@ -8,6 +8,7 @@ from typing import Any
 from backfill.migrate import plan_migration, run_migration
 from backfill.run.backup import iter_backup_items, load_backup
 from backfill.table import aggregate_counts
+from backfill.table.source_groups import SAMPLE_ROWS
 from backfill.verify import VerifyOptions, run_verify
 from chalicelib.config import Settings
 from tests.integration.migrate_helpers import (
@@ -34,12 +35,18 @@ def counts_of(dynamodb: Any, settings: Settings) -> dict[str, tuple[Any, Any]]:
             for e, item in raw_items(dynamodb, settings.table("events")).items()}
 
 
+# A run counting by query scans one page of the source, to check its rows belong to groups at all
+# (backfill.table.source_groups): one Scan request of at most this many rows, never the whole table.
+GROUP_CHECK = SAMPLE_ROWS
+
+
 class QueriedEvents:
-    """The eventId of every Query the client sends, and the table of every Scan (botocore hook)."""
+    """The eventId of every Query the client sends, and the table and Limit of every Scan (botocore hook)."""
 
     def __init__(self, client: Any) -> None:
         self.queried: list[str] = []
         self.scanned_tables: list[str] = []
+        self.scan_limits: list[int | None] = []
         client.meta.events.register("provide-client-params.dynamodb.Query", self._query)
         client.meta.events.register("provide-client-params.dynamodb.Scan", self._scan)
 
@@ -48,6 +55,11 @@ class QueriedEvents:
 
     def _scan(self, params: dict[str, Any], **_: Any) -> None:
         self.scanned_tables.append(params["TableName"])
+        self.scan_limits.append(params.get("Limit"))
+
+    def scans_of(self, table: str) -> list[int | None]:
+        """The Limit of each Scan of ``table``."""
+        return [limit for name, limit in zip(self.scanned_tables, self.scan_limits, strict=True) if name == table]
 
 
 def test_a_split_run_counting_by_query_writes_the_counts_a_scan_writes(dynamodb, live_settings, tmp_path):
@@ -88,12 +100,12 @@ def test_a_worker_counting_by_query_reads_only_its_own_events(dynamodb, live_set
     report = run_migration(target, options(tmp_path, segment=1, total_segments=2, count_with="query"))
     assert report.exit_code == 0
     # and it queried each event of its own backup once (except the one whose count is kept) and
-    # never scanned the participants table
+    # never scanned the participants table: one Scan request of a page, the group check
     backup = load_backup(report.run_id, store=target.run_store(tmp_path))
     own = {typed["eventId"]["S"] for _, typed in iter_backup_items(backup)}
     assert 0 < len(own) < 40
     assert sorted(seen.queried) == sorted(own - {kept})
-    assert live_settings.table("participants") not in seen.scanned_tables
+    assert seen.scans_of(live_settings.table("participants")) == [GROUP_CHECK]
     assert report.source_rows == sum(n for e, n in data.participant_counts().items() if e in own - {kept})
 
 
@@ -105,8 +117,9 @@ def test_a_dry_run_of_a_worker_counts_by_query_and_says_so(dynamodb, live_settin
     seen = QueriedEvents(target.dynamodb)
     dry = plan_migration(target, options(tmp_path, segment=0, total_segments=2, count_with="query"))
     # then it queried only its own events (those it planned) and never scanned the participants
+    # (one Scan request of a page: the group check)
     assert 0 < len(seen.queried) == dry.plan.total < 30
-    assert live_settings.table("participants") not in seen.scanned_tables
+    assert seen.scans_of(live_settings.table("participants")) == [GROUP_CHECK]
     # and the target it prints says which method and why
     assert dry.to_dict()["target"]["participants counted by"].startswith("query:")
     # and its estimate prices those queries (one per event with few participants: no second page)
@@ -135,9 +148,10 @@ def test_verify_of_one_segment_counts_its_own_events_by_query_and_finds_what_a_s
     by_query = run_verify(target, VerifyOptions(backup_dir=tmp_path, run="r1", segment=0, recheck_counts=False,
                                                 count_with="query"))
     # then it counted each of its own events with one query and never scanned the participants
+    # (one Scan request of a page: the group check)
     assert by_query.counted_with.startswith("query:")
     assert sorted(seen.queried) == sorted(own)
-    assert live_settings.table("participants") not in seen.scanned_tables
+    assert seen.scans_of(live_settings.table("participants")) == [GROUP_CHECK]
     # and it finds the same problem a scan of the participants table finds: the wrong count
     by_scan = run_verify(target_for(live_settings), VerifyOptions(backup_dir=tmp_path, run="r1", segment=0,
                                                                   recheck_counts=False, count_with="scan"))
@@ -202,7 +216,8 @@ def test_auto_weighs_a_workers_queries_against_a_scan_by_the_tables_item_counts(
     queried = plan_migration(target, options(tmp_path, segment=0, total_segments=2))
     # then 20 queries are cheaper than the scan: it queries its own events, and says why
     assert queried.to_dict()["target"]["participants counted by"].startswith("query: ")
-    assert len(seen.queried) == queried.plan.total and live_settings.table("participants") not in seen.scanned_tables
+    assert len(seen.queried) == queried.plan.total
+    assert seen.scans_of(live_settings.table("participants")) == [GROUP_CHECK]
     # and a whole-table run scans whatever the costs
     whole = plan_migration(target_for(live_settings), options(tmp_path))
     assert whole.to_dict()["target"]["participants counted by"].startswith("scan:")

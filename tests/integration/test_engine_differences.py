@@ -112,3 +112,35 @@ def test_stream_times_may_be_a_minute_early_and_dates_derived_from_them_stay_ord
     item = EventStore(dynamodb, live_settings.table("events")).get("e1")
     assert item["createdAt"] <= item["startedAt"] <= item["completedAt"] and item["lastModified"] >= item["createdAt"]
     assert item["completedAt"] - item["createdAt"] < 61_000
+
+
+# AWS documents an empty map as {"M": {}} in a stream record's images, as everywhere else;
+# DynamoDB Local's GetRecords spells it {} (a value with no type), at the top level and nested in a
+# map or a list; moto spells it as AWS does. An empty list ({"L": []}), an empty string and an
+# empty binary are spelled as AWS does by both.
+EMPTY_SHAPES: dict[str, Any] = {
+    "settings": {"M": {}},
+    "layout": {"M": {"inner": {"M": {}}, "rows": {"L": []}, "cells": {"L": [{"M": {}}, {"L": []}, {"S": ""}]}}},
+    "history": {"L": []},
+    "blank": {"S": ""},
+    "nothing": {"B": b""},
+    "logo": {"B": b"\x00\xff"},
+    "marks": {"BS": [b"\x01", b"\x02"]},
+    "scores": {"NS": ["1", "2.5"]},
+    "unset": {"NULL": True},
+}
+
+
+def test_rows_holding_empty_maps_settle_on_every_engine(dynamodb: Any, live_settings: Settings) -> None:
+    # given a legacy event holding empty maps (top level and nested) among other empty and binary values
+    table = live_settings.table("events")
+    dynamodb.put_item(TableName=table, Item={**_legacy("e1", "waiting", 1_600_000_000_000), **EMPTY_SHAPES})
+    # when the local stream runner feeds its record to the live path
+    stats = StreamRunner(Target(settings=live_settings)).drain()
+    # then the record is upgraded, not rejected, and the values that are not the migration's are as written
+    outcomes = stats.outcomes[table]
+    assert outcomes["upgraded"] == 1 and not outcomes["rejected"] and not stats.given_up, stats.as_dict()
+    item = dynamodb.get_item(TableName=table, Key={"eventId": {"S": "e1"}}, ConsistentRead=True)["Item"]
+    assert item["schemaVersion"] == {"N": "2"} and item["status"] == {"S": "setup"}
+    assert {name: item[name] for name in EMPTY_SHAPES} == EMPTY_SHAPES
+    assert not dynamodb.scan(TableName=live_settings.failures_table)["Items"]

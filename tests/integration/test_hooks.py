@@ -11,17 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.integration.migrate_helpers import raw_items, seed
-from tests.support.cli import cli_env, finish, run_backfill, start_backfill
+from tests.support.cli import finish, run_backfill, start_backfill
 
 REFUSED = 3
 
-
-@pytest.fixture
-def env(live_settings):
-    return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "EVENTS_TABLE": live_settings.table("events"),
-                    "PARTICIPANTS_TABLE": live_settings.table("participants")},
-                   drop=("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ID", "BACKFILL_RUN_ID",
-                         "BACKUP_DIR"))
 
 
 def recording_hook(tmp_path: Path) -> tuple[str, Path]:
@@ -97,3 +90,33 @@ def test_hook_options_without_a_hook_are_refused(tmp_path, env, args, named):
     refused = run_backfill("migrate", "--yes", *args, "--backup-dir", str(tmp_path), env=env)
     assert refused.exit_code == 2 and len(refused.errors()) == 1 and named in refused.errors()[0], refused.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_hook_gets_the_documented_environment_and_no_values_unless_asked(dynamodb, live_settings, tmp_path, env):
+    """Issue 32 finding 7: the hook inherited AWS_SECRET_ACCESS_KEY and its payload quoted item values."""
+    # given a row whose status (refused by the rule) carries a marker value, and a secret in the environment
+    marker = "MARKER-hook-7c1e"
+    seed(dynamodb, live_settings, events=3, participants=3, malformed=0)
+    table = live_settings.table("events")
+    refused = sorted(raw_items(dynamodb, table))[0]
+    dynamodb.update_item(TableName=table, Key={"eventId": {"S": refused}}, UpdateExpression="SET #s = :v",
+                         ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":v": {"S": marker}})
+    secret = {**env, "AWS_SECRET_ACCESS_KEY": "secret-7c1e", "AWS_ACCESS_KEY_ID": "testing", "OTHER": "x"}
+    script = tmp_path / "hook.sh"
+    script.write_text(f'#!/bin/sh\nenv > {tmp_path}/env-$BACKFILL_HOOK_EVENT\ncat > {tmp_path}/in-$BACKFILL_HOOK_EVENT\n')
+    # when migrate runs with the hook (the row is refused: exit 1)
+    done = run_backfill("migrate", "--yes", "--hook", f"sh {script}", "--backup-dir", str(tmp_path / "a"), env=secret)
+    assert done.exit_code == 1, done.output
+    # then the hook's environment is the documented one, and its payload names the refused row, not the value
+    names = {line.split("=", 1)[0] for line in (tmp_path / "env-segment_done").read_text().splitlines() if "=" in line}
+    assert "AWS_SECRET_ACCESS_KEY" not in names and "AWS_ACCESS_KEY_ID" not in names and "OTHER" not in names
+    assert names - {"PWD", "SHLVL", "_", "OLDPWD"} <= {"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
+                                                       "USER", "LOGNAME", "BACKFILL_HOOK_EVENT"}
+    payload = (tmp_path / "in-segment_done").read_text()
+    assert refused in payload and marker not in payload
+    # when the operator passes the credentials by name and asks for values
+    shown = run_backfill("migrate", "--yes", "--hook", f"sh {script}", "--hook-env", "AWS_SECRET_ACCESS_KEY",
+                         "--show-values", "--backup-dir", str(tmp_path / "b"), env=secret)
+    assert shown.exit_code == 1, shown.output
+    assert "AWS_SECRET_ACCESS_KEY=secret-7c1e" in (tmp_path / "env-segment_done").read_text()
+    assert marker in (tmp_path / "in-segment_done").read_text()

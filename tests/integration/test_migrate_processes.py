@@ -11,22 +11,13 @@ import signal
 import time
 from pathlib import Path
 
-import pytest
-
 from backfill.run.backup import iter_backup_items, list_backups
 from tests.integration.migrate_helpers import raw_items, seed
-from tests.support.cli import cli_env, finish, run_backfill, start_backfill
+from tests.support.cli import finish, run_backfill, start_backfill
 
 REFUSED = 3
 INTERRUPTED = 130
 
-
-@pytest.fixture
-def env(live_settings):
-    return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "EVENTS_TABLE": live_settings.table("events"),
-                    "PARTICIPANTS_TABLE": live_settings.table("participants")},
-                   drop=("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ID", "BACKFILL_RUN_ID",
-                         "BACKUP_DIR"))
 
 
 def backed_up_ids(runs: Path) -> dict[int, set[str]]:
@@ -162,14 +153,21 @@ def test_restore_of_a_run_with_processes_puts_every_segment_back(dynamodb, live_
     assert re.search(r"to restore \(still as migrated\)\s*│\s*30\s", refused.stderr), refused.stderr
     assert raw_items(dynamodb, live_settings.table("events")) != before
     # when it is confirmed with --yes
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
     restored = run_backfill("restore", "--run", "pr", "--processes", "2", "--yes", "--backup-dir", str(runs),
-                            "--live-path-running", "--json", env=env)
+                            "--live-path-running", "--json", env={**env, "TMPDIR": str(temporary)})
     # then every row of both segments is back as backed up, and the report sums both segments
     assert restored.exit_code == 0, restored.output
     report = restored.json()
     assert report["ok"] and report["counts"] == {"restored": 30}
     assert [s["exit_code"] for s in report["segments"]] == [0, 0]
     assert raw_items(dynamodb, live_settings.table("events")) == before
+    # and the children's plans and results are in the run store, private, none left in the temp directory
+    # (issue 32 finding 9: they stayed in a backfill-restore-* directory of $TMPDIR)
+    outputs = sorted(p for p in runs.iterdir() if p.name.endswith((".restore-plan.json", ".restore-result.json")))
+    assert len(outputs) == 4 and {p.stat().st_mode & 0o777 for p in outputs} == {0o600}
+    assert list(temporary.iterdir()) == []
 
 
 def test_restore_of_a_run_with_processes_counts_every_segment_s_conflicts(dynamodb, live_settings, tmp_path, env):

@@ -13,15 +13,7 @@ import pytest
 
 from backfill.live.model import function_names
 from tests.integration.migrate_helpers import raw_items, seed
-from tests.support.cli import cli_env, finish, run_backfill, start_backfill
-
-
-@pytest.fixture
-def env(live_settings):
-    return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "AWS_REGION": live_settings.region,
-                    "EVENTS_TABLE": live_settings.table("events"), "PARTICIPANTS_TABLE": live_settings.table("participants")},
-                   drop=("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ID", "BACKFILL_RUN_ID",
-                         "BACKUP_DIR"))
+from tests.support.cli import finish, run_backfill, start_backfill
 
 
 def iterator_age(live_settings, stage: str, ms: float, minutes_ago: int = 0) -> None:

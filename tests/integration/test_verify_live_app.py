@@ -12,21 +12,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 import chalicelib.upgrader
 from backfill.migrate import MigrationOptions, run_migration
 from backfill.table.target import Target
 from tests.integration.migrate_helpers import raw_items, seed
-from tests.support.cli import REPO, cli_env, run_backfill
-
-
-@pytest.fixture
-def env(live_settings):
-    return cli_env({"AWS_ENDPOINT_URL": live_settings.endpoint_url, "AWS_REGION": live_settings.region,
-                    "EVENTS_TABLE": live_settings.table("events"), "PARTICIPANTS_TABLE": live_settings.table("participants")},
-                   drop=("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ID", "BACKFILL_RUN_ID",
-                         "BACKUP_DIR"))
+from tests.support.cli import REPO, run_backfill
 
 
 class Application:

@@ -128,3 +128,23 @@ def test_every_command_module_is_listed_and_loads():
     names = cli.list_commands(context)
     assert {"migrate", "verify", "restore", "control", "apply-mapping-settings", "stream-arns"} <= set(names)
     assert all(cli.get_command(context, name).name == name for name in names)
+
+
+def test_every_command_summary_is_a_whole_sentence():
+    # given every command and subcommand as `backfill --help` and the docs' CLI reference list them
+    context = click.Context(cli)
+    commands = [cli.get_command(context, name) for name in cli.list_commands(context)]
+    commands += [group.get_command(context, name) for group in commands if isinstance(group, click.Group)
+                 for name in group.list_commands(context)]
+    # then each summary is a sentence of its own, never one cut with "..." at click's 45 characters
+    summaries = {command.name: command.get_short_help_str(limit=45) for command in commands}
+    assert all(text.endswith(".") and not text.endswith("...") for text in summaries.values()), summaries
+
+
+@pytest.mark.parametrize(("flag", "warned"), [("-v", 0), ("-vv", 1)])
+def test_vv_warns_once_that_botocore_logs_show_item_values(tmp_path, flag, warned):
+    # issue 32 finding 9: -vv printed botocore's response bodies (item values) without a word
+    done = subprocess.run([sys.executable, "-m", "backfill", flag, "backups", "--backup-dir", str(tmp_path / "runs")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("logs botocore's requests and responses, item values included") == warned

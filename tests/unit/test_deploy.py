@@ -43,35 +43,72 @@ def when(value: Any, conditions: dict[str, bool]) -> Any:
     return value
 
 
-KEY = {"UseKmsKey": True, "CreateRunStoreBucket": True, "ExpireRunStore": True}
-NO_KEY = {"UseKmsKey": False, "CreateRunStoreBucket": True, "ExpireRunStore": False}
+KEY = {"UseKmsKey": True, "CreateRunStoreBucket": True, "ExpireRunStore": True, "LockRunStore": True}
+NO_KEY = {"UseKmsKey": False, "CreateRunStoreBucket": True, "ExpireRunStore": False, "LockRunStore": False}
+ROLES = ("MigrateJobRole", "RestoreJobRole")
+WRITES = {"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}
 
 
-def role_statements(conditions: dict[str, bool]) -> list[dict[str, Any]]:
-    [policy] = when(template()["Resources"]["JobRole"]["Properties"]["Policies"], conditions)
+def role_statements(conditions: dict[str, bool], role: str = "MigrateJobRole") -> list[dict[str, Any]]:
+    [policy] = when(template()["Resources"][role]["Properties"]["Policies"], conditions)
     return list(policy["PolicyDocument"]["Statement"])
 
 
-def test_the_job_role_grants_the_two_tables_and_the_run_store_prefix_only():
-    statements = role_statements(NO_KEY)
+def grants(role: str) -> dict[str, tuple[set[str], str]]:
+    """Sid -> (actions, resource) of ``role`` without a key; no action is a wildcard."""
     granted = {}
-    for statement in statements:
+    for statement in role_statements(NO_KEY, role):
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert statement["Effect"] == "Allow" and all("*" not in a for a in actions)
         resource = statement["Resource"]
         sub = resource.get("Fn::Sub") if isinstance(resource, dict) else resource
         granted[statement["Sid"]] = (set(actions), sub[0] if isinstance(sub, list) else sub)
-    assert granted["EventsMigrateVerifyRestore"][1].endswith(":table/${EventsTableName}")
-    assert granted["ParticipantsCount"][1].endswith(":table/${ParticipantsTableName}")
-    assert not granted["ParticipantsCount"][0] & {"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}
-    assert granted["RunStoreObjects"][1].endswith("s3:::${Bucket}/${RunStorePrefix}/*")
-    listing = next(s for s in statements if s["Sid"] == "RunStoreList")
+    listing = next(s for s in role_statements(NO_KEY, role) if s["Sid"] == "RunStoreList")
     assert listing["Condition"]["StringLike"]["s3:prefix"] == {"Fn::Sub": "${RunStorePrefix}/*"}
+    assert granted["RunStoreObjects"][1].endswith("s3:::${Bucket}/${RunStorePrefix}/*")
+    return granted
+
+
+def test_the_migrate_role_reads_both_tables_and_only_updates_events():
+    granted = grants("MigrateJobRole")
+    assert granted["EventsMigrate"][1].endswith(":table/${EventsTableName}")
+    assert granted["EventsMigrate"][0] & WRITES == {"dynamodb:UpdateItem"}  # never puts or deletes an item
+    assert granted["ParticipantsCount"][1].endswith(":table/${ParticipantsTableName}")
+    assert not granted["ParticipantsCount"][0] & WRITES
     assert granted["RunStoreObjects"][0] == {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}
+    assert set(granted) == {"EventsMigrate", "ParticipantsCount", "RunStoreList", "RunStoreObjects"}
+
+
+def test_the_restore_role_writes_events_back_and_reads_the_run_store():
+    granted = grants("RestoreJobRole")
+    assert granted["EventsRestore"][1].endswith(":table/${EventsTableName}")
+    assert granted["EventsRestore"][0] & WRITES == WRITES
+    assert granted["RunStoreObjects"][0] == {"s3:GetObject", "s3:PutObject"}
     # the one unscoped statement only lists stream mappings (the action has no resource-level permissions)
     assert granted["LivePathCheck"] == ({"lambda:ListEventSourceMappings"}, "*")
-    assert set(granted) == {"EventsMigrateVerifyRestore", "ParticipantsCount", "LivePathCheck", "RunStoreList",
-                            "RunStoreObjects"}
+    assert set(granted) == {"EventsRestore", "LivePathCheck", "RunStoreList", "RunStoreObjects"}
+
+
+def test_each_job_runs_under_its_own_role():
+    resources = template()["Resources"]
+    assert resources["JobDefinition"]["Properties"]["ContainerProperties"]["JobRoleArn"] == {
+        "Fn::GetAtt": ["MigrateJobRole", "Arn"]}
+    assert resources["RestoreJobDefinition"]["Properties"]["ContainerProperties"]["JobRoleArn"] == {
+        "Fn::GetAtt": ["RestoreJobRole", "Arn"]}
+    assert "JobRole" not in resources
+
+
+def test_the_created_bucket_is_versioned_and_object_lock_is_offered():
+    bucket = template()["Resources"]["CreatedRunStoreBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    [rule] = when(bucket, NO_KEY)["LifecycleConfiguration"]["Rules"]
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": {"Ref": "RunStoreNoncurrentDays"}}
+    assert "ObjectLockEnabled" not in when(bucket, NO_KEY) and "ObjectLockConfiguration" not in when(bucket, NO_KEY)
+    locked = when(bucket, KEY)
+    assert locked["ObjectLockEnabled"] is True
+    assert locked["ObjectLockConfiguration"]["Rule"]["DefaultRetention"] == {
+        "Mode": {"Ref": "RunStoreObjectLockMode"}, "Days": {"Ref": "RunStoreObjectLockDays"}}
+    assert template()["Parameters"]["RunStoreObjectLockDays"]["Default"] == 0  # off unless asked
 
 
 def accepted(args: list[str]) -> dict[str, Any]:
@@ -131,16 +168,24 @@ def test_the_kubernetes_indexed_job_splits_as_many_segments_as_it_has_completion
     assert {e["name"] for e in container["env"]} >= {"BACKFILL_RUN_ID", "EVENTS_TABLE", "PARTICIPANTS_TABLE"}
 
 
-def test_with_a_kms_key_the_job_role_may_use_that_key_through_s3_for_data_keys_and_decryption_only():
-    # given the template with RunStoreKmsKeyArn set
-    [key_statement] = [s for s in role_statements(KEY) if s["Sid"] == "RunStoreKey"]
-    # then: two actions, that key only, through S3 only
-    assert key_statement["Effect"] == "Allow"
-    assert set(key_statement["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
-    assert key_statement["Resource"] == {"Ref": "RunStoreKmsKeyArn"}
-    assert key_statement["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}
-    # and without a key there is no KMS statement at all
-    assert not [s for s in role_statements(NO_KEY) if any("kms:" in a for a in s["Action"])]
+def test_the_kubernetes_jobs_require_pitr():
+    for name in ("backfill-indexed-job.yaml", "restore-indexed-job.yaml"):
+        [job] = [d for d in yaml.safe_load_all((DEPLOY / "kubernetes" / name).read_text()) if d["kind"] == "Job"]
+        [container] = job["spec"]["template"]["spec"]["containers"]
+        assert {"name": "BACKFILL_REQUIRE_PITR", "value": "true"} in container["env"], name
+
+
+def test_with_a_kms_key_the_job_roles_may_use_that_key_through_s3_for_data_keys_and_decryption_only():
+    for role in ROLES:
+        # given the template with RunStoreKmsKeyArn set
+        [key_statement] = [s for s in role_statements(KEY, role) if s["Sid"] == "RunStoreKey"]
+        # then: two actions, that key only, through S3 only
+        assert key_statement["Effect"] == "Allow"
+        assert set(key_statement["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+        assert key_statement["Resource"] == {"Ref": "RunStoreKmsKeyArn"}
+        assert key_statement["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}
+        # and without a key there is no KMS statement at all
+        assert not [s for s in role_statements(NO_KEY, role) if any("kms:" in a for a in s["Action"])]
 
 
 def test_with_a_kms_key_both_jobs_write_every_object_with_it():
@@ -184,7 +229,8 @@ def test_both_jobs_require_pitr_by_default_and_may_check_it_on_the_events_table_
         properties = when(resources[name]["Properties"], NO_KEY)
         assert {"Name": "BACKFILL_REQUIRE_PITR", "Value": {"Ref": "RequirePitr"}} in properties["ContainerProperties"]["Environment"]
         assert {"OnExitCode": "3", "Action": "EXIT"} in properties["RetryStrategy"]["EvaluateOnExit"]  # refused is final
-    [events] = [s for s in role_statements(NO_KEY) if s["Sid"] == "EventsMigrateVerifyRestore"]
-    assert "dynamodb:DescribeContinuousBackups" in events["Action"]
-    assert not [s for s in role_statements(NO_KEY) if s["Sid"] != "EventsMigrateVerifyRestore"
-                and "dynamodb:DescribeContinuousBackups" in s["Action"]]
+    for role, sid in (("MigrateJobRole", "EventsMigrate"), ("RestoreJobRole", "EventsRestore")):
+        [events] = [s for s in role_statements(NO_KEY, role) if s["Sid"] == sid]
+        assert "dynamodb:DescribeContinuousBackups" in events["Action"]
+        assert not [s for s in role_statements(NO_KEY, role) if s["Sid"] != sid
+                    and "dynamodb:DescribeContinuousBackups" in s["Action"]]

@@ -170,7 +170,9 @@ def test_counting_by_query_costs_one_consistent_read_per_4kb_of_each_event_round
     summary = estimate.summary(workers=4, rate_limit=0)
     # then counting is one query per event, consistent: 50 x 1 + 5 x 3 + 2 x 1 units
     assert summary["requests"]["Query participants (COUNT, consistent, one per item to count)"] == 57
-    assert summary["read units"] == 67 + 0.5  # and the events scan (no events observed): one empty page
+    # and the group check reads one page of the participants: 1,000 rows of 100 bytes, 25 x 4 KB, halved
+    assert summary["requests"]["Scan participants (group check: one page, at most 1000 rows)"] == 1
+    assert summary["read units"] == 67 + 12.5 + 0.5  # and the events scan (no events observed): one empty page
     # and a scan of the whole table would cost 1,000,000 bytes / 4 KB = 245 units, halved (eventually
     # consistent), in one page: dearer than the queries
     other = summary["counting with scan instead"]

@@ -144,7 +144,7 @@ class CommandLine:
     as_json: bool
 
 
-@click.command("apply-mapping-settings")
+@click.command("apply-mapping-settings", short_help="Apply the stage's stream mapping settings.")
 @click.option("--app-name", default=APP_NAME, show_default=True, help="Chalice app name (function names are <app>-<stage>-<handler>).")
 @click.option("--max-retries", default=10, show_default=True, type=click.IntRange(0, 10000), help="MaximumRetryAttempts per batch.")
 @click.option("--max-record-age", default=86400, show_default=True, type=click.IntRange(60, 604800), help="MaximumRecordAgeInSeconds.")

@@ -8,7 +8,12 @@ from typing import Any
 import click
 from rich.table import Table
 
-from backfill.cli.options import backup_dir_option, json_option, store_endpoint_option
+from backfill.cli.options import (
+    backup_dir_option,
+    json_option,
+    require_own_store,
+    store_endpoint_option,
+)
 from backfill.console import err, print_json
 from backfill.errors import BadInput
 from backfill.run.backup import BackupError, BackupListing, list_backups
@@ -21,7 +26,7 @@ from backfill.table.target import DEFAULT_CONNECT_TIMEOUT
 MAX_DAYS = 36_500
 
 
-@click.group("backups", invoke_without_command=True)
+@click.group("backups", invoke_without_command=True, short_help="List the backups, newest first.")
 @click.option("--table", help="Only backups of this table.")
 @backup_dir_option
 @store_endpoint_option
@@ -35,6 +40,7 @@ def command(ctx: click.Context, table: str | None, backup_dir: str, endpoint_url
     `backfill backups prune` deletes old runs."""
     if ctx.invoked_subcommand is not None:
         return
+    require_own_store(backup_dir)
     store = open_store(backup_dir, endpoint_url=endpoint_url, connect_timeout=DEFAULT_CONNECT_TIMEOUT)
     try:
         listings = list_backups(store, table, check=True)
@@ -93,7 +99,7 @@ def describe(entry: BackupListing, coverage: dict[tuple[str, str], tuple[bool, s
     }
 
 
-@command.command("prune")
+@command.command("prune", short_help="Delete old runs, keeping the newest.")
 @click.option("--older-than", "older_than", metavar="DAYS", required=True, type=click.IntRange(0, MAX_DAYS),
               help="Delete runs whose newest backup is older than this many days (unless the rule keeps them).")
 @click.option("--table", help="Only runs of this table.")
@@ -108,6 +114,7 @@ def prune_command(older_than: int, table: str | None, backup_dir: str, endpoint_
     A dry run unless --yes. Whatever its age, a run is kept when it is its table's newest
     complete run, its table's newest run that wrote (has a ledger: its restore undoes the last
     migration), or unfinished (a checkpoint not completed)."""
+    require_own_store(backup_dir)
     store = open_store(backup_dir, endpoint_url=endpoint_url, connect_timeout=DEFAULT_CONNECT_TIMEOUT)
     try:
         decisions = plan_prune(store, older_than, table)

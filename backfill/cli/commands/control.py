@@ -13,6 +13,7 @@ from backfill.cli.options import (
     FiniteFloat,
     backup_dir_option,
     json_option,
+    require_own_store,
     store_encryption,
     store_encryption_options,
     store_endpoint_option,
@@ -29,7 +30,7 @@ ACTIONS = ("status", "pause", "resume", "rate", "stop")
 ACK_TIMEOUT_S = 5 * POLL_S + 5  # the workers' promise (within 5 s) and a margin for a slow store
 
 
-@click.command("control")
+@click.command("control", short_help="Steer a running migration: status, pause, rate, stop.")
 @click.argument("run", metavar="RUN")
 @click.argument("action", type=click.Choice(ACTIONS))
 @click.argument("value", metavar="[N]", required=False, type=FiniteFloat(min=0))
@@ -50,7 +51,8 @@ def command(run: str, action: str, value: float | None, no_wait: bool, total_seg
              paused, stopped, done, done with problems, failed, interrupted), progress, rate,
              ETA, consumed write units, throttled requests, rate limit, last error and the age
              of its last checkpoint (a killed worker shows as running with an old checkpoint:
-             start it again with the same flags and it resumes)
+             start it again with the same flags and it resumes); a terminal narrower than 150
+             columns shows the steering columns only, --json everything
     pause    writers wait before their next write (the backup/plan phase is not paused)
     resume   writers go on
     rate N   the whole run writes at most N items per second, shared among its workers by their
@@ -66,6 +68,7 @@ def command(run: str, action: str, value: float | None, no_wait: bool, total_seg
     if (action == "rate") != (value is not None):
         raise click.UsageError("rate takes N, the whole run's writes per second (0 = unlimited)" if action == "rate"
                                else f"{action} takes no value")
+    require_own_store(backup_dir)
     store = open_store(backup_dir, endpoint_url=endpoint_url, connect_timeout=DEFAULT_CONNECT_TIMEOUT,
                        encryption=store_encryption({**encryption, "backup_dir": backup_dir}))
     segments = _segments(store, run, total_segments)
@@ -140,19 +143,36 @@ def _show(run: str, backup_dir: str, record: ControlRecord, segments: list[Segme
                     "segments": [s.to_json() for s in segments]})
         return
     table = Table(title=f"run {run} in {backup_dir}: {_describe(record)}", title_justify="left")
-    for column in ("segment", "state", "done/items", "items/s", "ETA", "write units", "units/s", "throttled",
-                   "rate limit", "checkpoint age", "last error or note", "host"):
-        table.add_column(column)
-    for s in segments:
-        live: dict[str, Any] = s.live or {}
-        table.add_row(
-            str(s.segment), s.state, f"{_or_dash(s.done)}/{_or_dash(s.items)}",
-            _or_dash(live.get("items_per_s", s.rate)),
-            f"{live['eta_s']:.0f}s" if live.get("eta_s") is not None else "-", _or_dash(live.get("write_units")),
-            _or_dash(live.get("write_units_per_s")), _or_dash(live.get("throttled")), _rate(live.get("rate_limit")),
-            f"{s.checkpoint_age_s}s" if s.checkpoint_age_s is not None else "-",
-            str(live.get("last_error") or s.detail or "-"), s.host or "-")
+    rows = [_row(s) for s in segments]
+    # A narrow terminal gets the columns an operator steers by; --json (or a wide one) has them all.
+    columns = [c for c in rows[0] if c in NARROW_COLUMNS] if err.width < WIDE_TERMINAL else list(rows[0])
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(row[c] for c in columns))
     err.print(table)
+
+
+NARROW_COLUMNS = ("segment", "state", "done/items", "items/s", "ETA", "rate limit", "last error or note")
+WIDE_TERMINAL = 150
+
+
+def _row(s: SegmentStatus) -> dict[str, str]:
+    live: dict[str, Any] = s.live or {}
+    return {
+        "segment": str(s.segment), "state": s.state, "done/items": f"{_or_dash(s.done)}/{_or_dash(s.items)}",
+        "items/s": _or_dash(live.get("items_per_s", s.rate)), "ETA": _eta(s, live),
+        "write units": _or_dash(live.get("write_units")), "units/s": _or_dash(live.get("write_units_per_s")),
+        "throttled": _or_dash(live.get("throttled")), "rate limit": _rate(live.get("rate_limit")),
+        "checkpoint age": f"{s.checkpoint_age_s}s" if s.checkpoint_age_s is not None else "-",
+        "last error or note": str(live.get("last_error") or s.detail or "-"), "host": s.host or "-",
+    }
+
+
+def _eta(segment: SegmentStatus, live: dict[str, Any]) -> str:
+    if segment.state == "paused":
+        return "paused"
+    return f"{live['eta_s']:.0f}s" if live.get("eta_s") is not None else "-"
 
 
 def _rate(limit: Any) -> str:

@@ -15,7 +15,7 @@ from chalicelib.streams.failures import FailureStore, reasons_text
 from chalicelib.streams.observability import loggable_reasons
 
 
-@click.command("failures")
+@click.command("failures", short_help="List the records the live path refused.")
 @click.option("--of-table", "table_filter", metavar="NAME",
               help="Only failures of this table (its actual name). (Not --table: that renames declared tables.)")
 @click.option("--show-values", is_flag=True,

@@ -91,12 +91,12 @@ def _failures_count(target: Target, functions: list[DeployedFunction]) -> dict[s
     return counts
 
 
-@click.group("live")
+@click.group("live", short_help="Show, pause and resume the deployed live path.")
 def command() -> None:
     """Show, pause and resume the deployed stream handlers; create their alarms."""
 
 
-@command.command("status")
+@command.command("status", short_help="Show the stream mappings and the live path's health.")
 @app_name_option
 @json_option
 @target_options
@@ -147,7 +147,7 @@ def _switch(target: Target, stage: str, app_name: str, enabled: bool, timeout: i
 
 
 def _switch_command(name: str, enabled: bool, help_text: str) -> Callable[..., None]:
-    @command.command(name, help=help_text)
+    @command.command(name, help=help_text, short_help=f"{'Enable' if enabled else 'Disable'} both stream mappings.")
     @app_name_option
     @timeout_option
     @json_option
@@ -165,7 +165,7 @@ resume = _switch_command("resume", True, "Enable both stream mappings and wait u
                          "(the handlers catch up from where they stopped).")
 
 
-@command.command("alarms")
+@command.command("alarms", short_help="Create the live path's CloudWatch alarms.")
 @app_name_option
 @click.option("--iterator-age-ms", default=DEFAULT_ITERATOR_AGE_MS, show_default=True, type=click.IntRange(min=1000),
               help="Alarm when a handler is further behind its stream than this.")

@@ -21,6 +21,7 @@ from backfill.cli.options import (
     backup_dir_option,
     command_line,
     json_option,
+    require_own_store,
     require_writable_store,
     segment_or_array_index,
     store_encryption_options,
@@ -53,6 +54,7 @@ from backfill.console import (
     key_value_table,
     print_json,
     refuse_without_terminal,
+    verbosity,
 )
 from backfill.control.hooks import DEFAULT_TIMEOUT_S
 from backfill.errors import BadInput, ChildrenEnded, CliError
@@ -71,9 +73,9 @@ from backfill.migrate.estimate import (
     DEFAULT_WRITE_LATENCY_MS,
     Pricing,
 )
-from backfill.migrate.render import plan_view, progress_factory, report_view
+from backfill.migrate.render import Phases, plan_view, report_view
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
-from backfill.migrate.runner import RunStopped, StopBeforeWrites
+from backfill.migrate.runner import RunStopped, StopBeforeWrites, require_groups
 from backfill.migrate.tally import merged
 from backfill.run.backup import (
     MANIFEST_SUFFIX,
@@ -119,11 +121,13 @@ class CommandLine:
     hook_commands: tuple[str, ...]
     hook_fails_run: bool
     hook_timeout_s: float
+    hook_env: tuple[str, ...]
     max_capacity: str | None
     max_iterator_age_s: float | None
     backup_dir: str
     require_pitr: bool
     allow_version_mismatch: bool
+    accept_zero_counts: bool
     show_values: bool
     yes: bool
     as_json: bool
@@ -143,8 +147,11 @@ class CommandLine:
             hook_commands=self.hook_commands,
             hook_fails_run=self.hook_fails_run,
             hook_timeout_s=self.hook_timeout_s,
+            hook_env=self.hook_env,
+            hook_show_values=self.show_values,
             max_capacity=self.max_capacity,
             max_iterator_age_s=self.max_iterator_age_s,
+            accept_zero_counts=self.accept_zero_counts,
             stage=target.stage.name if target.stage is not None and self.max_iterator_age_s is not None else None,
         )
         try:
@@ -154,7 +161,7 @@ class CommandLine:
         return options
 
 
-@click.command("migrate")
+@click.command("migrate", short_help="Upgrade every existing item to the declaration.")
 @click.option("--dry-run", is_flag=True, help="Scan and print the full plan; write nothing anywhere (no backup either).")
 @click.option("--scan-threads", "segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS), help="Threads that read the table, each one segment of a parallel scan (not --total-segments, which splits a run across workers).")
 @click.option("--segment", type=click.IntRange(min=0), help="Only do segment K of --total-segments (split one table over several "
@@ -189,7 +196,7 @@ class CommandLine:
               help="(--processes' children) count, back up and plan, save the plan in the run store, then read one "
                    "line on stdin: 'write' goes on to the writes, anything else (or none) stops before any write.")
 @click.option("--max-capacity", metavar="N|P%",
-              help="Write capacity the whole run may consume: N units per second, or P% of the events table's "
+              help="Write capacity the whole run may consume: N units per second, or P% of the migrated table's "
                    "write throughput (provisioned WCU, or an on-demand table's MaxWriteRequestUnits); measured "
                    "from what DynamoDB reports each write consumed, shared among the workers as measured "
                    "(each publishes its consumption in the run store; docs/control.md).")
@@ -203,8 +210,16 @@ class CommandLine:
 @click.option("--hook-fails-run", is_flag=True,
               help="A hook that fails (non-zero exit, cannot start, timed out) stops the run (exit 3). "
                    "Default: it is logged and the run goes on.")
+@click.option("--hook-env", "hook_env", metavar="NAME", multiple=True,
+              help="Pass the variable NAME of this environment to the hooks (repeat for several). A hook gets "
+                   "only PATH, HOME, LANG, LC_ALL, LC_CTYPE, TZ, TMPDIR, USER, LOGNAME, BACKFILL_HOOK_EVENT and "
+                   "these: no AWS credentials unless named here.")
 @click.option("--hook-timeout", "hook_timeout_s", type=FiniteFloat(min=0.1), default=DEFAULT_TIMEOUT_S,
               show_default=True, help="Seconds a hook may run; then it is killed (and counts as failed).")
+@click.option("--accept-zero-counts", is_flag=True,
+              help="Run even when none of the aggregate's source rows read belongs to an item (a group_by attribute "
+                   "on no row, or no row carrying them all), which writes 0 on every item. Without it the dry run "
+                   "and the run refuse before any write (exit 3): that is almost always a mistyped group_by.")
 @click.option("--show-values", is_flag=True,
               help="Show values in the plan's sample diffs and in reasons on the terminal (user data); by default "
                    "fields and their DynamoDB types, quoted values as <value>. --json has them either way.")
@@ -236,6 +251,7 @@ def command(target: Target, given: CommandLine) -> None:
     if given.dry_run and given.resume:
         raise click.UsageError("--dry-run and --resume do not go together")
     _refuse_hook_options(given)
+    require_own_store(given.backup_dir)  # what a resume continues from is read from it
     if not given.dry_run:
         check_live_version(target, "migrate", allow_mismatch=given.allow_version_mismatch)
     if given.processes > 1:
@@ -295,7 +311,7 @@ def _hooks(given: CommandLine, confirmed: list[str]) -> MigrationHooks:
         if given.parent_confirms:
             write_json(backup.store, backup.name_for(PLAN_SUFFIX), plan_state(plan))
             err.print(plan_view(plan, heading=f"Planned (backup {backup.data_uri} verified); the parent asks",
-                                show_values=given.show_values))
+                                show_values=given.show_values, detailed=bool(verbosity())))
             if sys.stdin.readline().strip() != GO:
                 err.print("The parent said stop: nothing was written.")
                 raise StopBeforeWrites
@@ -305,25 +321,53 @@ def _hooks(given: CommandLine, confirmed: list[str]) -> MigrationHooks:
                       soft_wrap=True)
         confirmed.append(backup.run_id)
 
-    return MigrationHooks(
-        on_target=lambda description: err.print(key_value_table("Target", description)),
-        confirm=confirm,
-        progress=progress_factory(err),
-    )
+    phases = Phases(err)
+    return MigrationHooks(on_target=_TargetView().show, confirm=confirm, progress=phases.phase,
+                          on_pause=phases.paused)
+
+
+class _TargetView:
+    """The target: a table with -v; by default one line, then one more with what the scans counted."""
+
+    def __init__(self) -> None:
+        self.shown: set[str] = set()
+
+    def show(self, description: dict[str, Any]) -> None:
+        if verbosity():
+            err.print(key_value_table("Target", description))
+            return
+        new = {name: value for name, value in description.items() if name not in self.shown}
+        self.shown |= set(new)
+        where = f"{new.pop('endpoint')} ({new.pop('region')}): " if "endpoint" in new else ""
+        figures = ", ".join(f"{name} {value}" for name, value in new.items())
+        err.print(escape(f"{'Target' if where else 'Counted'}: {where}{figures}"))
 
 
 def _dry_run(target: Target, given: CommandLine, options: MigrationOptions) -> dict[str, Any]:
     pricing = Pricing(given.price_per_million_writes, given.price_per_million_reads, given.write_latency_ms)
     result = plan_migration(target, options, _hooks(given, []), pricing)
-    err.print(plan_view(result.plan, heading="Dry run: nothing was written", show_values=given.show_values))
-    err.print(key_value_table("Estimate of the real run (DynamoDB's rounding rules)", _flat(result.estimate)))
+    err.print(plan_view(result.plan, heading="Dry run: nothing was written", show_values=given.show_values,
+                        detailed=bool(verbosity())))
+    estimate = _flat(result.estimate)
+    if not verbosity():  # the figures a go/no-go needs, and any advice; every row with -v or --json
+        estimate = {name: value for name, value in estimate.items() if name in ESTIMATE_SHOWN or "consider" in str(value)}
+    err.print(key_value_table("Estimate of the real run (DynamoDB's rounding rules)", estimate))
     return result.to_dict()
 
 
 def _migrate(target: Target, given: CommandLine, options: MigrationOptions, confirmed: list[str]) -> dict[str, Any]:
     report = run_migration(target, options, _hooks(given, confirmed))
-    err.print(report_view(report, show_values=given.show_values))
+    err.print(report_view(report, show_values=given.show_values, detailed=bool(verbosity())))
+    _next_step(report.tally.refused)
     return report.to_dict()
+
+
+def _next_step(refused: list[Any]) -> None:
+    """After refused items, what to do about them is the last thing said."""
+    if refused:
+        err.print(f"Next: {len(refused)} refused item(s) were left as they are. Correct them (by hand, or by an "
+                  "alias in the declaration) and run migrate again: it upgrades what is left and skips the rest. "
+                  "Or accept them: verify will list them as refused until they change.")
 
 
 def _interrupted(run_id: str | None) -> NoReturn:
@@ -354,8 +398,9 @@ def resume_command(run_id: str) -> str:
 def _refuse_hook_options(given: CommandLine) -> None:
     ctx = click.get_current_context()
     timeout_given = ctx.get_parameter_source("hook_timeout_s") is ParameterSource.COMMANDLINE
-    if (given.hook_fails_run or timeout_given) and not given.hook_commands:
-        raise click.UsageError(f"{'--hook-fails-run' if given.hook_fails_run else '--hook-timeout'} goes with --hook CMD")
+    if (given.hook_fails_run or timeout_given or given.hook_env) and not given.hook_commands:
+        option = "--hook-fails-run" if given.hook_fails_run else "--hook-timeout" if timeout_given else "--hook-env"
+        raise click.UsageError(f"{option} goes with --hook CMD")
     if given.dry_run and given.hook_commands:
         raise click.UsageError("--hook does not go with --dry-run: a dry run has no events to hook")
 
@@ -373,6 +418,9 @@ def _refuse_with_processes(given: CommandLine) -> None:
                                "and --processes")
     if given.dry_run:
         raise click.UsageError("--dry-run does not go with --processes: a dry run writes nothing; run it in one process")
+
+
+ESTIMATE_SHOWN = ("read units", "write units", "on-demand price (USD)", "write duration (s)", "duration bound by")
 
 
 def _flat(summary: dict[str, Any]) -> dict[str, Any]:
@@ -404,9 +452,10 @@ def _array_job_worker(segment: int | None, total_segments: int | None, run_id: s
 
 
 def _confirm(plan: Plan, backup: Backup, *, yes: bool, show_values: bool) -> None:
-    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_uri} verified)", show_values=show_values))
+    err.print(plan_view(plan, heading=f"Plan (backup {backup.data_uri} verified)", show_values=show_values,
+                        detailed=bool(verbosity())))
     confirm_or_refuse(
-        f"Upgrade {plan.would_upgrade} events in place (run {backup.run_id})?", yes=yes
+        f"Upgrade {plan.would_upgrade} items in place (run {backup.run_id})?", yes=yes
     )
 
 
@@ -455,9 +504,12 @@ class _Parent:
         require_writable_store(given.backup_dir)
         started = time.monotonic()
         description = target.describe(counts=False)
-        err.print(key_value_table("Target", description))
+        _TargetView().show(description)
         target.require_declared_tables()
         check_pitr(target, table, required=given.require_pitr)
+        # The source's groups checked once, here, so a refusal is one line and no child starts.
+        options = MigrationOptions(accept_zero_counts=given.accept_zero_counts)
+        require_groups(target, options, options.count_choice(), None)
         resume = shlex.join(["backfill", "migrate", *given_options(ctx, skip=("run_id", "processes", "dry_run")),
                              "--run-id", run, "--processes", str(processes)])
         parent = cls(given, run, target.run_store(given.backup_dir),
@@ -494,8 +546,8 @@ class _Parent:
         try:
             plan = self._combined_plan()
             err.print(plan_view(plan, heading=f"Plan (run {self.run}: {len(children)} backups verified)",
-                                show_values=self.given.show_values))
-            confirm_or_refuse(f"Upgrade {plan.would_upgrade} events in place (run {self.run}, {len(children)} "
+                                show_values=self.given.show_values, detailed=bool(verbosity())))
+            confirm_or_refuse(f"Upgrade {plan.would_upgrade} items in place (run {self.run}, {len(children)} "
                               "processes)?", yes=self.given.yes)
         except _Stop as stop:  # a child failed or Ctrl-C before any write: the others stop too
             self._tell_all("stop")
@@ -546,7 +598,8 @@ class _Parent:
             interrupted = watch(children, on_poll=lambda: update(finished()))
         report = _combined_report(store, run, self.names, children, self.description,
                                   time.monotonic() - self.started)
-        err.print(report_view(report, show_values=self.given.show_values))
+        err.print(report_view(report, show_values=self.given.show_values, detailed=bool(verbosity())))
+        _next_step(report.tally.refused)
         stop_if_failed(children, interrupted, self.resume,
                        state="every segment's checkpoint keeps the items it finished")
         payload = {**report.to_dict(), "processes": len(children),
@@ -568,6 +621,7 @@ def _combined_report(store: RunStore, run: str, names: list[str], children: list
     """The whole run's report: tallies from every segment's checkpoint, this attempt's figures
     from the reports of the children that finished."""
     tallies, items, processed, resumed, rows = [], 0, 0, 0, 0
+    counts = bool(active_schema().aggregates)  # without an aggregate nothing is counted
     calls: Counter[str] = Counter()
     http: Counter[str] = Counter()
     completed = True
@@ -581,14 +635,14 @@ def _combined_report(store: RunStore, run: str, names: list[str], children: list
             part = read_json(store, name + REPORT_SUFFIX)
             processed += int(part["processed_this_attempt"])
             resumed += int(part["resumed_after"])
-            # A child that scanned counted the whole source table; one that queried, its items' rows.
-            counted_by = str(part["target"].get(counted_by_label(), ""))
-            counted = int(part["aggregate"]["source_rows_counted"])
-            rows = rows + counted if counted_by.startswith(QUERY) else max(rows, counted)
-            description = {**description, counted_by_label(): counted_by}
+            if counts:  # a child that scanned counted the whole source table; one that queried, its items' rows
+                counted_by = str(part["target"].get(counted_by_label(), ""))
+                counted = int(part["aggregate"]["source_rows_counted"])
+                rows = rows + counted if counted_by.startswith(QUERY) else max(rows, counted)
+                description = {**description, counted_by_label(): counted_by}
             calls.update(part["requests"]["calls"])
             http.update(part["requests"]["http"])
-    description = {**description, active_schema().table: items, source_table(): rows}
+    description = {**description, active_schema().table: items, **({source_table(): rows} if counts else {})}
     return MigrationReport(run_id=run, backup_file=f"{store.location} (run {run}, {len(names)} segments)",
                            backup_items=items, target=description, tally=merged(tallies), duration_s=duration_s,
                            processed=processed, resumed_after=resumed, source_rows=rows,

@@ -22,7 +22,7 @@ from backfill.mirror.verify import MirrorVerifyResult, verify_mirror
 from backfill.table.target import Target
 
 
-@click.group("mirror")
+@click.group("mirror", short_help="Seed and check a count's membership mirror.")
 def command() -> None:
     """Seed a count's membership mirror and hand the counts over to it, or check it."""
 
@@ -39,7 +39,7 @@ def _progress(bar: Progress) -> Callable[[str, int], None]:
     return on_progress
 
 
-@command.command("seed")
+@command.command("seed", short_help="Fill the mirror and hand counts over to it.")
 @click.option("--scan-threads", "segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS),
               help="Segments of each parallel scan (source table, then the migrated table).")
 @click.option("--writers", default=8, show_default=True, type=click.IntRange(1, MAX_THREADS),
@@ -70,7 +70,7 @@ def seed(target: Target, segments: int, writers: int, yes: bool, as_json: bool) 
     raise SystemExit(EXIT_OK if result.ok else EXIT_ITEM_FAILURES)
 
 
-@command.command("verify")
+@command.command("verify", short_help="Check each mirrored count against its source.")
 @click.option("--scan-threads", "segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS),
               help="Segments of each parallel scan.")
 @click.option("--show", default=20, show_default=True, type=click.IntRange(min=0), help="Findings to list.")

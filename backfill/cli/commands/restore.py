@@ -1,14 +1,12 @@
-"""``backfill restore FILE`` (also ``backfill --restore FILE``): roll the events table back."""
+"""``backfill restore FILE`` (also ``backfill --restore FILE``): roll the migrated table back."""
 
 from __future__ import annotations
 
 import json
 import shlex
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import islice
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -21,6 +19,7 @@ from backfill.cli.options import (
     backup_dir_option,
     command_line,
     json_option,
+    require_own_store,
     segment_or_array_index,
     store_encryption_options,
     target_options,
@@ -63,6 +62,7 @@ from backfill.restore import (
 from backfill.restore.bulk import DEFAULT_WORKERS, BulkRestoreError, bulk_restore
 from backfill.restore.runner import SUMMARY_CONFLICTS, SUMMARY_WRITES
 from backfill.run.backup import BackupError, load_backup, verify_backup
+from backfill.run.names import RESTORE_PLAN_SUFFIX, RESTORE_RESULT_SUFFIX
 from backfill.run.runs import find_run
 from backfill.run.store import StoreError, split_location
 from backfill.table.pitr import enable_pitr
@@ -94,7 +94,7 @@ class CommandLine:
     as_json: bool
 
 
-@click.command("restore")
+@click.command("restore", short_help="Roll the migrated table back from a backup.")
 @click.argument("backup_file", metavar="FILE", required=False)
 @click.option("--run", "run", metavar="NAME", help="Restore every backup of run NAME (all its segments) from --backup-dir, "
               "instead of one FILE.")
@@ -129,7 +129,7 @@ class CommandLine:
 @target_options
 @command_line(CommandLine)
 def command(target: Target, given: CommandLine) -> None:
-    """Restore the events table from backup FILE (data file or manifest, a path or an s3:// URI)
+    """Restore the migrated table from backup FILE (data file or manifest, a path or an s3:// URI)
     or from every backup of --run NAME.
 
     Only items still exactly as the migration left them are restored (their migration-owned
@@ -146,6 +146,7 @@ def command(target: Target, given: CommandLine) -> None:
     """
     if (given.backup_file is None) == (given.run is None):
         raise click.UsageError("name one backup FILE or one --run NAME")
+    require_own_store(given.backup_dir, *([split_location(given.backup_file)[0]] if given.backup_file else []))
     if given.to_table is None and not given.plan_only:
         check_live_version(target, "restore", allow_mismatch=given.allow_version_mismatch)
     if given.processes > 1:
@@ -335,20 +336,19 @@ def restore_processes(target: Target, given: CommandLine, run: str) -> NoReturn:
     live_path = guard_live_path(target, allow_running=given.live_path_running, pause=given.pause_live_path)
     # The parent guards the live path; its children only restore.
     options = [*given_options(ctx, skip=_PARENT_ONLY), "--live-path-running", "--show", str(show)]
-    logs = log_directory(store)
-    outputs = Path(tempfile.mkdtemp(prefix=f"backfill-restore-{run}-"))
+    logs = log_directory(store)  # the run store's directory (or the user's 0700 one for s3://): its files 0600
     resume = shlex.join(["backfill", "restore", *given_options(ctx, skip=("run", "processes")), "--run", run,
                          "--processes", str(processes)])
 
-    def children(phase: str, extra: list[str]) -> list[Child]:
+    def children(suffix: str, extra: list[str]) -> list[Child]:
         return [Child(backup.segments[0], backfill_argv("restore", [*options, "--run", run, "--segment",
                                                                    str(backup.segments[0]), "--json", *extra]),
-                      logs / f"{backup.run_id}.restore.log", outputs / f"{backup.run_id}.{phase}.json")
+                      logs / f"{backup.run_id}.restore.log", logs / f"{backup.run_id}{suffix}")
                 for backup in found.backups]
 
     err.print(f"Run {run}: {len(found.backups)} backups, up to {processes} processes, logs in "
               f"{logs}/{run}*.restore.log", soft_wrap=True)
-    planning = children("plan", ["--plan-only"])
+    planning = children(RESTORE_PLAN_SUFFIX, ["--plan-only"])
     with progress_bar(f"planning {len(planning)} segments", len(planning)) as update:
         interrupted = run_children(planning, on_poll=lambda: update(finished_children(planning)), limit=processes)
     stop_if_failed(planning, interrupted, resume, state="nothing was written")
@@ -365,7 +365,7 @@ def restore_processes(target: Target, given: CommandLine, run: str) -> NoReturn:
                   "mappings disabled), or they will upgrade the restored items again.")
         confirm_or_refuse(f"Write {writes} item(s) of table {table!r} at {target.endpoint} ({target.settings.region}) "
                           f"back to run {run} ({found.coverage()}), {processes} processes?", yes=yes)
-    restoring = children("result", ["--yes"])
+    restoring = children(RESTORE_RESULT_SUFFIX, ["--yes"])
     with progress_bar(f"restoring {len(restoring)} segments", len(restoring)) as update:
         interrupted = run_children(restoring, on_poll=lambda: update(finished_children(restoring)), limit=processes)
     stop_if_failed(restoring, interrupted, resume, state="a segment restored again finds its restored items unchanged")

@@ -61,7 +61,7 @@ def with_arns(text: str, stage: str, arns: dict[str, str], config_path: Path) ->
             "(any value) to its environment_variables, then run again") from None
 
 
-@click.command("stream-arns")
+@click.command("stream-arns", short_help="Look up a stage's stream ARNs.")
 @click.option("--write", is_flag=True, help="Write the ARNs and the declaration's schema version "
               f"({SCHEMA_VERSION_VAR}) into the stage's environment_variables (only those values change).")
 @json_option

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from backfill.cli.options import FiniteFloat, json_option, target_options
+from backfill.cli.options import FiniteFloat, json_option, require_own_store, target_options
 from backfill.console import EXIT_ITEM_FAILURES, err, print_json
 from backfill.live.stream_runner import (
     DEFAULT_POSITIONS_FILE,
@@ -17,10 +17,11 @@ from backfill.live.stream_runner import (
     StreamRunner,
 )
 from backfill.table.target import Target
+from chalicelib.schema import active_schema
 from chalicelib.streams import observability
 
 
-@click.command("streams")
+@click.command("streams", short_help="Run the live path locally over the tables' streams.")
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 10000), help="Records per handler call (like the mapping's BatchSize).")
 @click.option("--follow", is_flag=True, help="Keep tailing the streams until Ctrl-C.")
 @click.option("--interval", default=1.0, show_default=True, type=FiniteFloat(min=0, min_open=True, max=3600), help="Seconds between polls when --follow finds nothing.")
@@ -36,10 +37,12 @@ def command(target: Target, batch_size: int, follow: bool, interval: float, from
     """
     # The handlers' powertools logger follows the CLI's verbosity (-v shows every upgrade).
     observability.logger.setLevel(logging.getLogger().getEffectiveLevel())
+    require_own_store(positions_file.parent)  # a shared directory could steer which records are read
     target.require_declared_tables(target.settings.failures_table)
     positions = PositionStore(positions_file, endpoint=target.endpoint, from_start=from_start)
     runner = StreamRunner(target, batch_size=batch_size, positions=positions)
-    err.print(f"reading streams of {target.settings.target_table} and {target.settings.source_table()} at {target.endpoint}")
+    tables = " and ".join(target.settings.table(name) for name in active_schema().tables)
+    err.print(f"reading streams of {tables} at {target.endpoint}")
     stats = RunStats()
     try:
         if follow:

@@ -16,12 +16,14 @@ from backfill.cli.options import (
     backup_dir_option,
     command_line,
     json_option,
+    require_own_store,
     segment_or_array_index,
     target_options,
 )
 from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK, err, print_json
 from backfill.errors import Unverifiable
 from backfill.run.backup import BackupError
+from backfill.run.store import split_location
 from backfill.table.aggregate_counts import AUTO, COUNT_METHODS, counted_by_label
 from backfill.table.target import Target
 from backfill.verify import VerifyOptions, VerifyResult, run_verify
@@ -42,9 +44,9 @@ class CommandLine:
         return cls(VerifyOptions(use_snapshot=not no_snapshot, **options), show, as_json)
 
 
-@click.command("verify")
+@click.command("verify", short_help="Check every item against the declaration.")
 @click.option("--snapshot", metavar="FILE",
-              help="Backup to compare with (data file or manifest). Default: the newest backup of the events table.")
+              help="Backup to compare with (data file or manifest). Default: the newest backup of the migrated table.")
 @click.option("--run", "run", metavar="NAME",
               help="Compare with every backup of run NAME (all its segments) in --backup-dir. Default: the run of "
                    "the newest backup; a run that covers only part of the table fails with the missing segments.")
@@ -52,10 +54,10 @@ class CommandLine:
               help="With --run: check only segment K of the run's split (memory of one segment; one array-job "
                    "child each). Default: AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX when set with --run.")
 @click.option("--no-snapshot", is_flag=True, help="Skip the snapshot checks.")
-@click.option("--sample", type=click.IntRange(min=1), help="Quick look: check only N events (no missing/orphan checks).")
+@click.option("--sample", type=click.IntRange(min=1), help="Quick look: check only N items (no missing/orphan checks).")
 @click.option("--show", default=20, show_default=True, type=click.IntRange(min=0), help="Problems to list.")
 @click.option("--scan-threads", "total_segments", default=4, show_default=True, type=click.IntRange(1, MAX_THREADS),
-              help="Threads that read the table, each one segment of a parallel scan (with a snapshot, the snapshot's split is used for events).")
+              help="Threads that read the table, each one segment of a parallel scan (with a snapshot, the snapshot's split is used for the migrated table).")
 @click.option("--count-with", type=click.Choice(COUNT_METHODS), default=AUTO, show_default=True,
               help="How the declaration's aggregate is counted: scan = one parallel scan of its whole source table "
                    "(finds orphan source rows); query = one consistent COUNT query per item checked; "
@@ -64,6 +66,9 @@ class CommandLine:
               help="For a table no application writes to: any change of an attribute the migration does not own "
                    "since the snapshot fails. Default: such changes are notes (the application's edits), and only "
                    "the migration's own writes of such attributes (its ledger) fail.")
+@click.option("--accept-zero-counts", is_flag=True,
+              help="Source rows of the aggregate that belong to no item at all (a group_by attribute on none of "
+                   "them) are a note, not a failure: for a run migrated with --accept-zero-counts.")
 @click.option("--show-values", is_flag=True,
               help="Show attribute values in findings (user data); by default only names and DynamoDB types.")
 @backup_dir_option
@@ -81,6 +86,7 @@ def command(target: Target, given: CommandLine) -> None:
     if options.run is not None and options.segment is None:
         found = segment_or_array_index(None)
         options = replace(options, segment=found[0] if found else None)
+    require_own_store(options.backup_dir, *([split_location(options.snapshot)[0]] if options.snapshot else []))
     target.require_declared_tables()
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
@@ -116,12 +122,13 @@ def render(result: VerifyResult, show: int) -> None:
     summary.add_column("result", justify="right")
     summary.add_row("mode", result.mode)
     summary.add_row("snapshot", result.snapshot or (result.snapshot_note or "-"))
-    summary.add_row("events checked", str(result.events_checked))
-    summary.add_row(f"{result.source_table} rows counted", str(result.source_rows))
-    summary.add_row(counted_by_label(), result.counted_with)
+    summary.add_row("items checked", str(result.events_checked))
+    if result.source_table is not None:  # a declaration without an aggregate counts nothing
+        summary.add_row(f"{result.source_table} rows counted", str(result.source_rows))
+        summary.add_row(counted_by_label(), result.counted_with)
     for kind, n in result.counts_by_kind().items():
         summary.add_row(kind, str(n))
-    summary.add_row("events failing", str(len(result.failing_event_ids())))
+    summary.add_row("items failing", str(len(result.failing_event_ids())))
     summary.add_row("verdict", "[green]OK[/]" if result.ok else "[red]FAILED[/]")
     err.print(summary)
     if result.snapshot_note:

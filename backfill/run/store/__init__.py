@@ -6,11 +6,11 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from backfill.run.store.base import AppendLog, RunStore, StoreError
+from backfill.run.store.base import AppendLog, LogLine, RunStore, StoreError
 from backfill.run.store.local import LocalStore
 from backfill.run.store.s3 import BUCKET_DEFAULT, Encryption, S3Store
 
-__all__ = ["AppendLog", "Encryption", "LocalStore", "RunStore", "S3Store", "StoreError", "open_store",
+__all__ = ["AppendLog", "Encryption", "LocalStore", "LogLine", "RunStore", "S3Store", "StoreError", "open_store",
            "split_location"]
 
 

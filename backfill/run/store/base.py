@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from typing import IO, Protocol
+from typing import IO, Any, NamedTuple, Protocol
 
 from backfill.errors import BadInput
 
@@ -18,12 +18,24 @@ class StoreError(BadInput):
     """The store cannot be reached, read or written (names the location and the reason)."""
 
 
+class LogLine(NamedTuple):
+    """One line of a log, and where it is (for messages: a file and line, or an S3 part and line)."""
+
+    text: str
+    may_be_torn: bool  # only a crash can tear the last line of a local log
+    where: str
+
+
 class AppendLog(Protocol):
     """Lines appended durably: ``append`` returns only once the line survives a killed process."""
 
     def append(self, line: str) -> None: ...
 
     def close(self) -> None: ...
+
+    def seal_state(self) -> dict[str, dict[str, Any]]:
+        """Every part of the log so far: {part name: {"bytes", "sha256", "grows"}} (``backfill.run.seal``)."""
+        ...
 
 
 class RunStore(Protocol):
@@ -59,8 +71,12 @@ class RunStore(Protocol):
         """Open the log ``name`` for appending (a new attempt adds to what earlier ones left)."""
         ...
 
-    def read_log(self, name: str) -> Iterator[tuple[str, bool]]:
-        """(line, may_be_torn) of log ``name`` in append order; only a crash can tear the last line."""
+    def read_log(self, name: str) -> Iterator[LogLine]:
+        """The lines of log ``name`` in append order; only a crash can tear the last line."""
+        ...
+
+    def log_parts(self, name: str) -> list[str]:
+        """The names (readable with ``open_read``) of the objects log ``name`` is made of, in order."""
         ...
 
     def delete_log(self, name: str) -> None:

@@ -9,16 +9,19 @@ who can write there can replace a backup that a restore would later write back t
 from __future__ import annotations
 
 import contextlib
+import errno
 import grp
+import hashlib
 import os
 import pwd
 import stat
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from backfill.run.store.base import StoreError
+from backfill.run.store.base import LogLine, StoreError
 
 
 def fsync_dir(directory: Path) -> None:
@@ -34,28 +37,47 @@ def fsync_dir(directory: Path) -> None:
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIRECTORY = 0o700
+NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)  # a symlink planted in the store is refused, not followed
+ACL_XATTRS = ("system.posix_acl_access", "system.posix_acl_default")
+ACL_BASE_TAGS = frozenset({0x01, 0x04, 0x20})  # ACL_USER_OBJ, ACL_GROUP_OBJ, ACL_OTHER: the mode bits
 
 
 def private_directory(directory: Path, *, check: bool = True) -> None:
-    """Create ``directory`` 0700 (its missing parents as the umask says), or (``check``) check an
-    existing one: refused (``StoreError``) if another user could write to it."""
+    """Create ``directory`` and its missing parents 0700 whatever the umask, or (``check``) check
+    an existing one with ``check_own_directory``. Raises StoreError."""
+    missing = [d for d in (directory, *directory.parents) if not os.path.lexists(d)]
     try:
-        directory.mkdir(mode=PRIVATE_DIRECTORY, parents=True)
-        os.chmod(directory, PRIVATE_DIRECTORY)  # mkdir's mode is masked by the umask
-        return
+        for created in reversed(missing):  # outermost first
+            os.mkdir(created, PRIVATE_DIRECTORY)
+            os.chmod(created, PRIVATE_DIRECTORY)  # mkdir's mode is masked by the umask
     except FileExistsError:
-        pass
+        pass  # made meanwhile (another worker of the run): checked below like any existing one
     except OSError as error:
         raise StoreError(f"cannot create the run store directory {directory}: {error.strerror or error}") from error
-    if not check:
-        return
+    if check and directory not in missing:
+        check_own_directory(directory)
+
+
+def check_own_directory(directory: Path) -> None:
+    """Refuse (``StoreError``) a run store directory that is not the caller's own: owned by
+    another user, writable by group (unless the owner's private group) or others, or given more
+    access by a POSIX ACL than its mode shows. Anyone who can write there can replace a backup or
+    a ledger that a restore later writes back to the table. A directory that does not exist
+    passes (nothing in it to trust; ``private_directory`` creates it 0700)."""
     try:
         status = directory.stat()
+    except FileNotFoundError:
+        return
     except OSError as error:
         raise StoreError(f"cannot read the run store directory {directory}: {error.strerror or error}") from error
     mode = status.st_mode
     if not stat.S_ISDIR(mode):
         raise StoreError(f"the run store {directory} is a file, not a directory")
+    if status.st_uid != os.geteuid():
+        raise StoreError(
+            f"the run store directory {directory} belongs to {_user(status.st_uid)}, not to you "
+            f"({_user(os.geteuid())}): its owner can replace a backup or ledger that a restore writes back; "
+            "run as its owner or choose another --backup-dir")
     writers = [who for who, bit in (("group", stat.S_IWGRP), ("others", stat.S_IWOTH)) if mode & bit
                and not (who == "group" and private_group(status.st_uid, status.st_gid))]
     if writers:
@@ -64,6 +86,27 @@ def private_directory(directory: Path, *, check: bool = True) -> None:
             f"(mode {stat.S_IMODE(mode):04o}): another user could replace a backup; "
             f"run chmod 700 {directory} or choose another --backup-dir"
         )
+    extended = extended_acl(directory)
+    if extended:
+        raise StoreError(
+            f"the run store directory {directory} has a POSIX ACL ({extended}) giving access beyond its mode "
+            f"{stat.S_IMODE(mode):04o}: another user could replace a backup; run setfacl -b {directory} or "
+            "choose another --backup-dir")
+
+
+def extended_acl(path: Path) -> str:
+    """The POSIX ACLs of ``path`` with entries beyond the three the mode bits show ("" if none).
+    Read from the xattrs (the kernel's format: a 4-byte version, then 8-byte entries: tag, perm, id)."""
+    found = []
+    for name in ACL_XATTRS:
+        try:
+            data = os.getxattr(path, name, follow_symlinks=True)
+        except OSError:
+            continue  # no ACL (ENODATA), or a file system without them
+        entries = [int.from_bytes(data[at:at + 2], "little") for at in range(4, len(data) - 7, 8)]
+        if set(entries) - ACL_BASE_TAGS:
+            found.append(f"{name.rpartition('_')[2]}: {len(entries)} entries")
+    return ", ".join(found)
 
 
 def private_group(uid: int, gid: int) -> bool:
@@ -80,8 +123,9 @@ def private_group(uid: int, gid: int) -> bool:
 
 
 def open_private(path: Path, flags: int) -> int:
-    """``os.open`` a file that is 0600 whatever the umask (also one an older version left 0644)."""
-    fd = os.open(path, flags | os.O_CREAT, PRIVATE_FILE)
+    """``os.open`` a file that is 0600 whatever the umask (also one an older version left 0644),
+    refusing a symlink in its place (``StoreError`` naming it)."""
+    fd = open_no_follow(path, flags | os.O_CREAT, PRIVATE_FILE)
     try:
         os.fchmod(fd, PRIVATE_FILE)
     except BaseException:
@@ -90,19 +134,51 @@ def open_private(path: Path, flags: int) -> int:
     return fd
 
 
+def open_no_follow(path: Path, flags: int, mode: int = PRIVATE_FILE) -> int:
+    """``os.open`` without following a symlink at ``path``: a link someone planted in the store
+    (to make the tool read or write a file elsewhere) is refused with one line naming it."""
+    try:
+        return os.open(path, flags | NO_FOLLOW, mode)
+    except OSError as error:
+        if error.errno == errno.ELOOP or (os.path.islink(path) and error.errno in (errno.EMLINK, errno.EEXIST)):
+            raise StoreError(f"{path} is a symbolic link (to {os.readlink(path)}); the run store's files are "
+                             "never followed elsewhere: remove the link") from error
+        raise
+
+
+def _user(uid: int) -> str:
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
+
+
 class LocalAppendLog:
     """One file; each line is written and flushed to the OS before ``append`` returns (a killed
     process loses nothing); ``close`` fsyncs for power loss."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, name: str) -> None:
         self._lock = threading.Lock()
+        self._name = name
         fd = open_private(path, os.O_WRONLY | os.O_APPEND)
         self._handle = open(fd, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+        self._digest, self._bytes = hashlib.sha256(), 0  # of the whole file: earlier attempts' lines too
+        with open(open_no_follow(path, os.O_RDONLY), "rb") as earlier:
+            for block in iter(lambda: earlier.read(1 << 20), b""):
+                self._digest.update(block)
+                self._bytes += len(block)
 
     def append(self, line: str) -> None:
+        data = (line + "\n").encode("utf-8")
         with self._lock:
             self._handle.write(line + "\n")
             self._handle.flush()
+            self._digest.update(data)
+            self._bytes += len(data)
+
+    def seal_state(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {self._name: {"bytes": self._bytes, "sha256": self._digest.hexdigest(), "grows": True}}
 
     def close(self) -> None:
         with self._lock:
@@ -116,13 +192,24 @@ class LocalAppendLog:
 class LocalStore:
     """``private=False`` is for files that are not run data (a project's .chalice/config.json):
     the directory is left as it is and a replaced file keeps its mode. ``check_directory=False``
-    writes private files into a directory that is not a run store (the current directory)."""
+    writes private files into a directory that is not a run store (the current directory).
+
+    A run store (the default) is checked once, at its first use, with ``check_own_directory``;
+    its files are opened without following symlinks and replaced through a temporary file created
+    exclusively, with a random name, beside its target."""
 
     def __init__(self, directory: str | Path, *, private: bool = True, check_directory: bool = True) -> None:
         self.directory = Path(directory)
         self.location = str(directory)
         self.private = private
         self.check_directory = check_directory
+        self._checked = False
+
+    def check(self) -> None:
+        """Refuse (``StoreError``) a run store directory that is not the caller's own."""
+        if self.private and self.check_directory and not self._checked:
+            check_own_directory(self.directory)
+            self._checked = True
 
     def path(self, name: str) -> Path:
         return self.directory / name
@@ -131,19 +218,30 @@ class LocalStore:
         return str(self.path(name))
 
     def exists(self, name: str) -> bool:
-        return self.path(name).exists()
+        self.check()
+        return os.path.lexists(self.path(name))  # a planted link exists (and is refused when read)
 
     def names(self, suffix: str = "") -> list[str]:
+        self.check()
         if not self.directory.is_dir():
             return []
-        return sorted(p.name for p in self.directory.glob(f"*{suffix}") if p.is_file())
+        found = []
+        for path in self.directory.glob(f"*{suffix}"):
+            if path.is_symlink() and self.private:
+                raise StoreError(f"{path} is a symbolic link (to {os.readlink(path)}); a run store holds only "
+                                 "its own files: remove the link")
+            if path.is_file():
+                found.append(path.name)
+        return sorted(found)
 
     def read_bytes(self, name: str) -> bytes:
-        return self.path(name).read_bytes()
+        with self.open_read(name) as handle:
+            return handle.read()
 
     @contextlib.contextmanager
     def open_read(self, name: str) -> Iterator[IO[bytes]]:
-        with open(self.path(name), "rb") as handle:
+        self.check()
+        with open(open_no_follow(self.path(name), os.O_RDONLY), "rb") as handle:
             yield handle
 
     def write_bytes(self, name: str, data: bytes) -> None:
@@ -152,51 +250,66 @@ class LocalStore:
 
     @contextlib.contextmanager
     def open_write(self, name: str) -> Iterator[IO[bytes]]:
+        self.check()
         self._make_directory()
         final = self.path(name)
-        tmp = final.with_name(final.name + ".tmp")
+        # O_EXCL with a random name: nothing planted beforehand can be the temporary file
+        fd, tmp_name = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.", suffix=".tmp")
+        tmp = Path(tmp_name)
         try:
-            with open(self._create(tmp, final), "wb") as handle:
+            if not self.private:
+                os.fchmod(fd, self._mode_for(final))
+            with open(fd, "wb") as handle:
                 yield handle
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(tmp, final)
+            os.replace(tmp, final)  # replaces a link at ``final`` itself, never its target
         except BaseException:
             tmp.unlink(missing_ok=True)  # no partial file left behind
             raise
         fsync_dir(self.directory)
 
     def delete(self, name: str) -> None:
+        self.check()
         self.path(name).unlink(missing_ok=True)
 
     def delete_log(self, name: str) -> None:
         self.delete(name)
 
     def append_log(self, name: str) -> LocalAppendLog:
+        self.check()
         self._make_directory()
-        return LocalAppendLog(self.path(name))
+        return LocalAppendLog(self.path(name), name)
 
-    def read_log(self, name: str) -> Iterator[tuple[str, bool]]:
+    def log_parts(self, name: str) -> list[str]:
+        self.check()
+        return [name] if os.path.lexists(self.path(name)) else []
+
+    def read_log(self, name: str) -> Iterator[LogLine]:
+        self.check()
         path = self.path(name)
-        if not path.exists():
+        if not os.path.lexists(path):
             return
-        with open(path, encoding="utf-8") as handle:  # streamed: one line of lookahead
+        with open(open_no_follow(path, os.O_RDONLY), encoding="utf-8") as handle:  # streamed: one line of lookahead
             previous: str | None = None
+            number = 0
             for line in handle:
                 if previous is not None:
-                    yield previous, False
+                    yield LogLine(previous, False, f"{path} line {number}")
                 previous = line.rstrip("\n")
+                number += 1
             if previous is not None:
-                yield previous, True
+                yield LogLine(previous, True, f"{path} line {number}")
 
-    def _create(self, tmp: Path, final: Path) -> int:
-        flags = os.O_WRONLY | os.O_TRUNC
-        if self.private:
-            return open_private(tmp, flags)
-        fd = os.open(tmp, flags | os.O_CREAT, 0o666)  # the umask's mode, or the replaced file's
-        with contextlib.suppress(FileNotFoundError):
-            os.fchmod(fd, stat.S_IMODE(final.stat().st_mode))
-        return fd
+    @staticmethod
+    def _mode_for(final: Path) -> int:
+        """A file that is not run data keeps the mode of the one it replaces, else the umask's."""
+        try:
+            return stat.S_IMODE(final.stat().st_mode)
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            return 0o666 & ~umask
 
     def _make_directory(self) -> None:
         if self.private:

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import threading
 import time
@@ -28,7 +29,7 @@ from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
 
-from backfill.run.store.base import StoreError
+from backfill.run.store.base import LogLine, StoreError
 
 PART_SIZE = 8 * 1024 * 1024  # S3 parts must be >= 5 MiB (all but the last)
 CHECKSUM = "SHA256"
@@ -149,6 +150,8 @@ class S3AppendLog:
         self._flushing = False
         self._error: BaseException | None = None
         self._sequence = 0
+        # every part so far, earlier attempts' included (read once: a resume continues their ledger)
+        self._parts = {part: _part_seal(store.read_bytes(part)) for part in store.log_parts(name)}
 
     def append(self, line: str) -> None:
         with self._cond:
@@ -166,8 +169,9 @@ class S3AppendLog:
                 self._sequence += 1
                 key = f"{self._name}/{self._attempt}-{self._sequence:09d}.jsonl"
                 self._cond.release()
+                body = "".join(f"{entry}\n" for entry in batch).encode()
                 try:
-                    self._store.write_bytes(key, "".join(f"{entry}\n" for entry in batch).encode())
+                    self._store.write_bytes(key, body)
                 except BaseException as error:
                     self._cond.acquire()
                     self._error, self._flushing = error, False
@@ -175,10 +179,20 @@ class S3AppendLog:
                     raise
                 self._cond.acquire()
                 self._durable, self._flushing = upto, False
+                self._parts[key] = _part_seal(body)
                 self._cond.notify_all()
 
     def close(self) -> None:
         pass  # every line is in S3 once its append returned
+
+    def seal_state(self) -> dict[str, dict[str, Any]]:
+        with self._cond:
+            return dict(self._parts)
+
+
+def _part_seal(body: bytes) -> dict[str, Any]:
+    """A closed part: exactly these bytes (``backfill.run.seal``)."""
+    return {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(), "grows": False}
 
 
 class S3Store:
@@ -231,7 +245,9 @@ class S3Store:
         try:
             yield body
         except FlexibleChecksumError as error:  # botocore read the whole object: it is not what was written
-            raise StoreError(f"{self.uri(name)} does not match its SHA-256 checksum: {error}") from error
+            # damaged data, not the AWS side failing: bad input (exit 2) like a damaged local file,
+            # so the botocore error is not chained (it would make the exit code 4)
+            raise StoreError(f"{self.uri(name)} does not match its SHA-256 checksum: {error}") from None
         finally:
             body.close()
 
@@ -267,11 +283,14 @@ class S3Store:
     def append_log(self, name: str) -> S3AppendLog:
         return S3AppendLog(self, name)
 
-    def read_log(self, name: str) -> Iterator[tuple[str, bool]]:
+    def log_parts(self, name: str) -> list[str]:
         # Parts sort by attempt then sequence; each part is a whole object, so nothing is torn.
-        for part in sorted(self._list(self.key(name) + "/", delimiter=False)):
-            for line in self.read_bytes(part).decode("utf-8").splitlines():
-                yield line, False
+        return sorted(self._list(self.key(name) + "/", delimiter=False))
+
+    def read_log(self, name: str) -> Iterator[LogLine]:
+        for part in self.log_parts(name):
+            for number, line in enumerate(self.read_bytes(part).decode("utf-8").splitlines(), start=1):
+                yield LogLine(line, False, f"{self.uri(part)} line {number}")
 
     @staticmethod
     def _error(what: str, error: Exception) -> StoreError:

@@ -97,3 +97,16 @@ def test_restore_to_a_table_deleted_since_the_backup(dynamodb, live_settings, ba
     [error] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert result.exit_code == TARGET_ERROR, result.output
     assert live_settings.table("events") in error and "does not exist" in error
+
+
+@pytest.mark.parametrize("args", [["migrate", "--dry-run"], ["verify", "--no-snapshot"]], ids=" ".join)
+def test_a_missing_declared_table_names_the_declaration_in_use(dynamodb, live_settings, backfill, args):
+    # given another team's endpoint, where the events declaration's table does not exist
+    # when migrate or verify runs without --schema (the default declaration)
+    result = backfill(*args, env={"EVENTS_TABLE": "no-such-table"})
+    # then the error names the declaration in use, and the hint how to choose another
+    [error] = result.errors()
+    [hint] = [line for line in result.stderr.splitlines() if line.startswith("Hint:")]
+    assert result.exit_code == TARGET_ERROR, result.output
+    assert "no-such-table" in error and "(declaration chalicelib.schema.current:CURRENT)" in error
+    assert "--schema MODULE:NAME" in hint

@@ -39,13 +39,14 @@ def test_the_published_figures_of_a_run_become_peers(tmp_path):
     from backfill.run.store import open_store
 
     # given a run store with four workers' files of run r: this one, one running and held, one
-    # running and not held, one done; and a worker of another run
+    # running and not held, one done; and workers of other runs (r-segment's name starts with r-seg)
     store = open_store(str(tmp_path))
     for name, state, capacity in [("r-seg0of4", "running", {"units_per_s": 3.0, "held": True}),
                                   ("r-seg1of4", "running", {"units_per_s": 2.0, "held": True}),
                                   ("r-seg2of4", "paused", {"units_per_s": 0.5, "held": False}),
                                   ("r-seg3of4", "done", {"units_per_s": 9.0, "held": True}),
-                                  ("other-seg1of4", "running", {"units_per_s": 9.0, "held": True})]:
+                                  ("other-seg1of4", "running", {"units_per_s": 9.0, "held": True}),
+                                  ("r-segment-seg1of4", "running", {"units_per_s": 7.0, "held": True})]:
         WorkerState(store, name).save(state, live={"capacity": capacity})
     # when worker 0 reads its peers
     peers = peers_of(store, "r", "r-seg0of4")

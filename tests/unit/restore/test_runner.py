@@ -11,7 +11,7 @@ from backfill.restore import (
     run_restore,
     runner,
 )
-from backfill.run.backup import create_backup
+from backfill.run.backup import create_backup, write_json
 from backfill.run.ledger import LEDGER_SUFFIX
 from backfill.table.target import Target
 from chalicelib.items import to_typed
@@ -35,7 +35,10 @@ def seed(dynamodb, settings, events=20):
 def test_without_a_ledger_items_as_the_rule_migrates_them_are_restored(dynamodb, settings, target, tmp_path):
     data = seed(dynamodb, settings)
     backup = migrate_like_backfill(dynamodb, settings, tmp_path)
+    # a run of a version from before ledgers (and seals): no ledger, no seal, a manifest that claims none
     backup.sibling(LEDGER_SUFFIX).unlink()
+    backup.sibling(".seal.json").unlink()
+    write_json(backup.store, backup.manifest_name, {**backup.manifest, "sealed": False})
     # an app change is still a conflict
     dynamodb.update_item(TableName=settings.table("events"), Key={"eventId": {"S": data.events[0]["eventId"]}},
                          UpdateExpression="SET organizerId = :o", ExpressionAttributeValues={":o": {"S": "org-x"}})

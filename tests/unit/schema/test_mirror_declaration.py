@@ -11,14 +11,14 @@ from chalicelib.config import Settings, lambda_required
 from chalicelib.schema import CURRENT, DeclarationError, Key
 from chalicelib.schema.active import load_schema
 from chalicelib.schema.aggregate import Mirror, Recount
-from chalicelib.schema.check import declaration_problems
 from chalicelib.schema.mirrored import EVENTS, PARTICIPANT_MEMBERS
 from chalicelib.tables import table_definitions
+from tests.support.declaration import problems_of
 
 
-def with_mirror(mirror: Mirror):
+def mirror_problems(mirror: Mirror) -> list[str]:
     [aggregate] = EVENTS.aggregates
-    return replace(EVENTS, aggregates=(replace(aggregate, strategy=mirror),))
+    return problems_of(EVENTS, aggregates=(replace(aggregate, strategy=mirror),))
 
 
 def test_recount_is_the_default_and_the_mirrored_declaration_loads():
@@ -43,22 +43,21 @@ def test_recount_is_the_default_and_the_mirrored_declaration_loads():
     (Mirror("members", Key("eventId", "participantId"), ""), "the mirror marker attribute is not named"),
 ])
 def test_a_mirror_that_cannot_work_is_refused_when_loaded(mirror, problem):
-    problems = declaration_problems(with_mirror(mirror))
+    problems = mirror_problems(mirror)
     assert len(problems) == 1 and problem in problems[0], problems
     assert problems[0].startswith("aggregate participantCount: ")
 
 
 def test_a_group_with_no_member_attribute_cannot_be_mirrored():
     [aggregate] = EVENTS.aggregates
-    schema = replace(EVENTS, aggregates=(replace(aggregate, group_by=("eventId",), source=replace(
+    [problem] = problems_of(EVENTS, aggregates=(replace(aggregate, group_by=("eventId",), source=replace(
         aggregate.source, key=Key("eventId"))),))
-    [problem] = declaration_problems(schema)
     assert "every key attribute of participants is in group_by" in problem
 
 
 def test_an_unknown_strategy_is_named(monkeypatch, tmp_path):
     [aggregate] = EVENTS.aggregates
-    [problem] = declaration_problems(replace(EVENTS, aggregates=(replace(aggregate, strategy="mirror"),)))
+    [problem] = problems_of(EVENTS, aggregates=(replace(aggregate, strategy="mirror"),))
     assert problem == ("aggregate participantCount: strategy 'mirror' is neither Recount() nor "
                        "Mirror(table, key, marker)")
     module = tmp_path / "bad_mirror.py"

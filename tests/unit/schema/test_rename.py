@@ -13,6 +13,7 @@ from chalicelib.schema.check import declaration_problems
 from chalicelib.schema.rename import written_between
 from examples.rename.schema import CONTRACT, EXPAND
 from examples.rename.typechange import TAGS_CONTRACT, TAGS_EXPAND
+from tests.support.declaration import problems_of
 
 CURRENT_V2 = {
     "eventId": "e1", "name": "Quiz", "status": "setup", "visibility": "private", "isTemplate": False,
@@ -88,10 +89,10 @@ def test_a_type_change_converts_both_ways_and_refuses_what_it_cannot_convert():
 def test_a_rename_the_declaration_does_not_back_is_refused_when_loaded():
     assert declaration_problems(EXPAND) == [] and declaration_problems(CONTRACT) == []
     assert declaration_problems(TAGS_EXPAND) == [] and declaration_problems(TAGS_CONTRACT) == []
-    undeclared = replace(EXPAND, renames=(Rename("description", "abstract", Phase.EXPAND),))
-    assert declaration_problems(undeclared) == ["rename description -> abstract: the new name is not declared as a field"]
-    still_declared = replace(EXPAND, renames=(Rename("description", "summary", Phase.CONTRACT),))
-    assert declaration_problems(still_declared) == [
+    undeclared = problems_of(EXPAND, renames=(Rename("description", "abstract", Phase.EXPAND),))
+    assert undeclared == ["rename description -> abstract: the new name is not declared as a field"]
+    still_declared = problems_of(EXPAND, renames=(Rename("description", "summary", Phase.CONTRACT),))
+    assert still_declared == [
         "rename description -> summary: during CONTRACT the old name is removed, so it is no longer a field"]
 
 

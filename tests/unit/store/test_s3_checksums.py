@@ -8,6 +8,7 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 
+from backfill.errors import ExitCode, explain
 from backfill.run.store import S3Store, StoreError
 
 
@@ -21,8 +22,10 @@ def test_an_object_whose_bytes_changed_after_upload_is_refused(aws):
     assert stored.checksum_algorithm == "SHA256"
     stored.value = b'{"done": 99}'
     # when it is read, then the mismatch is named instead of the altered bytes being returned
-    with pytest.raises(StoreError, match=r"s3://runs/team/r1.checkpoint.json does not match its SHA-256 checksum"):
+    with pytest.raises(StoreError, match=r"s3://runs/team/r1.checkpoint.json does not match its SHA-256 checksum") as raised:
         store.read_bytes("r1.checkpoint.json")
+    # and it is damaged input (exit 2, as the exit-code page says of a damaged ledger), not the AWS side (4)
+    assert explain(raised.value).exit_code == ExitCode.BAD_INPUT
 
 
 def test_a_multipart_object_carries_a_checksum_of_its_parts_and_reads_back_whole(aws):

@@ -54,7 +54,7 @@ def test_log_lines_come_back_in_append_order_across_attempts(store):
     second.append("last")
     second.close()
     # then every line is read back, each thread's in its order, the second attempt's last
-    lines = [line for line, _torn in store.read_log("r1.ledger.jsonl")]
+    lines = [line.text for line in store.read_log("r1.ledger.jsonl")]
     assert len(lines) == 101 and lines[-1] == "last"
     for n in range(4):
         assert [x for x in lines if x.startswith(f"{n}-")] == [f"{n}-{i}" for i in range(25)]

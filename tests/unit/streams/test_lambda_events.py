@@ -182,3 +182,16 @@ def test_an_undecodable_last_record_does_not_hide_the_earlier_ones(stream_event,
     assert result.stats[REJECTED] == 1 and result.stats[UPGRADED] == 1
     stored = deps.events.get("e-batch")
     assert stored["status"] == "live" and stored["startedAt"] == 1_767_229_200_000
+
+
+def test_a_value_without_a_type_is_undecodable_in_awss_format(stream_event, dynamodb, settings, deps):
+    # given a record in AWS's format holding {} where AWS always names a type (an empty map is
+    # {"M": {}}; only DynamoDB Local spells it {}, and the local stream runner rewrites that)
+    event = stream_event("events_value_without_type")
+    seed(dynamodb, settings.table("events"), event, 1)
+    # when the batch is handled
+    result = process_events_batch(event, deps)
+    # then that record is recorded with the attribute named, the other upgraded, nothing retried
+    assert result.stats[REJECTED] == 1 and result.stats[UPGRADED] == 1 and result.failed_sequence_numbers == []
+    [row] = list(deps.failures.scan())
+    assert row["itemKey"] == "events#e-typeless" and "NewImage.settings" in row["reasons"][0]

@@ -91,3 +91,21 @@ def test_the_runner_hands_the_handlers_exactly_lambdas_json(dynamodb, streams, s
     assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], int | float)
     assert abs(record["dynamodb"]["ApproximateCreationDateTime"] - raw["dynamodb"]["ApproximateCreationDateTime"].timestamp()) < 1
     assert set(record) == {"eventID", "eventName", "eventVersion", "eventSource", "awsRegion", "eventSourceARN", "dynamodb"}
+
+
+def test_dynamodb_locals_empty_maps_reach_the_handlers_as_aws_spells_them():
+    # given a record as boto3 parses DynamoDB Local's GetRecords answer (captured from it): an empty
+    # map is {} at the top level, in a map and in a list; an empty list is {"L": []} as on AWS
+    image = {"eventId": {"S": "e1"}, "m": {}, "nm": {"M": {"x": {}, "y": {"L": []}}},
+             "ll": {"L": [{}, {"L": []}, {"S": ""}]}, "b": {"B": b""}}
+    raw = {"eventID": "1", "eventName": "MODIFY", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+           "awsRegion": "ddblocal", "dynamodb": {"Keys": {"eventId": {"S": "e1"}}, "NewImage": image,
+                                                 "OldImage": {"eventId": {"S": "e1"}, "z": {}},
+                                                 "SequenceNumber": "1", "SizeBytes": 9}}
+    # when the runner turns it into a Lambda record
+    record = lambda_record(raw, source_arn="arn", region="us-east-1")
+    # then every empty map is {"M": {}}, and nothing else changed
+    assert record["dynamodb"]["NewImage"] == {
+        "eventId": {"S": "e1"}, "m": {"M": {}}, "nm": {"M": {"x": {"M": {}}, "y": {"L": []}}},
+        "ll": {"L": [{"M": {}}, {"L": []}, {"S": ""}]}, "b": {"B": ""}}
+    assert record["dynamodb"]["OldImage"] == {"eventId": {"S": "e1"}, "z": {"M": {}}}
