@@ -187,11 +187,18 @@ def settings(port: int, directory: Path) -> dict[str, str]:
     }
 
 
-# LocalStack's runtime (localstack.runtime.main) with one fix: on SIGTERM its hypercorn server calls
-# loop.stop() from another thread, which does not wake a loop idle in epoll, so now and then (2 of 5
-# stops seen here) it never exits; a no-op callback from that thread wakes the loop to see it.
+# LocalStack's runtime (localstack.runtime.main) with two fixes for its SIGTERM, seen here:
+# - its hypercorn server calls loop.stop() from another thread, which does not wake a loop idle in
+#   epoll, so now and then (2 of 5 stops) it never stopped: a no-op callback from that thread wakes it;
+# - a request still in flight (a killed test run's long poll) waits in its thread for the stopped
+#   loop for ever, and the interpreter's exit waited for that thread: once the runtime has returned
+#   (its services, the DynamoDB JVM included, are stopped by then) the process exits at once.
 RUNTIME = """\
+import os
 import runpy
+import sys
+import traceback
+
 from localstack.runtime.server.hypercorn import HypercornRuntimeServer
 
 shutdown = HypercornRuntimeServer.shutdown
@@ -206,7 +213,18 @@ def shutdown_and_wake(self):
 
 
 HypercornRuntimeServer.shutdown = shutdown_and_wake
-runpy.run_module("localstack.runtime.main", run_name="__main__", alter_sys=True)
+code = 1
+try:
+    runpy.run_module("localstack.runtime.main", run_name="__main__", alter_sys=True)
+    code = 0
+except SystemExit as stop:
+    code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+except BaseException:
+    traceback.print_exc()
+finally:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 """
 
 

@@ -55,14 +55,29 @@ def test_a_stopped_localstack_leaves_no_process_and_frees_its_port() -> None:
         assert probe.connect_ex(("127.0.0.1", endpoint.port)) != 0
 
 
+# A test run that started LocalStack, with a request in flight (an SQS long poll), as a killed run
+# leaves it: LocalStack's request threads then wait on its stopped event loop, and its exit waited
+# for them for ever.
+KILLED_RUN = """\
+import threading, time
+import boto3
+from localdev.endpoint import LocalStackEndpoint, descendants
+endpoint = LocalStackEndpoint().start()
+sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=endpoint.url, aws_access_key_id="local",
+                   aws_secret_access_key="local")
+queue = sqs.create_queue(QueueName="long-poll")["QueueUrl"]
+threading.Thread(target=sqs.receive_message, kwargs={"QueueUrl": queue, "WaitTimeSeconds": 20}, daemon=True).start()
+time.sleep(1)
+print(endpoint.pid, *descendants(endpoint.pid), flush=True)
+time.sleep(600)
+"""
+
+
 def test_a_killed_test_run_takes_its_localstack_along() -> None:
-    # given a process (a test run) that started a LocalStack and then is SIGKILLed: no teardown runs
+    # given a process (a test run) that started a LocalStack, a request in flight, and then is
+    # SIGKILLed: no teardown runs
     starter = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\n"
-         "from localdev.endpoint import LocalStackEndpoint, descendants\n"
-         "endpoint = LocalStackEndpoint().start()\n"
-         "print(endpoint.pid, *descendants(endpoint.pid), flush=True)\n"
-         "time.sleep(600)\n"],
+        [sys.executable, "-c", KILLED_RUN],
         cwd=REPO, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert starter.stdout is not None
@@ -73,5 +88,6 @@ def test_a_killed_test_run_takes_its_localstack_along() -> None:
     finally:
         os.kill(starter.pid, signal.SIGKILL)
         starter.wait()
-    # then LocalStack gets the parent-death signal and stops its JVM and itself
-    assert wait_gone(pids) == []
+    # then LocalStack gets the parent-death signal and stops its JVM and itself, within the time a
+    # stop takes (3-10 s; the long poll would keep it 20 s)
+    assert wait_gone(pids, within_s=15) == []
