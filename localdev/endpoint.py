@@ -304,8 +304,11 @@ class LocalStackEndpoint(_ContextManaged):
             raise EndpointUnavailable(f"localstack: {error}") from error
         log = tempfile.NamedTemporaryFile(prefix="localstack-", suffix=".log", delete=False)  # noqa: SIM115
         self._log_path = Path(log.name)
+        # Not the caller's AWS or LocalStack settings, and bytecode written: its virtualenv is installed
+        # uncompiled, and CI's machines set PYTHONDONTWRITEBYTECODE (every start would compile again).
         environment = {name: value for name, value in os.environ.items()
-                       if not name.startswith(("AWS_", "LOCALSTACK_", "PROVIDER_OVERRIDE_", "DYNAMODB_"))}
+                       if not name.startswith(("AWS_", "LOCALSTACK_", "PROVIDER_OVERRIDE_", "DYNAMODB_"))
+                       and name != "PYTHONDONTWRITEBYTECODE"}
         self._process = subprocess.Popen(localstack.command(directory), cwd=directory, stdout=log,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          env={**environment, **localstack.settings(self.port, directory)},

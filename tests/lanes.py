@@ -112,16 +112,18 @@ DEFAULT_S = 5
 # (it serves S3, CloudWatch and KMS too), the others the DynamoDB-only ones.
 SELECT = {"moto": "per_endpoint", "localstack": "per_endpoint and not moto_only"}
 
-# `make test`'s LocalStack lane: the paths a LocalStack user takes, one file each (the full suite
-# runs with `make integration ENDPOINTS=localstack`).
+# `make test`'s LocalStack lane: a test for each path a LocalStack user takes (the full suite runs
+# with `make integration ENDPOINTS=localstack`). Its tests, alone on a loaded machine (load 10-17),
+# 2026-12-08: the six whole files took 528 s and 103 CPU-s, mostly test_control's S3 array
+# workers (116 s) and test_run_on_s3's workers (85 s); these took the figures in the docs.
 SAMPLE = {
     "localstack": [
-        "tests/integration/test_demo.py",  # the demo's story
+        "tests/integration/test_demo.py",  # the demo's story: seed, dry run, migrate, verify, live writes, restore
         "tests/integration/test_streams_runner.py",  # the live path through the local stream runner
         "tests/integration/test_run_on_s3.py",  # an s3:// run store: array workers, status, verify, restore
-        "tests/integration/test_control.py",  # control: pause, resume, throttle a run
-        "tests/integration/test_verify.py",  # verify
-        "tests/integration/test_restore.py",  # restore
+        "tests/integration/test_control.py::test_a_run_of_processes_is_paused_slowed_resumed_stopped_and_continued",
+        "tests/integration/test_verify.py::test_cli_exit_codes_and_json",
+        "tests/integration/test_restore.py::test_cli_dash_dash_restore_with_yes_restores_and_prints_json",
     ],
 }
 
