@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -11,9 +13,11 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
+    Progress,
     ProgressColumn,
     SpinnerColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -72,6 +76,21 @@ def progress_columns() -> list[ProgressColumn]:
     """Every long phase's bar: what, how far, how fast, for how long, and how long still."""
     return [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
             TimeElapsedColumn(), RemainingColumn()]
+
+
+@contextlib.contextmanager
+def phases_progress() -> Iterator[Callable[[str, int], None]]:
+    """``on_progress(phase, n)`` for a job of several phases of unknown size (scans): a bar per
+    phase, with its count, rate and time; gone from the terminal when the job ends."""
+    with Progress(*progress_columns(), console=err, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def on_progress(phase: str, n: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=None)
+            bar.advance(tasks[phase], n)
+
+        yield on_progress
 
 
 def print_json(payload: Any) -> None:

@@ -54,7 +54,8 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 items failed or refused, conflicts, verify findings; 2 usage or bad "
     "input (option, file, directory, damaged backup/ledger/checkpoint); 3 refused without "
     "confirmation, restore while the live path runs, --stage's live path on another schema version, or "
-    "--require-pitr and PITR off, or no source row of the aggregate belongs to an item; 4 endpoint, credentials, access or table problem; 5 unexpected error (--debug "
+    "--require-pitr and PITR off, no source row of the aggregate belongs to an item, or the live path "
+    "after a rollback; 4 endpoint, credentials, access or table problem; 5 unexpected error (--debug "
     "shows the traceback); 130 interrupted."
 )
 

@@ -98,6 +98,7 @@ MEASURED_S = {
     "examples/orders/test_declaration.py": 14,
     "tests/integration/cli/test_backups_prune.py": 13,
     "examples/rename/test_several_renames.py": 14,
+    "tests/integration/test_declaration_properties.py": 20,
     "tests/integration/test_streams_runner.py": 12,
     "tests/integration/test_streams_cli.py": 12,
     "tests/integration/test_mirror_restore.py": 12,
@@ -105,6 +106,8 @@ MEASURED_S = {
     "examples/orders/test_orders.py": 10,
     "examples/notes/test_notes.py": 16,
     "tests/integration/cli/test_private_run_store.py": 10,
+    "tests/integration/cli/test_forged_run_store.py": 55,  # 2026-12-08, targeted runs of both engines
+    "tests/integration/cli/test_own_run_store.py": 30,
 }
 DEFAULT_S = 5
 

@@ -31,11 +31,11 @@ from rich.progress import Progress
 from backfill.console import err, progress_columns
 from backfill.errors import ExitCode
 from backfill.migrate.plan import Plan
-from backfill.migrate.tally import Tally
 from backfill.run.names import LOG_SUFFIX as LOG_SUFFIX
 from backfill.run.names import PLAN_SUFFIX as PLAN_SUFFIX
 from backfill.run.store import RunStore
 from backfill.run.store.local import open_private, private_directory
+from backfill.run.tally import Tally
 
 MAX_PROCESSES = 256  # bounded like the other numeric options: a typo must not fork thousands
 GO = "write"  # the line a --parent-confirms child waits for before its first write

@@ -112,6 +112,8 @@ def guard_live_path(target: Target, *, allow_running: bool, pause: bool) -> Live
 
 
 def _print_resume(paused: list[StreamMapping]) -> None:
-    err.print("[bold]The live path stays paused.[/] When the rollback is checked, resume it with:", highlight=False)
+    err.print("[bold]The live path stays paused.[/] Resumed as it is, it would upgrade the restored items again, "
+              "so `backfill live resume` refuses until the table is migrated again. Deploy the previous version's "
+              "live path (or none); to go forward again, migrate first, then resume with:", highlight=False)
     for command in switch_commands(paused, "resume"):
         err.print(f"  {command}", highlight=False, soft_wrap=True)

@@ -167,11 +167,18 @@ class RunStats:
     outcomes: dict[str, Counter[str]] = field(default_factory=dict)  # per table
     retried: int = 0  # batches re-read from a failed record
     given_up: list[dict[str, str]] = field(default_factory=list)  # records past the retry limit
+    lag_s: float | None = None  # age of the newest record of the last batch when it was handled
+    # Told after every batch (the CLI's progress line); not part of the figures.
+    on_batch: Callable[[RunStats], None] | None = field(default=None, repr=False, compare=False)
 
-    def add(self, table: str, result: BatchResult, records: int) -> None:
+    def add(self, table: str, result: BatchResult, records: int, *, newest: datetime | None = None) -> None:
         self.batches += 1
         self.records[table] += records
         self.outcomes.setdefault(table, Counter()).update(result.stats)
+        if newest is not None:
+            self.lag_s = max(0.0, time.time() - newest.timestamp())
+        if self.on_batch is not None:
+            self.on_batch(self)
 
     def total_records(self) -> int:
         return sum(self.records.values())
@@ -184,6 +191,7 @@ class RunStats:
             "outcomes": {table: dict(counts) for table, counts in self.outcomes.items()},
             "retried_batches": self.retried,
             "given_up": self.given_up,
+            "lag_s": None if self.lag_s is None else round(self.lag_s, 1),
         }
 
 
@@ -365,7 +373,8 @@ class StreamRunner:
             chunk = records[start : start + self.batch_size]
             event = lambda_event([lambda_record(r, source_arn=stream.arn, region=region) for r in chunk])
             result = stream.handle(event, self.dependencies)
-            stats.add(stream.table, result, len(chunk))
+            created = chunk[-1]["dynamodb"].get("ApproximateCreationDateTime")
+            stats.add(stream.table, result, len(chunk), newest=created if isinstance(created, datetime) else None)
             fed += len(chunk)
             last_done = self._last_done(stream, shard_id, chunk, result, stats)
             if last_done is not None:

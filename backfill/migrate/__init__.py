@@ -1,7 +1,7 @@
 """``backfill migrate`` as a library: the CLI, the demo and the benchmark call these in-process.
 
 The names below load their module when first used (PEP 562), so that importing a small part of
-the package (``backfill.migrate.tally`` for a run's status) does not load the whole runner."""
+the package (``backfill.migrate.plan`` for the CLI's processes) does not load the whole runner."""
 
 from __future__ import annotations
 

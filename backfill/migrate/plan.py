@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from backfill.migrate.tally import Tally, add_failure, add_outcome
+from backfill.run.tally import Tally, add_failure, add_outcome
 from chalicelib.planner import plan_upgrade
 from chalicelib.schema import active_schema
 from chalicelib.upgrader import CountSource, UpgradeOutcome, UpgradeResult, outcome_of

@@ -32,7 +32,6 @@ from backfill.migrate.estimate import MigrationEstimate, Pricing, item_size
 from backfill.migrate.plan import Plan, build_plan
 from backfill.migrate.ratelimit import RateLimiter
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
-from backfill.migrate.tally import Tally, add_failure, add_outcome
 from backfill.run.backup import (
     MANIFEST_SUFFIX,
     Backup,
@@ -48,8 +47,10 @@ from backfill.run.checkpoint import CHECKPOINT_SUFFIX, Checkpoint, check_against
 from backfill.run.item_failures import ItemFailures, describe
 from backfill.run.ledger import LEDGER_SUFFIX, Ledger
 from backfill.run.runs import runs_in
-from backfill.run.seal import check_run
+from backfill.run.seal import check_checkpoint, read_seal
+from backfill.run.status import StatusError, run_status
 from backfill.run.store import RunStore, StoreError, split_location
+from backfill.run.tally import Tally, add_failure, add_outcome
 from backfill.table.aggregate_counts import (
     NONE,
     QUERY,
@@ -66,7 +67,7 @@ from backfill.table.aggregate_counts import (
 )
 from backfill.table.request_counter import RequestCounter
 from backfill.table.scan import parallel_scan
-from backfill.table.source_groups import SourceRows, sample_source
+from backfill.table.source_groups import ItemsMatched, SourceRows, sample_source
 from backfill.table.target import Target
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
@@ -248,10 +249,12 @@ def plan_migration(
             items = _scanned_items(target, total_segments, segments, advance)
             if choice.method == QUERY:  # each page's items counted before they are planned
                 items = _query_counts(target, options, counts, items)
+            items, matched = _watch_matches(choice, segments, counts, items)
             plan = build_plan(
                 items, count_source, samples=options.samples,
                 observe=lambda item, item_plan: _observe_cost(estimate, item, item_plan, counts),
             )
+        require_matches(target, options, matched, seen)
         _estimate_source(target, estimate, counts, choice)
         _add_counts(description, items=plan.total, rows=counts.total(), choice=choice)
         hooks.on_target(description)
@@ -327,7 +330,9 @@ class _Worker:
         require_groups(self.target, self.options, choice, seen)
         backup, checkpoint = resumed or self._new_backup()
         count_source = keep_maintained_count(counts.get)
-        plan = self._plan(backup, checkpoint, count_source, counts, choice)
+        plan, matched = self._plan(backup, checkpoint, count_source, counts, choice)
+        if checkpoint.finished_items == 0:  # a resumed run's finished items are not read again
+            require_matches(self.target, self.options, matched, seen)
         self.hooks.confirm(plan, backup)
         resumed_after = checkpoint.finished_items
         self.hook_runner.fire("start", items=backup.item_count, finished_before=resumed_after)
@@ -351,7 +356,11 @@ class _Worker:
 
     def _resumed(self) -> tuple[Backup, Checkpoint]:
         backup = _backup_to_resume(self.target, self.options)
-        check_run(backup.store, backup.run_id, sealed=bool(backup.manifest.get("sealed")))  # before reading it
+        # the checkpoint against the run's seal before it is read (the ledger is not read by a resume;
+        # restore checks it)
+        seal = read_seal(backup.store, backup.run_id, required=bool(backup.manifest.get("sealed")))
+        if seal is not None:
+            check_checkpoint(backup.store, backup.run_id, seal)
         name = backup.name_for(CHECKPOINT_SUFFIX)
         checkpoint = load_checkpoint(backup.store, name, backup.run_id) or Checkpoint(backup.run_id, self.options.to_dict())
         check_against(checkpoint, backup, backup.store.uri(name))
@@ -377,17 +386,18 @@ class _Worker:
         return backup, checkpoint
 
     def _plan(self, backup: Backup, checkpoint: Checkpoint, count_source: CountSource, counts: CountStore,
-              choice: CountChoice) -> Plan:
+              choice: CountChoice) -> tuple[Plan, ItemsMatched | None]:
         with contextlib.ExitStack() as stack:
             items: Iterator[dict[str, Any]] = (to_python(item) for _, _, item in _remaining(backup, checkpoint))
             if choice.method == QUERY:  # after the backup: each count taken after its countVersion was read
                 advance = stack.enter_context(
                     self.hooks.progress(f"counting {source_table()} rows (one query per item)", None))
                 items = _query_counts(self.target, self.options, counts, items, advance)  # as the plan reads them
+            items, matched = _watch_matches(choice, self.segments, counts, items)
             plan = build_plan(items, count_source, samples=self.options.samples)
         _add_counts(self.description, items=backup.item_count, rows=counts.total(), choice=choice)
         self.hooks.on_target(self.description)
-        return plan
+        return plan, matched
 
     def _write(self, backup: Backup, checkpoint: Checkpoint, count_source: CountSource, resumed_after: int) -> int:
         """The write loop under the run's steering (rate, capacity, live-path lag, control record);
@@ -448,9 +458,6 @@ def _run_finished(backup: Backup, segments: list[int] | None) -> bool:
     """Whether every segment of ``backup``'s run is done (this worker's included)."""
     if segments is None:
         return True
-    # backfill.run.status reads this package's report files: imported here, not at the top (a cycle).
-    from backfill.run.status import StatusError, run_status  # noqa: PLC0415
-
     try:
         return all(s.finished for s in run_status(backup.store, backup.run))
     except (StatusError, StoreError):
@@ -541,9 +548,39 @@ def _id_to_count(item: dict[str, Any]) -> str | None:
     kept (the live path maintains it) or its key is not valid (the rule refuses it)."""
     if not unmaintained(item):
         return None
+    return _item_name(item)
+
+
+def _item_name(item: dict[str, Any]) -> str | None:
+    """The name of an item (typed or plain), None when its key is not valid."""
     key = active_schema().key
     values = [item.get(name) for name in key.names]
     return key.name_of({name: v.get("S") if isinstance(v, dict) else v for name, v in zip(key.names, values, strict=True)})
+
+
+def _watch_matches(choice: CountChoice, segments: list[int] | None, counts: CountStore,
+                   items: Iterator[dict[str, Any]]) -> tuple[Iterator[dict[str, Any]], ItemsMatched | None]:
+    """``items``, watched for one with source rows counted when the run scanned the whole source
+    for the whole table (a segment's items may all lack rows that belong to other segments)."""
+    if choice.method != SCAN or segments is not None:
+        return items, None
+    matched = ItemsMatched(counts.get)
+    return matched.watch(items, _item_name), matched
+
+
+def require_matches(target: Target, options: MigrationOptions, matched: ItemsMatched | None,
+                    seen: SourceRows | None) -> None:
+    """Refuse (exit 3) before any write when source rows were grouped but none names an item that
+    exists (``ItemsMatched``): every count would be 0. Not with --accept-zero-counts."""
+    if matched is None or seen is None or options.accept_zero_counts:
+        return
+    schema = active_schema()
+    problem = matched.problem(seen, schema.aggregates[0], target.settings.source_table(), schema.table,
+                              schema.key.names)
+    if problem:
+        raise Refused(f"refusing to migrate, nothing was written to table {target.settings.target_table}: {problem}",
+                      hint="check the aggregate's group_by in the declaration (names and order); or, if no "
+                           "row there belongs to an item, give --accept-zero-counts")
 
 
 def _scanned_items(
@@ -625,7 +662,8 @@ def _migrate(
     """Upgrade every unfinished backup item with a bounded pool; returns how many it examined.
     ``steering`` paces every write (rate, pause) and ends the run early when told to stop."""
     store = EventStore(target.dynamodb, target.settings.target_table)
-    with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX)) as ledger:
+    seal = read_seal(backup.store, backup.run_id, required=False) or {}
+    with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX), seal.get("ledger")) as ledger:
         return _WriteLoop(store, options, backup, checkpoint, count_source, advance, steering, ledger).run()
 
 

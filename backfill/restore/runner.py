@@ -16,6 +16,7 @@ Memory holds a scan page and the items in flight, whatever the table's size.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -241,6 +242,7 @@ class RestoreResult:
                 for o in self.index.outcomes(exclude=QUIET_OUTCOMES)
             ],
             "report": str(self.report_path) if self.report_path else None,
+            "finished_at_ms": int(time.time() * 1000),  # when the table was rolled back (backfill.run.rollback)
         }
 
 

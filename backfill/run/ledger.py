@@ -46,8 +46,9 @@ class LedgerEntry:
 
 
 class Ledger:
-    def __init__(self, store: RunStore, name: str) -> None:
-        self._log = store.append_log(name)
+    def __init__(self, store: RunStore, name: str, sealed: dict[str, Any] | None = None) -> None:
+        """``sealed``: what the run's seal says of this ledger (``backfill.run.seal``)."""
+        self._log = store.append_log(name, sealed)
 
     def record(
         self, event_id: str, changes: Mapping[str, Any], read: Mapping[str, Any],
@@ -69,7 +70,7 @@ class Ledger:
         conflict). Not a write attempt: readers of attempts skip it."""
         self._log.append(json.dumps({ITEM: event_id, "settled": how}, sort_keys=True))
 
-    def seal_state(self) -> dict[str, dict[str, Any]]:
+    def seal_state(self) -> dict[str, Any]:
         return self._log.seal_state()
 
     def close(self) -> None:

@@ -3,7 +3,9 @@
 Migrate rewrites the seal each time it saves its checkpoint (before the checkpoint itself, so a
 crash between the two leaves a seal that names both the previous and the new checkpoint):
 - the checkpoint: the SHA-256 of the new file and of the one it replaces;
-- the ledger: local, the length and SHA-256 of the file so far; on S3, each part's SHA-256.
+- the ledger: local, the length and SHA-256 of the file so far; on S3, per attempt, how many
+  parts it wrote and a chain of their SHA-256s (one entry per attempt, whatever the number of
+  parts: the seal is rewritten at every save).
 Restore checks the seal before it reads a ledger line, and resume before it reads the checkpoint:
 a sealed part changed or missing is refused (``SealError``, exit 2); so is a part or ledger tail
 the seal does not list, unless the (sealed) checkpoint says the run did not complete: an attempt
@@ -26,12 +28,13 @@ from typing import Any, Protocol
 from backfill.errors import BadInput
 from backfill.run.names import CHECKPOINT_SUFFIX, LEDGER_SUFFIX, SEAL_SUFFIX
 from backfill.run.store import RunStore, StoreError
+from backfill.run.store.s3 import attempt_of, chained
 
 FORMAT = "dynamo-evolve-seal"
 
 
 class AppendLogState(Protocol):
-    def seal_state(self) -> dict[str, dict[str, Any]]: ...
+    def seal_state(self) -> dict[str, Any]: ...
 
 
 class SealError(BadInput):
@@ -106,28 +109,55 @@ def check_run(store: RunStore, run_id: str, *, sealed: bool) -> SealCheck:
 def _check_ledger(store: RunStore, run_id: str, sealed: dict[str, Any] | None) -> str:
     """What of the ledger the seal does not cover ("" when nothing); raises SealError on a change.
 
-    ``sealed``: {"parts": {part name: {"bytes": N, "sha256": S, "grows": bool}}}. A local ledger is
-    one file that later lines extend (``grows``): its first N bytes are sealed. An S3 part is
-    closed when written: it must be exactly N bytes."""
-    listed: dict[str, Any] = dict((sealed or {}).get("parts") or {})
+    ``sealed`` (``seal_state`` of the run's log): a local ledger is one file that later lines
+    extend, ``{"parts": {name: {"bytes": N, "sha256": S}}}``: its first N bytes are sealed. An S3
+    ledger is parts grouped by attempt, ``{"attempts": {NAME/ATTEMPT: {"parts": N, "sha256": C}}}``:
+    the attempt's first N parts (by sequence) chain to C (``backfill.run.store.s3.chained``)."""
+    sealed = sealed or {}
     try:
         present = store.log_parts(run_id + LEDGER_SUFFIX)
+        if "attempts" in sealed:
+            return _check_attempts(store, run_id, dict(sealed["attempts"]), present)
         tails = []
+        listed: dict[str, Any] = dict(sealed.get("parts") or {})
         for part, entry in sorted(listed.items()):
             if part not in present:
                 raise SealError(f"run {run_id!r}: ledger {store.uri(part)} is missing (the run's seal lists it); "
                                 "refused before any write")
-            length, digest, extra = _prefix_sha256(store, part, int(entry["bytes"]))
-            if digest != entry["sha256"] or (extra and not entry.get("grows")):
+            _length, digest, extra = _prefix_sha256(store, part, int(entry["bytes"]))
+            if digest != entry["sha256"]:
                 raise SealError(f"run {run_id!r}: ledger {store.uri(part)} was changed after the run sealed it "
                                 "(its SHA-256 is not the seal's); refused before any write")
             if extra:
                 tails.append(f"ledger {store.uri(part)} has {extra} bytes after the last seal")
+        tails += [f"ledger part {store.uri(part)} is not in the seal" for part in present if part not in listed]
+        return "; ".join(tails)
     except (OSError, StoreError, KeyError, TypeError, ValueError) as error:
         if isinstance(error, SealError):
             raise
         raise SealError(f"run {run_id!r}: its ledger cannot be checked against its seal: {error}") from error
-    tails += [f"ledger part {store.uri(part)} is not in the seal" for part in present if part not in listed]
+
+
+def _check_attempts(store: RunStore, run_id: str, attempts: dict[str, Any], present: list[str]) -> str:
+    by_attempt: dict[str, list[str]] = {}
+    for part in sorted(present):
+        by_attempt.setdefault(attempt_of(part), []).append(part)
+    tails = []
+    for attempt, entry in sorted(attempts.items()):
+        parts, count = by_attempt.get(attempt, []), int(entry["parts"])
+        if len(parts) < count:
+            raise SealError(f"run {run_id!r}: ledger parts of {store.uri(attempt)} are missing ({len(parts)} of the "
+                            f"{count} its seal lists); refused before any write")
+        chain = ""
+        for part in parts[:count]:
+            chain = chained(chain, sha256(store.read_bytes(part)))
+        if chain != entry["sha256"]:
+            raise SealError(f"run {run_id!r}: a ledger part of {store.uri(attempt)}-* was changed after the run "
+                            "sealed it (or replaced, or removed: its parts' SHA-256s are not the seal's); refused "
+                            "before any write")
+        tails += [f"ledger part {store.uri(part)} is not in the seal" for part in parts[count:]]
+    tails += [f"ledger part {store.uri(part)} is not in the seal"
+              for attempt, parts in sorted(by_attempt.items()) if attempt not in attempts for part in parts]
     return "; ".join(tails)
 
 

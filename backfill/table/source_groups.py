@@ -5,18 +5,21 @@ check it: a mistyped one (``libraryId`` where the rows carry ``branchId``) puts 
 group, and every count is 0, written as if true. ``SourceRows`` keeps what the counting scan saw
 (or a sample of the source, when the run counts by query); a run refuses, before any write, when
 a ``group_by`` attribute is on none of the rows read, or no row read carries all of them
-(``problem``). Rows that belong to no group are what verify reports (``ungrouped``).
+(``problem``), or rows are grouped but none names an item that exists (``ItemsMatched``: a whole
+table's run). Rows that belong to no group are what verify reports (``ungrouped``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.items import to_python
 from chalicelib.schema.aggregate import Aggregate
+
+T = TypeVar("T")
 
 # Rows a run reads to check the groups when it does not scan the whole source (--count-with query,
 # the parent of --processes, verify --sample): one Scan request.
@@ -70,3 +73,29 @@ def sample_source(dynamodb: Any, table: str, aggregate: Aggregate, limit: int = 
     for row in map(to_python, page.get("Items", [])):
         seen.see(aggregate, row, aggregate.group(row))
     return seen
+
+
+@dataclass
+class ItemsMatched:
+    """Whether any target item read has source rows counted for it (``counts``, from a scan of the
+    whole source). When none has, though rows were grouped, every group names an item that does
+    not exist: the group_by attributes name the wrong ones, or in another order than the key."""
+
+    counts: Callable[[str], int]
+    found: bool = False
+
+    def watch(self, items: Iterable[T], name_of: Callable[[T], str | None]) -> Iterator[T]:
+        """``items`` passed through, each looked up until one has rows counted."""
+        for item in items:
+            if not self.found:
+                name = name_of(item)
+                self.found = name is not None and self.counts(name) > 0
+            yield item
+
+    def problem(self, seen: SourceRows, aggregate: Aggregate, table: str, target: str,
+                key_names: tuple[str, ...]) -> str | None:
+        if self.found or not seen.grouped:
+            return None
+        return (f"none of the {seen.grouped} {table} rows grouped by {', '.join(aggregate.group_by)} names a {target} "
+                f"item that exists (group_by holds the item's key in the order of {target}'s key: "
+                f"{', '.join(key_names)}): every {aggregate.name} would be 0")

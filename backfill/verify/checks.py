@@ -200,3 +200,20 @@ def ungrouped_source_rows(seen: SourceRows, table: str, *, accept_zero_counts: b
     if seen.grouped or accept_zero_counts:
         return [Finding(table, FindingKind.SOURCE_ROWS_IN_NO_GROUP, reason)]
     return [Finding(table, FindingKind.UNGROUPED_SOURCE_ROWS, f"{reason}: check the aggregate's group_by")]
+
+
+def unmatched_source_rows(seen: SourceRows, items_with_rows: int, table: str, *,
+                          accept_zero_counts: bool = False) -> list[Finding]:
+    """Source rows grouped (a scan of the whole source) of which none names an item that exists
+    (``items_with_rows`` 0): the group_by names the wrong attributes, or in another order than the
+    key. A failure, as for rows in no group (a note with ``accept_zero_counts``)."""
+    if not seen.grouped or items_with_rows:
+        return []
+    schema = active_schema()
+    aggregate = schema.aggregates[0]
+    reason = (f"none of the {seen.grouped} {table} rows grouped by {', '.join(aggregate.group_by)} names a "
+              f"{schema.table} item that exists")
+    if accept_zero_counts:
+        return [Finding(table, FindingKind.SOURCE_ROWS_IN_NO_GROUP, reason)]
+    return [Finding(table, FindingKind.UNGROUPED_SOURCE_ROWS, f"{reason}: check the aggregate's group_by "
+                    f"(the item's key in the order of {schema.table}'s key: {', '.join(schema.key.names)})")]

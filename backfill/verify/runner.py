@@ -52,6 +52,7 @@ from backfill.verify.checks import (
     missing_since_snapshot,
     orphan_source_rows,
     ungrouped_source_rows,
+    unmatched_source_rows,
     unowned_writes,
 )
 from backfill.verify.spill import SnapshotIndex
@@ -285,6 +286,9 @@ class _Pass:
             # Source rows of no item: only a scan of the whole source table can tell.
             if options.segment is None and self.choice.method == SCAN:
                 self.result.findings += orphan_source_rows(self.counts, self.present)
+                self.result.findings += unmatched_source_rows(self.seen, len(self.present),
+                                                              self.target.settings.source_table(),
+                                                              accept_zero_counts=options.accept_zero_counts)
 
     def _ungrouped(self) -> list[Finding]:
         """Source rows that count for no item: from the counting scan of the whole source, else a

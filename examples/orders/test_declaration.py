@@ -131,6 +131,17 @@ def test_the_chalice_app_names_a_missing_table_setting():
     assert done.returncode != 0 and "ORDER_ITEMS_TABLE not set" in done.stderr
 
 
+def test_the_lambda_refuses_a_malformed_declaration_at_its_cold_start_in_one_line():
+    # when the Lambda (app.py, as Chalice imports it) is given a declaration the check refuses
+    done = import_app({**APP_ENV, "DYNAMO_EVOLVE_SCHEMA": "tests.support.malformed_declaration:SCHEMA"})
+    # then it does not start, and the last line names the declaration, the field and the problem
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1] == (
+        "chalicelib.schema.errors.DeclarationError: declaration tests.support.malformed_declaration:SCHEMA: field "
+        "visibility: required with a default, but not owned: the migration would never write the default, and "
+        "every item would stay invalid")
+
+
 def test_init_tables_creates_the_declared_tables_with_their_keys(live_settings, orders, tmp_path):
     # given an endpoint with no tables (no dynamodb fixture here)
     # when init-tables runs with the orders declaration

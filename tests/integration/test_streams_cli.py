@@ -10,6 +10,7 @@ from backfill.cli.main import cli
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_typed
 from chalicelib.streams.failures import Failure, FailureStore
+from tests.support.cli import run_backfill
 
 
 def run(args, live_settings):
@@ -77,3 +78,19 @@ def test_failures_of_one_table_are_listed_with_of_table(dynamodb, live_settings)
     listed = run(["failures", "--json", "--of-table", live_settings.table("participants")], live_settings)
     assert listed.exit_code == 0, listed.output
     assert [row["itemKey"] for row in json.loads(listed.stdout)] == ["participants#a/b"]
+
+
+def test_the_runner_keeps_the_handlers_logs_off_the_console_unless_asked(dynamodb, live_settings, tmp_path, env):
+    # given a legacy event the rule refuses (its handler logs a warning about it)
+    events = live_settings.table("events")
+    dynamodb.put_item(TableName=events, Item=to_typed({"eventId": "bad", "name": "B", "status": "??", "createdAt": Decimal(1_700_000_000_010)}))
+    store = ("--backup-dir", str(tmp_path / "runs"), "--positions", str(tmp_path / "positions.json"))
+    # when the runner drains the streams with the defaults, then again from the start with -v
+    quiet = run_backfill("streams", *store, env={**env, "COLUMNS": "100"})
+    loud = run_backfill("-v", "streams", *store, "--from-start", env={**env, "COLUMNS": "100"})
+    # then by default no JSON log line is mixed into the output, and the summary says where the refusal is
+    assert quiet.exit_code == 0 and loud.exit_code == 0, quiet.output + loud.output
+    assert not [line for line in quiet.stderr.splitlines() if line.lstrip().startswith("{")], quiet.stderr
+    assert "1 refused: `backfill failures` lists them (-v shows the handlers' logs)" in " ".join(quiet.stderr.split())
+    # and -v shows the handlers' own log lines
+    assert [line for line in loud.stderr.splitlines() if line.lstrip().startswith("{")], loud.stderr

@@ -29,3 +29,5 @@ BOOKS = Schema(
 )
 
 MISTYPED = replace(BOOKS, aggregates=(replace(BOOKS.aggregates[0], group_by=("libraryId", "isbn")),))
+# The right attributes in the wrong order: every loan names a book (isbn, branchId) that does not exist.
+SWAPPED = replace(BOOKS, aggregates=(replace(BOOKS.aggregates[0], group_by=("isbn", "branchId")),))

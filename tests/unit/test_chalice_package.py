@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from backfill.live.policy_scope import region_and_account
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CHALICE = [sys.executable, "-c", "from chalice.cli import main; main()"]
 CFN_LINT = [sys.executable, "-c", "from cfnlint.runner import main; main()"]
@@ -83,7 +85,9 @@ def test_each_role_reads_only_its_own_stream_and_touches_only_the_stage_tables(m
     env = stage_environment(stage)
     handler, own_table = FUNCTIONS[function]
     name = f"dynamo-evolve-{stage}-{handler}"
-    table = "arn:aws:dynamodb:*:*:table/{}".format
+    # every ARN in the stage's region and account (those of its stream ARNs), never *:*
+    scope = ":".join(region_and_account([v for k, v in env.items() if k.endswith("_STREAM_ARN")]))
+    table = f"arn:aws:dynamodb:{scope}:table/{{}}".format
     own_stream = table(env[own_table]) + "/stream/*"
     # the events handler's failed conditional write returns the item (no GetItem); the
     # participants handler reads the event before its count write
@@ -97,8 +101,8 @@ def test_each_role_reads_only_its_own_stream_and_touches_only_the_stage_tables(m
         ("dynamodb:GetRecords", own_stream),
         ("dynamodb:GetShardIterator", own_stream),
         ("dynamodb:ListStreams", "*"),  # no resource-level permissions exist for it
-        ("sqs:SendMessage", f"arn:aws:sqs:*:*:dynamo-evolve-{stage}-stream-failures"),  # `chalice deploy` path
-        *((action, f"arn:aws:logs:*:*:log-group:/aws/lambda/{name}{tail}")
+        ("sqs:SendMessage", f"arn:aws:sqs:{scope}:dynamo-evolve-{stage}-stream-failures"),  # `chalice deploy` path
+        *((action, f"arn:aws:logs:{scope}:log-group:/aws/lambda/{name}{tail}")
           for action in ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents") for tail in ("", ":*")),
     }
     role = template["Resources"][f"{function}Role"]["Properties"]
@@ -143,7 +147,10 @@ def test_without_the_merge_template_failures_retry_whole_batches(tmp_path):
     assert "FunctionResponseTypes" not in properties and properties["StartingPosition"] == "TRIM_HORIZON"
     variables = template["Resources"]["EventsStream"]["Properties"]["Environment"]["Variables"]
     assert variables["PARTIAL_BATCH_RESPONSE"] == "false" and variables["EVENTS_TABLE"] == "dev-events"
-    assert grants(template, "EventsStream") & {("dynamodb:GetRecords", "arn:aws:dynamodb:*:*:table/dev-participants/stream/*")} == set()
+    assert grants(template, "EventsStream") & {
+        ("dynamodb:GetRecords", "arn:aws:dynamodb:us-east-1:123456789012:table/dev-participants/stream/*")} == set()
+    assert ("dynamodb:GetRecords", "arn:aws:dynamodb:us-east-1:123456789012:table/dev-events/stream/*") in grants(
+        template, "EventsStream")
 
 
 def test_each_functions_log_group_expires(merged):

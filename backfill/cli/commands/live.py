@@ -15,7 +15,7 @@ from typing import Any
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
-from backfill.cli.options import json_option, target_options
+from backfill.cli.options import backup_dir_option, json_option, target_options
 from backfill.console import err, key_value_table, print_json
 from backfill.errors import BadInput, TargetError, explain
 from backfill.live.alarms import DEFAULT_ITERATOR_AGE_MS, AlarmTarget, alarm_specs
@@ -28,6 +28,7 @@ from backfill.live.lambda_api import (
     stage_functions,
 )
 from backfill.live.model import APP_NAME, StreamMapping
+from backfill.live.rollback import refuse_after_rollback, rollback_option
 from backfill.live.version import deployed_version
 from backfill.table.target import Target
 from chalicelib.schema import active_schema
@@ -146,23 +147,33 @@ def _switch(target: Target, stage: str, app_name: str, enabled: bool, timeout: i
                   + ("" if app_name == APP_NAME else f" --app-name {app_name}"), highlight=False)
 
 
-def _switch_command(name: str, enabled: bool, help_text: str) -> Callable[..., None]:
-    @command.command(name, help=help_text, short_help=f"{'Enable' if enabled else 'Disable'} both stream mappings.")
-    @app_name_option
-    @timeout_option
-    @json_option
-    @target_options
-    @with_stage(f"live {name}")
-    def switch(target: Target, stage: str, app_name: str, timeout: int, as_json: bool) -> None:
-        _switch(target, stage, app_name, enabled, timeout, as_json)
+@command.command("pause", short_help="Disable both stream mappings.")
+@app_name_option
+@timeout_option
+@json_option
+@target_options
+@with_stage("live pause")
+def pause(target: Target, stage: str, app_name: str, timeout: int, as_json: bool) -> None:
+    """Disable both stream mappings and wait until they are Disabled (records wait in the
+    streams, 24 h retention)."""
+    _switch(target, stage, app_name, False, timeout, as_json)
 
-    return switch
 
-
-pause = _switch_command("pause", False, "Disable both stream mappings and wait until they are Disabled "
-                        "(records wait in the streams, 24 h retention).")
-resume = _switch_command("resume", True, "Enable both stream mappings and wait until they are Enabled "
-                         "(the handlers catch up from where they stopped).")
+@command.command("resume", short_help="Enable both stream mappings.")
+@app_name_option
+@timeout_option
+@backup_dir_option
+@rollback_option
+@json_option
+@target_options
+@with_stage("live resume")
+def resume(target: Target, stage: str, app_name: str, timeout: int, backup_dir: str, despite_rollback: bool,
+           as_json: bool) -> None:
+    """Enable both stream mappings and wait until they are Enabled (the handlers catch up from
+    where they stopped). Refused while the run store (--backup-dir) shows the table rolled back
+    since its last migration: the handlers would upgrade the restored items again."""
+    refuse_after_rollback(target, backup_dir, despite=despite_rollback, what="backfill live resume")
+    _switch(target, stage, app_name, True, timeout, as_json)
 
 
 @command.command("alarms", short_help="Create the live path's CloudWatch alarms.")

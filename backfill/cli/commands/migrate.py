@@ -76,7 +76,6 @@ from backfill.migrate.estimate import (
 from backfill.migrate.render import Phases, plan_view, report_view
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
 from backfill.migrate.runner import RunStopped, StopBeforeWrites, require_groups
-from backfill.migrate.tally import merged
 from backfill.run.backup import (
     MANIFEST_SUFFIX,
     Backup,
@@ -89,6 +88,7 @@ from backfill.run.checkpoint import CHECKPOINT_SUFFIX, CheckpointError, load_che
 from backfill.run.runs import run_id_from_environment
 from backfill.run.status import StatusError, run_status
 from backfill.run.store import RunStore, StoreError
+from backfill.run.tally import merged
 from backfill.table.aggregate_counts import (
     AUTO,
     COUNT_METHODS,
@@ -243,6 +243,9 @@ def command(target: Target, given: CommandLine) -> None:
     With --stage it refuses (exit 3) when the stage's deployed live path runs another schema
     version than this declaration, unless --allow-version-mismatch. Rows of a newer version than
     this declaration are never rewritten (counted as newer_version).
+
+    The dry run and the run refuse (exit 3) before any write when the aggregate's source rows
+    belong to no item (a mistyped group_by would write 0 everywhere), unless --accept-zero-counts.
 
     Exit code 1 when any item was refused, failed or kept changing; the report lists them.
     Ctrl-C stops after the writes in flight, saves the checkpoint, prints the --resume command

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import click
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from backfill.cli.options import MAX_THREADS, json_option, target_options, yes_option
@@ -15,6 +12,7 @@ from backfill.console import (
     confirm_or_refuse,
     err,
     key_value_table,
+    phases_progress,
     print_json,
 )
 from backfill.mirror.seed import mirrored_aggregate, seed_mirror
@@ -25,18 +23,6 @@ from backfill.table.target import Target
 @click.group("mirror", short_help="Seed and check a count's membership mirror.")
 def command() -> None:
     """Seed a count's membership mirror and hand the counts over to it, or check it."""
-
-
-def _progress(bar: Progress) -> Callable[[str, int], None]:
-    tasks: dict[str, TaskID] = {}
-
-    def on_progress(phase: str, n: int) -> None:
-        if phase not in tasks:
-            tasks[phase] = bar.add_task(phase, total=None)
-        bar.advance(tasks[phase], n)
-        bar.update(tasks[phase], description=f"{int(bar.tasks[tasks[phase]].completed)} {phase}")
-
-    return on_progress
 
 
 @command.command("seed", short_help="Fill the mirror and hand counts over to it.")
@@ -57,8 +43,8 @@ def seed(target: Target, segments: int, writers: int, yes: bool, as_json: bool) 
     assert mirror is not None
     confirm_or_refuse(f"Seed {target.settings.table(mirror.table)} from {target.settings.table(aggregate.source.table)} "
                       f"and hand the {aggregate.name} of {target.settings.target_table} over to it?", yes=yes)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
-        result = seed_mirror(target, segments=segments, threads=writers, on_progress=_progress(bar))
+    with phases_progress() as on_progress:
+        result = seed_mirror(target, segments=segments, threads=writers, on_progress=on_progress)
     rows = {"source rows": result.source_rows, **{f"rows {k}": v for k, v in sorted(result.outcomes.items())},
             "items marked now": result.marked, "items marked before": result.already_marked,
             "items still racing": len(result.contended), "verdict": "OK" if result.ok else "FAILED"}
@@ -89,8 +75,8 @@ def verify(target: Target, segments: int, show: int, as_json: bool) -> None:
 
 
 def checked(target: Target, segments: int) -> MirrorVerifyResult:
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
-        return verify_mirror(target, segments=segments, on_progress=_progress(bar))
+    with phases_progress() as on_progress:
+        return verify_mirror(target, segments=segments, on_progress=on_progress)
 
 
 def render_verify(target: Target, result: MirrorVerifyResult, show: int) -> None:

@@ -10,7 +10,7 @@ from itertools import islice
 from typing import Any, NoReturn
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import Progress
 from rich.table import Table
 
 from backfill.cli.options import (
@@ -46,6 +46,7 @@ from backfill.console import (
     err,
     key_value_table,
     print_json,
+    progress_columns,
     refuse_without_terminal,
 )
 from backfill.errors import BadInput, ExitCode
@@ -185,8 +186,8 @@ def _restore_in_place(target: Target, given: CommandLine) -> NoReturn:
                              segment=given.segment, force=force, delete_new=given.delete_new,
                              workers=given.workers or 8)
     try:
-        with Progress(TextColumn("reading live table"), MofNCompleteColumn(), console=err, transient=True) as bar:
-            task = bar.add_task("scan", total=None)
+        with Progress(*progress_columns(), console=err, transient=True) as bar:
+            task = bar.add_task("reading the live table", total=None)
             plan = plan_restore(target, options, on_progress=lambda _phase, n: bar.advance(task, n))
     except RestoreRefused as refused:
         show_available(refused, target.settings.target_table)
@@ -208,8 +209,8 @@ def _restore_in_place(target: Target, given: CommandLine) -> NoReturn:
             f"({plan.region}) back to backup {plan.name} ({plan.coverage})?",
             yes=given.yes,
         )
-    with Progress(TextColumn("restoring"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
-        task = bar.add_task("restore", total=plan.total)
+    with Progress(*progress_columns(), console=err) as bar:
+        task = bar.add_task("restoring", total=plan.total)
         result = execute_restore(target, plan, on_progress=lambda _phase, n: bar.advance(task, n))
     render(result, plan, show)
     if given.as_json:
@@ -236,8 +237,8 @@ def restore_into_table(target: Target, backup_file: str, table: str, *, create: 
     after_create = _pitr_for_bulk_target(target, table, create=create, required=require_pitr)
     confirm_or_refuse(f"Write {backup.item_count} item(s) into table {table!r} at {target.endpoint}?", yes=yes)
     try:
-        with Progress(TextColumn("writing"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
-            task = bar.add_task("bulk", total=backup.item_count)
+        with Progress(*progress_columns(), console=err) as bar:
+            task = bar.add_task(f"writing into {table}", total=backup.item_count)
             result = bulk_restore(target.dynamodb, backup, table, create=create, workers=workers,
                                   on_items=lambda n: bar.advance(task, n), after_create=after_create)
     except BulkRestoreError as error:

@@ -20,6 +20,7 @@ from backfill.cli.options import json_option, target_options
 from backfill.console import err, key_value_table, print_json
 from backfill.errors import TargetError, explain
 from backfill.live.json_edit import replace_strings
+from backfill.live.policy_scope import policy_files, region_and_account, scoped
 from backfill.run.backup import write_text_atomic
 from backfill.table.target import Target
 from chalicelib.config import SCHEMA_VERSION_VAR, stream_variable, table_variable
@@ -61,13 +62,28 @@ def with_arns(text: str, stage: str, arns: dict[str, str], config_path: Path) ->
             "(any value) to its environment_variables, then run again") from None
 
 
+def _scope_policies(config_path: Path, stage: str, arns: list[str]) -> None:
+    """Rewrite the stage's function policies to name the region and account of its stream ARNs."""
+    region, account = region_and_account(arns)
+    for policy in policy_files(config_path, stage):
+        if not policy.exists():
+            err.print(f"[bold yellow]Warning:[/] {policy} (the iam_policy_file of stage {stage}) does not exist: "
+                      "chalice deploy will refuse the stage", soft_wrap=True)
+            continue
+        text = policy.read_text(encoding="utf-8")
+        if scoped(text, region, account) != text:
+            write_text_atomic(policy, scoped(text, region, account), private=False)
+            err.print(f"{policy}: ARNs now in region {region}, account {account}")
+
+
 @click.command("stream-arns", short_help="Look up a stage's stream ARNs.")
 @click.option("--write", is_flag=True, help="Write the ARNs and the declaration's schema version "
               f"({SCHEMA_VERSION_VAR}) into the stage's environment_variables (only those values change).")
 @json_option
 @target_options
 def command(target: Target, write: bool, as_json: bool) -> None:
-    """Look up the stream ARNs of a stage's tables (and with --write, store them for chalice)."""
+    """Look up the stream ARNs of a stage's tables (and with --write, store them for chalice, and
+    scope the stage's function policies to the region and account they name)."""
     chosen = target.require_stage("stream-arns")
     stage, config_path = chosen.name, chosen.config_path
     text = config_path.read_text(encoding="utf-8")
@@ -75,6 +91,7 @@ def command(target: Target, write: bool, as_json: bool) -> None:
     arns = {arn_variables()[name]: latest_stream_arn(target.dynamodb, table) for name, table in tables.items()}
     if write:
         write_text_atomic(config_path, with_arns(text, stage, arns, config_path), private=False)
+        _scope_policies(config_path, stage, list(arns.values()))
     shown = {**arns, SCHEMA_VERSION_VAR: str(active_schema().version)}
     if as_json:
         print_json(shown)

@@ -6,7 +6,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import click
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from backfill.cli.commands.mirror import checked as mirror_checks
@@ -20,7 +19,7 @@ from backfill.cli.options import (
     segment_or_array_index,
     target_options,
 )
-from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK, err, print_json
+from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK, err, phases_progress, print_json
 from backfill.errors import Unverifiable
 from backfill.run.backup import BackupError
 from backfill.run.store import split_location
@@ -89,15 +88,7 @@ def command(target: Target, given: CommandLine) -> None:
     require_own_store(options.backup_dir, *([split_location(options.snapshot)[0]] if options.snapshot else []))
     target.require_declared_tables()
     try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
-            tasks: dict[str, TaskID] = {}
-
-            def on_progress(phase: str, n: int) -> None:
-                if phase not in tasks:
-                    tasks[phase] = bar.add_task(phase, total=None)
-                bar.advance(tasks[phase], n)
-                bar.update(tasks[phase], description=f"scanned {int(bar.tasks[tasks[phase]].completed)} {phase}")
-
+        with phases_progress() as on_progress:
             result = run_verify(target, options, on_progress=on_progress)
     except BackupError as error:
         raise Unverifiable(f"cannot verify against the snapshot: {error}") from error

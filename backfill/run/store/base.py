@@ -33,8 +33,8 @@ class AppendLog(Protocol):
 
     def close(self) -> None: ...
 
-    def seal_state(self) -> dict[str, dict[str, Any]]:
-        """Every part of the log so far: {part name: {"bytes", "sha256", "grows"}} (``backfill.run.seal``)."""
+    def seal_state(self) -> dict[str, Any]:
+        """What the run's seal records of the log so far (``backfill.run.seal``)."""
         ...
 
 
@@ -67,8 +67,10 @@ class RunStore(Protocol):
 
     def delete(self, name: str) -> None: ...
 
-    def append_log(self, name: str) -> AppendLog:
-        """Open the log ``name`` for appending (a new attempt adds to what earlier ones left)."""
+    def append_log(self, name: str, sealed: dict[str, Any] | None = None) -> AppendLog:
+        """Open the log ``name`` for appending (a new attempt adds to what earlier ones left).
+        ``sealed``: what the run's seal says of it (its ``seal_state`` then starts from that
+        instead of reading every earlier part again)."""
         ...
 
     def read_log(self, name: str) -> Iterator[LogLine]:

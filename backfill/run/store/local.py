@@ -176,9 +176,9 @@ class LocalAppendLog:
             self._digest.update(data)
             self._bytes += len(data)
 
-    def seal_state(self) -> dict[str, dict[str, Any]]:
+    def seal_state(self) -> dict[str, Any]:
         with self._lock:
-            return {self._name: {"bytes": self._bytes, "sha256": self._digest.hexdigest(), "grows": True}}
+            return {"parts": {self._name: {"bytes": self._bytes, "sha256": self._digest.hexdigest()}}}
 
     def close(self) -> None:
         with self._lock:
@@ -276,7 +276,7 @@ class LocalStore:
     def delete_log(self, name: str) -> None:
         self.delete(name)
 
-    def append_log(self, name: str) -> LocalAppendLog:
+    def append_log(self, name: str, sealed: dict[str, Any] | None = None) -> LocalAppendLog:  # noqa: ARG002 - one file, hashed whole
         self.check()
         self._make_directory()
         return LocalAppendLog(self.path(name), name)

@@ -140,7 +140,7 @@ class _MultipartWriter(io.RawIOBase):
 class S3AppendLog:
     """Group commit of log lines into numbered objects (see the module doc)."""
 
-    def __init__(self, store: S3Store, name: str) -> None:
+    def __init__(self, store: S3Store, name: str, sealed: dict[str, Any] | None = None) -> None:
         self._store, self._name = store, name
         self._attempt = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time_ns() % 1_000_000_000:09d}"
         self._cond = threading.Condition()
@@ -150,8 +150,21 @@ class S3AppendLog:
         self._flushing = False
         self._error: BaseException | None = None
         self._sequence = 0
-        # every part so far, earlier attempts' included (read once: a resume continues their ledger)
-        self._parts = {part: _part_seal(store.read_bytes(part)) for part in store.log_parts(name)}
+        # each attempt's parts so far as a count and a chain of their SHA-256s, earlier attempts'
+        # included (read once: a resume continues their ledger); the seal stays small whatever the
+        # number of parts (backfill.run.seal)
+        # Attempts the seal covers start from its entries (restore checks those parts against
+        # them); only parts it does not cover (a killed attempt's last ones) are read here.
+        self._attempts: dict[str, tuple[int, str]] = {
+            attempt: (int(entry["parts"]), str(entry["sha256"]))
+            for attempt, entry in ((sealed or {}).get("attempts") or {}).items()}
+        covered = dict(self._attempts)
+        seen: dict[str, int] = {}
+        for part in store.log_parts(name):
+            attempt = attempt_of(part)
+            seen[attempt] = seen.get(attempt, 0) + 1
+            if seen[attempt] > covered.get(attempt, (0, ""))[0]:
+                self._chain(part, store.read_bytes(part))
 
     def append(self, line: str) -> None:
         with self._cond:
@@ -179,20 +192,31 @@ class S3AppendLog:
                     raise
                 self._cond.acquire()
                 self._durable, self._flushing = upto, False
-                self._parts[key] = _part_seal(body)
+                self._chain(key, body)
                 self._cond.notify_all()
 
     def close(self) -> None:
         pass  # every line is in S3 once its append returned
 
-    def seal_state(self) -> dict[str, dict[str, Any]]:
+    def _chain(self, part: str, body: bytes) -> None:
+        attempt = attempt_of(part)
+        count, chain = self._attempts.get(attempt, (0, ""))
+        self._attempts[attempt] = (count + 1, chained(chain, hashlib.sha256(body).hexdigest()))
+
+    def seal_state(self) -> dict[str, Any]:
         with self._cond:
-            return dict(self._parts)
+            return {"attempts": {attempt: {"parts": count, "sha256": chain}
+                                 for attempt, (count, chain) in sorted(self._attempts.items())}}
 
 
-def _part_seal(body: bytes) -> dict[str, Any]:
-    """A closed part: exactly these bytes (``backfill.run.seal``)."""
-    return {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(), "grows": False}
+def attempt_of(part: str) -> str:
+    """``NAME/ATTEMPT-SEQ.jsonl`` -> ``NAME/ATTEMPT`` (a part's attempt; its parts sort by SEQ)."""
+    return part.rsplit("-", 1)[0]
+
+
+def chained(chain: str, part_sha256: str) -> str:
+    """The chain of an attempt's parts' SHA-256s, one part further."""
+    return hashlib.sha256((chain + part_sha256).encode()).hexdigest()
 
 
 class S3Store:
@@ -280,8 +304,8 @@ class S3Store:
         for part in sorted(self._list(self.key(name) + "/", delimiter=False)):
             self.delete(part)
 
-    def append_log(self, name: str) -> S3AppendLog:
-        return S3AppendLog(self, name)
+    def append_log(self, name: str, sealed: dict[str, Any] | None = None) -> S3AppendLog:
+        return S3AppendLog(self, name, sealed)
 
     def log_parts(self, name: str) -> list[str]:
         # Parts sort by attempt then sequence; each part is a whole object, so nothing is torn.

@@ -18,6 +18,8 @@ import boto3
 import pytest
 
 from backfill.migrate import run_migration
+from backfill.run.store import LocalStore, RunStore, S3Store
+from backfill.run.store.s3 import attempt_of
 from tests.integration.faults.injection import Killed, Killer
 from tests.integration.migrate_helpers import options, raw_items, seed, target_for
 
@@ -36,12 +38,14 @@ def forge(line: str) -> str:
     return json.dumps(record, sort_keys=True)
 
 
-def reseal(seal: bytes, part: str, body: bytes) -> bytes:
-    """The run's seal with ``part`` sealed as ``body``: what someone who can rewrite the seal writes."""
-    record = json.loads(seal)
-    entry = record["ledger"]["parts"][part]
-    entry.update({"sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)})
-    return json.dumps(record).encode()
+def reseal(store: RunStore) -> None:
+    """The run's seal rewritten for its ledger as it now is: what someone who can rewrite every file
+    of the store writes (computed as the tool computes it)."""
+    log = store.append_log(f"{RUN}.ledger.jsonl")
+    record = json.loads(store.read_bytes(f"{RUN}.seal.json"))
+    record["ledger"] = log.seal_state()
+    log.close()
+    store.write_bytes(f"{RUN}.seal.json", json.dumps(record).encode())
 
 
 def check_refused(result: Any, dynamodb: Any, table: str, before: dict[str, Any], *words: str) -> None:
@@ -70,8 +74,7 @@ def test_a_forged_local_ledger_line_is_refused_before_any_write(dynamodb, live_s
     for argv in (("--run", RUN), (str(runs / f"{RUN}.jsonl.gz"),)):
         result = backfill("restore", *argv, "--yes", "--backup-dir", str(runs))
         check_refused(result, dynamodb, table, before, str(ledger), *SEAL_REFUSES)
-    seal = runs / f"{RUN}.seal.json"
-    seal.write_bytes(reseal(seal.read_bytes(), ledger.name, ledger.read_bytes()))
+    reseal(LocalStore(runs))
     result = backfill("restore", "--run", RUN, "--yes", "--backup-dir", str(runs))
     check_refused(result, dynamodb, table, before, f"{ledger} line 1", *OWNERSHIP_REFUSES)
 
@@ -92,11 +95,8 @@ def test_a_forged_s3_ledger_part_with_a_valid_checksum_is_refused(dynamodb, live
     body = ("\n".join([forge(lines[0]), *lines[1:]]) + "\n").encode()
     s3.put_object(Bucket=BUCKET, Key=key, Body=body, ChecksumAlgorithm="SHA256")  # a valid checksum
     result = backfill("restore", "--run", RUN, "--yes", "--backup-dir", store)
-    check_refused(result, dynamodb, table, before, f"s3://{BUCKET}/{key}", *SEAL_REFUSES)
-    seal_key = f"prod/{RUN}.seal.json"
-    seal = s3.get_object(Bucket=BUCKET, Key=seal_key)["Body"].read()
-    s3.put_object(Bucket=BUCKET, Key=seal_key, Body=reseal(seal, key.removeprefix("prod/"), body),
-                  ChecksumAlgorithm="SHA256")
+    check_refused(result, dynamodb, table, before, f"s3://{BUCKET}/{attempt_of(key)}-*", *SEAL_REFUSES)
+    reseal(S3Store(store, s3))
     result = backfill("restore", "--run", RUN, "--yes", "--backup-dir", store)
     check_refused(result, dynamodb, table, before, f"s3://{BUCKET}/{key} line 1", *OWNERSHIP_REFUSES)
 

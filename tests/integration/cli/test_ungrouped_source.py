@@ -84,10 +84,34 @@ def test_accepted_zeros_are_written_and_verify_names_the_rows_that_belong_to_no_
     assert finding["kind"] == "ungrouped_source_rows"
     assert finding["reason"] == ("4 of the 4 loans rows carry no libraryId, so they count for no books item: "
                                  "check the aggregate's group_by")
+    # and counting by query (the rows seen from one page of loans) says the same
+    by_query = backfill(live_settings, tmp_path, MISTYPED, "verify", "--count-with", "query", "--json")
+    assert by_query.exit_code == 1 and [f["kind"] for f in by_query.json()["failures"]] == ["ungrouped_source_rows"]
     # and with the zeros accepted there too, the same rows are a note
     accepted = backfill(live_settings, tmp_path, MISTYPED, "verify", "--accept-zero-counts", "--json")
     assert accepted.exit_code == 0, accepted.output
     assert [n["kind"] for n in accepted.json()["notes"]] == ["source_rows_in_no_group"]
+
+
+def test_a_group_by_in_the_wrong_order_refuses_a_whole_table_run_and_fails_verify(library, live_settings, tmp_path):
+    swapped = "--schema=tests.support.library_declaration:SWAPPED"
+    before = scan(library, "books")
+    # when every loan is grouped, but by (isbn, branchId): no such book exists
+    dry = backfill(live_settings, tmp_path, swapped, "migrate", "--dry-run")
+    run = backfill(live_settings, tmp_path, swapped, "migrate", "--yes")
+    # then both are refused before any write to the table, naming the table, the order and the key
+    for refused in (dry, run):
+        assert refused.exit_code == 3, refused.output
+        assert refused.errors() == [
+            "Error: refusing to migrate, nothing was written to table books: none of the 4 loans rows grouped by "
+            "isbn, branchId "
+            "names a books item that exists (group_by holds the item's key in the order of books's key: "
+            "libraryId, isbn): every activeLoans would be 0"]
+    assert scan(library, "books") == before
+    # and verify with that declaration fails on the same rows
+    verified = backfill(live_settings, tmp_path, swapped, "verify", "--no-snapshot", "--json")
+    assert verified.exit_code == 1, verified.output
+    assert [f["kind"] for f in verified.json()["failures"]][-1:] == ["ungrouped_source_rows"]
 
 
 def test_the_declaration_the_team_meant_counts_every_loan(library, live_settings, tmp_path):

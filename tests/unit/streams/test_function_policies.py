@@ -43,7 +43,7 @@ def table_grants(handler: str) -> set[tuple[str, str]]:
         for resource in statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]:
             for action in TABLE_ACTIONS:
                 for table in tables:
-                    if any(fnmatchcase(action, a) for a in statement["Action"]) and fnmatchcase(f"arn:aws:dynamodb:us-east-1:1:table/{table}", resource.replace("*:*", "us-east-1:1")):
+                    if any(fnmatchcase(action, a) for a in statement["Action"]) and fnmatchcase(f"arn:aws:dynamodb:us-east-1:123456789012:table/{table}", resource):
                         granted.add((action, table))
     return granted
 
