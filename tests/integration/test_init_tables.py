@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from backfill.cli.main import cli
+from chalicelib.aws import LOCALSTACK_CREDENTIALS
 from chalicelib.tables import stream_arn
 
 
@@ -62,7 +63,9 @@ def test_localstack_reaches_the_endpoint_it_is_given_on_any_port(endpoint_url: s
         monkeypatch.setenv(how, endpoint_url)
     # when a command runs with --localstack
     result = CliRunner().invoke(cli, args)
-    # then its tables are at that endpoint
+    # then its tables are at that endpoint, made with LocalStack's placeholder keys (DynamoDB Local
+    # keeps each access key's tables apart)
     assert result.exit_code == 0, result.output
-    dynamodb: Any = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=endpoint_url)
+    dynamodb: Any = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=endpoint_url,
+                                 **LOCALSTACK_CREDENTIALS)
     assert sorted(dynamodb.list_tables()["TableNames"]) == ["events", "migration-failures", "participants"]
