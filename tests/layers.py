@@ -43,7 +43,6 @@ NOT_YET: set[tuple[str, str]] = {
     ("backfill.migrate.runner", "backfill.live.model"),
     ("backfill.mirror.pricing", "backfill.migrate.estimate"),
     ("backfill.restore.plan", "backfill.verify.compare"),
-    ("backfill.run.backup", "backfill.table.scan"),
 }
 
 

@@ -36,7 +36,6 @@ from backfill.run.backup import (
     MANIFEST_SUFFIX,
     Backup,
     BackupError,
-    create_backup,
     iter_backup_items,
     load_backup,
     new_run_id,
@@ -65,6 +64,7 @@ from backfill.table.aggregate_counts import (
     counted_by_label,
     source_table,
 )
+from backfill.table.backup import create_backup
 from backfill.table.request_counter import RequestCounter
 from backfill.table.scan import parallel_scan
 from backfill.table.source_groups import ItemsMatched, SourceRows, sample_source

@@ -36,10 +36,8 @@ from backfill.cli.processes import (
     PLAN_SUFFIX,
     Child,
     child_argv,
-    combine_plans,
     given_options,
     log_directory,
-    plan_state,
     progress_bar,
     stop_if_failed,
     watch,
@@ -73,6 +71,7 @@ from backfill.migrate.estimate import (
     DEFAULT_WRITE_LATENCY_MS,
     Pricing,
 )
+from backfill.migrate.plan import combine_plans, plan_state
 from backfill.migrate.render import Phases, plan_view, report_view
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
 from backfill.migrate.runner import RunStopped, StopBeforeWrites, require_groups

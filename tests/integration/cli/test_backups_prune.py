@@ -11,8 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
-from backfill.run.backup import create_backup, read_json, write_json
+from backfill.run.backup import read_json, write_json
 from backfill.run.store import RunStore, open_store
+from backfill.table.backup import create_backup
 from tests.integration.migrate_helpers import seed
 
 DAY_MS = 86_400_000
