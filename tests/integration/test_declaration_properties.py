@@ -3,7 +3,7 @@
 Hypothesis draws a declaration (a simple or composite key; 0-3 renames, each a plain rename or a
 type change, each in its expand or contract phase; a removal as a structural step; a choice with
 legacy aliases and a default; a boolean with a default; a workflow or none; no aggregate or one
-count kept by recount), legacy items over DynamoDB's value range (tests/strategies.py), source
+count kept by recount or by a membership mirror, seeded once the backfill is done), legacy items over DynamoDB's value range (tests/strategies.py), source
 rows, and a sequence of writes (an old app's whole-item puts and updates of old names, a new app's
 updates of new names, members joining and leaving). The writes run in one thread (so each row's
 writes are ordered) beside the backfill and the live path (the local stream runner calling the
@@ -15,11 +15,12 @@ plain typed items and computes each row's expected final item by hand. Every row
 must pass; and a restore with the same declaration must return every row no writer touched to
 exactly its legacy item.
 
-Narrowed, and why: counts are kept by ``Recount`` only (a ``Mirror`` needs its seeding step,
-``backfill mirror seed``, which this test does not run); values the writers write are new each
-time (a counter), since a pair set back to values an earlier record saw is the rule's documented
-blind spot (docs/how-to/rename.md); workflow writers only move a row forward (the workflow's
-rule). ``DYNAMO_EVOLVE_DECLARATION_EXAMPLES`` (default 3) sets the budget per engine.
+Narrowed, and why: values the writers write are new each time (a counter), since a pair set back
+to values an earlier record saw is the rule's documented blind spot (docs/how-to/rename.md);
+workflow writers only move a row forward (the workflow's rule); one count at most (the API's
+limit); the key attributes, the choice's values and the fields' names are fixed (names over the
+whole range are tests/integration/test_dynamodb_values.py's subject; here the application's own attributes
+are). ``DYNAMO_EVOLVE_DECLARATION_EXAMPLES`` (default 3) sets the budget per engine.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import Phase as Stage
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from backfill.live.stream_runner import RunStats, StreamRunner
 from backfill.migrate import MigrationOptions, run_migration
+from backfill.mirror.seed import seed_mirror
 from backfill.restore import RestoreOptions, run_restore
 from backfill.run.backup import newest_backup
 from backfill.table.target import Target
@@ -52,6 +54,7 @@ from chalicelib.schema import (
     Step,
     use_schema,
 )
+from chalicelib.schema.aggregate import Mirror, Recount
 from chalicelib.schema.check import declaration_problems
 from chalicelib.schema.defaults import constant
 from chalicelib.tables import create_tables
@@ -62,6 +65,7 @@ TABLE, SOURCE = "things", "members"
 STATES = ("open", "shut", "gone")
 ALIASES = {"o": "open", "s": "shut"}
 VERSION_FIELD, COUNT, COUNT_VERSION, JUNK = "v", "memberCount", "memberVersion", "junk"
+MIRROR, MARKER = "memberMirror", "mirrored"
 
 
 # --- the model's own representation of each kind of pair: value number n -> typed values ---------
@@ -128,6 +132,7 @@ class Generated:
     pairs: tuple[Pair, ...]
     counted: bool
     removal: bool
+    mirrored: bool  # the count kept by a membership mirror (seeded once the backfill is done)
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -144,6 +149,7 @@ def declarations(draw: st.DrawFn) -> Generated:
     kinds = draw(st.permutations(sorted(OLD_TYPED)))[: draw(st.integers(0, 3))]
     pairs = tuple(Pair(kind, draw(st.sampled_from(list(Phase)))) for kind in kinds)
     counted, removal, workflow = draw(st.booleans()), draw(st.booleans()), draw(st.booleans())
+    mirrored = counted and draw(st.booleans())
     fields = [Field(name, Kind.KEY, required=True) for name in key.names]
     fields += [Field("state", Kind.CHOICE, required=True, owned=True, allowed=STATES, aliases=ALIASES,
                      default=constant("open")),
@@ -159,17 +165,18 @@ def declarations(draw: st.DrawFn) -> Generated:
     if counted:
         fields += [Field(COUNT, Kind.COUNT, required=True, owned=True, supplied=True),
                    Field(COUNT_VERSION, Kind.COUNT, owned=True)]
+        strategy = Mirror(MIRROR, Key("thing", "member"), MARKER) if mirrored else Recount()
         aggregates = (CountOf(COUNT, Source(SOURCE, Key("pk", "memberId")), group_by=key.names,
-                              version_field=COUNT_VERSION),)
+                              version_field=COUNT_VERSION, strategy=strategy),)
     schema = Schema(table=TABLE, key=key, version=2, version_field=VERSION_FIELD, fields=tuple(fields),
                     status_field="state" if workflow else None, aggregates=aggregates,
                     steps=(Step(1, _drop_junk, writes=(JUNK,)),) if removal else (), renames=tuple(renames))
-    return Generated(schema, pairs, counted, removal)
+    return Generated(schema, pairs, counted, removal, mirrored)
 
 
 # --- rows, writes and the model -----------------------------------------------------------------
 
-APP_NAMES = frozenset({"pk", "sk", "state", "flag", VERSION_FIELD, COUNT, COUNT_VERSION, JUNK, "memberId",
+APP_NAMES = frozenset({"pk", "sk", "state", "flag", VERSION_FIELD, COUNT, COUNT_VERSION, JUNK, MARKER, "memberId",
                        "oldNote", "newNote", *(f"{k}{side}" for k in OLD_TYPED for side in ("Old", "New"))})
 
 
@@ -327,6 +334,9 @@ def expected_item(generated: Generated, row: RowModel) -> dict[str, Any]:
 def test_a_generated_declaration_ends_every_row_as_the_model_says(endpoint, live_settings, tmp_path_factory, data):
     generated = data.draw(declarations(), label="declaration")
     assert declaration_problems(generated.schema) == []
+    # what was generated, shown by --hypothesis-show-statistics
+    event(f"renames: {len(generated.pairs)}")
+    event(f"count: {'mirror' if generated.mirrored else 'recount' if generated.counted else 'none'}")
     counter = iter(range(1, 10**9))
     numbers = lambda: next(counter)  # noqa: E731 - a fresh value number per write
     drawn = data.draw(st.lists(legacy_rows(generated, numbers), min_size=2, max_size=3,
@@ -351,13 +361,13 @@ def test_a_generated_declaration_ends_every_row_as_the_model_says(endpoint, live
                     Writers(generated, dynamodb, live_settings, model, numbers).join(row, member)
                 row.touched = False
         legacy = {_key_of(item): item for item, _row in drawn}
-        _run_beside_writers(generated, target, live_settings, model, plan, numbers, backup_dir, live)
+        _run_beside_writers(generated, target, live_settings, model, plan, numbers, backup_dir, live, endpoint.name)
         stored = {_key_of(item): item
                   for item in dynamodb.scan(TableName=live_settings.table(TABLE), ConsistentRead=True)["Items"]}
         for row in model:
             got = stored[_key_of(row.key)]
-            assert (COUNT_VERSION in got) == generated.counted, got
-            got = {name: value for name, value in got.items() if name != COUNT_VERSION}
+            assert (COUNT_VERSION in got, MARKER in got) == (generated.counted, generated.mirrored), got
+            got = {name: value for name, value in got.items() if name not in (COUNT_VERSION, MARKER)}
             assert canonical_item(got, numbers=True) == canonical_item(expected_item(generated, row), numbers=True)
         assert dynamodb.scan(TableName=live_settings.failures_table)["Items"] == []
         assert run_verify(target, VerifyOptions(backup_dir=backup_dir, total_segments=2)).ok
@@ -384,7 +394,8 @@ class Live:
 
 
 def _run_beside_writers(generated: Generated, target: Target, live_settings: Any, model: list[RowModel],  # noqa: PLR0913
-                        plan: list[Write], numbers: Callable[[], int], backup_dir: Any, live: Live) -> None:
+                        plan: list[Write], numbers: Callable[[], int], backup_dir: Any, live: Live,
+                        endpoint_name: str) -> None:
     """The writes in one thread (and the live path in another, when beside) while the backfill
     runs; then the streams drained."""
     runner = StreamRunner(Target(settings=live_settings), batch_size=live.batch_size)
@@ -415,5 +426,7 @@ def _run_beside_writers(generated: Generated, target: Target, live_settings: Any
     done.set()
     threads[1].join()
     assert not errors, errors
+    if generated.mirrored:  # the counts handed over to the mirror, beside the live path (docs/how-to/mirror.md)
+        assert seed_mirror(target, segments=1, threads=1 if endpoint_name == "moto" else 4).ok
     stats = runner.drain()
     assert stats.given_up == [] and report.tally.count("failed") == 0, (stats.as_dict(), report)
