@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from backfill.run.backup import create_backup
+from backfill.table.backup import create_backup
 from chalicelib.aws import client
 from chalicelib.config import Settings
 

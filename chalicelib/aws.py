@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 import boto3
@@ -21,20 +22,39 @@ RETRY_CONFIG = Config(
 )
 
 
+# localstack-client's credentials: LocalStack's default account, never a real one's keys.
+LOCALSTACK_CREDENTIALS = {"aws_access_key_id": "accesskey", "aws_secret_access_key": "secretkey",
+                          "aws_session_token": "token"}
+
+
+def localstack_endpoint_url(given: str | None = None) -> str:
+    """Where ``--localstack`` reaches LocalStack: the URL given (``--endpoint-url``, or boto3's
+    AWS_ENDPOINT_URL), else boto3's AWS_ENDPOINT_URL_DYNAMODB, else localstack-client's conventions
+    (LOCALSTACK_HOST=host:port, USE_SSL=1 for https), whose default is http://localhost:4566.
+    localstack-client's own session set its URL on every client over the one given, so a LocalStack
+    on another port named with ``--endpoint-url`` was never reached."""
+    if given:
+        return given
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        if os.environ.get(name, "").strip():
+            return os.environ[name].strip()
+    from localstack_client.config import get_service_endpoint
+
+    return str(get_service_endpoint("dynamodb"))
+
+
 def make_session(
     *, profile: str | None = None, region: str | None = None, localstack: bool = False
 ) -> Any:
-    """A boto3 session, or localstack-client's session (endpoints on localhost:4566)."""
-    if localstack:
-        from localstack_client.session import Session as LocalstackSession
-
-        return LocalstackSession(region_name=region or "us-east-1")
+    """A boto3 session; with ``localstack``, one with localstack-client's placeholder credentials
+    (the endpoint is the settings': ``localstack_endpoint_url``)."""
     core = botocore.session.get_session()
-    if profile is not None:
+    if profile is not None and not localstack:
         core.set_config_variable("profile", profile)
     models = _models(core.get_config_variable("data_path"))  # a missing profile raises here, as it did in boto3
     core.register_component("data_loader", models)
-    session = boto3.session.Session(botocore_session=core, region_name=region)  # its profile is set above
+    keys = LOCALSTACK_CREDENTIALS if localstack else {}
+    session = boto3.session.Session(botocore_session=core, region_name=region, **keys)  # its profile is set above
     models.search_paths[:] = dict.fromkeys(models.search_paths)  # boto3 appends its data path per session
     return session
 

@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 
 from backfill.table.target import Target
+from chalicelib.aws import localstack_endpoint_url
 from chalicelib.config import Settings
 from demo.report import exit_code, print_summary
 from demo.story import DemoOptions, Story
@@ -46,9 +47,6 @@ def _offline_credentials() -> None:
     os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"  # streams calls stay on the endpoint
 
 
-LOCALSTACK_URL = "http://localhost:4566"
-
-
 def _is_loopback(url: str) -> bool:
     return urlsplit(url).hostname in ("localhost", "127.0.0.1", "::1")
 
@@ -71,11 +69,14 @@ def _fail(console: Console, message: str) -> NoReturn:
 @click.option("--malformed", default=6, show_default=True, help="Malformed legacy rows among the events.")
 @click.option("--live-writes", default=200, show_default=True, help="Writes the old app makes during the story.")
 @click.option("--seed", default=7, show_default=True, help="Seed of the data set and of the old app.")
-@click.option("--endpoint", "choice", default=MOTO, show_default=True, metavar="moto|dynamodb-local|URL",
+@click.option("--endpoint", "choice", default=MOTO, show_default=True, metavar="moto|dynamodb-local|localstack|URL",
               callback=_checked_choice,
-              help="Where the story runs: moto's server or DynamoDB Local (started and stopped by the demo on a "
-                   "free port), or the http(s):// URL of a running endpoint such as LocalStack (fresh table names).")
-@click.option("--localstack", is_flag=True, help=f"Same as --endpoint {LOCALSTACK_URL}.")
+              help="Where the story runs: moto's server, DynamoDB Local or LocalStack (started and stopped by the "
+                   "demo on a free port), or the http(s):// URL of a running endpoint such as LocalStack (fresh "
+                   "table names).")
+@click.option("--localstack", is_flag=True,
+              help="A LocalStack that is running: --endpoint AWS_ENDPOINT_URL, else AWS_ENDPOINT_URL_DYNAMODB, else "
+                   "http://LOCALSTACK_HOST (localstack-client's host:port), else http://localhost:4566.")
 @click.option("--backup-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep backups, ledger and reports here (default: a temporary directory).")
 def main(events: int, participants: int, malformed: int, live_writes: int, seed: int,
@@ -84,7 +85,7 @@ def main(events: int, participants: int, malformed: int, live_writes: int, seed:
     _quiet_logs()
     console = Console(highlight=False)
     started = time.monotonic()
-    choice = LOCALSTACK_URL if localstack else choice
+    choice = localstack_endpoint_url() if localstack else choice
     if not is_url(choice) or _is_loopback(choice):
         _offline_credentials()
     scratch = None

@@ -1,8 +1,9 @@
 """DynamoDB + DynamoDB Streams HTTP endpoints for the tests, the demo and the benchmarks.
 
 Chosen by name, never guessed: ``moto`` (moto served by waitress in this process; the default),
-``dynamodb-local`` (AWS's DynamoDB Local, a Java process on a free port) or an ``http(s)://`` URL
-(LocalStack, or test tables in a real account). A choice that cannot be reached raises
+``dynamodb-local`` (AWS's DynamoDB Local, a Java process on a free port), ``localstack`` (LocalStack
+on the host, without Docker, on a free port) or an ``http(s)://`` URL (a LocalStack someone else
+runs, or test tables in a real account). A choice that cannot be reached raises
 ``EndpointUnavailable``; nothing falls back to another endpoint. boto3 reaches every endpoint only
 through its URL, exactly as it reaches AWS. moto needs the dev extra (moto[server], waitress).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import os
 import signal
 import socket
 import subprocess
@@ -20,18 +22,19 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
 from typing import Any, Protocol
 
 from botocore.config import Config
 
 from chalicelib.aws import make_session
-from localdev import dynamodb_local
+from localdev import dynamodb_local, localstack
 
 MOTO = "moto"
 DYNAMODB_LOCAL = "dynamodb-local"
-NAMED_ENDPOINTS = (MOTO, DYNAMODB_LOCAL)
+LOCALSTACK = "localstack"
+NAMED_ENDPOINTS = (MOTO, DYNAMODB_LOCAL, LOCALSTACK)
 START_TIMEOUT_S = 60.0
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # Short timeouts and one retry: an endpoint that does not answer must be reported, not awaited.
@@ -89,6 +92,8 @@ def open_endpoint(choice: str) -> Endpoint:
         return MotoEndpoint()
     if choice == DYNAMODB_LOCAL:
         return DynamoDBLocalEndpoint()
+    if choice == LOCALSTACK:
+        return LocalStackEndpoint()
     return ExternalEndpoint(choice)
 
 
@@ -269,6 +274,148 @@ class DynamoDBLocalEndpoint(_ContextManaged):
     def _log_tail(self) -> str:
         text = self._log_path.read_text(errors="replace") if self._log_path else ""
         return text.strip()[-800:] or "(no output)"
+
+
+class LocalStackEndpoint(_ContextManaged):
+    """LocalStack on the host in a child process (no Docker), on a free loopback port: DynamoDB and
+    its streams, S3, SQS, SNS, CloudWatch and KMS at one URL. ``reset`` drops every table, bucket,
+    queue and topic (LocalStack has no reset of its own).
+
+    Installed by ``make localstack`` (``localdev.localstack``); started here with nothing to
+    download. Its DynamoDB is a DynamoDB Local JVM that LocalStack starts at the first DynamoDB
+    call, so ``start`` makes that call with a long timeout: a test's short one would meet the JVM's
+    start-up. Stopped with SIGTERM (LocalStack then stops its JVM), and killed with its children
+    if it lingers; a test run that is killed takes it along (the parent-death signal).
+    """
+
+    name = LOCALSTACK
+    STOP_TIMEOUT_S = 20.0  # it stops in 3-10 s
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log_path: Path | None = None
+
+    def start(self) -> LocalStackEndpoint:
+        try:
+            directory = localstack.install()
+        except localstack.LocalStackMissing as error:
+            raise EndpointUnavailable(f"localstack: {error}") from error
+        log = tempfile.NamedTemporaryFile(prefix="localstack-", suffix=".log", delete=False)  # noqa: SIM115
+        self._log_path = Path(log.name)
+        # Not the caller's AWS or LocalStack settings, and bytecode written: its virtualenv is installed
+        # uncompiled, and CI's machines set PYTHONDONTWRITEBYTECODE (every start would compile again).
+        environment = {name: value for name, value in os.environ.items()
+                       if not name.startswith(("AWS_", "LOCALSTACK_", "PROVIDER_OVERRIDE_", "DYNAMODB_"))
+                       and name != "PYTHONDONTWRITEBYTECODE"}
+        self._process = subprocess.Popen(localstack.command(directory), cwd=directory, stdout=log,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         env={**environment, **localstack.settings(self.port, directory)},
+                                         start_new_session=True, preexec_fn=_die_with_parent)
+        log.close()
+        try:
+            self._wait_until_serving()
+        except EndpointUnavailable:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_serving(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        assert self._process is not None
+        while not _answers_http(f"{self.url}/_localstack/health"):
+            if self._process.poll() is not None:
+                raise EndpointUnavailable(f"localstack exited during start-up (code {self._process.returncode}): "
+                                          f"{self._log_tail()}")
+            if time.monotonic() > deadline:
+                raise EndpointUnavailable(f"localstack did not answer on {self.url} within {START_TIMEOUT_S:.0f} s: "
+                                          f"{self._log_tail()}")
+            time.sleep(0.2)
+        warm_up = Config(connect_timeout=3, read_timeout=START_TIMEOUT_S, retries={"total_max_attempts": 1})
+        try:
+            make_session().client("dynamodb", region_name="us-east-1", endpoint_url=self.url, config=warm_up,
+                                  aws_access_key_id="local", aws_secret_access_key="local").list_tables()
+        except Exception as error:  # whatever kept its DynamoDB from starting, with its log
+            raise EndpointUnavailable(f"localstack's DynamoDB did not start: {error}: {self._log_tail()}") from error
+
+    def reset(self) -> None:
+        drop_all_tables(self.url)
+        drop_all_other_resources(self.url)
+
+    @property
+    def pid(self) -> int | None:
+        """LocalStack's process id while started."""
+        return self._process.pid if self._process else None
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            children = descendants(process.pid)  # its DynamoDB Local JVM
+            process.terminate()
+            try:
+                process.wait(timeout=self.STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                children = descendants(process.pid) or children
+                process.kill()
+                process.wait()
+            for child in children:
+                _kill_if_alive(child)
+        if self._log_path:
+            self._log_path.unlink(missing_ok=True)
+            self._log_path = None
+
+    def _log_tail(self) -> str:
+        text = self._log_path.read_text(errors="replace") if self._log_path else ""
+        return text.strip()[-800:] or "(no output)"
+
+
+def descendants(pid: int) -> list[int]:
+    """The ids of ``pid``'s children, theirs, and so on (Linux's /proc; empty elsewhere)."""
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        parent = pending.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(child) for child in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found.extend(children)
+            pending.extend(children)
+    return found
+
+
+def _kill_if_alive(pid: int) -> None:
+    with suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+@functools.cache
+def _client(url: str, service: str) -> Any:
+    """A client for ``service`` at a local ``url`` (placeholder keys), one per URL and process."""
+    return make_session().client(service, region_name="us-east-1", endpoint_url=url, config=_PROBE_CONFIG,
+                                 aws_access_key_id="local", aws_secret_access_key="local")
+
+
+def drop_all_other_resources(url: str) -> None:
+    """Every S3 bucket (emptied first), SQS queue and SNS topic at a local ``url``: what a test
+    leaves there besides tables (moto's reset does the same for moto)."""
+    s3 = _client(url, "s3")
+    for bucket in s3.list_buckets().get("Buckets", []):
+        name = bucket["Name"]
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+            doomed = [{"Key": entry["Key"], "VersionId": entry["VersionId"]}
+                      for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            if doomed:
+                s3.delete_objects(Bucket=name, Delete={"Objects": doomed, "Quiet": True})
+        s3.delete_bucket(Bucket=name)
+    sqs = _client(url, "sqs")
+    for queue_url in sqs.list_queues().get("QueueUrls", []):
+        sqs.delete_queue(QueueUrl=queue_url)
+    sns = _client(url, "sns")
+    for topic in sns.list_topics().get("Topics", []):
+        sns.delete_topic(TopicArn=topic["TopicArn"])
 
 
 class ExternalEndpoint(_ContextManaged):

@@ -10,7 +10,13 @@ writes to .test-logs/<lane>.log, printed whole when the lane ends, so outputs ne
 every log ends with its slowest tests (--durations). The run fails when any lane fails,
 including a lane that collected no tests (pytest's exit 5).
 
-    python -m tests.lanes [--lint] [--unit] [--endpoints moto,dynamodb-local] [--shards 2] [-- PYTEST_ARGS...]
+``--sample localstack`` (what ``make test`` says) gives an endpoint one lane that runs only its
+sample of the files (SAMPLE below) instead of its shards of them all: LocalStack costs several
+times moto's CPU per test, and `make test` has 10 minutes on 2 cores. ``make integration`` runs
+every endpoint in full.
+
+    python -m tests.lanes [--lint] [--unit] [--endpoints moto,dynamodb-local,localstack] [--shards 2]
+                          [--sample localstack] [-- PYTEST_ARGS...]
 """
 
 from __future__ import annotations
@@ -92,6 +98,7 @@ MEASURED_S = {
     "examples/orders/test_declaration.py": 14,
     "tests/integration/cli/test_backups_prune.py": 13,
     "examples/rename/test_several_renames.py": 14,
+    "tests/integration/test_declaration_properties.py": 20,
     "tests/integration/test_streams_runner.py": 12,
     "tests/integration/test_streams_cli.py": 12,
     "tests/integration/test_mirror_restore.py": 12,
@@ -103,6 +110,25 @@ MEASURED_S = {
     "tests/integration/cli/test_own_run_store.py": 30,
 }
 DEFAULT_S = 5
+
+# The tests each endpoint's lanes run: moto every generated test, LocalStack all but moto's own
+# (it serves S3, CloudWatch and KMS too), the others the DynamoDB-only ones.
+SELECT = {"moto": "per_endpoint", "localstack": "per_endpoint and not moto_only"}
+
+# `make test`'s LocalStack lane: a test for each path a LocalStack user takes (the full suite runs
+# with `make integration ENDPOINTS=localstack`). Its tests, alone on a loaded machine (load 10-17),
+# 2026-12-08: the six whole files took 528 s and 103 CPU-s, mostly test_control's S3 array
+# workers (116 s) and test_run_on_s3's workers (85 s); these took the figures in the docs.
+SAMPLE = {
+    "localstack": [
+        "tests/integration/test_demo.py",  # the demo's story: seed, dry run, migrate, verify, live writes, restore
+        "tests/integration/test_streams_runner.py",  # the live path through the local stream runner
+        "tests/integration/test_run_on_s3.py",  # an s3:// run store: array workers, status, verify, restore
+        "tests/integration/test_control.py::test_a_run_of_processes_is_paused_slowed_resumed_stopped_and_continued",
+        "tests/integration/test_verify.py::test_cli_exit_codes_and_json",
+        "tests/integration/test_restore.py::test_cli_dash_dash_restore_with_yes_restores_and_prints_json",
+    ],
+}
 
 
 def test_files(shards: int) -> list[list[str]]:
@@ -118,15 +144,22 @@ def test_files(shards: int) -> list[list[str]]:
     return groups
 
 
-def lanes(endpoints: list[str], unit: bool, extra: list[str], shards: int = 2, lint: bool = False) -> list[Lane]:
+def lanes(endpoints: list[str], unit: bool, extra: list[str], shards: int = 2, lint: bool = False,
+          sample: tuple[str, ...] = ()) -> list[Lane]:
     result = [Lane("lint", ["make", "--no-print-directory", "lint"])] if lint else []
     if unit:
         result.append(Lane("unit", [*PYTEST, *extra, "tests/unit"]))
-    result.append(Lane("servers", [*PYTEST, "-m", "not per_endpoint", *extra, *INTEGRATION_PATHS]))
+    # The chosen endpoints, for the tests that start one of their own (test_localstack.py)
+    result.append(Lane("servers", [*PYTEST, "-m", "not per_endpoint", *extra, *INTEGRATION_PATHS],
+                       {"TEST_ENDPOINTS": ",".join(endpoints)}))
     groups = test_files(shards)
     for endpoint in endpoints:
         name = urlsplit(endpoint).netloc.replace(":", "-") if "://" in endpoint else endpoint
-        select = "per_endpoint" if endpoint == "moto" else "per_endpoint and not moto_only"
+        select = SELECT.get(endpoint, "per_endpoint and not moto_only and not needs_aws")
+        if endpoint in sample:
+            result.append(Lane(f"{name}-sample", [*PYTEST, "-m", select, *extra, *SAMPLE[endpoint]],
+                               {"TEST_ENDPOINTS": endpoint}))
+            continue
         for k, files in enumerate(groups):
             lane = f"{name}-{k + 1}" if shards > 1 else name
             result.append(Lane(lane, [*PYTEST, "-m", select, *extra, *files], {"TEST_ENDPOINTS": endpoint}))
@@ -199,6 +232,9 @@ def main() -> int:
     parser.add_argument("--lint", action="store_true", help="also run `make lint` (ruff, mypy, the docs), in a lane")
     parser.add_argument("--endpoints", default=os.environ.get("TEST_ENDPOINTS", "moto,dynamodb-local"),
                         help="comma-separated endpoints (default: $TEST_ENDPOINTS or moto,dynamodb-local)")
+    parser.add_argument("--sample", default="", metavar="ENDPOINTS",
+                        help=f"comma-separated endpoints that run one lane of their sample of the files only "
+                             f"(one of: {', '.join(SAMPLE)})")
     parser.add_argument("--shards", type=int, default=2, help="lanes per endpoint, sharing its test files (default: 2)")
     parser.add_argument("pytest_args", nargs="*", help="passed to every pytest process (after --)")
     options = parser.parse_args()
@@ -207,7 +243,11 @@ def main() -> int:
         parser.error("--endpoints: no endpoint given")
     if options.shards < 1:
         parser.error("--shards: at least 1")
-    return run(lanes(endpoints, options.unit, options.pytest_args, options.shards, options.lint))
+    sample = tuple(e.strip() for e in options.sample.split(",") if e.strip())
+    unknown = [e for e in sample if e not in SAMPLE]
+    if unknown:
+        parser.error(f"--sample: no sample for {', '.join(unknown)} (one of: {', '.join(SAMPLE)})")
+    return run(lanes(endpoints, options.unit, options.pytest_args, options.shards, options.lint, sample))
 
 
 if __name__ == "__main__":

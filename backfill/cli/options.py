@@ -25,6 +25,7 @@ from backfill.run.store.local import check_own_directory, private_directory
 from backfill.run.store.s3 import SSE_CHOICES
 from backfill.table.stage import CHALICE_CONFIG, Stage, load_stage
 from backfill.table.target import DEFAULT_CONNECT_TIMEOUT, Target
+from chalicelib.aws import localstack_endpoint_url
 from chalicelib.config import Settings, tables_from
 from chalicelib.schema import active_schema
 
@@ -130,8 +131,9 @@ class TargetOptions:
             tables.update(tables_from(chosen.environment))
         tables.update(tables_from(os.environ))
         tables.update(value.partition("=")[::2] for value in self.renamed_tables)
+        endpoint_url = localstack_endpoint_url(self.endpoint_url) if self.localstack else self.endpoint_url
         settings = Settings(tables=tables).with_overrides(
-            endpoint_url=self.endpoint_url, region=region, failures_table=failures_table)
+            endpoint_url=endpoint_url, region=region, failures_table=failures_table)
         return Target(settings=settings, profile=self.profile, localstack=self.localstack,
                       connect_timeout=self.connect_timeout, store_encryption=encryption, stage=chosen)
 
@@ -147,7 +149,7 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
                        "its declared name), e.g. --table events=prod-events. Env: <DECLARED>_TABLE, e.g. "
                        "EVENTS_TABLE, ORDER_ITEMS_TABLE.")
     @click.option("--failures-table", envvar="FAILURES_TABLE", default=Settings.failures_table, show_default=True, callback=_table_name, help="Where stream handlers record records they could not apply. Env: FAILURES_TABLE.")
-    @click.option("--localstack", is_flag=True, callback=_localstack, help="Use localstack-client's session (LocalStack on localhost:4566; extra [localstack]).")
+    @click.option("--localstack", is_flag=True, callback=_localstack, help="LocalStack, with its placeholder credentials: at --endpoint-url (or AWS_ENDPOINT_URL), else AWS_ENDPOINT_URL_DYNAMODB, else localstack-client's LOCALSTACK_HOST=host:port (USE_SSL=1: https), else localhost:4566 (extra [localstack]).")
     @click.option("--stage", metavar="NAME", help="Chalice stage (local, dev, prod, ...): its tables and region come from "
                   "--chalice-config; options and their environment variables given explicitly win.")
     @click.option("--chalice-config", type=click.Path(dir_okay=False, path_type=Path), default=CHALICE_CONFIG,

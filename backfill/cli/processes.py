@@ -30,8 +30,6 @@ from rich.progress import Progress
 
 from backfill.console import err, progress_columns
 from backfill.errors import ExitCode
-from backfill.migrate.plan import Plan
-from backfill.migrate.tally import Tally
 from backfill.run.names import LOG_SUFFIX as LOG_SUFFIX
 from backfill.run.names import PLAN_SUFFIX as PLAN_SUFFIX
 from backfill.run.store import RunStore
@@ -106,24 +104,6 @@ def child_argv(command: str, options: Sequence[str], *, run_id: str, segment: in
     if rate_limit > 0:
         words += ["--rate-limit", repr(rate_limit / total)]
     return words + list(extra)
-
-
-def plan_state(plan: Plan) -> dict[str, Any]:
-    """What a prepared segment leaves for the parent: its plan's tally and sample diffs."""
-    return {"tally": plan.tally.to_dict(), "samples": plan.samples, "sample_limit": plan.sample_limit,
-            "field_writes": dict(plan.field_writes)}
-
-
-def combine_plans(states: Sequence[dict[str, Any]]) -> Plan:
-    """One plan for the whole run from its segments' ``plan_state``s (counts summed, lists joined,
-    sample diffs up to the limit, segment order)."""
-    limit = max((int(state.get("sample_limit", 3)) for state in states), default=3)
-    plan = Plan(sample_limit=limit)
-    for state in states:
-        plan.tally.merge(Tally.from_dict(state["tally"]))
-        plan.samples.extend(state["samples"][: max(0, limit - len(plan.samples))])
-        plan.field_writes.update(state.get("field_writes", {}))
-    return plan
 
 
 def log_directory(store: RunStore) -> Path:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from backfill.migrate.tally import Tally, add_failure, add_outcome
+from backfill.run.tally import Tally, add_failure, add_outcome
 from chalicelib.planner import plan_upgrade
 from chalicelib.schema import active_schema
 from chalicelib.upgrader import CountSource, UpgradeOutcome, UpgradeResult, outcome_of
@@ -133,4 +133,22 @@ def build_plan(
             continue
         if observe is not None:
             observe(item, item_plan)
+    return plan
+
+
+def plan_state(plan: Plan) -> dict[str, Any]:
+    """What a prepared segment leaves for the parent: its plan's tally and sample diffs."""
+    return {"tally": plan.tally.to_dict(), "samples": plan.samples, "sample_limit": plan.sample_limit,
+            "field_writes": dict(plan.field_writes)}
+
+
+def combine_plans(states: Sequence[dict[str, Any]]) -> Plan:
+    """One plan for the whole run from its segments' ``plan_state``s (counts summed, lists joined,
+    sample diffs up to the limit, segment order)."""
+    limit = max((int(state.get("sample_limit", 3)) for state in states), default=3)
+    plan = Plan(sample_limit=limit)
+    for state in states:
+        plan.tally.merge(Tally.from_dict(state["tally"]))
+        plan.samples.extend(state["samples"][: max(0, limit - len(plan.samples))])
+        plan.field_writes.update(state.get("field_writes", {}))
     return plan

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backfill.console import EXIT_ITEM_FAILURES, EXIT_OK
-from backfill.migrate.tally import FAILED, Tally
 from backfill.run.names import REPORT_SUFFIX as REPORT_SUFFIX
+from backfill.run.tally import FAILED, Tally
 from chalicelib.upgrader import UpgradeResult
 
 

@@ -27,17 +27,14 @@ from backfill.control.steering import Steering, Stopped, Throttles
 from backfill.control.throttle import CapacityGovernor, LagWatch, capacity_limit
 from backfill.control.worker import WorkerState
 from backfill.errors import Refused
-from backfill.live.model import function_names
-from backfill.migrate.estimate import MigrationEstimate, Pricing, item_size
+from backfill.migrate.estimate import MigrationEstimate
 from backfill.migrate.plan import Plan, build_plan
 from backfill.migrate.ratelimit import RateLimiter
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
-from backfill.migrate.tally import Tally, add_failure, add_outcome
 from backfill.run.backup import (
     MANIFEST_SUFFIX,
     Backup,
     BackupError,
-    create_backup,
     iter_backup_items,
     load_backup,
     new_run_id,
@@ -49,7 +46,9 @@ from backfill.run.item_failures import ItemFailures, describe
 from backfill.run.ledger import LEDGER_SUFFIX, Ledger
 from backfill.run.runs import runs_in
 from backfill.run.seal import check_checkpoint, read_seal
+from backfill.run.status import StatusError, run_status
 from backfill.run.store import RunStore, StoreError, split_location
+from backfill.run.tally import Tally, add_failure, add_outcome
 from backfill.table.aggregate_counts import (
     NONE,
     QUERY,
@@ -64,10 +63,13 @@ from backfill.table.aggregate_counts import (
     counted_by_label,
     source_table,
 )
+from backfill.table.backup import create_backup
 from backfill.table.request_counter import RequestCounter
 from backfill.table.scan import parallel_scan
 from backfill.table.source_groups import ItemsMatched, SourceRows, sample_source
 from backfill.table.target import Target
+from backfill.table.units import Pricing, item_size
+from chalicelib.config import function_names
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
 from chalicelib.planner import WritePlan, unmaintained
@@ -457,9 +459,6 @@ def _run_finished(backup: Backup, segments: list[int] | None) -> bool:
     """Whether every segment of ``backup``'s run is done (this worker's included)."""
     if segments is None:
         return True
-    # backfill.run.status reads this package's report files: imported here, not at the top (a cycle).
-    from backfill.run.status import StatusError, run_status  # noqa: PLC0415
-
     try:
         return all(s.finished for s in run_status(backup.store, backup.run))
     except (StatusError, StoreError):

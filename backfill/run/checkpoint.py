@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from backfill.migrate.tally import Tally, merged
 from backfill.run.backup import Backup, json_bytes
 from backfill.run.names import CHECKPOINT_SUFFIX as CHECKPOINT_SUFFIX
 from backfill.run.seal import AppendLogState, sha256, write_seal
 from backfill.run.store import RunStore, StoreError
+from backfill.run.tally import Tally, merged
 
 FORMAT = "dynamo-evolve-migrate-checkpoint"
 

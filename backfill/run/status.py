@@ -8,11 +8,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from backfill.control.worker import WORKER_SUFFIX
-from backfill.migrate.report import REPORT_SUFFIX
-from backfill.run.backup import MANIFEST_SUFFIX, read_json
-from backfill.run.checkpoint import CHECKPOINT_SUFFIX
-from backfill.run.names import SEGMENT_NAME
+from backfill.run.backup import read_json
+from backfill.run.names import (
+    CHECKPOINT_SUFFIX,
+    MANIFEST_SUFFIX,
+    REPORT_SUFFIX,
+    SEGMENT_NAME,
+    WORKER_SUFFIX,
+)
 from backfill.run.store import RunStore, StoreError
 
 

@@ -1,11 +1,13 @@
 """Integration fixtures: every test that uses an endpoint runs once per chosen endpoint.
 
 The endpoints come from ``--endpoint`` (repeatable) or ``TEST_ENDPOINTS`` (comma-separated);
-by default moto's server and DynamoDB Local, each started once per session on a free port and
-reset (all tables dropped) before every test. A test's id names its endpoint: ``[moto]``,
-``[dynamodb-local]``, or the URL's host:port. A test that can only run on moto says why with
-``@pytest.mark.moto_only(reason=...)``; it is not generated for the other endpoints, and the
-session summary lists it. Every generated test carries the ``per_endpoint`` mark, so one
+by default moto's server and DynamoDB Local (``localstack`` too when named), each started once per
+session on a free port and reset (all tables dropped) before every test. A test's id names its
+endpoint: ``[moto]``, ``[dynamodb-local]``, ``[localstack]``, or the URL's host:port. A test that can
+only run on moto says why with ``@pytest.mark.moto_only(reason=...)``; one that needs more AWS
+services than DynamoDB at the endpoint (S3, CloudWatch, KMS) says why with
+``@pytest.mark.needs_aws(reason=...)`` and runs on moto and LocalStack. Neither is generated for the
+other endpoints, and the session summary lists them. Every generated test carries the ``per_endpoint`` mark, so one
 pytest process per endpoint can run just those (``make test`` does: see tests/lanes.py).
 """
 
@@ -23,6 +25,7 @@ from chalicelib.aws import RETRY_CONFIG
 from chalicelib.config import Settings
 from chalicelib.tables import create_tables
 from localdev.endpoint import (
+    LOCALSTACK,
     MOTO,
     Endpoint,
     EndpointUnavailable,
@@ -37,6 +40,8 @@ pytestmark = pytest.mark.integration
 PER_ENDPOINT = pytest.mark.per_endpoint
 
 _MOTO_ONLY: dict[str, str] = {}  # test function's node id -> why it runs on moto only
+_NEEDS_AWS: dict[str, str] = {}  # test function's node id -> why it runs on moto and LocalStack only
+SERVE_MORE_THAN_DYNAMODB = (MOTO, LOCALSTACK)
 _ENDPOINT_OF: dict[str, str] = {}  # test node id -> its endpoint's id
 _OUTCOMES: dict[str, Counter[str]] = defaultdict(Counter)  # endpoint id -> outcome -> tests
 
@@ -50,18 +55,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "endpoint" not in metafunc.fixturenames:
         return
     choices = chosen_endpoints(metafunc.config)
-    marker = metafunc.definition.get_closest_marker("moto_only")
-    if marker is not None:
+    for mark, serving, tally in (("moto_only", (MOTO,), _MOTO_ONLY), ("needs_aws", SERVE_MORE_THAN_DYNAMODB, _NEEDS_AWS)):
+        marker = metafunc.definition.get_closest_marker(mark)
+        if marker is None:
+            continue
         reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
         if not reason:
-            raise pytest.UsageError(f"{metafunc.definition.nodeid}: moto_only needs a reason")
-        _MOTO_ONLY[metafunc.definition.nodeid] = reason
-        if MOTO not in choices:
-            skip = pytest.mark.skip(reason=f"moto only ({reason}); moto is not among the chosen endpoints")
-            metafunc.parametrize("endpoint", [pytest.param(MOTO, marks=[skip, PER_ENDPOINT])], indirect=True,
-                                 ids=[MOTO], scope="session")
+            raise pytest.UsageError(f"{metafunc.definition.nodeid}: {mark} needs a reason")
+        tally[metafunc.definition.nodeid] = reason
+        choices = [choice for choice in choices if choice in serving]
+        if not choices:
+            skip = pytest.mark.skip(reason=f"{mark} ({reason}); none of {', '.join(serving)} is among the chosen "
+                                           "endpoints")
+            metafunc.parametrize("endpoint", [pytest.param(serving[0], marks=[skip, PER_ENDPOINT])], indirect=True,
+                                 ids=[serving[0]], scope="session")
             return
-        choices = [MOTO]
     metafunc.parametrize("endpoint", [pytest.param(c, marks=PER_ENDPOINT) for c in choices], indirect=True,
                          ids=[endpoint_id(c) for c in choices], scope="session")
 
@@ -172,7 +180,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    if not _OUTCOMES and not _MOTO_ONLY:
+    if not _OUTCOMES and not _MOTO_ONLY and not _NEEDS_AWS:
         return
     terminalreporter.section("integration tests per endpoint")
     for endpoint, outcomes in _OUTCOMES.items():
@@ -181,3 +189,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         (nodeid.split("::")[0], reason) for nodeid, reason in _MOTO_ONLY.items())
     for (path, reason), tests in sorted(by_reason.items()):
         terminalreporter.write_line(f"moto only: {path} ({tests} test{'s' * (tests > 1)}): {reason}")
+    needing: dict[tuple[str, str], int] = Counter((nodeid.split("::")[0], reason) for nodeid, reason in _NEEDS_AWS.items())
+    for (path, reason), tests in sorted(needing.items()):
+        terminalreporter.write_line(f"moto and localstack only: {path} ({tests} test{'s' * (tests > 1)}): {reason}")

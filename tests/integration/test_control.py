@@ -141,7 +141,7 @@ def start_array_child(live_settings: Any, env: dict[str, str], index: int) -> su
                           "--rate-limit", "1", env=child_env)
 
 
-@pytest.mark.moto_only(reason="needs S3 on the same endpoint as DynamoDB; DynamoDB Local has no S3")
+@pytest.mark.needs_aws(reason="needs S3 on the same endpoint as DynamoDB; DynamoDB Local has no S3")
 def test_three_array_workers_on_s3_are_steered_and_continued(dynamodb, live_settings, env):
     # given legacy rows, an S3 run store and three array children writing slowly
     boto3.client("s3", region_name="us-east-1", endpoint_url=live_settings.endpoint_url).create_bucket(Bucket=BUCKET)
@@ -176,7 +176,7 @@ def test_rate_without_a_number_is_a_usage_error(tmp_path: Path, env):
     assert refused.exit_code == 2 and "rate takes N" in refused.stderr
 
 
-@pytest.mark.moto_only(reason="needs S3 on the same endpoint as DynamoDB; DynamoDB Local has no S3")
+@pytest.mark.needs_aws(reason="needs S3 on the same endpoint as DynamoDB; DynamoDB Local has no S3")
 def test_a_store_that_cannot_be_read_is_one_line_naming_it(live_settings, env):
     # given an s3:// run store in a bucket that does not exist on the endpoint
     refused = run_backfill("control", "r", "pause", "--backup-dir", "s3://no-such-runs/x", env=env)

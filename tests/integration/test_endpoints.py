@@ -46,8 +46,9 @@ def test_dynamodb_local_without_java_says_so(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_unknown_names_are_refused() -> None:
-    with pytest.raises(ValueError, match="unknown endpoint 'localstack': use moto, dynamodb-local or an http"):
-        check_choice("localstack")
+    with pytest.raises(ValueError, match="unknown endpoint 'local-stack': use moto, dynamodb-local, localstack or an "
+                                         "http"):
+        check_choice("local-stack")
     with pytest.raises(ValueError):
         open_endpoint("dynamo-local")
 

@@ -21,7 +21,7 @@ from chalicelib.config import Settings
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_typed
 from chalicelib.tables import stream_arn
-from localdev.endpoint import DYNAMODB_LOCAL, MOTO, Endpoint
+from localdev.endpoint import DYNAMODB_LOCAL, LOCALSTACK, MOTO, Endpoint
 
 
 def _records(streams: Any, dynamodb: Any, table: str) -> list[dict[str, Any]]:
@@ -46,7 +46,8 @@ def _legacy(event_id: str, status: str, created_ms: int) -> dict[str, Any]:
 
 # AWS: "If you perform a PutItem or UpdateItem operation that does not change any data in an
 # item, DynamoDB Streams does not write a stream record for that operation." moto writes one.
-RECORDS_FOR_A_WRITE_AND_ITS_REPEAT = {MOTO: 2, DYNAMODB_LOCAL: 1}
+# LocalStack's DynamoDB and streams are DynamoDB Local's.
+RECORDS_FOR_A_WRITE_AND_ITS_REPEAT = {MOTO: 2, DYNAMODB_LOCAL: 1, LOCALSTACK: 1}
 
 
 def test_a_write_that_changes_nothing_changes_nothing_on_either_engine(
@@ -81,7 +82,7 @@ def test_get_records_takes_at_most_1000_records_a_call(
     arn = stream_arn(dynamodb, live_settings.table("events"))
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    if endpoint.name == DYNAMODB_LOCAL:
+    if endpoint.name in (DYNAMODB_LOCAL, LOCALSTACK):
         with pytest.raises(ClientError, match="ValidationException"):
             streams.get_records(ShardIterator=iterator, Limit=1001)
     elif endpoint.name == MOTO:
@@ -93,7 +94,7 @@ def test_get_records_takes_at_most_1000_records_a_call(
 
 # AWS: ApproximateCreationDateTime is rounded down to the second; DynamoDB Local cuts it to the
 # minute; moto keeps milliseconds.
-MAX_EARLY_S = {MOTO: 0.001, DYNAMODB_LOCAL: 60.0}
+MAX_EARLY_S = {MOTO: 0.001, DYNAMODB_LOCAL: 60.0, LOCALSTACK: 60.0}
 
 
 def test_stream_times_may_be_a_minute_early_and_dates_derived_from_them_stay_ordered(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
+import pytest
 from click.testing import CliRunner
 
 from backfill.cli.main import cli
+from chalicelib.aws import LOCALSTACK_CREDENTIALS
 from chalicelib.tables import stream_arn
 
 
@@ -42,3 +45,27 @@ def test_init_tables_creates_the_membership_mirror_a_declaration_names(endpoint_
     mirror = dynamodb.describe_table(TableName="dev-members")["Table"]
     assert [(k["AttributeName"], k["KeyType"]) for k in mirror["KeySchema"]] == [("eventId", "HASH"), ("participantId", "RANGE")]
     assert not mirror.get("StreamSpecification", {}).get("StreamEnabled", False)
+
+
+@pytest.mark.parametrize("how", ["--endpoint-url", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "LOCALSTACK_HOST"])
+def test_localstack_reaches_the_endpoint_it_is_given_on_any_port(endpoint_url: str, how: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # given an endpoint on a free port (not LocalStack's 4566), named the way `how` says: the option,
+    # boto3's endpoint variables, or localstack-client's LOCALSTACK_HOST=host:port
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "LOCALSTACK_HOST", "USE_SSL"):
+        monkeypatch.delenv(name, raising=False)
+    args = ["init-tables", "--localstack", "--region", "us-east-1"]
+    if how == "--endpoint-url":
+        args += ["--endpoint-url", endpoint_url]
+    elif how == "LOCALSTACK_HOST":
+        monkeypatch.setenv(how, urlsplit(endpoint_url).netloc)
+    else:
+        monkeypatch.setenv(how, endpoint_url)
+    # when a command runs with --localstack
+    result = CliRunner().invoke(cli, args)
+    # then its tables are at that endpoint, made with LocalStack's placeholder keys (DynamoDB Local
+    # keeps each access key's tables apart)
+    assert result.exit_code == 0, result.output
+    dynamodb: Any = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=endpoint_url,
+                                 **LOCALSTACK_CREDENTIALS)
+    assert sorted(dynamodb.list_tables()["TableNames"]) == ["events", "migration-failures", "participants"]

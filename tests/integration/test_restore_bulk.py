@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from backfill.cli.main import cli
 from backfill.restore.bulk import BulkRestoreError, bulk_restore
-from backfill.run.backup import create_backup, encode_item
+from backfill.run.backup import encode_item
+from backfill.table.backup import create_backup
 from localdev import legacy_data
 
 # Hand-written typed JSON (as DynamoDB's API documents it): every type, edge-case numbers,

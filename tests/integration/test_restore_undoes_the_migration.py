@@ -14,7 +14,7 @@ import pytest
 
 from backfill.migrate import MigrationHooks, run_migration
 from tests.integration.faults.injection import Killed
-from tests.integration.migrate_helpers import options, raw_items, target_for
+from tests.integration.migrate_helpers import options, raw_items, target_for, unseal
 from tests.support.cli import run_backfill
 
 
@@ -134,6 +134,7 @@ def test_a_ledger_line_without_the_state_read_is_refused_before_any_write(dynamo
     lines = [json.loads(line) for line in ledger.read_text().splitlines()]
     ledger.write_text("".join(json.dumps({"item": e["item"], "changes": e["changes"]}) + "\n" for e in lines))
     migrated = raw_items(dynamodb, table)
+    unseal(tmp_path, report.run_id)  # a run from before sealing (a sealed one is refused by its seal first)
     # when restored by the CLI
     run = run_backfill("restore", str(report.backup_file), "--yes", "--endpoint-url", live_settings.endpoint_url,
                        "--backup-dir", str(tmp_path))

@@ -20,7 +20,7 @@ import pytest
 from tests.integration.migrate_helpers import raw_items, seed
 from tests.support.cli import REPO, run_backfill
 
-pytestmark = pytest.mark.moto_only(reason="needs S3 on the same endpoint as DynamoDB; DynamoDB Local has no S3")
+pytestmark = pytest.mark.needs_aws(reason="needs S3 on the same endpoint as DynamoDB; DynamoDB Local has no S3")
 
 BUCKET = "runs"
 STORE = f"s3://{BUCKET}/prod/backfill"

@@ -2,7 +2,8 @@
 
 from decimal import Decimal
 
-from backfill.run.backup import create_backup, iter_backup_items, load_backup, verify_backup
+from backfill.run.backup import iter_backup_items, load_backup, verify_backup
+from backfill.table.backup import create_backup
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
 from chalicelib.upgrader import UpgradeResult, keep_maintained_count, upgrade_in_place

@@ -27,7 +27,7 @@ def iterator_age(live_settings, stage: str, ms: float, minutes_ago: int = 0) -> 
             "Unit": "Milliseconds"}])
 
 
-@pytest.mark.moto_only(reason="needs CloudWatch on the same endpoint as DynamoDB; DynamoDB Local has none")
+@pytest.mark.needs_aws(reason="needs CloudWatch on the same endpoint as DynamoDB; DynamoDB Local has none")
 def test_a_lagging_live_path_holds_the_writes_and_the_run_goes_on_once_it_caught_up(dynamodb, live_settings,
                                                                                     tmp_path, env):
     # given legacy rows, and the live path of stage "dev" ten minutes behind its streams
@@ -88,7 +88,7 @@ def test_a_share_of_an_on_demand_table_without_a_maximum_is_refused_before_any_w
 CAPACITY_STORE = "s3://capacity-runs/runs"
 
 
-@pytest.mark.moto_only(reason="needs S3 on the same endpoint as DynamoDB; DynamoDB Local has no S3")
+@pytest.mark.needs_aws(reason="needs S3 on the same endpoint as DynamoDB; DynamoDB Local has no S3")
 def test_max_capacity_is_shared_by_the_workers_measured_not_by_fixed_shares(dynamodb, live_settings, env):
     # given legacy rows, an S3 run store, and a run split in 3 segments of which only 2 workers run
     boto3.client("s3", region_name=live_settings.region,

@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from backfill.run.backup import Backup, create_backup, iter_backup_items
+from backfill.run.backup import Backup, iter_backup_items
 from backfill.run.ledger import LEDGER_SUFFIX, Ledger
 from backfill.table.aggregate_counts import count_groups
+from backfill.table.backup import create_backup
 from chalicelib.config import Settings
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python

@@ -11,16 +11,14 @@ from backfill.cli.processes import (
     GO,
     Child,
     child_argv,
-    combine_plans,
     describe_returncode,
     given_options,
     merge_summaries,
-    plan_state,
     run_children,
     watch,
     worst_exit_code,
 )
-from backfill.migrate.plan import Plan
+from backfill.migrate.plan import Plan, combine_plans, plan_state
 from chalicelib.upgrader import UpgradeOutcome, UpgradeResult
 
 

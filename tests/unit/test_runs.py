@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from backfill.run.backup import BackupError, create_backup
+from backfill.run.backup import BackupError
 from backfill.run.runs import (
     RunIncomplete,
     find_run,
@@ -13,6 +13,7 @@ from backfill.run.runs import (
     segment_from_environment,
 )
 from backfill.run.store import LocalStore
+from backfill.table.backup import create_backup
 from chalicelib.items import to_typed
 
 

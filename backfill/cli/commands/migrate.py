@@ -36,10 +36,8 @@ from backfill.cli.processes import (
     PLAN_SUFFIX,
     Child,
     child_argv,
-    combine_plans,
     given_options,
     log_directory,
-    plan_state,
     progress_bar,
     stop_if_failed,
     watch,
@@ -67,16 +65,10 @@ from backfill.migrate import (
     plan_migration,
     run_migration,
 )
-from backfill.migrate.estimate import (
-    DEFAULT_PRICE_PER_MILLION_READS,
-    DEFAULT_PRICE_PER_MILLION_WRITES,
-    DEFAULT_WRITE_LATENCY_MS,
-    Pricing,
-)
+from backfill.migrate.plan import combine_plans, plan_state
 from backfill.migrate.render import Phases, plan_view, report_view
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
 from backfill.migrate.runner import RunStopped, StopBeforeWrites, require_groups
-from backfill.migrate.tally import merged
 from backfill.run.backup import (
     MANIFEST_SUFFIX,
     Backup,
@@ -89,6 +81,7 @@ from backfill.run.checkpoint import CHECKPOINT_SUFFIX, CheckpointError, load_che
 from backfill.run.runs import run_id_from_environment
 from backfill.run.status import StatusError, run_status
 from backfill.run.store import RunStore, StoreError
+from backfill.run.tally import merged
 from backfill.table.aggregate_counts import (
     AUTO,
     COUNT_METHODS,
@@ -97,6 +90,12 @@ from backfill.table.aggregate_counts import (
     source_table,
 )
 from backfill.table.target import Target
+from backfill.table.units import (
+    DEFAULT_PRICE_PER_MILLION_READS,
+    DEFAULT_PRICE_PER_MILLION_WRITES,
+    DEFAULT_WRITE_LATENCY_MS,
+    Pricing,
+)
 from chalicelib.schema import active_schema
 
 

@@ -11,8 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
-from backfill.run.backup import create_backup, read_json, write_json
+from backfill.run.backup import read_json, write_json
 from backfill.run.store import RunStore, open_store
+from backfill.table.backup import create_backup
 from tests.integration.migrate_helpers import seed
 
 DAY_MS = 86_400_000
@@ -83,7 +84,7 @@ def test_a_dry_run_lists_and_deletes_nothing_then_yes_deletes_exactly_the_old_ru
     assert {row["run"] for row in listed.json()} == set(RUNS) - GOES
 
 
-@pytest.mark.moto_only(reason="needs S3 on the same endpoint as DynamoDB; DynamoDB Local has no S3")
+@pytest.mark.needs_aws(reason="needs S3 on the same endpoint as DynamoDB; DynamoDB Local has no S3")
 def test_prune_on_s3_deletes_every_object_of_an_old_run_ledger_parts_included(dynamodb, live_settings, backfill):
     # given the same runs in an s3:// run store on the moto server
     s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=live_settings.endpoint_url)

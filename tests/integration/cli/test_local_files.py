@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.cli.conftest import UNREACHABLE, Backfill
-from tests.integration.migrate_helpers import seed
+from tests.integration.migrate_helpers import seed, unseal
 
 BAD_INPUT = 2
 
@@ -69,9 +69,13 @@ def test_a_garbled_ledger_line_is_named_by_file_and_line(dynamodb, live_settings
     assert len(lines) >= 3
     lines[1] = lines[1][: len(lines[1]) // 2]
     ledger.write_text("\n".join(lines) + "\n")
-    # when the run is restored
+    # when the run is restored, then its seal refuses the changed ledger, named, exit 2
     result = backfill("restore", report["backup_file"], "--yes", "--backup-dir", str(runs))
-    # then the ledger file and line are named, exit 2, and nothing was restored
+    [error] = result.errors()
+    assert result.exit_code == BAD_INPUT and ledger.name in error and "sealed" in error, result.output
+    # and for a run from before sealing, the ledger file and line are named, exit 2, and nothing was restored
+    unseal(runs, report["run_id"])
+    result = backfill("restore", report["backup_file"], "--yes", "--backup-dir", str(runs))
     [error] = result.errors()
     assert result.exit_code == BAD_INPUT, result.output
     assert ledger.name in error and "line 2" in error
@@ -101,9 +105,12 @@ def test_a_garbled_checkpoint_is_named_on_resume(dynamodb, live_settings, backfi
     report = migrated_run(dynamodb, live_settings, backfill, runs)
     checkpoint = runs / f"{report['run_id']}.checkpoint.json"
     checkpoint.write_text('{"format": "dynamo-evolve-migrate-checkpoint",\n "run_id": ')
-    # when the run is resumed
+    # when the run is resumed, then its seal refuses the changed checkpoint, named, exit 2
     result = backfill("migrate", "--yes", "--backup-dir", str(runs), "--resume", report["run_id"])
-    # then the checkpoint is named, exit 2
+    assert result.exit_code == BAD_INPUT and checkpoint.name in result.stderr and "sealed" in result.stderr
+    # and for a run from before sealing, the checkpoint and its line are named, exit 2
+    unseal(runs, report["run_id"])
+    result = backfill("migrate", "--yes", "--backup-dir", str(runs), "--resume", report["run_id"])
     assert result.exit_code == BAD_INPUT, result.output
     assert checkpoint.name in result.stderr and "line 2" in result.stderr
     assert json.loads((runs / f"{report['run_id']}.report.json").read_text())["run_id"] == report["run_id"]

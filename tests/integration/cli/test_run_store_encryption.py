@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.migrate_helpers import seed
 
-pytestmark = pytest.mark.moto_only(reason="needs S3 and KMS on the same endpoint as DynamoDB; DynamoDB Local has neither")
+pytestmark = pytest.mark.needs_aws(reason="needs S3 and KMS on the same endpoint as DynamoDB; DynamoDB Local has neither")
 
 BUCKET = "runs"
 PREFIX = "prod/backfill/"

@@ -2,7 +2,6 @@
 
 import pytest
 
-from backfill.migrate.tally import Tally
 from backfill.run.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -10,6 +9,7 @@ from backfill.run.checkpoint import (
     load_checkpoint,
 )
 from backfill.run.store import LocalStore
+from backfill.run.tally import Tally
 
 
 def count_as(result):

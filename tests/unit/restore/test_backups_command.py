@@ -5,7 +5,7 @@ import json
 from click.testing import CliRunner
 
 from backfill.cli.main import cli
-from backfill.run.backup import create_backup
+from backfill.table.backup import create_backup
 from chalicelib.items import to_typed
 
 

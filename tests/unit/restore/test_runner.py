@@ -11,8 +11,9 @@ from backfill.restore import (
     run_restore,
     runner,
 )
-from backfill.run.backup import create_backup, write_json
+from backfill.run.backup import write_json
 from backfill.run.ledger import LEDGER_SUFFIX
+from backfill.table.backup import create_backup
 from backfill.table.target import Target
 from chalicelib.items import to_typed
 from localdev import legacy_data

@@ -12,6 +12,7 @@ from chalicelib.schema import Phase, Rename, Step, validate_event
 from chalicelib.schema.check import declaration_problems
 from chalicelib.schema.rename import written_between
 from examples.rename.schema import CONTRACT, EXPAND
+from examples.rename.several import TWO_RENAMES
 from examples.rename.typechange import TAGS_CONTRACT, TAGS_EXPAND
 from tests.support.declaration import problems_of
 
@@ -117,3 +118,41 @@ def test_a_step_that_removes_an_attribute_writes_only_what_it_declares_and_guard
     assert plan.changes == {"firstName": "Ada", "lastName": "Lovelace", "schemaVersion": 3}
     assert plan.removes == ("fullName",) and plan.guard["fullName"] == "Ada Lovelace"
     assert "scratch" not in plan.changes and "organizerId" not in plan.guard
+
+
+# --- several renames: each pair decided on its own -------------------------------------------------
+
+def _two(**extra):
+    """An expanded row of examples.rename.several.TWO_RENAMES, both pairs in step, then ``extra``."""
+    return {**v2(description="Quiz", summary="Quiz", priority="1", priorityLevel=Decimal(1),
+                 schemaVersion=Decimal(3)), **extra}
+
+
+def test_a_write_of_one_pair_settles_it_and_leaves_a_deferred_pair_exactly_as_it_is():
+    # priority written (7), and summary changed by a later write whose record decides it
+    row = _two(priority="7", summary="Later")
+    plan = plan_upgrade(row, written=frozenset({"priority"}), deferred=frozenset({"description", "summary"}),
+                        schema=TWO_RENAMES)
+    assert plan.verdict is Verdict.WRITE and plan.changes == {"priorityLevel": 7} and plan.removes == ()
+    # without the deferral the pair no write decides is refused, named as undecided
+    refused = plan_upgrade(row, written=frozenset({"priority"}), schema=TWO_RENAMES)
+    assert refused.verdict is Verdict.REFUSED and refused.undecided == ("summary",)
+    assert refused.reasons == ["summary and description are out of step and no write says which is newer"]
+
+
+def test_a_deferred_pair_gets_nothing_carried_into_it():
+    # an old whole-item put dropped summary; a carried summary would be stale for a deferred pair
+    row = {k: v for k, v in _two(description="Put").items() if k != "summary"}
+    plan = plan_upgrade(row, carry={"summary": "Stale"}, deferred=frozenset({"description", "summary"}),
+                        schema=TWO_RENAMES)
+    assert plan.verdict is Verdict.CURRENT and "summary" not in plan.changes
+
+
+def test_the_backfill_orders_two_racing_writes_only_when_one_name_changed():
+    read = {"description": "Quiz", "summary": "Quiz"}
+    # one name changed between the read and the failed write: that name was written last
+    assert written_between(read, {"description": "Old", "summary": "Quiz"}, EXPAND, one_write=False) == {"description"}
+    # both changed: several writes, order unknown: nothing said (one record: the new name wins)
+    both = {"description": "Old", "summary": "New"}
+    assert written_between(read, both, EXPAND, one_write=False) == frozenset()
+    assert written_between(read, both, EXPAND) == {"description", "summary"}

@@ -7,10 +7,11 @@ import time
 
 import pytest
 
-from backfill.run.backup import create_backup, read_json, write_json
+from backfill.run.backup import read_json, write_json
 from backfill.run.names import RUN_FILE_SUFFIXES, stem_of
 from backfill.run.prune import plan_prune, prune
 from backfill.run.store import LocalStore
+from backfill.table.backup import create_backup
 
 DAY_MS = 86_400_000
 
