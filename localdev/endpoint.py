@@ -340,6 +340,7 @@ class LocalStackEndpoint(_ContextManaged):
             raise EndpointUnavailable(f"localstack's DynamoDB did not start: {error}: {self._log_tail()}") from error
 
     def reset(self) -> None:
+        forget_table_settings(self.url)
         drop_all_tables(self.url)
         drop_all_other_resources(self.url)
 
@@ -396,6 +397,22 @@ def _client(url: str, service: str) -> Any:
     """A client for ``service`` at a local ``url`` (placeholder keys), one per URL and process."""
     return make_session().client(service, region_name="us-east-1", endpoint_url=url, config=_PROBE_CONFIG,
                                  aws_access_key_id="local", aws_secret_access_key="local")
+
+
+def forget_table_settings(url: str) -> None:
+    """Turn off TTL and point-in-time recovery on every table at ``url``: LocalStack (4.8.1) keeps
+    them by table name after the table is deleted, so the next table of that name started with them
+    (on AWS a new table has neither)."""
+    dynamodb = dynamodb_client(url)
+    for name in table_names(dynamodb):
+        ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={
+                "Enabled": False, "AttributeName": ttl["AttributeName"]})
+        backups = dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+        if backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED":
+            dynamodb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
+                "PointInTimeRecoveryEnabled": False})
 
 
 def drop_all_other_resources(url: str) -> None:
