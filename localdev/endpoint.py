@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -296,12 +297,14 @@ class LocalStackEndpoint(_ContextManaged):
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
         self._log_path: Path | None = None
+        self._root: Path | None = None
 
     def start(self) -> LocalStackEndpoint:
         try:
             directory = localstack.install()
         except localstack.LocalStackMissing as error:
             raise EndpointUnavailable(f"localstack: {error}") from error
+        self._root = localstack.instance_root(directory)
         log = tempfile.NamedTemporaryFile(prefix="localstack-", suffix=".log", delete=False)  # noqa: SIM115
         self._log_path = Path(log.name)
         # Not the caller's AWS or LocalStack settings, and bytecode written: its virtualenv is installed
@@ -311,7 +314,7 @@ class LocalStackEndpoint(_ContextManaged):
                        and name != "PYTHONDONTWRITEBYTECODE"}
         self._process = subprocess.Popen(localstack.command(directory), cwd=directory, stdout=log,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         env={**environment, **localstack.settings(self.port, directory)},
+                                         env={**environment, **localstack.settings(self.port, self._root)},
                                          start_new_session=True, preexec_fn=_die_with_parent)
         log.close()
         try:
@@ -362,6 +365,9 @@ class LocalStackEndpoint(_ContextManaged):
                 process.wait()
             for child in children:
                 _kill_if_alive(child)
+        if self._root:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
         if self._log_path:
             self._log_path.unlink(missing_ok=True)
             self._log_path = None
