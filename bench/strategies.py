@@ -40,7 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from backfill.live.stream_runner import lambda_event, lambda_record
-from backfill.migrate.estimate import (
+from backfill.table.request_counter import RequestCounter
+from backfill.table.units import (
     DEFAULT_PRICE_PER_MILLION_READS,
     DEFAULT_PRICE_PER_MILLION_WRITES,
     item_size,
@@ -49,7 +50,6 @@ from backfill.migrate.estimate import (
     update_units,
     write_units,
 )
-from backfill.table.request_counter import RequestCounter
 from bench.harness import FAKE_CREDENTIALS, bench_session, make_endpoint
 from bench.stream_cost import CapacityHook
 from chalicelib.aws import client

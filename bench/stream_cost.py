@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from backfill.live.stream_runner import lambda_event, lambda_record
-from backfill.migrate.estimate import item_size, read_units, scan_pages, update_units
+from backfill.table.units import item_size, read_units, scan_pages, update_units
 from bench.harness import Stopwatch
 from chalicelib.aws import client
 from chalicelib.config import Settings

@@ -61,6 +61,25 @@ def handler_name(declared: str) -> str:
     return f"{declared}_stream"
 
 
+# The deployed app's Lambda functions, as chalice names them (the live path's commands and the
+# migration's lag watch both look them up).
+APP_NAME = "dynamo-evolve"
+
+
+def handlers() -> tuple[str, ...]:
+    """The app's stream handlers: one per table the active declaration names (as app.py registers them)."""
+    return tuple(handler_name(table) for table in active_schema().tables)
+
+
+def function_name(stage: str, handler: str, app_name: str = APP_NAME) -> str:
+    """The Lambda name chalice gives a handler: <app>-<stage>-<handler>."""
+    return f"{app_name}-{stage}-{handler}"
+
+
+def function_names(stage: str, app_name: str = APP_NAME) -> list[str]:
+    return [function_name(stage, handler, app_name) for handler in handlers()]
+
+
 def tables_from(environ: Mapping[str, str], schema: Schema | None = None) -> dict[str, str]:
     """The declared tables ``environ`` renames (``<DECLARED>_TABLE``, set and not empty), mirrors included."""
     declared = (schema or active_schema()).named_tables

@@ -36,15 +36,6 @@ LAYERS: dict[str, int] = {
 LAYER_NAMES = ["run", "table", "control", "jobs", "cli", "entry"]
 LEAVES: dict[str, set[str]] = {"errors": set(), "console": {"errors"}}  # leaf -> what of backfill it may import
 
-# The upward imports the code still has (importer, imported), removed one commit at a time. A listed
-# one that is gone fails too, so the list only shrinks; it ends empty.
-NOT_YET: set[tuple[str, str]] = {
-    ("backfill.migrate.estimate", "backfill.mirror.pricing"),
-    ("backfill.migrate.runner", "backfill.live.model"),
-    ("backfill.mirror.pricing", "backfill.migrate.estimate"),
-    ("backfill.restore.plan", "backfill.verify.compare"),
-}
-
 
 @dataclass(frozen=True)
 class Violation:
@@ -136,13 +127,8 @@ def violations(root: Path = ROOT) -> list[Violation]:
 
 
 def problems(root: Path = ROOT) -> list[str]:
-    """The contract's verdict: every import against it not listed in NOT_YET, and every NOT_YET
-    entry that no longer exists."""
-    found = violations(root)
-    seen = {(v.importer, v.imported) for v in found}
-    return [str(v) for v in found if (v.importer, v.imported) not in NOT_YET] + [
-        f"{importer} no longer imports {imported}: remove it from NOT_YET in tests/layers.py"
-        for importer, imported in sorted(NOT_YET - seen)]
+    """The contract's verdict: one line per import against it."""
+    return [str(violation) for violation in violations(root)]
 
 
 def main() -> int:

@@ -53,7 +53,7 @@ def check_pitr(target: Target, table: str, *, required: bool, writing: bool = Tr
     warn when it is not on."""
     state = pitr_state(target.dynamodb, table)
     if state.enabled or not writing:
-        err.print(f"Point-in-time recovery of {table}: {escape(state.describe())}", soft_wrap=True)
+        err.print(f"Point-in-time recovery of {table}: {escape(state.describe())}")
         return state
     reason = why_required(target, required)
     if reason is not None:

@@ -6,29 +6,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.config import handler_name
-from chalicelib.schema import active_schema
-
-APP_NAME = "dynamo-evolve"
-
-
-def handlers() -> tuple[str, ...]:
-    """The app's stream handlers: one per table the active declaration names (as app.py registers them)."""
-    return tuple(handler_name(table) for table in active_schema().tables)
-
+from chalicelib.config import APP_NAME as APP_NAME
+from chalicelib.config import function_name as function_name
+from chalicelib.config import function_names as function_names
+from chalicelib.config import handlers as handlers
 
 # Of Lambda's EventSourceMapping.State values only Disabled means no record can be delivered
 # (Disabling, Enabling, Updating, Creating may still invoke the function).
 PAUSED_STATES = frozenset({"Disabled"})
-
-
-def function_name(stage: str, handler: str, app_name: str = APP_NAME) -> str:
-    """The Lambda name chalice gives a handler: <app>-<stage>-<handler>."""
-    return f"{app_name}-{stage}-{handler}"
-
-
-def function_names(stage: str, app_name: str = APP_NAME) -> list[str]:
-    return [function_name(stage, handler, app_name) for handler in handlers()]
 
 
 def failure_queue_name(stage: str, app_name: str = APP_NAME) -> str:

@@ -27,8 +27,7 @@ from backfill.control.steering import Steering, Stopped, Throttles
 from backfill.control.throttle import CapacityGovernor, LagWatch, capacity_limit
 from backfill.control.worker import WorkerState
 from backfill.errors import Refused
-from backfill.live.model import function_names
-from backfill.migrate.estimate import MigrationEstimate, Pricing, item_size
+from backfill.migrate.estimate import MigrationEstimate
 from backfill.migrate.plan import Plan, build_plan
 from backfill.migrate.ratelimit import RateLimiter
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
@@ -69,6 +68,8 @@ from backfill.table.request_counter import RequestCounter
 from backfill.table.scan import parallel_scan
 from backfill.table.source_groups import ItemsMatched, SourceRows, sample_source
 from backfill.table.target import Target
+from backfill.table.units import Pricing, item_size
+from chalicelib.config import function_names
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed
 from chalicelib.planner import WritePlan, unmaintained

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from backfill.verify.compare import describe_differences, differing_attributes, same_typed
+from backfill.table.compare import describe_differences, differing_attributes, same_typed
 from chalicelib.planner import Verdict, plan_upgrade, unmaintained
 from chalicelib.schema import UpgradeRefused, active_schema
 

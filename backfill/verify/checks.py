@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from backfill.table.aggregate_counts import CountStore
+from backfill.table.compare import describe_changes, differing_attributes
 from backfill.table.source_groups import SourceRows
-from backfill.verify.compare import describe_changes, differing_attributes
 from chalicelib.redaction import without_values
 from chalicelib.schema import active_schema, validate_event
 from chalicelib.schema.upgrade import is_newer

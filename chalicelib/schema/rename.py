@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.redaction import shown
 from chalicelib.schema.spec import Context, Phase, Rename, Schema
 from chalicelib.schema.values import same_typed
 
@@ -43,7 +44,7 @@ def _in_step(rename: Rename, old: Any, new: Any) -> bool:
 def _converted(rename: Rename, value: Any, problems: list[str]) -> Any:
     converted = rename.to_new(value)
     if converted is None:
-        problems.append(f"{rename.old} {value!r} cannot be converted to {rename.new}")
+        problems.append(f"{rename.old} {shown(value)} cannot be converted to {rename.new}")
     return converted
 
 
@@ -129,5 +130,5 @@ def rename_problems(item: Mapping[str, Any], schema: Schema, deferred: frozenset
             present, absent = (rename.old, rename.new) if has_old else (rename.new, rename.old)
             problems.append(f"{absent} is missing while {present} is set (renamed, kept in step)")
         elif has_old and not _in_step(rename, item[rename.old], item[rename.new]):
-            problems.append(f"{rename.new} {item[rename.new]!r} is not in step with {rename.old} {item[rename.old]!r}")
+            problems.append(f"{rename.new} {shown(item[rename.new])} is not in step with {rename.old} {shown(item[rename.old])}")
     return problems

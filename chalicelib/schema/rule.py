@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from chalicelib.redaction import shown
 from chalicelib.schema.rename import rename_problems
 from chalicelib.schema.spec import Context, Field, Kind, Schema, TimestampWindow
 from chalicelib.schema.values import as_count, as_timestamp
@@ -47,27 +48,27 @@ def value_problem(field: Field, value: Any, schema: Schema, ctx: Context, *, upg
     otherwise the item must be in the current shape, where a legacy value is not allowed."""
     name, kind = field.name, field.kind
     if kind is Kind.KEY and not (isinstance(value, str) and value):
-        return f"{name} is not a non-empty string: {value!r}"
+        return f"{name} is not a non-empty string: {shown(value)}"
     if kind is Kind.STRING and not isinstance(value, str):
-        return f"{name} is not a string: {value!r}"
+        return f"{name} is not a string: {shown(value)}"
     if kind is Kind.STRING_SET and not (isinstance(value, set) and value and all(isinstance(v, str) for v in value)):
-        return f"{name} is not a set of strings: {value!r}"
+        return f"{name} is not a set of strings: {shown(value)}"
     if kind is Kind.BOOLEAN and not isinstance(value, bool):
-        return f"{name} is not a boolean: {value!r}"
+        return f"{name} is not a boolean: {shown(value)}"
     if kind is Kind.COUNT and as_count(value) is None:
-        return f"{name} is not a non-negative integer: {value!r}"
+        return f"{name} is not a non-negative integer: {shown(value)}"
     if kind is Kind.CHOICE and value not in field.allowed:
         allowed = ", ".join(field.allowed)
         if upgrading:
             legacy = f" (or legacy {', '.join(field.aliases)})" if field.aliases else ""
-            return f"{name} {value!r} is not one of {allowed}{legacy}"
+            return f"{name} {shown(value)} is not one of {allowed}{legacy}"
         if isinstance(value, str) and value in field.aliases:
-            return f"{name} {value!r} is a legacy value the current shape no longer allows: it must be one of {allowed}"
-        return f"{name} {value!r} is not one of {allowed}"
+            return f"{name} {shown(value)} is a legacy value the current shape no longer allows: it must be one of {allowed}"
+        return f"{name} {shown(value)} is not one of {allowed}"
     if kind is Kind.TIMESTAMP:
         ms = as_timestamp(value)
         if ms is None:
-            return f"{name} is not a non-negative integer (ms): {value!r}"
+            return f"{name} is not a non-negative integer (ms): {shown(value)}"
         return window_problem(name, ms, schema.window, ctx.now_ms)
     return None
 
@@ -78,7 +79,7 @@ def _derivation_problem(field: Field, item: Mapping[str, Any], ctx: Context) -> 
     expected = field.default(item, ctx)
     if expected is None or item[field.name] == expected:
         return None
-    return f"{field.name} {item[field.name]!r} does not follow from {', '.join(field.reads)} (expected {expected!r})"
+    return f"{field.name} {shown(item[field.name])} does not follow from {', '.join(field.reads)} (expected {shown(expected)})"
 
 
 def _required(field: Field, item: Mapping[str, Any], schema: Schema) -> bool:
@@ -106,7 +107,8 @@ def validate(item: Mapping[str, Any], schema: Schema, ctx: Context = Context()) 
     problems: list[str] = []
     version = item.get(schema.version_field)
     if as_count(version) != schema.version:
-        problems.append(f"{schema.version_field} is {version!r}, expected {schema.version}")
+        problems.append(f"{schema.version_field} is missing, expected {schema.version}" if version is None
+                        else f"{schema.version_field} is {shown(version)}, expected {schema.version}")
     for field in schema.fields:
         if field.name not in item:
             if _required(field, item, schema):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib.redaction import shown
 from chalicelib.schema.active import active_schema
 from chalicelib.schema.errors import UpgradeRefused
 from chalicelib.schema.rename import sync
@@ -19,7 +20,7 @@ def schema_version(item: Mapping[str, Any], schema: Schema) -> int:
     raw = item.get(schema.version_field, 1)
     version = as_count(raw)
     if version is None or version < 1:
-        raise UpgradeRefused(schema.key.describe(item), [f"{schema.version_field} is not a positive integer: {raw!r}"])
+        raise UpgradeRefused(schema.key.describe(item), [f"{schema.version_field} is not a positive integer: {shown(raw)}"])
     if version > schema.version:
         raise UpgradeRefused(
             schema.key.describe(item),
@@ -59,7 +60,7 @@ def upgrade_event(
     event_id = schema.key.name_of(item)
     if event_id is None:
         bad = next(n for n in schema.key.names if not (isinstance(item.get(n), str) and item.get(n)))
-        raise UpgradeRefused(schema.key.describe(item), [f"{bad} is not a non-empty string: {item.get(bad)!r}"])
+        raise UpgradeRefused(schema.key.describe(item), [f"{bad} is not a non-empty string: {shown(item.get(bad))}"])
     version = schema_version(item, schema)
     ctx = Context(aggregates=aggregates or {}, observed_at_ms=observed_at_ms, now_ms=now_ms, written=written,
                   deferred=deferred)

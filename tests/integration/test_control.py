@@ -222,12 +222,11 @@ def test_a_paused_run_says_so_in_its_own_terminal_and_shows_no_eta(dynamodb, liv
     assert segment["state"] == "paused" and segment["live"]["eta_s"] is None, segment
     shown = steer("status")
     assert shown.exit_code == 0 and "paused" in shown.stderr, shown.output
-    # when it is resumed and then stopped
+    # when it is resumed, and runs to its end
     assert steer("resume").exit_code == 0
-    assert steer("stop").exit_code == 0
     ended = finish(process)
     # then its own output said who paused and resumed it
-    assert ended.exit_code == INTERRUPTED, ended.output
+    assert ended.exit_code == 0, ended.output
     output = " ".join(ended.stderr.split())
     assert "Paused by `backfill control`" in output and "Resumed by `backfill control`" in output, ended.stderr
 

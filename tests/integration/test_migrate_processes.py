@@ -168,6 +168,8 @@ def test_restore_of_a_run_with_processes_puts_every_segment_back(dynamodb, live_
     outputs = sorted(p for p in runs.iterdir() if p.name.endswith((".restore-plan.json", ".restore-result.json")))
     assert len(outputs) == 4 and {p.stat().st_mode & 0o777 for p in outputs} == {0o600}
     assert list(temporary.iterdir()) == []
+    # and each segment's log is its worker's one log, a file of the run that prune matches by its stem
+    assert {Path(s["log"]).name for s in report["segments"]} == {"pr-seg0of2.log", "pr-seg1of2.log"}
 
 
 def test_restore_of_a_run_with_processes_counts_every_segment_s_conflicts(dynamodb, live_settings, tmp_path, env):

@@ -20,9 +20,9 @@ from backfill.restore import (
     run_restore,
 )
 from backfill.run.backup import file_sha256, iter_backup_items
+from backfill.table.compare import differing_attributes
 from backfill.table.scan import parallel_scan
 from backfill.table.target import Target
-from backfill.verify.compare import differing_attributes
 from chalicelib.counts import AggregateCounter, refresh_aggregate
 from chalicelib.events_store import EventStore
 from chalicelib.items import to_python, to_typed

@@ -5,10 +5,10 @@ from __future__ import annotations
 from backfill.migrate.runner import MigrationOptions, run_migration
 from backfill.restore import RestoreOptions, run_restore
 from backfill.run.backup import iter_backup_items, newest_backup
+from backfill.table.compare import differing_attributes
 from backfill.table.scan import parallel_scan
 from backfill.table.target import Target
 from backfill.verify import FindingKind, VerifyOptions, run_verify
-from backfill.verify.compare import differing_attributes
 from chalicelib.items import to_python
 from localdev import legacy_data
 from tests.integration.test_restore import EVERY_TYPE

@@ -11,8 +11,8 @@ import base64
 
 import pytest
 
-from backfill.migrate.estimate import (
-    MigrationEstimate,
+from backfill.migrate.estimate import MigrationEstimate
+from backfill.table.units import (
     Pricing,
     failed_condition_units,
     item_size,

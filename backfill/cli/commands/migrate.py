@@ -65,12 +65,6 @@ from backfill.migrate import (
     plan_migration,
     run_migration,
 )
-from backfill.migrate.estimate import (
-    DEFAULT_PRICE_PER_MILLION_READS,
-    DEFAULT_PRICE_PER_MILLION_WRITES,
-    DEFAULT_WRITE_LATENCY_MS,
-    Pricing,
-)
 from backfill.migrate.plan import combine_plans, plan_state
 from backfill.migrate.render import Phases, plan_view, report_view
 from backfill.migrate.report import REPORT_SUFFIX, MigrationReport
@@ -96,6 +90,12 @@ from backfill.table.aggregate_counts import (
     source_table,
 )
 from backfill.table.target import Target
+from backfill.table.units import (
+    DEFAULT_PRICE_PER_MILLION_READS,
+    DEFAULT_PRICE_PER_MILLION_WRITES,
+    DEFAULT_WRITE_LATENCY_MS,
+    Pricing,
+)
 from chalicelib.schema import active_schema
 
 

@@ -63,7 +63,7 @@ from backfill.restore import (
 from backfill.restore.bulk import DEFAULT_WORKERS, BulkRestoreError, bulk_restore
 from backfill.restore.runner import SUMMARY_CONFLICTS, SUMMARY_WRITES
 from backfill.run.backup import BackupError, load_backup, verify_backup
-from backfill.run.names import RESTORE_PLAN_SUFFIX, RESTORE_RESULT_SUFFIX
+from backfill.run.names import LOG_SUFFIX, RESTORE_PLAN_SUFFIX, RESTORE_RESULT_SUFFIX
 from backfill.run.runs import find_run
 from backfill.run.store import StoreError, split_location
 from backfill.table.pitr import enable_pitr
@@ -344,11 +344,12 @@ def restore_processes(target: Target, given: CommandLine, run: str) -> NoReturn:
     def children(suffix: str, extra: list[str]) -> list[Child]:
         return [Child(backup.segments[0], backfill_argv("restore", [*options, "--run", run, "--segment",
                                                                    str(backup.segments[0]), "--json", *extra]),
-                      logs / f"{backup.run_id}.restore.log", logs / f"{backup.run_id}{suffix}")
+                      logs / f"{backup.run_id}{LOG_SUFFIX}", logs / f"{backup.run_id}{suffix}")
                 for backup in found.backups]
 
     err.print(f"Run {run}: {len(found.backups)} backups, up to {processes} processes, logs in "
-              f"{logs}/{run}*.restore.log", soft_wrap=True)
+              f"{logs}/{run}*{LOG_SUFFIX} (each worker's one log: migrate's and restore's commands appended)",
+              soft_wrap=True)
     planning = children(RESTORE_PLAN_SUFFIX, ["--plan-only"])
     with progress_bar(f"planning {len(planning)} segments", len(planning)) as update:
         interrupted = run_children(planning, on_poll=lambda: update(finished_children(planning)), limit=processes)

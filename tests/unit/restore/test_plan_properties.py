@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backfill.restore.plan import Action, ItemPlan, MigrationWrite, classify
-from backfill.verify.compare import differing_attributes
+from backfill.table.compare import differing_attributes
 from chalicelib.items import to_python
 from chalicelib.planner import Verdict, plan_upgrade
 from tests.strategies import RELAXED, legacy_events

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from boto3.dynamodb.types import Binary
 
-from backfill.verify.compare import differing_attributes, same_typed
+from backfill.table.compare import differing_attributes, same_typed
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """Which live-path strategy a count should use for the table at hand: the recount's and the
-mirror's price per stream record, by DynamoDB's rules (``backfill.migrate.estimate``).
+mirror's price per stream record, by DynamoDB's rules (``backfill.table.units``); the dry run's
+estimate shows them (``backfill.migrate.estimate``).
 
 - **Recount**: per batch, each touched event costs a consistent GetItem of it, a consistent
   COUNT Query over all its rows (one read per 1 MB page, 4 KB units) and one UpdateItem; shared
@@ -20,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from backfill.migrate.estimate import (
+from backfill.table.units import (
     Pricing,
     paged_read_units,
     read_units,

@@ -6,8 +6,9 @@ from collections import Counter
 
 import pytest
 
-from backfill.migrate.estimate import MigrationEstimate, Pricing
-from backfill.mirror.pricing import compare, crossover, mirror, recount
+from backfill.migrate.estimate import MigrationEstimate
+from backfill.migrate.live_pricing import compare, crossover, mirror, recount
+from backfill.table.units import Pricing
 from chalicelib.schema import use_schema
 from chalicelib.schema.mirrored import EVENTS
 
