@@ -25,12 +25,20 @@ import urllib.error
 import urllib.request
 from contextlib import closing, suppress
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 from botocore.config import Config
 
 from chalicelib.aws import make_session
 from localdev import dynamodb_local, localstack
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from botocore.client import BaseClient
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import ObjectIdentifierTypeDef
+    from types_boto3_sns import SNSClient
+    from types_boto3_sqs import SQSClient
 
 MOTO = "moto"
 DYNAMODB_LOCAL = "dynamodb-local"
@@ -99,7 +107,7 @@ def open_endpoint(choice: str) -> Endpoint:
 
 
 @functools.cache
-def dynamodb_client(url: str) -> Any:
+def dynamodb_client(url: str) -> DynamoDBClient:
     """A client for ``url`` with the ambient credentials, or placeholder keys where there are none
     (local endpoints accept any; AWS refuses them loudly). One per URL and process: every test's
     reset used to make a new session, whose loading of botocore's JSON models cost more than the
@@ -110,7 +118,7 @@ def dynamodb_client(url: str) -> Any:
                           aws_access_key_id=placeholder, aws_secret_access_key=placeholder)
 
 
-def table_names(dynamodb: Any) -> list[str]:
+def table_names(dynamodb: DynamoDBClient) -> list[str]:
     return list(dynamodb.get_paginator("list_tables").paginate().build_full_result()["TableNames"])
 
 
@@ -398,8 +406,14 @@ def _kill_if_alive(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+@overload
+def _client(url: str, service: Literal["s3"]) -> S3Client: ...
+@overload
+def _client(url: str, service: Literal["sqs"]) -> SQSClient: ...
+@overload
+def _client(url: str, service: Literal["sns"]) -> SNSClient: ...
 @functools.cache
-def _client(url: str, service: str) -> Any:
+def _client(url: str, service: Literal["s3", "sqs", "sns"]) -> BaseClient:
     """A client for ``service`` at a local ``url`` (placeholder keys), one per URL and process."""
     return make_session().client(service, region_name="us-east-1", endpoint_url=url, config=_PROBE_CONFIG,
                                  aws_access_key_id="local", aws_secret_access_key="local")
@@ -428,8 +442,8 @@ def drop_all_other_resources(url: str) -> None:
     for bucket in s3.list_buckets().get("Buckets", []):
         name = bucket["Name"]
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
-            doomed = [{"Key": entry["Key"], "VersionId": entry["VersionId"]}
-                      for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            doomed: list[ObjectIdentifierTypeDef] = [{"Key": entry["Key"], "VersionId": entry["VersionId"]}
+                                                   for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])]
             if doomed:
                 s3.delete_objects(Bucket=name, Delete={"Objects": doomed, "Quiet": True})
         s3.delete_bucket(Bucket=name)

@@ -7,7 +7,7 @@ Importing app.py makes no AWS call; the first invocation builds clients from the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws import client, make_session
 from chalicelib.config import Settings
@@ -16,11 +16,14 @@ from chalicelib.events_store import EventStore
 from chalicelib.schema import active_schema
 from chalicelib.streams.failures import FailureStore
 
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
+
 
 @dataclass
 class Dependencies:
     settings: Settings
-    dynamodb: Any
+    dynamodb: DynamoDBClient
     events: EventStore = field(init=False)  # the migrated table
     counters: dict[str, AggregateCounter] = field(init=False)  # aggregate name -> its counter
     failures: FailureStore = field(init=False)
