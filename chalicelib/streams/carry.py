@@ -81,13 +81,23 @@ def _transition_date(known: Mapping[str, Any], name: str, at_ms: int | None) -> 
     return max(at_ms, floor) if floor is not None else at_ms
 
 
-def carry_into(item: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str, Any]:
-    """The attributes of ``state`` to put back into ``item`` (as read): only into an item that
-    still needs the upgrade (a current item was written by the new application, which meant its
-    absences), and only those it lacks."""
-    if not needs_upgrade(item):
+def carry_into(item: Mapping[str, Any], state: Mapping[str, Any], image: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The attributes of ``state`` to put back into ``item`` (as read), only those it lacks: into an
+    item that still needs the upgrade, or into a current item that no application wrote since this
+    record's new ``image`` (every attribute the migration does not own is as the image has it). A
+    current item the new application wrote meant its absences; but one the live path upgraded from
+    a record handled before this one (the batch split between them) did not: its absences are this
+    legacy write's, which cannot express them (found by the several-renames state machine)."""
+    if not needs_upgrade(item) and not (image is not None and _only_the_migration_wrote_since(item, image)):
         return {}
     return {name: value for name, value in state.items() if name not in item}
+
+
+def _only_the_migration_wrote_since(item: Mapping[str, Any], image: Mapping[str, Any]) -> bool:
+    owned = active_schema().owned
+    names = (set(item) | set(image)) - owned
+    return needs_upgrade(image) and all(name in item and name in image and same_typed(item[name], image[name])
+                                        for name in names)
 
 
 def written_names(changes: Sequence[ImageChange]) -> frozenset[str]:

@@ -75,7 +75,7 @@ def handle_event_change(
         image,
         count_source=keep_maintained({name: counter.count for name, counter in deps.counters.items()}),
         observed_at_ms=change.observed_at_ms,
-        carry=lambda item: carry_into(item, held),
+        carry=lambda item: carry_into(item, held, image),
         written=lambda item: pair_knowledge(item, image, names),
         from_image=True,
     )

@@ -68,3 +68,17 @@ def test_carry_fills_only_absent_fields_of_an_item_that_needs_the_upgrade():
     state = {"topic": "Rust", "visibility": "public"}
     assert carry_into(legacy("active", topic="Go"), state) == {"visibility": "public"}
     assert carry_into({k: v for k, v in CURRENT_LIVE.items() if k != "topic"}, state) == {}
+
+
+def test_carry_fills_a_current_item_only_the_migration_wrote_since_the_legacy_put():
+    # given a legacy put's new image, and the item as an earlier record's upgrade left it (current,
+    # every attribute the migration does not own as the put wrote it)
+    put = legacy("active", legacyNote="n9")
+    upgraded = {**put, "status": "live", "visibility": "private", "isTemplate": False,
+                "lastModified": CREATED, "startedAt": CREATED, "participantCount": Decimal(0), "schemaVersion": Decimal(2)}
+    state = {"topic": "Rust", "visibility": "public"}
+    # then the put's record still carries what the put could not express (only what is absent)
+    assert carry_into(upgraded, state, put) == {"topic": "Rust"}
+    # but not into one the application wrote since (an attribute it owns changed): its absences are meant
+    assert carry_into({**upgraded, "legacyNote": "n10"}, state, put) == {}
+    assert carry_into(upgraded, state) == {}  # without the image nothing tells who made it current
