@@ -199,6 +199,9 @@ def settings(port: int, root: Path) -> dict[str, str]:
         "PROVIDER_OVERRIDE_DYNAMODB": "v2",
         "PROVIDER_OVERRIDE_DYNAMODBSTREAMS": "v2",
         "DYNAMODB_IN_MEMORY": "1",
+        # LocalStack builds DynamoDB Local's java command itself; the JVM also reads this variable:
+        # C1 only and the serial collector, as localdev runs DynamoDB Local (half the JVM's CPU).
+        "JAVA_TOOL_OPTIONS": " ".join(dynamodb_local.JVM_FLAGS),
         "SERVICES": "dynamodb,dynamodbstreams,sqs,s3,sns,cloudwatch,kms",
     }
 
