@@ -57,7 +57,7 @@ from backfill.verify.checks import (
 )
 from backfill.verify.spill import SnapshotIndex
 from chalicelib.counts import AggregateCounter
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.items import to_python
 from chalicelib.schema import active_schema
 from chalicelib.schema.values import as_count
@@ -379,7 +379,7 @@ def _counts_for(
 
 
 def _recheck_counts(target: Target, findings: list[Finding]) -> list[Finding]:
-    store = EventStore(target.dynamodb, target.settings.target_table)
+    store = ItemStore(target.dynamodb, target.settings.target_table)
     counter = AggregateCounter(target.dynamodb, target.settings.source_table())
     checked = []
     for finding in findings:
