@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 import botocore.session
@@ -12,6 +12,21 @@ from botocore.config import Config
 from botocore.loaders import Loader, create_loader
 
 from chalicelib.config import Settings
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from boto3.session import Session
+    from botocore.client import BaseClient
+    from types_boto3_cloudwatch import CloudWatchClient
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from types_boto3_iam import IAMClient
+    from types_boto3_lambda import LambdaClient
+    from types_boto3_s3 import S3Client
+    from types_boto3_sns import SNSClient
+    from types_boto3_sqs import SQSClient
+
+# The services the code talks to; each has its client type in the overloads of ``client``.
+Service = Literal["dynamodb", "dynamodbstreams", "s3", "lambda", "cloudwatch", "sqs", "sns", "iam"]
 
 # Adaptive mode adds client-side rate limiting on top of exponential backoff when throttled.
 RETRY_CONFIG = Config(
@@ -45,7 +60,7 @@ def localstack_endpoint_url(given: str | None = None) -> str:
 
 def make_session(
     *, profile: str | None = None, region: str | None = None, localstack: bool = False
-) -> Any:
+) -> Session:
     """A boto3 session; with ``localstack``, one with localstack-client's placeholder credentials
     (the endpoint is the settings': ``localstack_endpoint_url``)."""
     core = botocore.session.get_session()
@@ -66,8 +81,24 @@ def _models(data_path: str | None) -> Loader:
     return create_loader(data_path)
 
 
-def client(session: Any, service: str, settings: Settings) -> Any:
-    """A client for ``service`` ("dynamodb" or "dynamodbstreams") at the configured endpoint."""
+@overload
+def client(session: Session, service: Literal["dynamodb"], settings: Settings) -> DynamoDBClient: ...
+@overload
+def client(session: Session, service: Literal["dynamodbstreams"], settings: Settings) -> DynamoDBStreamsClient: ...
+@overload
+def client(session: Session, service: Literal["s3"], settings: Settings) -> S3Client: ...
+@overload
+def client(session: Session, service: Literal["lambda"], settings: Settings) -> LambdaClient: ...
+@overload
+def client(session: Session, service: Literal["cloudwatch"], settings: Settings) -> CloudWatchClient: ...
+@overload
+def client(session: Session, service: Literal["sqs"], settings: Settings) -> SQSClient: ...
+@overload
+def client(session: Session, service: Literal["sns"], settings: Settings) -> SNSClient: ...
+@overload
+def client(session: Session, service: Literal["iam"], settings: Settings) -> IAMClient: ...
+def client(session: Session, service: Service, settings: Settings) -> BaseClient:
+    """A client for ``service`` at the configured endpoint."""
     kwargs: dict[str, Any] = {"region_name": settings.region, "config": RETRY_CONFIG}
     if settings.endpoint_url:
         kwargs["endpoint_url"] = settings.endpoint_url

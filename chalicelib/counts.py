@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.backoff import Backoff
 from chalicelib.item_store import ItemWrites
@@ -23,6 +23,9 @@ from chalicelib.schema import Schema, active_schema
 from chalicelib.schema.aggregate import Aggregate
 from chalicelib.schema.values import same_typed
 
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
+
 MAX_ATTEMPTS = 8
 
 
@@ -31,7 +34,7 @@ class AggregateCounter:
     Query on the source table's partition key (filtered on the other group attributes), counted
     by DynamoDB (Select=COUNT) when the aggregate reads no attribute of its own."""
 
-    def __init__(self, dynamodb: Any, table_name: str, aggregate: Aggregate | None = None,
+    def __init__(self, dynamodb: DynamoDBClient, table_name: str, aggregate: Aggregate | None = None,
                  schema: Schema | None = None) -> None:
         schema = schema or active_schema()
         self.dynamodb = dynamodb

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.expressions import Expression, send_conditional
 from chalicelib.items import to_python, typed_value
@@ -18,6 +18,9 @@ from chalicelib.planner import ABSENT, expected_state
 from chalicelib.schema import active_schema
 from chalicelib.schema.key import Key
 from chalicelib.settle import Intended, Settled
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
 
 __all__ = ["ABSENT", "ItemStore", "ItemWrites", "WriteResult", "expected_state"]
 
@@ -43,7 +46,7 @@ class ItemWrites(Protocol):
 class ItemStore:
     """The migrated table's items (``key``: the active declaration's unless given)."""
 
-    def __init__(self, dynamodb: Any, table_name: str, key: Key | None = None) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table_name: str, key: Key | None = None) -> None:
         self.dynamodb = dynamodb
         self.table_name = table_name
         self.key = key or active_schema().key

@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -34,6 +34,10 @@ from chalicelib.item_store import ABSENT, ItemWrites
 from chalicelib.planner import next_version
 from chalicelib.schema.aggregate import Aggregate, Mirror
 from chalicelib.schema.key import Key
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodb.type_defs import PutTypeDef
 
 PRESENT = "present"  # BOOL: the member belongs to the group (false: a tombstone)
 SEQUENCE = "sequenceNumber"  # S: the last record applied, zero-padded to compare as text
@@ -87,7 +91,7 @@ class _Seen:
 class MirrorWriter:
     """Applies membership changes of one mirrored aggregate (``apply``)."""
 
-    def __init__(self, dynamodb: Any, aggregate: Aggregate, *, mirror_table: str, target_table: str,
+    def __init__(self, dynamodb: DynamoDBClient, aggregate: Aggregate, *, mirror_table: str, target_table: str,
                  target_key: Key, backoff: Backoff = Backoff()) -> None:  # noqa: B008 - immutable
         if aggregate.mirror is None:
             raise ValueError(f"aggregate {aggregate.name} is not kept by a mirror")
@@ -214,7 +218,7 @@ class MirrorWriter:
             seen.marked = self.mirror.marker in item
         return None
 
-    def _row_put(self, change: Membership, *, flip: bool) -> dict[str, Any]:
+    def _row_put(self, change: Membership, *, flip: bool) -> PutTypeDef:
         """The row's put, conditioned on the row being older than the change and, for a flip, in
         the other state (a seed: only on an absent row); otherwise in this state or absent."""
         item = {**self.row_key(change.group, change.member), PRESENT: {"BOOL": change.present}}
@@ -234,8 +238,8 @@ class MirrorWriter:
             if not state_was:  # an absent row counts as not present
                 names["#g"] = self.mirror.key.partition
                 condition = f"attribute_not_exists(#g) OR ({condition})"
-        put: dict[str, Any] = {"TableName": self.mirror_table, "Item": item, "ConditionExpression": condition,
-                               "ExpressionAttributeNames": names, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+        put: PutTypeDef = {"TableName": self.mirror_table, "Item": item, "ConditionExpression": condition,
+                           "ExpressionAttributeNames": names, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
         if values:
             put["ExpressionAttributeValues"] = values
         return put

@@ -18,11 +18,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
 from chalicelib.items import python_value, to_python
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
 
 
 class Settled(enum.Enum):
@@ -47,7 +50,7 @@ class Intended:
     applied: Callable[[dict[str, Any] | None], bool]
 
     @classmethod
-    def update(cls, dynamodb: Any, table: str, key: Mapping[str, Any], sets: Mapping[str, Any],
+    def update(cls, dynamodb: DynamoDBClient, table: str, key: Mapping[str, Any], sets: Mapping[str, Any],
                removes: Iterable[str] = ()) -> Intended:
         """An UpdateItem that SETs typed ``sets`` and REMOVEs ``removes`` on the item at ``key``."""
         removed = tuple(removes)
@@ -63,16 +66,16 @@ class Intended:
         return cls(_reader(dynamodb, table, key), applied)
 
     @classmethod
-    def put(cls, dynamodb: Any, table: str, key: Mapping[str, Any], item: Mapping[str, Any]) -> Intended:
+    def put(cls, dynamodb: DynamoDBClient, table: str, key: Mapping[str, Any], item: Mapping[str, Any]) -> Intended:
         whole = to_python(item)
         return cls(_reader(dynamodb, table, key), lambda found: found is not None and to_python(found) == whole)
 
     @classmethod
-    def delete(cls, dynamodb: Any, table: str, key: Mapping[str, Any]) -> Intended:
+    def delete(cls, dynamodb: DynamoDBClient, table: str, key: Mapping[str, Any]) -> Intended:
         return cls(_reader(dynamodb, table, key), lambda found: found is None)
 
 
-def _reader(dynamodb: Any, table: str, key: Mapping[str, Any]) -> Callable[[], dict[str, Any] | None]:
+def _reader(dynamodb: DynamoDBClient, table: str, key: Mapping[str, Any]) -> Callable[[], dict[str, Any] | None]:
     def read() -> dict[str, Any] | None:
         found = dynamodb.get_item(TableName=table, Key=dict(key), ConsistentRead=True).get("Item")
         return found if isinstance(found, dict) else None

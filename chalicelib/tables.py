@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from chalicelib.config import Settings
 from chalicelib.schema import Schema, active_schema
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodbstreams import DynamoDBStreamsClient
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +60,7 @@ def table_definitions(settings: Settings, schema: Schema | None = None) -> list[
     ]
 
 
-def create_tables(dynamodb: Any, settings: Settings, streams: Any | None = None) -> list[str]:
+def create_tables(dynamodb: DynamoDBClient, settings: Settings, streams: DynamoDBStreamsClient | None = None) -> list[str]:
     """Create the missing tables and wait until they are active (and, given a ``dynamodbstreams``
     client, their streams enabled: LocalStack drops writes made while a stream is still enabling).
     Returns the names created."""
@@ -79,13 +83,13 @@ def create_tables(dynamodb: Any, settings: Settings, streams: Any | None = None)
     return created
 
 
-def missing_tables(dynamodb: Any, settings: Settings) -> list[str]:
+def missing_tables(dynamodb: DynamoDBClient, settings: Settings) -> list[str]:
     """The tables of ``table_definitions`` that do not exist yet at the client's endpoint."""
     existing = set(dynamodb.get_paginator("list_tables").paginate().build_full_result()["TableNames"])
     return [definition["TableName"] for definition in table_definitions(settings) if definition["TableName"] not in existing]
 
 
-def enable_failure_expiry(dynamodb: Any, table: str) -> None:
+def enable_failure_expiry(dynamodb: DynamoDBClient, table: str) -> None:
     """Turn on the failures table's TTL on ``expiresAt`` (rows hold item images), unless it is on."""
     status = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
     if status.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and status.get("AttributeName") == FAILURES_TTL_ATTRIBUTE:
@@ -94,10 +98,10 @@ def enable_failure_expiry(dynamodb: Any, table: str) -> None:
     logger.info("table %s: TTL enabled on %s", table, FAILURES_TTL_ATTRIBUTE)
 
 
-def wait_for_stream(streams: Any, arn: str) -> None:
+def wait_for_stream(streams: DynamoDBStreamsClient, arn: str) -> None:
     """Block until the stream ``arn`` is ENABLED (botocore's WaiterError when it never is)."""
     create_waiter_with_client("StreamEnabled", _STREAM_WAITERS, streams).wait(StreamArn=arn)
 
 
-def stream_arn(dynamodb: Any, table_name: str) -> str:
+def stream_arn(dynamodb: DynamoDBClient, table_name: str) -> str:
     return dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]

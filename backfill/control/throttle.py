@@ -14,7 +14,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_cloudwatch import CloudWatchClient
+    from types_boto3_dynamodb.type_defs import TableDescriptionTypeDef
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +95,7 @@ class CapacityGovernor:
             self._hold_until = max(self._hold_until, now + hold)
 
 
-def capacity_limit(spec: str, described_table: dict[str, Any]) -> float:
+def capacity_limit(spec: str, described_table: TableDescriptionTypeDef) -> float:
     """``--max-capacity``: ``N`` write units per second, or ``P%`` of the table's write
     throughput (provisioned WCU, or an on-demand table's MaxWriteRequestUnits). Raises ValueError."""
     text = spec.strip()
@@ -121,7 +125,7 @@ class LagWatch:
     """Every ``every_s``, the highest ``IteratorAge`` (ms) of ``functions`` in CloudWatch over the
     last five minutes; writes wait while it is above ``max_age_s`` (``governor.lagging``)."""
 
-    def __init__(self, cloudwatch: Any, functions: Sequence[str], max_age_s: float, governor: CapacityGovernor,
+    def __init__(self, cloudwatch: CloudWatchClient, functions: Sequence[str], max_age_s: float, governor: CapacityGovernor,
                  *, every_s: float = 30.0) -> None:
         self.cloudwatch, self.functions, self.max_age_s = cloudwatch, list(functions), max_age_s
         self.governor, self.every_s = governor, every_s

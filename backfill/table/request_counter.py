@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
 
 
 class RequestCounter:
@@ -17,9 +20,9 @@ class RequestCounter:
         self._lock = threading.Lock()
         self._calls: Counter[str] = Counter()
         self._sends: Counter[str] = Counter()
-        self._attached: list[Any] = []
+        self._attached: list[DynamoDBClient] = []
 
-    def attach(self, client: Any) -> RequestCounter:
+    def attach(self, client: DynamoDBClient) -> RequestCounter:
         """Start counting the requests of ``client`` (several clients may share one counter)."""
         events = client.meta.events
         events.register("before-call", self._on_call, unique_id=f"request-counter-call-{id(self)}")

@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -15,11 +15,23 @@ from backfill.errors import BadInput, TargetError
 from backfill.run.store import Encryption, RunStore, open_store
 from backfill.run.store.s3 import BUCKET_DEFAULT
 from backfill.table.stage import Stage
-from chalicelib.aws import client, make_session
+from chalicelib.aws import Service, client, make_session
 from chalicelib.config import Settings
 from chalicelib.schema import active_schema
 from chalicelib.schema.active import active_reference
 from chalicelib.schema.check import table_problems
+
+if TYPE_CHECKING:  # the stubs are a dev dependency (chalicelib/aws.py)
+    from boto3.session import Session
+    from botocore.client import BaseClient
+    from types_boto3_cloudwatch import CloudWatchClient
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from types_boto3_iam import IAMClient
+    from types_boto3_lambda import LambdaClient
+    from types_boto3_s3 import S3Client
+    from types_boto3_sns import SNSClient
+    from types_boto3_sqs import SQSClient
 
 DEFAULT_CONNECT_TIMEOUT = 2.0  # seconds; the CLI's --connect-timeout
 
@@ -36,25 +48,41 @@ class Target:
     connect_timeout: float | None = None
     store_encryption: Encryption = BUCKET_DEFAULT  # of every object written to an s3:// run store
     stage: Stage | None = None  # the Chalice stage named with --stage
-    _session: Any = field(default=None, repr=False)
+    _session: Session | None = field(default=None, repr=False)
     _reached: bool = field(default=False, repr=False)
     _store_reached: bool = field(default=False, repr=False)  # an s3:// run store's endpoint answered
 
     @cached_property
-    def session(self) -> Any:
+    def session(self) -> Session:
         return self._session or make_session(
             profile=self.profile, region=self.settings.region, localstack=self.localstack
         )
 
     @cached_property
-    def dynamodb(self) -> Any:
+    def dynamodb(self) -> DynamoDBClient:
         return self.client("dynamodb")
 
     @cached_property
-    def streams(self) -> Any:
+    def streams(self) -> DynamoDBStreamsClient:
         return self.client("dynamodbstreams")
 
-    def client(self, service: str) -> Any:
+    @overload
+    def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["dynamodbstreams"]) -> DynamoDBStreamsClient: ...
+    @overload
+    def client(self, service: Literal["s3"]) -> S3Client: ...
+    @overload
+    def client(self, service: Literal["lambda"]) -> LambdaClient: ...
+    @overload
+    def client(self, service: Literal["cloudwatch"]) -> CloudWatchClient: ...
+    @overload
+    def client(self, service: Literal["sqs"]) -> SQSClient: ...
+    @overload
+    def client(self, service: Literal["sns"]) -> SNSClient: ...
+    @overload
+    def client(self, service: Literal["iam"]) -> IAMClient: ...
+    def client(self, service: Service) -> BaseClient:
         """A client for ``service`` at the target's endpoint, once the endpoint is known to answer."""
         self.check_reachable()
         return client(self.session, service, self.settings)

@@ -7,7 +7,7 @@ Importing app.py makes no AWS call; the first invocation builds clients from the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalicelib.aws import client, make_session
 from chalicelib.config import Settings
@@ -16,11 +16,15 @@ from chalicelib.item_store import ItemStore
 from chalicelib.schema import active_schema
 from chalicelib.streams.failures import FailureStore
 
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from boto3.session import Session
+    from types_boto3_dynamodb import DynamoDBClient
+
 
 @dataclass
 class Dependencies:
     settings: Settings
-    dynamodb: Any
+    dynamodb: DynamoDBClient
     events: ItemStore = field(init=False)  # the migrated table
     counters: dict[str, AggregateCounter] = field(init=False)  # aggregate name -> its counter
     failures: FailureStore = field(init=False)
@@ -39,7 +43,7 @@ class Dependencies:
         return next(iter(self.counters.values()))
 
     @classmethod
-    def from_settings(cls, settings: Settings, session: Any = None) -> Dependencies:
+    def from_settings(cls, settings: Settings, session: Session | None = None) -> Dependencies:
         session = session or make_session(region=settings.region)
         return cls(settings, client(session, "dynamodb", settings))
 

@@ -13,11 +13,14 @@ import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.expressions import conditional
 from chalicelib.items import to_python, to_typed
 from chalicelib.tables import FAILURES_TTL_ATTRIBUTE
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ DAY_S = 86_400
 
 
 class FailureStore:
-    def __init__(self, dynamodb: Any, table_name: str, retention_days: int = 30) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table_name: str, retention_days: int = 30) -> None:
         self.dynamodb = dynamodb
         self.table_name = table_name
         self.retention_days = retention_days

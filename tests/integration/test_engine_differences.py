@@ -20,7 +20,7 @@ from backfill.table.target import Target
 from chalicelib.config import Settings
 from chalicelib.item_store import ItemStore
 from chalicelib.items import to_typed
-from chalicelib.tables import stream_arn
+from chalicelib.tables import create_tables, stream_arn
 from localdev.endpoint import DYNAMODB_LOCAL, LOCALSTACK, MOTO, Endpoint
 
 
@@ -145,3 +145,26 @@ def test_rows_holding_empty_maps_settle_on_every_engine(dynamodb: Any, live_sett
     assert item["schemaVersion"] == {"N": "2"} and item["status"] == {"S": "setup"}
     assert {name: item[name] for name in EMPTY_SHAPES} == EMPTY_SHAPES
     assert not dynamodb.scan(TableName=live_settings.failures_table)["Items"]
+
+
+# AWS: a new table has no TTL and no point-in-time recovery. LocalStack 4.8.1 keeps both by table
+# name after the table is deleted, so the endpoint's reset turns them off before it drops the tables.
+def test_a_table_created_after_the_reset_starts_without_ttl_or_pitr(
+    endpoint: Endpoint, dynamodb: Any, live_settings: Settings
+) -> None:
+    # given the events table with TTL on, and PITR on where the engine has it (not DynamoDB Local)
+    table = live_settings.table("events")
+    dynamodb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
+    has_pitr = endpoint.name != DYNAMODB_LOCAL
+    if has_pitr:
+        dynamodb.update_continuous_backups(TableName=table,
+                                           PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    # when the endpoint is reset and the table created again
+    endpoint.reset()
+    create_tables(dynamodb, live_settings)
+    # then the new table has neither, as on AWS
+    ttl = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+    assert ttl["TimeToLiveStatus"] == "DISABLED", ttl
+    if has_pitr:
+        pitr = dynamodb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+        assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED", pitr

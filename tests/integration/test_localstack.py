@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+import boto3
 import pytest
 
 from localdev.endpoint import LOCALSTACK, LocalStackEndpoint, descendants
@@ -91,3 +92,20 @@ def test_a_killed_test_run_takes_its_localstack_along() -> None:
     # then LocalStack gets the parent-death signal and stops its JVM and itself, within the time a
     # stop takes (3-10 s; the long poll would keep it 20 s)
     assert wait_gone(pids, within_s=15) == []
+
+
+def test_two_localstacks_at_once_keep_their_state_apart() -> None:
+    # given a LocalStack whose CloudWatch holds a metric (CloudWatch keeps its data in a file)
+    first = LocalStackEndpoint().start()
+    try:
+        cloudwatch = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=first.url,
+                                  aws_access_key_id="local", aws_secret_access_key="local")
+        cloudwatch.put_metric_data(Namespace="lanes", MetricData=[{"MetricName": "first", "Value": 1.0}])
+        # when a second one starts beside it (the test lanes do: each starts its own)
+        with LocalStackEndpoint():
+            # then the first one's CloudWatch still works (a start cleared the shared temporary
+            # folder, its database with it: "unable to open database file")
+            cloudwatch.put_metric_data(Namespace="lanes", MetricData=[{"MetricName": "first", "Value": 2.0}])
+            assert [m["MetricName"] for m in cloudwatch.list_metrics(Namespace="lanes")["Metrics"]] == ["first"]
+    finally:
+        first.stop()

@@ -65,7 +65,7 @@ def test_the_dry_run_reports_pitrs_state_and_refuses_nothing(dynamodb, live_sett
     assert f"Point-in-time recovery of {table}:" in result.stderr
 
 
-@pytest.mark.moto_only(reason="DynamoDB Local does not implement UpdateContinuousBackups")
+@pytest.mark.needs_aws(reason="needs UpdateContinuousBackups, which DynamoDB Local does not implement")
 def test_with_pitr_on_migrate_and_restore_run_under_require_pitr(dynamodb, live_settings, backfill, workdir, legacy):
     # given PITR turned on with a raw call
     table = live_settings.table("events")
