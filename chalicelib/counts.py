@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.backoff import Backoff
-from chalicelib.events_store import EventWrites
+from chalicelib.item_store import ItemWrites
 from chalicelib.items import to_python
 from chalicelib.planner import ABSENT, next_version
 from chalicelib.schema import Schema, active_schema
@@ -105,7 +105,7 @@ class Counter(Protocol):
 
 
 def refresh_aggregate(
-    events: EventWrites,
+    events: ItemWrites,
     counter: Counter,
     event_id: str,
     *,

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from chalicelib.backoff import Backoff
-from chalicelib.events_store import ABSENT, EventWrites
+from chalicelib.item_store import ABSENT, ItemWrites
 from chalicelib.planner import next_version
 from chalicelib.schema.aggregate import Aggregate, Mirror
 from chalicelib.schema.key import Key
@@ -123,7 +123,7 @@ class MirrorWriter:
                 return total
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def mark(self, events: EventWrites, name: str) -> int | None:
+    def mark(self, events: ItemWrites, name: str) -> int | None:
         """Hand the count of item ``name`` over to the mirror: its count set to its present rows,
         its version bumped and the marker set, conditioned on the version read *before* the rows
         were counted (and the marker's absence): a flip in between bumped the version, so the

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.backoff import Backoff
-from chalicelib.events_store import EventWrites
+from chalicelib.item_store import ItemWrites
 from chalicelib.planner import Verdict, WritePlan, plan_upgrade, unmaintained
 from chalicelib.schema import active_schema
 from chalicelib.schema.rename import PairKnowledge, written_between
@@ -74,7 +74,7 @@ def _nothing(*_args: object) -> None:
 
 
 def upgrade_in_place(
-    events: EventWrites,
+    events: ItemWrites,
     item: Mapping[str, Any],
     *,
     count_source: CountSource,

@@ -9,7 +9,7 @@ them (and says how to resume), or, when told the operator accepts it, only warns
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from botocore.config import Config
@@ -23,14 +23,18 @@ from backfill.table.target import Target
 from chalicelib.aws import RETRY_CONFIG
 from chalicelib.schema import active_schema
 
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_lambda import LambdaClient
 
-def _stream_arn(dynamodb: Any, table: str) -> str | None:
+
+def _stream_arn(dynamodb: DynamoDBClient, table: str) -> str | None:
     description = dynamodb.describe_table(TableName=table)["Table"]
     enabled = description.get("StreamSpecification", {}).get("StreamEnabled")
     return description.get("LatestStreamArn") if enabled else None
 
 
-def lambda_at(target: Target) -> Any:
+def lambda_at(target: Target) -> LambdaClient:
     """Lambda at the target. A local endpoint (moto, DynamoDB Local) answers at once or has no
     Lambda API at all (DynamoDB Local: InternalFailure), so one attempt; AWS gets three."""
     settings = target.settings
@@ -43,7 +47,7 @@ def lambda_at(target: Target) -> Any:
     return target.session.client("lambda", **kwargs)
 
 
-def running_mappings(target: Target, lambda_client: Any) -> list[StreamMapping]:
+def running_mappings(target: Target, lambda_client: LambdaClient) -> list[StreamMapping]:
     """Mappings not Disabled on the streams of the declaration's tables (its own, the aggregate's source)."""
     found: list[StreamMapping] = []
     for table in map(target.settings.table, active_schema().tables):
@@ -57,7 +61,7 @@ def running_mappings(target: Target, lambda_client: Any) -> list[StreamMapping]:
 class LivePathCheck:
     """The outcome of the check: mappings to pause (``pause()``, once the backup is validated)."""
 
-    lambda_client: Any
+    lambda_client: LambdaClient
     to_pause: list[StreamMapping]
 
     def pause(self) -> list[StreamMapping]:

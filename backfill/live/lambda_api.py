@@ -10,12 +10,19 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backfill.live.alarms import differs
 from backfill.live.model import StreamMapping, function_names
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_cloudwatch import CloudWatchClient
+    from types_boto3_cloudwatch.type_defs import MetricAlarmTypeDef
+    from types_boto3_lambda import LambdaClient
+    from types_boto3_lambda.type_defs import ListEventSourceMappingsRequestPaginateTypeDef
+    from typing_extensions import Unpack  # typing's from Python 3.11
 
 
 class LivePathError(Exception):
@@ -34,7 +41,8 @@ def _is_not_found(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
 
 
-def dynamodb_mappings(lambda_client: Any, **selector: str) -> list[StreamMapping]:
+def dynamodb_mappings(lambda_client: LambdaClient,
+                      **selector: Unpack[ListEventSourceMappingsRequestPaginateTypeDef]) -> list[StreamMapping]:
     """Every DynamoDB-stream mapping for ``FunctionName=`` or ``EventSourceArn=``."""
     paginator = lambda_client.get_paginator("list_event_source_mappings")
     return [
@@ -45,7 +53,7 @@ def dynamodb_mappings(lambda_client: Any, **selector: str) -> list[StreamMapping
     ]
 
 
-def deployed_function(lambda_client: Any, name: str) -> DeployedFunction:
+def deployed_function(lambda_client: LambdaClient, name: str) -> DeployedFunction:
     try:
         configuration = lambda_client.get_function_configuration(FunctionName=name)
     except ClientError as error:
@@ -61,7 +69,7 @@ def deployed_function(lambda_client: Any, name: str) -> DeployedFunction:
     )
 
 
-def stage_functions(lambda_client: Any, stage: str, app_name: str) -> list[DeployedFunction]:
+def stage_functions(lambda_client: LambdaClient, stage: str, app_name: str) -> list[DeployedFunction]:
     """Both handler functions of ``stage``; raises when neither is deployed."""
     functions = [deployed_function(lambda_client, name) for name in function_names(stage, app_name)]
     if not any(function.arn for function in functions):
@@ -71,7 +79,7 @@ def stage_functions(lambda_client: Any, stage: str, app_name: str) -> list[Deplo
     return functions
 
 
-def set_enabled(lambda_client: Any, mappings: Iterable[StreamMapping], enabled: bool, *,
+def set_enabled(lambda_client: LambdaClient, mappings: Iterable[StreamMapping], enabled: bool, *,
                 timeout_s: float = 300, poll_s: float = 2.0,
                 sleep: Callable[[float], None] = time.sleep) -> list[StreamMapping]:
     """Enable or disable ``mappings`` and wait (bounded) until Lambda reports the state reached.
@@ -103,7 +111,7 @@ def set_enabled(lambda_client: Any, mappings: Iterable[StreamMapping], enabled: 
     return final
 
 
-def iterator_age_ms(cloudwatch: Any, function: str, *, minutes: int = 15) -> float | str:
+def iterator_age_ms(cloudwatch: CloudWatchClient, function: str, *, minutes: int = 15) -> float | str:
     """The largest IteratorAge of the last ``minutes`` (ms), or why there is no figure."""
     now = datetime.now(timezone.utc)
     try:
@@ -126,10 +134,10 @@ class AlarmChanges:
     unchanged: list[str] = field(default_factory=list)
 
 
-def put_alarms(cloudwatch: Any, specs: Sequence[dict[str, Any]]) -> AlarmChanges:
+def put_alarms(cloudwatch: CloudWatchClient, specs: Sequence[dict[str, Any]]) -> AlarmChanges:
     """Create or update each alarm that is missing or differs; leave the others untouched."""
     names = [spec["AlarmName"] for spec in specs]
-    existing: dict[str, dict[str, Any]] = {}
+    existing: dict[str, MetricAlarmTypeDef] = {}
     for start in range(0, len(names), 100):  # describe_alarms takes at most 100 names
         paginator = cloudwatch.get_paginator("describe_alarms")
         for page in paginator.paginate(AlarmNames=names[start : start + 100], AlarmTypes=["MetricAlarm"]):

@@ -9,7 +9,7 @@ each other's work (a v2 live path cannot keep a v3 rename in step), so the comma
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -21,6 +21,9 @@ from backfill.table.target import Target
 from chalicelib.config import SCHEMA_VERSION_VAR
 from chalicelib.schema import active_schema
 
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_lambda import LambdaClient
+
 OVERRIDE = "--allow-version-mismatch"
 UNRECORDED = "unrecorded"  # a function deployed before versions were recorded
 
@@ -29,7 +32,7 @@ def deployed_version(function: DeployedFunction) -> str:
     return function.environment.get(SCHEMA_VERSION_VAR, UNRECORDED)
 
 
-def _deployed(target: Target, stage: str, lambda_client: Any) -> list[DeployedFunction]:
+def _deployed(target: Target, stage: str, lambda_client: LambdaClient) -> list[DeployedFunction]:
     """The stage's deployed functions; [] when none is deployed at this endpoint (or the endpoint,
     a local one, has no Lambda API at all: nothing runs there to disagree with)."""
     try:

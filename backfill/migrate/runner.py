@@ -70,7 +70,7 @@ from backfill.table.source_groups import ItemsMatched, SourceRows, sample_source
 from backfill.table.target import Target
 from backfill.table.units import Pricing, item_size
 from chalicelib.config import function_names
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.items import to_python, to_typed
 from chalicelib.planner import WritePlan, unmaintained
 from chalicelib.schema import active_schema
@@ -662,7 +662,7 @@ def _migrate(
 ) -> int:
     """Upgrade every unfinished backup item with a bounded pool; returns how many it examined.
     ``steering`` paces every write (rate, pause) and ends the run early when told to stop."""
-    store = EventStore(target.dynamodb, target.settings.target_table)
+    store = ItemStore(target.dynamodb, target.settings.target_table)
     seal = read_seal(backup.store, backup.run_id, required=False) or {}
     with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX), seal.get("ledger")) as ledger:
         return _WriteLoop(store, options, backup, checkpoint, count_source, advance, steering, ledger).run()
@@ -674,7 +674,7 @@ class _WriteLoop:
     each task's outcomes go into the checkpoint as it finishes (saved every ``checkpoint_every``
     items, and at the end whatever happened: it holds only finished items)."""
 
-    store: EventStore
+    store: ItemStore
     options: MigrationOptions
     backup: Backup
     checkpoint: Checkpoint

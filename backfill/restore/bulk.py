@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backfill.run.backup import Backup, iter_backup_items
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodb.type_defs import (
+        KeySchemaElementTypeDef,
+        WriteRequestOutputTypeDef,
+        WriteRequestTypeDef,
+    )
 
 BATCH_SIZE = 25  # BatchWriteItem's limit
 # Senders: 4 saturate a local endpoint (more only contend there); on AWS more pay off.
@@ -76,7 +84,7 @@ def table_definition(backup: Backup, table: str) -> dict[str, Any]:
             "BillingMode": "PAY_PER_REQUEST"}
 
 
-def prepare_table(dynamodb: Any, backup: Backup, table: str, *, create: bool,
+def prepare_table(dynamodb: DynamoDBClient, backup: Backup, table: str, *, create: bool,
                   after_create: Callable[[], None] | None = None) -> bool:
     """Make sure ``table`` exists and is empty (creating it when asked; then ``after_create()``
     runs before any item is written). Returns True if created."""
@@ -102,14 +110,14 @@ def prepare_table(dynamodb: Any, backup: Backup, table: str, *, create: bool,
     return False
 
 
-def _keys(schema: list[dict[str, str]]) -> list[tuple[str, str]]:
+def _keys(schema: Sequence[KeySchemaElementTypeDef]) -> list[tuple[str, str]]:
     return [(k["AttributeName"], k["KeyType"]) for k in schema]
 
 
 # --- the writes --------------------------------------------------------------------------------
 
 def write_batch(
-    dynamodb: Any,
+    dynamodb: DynamoDBClient,
     table: str,
     items: list[dict[str, Any]],
     key_names: list[str],
@@ -120,7 +128,7 @@ def write_batch(
 
     Returns (requests sent, items resent, keys given up on after ``STALL_LIMIT`` fruitless rounds).
     """
-    pending = [{"PutRequest": {"Item": item}} for item in items]
+    pending: Sequence[WriteRequestTypeDef | WriteRequestOutputTypeDef] = [{"PutRequest": {"Item": item}} for item in items]
     requests = resent = stalled = 0
     while pending:
         response = dynamodb.batch_write_item(RequestItems={table: pending})
@@ -144,7 +152,7 @@ def _batches(backup: Backup) -> Iterator[list[dict[str, Any]]]:
 
 
 def bulk_restore(
-    dynamodb: Any,
+    dynamodb: DynamoDBClient,
     backup: Backup,
     table: str,
     *,

@@ -7,19 +7,22 @@ the write fail (returns False) instead of being overwritten.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.expressions import Expression, conditional
 from chalicelib.schema import active_schema
 from chalicelib.settle import Intended
 
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
 
-def get_typed(dynamodb: Any, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
+
+def get_typed(dynamodb: DynamoDBClient, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
     return dynamodb.get_item(TableName=table, Key=dict(key), ConsistentRead=True).get("Item")
 
 
 def revert_fields(
-    dynamodb: Any,
+    dynamodb: DynamoDBClient,
     table: str,
     read: Mapping[str, Any],
     sets: Mapping[str, Any],
@@ -40,7 +43,7 @@ def revert_fields(
                        **expr.kwargs())
 
 
-def put_over(dynamodb: Any, table: str, item: Mapping[str, Any], read: Mapping[str, Any] | None) -> bool:
+def put_over(dynamodb: DynamoDBClient, table: str, item: Mapping[str, Any], read: Mapping[str, Any] | None) -> bool:
     """PutItem ``item`` if the live item is exactly ``read`` (every attribute), or still absent."""
     expr = Expression()
     if read is None:
@@ -51,7 +54,7 @@ def put_over(dynamodb: Any, table: str, item: Mapping[str, Any], read: Mapping[s
                        TableName=table, Item=dict(item), ConditionExpression=condition, **expr.kwargs())
 
 
-def delete_as_read(dynamodb: Any, table: str, read: Mapping[str, Any]) -> bool:
+def delete_as_read(dynamodb: DynamoDBClient, table: str, read: Mapping[str, Any]) -> bool:
     """DeleteItem if the live item is still exactly ``read``."""
     expr = Expression()
     condition = expr.as_read(active_schema().key.partition, read, read.keys())

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from backfill.run.spill import SpillFile
 from backfill.table.scan import parallel_scan
@@ -37,6 +37,9 @@ from backfill.table.source_groups import SourceRows
 from chalicelib.counts import AggregateCounter
 from chalicelib.items import to_python
 from chalicelib.schema import active_schema
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
 
 # Items kept in memory before a SpillingCounts moves to disk: about 100-155 MB at this size.
 MEMORY_LIMIT_ITEMS = 1_000_000
@@ -95,7 +98,7 @@ def choose_count_method(
 
 
 def choose_for_tables(
-    dynamodb: Any, requested: str, *, split: int | None, target_table: str, source_table: str
+    dynamodb: DynamoDBClient, requested: str, *, split: int | None, target_table: str, source_table: str
 ) -> CountChoice:
     """``choose_count_method`` with the tables' item counts from DescribeTable (asked only when
     ``auto`` has to compare: a split run). ValueError for an unknown method."""
@@ -278,7 +281,7 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
 # --- counting ----------------------------------------------------------------------------------
 
 def count_groups(
-    dynamodb: Any,
+    dynamodb: DynamoDBClient,
     table: str,
     total_segments: int,
     *,
@@ -324,7 +327,7 @@ def count_groups(
 
 
 def count_by_query(
-    dynamodb: Any,
+    dynamodb: DynamoDBClient,
     table: str,
     items: Iterable[T],
     event_id_of: Callable[[T], str | None],

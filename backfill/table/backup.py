@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backfill.run.backup import (
     DATA_SUFFIX,
@@ -27,9 +27,12 @@ from backfill.run.seal import write_seal
 from backfill.run.store import RunStore, open_store
 from backfill.table.scan import parallel_scan
 
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
+
 
 def create_backup(
-    dynamodb: Any,
+    dynamodb: DynamoDBClient,
     table: str,
     directory: Path | str | RunStore,
     *,
@@ -110,7 +113,7 @@ class _HashingWriter:
         self._raw.flush()
 
 
-def key_schema_of(dynamodb: Any, table: str) -> dict[str, Any]:
+def key_schema_of(dynamodb: DynamoDBClient, table: str) -> dict[str, Any]:
     """The table's key schema and key attribute types, kept so a backup can recreate its table."""
     description = dynamodb.describe_table(TableName=table)["Table"]
     keys = {k["AttributeName"] for k in description["KeySchema"]}

@@ -12,9 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
 
 ENABLED = "ENABLED"
 DISABLED = "DISABLED"
@@ -43,7 +46,7 @@ class PitrState:
         return {"table": self.table, "status": self.status, "detail": self.detail}
 
 
-def pitr_state(dynamodb: Any, table: str) -> PitrState:
+def pitr_state(dynamodb: DynamoDBClient, table: str) -> PitrState:
     try:
         description = dynamodb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
     except ClientError as error:
@@ -64,7 +67,7 @@ def pitr_state(dynamodb: Any, table: str) -> PitrState:
 ENABLE_TIMEOUT_S = 120.0  # AWS refuses UpdateContinuousBackups for a while after CreateTable
 
 
-def enable_pitr(dynamodb: Any, table: str, *, timeout_s: float = ENABLE_TIMEOUT_S,
+def enable_pitr(dynamodb: DynamoDBClient, table: str, *, timeout_s: float = ENABLE_TIMEOUT_S,
                 sleep: Callable[[float], None] = time.sleep) -> PitrState:
     """Turn PITR on for ``table`` (one the command just created) and return its state then. AWS
     answers ContinuousBackupsUnavailableException until a new table's backups are ready: retried

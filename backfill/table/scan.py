@@ -7,7 +7,10 @@ import queue
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
 
 # Memory of a scan is bounded by its pages, not by the table: each segment's thread holds the
 # page it is reading plus at most one waiting in the queue, and a page holds at most
@@ -28,7 +31,7 @@ class Page:
 
 
 def parallel_scan(
-    dynamodb: Any,
+    dynamodb: DynamoDBClient,
     table: str,
     *,
     total_segments: int,

@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalicelib.items import to_python
 from chalicelib.schema.aggregate import Aggregate
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
 
 T = TypeVar("T")
 
@@ -63,7 +66,7 @@ class SourceRows:
                 f"{aggregate.name} would be 0")
 
 
-def sample_source(dynamodb: Any, table: str, aggregate: Aggregate, limit: int = SAMPLE_ROWS) -> SourceRows:
+def sample_source(dynamodb: DynamoDBClient, table: str, aggregate: Aggregate, limit: int = SAMPLE_ROWS) -> SourceRows:
     """What the first ``limit`` rows of ``table`` say: one Scan request (one page, at most 1 MB), of
     the group attributes only."""
     names = {f"#a{i}": name for i, name in enumerate(aggregate.group_by)}

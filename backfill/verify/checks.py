@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Container, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from backfill.table.aggregate_counts import CountStore
@@ -59,7 +59,7 @@ FAILING_KINDS: frozenset[FindingKind] = frozenset(
 
 @dataclass(frozen=True)
 class Finding:
-    event_id: str
+    name: str  # the item's name (chalicelib.schema.key.Key.name_of)
     kind: FindingKind
     reason: str
 
@@ -68,7 +68,7 @@ class Finding:
         return self.kind in FAILING_KINDS
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "kind": self.kind.value, "fails": self.fails}
+        return {"item": self.name, "kind": self.kind.value, "reason": self.reason, "fails": self.fails}
 
 
 def mapped_status(snapshot_status: Any) -> str | None:

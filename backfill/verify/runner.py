@@ -57,7 +57,7 @@ from backfill.verify.checks import (
 )
 from backfill.verify.spill import SnapshotIndex
 from chalicelib.counts import AggregateCounter
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.items import to_python
 from chalicelib.schema import active_schema
 from chalicelib.schema.values import as_count
@@ -93,7 +93,7 @@ class VerifyResult:
     mode: str
     snapshot: str | None
     snapshot_note: str | None
-    events_checked: int = 0
+    items_checked: int = 0
     source_rows: int = 0
     counted_with: str = ""
     findings: list[Finding] = field(default_factory=list)
@@ -110,11 +110,11 @@ class VerifyResult:
     def ok(self) -> bool:
         return not self.failures
 
-    def failing_event_ids(self) -> set[str]:
-        return {f.event_id for f in self.failures}
+    def failing_names(self) -> set[str]:
+        return {f.name for f in self.failures}
 
     def ids_of(self, kind: FindingKind) -> set[str]:
-        return {f.event_id for f in self.findings if f.kind is kind}
+        return {f.name for f in self.findings if f.kind is kind}
 
     def counts_by_kind(self) -> dict[str, int]:
         return dict(sorted(Counter(f.kind.value for f in self.findings).items()))
@@ -128,10 +128,10 @@ class VerifyResult:
             "mode": self.mode,
             "snapshot": self.snapshot,
             "snapshot_note": self.snapshot_note,
-            "events_checked": self.events_checked,
+            "items_checked": self.items_checked,
             "source_rows": self.source_rows,
             "counted_by": self.counted_with,
-            "failing_events": len(self.failing_event_ids()),
+            "failing_items": len(self.failing_names()),
             "by_kind": self.counts_by_kind(),
             "failures": [f.to_json() for f in self.failures],
             "notes": [f.to_json() for f in self.notes],
@@ -334,7 +334,7 @@ class _Pass:
         self.result.findings.extend(check_event(item, fresh_count=counts.get(name), snapshot_item=snapshot_item,
                                                 migration_status=migration_status, strict=self.options.strict,
                                                 show_values=self.options.show_values))
-        self.result.events_checked += 1
+        self.result.items_checked += 1
 
 
 def _scanned(
@@ -379,20 +379,20 @@ def _counts_for(
 
 
 def _recheck_counts(target: Target, findings: list[Finding]) -> list[Finding]:
-    store = EventStore(target.dynamodb, target.settings.target_table)
+    store = ItemStore(target.dynamodb, target.settings.target_table)
     counter = AggregateCounter(target.dynamodb, target.settings.source_table())
     checked = []
     for finding in findings:
         if finding.kind is not FindingKind.COUNT_MISMATCH:
             checked.append(finding)
             continue
-        item = store.get(finding.event_id)
+        item = store.get(finding.name)
         stored = as_count(item.get(counter.aggregate.name)) if item else None
-        fresh = counter.count(finding.event_id)
+        fresh = counter.count(finding.name)
         if stored is not None and stored == fresh:
-            checked.append(Finding(finding.event_id, FindingKind.COUNT_SETTLED,
+            checked.append(Finding(finding.name, FindingKind.COUNT_SETTLED,
                                    f"{finding.reason} during the scan; a consistent re-read agrees on {fresh}"))
         else:
-            checked.append(Finding(finding.event_id, FindingKind.COUNT_MISMATCH,
+            checked.append(Finding(finding.name, FindingKind.COUNT_MISMATCH,
                                    f"{counter.aggregate.name} is {stored}, a consistent count of {counter.aggregate.source.table} is {fresh}"))
     return checked

@@ -7,16 +7,17 @@ Importing app.py makes no AWS call; the first invocation builds clients from the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalicelib.aws import client, make_session
 from chalicelib.config import Settings
 from chalicelib.counts import AggregateCounter
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.schema import active_schema
 from chalicelib.streams.failures import FailureStore
 
 if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from boto3.session import Session
     from types_boto3_dynamodb import DynamoDBClient
 
 
@@ -24,13 +25,13 @@ if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel ne
 class Dependencies:
     settings: Settings
     dynamodb: DynamoDBClient
-    events: EventStore = field(init=False)  # the migrated table
+    events: ItemStore = field(init=False)  # the migrated table
     counters: dict[str, AggregateCounter] = field(init=False)  # aggregate name -> its counter
     failures: FailureStore = field(init=False)
 
     def __post_init__(self) -> None:
         schema = active_schema()
-        self.events = EventStore(self.dynamodb, self.settings.target_table, schema.key)
+        self.events = ItemStore(self.dynamodb, self.settings.target_table, schema.key)
         self.counters = {a.name: AggregateCounter(self.dynamodb, self.settings.table(a.source.table), a, schema)
                          for a in schema.aggregates}
         self.failures = FailureStore(self.dynamodb, self.settings.failures_table,
@@ -42,7 +43,7 @@ class Dependencies:
         return next(iter(self.counters.values()))
 
     @classmethod
-    def from_settings(cls, settings: Settings, session: Any = None) -> Dependencies:
+    def from_settings(cls, settings: Settings, session: Session | None = None) -> Dependencies:
         session = session or make_session(region=settings.region)
         return cls(settings, client(session, "dynamodb", settings))
 

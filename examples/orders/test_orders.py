@@ -124,7 +124,7 @@ def test_verify_passes_after_the_backfill_and_names_a_wrong_count(target, dynamo
                          UpdateExpression="SET itemCount = :n", ExpressionAttributeValues={":n": {"N": "2"}})
     # then verify fails on exactly that order
     result = run_verify(target, VerifyOptions(backup_dir=tmp_path, total_segments=2))
-    assert not result.ok and result.failing_event_ids() == {name("c-2", "o-1")} == result.ids_of(FindingKind.COUNT_MISMATCH)
+    assert not result.ok and result.failing_names() == {name("c-2", "o-1")} == result.ids_of(FindingKind.COUNT_MISMATCH)
 
 
 def test_restore_returns_the_orders_to_their_backup(target, dynamodb, live_settings, tmp_path):

@@ -25,7 +25,7 @@ from backfill.run.backup import newest_backup
 from backfill.run.ledger import LedgerError, read_ledger
 from backfill.table.target import Target
 from backfill.verify import FindingKind, VerifyOptions, run_verify
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.schema.current import V2
 from chalicelib.streams import process_events_batch
 from chalicelib.streams.dependencies import Dependencies
@@ -90,7 +90,7 @@ def test_an_old_writer_racing_the_contract_write_is_not_lost(phase, dynamodb, li
     # given an expanded row, read by the contract phase's backfill
     phase(CONTRACT)
     dynamodb.put_item(TableName=live_settings.table("events"), Item=expanded_row("e1", "Pub quiz"))
-    store = EventStore(dynamodb, live_settings.table("events"))
+    store = ItemStore(dynamodb, live_settings.table("events"))
     as_read = store.get("e1")
     raced = []
 
@@ -112,7 +112,7 @@ def test_a_new_writer_racing_the_expand_write_is_not_lost(phase, dynamodb, live_
     # given a v2 row, read by the expand phase's backfill (it will SET summary from description)
     phase(EXPAND)
     dynamodb.put_item(TableName=live_settings.table("events"), Item=v2_row("e1", description=S("Pub quiz")))
-    store = EventStore(dynamodb, live_settings.table("events"))
+    store = ItemStore(dynamodb, live_settings.table("events"))
     raced: list[Any] = []
 
     def new_writer_races(plan: Any) -> None:

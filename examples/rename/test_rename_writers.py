@@ -28,7 +28,7 @@ from hypothesis.stateful import (
 
 from backfill.live.stream_runner import StreamRunner
 from backfill.table.target import Target
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.items import typed_value
 from chalicelib.schema import Schema, use_schema, validate_event
 from chalicelib.tables import create_tables
@@ -93,7 +93,7 @@ class ExpandWriters(RuleBasedStateMachine):
         self.dynamodb = target.dynamodb
         create_tables(self.dynamodb, live_settings)
         self.runner = StreamRunner(target)
-        self.events = EventStore(self.dynamodb, live_settings.table("events"))
+        self.events = ItemStore(self.dynamodb, live_settings.table("events"))
         self.model: dict[str, ModelEvent] = {}
 
     @initialize(data=st.data())
@@ -206,7 +206,7 @@ class SeveralRenamesWriters(RuleBasedStateMachine):
         self.dynamodb = target.dynamodb
         create_tables(self.dynamodb, live_settings)
         self.runner = StreamRunner(target)
-        self.events = EventStore(self.dynamodb, live_settings.table("events"))
+        self.events = ItemStore(self.dynamodb, live_settings.table("events"))
         self.pairs = {r.old: PAIRS[r.old] for r in self.schema.renames}
         self.model: dict[str, ModelRow] = {}
         self.fresh = 0

@@ -111,8 +111,8 @@ def test_verify_passes_on_the_migrated_table_and_fails_on_a_tampered_row(v3, tar
                          UpdateExpression="SET createdDay = :d", ExpressionAttributeValues={":d": {"S": "1999-12-31"}})
     # then verify fails on exactly that row, naming the field (and, asked to, the values)
     result = run_verify(target, VerifyOptions(backup_dir=tmp_path, total_segments=2, show_values=True))
-    assert not result.ok and result.failing_event_ids() == {"v1-waiting"} == result.ids_of(FindingKind.INVALID)
-    [finding] = [f for f in result.failures if f.event_id == "v1-waiting"]
+    assert not result.ok and result.failing_names() == {"v1-waiting"} == result.ids_of(FindingKind.INVALID)
+    [finding] = [f for f in result.failures if f.name == "v1-waiting"]
     assert "createdDay '1999-12-31' does not follow from createdAt" in finding.reason
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import click
@@ -32,6 +33,10 @@ from backfill.live.model import APP_NAME, failure_queue_name, function_names
 from backfill.live.policy import allows
 from backfill.table.target import Target
 from chalicelib.streams.batch import PARTIAL_RESPONSE_ENV
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_iam import IAMClient
+    from types_boto3_lambda import LambdaClient
 
 __all__ = ["command", "function_names", "failure_queue_name", "MappingSettings"]
 
@@ -61,11 +66,11 @@ def queue_arn(function_arn: str, queue_name: str) -> str:
     return f"arn:{partition}:sqs:{region}:{account}:{queue_name}"
 
 
-def role_policies(iam: Any, role_arn: str) -> list[dict[str, Any]]:
+def role_policies(iam: IAMClient, role_arn: str) -> list[Mapping[str, Any]]:
     """The role's inline policy documents (chalice puts the stage's policy file inline; attached
     managed policies are not read, so a grant only there is refused rather than assumed)."""
     role_name = role_arn.rsplit("/", 1)[-1]
-    documents = []
+    documents: list[Mapping[str, Any]] = []  # botocore decodes the URL-quoted JSON; a string left over is decoded here
     for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name):
         for policy_name in page["PolicyNames"]:
             document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
@@ -109,7 +114,7 @@ def check_destination(target: Target, functions: list[DeployedFunction], destina
                      ".chalice/policy-<stage>-<handler>.json and deploy")
 
 
-def apply_to_function(lambda_client: Any, function: DeployedFunction, settings: MappingSettings) -> list[str]:
+def apply_to_function(lambda_client: LambdaClient, function: DeployedFunction, settings: MappingSettings) -> list[str]:
     """Update every DynamoDB mapping of ``function``, then enable partial responses."""
     for mapping in function.mappings:
         lambda_client.update_event_source_mapping(UUID=mapping.uuid, **settings.update_arguments())
@@ -122,7 +127,7 @@ def apply_to_function(lambda_client: Any, function: DeployedFunction, settings: 
     return [mapping.uuid for mapping in function.mappings]
 
 
-def _wait_until_settled(lambda_client: Any, uuid: str, *, timeout_s: float = 120) -> None:
+def _wait_until_settled(lambda_client: LambdaClient, uuid: str, *, timeout_s: float = 120) -> None:
     deadline = time.monotonic() + timeout_s
     while lambda_client.get_event_source_mapping(UUID=uuid).get("State") in ("Updating", "Creating", "Enabling"):
         if time.monotonic() > deadline:

@@ -11,7 +11,7 @@ streams are turned off and on), so it is looked up rather than typed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 from botocore.exceptions import ClientError
@@ -25,6 +25,9 @@ from backfill.run.backup import write_text_atomic
 from backfill.table.target import Target
 from chalicelib.config import SCHEMA_VERSION_VAR, stream_variable, table_variable
 from chalicelib.schema import active_schema
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_dynamodb import DynamoDBClient
 
 
 def arn_variables() -> dict[str, str]:
@@ -40,7 +43,7 @@ def stage_tables(merged: dict[str, str], stage: str) -> dict[str, str]:
     return {name: merged[name] for name in arn_variables()}
 
 
-def latest_stream_arn(dynamodb: Any, table: str) -> str:
+def latest_stream_arn(dynamodb: DynamoDBClient, table: str) -> str:
     try:
         description = dynamodb.describe_table(TableName=table)["Table"]
     except ClientError as error:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from backfill.run.store.base import AppendLog, LogLine, RunStore, StoreError
 from backfill.run.store.local import LocalStore
 from backfill.run.store.s3 import BUCKET_DEFAULT, Encryption, S3Store
 
+if TYPE_CHECKING:  # boto3's types come from the stubs, a dev dependency
+    from boto3.session import Session
+    from botocore.config import Config
+
 __all__ = ["AppendLog", "Encryption", "LocalStore", "LogLine", "RunStore", "S3Store", "StoreError", "open_store",
            "split_location"]
 
 
-def open_store(location: str | Path | RunStore, *, session: Any = None, endpoint_url: str | None = None,
+def open_store(location: str | Path | RunStore, *, session: Session | None = None, endpoint_url: str | None = None,
                encryption: Encryption = BUCKET_DEFAULT, connect_timeout: float | None = None) -> RunStore:
     """The store at ``location``: ``s3://bucket/prefix`` or a local directory.
 
@@ -46,7 +50,7 @@ def open_store(location: str | Path | RunStore, *, session: Any = None, endpoint
     return S3Store(text, client, encryption=encryption)
 
 
-def _check_reachable(session: Any, endpoint_url: str | None, config: Any, timeout: float) -> None:
+def _check_reachable(session: Session, endpoint_url: str | None, config: Config, timeout: float) -> None:
     """One cheap request with short timeouts and two attempts (the store's client would retry a
     dead endpoint for a minute). Any answer, a refusal included, is an endpoint that answers."""
     from botocore.config import Config

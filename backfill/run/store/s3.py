@@ -25,15 +25,28 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Final, TypedDict, cast
 
 from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
 
 from backfill.run.store.base import LogLine, StoreError
 
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
+    from types_boto3_s3 import S3Client
+    from types_boto3_s3.literals import ChecksumAlgorithmType, ServerSideEncryptionType
+    from types_boto3_s3.type_defs import CompletedPartTypeDef
+
 PART_SIZE = 8 * 1024 * 1024  # S3 parts must be >= 5 MiB (all but the last)
-CHECKSUM = "SHA256"
-SSE_CHOICES = ("AES256", "aws:kms", "aws:kms:dsse")
+CHECKSUM: Final = "SHA256"  # its part checksum is the response's ChecksumSHA256
+SSE_CHOICES: tuple[ServerSideEncryptionType, ...] = ("AES256", "aws:kms", "aws:kms:dsse")
+
+
+class PutArgs(TypedDict, total=False):
+    """The encryption and checksum arguments of PutObject and CreateMultipartUpload."""
+
+    ChecksumAlgorithm: ChecksumAlgorithmType
+    ServerSideEncryption: ServerSideEncryptionType
+    SSEKMSKeyId: str
 
 
 @dataclass(frozen=True)
@@ -57,11 +70,12 @@ class Encryption:
             algorithm = "aws:kms"
         return cls(algorithm, kms_key_id)
 
-    def put_args(self) -> dict[str, str]:
+    def put_args(self) -> PutArgs:
         """The arguments of PutObject and CreateMultipartUpload."""
-        args = {"ChecksumAlgorithm": CHECKSUM}
-        if self.algorithm is not None:
-            args["ServerSideEncryption"] = self.algorithm
+        args: PutArgs = {"ChecksumAlgorithm": CHECKSUM}
+        for choice in SSE_CHOICES:  # the one __post_init__ checked algorithm to be
+            if choice == self.algorithm:
+                args["ServerSideEncryption"] = choice
         if self.kms_key_id is not None:
             args["SSEKMSKeyId"] = self.kms_key_id
         return args
@@ -88,14 +102,14 @@ def split_uri(uri: str) -> tuple[str, str]:
 class _MultipartWriter(io.RawIOBase):
     """A write-only stream that uploads fixed-size parts; ``commit`` makes the object visible."""
 
-    def __init__(self, client: Any, bucket: str, key: str, part_size: int = PART_SIZE,
+    def __init__(self, client: S3Client, bucket: str, key: str, part_size: int = PART_SIZE,
                  encryption: Encryption = BUCKET_DEFAULT) -> None:
         super().__init__()
         self._client, self._bucket, self._key, self._part_size = client, bucket, key, part_size
         self._encryption = encryption
         self._buffer = bytearray()
         self._upload_id: str | None = None
-        self._parts: list[dict[str, Any]] = []
+        self._parts: list[CompletedPartTypeDef] = []
 
     def writable(self) -> bool:
         return True
@@ -114,11 +128,11 @@ class _MultipartWriter(io.RawIOBase):
         number = len(self._parts) + 1
         response = self._client.upload_part(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
                                             PartNumber=number, Body=body, ChecksumAlgorithm=CHECKSUM)
-        part = {"PartNumber": number, "ETag": response["ETag"]}
+        part: CompletedPartTypeDef = {"PartNumber": number, "ETag": response["ETag"]}
         # S3 returns the part's checksum it verified; an S3-compatible server that ignores
         # checksums (s3rver) returns none, and the parts are completed by their ETags alone.
-        if response.get(f"Checksum{CHECKSUM}"):
-            part[f"Checksum{CHECKSUM}"] = response[f"Checksum{CHECKSUM}"]
+        if response.get("ChecksumSHA256"):
+            part["ChecksumSHA256"] = response["ChecksumSHA256"]
         self._parts.append(part)
 
     def commit(self) -> None:
@@ -220,7 +234,7 @@ def chained(chain: str, part_sha256: str) -> str:
 
 
 class S3Store:
-    def __init__(self, uri: str, client: Any, *, encryption: Encryption = BUCKET_DEFAULT) -> None:
+    def __init__(self, uri: str, client: S3Client, *, encryption: Encryption = BUCKET_DEFAULT) -> None:
         self.location = uri.rstrip("/")
         self.bucket, self.prefix = split_uri(uri)
         self.client = client
@@ -267,7 +281,8 @@ class S3Store:
         except (ClientError, BotoCoreError) as error:
             raise self._error(f"cannot read {self.uri(name)}", error) from error
         try:
-            yield body
+            # botocore's StreamingBody is an io.IOBase with read(), not nominally typing's IO class
+            yield cast("IO[bytes]", body)
         except FlexibleChecksumError as error:  # botocore read the whole object: it is not what was written
             # damaged data, not the AWS side failing: bad input (exit 2) like a damaged local file,
             # so the botocore error is not chained (it would make the exit code 4)

@@ -247,7 +247,7 @@ def test_participants_permanent_failures_are_recorded_never_retried(chalice_app,
 @pytest.mark.parametrize("partial", ["true", "false"])
 def test_an_event_that_keeps_changing_under_the_write_is_retried(chalice_app, monkeypatch, dynamodb, settings, lambda_context, deps, partial):
     # given a legacy insert whose every conditional write loses to another writer
-    from chalicelib.events_store import WriteResult
+    from chalicelib.item_store import WriteResult
 
     monkeypatch.setenv("PARTIAL_BATCH_RESPONSE", partial)
     event = load_event("events_refused")

@@ -109,11 +109,11 @@ def test_an_earlier_status_the_migration_wrote_fails():
 
 
 def test_missing_new_and_orphans():
-    assert [f.event_id for f in missing_since_snapshot({"b", "a"})] == ["a", "b"]
+    assert [f.name for f in missing_since_snapshot({"b", "a"})] == ["a", "b"]
     assert all(f.fails for f in missing_since_snapshot({"a"}))
     assert not any(f.fails for f in created_after_snapshot({"n"}))
     orphans = orphan_source_rows({"e1": 2, "ghost": 3}, ["e1"])
-    assert [(f.event_id, f.fails) for f in orphans] == [("ghost", False)] and "3 participant" in orphans[0].reason
+    assert [(f.name, f.fails) for f in orphans] == [("ghost", False)] and "3 participant" in orphans[0].reason
 
 
 def test_a_legacy_status_left_in_a_migrated_item_is_one_clear_sentence():
@@ -123,14 +123,14 @@ def test_a_legacy_status_left_in_a_migrated_item_is_one_clear_sentence():
     [finding] = check_event(item, fresh_count=3, show_values=True)
     # then the finding names the item (its key column) and one sentence names the attribute, its
     # value and the values allowed now, without offering the legacy values as if they were allowed
-    assert finding.kind is FindingKind.INVALID and finding.event_id == "e1"
+    assert finding.kind is FindingKind.INVALID and finding.name == "e1"
     assert finding.reason == ("status 'waiting' is a legacy value the current shape no longer allows: "
                               "it must be one of draft, setup, live, completed")
 
 
 def test_an_unknown_status_names_the_allowed_values_only():
     [finding] = check_event({**migrated(), "status": "archived"}, fresh_count=3, show_values=True)
-    assert finding.event_id == "e1" and finding.reason == "status 'archived' is not one of draft, setup, live, completed"
+    assert finding.name == "e1" and finding.reason == "status 'archived' is not one of draft, setup, live, completed"
     # and by default the value itself is not printed
     [hidden] = check_event({**migrated(), "status": "archived"}, fresh_count=3)
     assert hidden.reason == "status <value> is not one of draft, setup, live, completed"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from chalicelib.counts import AggregateCounter, CountResult, refresh_aggregate
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from tests.unit.writes.conftest import legacy
 
 
 def recount(stubbed, waits, **kw):
     return refresh_aggregate(
-        EventStore(stubbed.client, "events"), AggregateCounter(stubbed.client, "participants"), "e1",
+        ItemStore(stubbed.client, "events"), AggregateCounter(stubbed.client, "participants"), "e1",
         backoff=waits.backoff, **kw,
     )
 
