@@ -26,7 +26,7 @@ from typing import Any
 from chalicelib.schema import Context, Schema, UpgradeRefused, active_schema
 from chalicelib.schema.aggregate import Aggregate
 from chalicelib.schema.rename import undecided
-from chalicelib.schema.upgrade import changed_fields, is_newer, removed_fields, upgrade_event
+from chalicelib.schema.upgrade import changed_fields, is_newer, removed_fields, upgrade_item
 from chalicelib.schema.values import as_count
 
 
@@ -108,7 +108,7 @@ def plan_upgrade(
             f"{schema.version_field} {before.get(schema.version_field)} is newer than this code knows ({schema.version})"])
     given = {a.name: aggregates[a.name] for a in unmaintained(before, schema) if aggregates and a.name in aggregates}
     try:
-        after = upgrade_event(
+        after = upgrade_item(
             {**before, **carried}, aggregates=given, observed_at_ms=observed_at_ms, now_ms=now_ms, written=written,
             deferred=deferred, schema=schema,
         )

@@ -27,7 +27,7 @@ from backfill.table.aggregate_counts import CountStore
 from backfill.table.compare import describe_changes, differing_attributes
 from backfill.table.source_groups import SourceRows
 from chalicelib.redaction import without_values
-from chalicelib.schema import active_schema, validate_event
+from chalicelib.schema import active_schema, validate_item
 from chalicelib.schema.upgrade import is_newer
 from chalicelib.schema.values import as_count
 
@@ -87,7 +87,7 @@ def check_status(
     expected = mapped_status(snapshot_status)
     statuses = active_schema().workflow
     if expected is None or live_status not in statuses:
-        return []  # nothing to map from, or validate_event already names the bad live status
+        return []  # nothing to map from, or validate_item already names the bad live status
     findings = []
     # The migration re-reads a row the app changed after the backup, so it may rightly write a
     # later status than the snapshot maps to; only an earlier one is wrong.
@@ -124,7 +124,7 @@ def check_event(
         return [Finding(event_id, FindingKind.NEWER_VERSION, f"{schema.version_field} {item.get(schema.version_field)} is "
                         f"newer than this declaration ({schema.version}): verify it with that version")]
     findings = []
-    problems = validate_event(item)
+    problems = validate_item(item)
     if problems:
         findings.append(Finding(event_id, FindingKind.INVALID,
                                 "; ".join(problems if show_values else map(without_values, problems))))

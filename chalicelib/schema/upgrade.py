@@ -1,4 +1,4 @@
-"""``upgrade_event``: structural steps from the item's version, then the repair pass, then
+"""``upgrade_item``: structural steps from the item's version, then the repair pass, then
 validation, all against the active schema (``chalicelib.schema.active``)."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def is_newer(item: Mapping[str, Any], schema: Schema) -> bool:
     return version is not None and version > schema.version
 
 
-def upgrade_event(
+def upgrade_item(
     item: Mapping[str, Any],
     *,
     aggregates: Mapping[str, Any] | None = None,
