@@ -106,7 +106,7 @@ def test_a_removed_application_attribute_is_a_conflict():
 def test_deleted_and_new_items():
     assert classify(BACKUP, None, WRITES).action is Action.DELETED
     new = classify(None, {"eventId": "n"}, [])
-    assert new.action is Action.NEW and new.event_id == "n"
+    assert new.action is Action.NEW and new.item_name == "n"
 
 
 def test_without_a_ledger_the_upgrade_rule_tells_what_the_migration_wrote():
