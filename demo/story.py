@@ -280,7 +280,7 @@ class Story:
         counts = result.counts()
         self.say("restore outcomes: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         for outcome in [o for o in result.outcomes if o.outcome == "conflict_skipped"][:3]:
-            self.say(f"conflict kept (changed since the migration wrote it) {outcome.event_id}: {outcome.reason}")
+            self.say(f"conflict kept (changed since the migration wrote it) {outcome.item_name}: {outcome.reason}")
         log = self.state.old_app_log
         conflicts = result.ids("conflict_skipped")
         unexplained = conflicts - log.events_touched

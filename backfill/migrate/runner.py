@@ -468,9 +468,9 @@ def _run_finished(backup: Backup, segments: list[int] | None) -> bool:
 # --- steps -----------------------------------------------------------------------------------
 
 def _observe_cost(estimate: MigrationEstimate, item: Any, item_plan: UpgradeOutcome, counts: CountStore) -> None:
-    event_id = _id_to_count(item)
-    if event_id is not None:
-        estimate.observe_count(counts.get(event_id))
+    item_name = _id_to_count(item)
+    if item_name is not None:
+        estimate.observe_count(counts.get(item_name))
     typed = to_typed(item)
     after = None
     if item_plan.result is UpgradeResult.UPGRADED:
@@ -744,14 +744,14 @@ class _WriteLoop:
             # The first write is planned from the item as backed up: its typed form is at
             # hand; a retry's plan comes from a re-read, serialized by the ledger itself.
             nonlocal announced
-            ledger.record(plan.event_id, plan.changes, plan.before, None if announced else typed, plan.removes)
+            ledger.record(plan.item_name, plan.changes, plan.before, None if announced else typed, plan.removes)
             announced = True
 
         try:
             # Steering paces every write sent, retries after a lost race included.
             outcome = upgrade_in_place(
                 self.store, item, count_source=self.count_source, pace=self.steering.pace, announce=record,
-                settle=lambda plan, how: ledger.settled(plan.event_id, how),
+                settle=lambda plan, how: ledger.settled(plan.item_name, how),
             )
         except Exception as error:  # after botocore's retries: record it, keep going
             reason = describe(error)

@@ -216,10 +216,10 @@ def _load_ledger(index: SnapshotIndex, backup: Backup, show_values: bool) -> lis
     batch: dict[str, Any] = {}
     findings: list[Finding] = []
     status = active_schema().status_field  # None: no workflow, no statuses to index
-    for event_id, entry, _ in iter_ledger(backup.store, backup.name_for(LEDGER_SUFFIX)):
-        findings += unowned_writes(event_id, entry.changes, entry.read, show_values=show_values, removed=entry.removed)
+    for item_name, entry, _ in iter_ledger(backup.store, backup.name_for(LEDGER_SUFFIX)):
+        findings += unowned_writes(item_name, entry.changes, entry.read, show_values=show_values, removed=entry.removed)
         if status is not None and status in entry.changes:
-            batch[event_id] = entry.changes[status]
+            batch[item_name] = entry.changes[status]
             if len(batch) >= STATUS_BATCH:
                 index.add_statuses(batch)
                 batch = {}

@@ -115,7 +115,7 @@ def handle_event_change(
         )
         return REFUSED
     raise UpgradeContended(
-        f"event {outcome.event_id!r} changed under {outcome.attempts} upgrade attempts; will retry"
+        f"item {outcome.item_name!r} changed under {outcome.attempts} upgrade attempts; will retry"
     )
 
 
@@ -145,14 +145,14 @@ def last_record_per_event(event: Mapping[str, Any]) -> dict[str, str]:
     records: dict[str, list[Mapping[str, Any]]] = {}
     for raw in event.get("Records", []):
         body = raw.get("dynamodb")
-        event_id = _wire_name(body.get("Keys")) if isinstance(body, Mapping) else None
-        if event_id is not None and "SequenceNumber" in body:
-            records.setdefault(event_id, []).append(raw)
+        item_name = _wire_name(body.get("Keys")) if isinstance(body, Mapping) else None
+        if item_name is not None and "SequenceNumber" in body:
+            records.setdefault(item_name, []).append(raw)
     last: dict[str, str] = {}
-    for event_id, raws in records.items():
+    for item_name, raws in records.items():
         for raw in reversed(raws):
             try:
-                last[event_id] = parse_record(raw).sequence_number
+                last[item_name] = parse_record(raw).sequence_number
                 break
             except PermanentFailure:
                 continue
@@ -169,11 +169,11 @@ def process_events_batch(
     seen: dict[str, list[StreamChange]] = {}
 
     def handle(change: StreamChange) -> str:
-        event_id = schema.key.name_of(change.keys)
-        if event_id is not None and last.get(event_id) != change.sequence_number:
-            seen.setdefault(event_id, []).append(change)
+        item_name = schema.key.name_of(change.keys)
+        if item_name is not None and last.get(item_name) != change.sequence_number:
+            seen.setdefault(item_name, []).append(change)
             return SUPERSEDED
-        earlier = seen.pop(event_id, []) if event_id is not None else []
+        earlier = seen.pop(item_name, []) if item_name is not None else []
         return handle_event_change(change, deps, earlier)
 
     rejections = Rejections(deps.failures, deps.settings.target_table, schema.table, schema.key.names)

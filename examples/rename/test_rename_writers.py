@@ -30,7 +30,7 @@ from backfill.live.stream_runner import StreamRunner
 from backfill.table.target import Target
 from chalicelib.item_store import ItemStore
 from chalicelib.items import typed_value
-from chalicelib.schema import Schema, use_schema, validate_event
+from chalicelib.schema import Schema, use_schema, validate_item
 from chalicelib.tables import create_tables
 from examples.rename.hot_rows import PAIRS, plain
 from examples.rename.schema import EXPAND
@@ -153,7 +153,7 @@ class ExpandWriters(RuleBasedStateMachine):
         old, new = self.pair.old, self.pair.new
         for event_id, expected in self.model.items():
             stored = self.events.get(event_id)
-            assert stored is not None and validate_event(stored) == [], (event_id, stored)
+            assert stored is not None and validate_item(stored) == [], (event_id, stored)
             seen = (self.pair.logical(old, stored.get(old)), _frozen(stored.get(new)), stored.get("legacyNote"),
                     stored.get("organizerId"))
             assert seen == (expected.value, expected.value, expected.note, expected.organizer), (event_id, seen, expected)
@@ -260,7 +260,7 @@ class SeveralRenamesWriters(RuleBasedStateMachine):
         assert stats.given_up == [] and sum(stats.outcomes.get(t, {}).get("failed", 0) for t in stats.outcomes) == 0
         for event_id, expected in self.model.items():
             stored = self.events.get(event_id)
-            assert stored is not None and validate_event(stored) == [], (event_id, stored)
+            assert stored is not None and validate_item(stored) == [], (event_id, stored)
             seen = {old: (plain(pair.logical(stored[old])) if old in stored else None, plain(stored.get(pair.new)))
                     for old, pair in self.pairs.items()}
             assert seen == {old: (value, value) for old, value in expected.values.items()}, (event_id, seen, expected)

@@ -21,7 +21,7 @@ from backfill.run.backup import iter_backup_items, newest_backup
 from backfill.table.target import Target
 from backfill.verify import FindingKind, VerifyOptions, run_verify
 from chalicelib.items import to_python
-from chalicelib.schema import use_schema, validate_event
+from chalicelib.schema import use_schema, validate_item
 from chalicelib.streams import process_events_batch
 from chalicelib.streams.dependencies import Dependencies
 from examples.v3.schema import V3
@@ -74,7 +74,7 @@ def test_backfill_takes_v1_and_v2_rows_to_v3(v3, target, dynamodb, live_settings
     rows = {event_id: to_python(item) for event_id, item in table(dynamodb, live_settings.table("events")).items()}
     assert report.tally.count("upgraded") == 3
     for event_id, row in rows.items():
-        assert validate_event(row) == [], event_id
+        assert validate_item(row) == [], event_id
         assert row["schemaVersion"] == 3 and row["language"] == "en", event_id
     # and v3's derived field follows from createdAt (UTC day), v2's values and v1's extras are kept
     assert rows["v1-waiting"]["createdDay"] == "2023-11-14" and rows["v1-waiting"]["status"] == "setup"
@@ -96,7 +96,7 @@ def test_the_live_path_repairs_a_legacy_whole_item_put_over_a_v3_row(v3, target,
     # the completion dated by the record, the earlier start kept
     assert result.stats["upgraded"] == 1 and result.failed_sequence_numbers == []
     row = to_python(table(dynamodb, live_settings.table("events"))["e-v3"])
-    assert validate_event(row) == []
+    assert validate_item(row) == []
     assert row["language"] == "de" and row["createdDay"] == "2025-12-31" and row["topic"] == "Bier"
     assert row["status"] == "completed" and row["startedAt"] == 1767225300000
     assert row["completedAt"] == 1767229200000 and row["legacyNote"] == "saved by the v1 app"

@@ -129,7 +129,7 @@ def test_live_change_after_migration_is_a_conflict_that_survives_without_force(m
                          ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "draft"}})
     # when restored without --force
     plan = plan_restore(target, RestoreOptions(backup_file=backup.data_path))
-    assert {p.event_id: p.differences for p in plan.conflicts} == {renamed: {"name": "changed"},
+    assert {p.item_name: p.differences for p in plan.conflicts} == {renamed: {"name": "changed"},
                                                                     moved: {"status": "changed"}}
     result = execute_restore(target, plan)
     # then both are reported as skipped conflicts, kept as they are live, and the rest is restored

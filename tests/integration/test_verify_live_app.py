@@ -92,7 +92,7 @@ def test_an_unowned_write_by_the_migrations_own_code_path_fails_verify(dynamodb,
 
     def wrong_plan(item, **kwargs):
         plan = planned(item, **kwargs)
-        if plan.event_id == victim and plan.changes:
+        if plan.item_name == victim and plan.changes:
             return replace(plan, changes={**plan.changes, "name": "hijacked"})
         return plan
 

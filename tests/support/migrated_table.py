@@ -26,5 +26,5 @@ def migrate_like_backfill(dynamodb: Any, settings: Settings, backup_dir: Path, *
     with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX)) as ledger:
         for _segment, typed in iter_backup_items(backup):
             upgrade_in_place(store, to_python(typed), count_source=source,
-                             announce=lambda plan: ledger.record(plan.event_id, plan.changes, plan.before))
+                             announce=lambda plan: ledger.record(plan.item_name, plan.changes, plan.before))
     return backup

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from chalicelib.items import to_typed
-from chalicelib.schema import validate_event
+from chalicelib.schema import validate_item
 from chalicelib.streams import process_events_batch
 from chalicelib.streams.failures import FailureStore
 from chalicelib.streams.observability import (
@@ -188,4 +188,4 @@ def test_several_writes_to_one_event_in_a_batch_cost_one_upgrade(dynamodb, setti
     assert result.stats[SUPERSEDED] == 2 and result.stats[UPGRADED] == 1
     assert requests.calls().get("UpdateItem") == 1 and requests.calls().get("Query") == 1
     assert stored["status"] == "completed" and stored["name"] == "Final"
-    assert stored["completedAt"] == 1_700_000_003_000 and validate_event(stored) == []
+    assert stored["completedAt"] == 1_700_000_003_000 and validate_item(stored) == []

@@ -2,7 +2,7 @@
 
 from boto3.dynamodb.types import Binary
 
-from chalicelib.schema import validate_event
+from chalicelib.schema import validate_item
 from chalicelib.streams import process_events_batch, process_source_batch
 from chalicelib.streams.observability import COUNTED, CURRENT, REJECTED, SKIPPED, UPGRADED
 from tests.unit.streams.conftest import plain, stored_item
@@ -22,7 +22,7 @@ def test_every_attribute_type_including_base64_binary_is_upgraded_losslessly(str
     # then the event is upgraded and every attribute it does not own is exactly as written
     assert result.stats[UPGRADED] == 1 and result.failed_sequence_numbers == []
     stored = deps.events.get("e-types")
-    assert validate_event(stored) == [] and stored["status"] == "setup"
+    assert validate_item(stored) == [] and stored["status"] == "setup"
     written = plain(event["Records"][0]["dynamodb"]["NewImage"])
     for name in ("price", "tags", "scores", "logo", "thumbs", "venue", "history", "archived", "featured", "name"):
         assert stored[name] == written[name], name
@@ -128,7 +128,7 @@ def test_a_legacy_whole_item_put_over_a_current_event_loses_nothing(stream_event
     # attributes stay, and the event is valid
     assert result.stats[UPGRADED] == 1 and result.failed_sequence_numbers == []
     stored = deps.events.get("e-cur")
-    assert validate_event(stored) == []
+    assert validate_item(stored) == []
     assert stored["status"] == "live" and stored["visibility"] == "public" and stored["isTemplate"] is True
     assert stored["topic"] == "Rust" and stored["description"] == "Monthly meetup"
     assert stored["startedAt"] == 1_767_225_300_000 and "completedAt" not in stored
@@ -155,7 +155,7 @@ def test_a_carried_attribute_is_not_written_over_a_newer_value(stream_event, dyn
     # when the record is handled, then the newer topic stays
     process_events_batch(event, deps)
     stored = deps.events.get("e-cur")
-    assert stored["topic"] == "Go" and stored["visibility"] == "public" and validate_event(stored) == []
+    assert stored["topic"] == "Go" and stored["visibility"] == "public" and validate_item(stored) == []
 
 
 def test_transitions_in_one_batch_are_dated_by_the_records_that_made_them(stream_event, dynamodb, settings, deps):

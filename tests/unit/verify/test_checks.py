@@ -13,13 +13,13 @@ from backfill.verify.checks import (
     orphan_source_rows,
     unowned_writes,
 )
-from chalicelib.schema import upgrade_event
+from chalicelib.schema import upgrade_item
 
 LEGACY = {"eventId": "e1", "name": "Quiz", "status": "active", "createdAt": Decimal(1_700_000_000_000), "tags": {"a"}}
 
 
 def migrated(legacy=LEGACY, count=3):
-    return upgrade_event(legacy, aggregates={"participantCount": count})
+    return upgrade_item(legacy, aggregates={"participantCount": count})
 
 
 def kinds(findings):
@@ -88,8 +88,8 @@ def test_a_ledger_write_of_an_unowned_attribute_fails_naming_it_and_its_type_cha
         ("active", "completed", {FindingKind.STATUS_ADVANCED}),
         ("active", "setup", {FindingKind.STATUS_MAPPING}),  # backwards
         ("completed", "draft", {FindingKind.STATUS_MAPPING}),
-        ("archived", "setup", set()),  # nothing to map from: validate_event has the last word
-        ("waiting", "bogus", set()),  # the live status itself is reported by validate_event
+        ("archived", "setup", set()),  # nothing to map from: validate_item has the last word
+        ("waiting", "bogus", set()),  # the live status itself is reported by validate_item
     ],
 )
 def test_status_must_follow_from_the_snapshot(snapshot, live, expected):
