@@ -87,7 +87,7 @@ class AggregateCounter:
 class CountResult(enum.Enum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
-    EVENT_MISSING = "event_missing"
+    ITEM_MISSING = "item_missing"
     CONTENDED = "contended"
 
 
@@ -122,7 +122,7 @@ def refresh_aggregate(
     item = events.get(item_name)
     for attempt in range(1, max_attempts + 1):
         if item is None:
-            return CountOutcome(CountResult.EVENT_MISSING, None, attempt)
+            return CountOutcome(CountResult.ITEM_MISSING, None, attempt)
         if marker is not None and marker in item:
             return CountOutcome(CountResult.UNCHANGED, None, attempt)
         fresh = counter.count(item_name)  # counted after the read whose version guards the write

@@ -52,12 +52,12 @@ def test_the_choice_weights_events_by_their_rows():
 
 
 def test_the_dry_run_estimate_names_the_declared_strategy_and_the_choice():
-    estimate = MigrationEstimate(event_sizes=[400] * 3, source_rows=60_000, source_bytes=60_000 * 75)
+    estimate = MigrationEstimate(item_sizes=[400] * 3, source_rows=60_000, source_bytes=60_000 * 75)
     for rows in (10, 20, 59_970):
         estimate.observe_count(rows)
     with use_schema(EVENTS):
         live = estimate.summary(workers=4, rate_limit=0)["live path per record"]
     assert live["declared"] == "mirror" and live["would choose"] == "mirror"
     # without a sample of event sizes, the mean per event stands for every event
-    unsampled = MigrationEstimate(event_sizes=[400] * 1000, source_rows=5000, source_bytes=5000 * 75)
+    unsampled = MigrationEstimate(item_sizes=[400] * 1000, source_rows=5000, source_bytes=5000 * 75)
     assert unsampled.live_strategies()["would choose"] == "recount"
