@@ -183,5 +183,5 @@ class MigrationEstimate:
         aggregates = active_schema().aggregates
         row = self.row_bytes()
         return compare(sampled, row_bytes=row, key_bytes=row, pricing=self.pricing,
-                       event_bytes=sum(self.item_sizes) // items if items else 0,
+                       item_bytes=sum(self.item_sizes) // items if items else 0,
                        current=aggregates[0].strategy.name if aggregates else "-")
