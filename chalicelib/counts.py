@@ -87,7 +87,7 @@ class AggregateCounter:
 class CountResult(enum.Enum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
-    EVENT_MISSING = "event_missing"
+    ITEM_MISSING = "item_missing"
     CONTENDED = "contended"
 
 
@@ -105,7 +105,7 @@ class Counter(Protocol):
 
 
 def refresh_aggregate(
-    events: ItemWrites,
+    store: ItemWrites,
     counter: Counter,
     item_name: str,
     *,
@@ -119,16 +119,16 @@ def refresh_aggregate(
     is the mirror's, and the write is conditioned on the marker's absence."""
     aggregate = counter.aggregate
     marker = aggregate.mirror.marker if aggregate.mirror is not None else None
-    item = events.get(item_name)
+    item = store.get(item_name)
     for attempt in range(1, max_attempts + 1):
         if item is None:
-            return CountOutcome(CountResult.EVENT_MISSING, None, attempt)
+            return CountOutcome(CountResult.ITEM_MISSING, None, attempt)
         if marker is not None and marker in item:
             return CountOutcome(CountResult.UNCHANGED, None, attempt)
         fresh = counter.count(item_name)  # counted after the read whose version guards the write
         if aggregate.name in item and same_typed(item[aggregate.name], fresh):
             return CountOutcome(CountResult.UNCHANGED, fresh, attempt)
-        sent = events.conditional_set(
+        sent = store.conditional_set(
             item_name,
             {aggregate.name: fresh, aggregate.version_field: next_version(item, aggregate)},
             {aggregate.version_field: item.get(aggregate.version_field, ABSENT),

@@ -74,7 +74,7 @@ def _nothing(*_args: object) -> None:
 
 
 def upgrade_in_place(
-    events: ItemWrites,
+    store: ItemWrites,
     item: Mapping[str, Any],
     *,
     count_source: CountSource,
@@ -114,7 +114,7 @@ def upgrade_in_place(
     for attempt in range(1, max_attempts + 1):
         plan = plan_from(current)
         if plan.verdict is Verdict.REFUSED and plan.undecided and unread:
-            unread, fresh = False, events.get(plan.item_name)
+            unread, fresh = False, store.get(plan.item_name)
             if fresh is None:
                 return UpgradeOutcome(UpgradeResult.GONE, item_name, current, attempts=attempt, settled=settled)
             current = fresh
@@ -123,7 +123,7 @@ def upgrade_in_place(
             return outcome_of(plan, attempt)
         pace()
         announce(plan)
-        sent = events.conditional_set(plan.item_name, plan.changes, plan.guard, plan.removes)
+        sent = store.conditional_set(plan.item_name, plan.changes, plan.guard, plan.removes)
         if sent.settled is not None:
             settled.append(sent.settled.value)
             settle(plan, sent.settled.value)

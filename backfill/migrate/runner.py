@@ -541,7 +541,7 @@ def _query_counts(
     """--count-with query: ``items`` (typed or plain) passed through, each item whose count the
     live path does not maintain counted first by a consistent COUNT query, --writers at a time."""
     return count_by_query(target.dynamodb, target.settings.source_table(), items, _id_to_count, counts,
-                          threads=options.workers, on_events=advance)
+                          threads=options.workers, on_items=advance)
 
 
 def _id_to_count(item: dict[str, Any]) -> str | None:
@@ -682,7 +682,7 @@ class _WriteLoop:
     advance: Callable[[int], None]
     steering: Steering
     ledger: Ledger
-    failures: ItemFailures = field(default_factory=lambda: ItemFailures(log, "event"))
+    failures: ItemFailures = field(default_factory=lambda: ItemFailures(log, "item"))
     processed: int = 0  # items examined (main thread only, like ``since_save``)
     since_save: int = 0
     in_flight: dict[Future[Outcomes], Task] = field(default_factory=dict)

@@ -103,7 +103,7 @@ def mark_items(target: Target, aggregate: Aggregate, result: SeedResult, *, segm
     assert mirror is not None
     rows = writer(target, aggregate)
     schema = active_schema()
-    events = ItemStore(target.dynamodb, target.settings.target_table, schema.key)
+    store = ItemStore(target.dynamodb, target.settings.target_table, schema.key)
     names = {f"#k{i}": name for i, name in enumerate(schema.key.names)} | {"#m": mirror.marker}
     pages = parallel_scan(target.dynamodb, target.settings.target_table, total_segments=segments,
                           projection=", ".join(names), expression_names=names)
@@ -116,7 +116,7 @@ def mark_items(target: Target, aggregate: Aggregate, result: SeedResult, *, segm
             if mirror.marker in item:
                 result.already_marked += 1
                 continue
-            marked = rows.mark(events, name)
+            marked = rows.mark(store, name)
             if marked is None:
                 result.contended.append(name)
             else:

@@ -63,7 +63,7 @@ class AggregateStats:
 class Tally:
     results: Counter[str] = field(default_factory=Counter)  # e.g. upgraded / current / refused
     transitions: Counter[str] = field(default_factory=Counter)  # "waiting->setup"
-    statuses: Counter[str] = field(default_factory=Counter)  # status after, valid events only
+    statuses: Counter[str] = field(default_factory=Counter)  # status after, valid items only
     refused: list[dict[str, Any]] = field(default_factory=list)  # {<key label>, "reasons"} (``Key.label``)
     failed: list[dict[str, Any]] = field(default_factory=list)  # {<key label>, "reasons"} (``Key.label``)
     contended: list[dict[str, Any]] = field(default_factory=list)  # {<key label>, "reasons"} (``Key.label``)

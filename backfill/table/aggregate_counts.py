@@ -147,7 +147,7 @@ class CountStore(Protocol):
 
 
 class MemoryCounts:
-    """A dict; see ``python -m bench.count_store`` for its bytes per event."""
+    """A dict; see ``python -m bench.count_store`` for its bytes per item."""
 
     def __init__(self) -> None:
         self._counts: dict[str, int] = {}
@@ -228,7 +228,7 @@ class DiskCounts:
 
 
 class SpillingCounts:
-    """In memory up to ``memory_limit`` events, then on disk (every count moved there once)."""
+    """In memory up to ``memory_limit`` items, then on disk (every count moved there once)."""
 
     def __init__(self, memory_limit: int | None = None) -> None:
         self.memory_limit = MEMORY_LIMIT_ITEMS if memory_limit is None else memory_limit
@@ -330,22 +330,22 @@ def count_by_query(
     dynamodb: DynamoDBClient,
     table: str,
     items: Iterable[T],
-    event_id_of: Callable[[T], str | None],
+    name_of: Callable[[T], str | None],
     store: CountStore,
     *,
     threads: int,
     chunk: int = 256,
-    on_events: Callable[[int], None] | None = None,
+    on_items: Callable[[int], None] | None = None,
 ) -> Iterator[T]:
-    """Yield ``items`` unchanged, each after its event's count is in ``store``: a consistent
-    ``Query(Select=COUNT)`` (paginated) per item whose ``event_id_of(item)`` is not None, sent
+    """Yield ``items`` unchanged, each after its item's count is in ``store``: a consistent
+    ``Query(Select=COUNT)`` (paginated) per item whose ``name_of(item)`` is not None, sent
     ``threads`` at a time, a chunk of items at a time (memory holds one chunk)."""
     counter = AggregateCounter(dynamodb, table)
     with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="count") as pool:
         for batch in _chunks(items, chunk):
-            ids = [item_name for item_name in map(event_id_of, batch) if item_name is not None]
+            ids = [item_name for item_name in map(name_of, batch) if item_name is not None]
             counted = dict(zip(ids, pool.map(counter.count, ids), strict=True))
             store.add({item_name: n for item_name, n in counted.items() if n})
-            if on_events:
-                on_events(len(ids))
+            if on_items:
+                on_items(len(ids))
             yield from batch

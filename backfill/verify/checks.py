@@ -1,7 +1,7 @@
-"""Pure checks of migrated events: plain items, fresh counts and a snapshot in, findings out.
+"""Pure checks of migrated items: plain items, fresh counts and a snapshot in, findings out.
 
 A finding either *fails* verification (something is wrong) or is a *note* (worth knowing,
-not wrong: an event created after the snapshot, a status the application moved forward).
+not wrong: an item created after the snapshot, a status the application moved forward).
 
 Status rule: the snapshot's status must map (the schema's legacy aliases; current statuses map to
 themselves) to the live status. The event workflow only moves forward (the schema's status
@@ -108,7 +108,7 @@ def check_status(
     return findings
 
 
-def check_event(
+def check_item(
     item: Mapping[str, Any],
     *,
     fresh_count: int,
@@ -117,7 +117,7 @@ def check_event(
     strict: bool = False,
     show_values: bool = False,
 ) -> list[Finding]:
-    """Every finding about one live event (plain values). See the module doc for ``strict``."""
+    """Every finding about one live item (plain values). See the module doc for ``strict``."""
     schema = active_schema()
     item_name = str(schema.key.describe(item))
     if is_newer(item, schema):
@@ -166,12 +166,12 @@ def unowned_writes(item_name: str, changes: Mapping[str, Any], read: Mapping[str
                     + describe_changes(before, {**before, **unowned}, changed, show_values=show_values))]
 
 
-def missing_since_snapshot(event_ids: Iterable[str]) -> list[Finding]:
-    return [Finding(e, FindingKind.MISSING, "in the snapshot but no longer in the table") for e in sorted(event_ids)]
+def missing_since_snapshot(names: Iterable[str]) -> list[Finding]:
+    return [Finding(e, FindingKind.MISSING, "in the snapshot but no longer in the table") for e in sorted(names)]
 
 
-def created_after_snapshot(event_ids: Iterable[str]) -> list[Finding]:
-    return [Finding(e, FindingKind.CREATED_AFTER_SNAPSHOT, "not in the snapshot: created after it") for e in sorted(event_ids)]
+def created_after_snapshot(names: Iterable[str]) -> list[Finding]:
+    return [Finding(e, FindingKind.CREATED_AFTER_SNAPSHOT, "not in the snapshot: created after it") for e in sorted(names)]
 
 
 def orphan_source_rows(counts: Mapping[str, int] | CountStore, known: Container[str]) -> list[Finding]:

@@ -47,7 +47,7 @@ from backfill.table.target import Target
 from backfill.verify.checks import (
     Finding,
     FindingKind,
-    check_event,
+    check_item,
     created_after_snapshot,
     missing_since_snapshot,
     orphan_source_rows,
@@ -75,7 +75,7 @@ class VerifyOptions:
     run: str | None = None  # compare with every backup of this run (all its segments)
     segment: int | None = None  # only this segment of the run's split (bounded memory, one array child)  # default: newest backup of the events table in backup_dir
     use_snapshot: bool = True
-    sample: int | None = None  # check only the first N events in scan order
+    sample: int | None = None  # check only the first N items in scan order
     total_segments: int = 4
     recheck_counts: bool = True
     accept_zero_counts: bool = False  # source rows that belong to no item at all are a note, not a failure
@@ -238,7 +238,7 @@ def _check_table(
 ) -> None:
     """Stream the events table past the snapshot index: memory holds one page, the findings and
     the counts (on disk beyond MEMORY_LIMIT_ITEMS), whatever the table's size (a
-    --sample holds its N events)."""
+    --sample holds its N items)."""
     split = total_segments if options.segment is not None else None
     choice = (choose_for_tables(target.dynamodb, options.count_with, split=split,
                                 target_table=target.settings.target_table, source_table=target.settings.source_table())
@@ -304,7 +304,7 @@ class _Pass:
 
     def _check_sample(self, sample: int) -> None:
         target, progress = self.target, self.progress
-        items = _scan_events(target, self.total_segments, self._segments, sample, progress)
+        items = _scan_items(target, self.total_segments, self._segments, sample, progress)
         sampled = (_counts_for(target, self.options, self.total_segments, [item for _, item in items], progress)
                    if self.choice.method != NONE else MemoryCounts())
         for segment, item in items:
@@ -331,7 +331,7 @@ class _Pass:
         snapshot_item, migration_status = self.index.see(name)
         if self.snapshot is not None and snapshot_item is None and segment in self.covered:
             self.new_ids.append(name)
-        self.result.findings.extend(check_event(item, fresh_count=counts.get(name), snapshot_item=snapshot_item,
+        self.result.findings.extend(check_item(item, fresh_count=counts.get(name), snapshot_item=snapshot_item,
                                                 migration_status=migration_status, strict=self.options.strict,
                                                 show_values=self.options.show_values))
         self.result.items_checked += 1
@@ -344,24 +344,24 @@ def _scanned(
     for page in parallel_scan(target.dynamodb, target.settings.target_table, total_segments=total_segments,
                               segments=segments, page_size=STREAMING_PAGE_ITEMS, consistent=True):
         yield from ((page.segment, typed) for typed in page.items)
-        progress("events", len(page.items))
+        progress("items", len(page.items))
 
 
-def _scan_events(
+def _scan_items(
     target: Target, total_segments: int, segments: list[int] | None, sample: int, progress: Progress
 ) -> list[tuple[int, dict[str, Any]]]:
-    events: list[tuple[int, dict[str, Any]]] = []
+    items: list[tuple[int, dict[str, Any]]] = []
     for page in parallel_scan(target.dynamodb, target.settings.target_table, total_segments=total_segments,
                               segments=segments, page_size=min(sample, 1000), consistent=True):
-        events += [(page.segment, to_python(typed)) for typed in page.items]
-        progress("events", len(page.items))
-        if len(events) >= sample:
-            return events[:sample]
-    return events
+        items += [(page.segment, to_python(typed)) for typed in page.items]
+        progress("items", len(page.items))
+        if len(items) >= sample:
+            return items[:sample]
+    return items
 
 
 def _counts_for(
-    target: Target, options: VerifyOptions, total_segments: int, events: list[dict[str, Any]], progress: Progress,
+    target: Target, options: VerifyOptions, total_segments: int, items: list[dict[str, Any]], progress: Progress,
     store: CountStore | None = None, seen: SourceRows | None = None,
 ) -> CountStore:
     """One parallel scan of the whole source table (each row shown to ``seen``); for a sample, one
@@ -369,8 +369,8 @@ def _counts_for(
     source = target.settings.source_table()
     if options.sample:
         counter = AggregateCounter(target.dynamodb, source)
-        sampled = MemoryCounts()  # a sample's N events
-        names = [name for name in map(active_schema().key.name_of, events) if name is not None]
+        sampled = MemoryCounts()  # a sample's N items
+        names = [name for name in map(active_schema().key.name_of, items) if name is not None]
         sampled.add({name: counter.count(name) for name in names})
         return sampled
     return count_groups(target.dynamodb, source, max(total_segments, options.total_segments),

@@ -31,7 +31,7 @@ class SnapshotIndex(SpillFile):
                 self.count += 1
 
     def add_statuses(self, statuses: dict[str, Any]) -> None:
-        """The status the migration last wrote to each event (from its ledger)."""
+        """The status the migration last wrote to each item (from its ledger)."""
         with self.transaction() as db:
             db.executemany(
                 "INSERT INTO snapshot (id, status) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET status = excluded.status",

@@ -82,7 +82,7 @@ def upgrade_item(
 
 
 def needs_upgrade(item: Mapping[str, Any], schema: Schema | None = None) -> bool:
-    """True when the item is not a valid current-version event (so an upgrade would change it)."""
+    """True when the item is not a valid current-version item (so an upgrade would change it)."""
     return bool(validate(item, schema or active_schema()))
 
 

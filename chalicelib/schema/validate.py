@@ -11,5 +11,5 @@ from chalicelib.schema.spec import Context, Schema
 
 
 def validate_item(item: Mapping[str, Any], schema: Schema | None = None, *, now_ms: int | None = None) -> list[str]:
-    """The problems that keep ``item`` from being a valid current event ([] when valid)."""
+    """The problems that keep ``item`` from being a valid current item ([] when valid)."""
     return validate(item, schema or active_schema(), Context(now_ms=now_ms))

@@ -47,7 +47,7 @@ from chalicelib.upgrader import UpgradeResult, keep_maintained, upgrade_in_place
 
 
 class UpgradeContended(RetryableFailure):
-    """The event kept changing under the upgrade; the record is retried with its batch."""
+    """The item kept changing under the upgrade; the record is retried with its batch."""
 
 
 def handle_event_change(
@@ -66,7 +66,7 @@ def handle_event_change(
     keys = {**{name: change.keys.get(name) for name in schema.key.names}, "sequenceNumber": change.sequence_number}
     if is_newer(change.new_image, schema):
         # Another deployment runs a newer declaration: its live path owns this row.
-        logger.info("event of a newer schema version left untouched", extra={**keys, schema.version_field: schema.version})
+        logger.info("item of a newer schema version left untouched", extra={**keys, schema.version_field: schema.version})
         return NEWER
     images = [ImageChange(c.old_image, c.new_image, c.observed_at_ms) for c in (*earlier, change)]
     held, names, image = known_state(images), written_names(images), change.new_image
@@ -81,7 +81,7 @@ def handle_event_change(
     )
     if outcome.result is UpgradeResult.UPGRADED:
         written = sorted(outcome.changes)
-        logger.info("event upgraded", extra={**keys, "fields": written, "attempts": outcome.attempts})
+        logger.info("item upgraded", extra={**keys, "fields": written, "attempts": outcome.attempts})
         return UPGRADED
     if outcome.result is UpgradeResult.CURRENT:
         if names and outcome.before is not None and names <= moved_pairs(outcome.before, image):
@@ -89,19 +89,19 @@ def handle_event_change(
             return SUPERSEDED
         return CURRENT  # a newer write already in the table is current
     if outcome.result is UpgradeResult.NEWER:
-        logger.info("event of a newer schema version left untouched", extra=keys)
+        logger.info("item of a newer schema version left untouched", extra=keys)
         return NEWER
     if outcome.result is UpgradeResult.GONE:
-        logger.info("event deleted before it could be upgraded", extra=keys)
+        logger.info("item deleted before it could be upgraded", extra=keys)
         return SKIPPED
     if outcome.result is UpgradeResult.REFUSED:
         if _only_counts_changed(change):
             # The recount wrote an aggregate on an item that was already refused (and reported)
             # in its previous state; the count cannot have fixed or broken it.
-            logger.info("refused event recounted; already reported",
+            logger.info("refused item recounted; already reported",
                         extra={**keys, "reasons": loggable_reasons(outcome.reasons)})
             return SKIPPED
-        logger.warning("event refused by the upgrade rule", extra={**keys, "reasons": loggable_reasons(outcome.reasons)})
+        logger.warning("item refused by the upgrade rule", extra={**keys, "reasons": loggable_reasons(outcome.reasons)})
         deps.failures.record(
             Failure(
                 item_key=item_key(schema.table, *(change.keys.get(n) for n in schema.key.names)),

@@ -95,7 +95,7 @@ def _settle(change: StreamChange, table: str, results: Mapping[Touch, CountOutco
             raise PermanentFailure([f"recount of {touch[0]} of {touch[1]!r} failed: {type(result).__name__}: {result}"])
         if result.result is CountResult.CONTENDED:
             raise CountFailed(f"recount of {touch[0]} of {touch[1]!r} kept racing ({result.attempts} attempts)")
-        if result.result is CountResult.EVENT_MISSING:
+        if result.result is CountResult.ITEM_MISSING:
             missing.append(touch)
     # A REMOVE after its item was deleted is ordinary clean-up; a source item added to an item
     # that does not exist is what an operator must hear about.

@@ -39,7 +39,7 @@ def test_a_recount_whose_event_was_deleted_meanwhile_reports_it_missing(stubbed,
     stubbed.count_returns(0)
     stubbed.condition_fails(now=None)
     outcome = recount(stubbed, waits)
-    assert outcome.result is CountResult.EVENT_MISSING and outcome.attempts == 2
+    assert outcome.result is CountResult.ITEM_MISSING and outcome.attempts == 2
 
 
 def test_a_recount_that_keeps_losing_is_contended(stubbed, waits):
