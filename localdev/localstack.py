@@ -115,11 +115,17 @@ def _install_venv(directory: Path) -> None:
     # and 26-44 CPU-s here, uv 30 s and 10 CPU-s, itself included), and it compiles nothing:
     # LocalStack compiles the modules it imports at its first start (LocalStackEndpoint lets it
     # write their bytecode), not all 500 MB of them.
+    # Where uv cannot be had or fails, pip installs the same pins (slower, same result).
     python = str(venv_python(directory))
-    _run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", UV],
-         f"pip install {UV} into {venv}")
-    _run([python, "-m", "uv", "pip", "install", "--quiet", "--python", python, "-r", str(REQUIREMENTS)],
-         f"uv pip install -r {REQUIREMENTS.name} into {venv}")
+    try:
+        _run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", UV],
+             f"pip install {UV} into {venv}")
+        _run([python, "-m", "uv", "pip", "install", "--quiet", "--python", python, "-r", str(REQUIREMENTS)],
+             f"uv pip install -r {REQUIREMENTS.name} into {venv}")
+    except LocalStackMissing as uv_failed:
+        sys.stderr.write(f"localstack: {uv_failed}; installing with pip instead\n")
+        _run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--prefer-binary",
+              "--no-compile", "-r", str(REQUIREMENTS)], f"pip install -r {REQUIREMENTS.name} into {venv}")
     stamp.write_text(_requirements_digest() + "\n")
 
 
