@@ -73,7 +73,7 @@ class VerifyOptions:
     backup_dir: str | Path = Path("backups")  # the run store: a directory or s3://bucket/prefix
     snapshot: str | Path | None = None
     run: str | None = None  # compare with every backup of this run (all its segments)
-    segment: int | None = None  # only this segment of the run's split (bounded memory, one array child)  # default: newest backup of the events table in backup_dir
+    segment: int | None = None  # only this segment of the run's split (bounded memory, one array child)  # default: newest backup of the target table in backup_dir
     use_snapshot: bool = True
     sample: int | None = None  # check only the first N items in scan order
     total_segments: int = 4
