@@ -4,8 +4,8 @@ A finding either *fails* verification (something is wrong) or is a *note* (worth
 not wrong: an item created after the snapshot, a status the application moved forward).
 
 Status rule: the snapshot's status must map (the schema's legacy aliases; current statuses map to
-themselves) to the live status. The event workflow only moves forward (the schema's status
-order), so a live status *later* than the mapped one is the application moving the event
+themselves) to the live status. The workflow only moves forward (the schema's status
+order), so a live status *later* than the mapped one is the application moving the item
 on after the snapshot: a note. An earlier or unrelated status fails, and so does a status the
 migration itself wrote (seen in its ledger) that is not the mapped one.
 

@@ -73,7 +73,7 @@ class VerifyOptions:
     backup_dir: str | Path = Path("backups")  # the run store: a directory or s3://bucket/prefix
     snapshot: str | Path | None = None
     run: str | None = None  # compare with every backup of this run (all its segments)
-    segment: int | None = None  # only this segment of the run's split (bounded memory, one array child)  # default: newest backup of the events table in backup_dir
+    segment: int | None = None  # only this segment of the run's split (bounded memory, one array child)  # default: newest backup of the target table in backup_dir
     use_snapshot: bool = True
     sample: int | None = None  # check only the first N items in scan order
     total_segments: int = 4
@@ -162,7 +162,7 @@ def resolve_snapshot(target: Target, options: VerifyOptions, table: str) -> tupl
 
 
 def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress | None = None) -> VerifyResult:
-    """Check every event (or a sample) of the target's events table. Raises BackupError when
+    """Check every item (or a sample) of the target table. Raises BackupError when
     the snapshot named (or found) is damaged or of another table."""
     settings = target.settings
     snapshot, note = resolve_snapshot(target, options, settings.target_table)
@@ -236,7 +236,7 @@ def _check_table(
     total_segments: int,
     progress: Progress,
 ) -> None:
-    """Stream the events table past the snapshot index: memory holds one page, the findings and
+    """Stream the target table past the snapshot index: memory holds one page, the findings and
     the counts (on disk beyond MEMORY_LIMIT_ITEMS), whatever the table's size (a
     --sample holds its N items)."""
     split = total_segments if options.segment is not None else None

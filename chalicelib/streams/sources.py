@@ -71,7 +71,7 @@ def _refresh_all(touches: list[Touch], deps: Dependencies) -> dict[Touch, CountO
     for touch in touches:
         name, item_name = touch
         try:
-            results[touch] = refresh_aggregate(deps.events, deps.counters[name], item_name)
+            results[touch] = refresh_aggregate(deps.store, deps.counters[name], item_name)
         except Exception as error:  # fails only this item's records (retried or recorded)
             logger.warning("recount failed", extra={"aggregate": name, "item": item_name, **loggable_error(error)})
             results[touch] = error

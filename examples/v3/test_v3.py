@@ -22,7 +22,7 @@ from backfill.table.target import Target
 from backfill.verify import FindingKind, VerifyOptions, run_verify
 from chalicelib.items import to_python
 from chalicelib.schema import use_schema, validate_item
-from chalicelib.streams import process_events_batch
+from chalicelib.streams import process_target_batch
 from chalicelib.streams.dependencies import Dependencies
 from examples.v3.schema import V3
 
@@ -91,7 +91,7 @@ def test_the_live_path_repairs_a_legacy_whole_item_put_over_a_v3_row(v3, target,
     dynamodb.put_item(TableName=live_settings.table("participants"),
                       Item={"eventId": {"S": "e-v3"}, "participantId": {"S": "p1"}})
     # when the events stream handler gets the record
-    result = process_events_batch(event, Dependencies(live_settings, dynamodb))
+    result = process_target_batch(event, Dependencies(live_settings, dynamodb))
     # then the row is v3 again: v3's field carried from the old image, the derived one recomputed,
     # the completion dated by the record, the earlier start kept
     assert result.stats["upgraded"] == 1 and result.failed_sequence_numbers == []

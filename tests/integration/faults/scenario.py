@@ -61,7 +61,7 @@ def final_check(
         owned=OWNED,
     )
     created_missing = sorted((log.created if log else set()) - _event_ids(target))
-    figures.events_checked += check.events
+    figures.items_checked += check.events
     figures.items_lost += len(check.lost) + len(created_missing)
     figures.counts_wrong += len(check.wrong_counts)
     verified = run_verify(target, VerifyOptions(backup_dir=backup_dir, total_segments=2))

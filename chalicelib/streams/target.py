@@ -50,7 +50,7 @@ class UpgradeContended(RetryableFailure):
     """The item kept changing under the upgrade; the record is retried with its batch."""
 
 
-def handle_event_change(
+def handle_target_change(
     change: StreamChange, deps: Dependencies, earlier: Sequence[StreamChange] = ()
 ) -> str:
     """Apply one record of the migrated table's stream (``earlier``: the batch's previous records
@@ -71,7 +71,7 @@ def handle_event_change(
     images = [ImageChange(c.old_image, c.new_image, c.observed_at_ms) for c in (*earlier, change)]
     held, names, image = known_state(images), written_names(images), change.new_image
     outcome = upgrade_in_place(
-        deps.events,
+        deps.store,
         image,
         count_source=keep_maintained({name: counter.count for name, counter in deps.counters.items()}),
         observed_at_ms=change.observed_at_ms,
@@ -135,7 +135,7 @@ def _wire_name(keys: Any) -> str | None:
     return active_schema().key.name_of(plain)
 
 
-def last_record_per_event(event: Mapping[str, Any]) -> dict[str, str]:
+def last_record_per_item(event: Mapping[str, Any]) -> dict[str, str]:
     """item name -> sequence number of that item's last record in the batch that can be read.
 
     Reads keys and sequence numbers, and decodes only each item's last record (to make sure
@@ -159,13 +159,13 @@ def last_record_per_event(event: Mapping[str, Any]) -> dict[str, str]:
     return last
 
 
-def process_events_batch(
+def process_target_batch(
     event: Mapping[str, Any], deps: Dependencies, context: Any = None
 ) -> BatchResult:
     """Handle one Lambda batch from the migrated table's stream: the last record of each item,
     knowing the earlier ones (records are handled in order, so they have been seen by then)."""
     schema = active_schema()
-    last = last_record_per_event(event)
+    last = last_record_per_item(event)
     seen: dict[str, list[StreamChange]] = {}
 
     def handle(change: StreamChange) -> str:
@@ -174,7 +174,7 @@ def process_events_batch(
             seen.setdefault(item_name, []).append(change)
             return SUPERSEDED
         earlier = seen.pop(item_name, []) if item_name is not None else []
-        return handle_event_change(change, deps, earlier)
+        return handle_target_change(change, deps, earlier)
 
     rejections = Rejections(deps.failures, deps.settings.target_table, schema.table, schema.key.names)
     return run_batch(event, handle, rejections, context)
