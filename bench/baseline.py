@@ -16,7 +16,7 @@ from typing import Any
 from chalicelib.aws import client
 from chalicelib.config import Settings
 from chalicelib.items import to_python, to_typed
-from chalicelib.schema import UpgradeRefused, needs_upgrade, upgrade_event
+from chalicelib.schema import UpgradeRefused, needs_upgrade, upgrade_item
 
 
 def count_by_query(dynamodb: Any, table: str, event_id: str) -> int:
@@ -59,7 +59,7 @@ def run_baseline(
                 count = count_by_query(dynamodb, settings.table("participants"), item["eventId"])
                 spent["Query"] += time.perf_counter() - started
                 try:
-                    upgraded = upgrade_event(item, aggregates={"participantCount": count})
+                    upgraded = upgrade_item(item, aggregates={"participantCount": count})
                 except UpgradeRefused:
                     refused += 1
                 else:

@@ -67,6 +67,6 @@ def run_default_migration(
         "migrated": report.migrated,
         "phases": clock.phases(total),
         "report": {k: summary[k] for k in ("total", "migrated", "skipped_already_upgraded", "refused",
-                                           "failed", "contended", "completed", "events_per_s")},
+                                           "failed", "contended", "completed", "items_per_s")},
         "options": {k: v for k, v in options.to_dict().items() if k != "backup_dir"},
     }

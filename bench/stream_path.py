@@ -29,7 +29,7 @@ from chalicelib.aws import client
 from chalicelib.config import Settings
 from chalicelib.items import to_typed
 from chalicelib.schema import active_schema
-from chalicelib.streams import process_events_batch, process_source_batch
+from chalicelib.streams import process_source_batch, process_target_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.observability import logger as handler_logger
 from chalicelib.streams.records import parse_record
@@ -148,7 +148,7 @@ def run_stream_path(
             event_records, participant_records = workload.burst()
             touched += len({t for r in participant_records for t in touched_by(parse_record(r), active_schema().aggregates)})
         for process, deps, batch in (
-            (process_events_batch, events_deps, event_records),
+            (process_target_batch, events_deps, event_records),
             (process_source_batch, participants_deps, participant_records),
         ):
             if batch:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.backoff import Backoff
-from chalicelib.events_store import EventWrites
+from chalicelib.item_store import ItemWrites
 from chalicelib.items import to_python
 from chalicelib.planner import ABSENT, next_version
 from chalicelib.schema import Schema, active_schema
@@ -69,10 +69,10 @@ class AggregateCounter:
             kwargs["Select"] = "COUNT"
         return kwargs
 
-    def count(self, event_id: str) -> int:
-        """The aggregate's value for the target item named ``event_id`` (``Key.name_of``)."""
+    def count(self, item_name: str) -> int:
+        """The aggregate's value for the target item named ``item_name`` (``Key.name_of``)."""
         total = 0
-        kwargs = self._query(event_id)
+        kwargs = self._query(item_name)
         while True:
             page = self.dynamodb.query(**kwargs)
             if self.aggregate.reads:
@@ -87,7 +87,7 @@ class AggregateCounter:
 class CountResult(enum.Enum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
-    EVENT_MISSING = "event_missing"
+    ITEM_MISSING = "item_missing"
     CONTENDED = "contended"
 
 
@@ -101,35 +101,35 @@ class CountOutcome:
 class Counter(Protocol):
     aggregate: Aggregate
 
-    def count(self, event_id: str) -> int: ...
+    def count(self, item_name: str) -> int: ...
 
 
 def refresh_aggregate(
-    events: EventWrites,
+    store: ItemWrites,
     counter: Counter,
-    event_id: str,
+    item_name: str,
     *,
     max_attempts: int = MAX_ATTEMPTS,
     backoff: Backoff = Backoff(),  # noqa: B008 - immutable
 ) -> CountOutcome:
-    """Make the aggregate ``counter`` computes, on the item named ``event_id``, equal a fresh value.
+    """Make the aggregate ``counter`` computes, on the item named ``item_name``, equal a fresh value.
 
     The item is read once; after a lost race the failed write returns it as it is now. An item
     whose count a membership mirror keeps (it has the mirror's marker) is left alone: its count
     is the mirror's, and the write is conditioned on the marker's absence."""
     aggregate = counter.aggregate
     marker = aggregate.mirror.marker if aggregate.mirror is not None else None
-    item = events.get(event_id)
+    item = store.get(item_name)
     for attempt in range(1, max_attempts + 1):
         if item is None:
-            return CountOutcome(CountResult.EVENT_MISSING, None, attempt)
+            return CountOutcome(CountResult.ITEM_MISSING, None, attempt)
         if marker is not None and marker in item:
             return CountOutcome(CountResult.UNCHANGED, None, attempt)
-        fresh = counter.count(event_id)  # counted after the read whose version guards the write
+        fresh = counter.count(item_name)  # counted after the read whose version guards the write
         if aggregate.name in item and same_typed(item[aggregate.name], fresh):
             return CountOutcome(CountResult.UNCHANGED, fresh, attempt)
-        sent = events.conditional_set(
-            event_id,
+        sent = store.conditional_set(
+            item_name,
             {aggregate.name: fresh, aggregate.version_field: next_version(item, aggregate)},
             {aggregate.version_field: item.get(aggregate.version_field, ABSENT),
              **({marker: ABSENT} if marker is not None else {})},

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from chalicelib.backoff import Backoff
-from chalicelib.events_store import ABSENT, EventWrites
+from chalicelib.item_store import ABSENT, ItemWrites
 from chalicelib.planner import next_version
 from chalicelib.schema.aggregate import Aggregate, Mirror
 from chalicelib.schema.key import Key
@@ -123,19 +123,19 @@ class MirrorWriter:
                 return total
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def mark(self, events: EventWrites, name: str) -> int | None:
+    def mark(self, store: ItemWrites, name: str) -> int | None:
         """Hand the count of item ``name`` over to the mirror: its count set to its present rows,
         its version bumped and the marker set, conditioned on the version read *before* the rows
         were counted (and the marker's absence): a flip in between bumped the version, so the
         write fails and the rows are counted again. 1 when this call marked it, 0 when it is gone
         or already marked, None when it kept changing for MAX_MARK_ATTEMPTS tries."""
         aggregate, marker = self.aggregate, self.mirror.marker
-        item = events.get(name)
+        item = store.get(name)
         for attempt in range(1, MAX_MARK_ATTEMPTS + 1):
             if item is None or marker in item:
                 return 0
             present = self.present_count(name)
-            sent = events.conditional_set(
+            sent = store.conditional_set(
                 name,
                 {aggregate.name: present, aggregate.version_field: next_version(item, aggregate), marker: True},
                 {aggregate.version_field: item.get(aggregate.version_field, ABSENT), marker: ABSENT},

@@ -26,7 +26,7 @@ from typing import Any
 from chalicelib.schema import Context, Schema, UpgradeRefused, active_schema
 from chalicelib.schema.aggregate import Aggregate
 from chalicelib.schema.rename import undecided
-from chalicelib.schema.upgrade import changed_fields, is_newer, removed_fields, upgrade_event
+from chalicelib.schema.upgrade import changed_fields, is_newer, removed_fields, upgrade_item
 from chalicelib.schema.values import as_count
 
 
@@ -48,7 +48,7 @@ class Verdict(enum.Enum):
 @dataclass(frozen=True)
 class WritePlan:
     verdict: Verdict
-    event_id: str  # the item's name (``Key.name_of``)
+    item_name: str  # the item's name (``Key.name_of``)
     before: dict[str, Any]  # the item as read
     after: dict[str, Any] | None = None  # the item once the write lands (None when refused)
     changes: dict[str, Any] = field(default_factory=dict)  # attributes to SET
@@ -101,20 +101,20 @@ def plan_upgrade(
     """
     schema = schema or active_schema()
     before = dict(item)
-    event_id = str(schema.key.describe(before))
+    item_name = str(schema.key.describe(before))
     carried = {name: value for name, value in (carry or {}).items() if name not in deferred}
     if is_newer(before, schema):
-        return WritePlan(Verdict.NEWER, event_id, before, reasons=[
+        return WritePlan(Verdict.NEWER, item_name, before, reasons=[
             f"{schema.version_field} {before.get(schema.version_field)} is newer than this code knows ({schema.version})"])
     given = {a.name: aggregates[a.name] for a in unmaintained(before, schema) if aggregates and a.name in aggregates}
     try:
-        after = upgrade_event(
+        after = upgrade_item(
             {**before, **carried}, aggregates=given, observed_at_ms=observed_at_ms, now_ms=now_ms, written=written,
             deferred=deferred, schema=schema,
         )
     except UpgradeRefused as refused:
         pairs = undecided({**before, **carried}, schema, Context(written=written, deferred=deferred))
-        return WritePlan(Verdict.REFUSED, event_id, before, reasons=list(refused.reasons),
+        return WritePlan(Verdict.REFUSED, item_name, before, reasons=list(refused.reasons),
                          undecided=tuple(r.new for r in pairs))
     writable = schema.owned | frozenset(carried)
     changes = changed_fields(before, after, writable)
@@ -123,6 +123,6 @@ def plan_upgrade(
         if aggregate.name in changes:
             changes[aggregate.version_field] = after[aggregate.version_field] = next_version(before, aggregate)
     if not changes and not removes:
-        return WritePlan(Verdict.CURRENT, event_id, before, after)
+        return WritePlan(Verdict.CURRENT, item_name, before, after)
     guard = expected_state(before, writable | schema.inputs)
-    return WritePlan(Verdict.WRITE, event_id, before, after, changes, guard, removes=removes)
+    return WritePlan(Verdict.WRITE, item_name, before, after, changes, guard, removes=removes)

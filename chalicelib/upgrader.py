@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.backoff import Backoff
-from chalicelib.events_store import EventWrites
+from chalicelib.item_store import ItemWrites
 from chalicelib.planner import Verdict, WritePlan, plan_upgrade, unmaintained
 from chalicelib.schema import active_schema
 from chalicelib.schema.rename import PairKnowledge, written_between
@@ -51,7 +51,7 @@ _RESULT_OF: dict[Verdict, UpgradeResult] = {
 @dataclass
 class UpgradeOutcome:
     result: UpgradeResult
-    event_id: str
+    item_name: str
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     reasons: list[str] = field(default_factory=list)
@@ -64,7 +64,7 @@ class UpgradeOutcome:
 def outcome_of(plan: WritePlan, attempts: int = 1) -> UpgradeOutcome:
     """The outcome of carrying out ``plan`` (a dry run's outcome: the plan as if written)."""
     return UpgradeOutcome(
-        _RESULT_OF[plan.verdict], plan.event_id, plan.before, plan.after, list(plan.reasons), attempts,
+        _RESULT_OF[plan.verdict], plan.item_name, plan.before, plan.after, list(plan.reasons), attempts,
         dict(plan.changes), removes=plan.removes,
     )
 
@@ -74,7 +74,7 @@ def _nothing(*_args: object) -> None:
 
 
 def upgrade_in_place(
-    events: EventWrites,
+    store: ItemWrites,
     item: Mapping[str, Any],
     *,
     count_source: CountSource,
@@ -99,7 +99,7 @@ def upgrade_in_place(
     rename pair out of step that no write decides is then judged again on the item as it is now
     (an earlier record may have settled that pair since the image was taken).
     """
-    event_id = str(active_schema().key.describe(item))
+    item_name = str(active_schema().key.describe(item))
     current: dict[str, Any] = dict(item)
     settled: list[str] = []
     known = PairKnowledge()  # the backfill's first read: no write known
@@ -114,29 +114,29 @@ def upgrade_in_place(
     for attempt in range(1, max_attempts + 1):
         plan = plan_from(current)
         if plan.verdict is Verdict.REFUSED and plan.undecided and unread:
-            unread, fresh = False, events.get(plan.event_id)
+            unread, fresh = False, store.get(plan.item_name)
             if fresh is None:
-                return UpgradeOutcome(UpgradeResult.GONE, event_id, current, attempts=attempt, settled=settled)
+                return UpgradeOutcome(UpgradeResult.GONE, item_name, current, attempts=attempt, settled=settled)
             current = fresh
             plan = plan_from(current)
         if plan.verdict is not Verdict.WRITE:
             return outcome_of(plan, attempt)
         pace()
         announce(plan)
-        sent = events.conditional_set(plan.event_id, plan.changes, plan.guard, plan.removes)
+        sent = store.conditional_set(plan.item_name, plan.changes, plan.guard, plan.removes)
         if sent.settled is not None:
             settled.append(sent.settled.value)
             settle(plan, sent.settled.value)
         if sent.written:
             return replace(outcome_of(plan, attempt), settled=settled)
         if sent.current is None:
-            return UpgradeOutcome(UpgradeResult.GONE, event_id, current, attempts=attempt, settled=settled)
+            return UpgradeOutcome(UpgradeResult.GONE, item_name, current, attempts=attempt, settled=settled)
         # What the racing writes wrote of a renamed attribute (the live path knows from its records).
         known = PairKnowledge(written_between(current, sent.current, active_schema(), one_write=False))
         current, unread = sent.current, False
         if attempt < max_attempts:
             backoff.wait(attempt)
-    return UpgradeOutcome(UpgradeResult.CONTENDED, event_id, current, attempts=max_attempts, settled=settled)
+    return UpgradeOutcome(UpgradeResult.CONTENDED, item_name, current, attempts=max_attempts, settled=settled)
 
 
 def keep_maintained_count(lookup: Callable[[str], int]) -> CountSource:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.items import to_python
-from chalicelib.schema import CURRENT, validate_event
+from chalicelib.schema import CURRENT, validate_item
 
 # Judges a row: (item, the old row it came from or None, attributes the app changed since) -> problems.
 Problems = Callable[[Mapping[str, Any], "Mapping[str, Any] | None", Set[str]], list[str]]
@@ -114,7 +114,7 @@ def check_tables(
 
 
 def _project_rule(item: Mapping[str, Any], _original: Mapping[str, Any] | None, _app_changed: Set[str]) -> list[str]:
-    return validate_event(item)
+    return validate_item(item)
 
 
 _ABSENT = object()

@@ -177,7 +177,7 @@ class Story:
         already = summary["skipped_already_upgraded"]  # e.g. a write retried after a timeout had landed
         self.say(
             f"migrated {summary['migrated']}, already current {already}, refused {summary['refused']}, "
-            f"failed {summary['failed']}, in {summary['duration_s']}s ({summary['events_per_s']} events/s)"
+            f"failed {summary['failed']}, in {summary['duration_s']}s ({summary['items_per_s']} events/s)"
         )
         check = self._independent_check()
         data = self.state.data
@@ -219,18 +219,18 @@ class Story:
         except ImportError as error:
             raise NotLanded(f"backfill.verify ({error})") from error
         result = run_verify(self.target, VerifyOptions(backup_dir=self.options.backup_dir))
-        self.say(f"checked {result.events_checked} events against snapshot {result.snapshot}")
+        self.say(f"checked {result.items_checked} events against snapshot {result.snapshot}")
         self.say("findings: " + (", ".join(f"{k} {v}" for k, v in result.counts_by_kind().items()) or "none"))
         for finding in result.failures[:3]:
             reason = str(finding.to_json().get("reason", ""))
-            self.say(f"{finding.kind.value} {finding.event_id}: {reason[:90]}{'...' if len(reason) > 90 else ''}")
+            self.say(f"{finding.kind.value} {finding.name}: {reason[:90]}{'...' if len(reason) > 90 else ''}")
         # The malformed rows are expected failures of verify (they stay legacy); nothing else is.
         data = self.state.data
         assert data is not None
-        unexpected = result.failing_event_ids() - set(data.malformed_ids)
-        ok = not unexpected and result.failing_event_ids() == set(data.malformed_ids)
+        unexpected = result.failing_names() - set(data.malformed_ids)
+        ok = not unexpected and result.failing_names() == set(data.malformed_ids)
         return ok, (
-            f"{result.events_checked} events checked; failing: exactly the {len(data.malformed_ids)} refused rows"
+            f"{result.items_checked} events checked; failing: exactly the {len(data.malformed_ids)} refused rows"
             if ok else f"unexpected failing events: {sorted(unexpected)[:5]}"
         )
 
@@ -280,7 +280,7 @@ class Story:
         counts = result.counts()
         self.say("restore outcomes: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         for outcome in [o for o in result.outcomes if o.outcome == "conflict_skipped"][:3]:
-            self.say(f"conflict kept (changed since the migration wrote it) {outcome.event_id}: {outcome.reason}")
+            self.say(f"conflict kept (changed since the migration wrote it) {outcome.item_name}: {outcome.reason}")
         log = self.state.old_app_log
         conflicts = result.ids("conflict_skipped")
         unexplained = conflicts - log.events_touched

@@ -116,9 +116,7 @@ DEFAULT_S = 5
 SELECT = {"moto": "per_endpoint", "localstack": "per_endpoint and not moto_only"}
 
 # `make test`'s LocalStack lane: a test for each path a LocalStack user takes (the full suite runs
-# with `make integration ENDPOINTS=localstack`). Its tests, alone on a loaded machine (load 10-17),
-# 2026-12-08: the six whole files took 528 s and 103 CPU-s, mostly test_control's S3 array
-# workers (116 s) and test_run_on_s3's workers (85 s); these took the figures in the docs.
+# with `make integration ENDPOINTS=localstack`); its cost is in docs/how-to/local-development.md.
 SAMPLE = {
     "localstack": [
         "tests/integration/test_demo.py",  # the demo's story: seed, dry run, migrate, verify, live writes, restore

@@ -15,7 +15,7 @@ from backfill.live.model import APP_NAME, failure_queue_name, function_name, han
 DEFAULT_ITERATOR_AGE_MS = 300_000  # five minutes behind the table is worth waking someone
 PERIOD_S = 300
 # The powertools metrics (chalicelib.streams.observability) for records the live path could not
-# apply and stored in the failures table: the upgrade rule refused them, or their event is missing.
+# apply and stored in the failures table: the upgrade rule refused them, or their item is missing.
 UNAPPLIED_METRICS = ("refused", "reported")
 
 

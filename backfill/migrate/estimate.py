@@ -53,7 +53,7 @@ class MigrationEstimate:
     """
 
     pricing: Pricing = field(default_factory=Pricing)
-    event_sizes: list[int] = field(default_factory=list)
+    item_sizes: list[int] = field(default_factory=list)
     writes: list[int] = field(default_factory=list)  # write units of each planned UpdateItem
     written_sizes: list[int] = field(default_factory=list)  # size before of each written item
     source_rows: int = 0  # rows of the whole source table (counted, or reported)
@@ -64,7 +64,7 @@ class MigrationEstimate:
     items_to_count: Counter[int] = field(default_factory=Counter)  # source rows -> items with as many
 
     def observe(self, size_before: int, size_after: int | None) -> None:
-        self.event_sizes.append(size_before)
+        self.item_sizes.append(size_before)
         if size_after is not None:
             self.writes.append(update_units(size_before, size_after))
             self.written_sizes.append(size_before)
@@ -104,7 +104,7 @@ class MigrationEstimate:
         return self.count_method != NONE
 
     def steps(self) -> list[Step]:
-        e_requests, e_units = scan_read_units(self.event_sizes, consistent=False)
+        e_requests, e_units = scan_read_units(self.item_sizes, consistent=False)
         return [
             *([self.counting(self.count_method)] if self.counts else []),
             *([self.group_check()] if self.count_method == "query" else []),
@@ -178,10 +178,10 @@ class MigrationEstimate:
     def live_strategies(self) -> dict[str, Any]:
         """The live path's recount and mirror priced per record for these tables
         (``backfill.migrate.live_pricing``): the items sampled (counted), else the mean per item."""
-        items = len(self.event_sizes)
+        items = len(self.item_sizes)
         sampled = +self.items_to_count or Counter({self.source_rows // items: items} if items else {})
         aggregates = active_schema().aggregates
         row = self.row_bytes()
         return compare(sampled, row_bytes=row, key_bytes=row, pricing=self.pricing,
-                       event_bytes=sum(self.event_sizes) // items if items else 0,
+                       item_bytes=sum(self.item_sizes) // items if items else 0,
                        current=aggregates[0].strategy.name if aggregates else "-")

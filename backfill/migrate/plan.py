@@ -50,7 +50,7 @@ def diff(plan: UpgradeOutcome) -> dict[str, Any]:
     before = plan.before or {}
     after = {**plan.changes, **{name: ABSENT_MARK for name in plan.removes}}
     return {
-        active_schema().key.label: plan.event_id,
+        active_schema().key.label: plan.item_name,
         "changes": {
             name: {
                 "before": jsonable(before[name]) if name in before else ABSENT_MARK,
@@ -77,8 +77,8 @@ class Plan:
         if plan.result is UpgradeResult.UPGRADED and len(self.samples) < self.sample_limit:
             self.samples.append(diff(plan))
 
-    def add_failure(self, event_id: str, reason: str) -> None:
-        add_failure(self.tally, event_id, reason)
+    def add_failure(self, item_name: str, reason: str) -> None:
+        add_failure(self.tally, item_name, reason)
 
     @property
     def total(self) -> int:

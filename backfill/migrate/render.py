@@ -182,7 +182,7 @@ def report_view(report: MigrationReport, *, show_values: bool = False, detailed:
             f"{how} {n}" for how, n in data["unclear_writes_settled"].items()) or "none",
         "resumed after": data["resumed_after"],
         "duration (s)": data["duration_s"],
-        "items/s": data["events_per_s"],
+        "items/s": data["items_per_s"],
         "requests": ", ".join(f"{op} {n}" for op, n in data["requests"]["calls"].items()),
     }
     essential = ("run id", "backup", "completed", "total", "migrated", "refused", "failed", "duration (s)", "items/s")

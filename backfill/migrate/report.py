@@ -40,7 +40,7 @@ class MigrationReport:
         return EXIT_ITEM_FAILURES if self.problems else EXIT_OK
 
     @property
-    def events_per_s(self) -> float:
+    def items_per_s(self) -> float:
         return round(self.processed / self.duration_s, 1) if self.duration_s > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,11 +70,11 @@ class MigrationReport:
             "resumed_after": self.resumed_after,
             "processed_this_attempt": self.processed,
             "duration_s": round(self.duration_s, 3),
-            "events_per_s": self.events_per_s,
+            "items_per_s": self.items_per_s,
             "requests": {
                 "calls": dict(sorted(self.requests.items())),
                 "http": dict(sorted(self.http_requests.items())),
-                "update_item_per_migrated_event": round(writes / self.migrated, 3) if self.migrated else None,
+                "update_item_per_migrated_item": round(writes / self.migrated, 3) if self.migrated else None,
             },
             "exit_code": self.exit_code,
         }

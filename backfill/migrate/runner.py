@@ -70,7 +70,7 @@ from backfill.table.source_groups import ItemsMatched, SourceRows, sample_source
 from backfill.table.target import Target
 from backfill.table.units import Pricing, item_size
 from chalicelib.config import function_names
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.items import to_python, to_typed
 from chalicelib.planner import WritePlan, unmaintained
 from chalicelib.schema import active_schema
@@ -468,9 +468,9 @@ def _run_finished(backup: Backup, segments: list[int] | None) -> bool:
 # --- steps -----------------------------------------------------------------------------------
 
 def _observe_cost(estimate: MigrationEstimate, item: Any, item_plan: UpgradeOutcome, counts: CountStore) -> None:
-    event_id = _id_to_count(item)
-    if event_id is not None:
-        estimate.observe_count(counts.get(event_id))
+    item_name = _id_to_count(item)
+    if item_name is not None:
+        estimate.observe_count(counts.get(item_name))
     typed = to_typed(item)
     after = None
     if item_plan.result is UpgradeResult.UPGRADED:
@@ -541,7 +541,7 @@ def _query_counts(
     """--count-with query: ``items`` (typed or plain) passed through, each item whose count the
     live path does not maintain counted first by a consistent COUNT query, --writers at a time."""
     return count_by_query(target.dynamodb, target.settings.source_table(), items, _id_to_count, counts,
-                          threads=options.workers, on_events=advance)
+                          threads=options.workers, on_items=advance)
 
 
 def _id_to_count(item: dict[str, Any]) -> str | None:
@@ -662,7 +662,7 @@ def _migrate(
 ) -> int:
     """Upgrade every unfinished backup item with a bounded pool; returns how many it examined.
     ``steering`` paces every write (rate, pause) and ends the run early when told to stop."""
-    store = EventStore(target.dynamodb, target.settings.target_table)
+    store = ItemStore(target.dynamodb, target.settings.target_table)
     seal = read_seal(backup.store, backup.run_id, required=False) or {}
     with Ledger(backup.store, backup.name_for(LEDGER_SUFFIX), seal.get("ledger")) as ledger:
         return _WriteLoop(store, options, backup, checkpoint, count_source, advance, steering, ledger).run()
@@ -674,7 +674,7 @@ class _WriteLoop:
     each task's outcomes go into the checkpoint as it finishes (saved every ``checkpoint_every``
     items, and at the end whatever happened: it holds only finished items)."""
 
-    store: EventStore
+    store: ItemStore
     options: MigrationOptions
     backup: Backup
     checkpoint: Checkpoint
@@ -682,7 +682,7 @@ class _WriteLoop:
     advance: Callable[[int], None]
     steering: Steering
     ledger: Ledger
-    failures: ItemFailures = field(default_factory=lambda: ItemFailures(log, "event"))
+    failures: ItemFailures = field(default_factory=lambda: ItemFailures(log, "item"))
     processed: int = 0  # items examined (main thread only, like ``since_save``)
     since_save: int = 0
     in_flight: dict[Future[Outcomes], Task] = field(default_factory=dict)
@@ -744,14 +744,14 @@ class _WriteLoop:
             # The first write is planned from the item as backed up: its typed form is at
             # hand; a retry's plan comes from a re-read, serialized by the ledger itself.
             nonlocal announced
-            ledger.record(plan.event_id, plan.changes, plan.before, None if announced else typed, plan.removes)
+            ledger.record(plan.item_name, plan.changes, plan.before, None if announced else typed, plan.removes)
             announced = True
 
         try:
             # Steering paces every write sent, retries after a lost race included.
             outcome = upgrade_in_place(
                 self.store, item, count_source=self.count_source, pace=self.steering.pace, announce=record,
-                settle=lambda plan, how: ledger.settled(plan.event_id, how),
+                settle=lambda plan, how: ledger.settled(plan.item_name, how),
             )
         except Exception as error:  # after botocore's retries: record it, keep going
             reason = describe(error)

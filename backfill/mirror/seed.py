@@ -28,7 +28,7 @@ from typing import Any
 from backfill.errors import BadInput
 from backfill.table.scan import parallel_scan
 from backfill.table.target import Target
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.items import to_python
 from chalicelib.mirror import Applied, Membership, MirrorWriter
 from chalicelib.schema import Schema, active_schema
@@ -103,7 +103,7 @@ def mark_items(target: Target, aggregate: Aggregate, result: SeedResult, *, segm
     assert mirror is not None
     rows = writer(target, aggregate)
     schema = active_schema()
-    events = EventStore(target.dynamodb, target.settings.target_table, schema.key)
+    store = ItemStore(target.dynamodb, target.settings.target_table, schema.key)
     names = {f"#k{i}": name for i, name in enumerate(schema.key.names)} | {"#m": mirror.marker}
     pages = parallel_scan(target.dynamodb, target.settings.target_table, total_segments=segments,
                           projection=", ".join(names), expression_names=names)
@@ -116,7 +116,7 @@ def mark_items(target: Target, aggregate: Aggregate, result: SeedResult, *, segm
             if mirror.marker in item:
                 result.already_marked += 1
                 continue
-            marked = rows.mark(events, name)
+            marked = rows.mark(store, name)
             if marked is None:
                 result.contended.append(name)
             else:

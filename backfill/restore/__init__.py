@@ -1,4 +1,4 @@
-"""``backfill restore``: roll the events table back to a backup without losing newer data."""
+"""``backfill restore``: roll the declaration's table back to a backup without losing newer data."""
 
 from backfill.restore.plan import Action, ItemPlan, classify
 from backfill.restore.runner import (

@@ -38,7 +38,7 @@ CHUNK = 500  # rows read back at a time
 class Row:
     """One item as stored: what restoring it needs (typed items, exactly as read)."""
 
-    event_id: str
+    item_name: str
     part: int | None
     backup: dict[str, Any] | None
     live: dict[str, Any] | None
@@ -47,7 +47,7 @@ class Row:
 
 @dataclass(frozen=True)
 class ItemOutcome:
-    event_id: str
+    item_name: str
     outcome: str  # restored|unchanged|conflict_skipped|deleted_skipped|overwritten|recreated|new_kept|new_deleted|gone|failed
     reason: str = ""
     differences: dict[str, str] = field(default_factory=dict)
@@ -75,18 +75,18 @@ class RestoreIndex(SpillFile):
     def add_ledger(self, part: int, lines: Iterable[tuple[str, dict[str, Any]]]) -> None:
         """The write attempts of backup ``part``'s ledger: (item name, line as stored), in order."""
         with self.transaction() as db:
-            for event_id, record in lines:
+            for item_name, record in lines:
                 self._seq += 1
                 db.execute("INSERT INTO ledger (part, id, seq, record) VALUES (?, ?, ?, ?)",
-                           (part, event_id, self._seq, json.dumps(record, separators=(",", ":"))))
+                           (part, item_name, self._seq, json.dumps(record, separators=(",", ":"))))
 
-    def writes(self, part: int, event_id: str) -> list[MigrationWrite]:
-        """The migration's write attempts on ``event_id`` in backup ``part``'s ledger, oldest first."""
-        rows = self.db.execute("SELECT record FROM ledger WHERE part = ? AND id = ? ORDER BY seq", (part, event_id))
+    def writes(self, part: int, item_name: str) -> list[MigrationWrite]:
+        """The migration's write attempts on ``item_name`` in backup ``part``'s ledger, oldest first."""
+        rows = self.db.execute("SELECT record FROM ledger WHERE part = ? AND id = ? ORDER BY seq", (part, item_name))
         return [MigrationWrite(entry.changes, entry.read, entry.removed) for entry in (ledger_entry(json.loads(r[0])) for r in rows)]
 
-    def backup_of(self, event_id: str) -> tuple[int | None, dict[str, Any] | None]:
-        row = self.db.execute("SELECT part, backup FROM item WHERE id = ?", (event_id,)).fetchone()
+    def backup_of(self, item_name: str) -> tuple[int | None, dict[str, Any] | None]:
+        row = self.db.execute("SELECT part, backup FROM item WHERE id = ?", (item_name,)).fetchone()
         if row is None or row[1] is None:
             return None, None
         return row[0], load_typed(row[1])
@@ -99,7 +99,7 @@ class RestoreIndex(SpillFile):
                     "INSERT INTO item (id, live, action, note, differences) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) "
                     "DO UPDATE SET live = excluded.live, action = excluded.action, note = excluded.note, "
                     "differences = excluded.differences",
-                    (plan.event_id, dump_typed(live) if live is not None else None, plan.action.value, plan.note,
+                    (plan.item_name, dump_typed(live) if live is not None else None, plan.action.value, plan.note,
                      json.dumps(plan.differences) if plan.differences else None),
                 )
 
@@ -122,10 +122,10 @@ class RestoreIndex(SpillFile):
             rows = self.db.execute(
                 f"SELECT id, part, backup, live, action, note, differences FROM item WHERE id > ? AND ({where}) "
                 "ORDER BY id LIMIT ?", (after, size)).fetchall()
-            for event_id, part, backup, live, action, note, differences in rows:
+            for item_name, part, backup, live, action, note, differences in rows:
                 plan = None if action is None else ItemPlan(
-                    event_id, Action(action), json.loads(differences) if differences else {}, note=note or "")
-                yield Row(event_id, part, load_typed(backup) if backup is not None else None,
+                    item_name, Action(action), json.loads(differences) if differences else {}, note=note or "")
+                yield Row(item_name, part, load_typed(backup) if backup is not None else None,
                           load_typed(live) if live is not None else None, plan)
             if len(rows) < size:
                 return
@@ -138,7 +138,7 @@ class RestoreIndex(SpillFile):
     def record_outcomes(self, outcomes: Iterable[ItemOutcome]) -> None:
         with self.transaction() as db:
             db.executemany("UPDATE item SET outcome = ?, reason = ?, outcome_differences = ? WHERE id = ?",
-                           ((o.outcome, o.reason, json.dumps(o.differences) if o.differences else None, o.event_id)
+                           ((o.outcome, o.reason, json.dumps(o.differences) if o.differences else None, o.item_name)
                             for o in outcomes))
 
     def outcomes(self, kinds: Iterable[str] | None = None, exclude: Iterable[str] = ()) -> Iterator[ItemOutcome]:
@@ -153,5 +153,5 @@ class RestoreIndex(SpillFile):
         if exclude:
             query += " AND outcome NOT IN ({})".format(", ".join("?" * len(exclude)))
             parameters += exclude
-        for event_id, outcome, reason, differences in self.db.execute(query + " ORDER BY outcome, id", parameters):
-            yield ItemOutcome(event_id, outcome, reason or "", json.loads(differences) if differences else {})
+        for item_name, outcome, reason, differences in self.db.execute(query + " ORDER BY outcome, id", parameters):
+            yield ItemOutcome(item_name, outcome, reason or "", json.loads(differences) if differences else {})

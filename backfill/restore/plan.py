@@ -56,7 +56,7 @@ class MigrationWrite:
 
 @dataclass(frozen=True)
 class ItemPlan:
-    event_id: str
+    item_name: str
     action: Action
     differences: dict[str, str] = field(default_factory=dict)  # attribute -> changed|removed|added
     sets: dict[str, Any] = field(default_factory=dict)  # owned fields to put back, with their value
@@ -101,28 +101,28 @@ def classify(
         if live_item is None:
             raise ValueError("nothing to classify: neither a backed-up nor a live item")
         return ItemPlan(str(active_schema().key.describe(live_item)), Action.NEW)
-    event_id = str(active_schema().key.describe(backup_item))
+    item_name = str(active_schema().key.describe(backup_item))
     if live_item is None:
-        return ItemPlan(event_id, Action.DELETED)
+        return ItemPlan(item_name, Action.DELETED)
     if not differing_attributes(backup_item, live_item):
-        return ItemPlan(event_id, Action.UNCHANGED)
+        return ItemPlan(item_name, Action.UNCHANGED)
     for write in reversed(writes):
         if not differing_attributes(write.left, live_item, ignore=active_schema().aggregate_fields):
-            return _revert(event_id, write, live_item)
+            return _revert(item_name, write, live_item)
     differences = differing_attributes(backup_item, live_item, ignore=active_schema().aggregate_fields)
     if not differences:
-        return ItemPlan(event_id, Action.UNCHANGED)  # only the count moved: nothing of ours to undo
+        return ItemPlan(item_name, Action.UNCHANGED)  # only the count moved: nothing of ours to undo
     if any(not differing_attributes(w.read, live_item, ignore=active_schema().aggregate_fields) for w in writes):
         note = "changed since the backup, before the migration's write, which did not land"
-        return ItemPlan(event_id, Action.CONFLICT, differences, note=note)
+        return ItemPlan(item_name, Action.CONFLICT, differences, note=note)
     if writes:
         expected = writes[-1].left
-        return ItemPlan(event_id, Action.CONFLICT, differing_attributes(expected, live_item, ignore=active_schema().aggregate_fields))
-    return ItemPlan(event_id, Action.CONFLICT, differences,
+        return ItemPlan(item_name, Action.CONFLICT, differing_attributes(expected, live_item, ignore=active_schema().aggregate_fields))
+    return ItemPlan(item_name, Action.CONFLICT, differences,
                     note="changed since the backup (the migration did not write it)")
 
 
-def _revert(event_id: str, write: MigrationWrite, live: Mapping[str, Any]) -> ItemPlan:
+def _revert(item_name: str, write: MigrationWrite, live: Mapping[str, Any]) -> ItemPlan:
     """Put every field the write set or removed back to its value in ``read`` (remove it where
     read had none)."""
     read, touched = write.read, sorted({*write.changes, *write.removes})
@@ -132,5 +132,5 @@ def _revert(event_id: str, write: MigrationWrite, live: Mapping[str, Any]) -> It
     markers = [a.mirror.marker for a in active_schema().aggregates if a.mirror is not None and a.name in write.changes]
     removes = tuple(f for f in sorted({*touched, *markers}) if f not in read and f in live)
     if not sets and not removes:
-        return ItemPlan(event_id, Action.UNCHANGED)
-    return ItemPlan(event_id, Action.RESTORE, sets=sets, remove_fields=removes)
+        return ItemPlan(item_name, Action.UNCHANGED)
+    return ItemPlan(item_name, Action.RESTORE, sets=sets, remove_fields=removes)

@@ -150,24 +150,24 @@ class RestorePlan:
     def conflict_count(self) -> int:
         return self.actions[Action.CONFLICT.value] + self.actions[Action.DELETED.value]
 
-    def writes_of(self, part: int | None, event_id: str, backup_item: dict[str, Any] | None) -> list[MigrationWrite]:
+    def writes_of(self, part: int | None, item_name: str, backup_item: dict[str, Any] | None) -> list[MigrationWrite]:
         """The migration's write attempts on a backed-up item: from its backup's ledger, or by the rule."""
         if part is None or backup_item is None:
             return []
         if part in self.ledgers:
-            return self.index.writes(part, event_id)
+            return self.index.writes(part, item_name)
         return writes_by_rule(backup_item)
 
-    def decide(self, event_id: str, part: int | None, backup_typed: dict[str, Any] | None,
+    def decide(self, item_name: str, part: int | None, backup_typed: dict[str, Any] | None,
                live_typed: dict[str, Any] | None) -> tuple[ItemPlan, list[MigrationWrite]]:
         """``classify`` one item (typed items in), with the migration's writes it was judged by."""
         backup = to_python(backup_typed) if backup_typed is not None else None
-        writes = self.writes_of(part, event_id, backup)
+        writes = self.writes_of(part, item_name, backup)
         return classify(backup, to_python(live_typed) if live_typed is not None else None, writes), writes
 
     def decide_again(self, row: Row) -> ItemPlan:
         """A stored item's plan, with the fields to set (the same inputs give the same decision)."""
-        return self.decide(row.event_id, row.part, row.backup, row.live)[0]
+        return self.decide(row.item_name, row.part, row.backup, row.live)[0]
 
     def close(self) -> None:
         """Remove the on-disk index (also done at exit). The plan and its result are unusable after."""
@@ -224,7 +224,7 @@ class RestoreResult:
         return list(self.index.outcomes())
 
     def ids(self, outcome: str) -> set[str]:
-        return {o.event_id for o in self.index.outcomes([outcome])}
+        return {o.item_name for o in self.index.outcomes([outcome])}
 
     @property
     def ok(self) -> bool:
@@ -238,7 +238,7 @@ class RestoreResult:
             "endpoint": self.endpoint,
             "counts": self.counts(),
             "items": [
-                {active_schema().key.label: o.event_id, "outcome": o.outcome, "reason": o.reason, "differences": o.differences}
+                {active_schema().key.label: o.item_name, "outcome": o.outcome, "reason": o.reason, "differences": o.differences}
                 for o in self.index.outcomes(exclude=QUIET_OUTCOMES)
             ],
             "report": str(self.report_path) if self.report_path else None,
@@ -329,8 +329,8 @@ def plan_restore(target: Target, options: RestoreOptions, *, on_progress: Progre
                                   segments=covered, page_size=SCAN_PAGE, consistent=True):
             decided = []
             for typed in page.items:
-                event_id = str(active_schema().key.name_of_typed(typed))
-                decided.append((typed, _count(plan, plan.decide(event_id, *index.backup_of(event_id), typed)[0])))
+                item_name = str(active_schema().key.name_of_typed(typed))
+                decided.append((typed, _count(plan, plan.decide(item_name, *index.backup_of(item_name), typed)[0])))
             index.decide(decided)
             plan.live += len(page.items)
             progress("scan", len(page.items))
@@ -372,10 +372,10 @@ def execute_restore(target: Target, plan: RestorePlan, *, on_progress: Progress 
         try:
             return _apply(target, plan, work)
         except Exception as error:  # one item's failure is reported, never stops the rest
-            log.debug("restoring %s failed", work.item.event_id, exc_info=True)
+            log.debug("restoring %s failed", work.item.item_name, exc_info=True)
             reason = describe(error)
-            failures.add(work.item.event_id, reason)
-            return ItemOutcome(work.item.event_id, "failed", reason)
+            failures.add(work.item.item_name, reason)
+            return ItemOutcome(work.item.item_name, "failed", reason)
 
     def finish(outcome: ItemOutcome) -> None:
         counts[outcome.outcome] += 1
@@ -392,7 +392,7 @@ def execute_restore(target: Target, plan: RestorePlan, *, on_progress: Progress 
             if row.plan is None or not plan.will_write(row.plan):
                 finish(_skipped(row.plan or plan.decide_again(row)))
                 continue
-            item, writes = plan.decide(row.event_id, row.part, row.backup, row.live)
+            item, writes = plan.decide(row.item_name, row.part, row.backup, row.live)
             in_flight.add(pool.submit(run, _Work(item, row.backup, row.live, writes)))
             if len(in_flight) >= IN_FLIGHT_PER_WORKER * workers:
                 finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -427,7 +427,7 @@ def run_restore(
 
 
 def _skipped(item: ItemPlan) -> ItemOutcome:
-    return ItemOutcome(item.event_id, _SKIPPED[item.action], item.reason, item.differences)
+    return ItemOutcome(item.item_name, _SKIPPED[item.action], item.reason, item.differences)
 
 
 def _apply(target: Target, plan: RestorePlan, work: _Work) -> ItemOutcome:
@@ -441,22 +441,22 @@ def _apply(target: Target, plan: RestorePlan, work: _Work) -> ItemOutcome:
         if action is Action.RESTORE and live_typed is not None:
             sets = {f: typed_value(value) for f, value in item.sets.items()}
             if revert_fields(dynamodb, table, live_typed, sets, item.remove_fields, active_schema().owned):
-                return ItemOutcome(item.event_id, "restored")
+                return ItemOutcome(item.item_name, "restored")
         elif action is Action.CONFLICT and backup_typed is not None and live_typed is not None:
             if put_over(dynamodb, table, backup_typed, live_typed):
-                return ItemOutcome(item.event_id, "overwritten", item.reason, item.differences)
+                return ItemOutcome(item.item_name, "overwritten", item.reason, item.differences)
         elif action is Action.DELETED and backup_typed is not None:
             if put_over(dynamodb, table, backup_typed, None):
-                return ItemOutcome(item.event_id, "recreated", item.reason)
+                return ItemOutcome(item.item_name, "recreated", item.reason)
         elif action is Action.NEW and live_typed is not None and delete_as_read(dynamodb, table, live_typed):
-            return ItemOutcome(item.event_id, "new_deleted", item.reason)
+            return ItemOutcome(item.item_name, "new_deleted", item.reason)
         # The item changed between read and write: read it again and decide again.
-        live_typed = get_typed(dynamodb, table, active_schema().key.typed(item.event_id))
+        live_typed = get_typed(dynamodb, table, active_schema().key.typed(item.item_name))
         if backup_typed is None and live_typed is None:
-            return ItemOutcome(item.event_id, "gone", "created after the backup, deleted meanwhile by someone else")
+            return ItemOutcome(item.item_name, "gone", "created after the backup, deleted meanwhile by someone else")
         item = classify(to_python(backup_typed) if backup_typed is not None else None,
                         to_python(live_typed) if live_typed is not None else None, work.writes)
-    return ItemOutcome(item.event_id, "failed", f"kept changing under the restore for {MAX_ATTEMPTS} attempts")
+    return ItemOutcome(item.item_name, "failed", f"kept changing under the restore for {MAX_ATTEMPTS} attempts")
 
 
 _SKIPPED = {

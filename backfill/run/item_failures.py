@@ -29,7 +29,7 @@ class ItemFailures:
 
     def __init__(self, log: logging.Logger, what: str, *, logged: int = LOGGED) -> None:
         self._log = log
-        self._what = what  # "event", "item": how a failed thing is named in the log
+        self._what = what  # "item", "restore of item": how a failed thing is named in the log
         self._logged = logged
         self._lock = threading.Lock()
         self.by_reason: Counter[str] = Counter()

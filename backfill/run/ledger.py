@@ -51,24 +51,24 @@ class Ledger:
         self._log = store.append_log(name, sealed)
 
     def record(
-        self, event_id: str, changes: Mapping[str, Any], read: Mapping[str, Any],
+        self, item_name: str, changes: Mapping[str, Any], read: Mapping[str, Any],
         read_typed: Mapping[str, Any] | None = None, removes: tuple[str, ...] = (),
     ) -> None:
         """``read_typed``: ``read`` as the service returned it, when the caller has it (saves
         serializing the whole item again for every write). ``removes``: the fields the write
         REMOVEs (each must be in ``read``: its value is recorded)."""
         typed = read_typed if read_typed is not None else to_typed(read)
-        entry = {ITEM: event_id, "changes": encode_item(to_typed(changes)), "read": encode_item(dict(typed))}
+        entry = {ITEM: item_name, "changes": encode_item(to_typed(changes)), "read": encode_item(dict(typed))}
         if removes:
             entry["removed"] = encode_item({name: typed[name] for name in removes})
         line = json.dumps(entry, sort_keys=True)
         self._log.append(line)  # returns once the line survives a killed process
 
-    def settled(self, event_id: str, how: str) -> None:
-        """After the write just recorded for ``event_id`` had an unclear outcome (5xx, lost
+    def settled(self, item_name: str, how: str) -> None:
+        """After the write just recorded for ``item_name`` had an unclear outcome (5xx, lost
         connection): how reading it back settled it (``chalicelib.settle``: applied, resent,
         conflict). Not a write attempt: readers of attempts skip it."""
-        self._log.append(json.dumps({ITEM: event_id, "settled": how}, sort_keys=True))
+        self._log.append(json.dumps({ITEM: item_name, "settled": how}, sort_keys=True))
 
     def seal_state(self) -> dict[str, Any]:
         return self._log.seal_state()
@@ -106,17 +106,17 @@ def iter_ledger(store: RunStore, name: str, *, writable: frozenset[str] | None =
         if isinstance(record, dict) and "settled" in record:
             continue  # how an unclear write ended, not a write attempt
         try:
-            entry, event_id = ledger_entry(record), record[ITEM]
+            entry, item_name = ledger_entry(record), record[ITEM]
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise LedgerError(f"ledger {line.where} is not a ledger entry: {error!r}") from error
         if writable is not None:
             foreign = sorted({*entry.changes, *entry.removed} - writable)
             if foreign:
                 raise LedgerError(
-                    f"ledger {line.where}{f' (run {run!r})' if run else ''} makes item {event_id} "
+                    f"ledger {line.where}{f' (run {run!r})' if run else ''} makes item {item_name} "
                     f"write {', '.join(map(repr, foreign))}, which the declaration does not own: the migration "
                     "never writes it, so the ledger was changed by someone else; restore refused before any write")
-        yield event_id, entry, record
+        yield item_name, entry, record
 
 
 def ledger_entry(record: Mapping[str, Any]) -> LedgerEntry:
@@ -129,6 +129,6 @@ def read_ledger(store: RunStore, name: str) -> dict[str, list[LedgerEntry]]:
     """Item name -> the run's write attempts on it, in the order they were made (in memory: for a
     ledger of any size stream ``iter_ledger``)."""
     entries: dict[str, list[LedgerEntry]] = {}
-    for event_id, entry, _record in iter_ledger(store, name):
-        entries.setdefault(event_id, []).append(entry)
+    for item_name, entry, _record in iter_ledger(store, name):
+        entries.setdefault(item_name, []).append(entry)
     return entries

@@ -63,7 +63,7 @@ class AggregateStats:
 class Tally:
     results: Counter[str] = field(default_factory=Counter)  # e.g. upgraded / current / refused
     transitions: Counter[str] = field(default_factory=Counter)  # "waiting->setup"
-    statuses: Counter[str] = field(default_factory=Counter)  # status after, valid events only
+    statuses: Counter[str] = field(default_factory=Counter)  # status after, valid items only
     refused: list[dict[str, Any]] = field(default_factory=list)  # {<key label>, "reasons"} (``Key.label``)
     failed: list[dict[str, Any]] = field(default_factory=list)  # {<key label>, "reasons"} (``Key.label``)
     contended: list[dict[str, Any]] = field(default_factory=list)  # {<key label>, "reasons"} (``Key.label``)
@@ -136,14 +136,14 @@ def add_outcome(tally: Tally, outcome: UpgradeOutcome) -> None:
         if schema.aggregates:  # the first aggregate's distribution (the report's count section)
             tally.aggregate.add(int(after.get(schema.aggregates[0].name, 0)))
     elif outcome.result is UpgradeResult.REFUSED:
-        tally.refused.append({schema.key.label: outcome.event_id, "reasons": list(outcome.reasons)})
+        tally.refused.append({schema.key.label: outcome.item_name, "reasons": list(outcome.reasons)})
     elif outcome.result is UpgradeResult.CONTENDED:
         tally.contended.append(
-            {schema.key.label: outcome.event_id, "reasons": [f"changed concurrently on all {outcome.attempts} attempts"]}
+            {schema.key.label: outcome.item_name, "reasons": [f"changed concurrently on all {outcome.attempts} attempts"]}
         )
 
 
-def add_failure(tally: Tally, event_id: str, reason: str) -> None:
+def add_failure(tally: Tally, item_name: str, reason: str) -> None:
     """Count an item whose upgrade raised (after botocore's own retries)."""
     tally.results[FAILED] += 1
-    tally.failed.append({active_schema().key.label: event_id, "reasons": [reason]})
+    tally.failed.append({active_schema().key.label: item_name, "reasons": [reason]})

@@ -130,9 +130,9 @@ class CountStore(Protocol):
     def add(self, counts: Mapping[str, int]) -> None:
         """Add each count to the item's count (one batch: a scanned page, a chunk of queries)."""
 
-    def get(self, event_id: str, default: int = 0) -> int: ...
+    def get(self, item_name: str, default: int = 0) -> int: ...
 
-    def __contains__(self, event_id: object) -> bool: ...
+    def __contains__(self, item_name: object) -> bool: ...
 
     def __len__(self) -> int:
         """Items with a count."""
@@ -147,22 +147,22 @@ class CountStore(Protocol):
 
 
 class MemoryCounts:
-    """A dict; see ``python -m bench.count_store`` for its bytes per event."""
+    """A dict; see ``python -m bench.count_store`` for its bytes per item."""
 
     def __init__(self) -> None:
         self._counts: dict[str, int] = {}
         self._total = 0
 
     def add(self, counts: Mapping[str, int]) -> None:
-        for event_id, n in counts.items():
-            self._counts[event_id] = self._counts.get(event_id, 0) + n
+        for item_name, n in counts.items():
+            self._counts[item_name] = self._counts.get(item_name, 0) + n
             self._total += n
 
-    def get(self, event_id: str, default: int = 0) -> int:
-        return self._counts.get(event_id, default)
+    def get(self, item_name: str, default: int = 0) -> int:
+        return self._counts.get(item_name, default)
 
-    def __contains__(self, event_id: object) -> bool:
-        return event_id in self._counts
+    def __contains__(self, item_name: object) -> bool:
+        return item_name in self._counts
 
     def __len__(self) -> int:
         return len(self._counts)
@@ -194,16 +194,16 @@ class DiskCounts:
                            counts.items())
         self._total += sum(counts.values())
 
-    def get(self, event_id: str, default: int = 0) -> int:
+    def get(self, item_name: str, default: int = 0) -> int:
         with self._lock:
-            row = self._db.execute("SELECT n FROM counts WHERE id = ?", (event_id,)).fetchone()
+            row = self._db.execute("SELECT n FROM counts WHERE id = ?", (item_name,)).fetchone()
         return int(row[0]) if row else default
 
-    def __contains__(self, event_id: object) -> bool:
-        if not isinstance(event_id, str):
+    def __contains__(self, item_name: object) -> bool:
+        if not isinstance(item_name, str):
             return False
         with self._lock:
-            return self._db.execute("SELECT 1 FROM counts WHERE id = ?", (event_id,)).fetchone() is not None
+            return self._db.execute("SELECT 1 FROM counts WHERE id = ?", (item_name,)).fetchone() is not None
 
     def __len__(self) -> int:
         with self._lock:
@@ -228,7 +228,7 @@ class DiskCounts:
 
 
 class SpillingCounts:
-    """In memory up to ``memory_limit`` events, then on disk (every count moved there once)."""
+    """In memory up to ``memory_limit`` items, then on disk (every count moved there once)."""
 
     def __init__(self, memory_limit: int | None = None) -> None:
         self.memory_limit = MEMORY_LIMIT_ITEMS if memory_limit is None else memory_limit
@@ -247,11 +247,11 @@ class SpillingCounts:
             self._store.close()
             self._store = disk
 
-    def get(self, event_id: str, default: int = 0) -> int:
-        return self._store.get(event_id, default)
+    def get(self, item_name: str, default: int = 0) -> int:
+        return self._store.get(item_name, default)
 
-    def __contains__(self, event_id: object) -> bool:
-        return event_id in self._store
+    def __contains__(self, item_name: object) -> bool:
+        return item_name in self._store
 
     def __len__(self) -> int:
         return len(self._store)
@@ -330,22 +330,22 @@ def count_by_query(
     dynamodb: DynamoDBClient,
     table: str,
     items: Iterable[T],
-    event_id_of: Callable[[T], str | None],
+    name_of: Callable[[T], str | None],
     store: CountStore,
     *,
     threads: int,
     chunk: int = 256,
-    on_events: Callable[[int], None] | None = None,
+    on_items: Callable[[int], None] | None = None,
 ) -> Iterator[T]:
-    """Yield ``items`` unchanged, each after its event's count is in ``store``: a consistent
-    ``Query(Select=COUNT)`` (paginated) per item whose ``event_id_of(item)`` is not None, sent
+    """Yield ``items`` unchanged, each after its item's count is in ``store``: a consistent
+    ``Query(Select=COUNT)`` (paginated) per item whose ``name_of(item)`` is not None, sent
     ``threads`` at a time, a chunk of items at a time (memory holds one chunk)."""
     counter = AggregateCounter(dynamodb, table)
     with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="count") as pool:
         for batch in _chunks(items, chunk):
-            ids = [event_id for event_id in map(event_id_of, batch) if event_id is not None]
+            ids = [item_name for item_name in map(name_of, batch) if item_name is not None]
             counted = dict(zip(ids, pool.map(counter.count, ids), strict=True))
-            store.add({event_id: n for event_id, n in counted.items() if n})
-            if on_events:
-                on_events(len(ids))
+            store.add({item_name: n for item_name, n in counted.items() if n})
+            if on_items:
+                on_items(len(ids))
             yield from batch

@@ -1,4 +1,4 @@
-"""``backfill verify``: prove a migrated events table is complete, valid and exact."""
+"""``backfill verify``: prove a migrated table is complete, valid and exact."""
 
 from backfill.verify.checks import Finding, FindingKind
 from backfill.verify.runner import VerifyOptions, VerifyResult, run_verify

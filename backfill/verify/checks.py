@@ -1,11 +1,11 @@
-"""Pure checks of migrated events: plain items, fresh counts and a snapshot in, findings out.
+"""Pure checks of migrated items: plain items, fresh counts and a snapshot in, findings out.
 
 A finding either *fails* verification (something is wrong) or is a *note* (worth knowing,
-not wrong: an event created after the snapshot, a status the application moved forward).
+not wrong: an item created after the snapshot, a status the application moved forward).
 
 Status rule: the snapshot's status must map (the schema's legacy aliases; current statuses map to
-themselves) to the live status. The event workflow only moves forward (the schema's status
-order), so a live status *later* than the mapped one is the application moving the event
+themselves) to the live status. The workflow only moves forward (the schema's status
+order), so a live status *later* than the mapped one is the application moving the item
 on after the snapshot: a note. An earlier or unrelated status fails, and so does a status the
 migration itself wrote (seen in its ledger) that is not the mapped one.
 
@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Container, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from backfill.table.aggregate_counts import CountStore
 from backfill.table.compare import describe_changes, differing_attributes
 from backfill.table.source_groups import SourceRows
 from chalicelib.redaction import without_values
-from chalicelib.schema import active_schema, validate_event
+from chalicelib.schema import active_schema, validate_item
 from chalicelib.schema.upgrade import is_newer
 from chalicelib.schema.values import as_count
 
@@ -59,7 +59,7 @@ FAILING_KINDS: frozenset[FindingKind] = frozenset(
 
 @dataclass(frozen=True)
 class Finding:
-    event_id: str
+    name: str  # the item's name (chalicelib.schema.key.Key.name_of)
     kind: FindingKind
     reason: str
 
@@ -68,7 +68,7 @@ class Finding:
         return self.kind in FAILING_KINDS
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "kind": self.kind.value, "fails": self.fails}
+        return {"item": self.name, "kind": self.kind.value, "reason": self.reason, "fails": self.fails}
 
 
 def mapped_status(snapshot_status: Any) -> str | None:
@@ -82,33 +82,33 @@ def _before(earlier: str, later: str) -> bool:
 
 
 def check_status(
-    event_id: str, snapshot_status: Any, live_status: Any, migration_status: Any = None
+    item_name: str, snapshot_status: Any, live_status: Any, migration_status: Any = None
 ) -> list[Finding]:
     expected = mapped_status(snapshot_status)
     statuses = active_schema().workflow
     if expected is None or live_status not in statuses:
-        return []  # nothing to map from, or validate_event already names the bad live status
+        return []  # nothing to map from, or validate_item already names the bad live status
     findings = []
     # The migration re-reads a row the app changed after the backup, so it may rightly write a
     # later status than the snapshot maps to; only an earlier one is wrong.
     if migration_status in statuses and _before(migration_status, expected):
-        findings.append(Finding(event_id, FindingKind.STATUS_MAPPING,
+        findings.append(Finding(item_name, FindingKind.STATUS_MAPPING,
                                 f"the migration wrote status {migration_status!r}, but snapshot status "
                                 f"{snapshot_status!r} maps to {expected!r}"))
     if live_status == expected:
         return findings
     if _before(expected, live_status):
-        findings.append(Finding(event_id, FindingKind.STATUS_ADVANCED,
+        findings.append(Finding(item_name, FindingKind.STATUS_ADVANCED,
                                 f"status moved on since the snapshot: {snapshot_status!r} -> "
                                 f"{expected!r} -> {live_status!r}"))
     else:
-        findings.append(Finding(event_id, FindingKind.STATUS_MAPPING,
+        findings.append(Finding(item_name, FindingKind.STATUS_MAPPING,
                                 f"status {live_status!r} does not follow from snapshot status "
                                 f"{snapshot_status!r} (expected {expected!r} or a later one)"))
     return findings
 
 
-def check_event(
+def check_item(
     item: Mapping[str, Any],
     *,
     fresh_count: int,
@@ -117,37 +117,37 @@ def check_event(
     strict: bool = False,
     show_values: bool = False,
 ) -> list[Finding]:
-    """Every finding about one live event (plain values). See the module doc for ``strict``."""
+    """Every finding about one live item (plain values). See the module doc for ``strict``."""
     schema = active_schema()
-    event_id = str(schema.key.describe(item))
+    item_name = str(schema.key.describe(item))
     if is_newer(item, schema):
-        return [Finding(event_id, FindingKind.NEWER_VERSION, f"{schema.version_field} {item.get(schema.version_field)} is "
+        return [Finding(item_name, FindingKind.NEWER_VERSION, f"{schema.version_field} {item.get(schema.version_field)} is "
                         f"newer than this declaration ({schema.version}): verify it with that version")]
     findings = []
-    problems = validate_event(item)
+    problems = validate_item(item)
     if problems:
-        findings.append(Finding(event_id, FindingKind.INVALID,
+        findings.append(Finding(item_name, FindingKind.INVALID,
                                 "; ".join(problems if show_values else map(without_values, problems))))
     for aggregate in schema.aggregates[:1]:  # a declaration keeps at most one (chalicelib.schema.check)
         stored = as_count(item.get(aggregate.name))
         if stored is None or stored == fresh_count:
             continue
-        findings.append(Finding(event_id, FindingKind.COUNT_MISMATCH,
+        findings.append(Finding(item_name, FindingKind.COUNT_MISMATCH,
                                 f"{aggregate.name} is {stored}, {aggregate.source.table} table has {fresh_count}"))
     if snapshot_item is not None:
-        findings += check_status(event_id, schema.status(snapshot_item), schema.status(item), migration_status)
+        findings += check_status(item_name, schema.status(snapshot_item), schema.status(item), migration_status)
         changed = differing_attributes(snapshot_item, item, ignore=schema.owned)
         if changed:
             named = describe_changes(snapshot_item, item, changed, show_values=show_values)
             findings.append(
-                Finding(event_id, FindingKind.UNOWNED_CHANGED, f"attributes the migration does not own changed since the "
+                Finding(item_name, FindingKind.UNOWNED_CHANGED, f"attributes the migration does not own changed since the "
                         f"snapshot: {named}") if strict else
-                Finding(event_id, FindingKind.CHANGED_BY_APPLICATION, f"not written by the migration (its ledger), so "
+                Finding(item_name, FindingKind.CHANGED_BY_APPLICATION, f"not written by the migration (its ledger), so "
                         f"changed by another writer since the snapshot: {named}"))
     return findings
 
 
-def unowned_writes(event_id: str, changes: Mapping[str, Any], read: Mapping[str, Any] | None, *,
+def unowned_writes(item_name: str, changes: Mapping[str, Any], read: Mapping[str, Any] | None, *,
                    show_values: bool = False, removed: Iterable[str] = ()) -> list[Finding]:
     """A ledger entry (the fields one migration write set or removed, the item as read) that
     writes an attribute the migration does not own: a failure naming each such attribute."""
@@ -155,23 +155,23 @@ def unowned_writes(event_id: str, changes: Mapping[str, Any], read: Mapping[str,
     unowned = {name: value for name, value in changes.items() if name not in owned}
     unowned_removed = sorted(name for name in removed if name not in owned)
     if unowned_removed:
-        return [Finding(event_id, FindingKind.UNOWNED_WRITTEN, "the migration removed attributes it does not own "
+        return [Finding(item_name, FindingKind.UNOWNED_WRITTEN, "the migration removed attributes it does not own "
                         f"(its ledger): {', '.join(unowned_removed)}")]
     if not unowned:
         return []
     before = dict(read or {})
     changed = differing_attributes(before, {**before, **unowned}, only=unowned)
     changed = changed or {name: "changed" for name in unowned}  # the same value written again is still a write
-    return [Finding(event_id, FindingKind.UNOWNED_WRITTEN, "the migration wrote attributes it does not own (its ledger): "
+    return [Finding(item_name, FindingKind.UNOWNED_WRITTEN, "the migration wrote attributes it does not own (its ledger): "
                     + describe_changes(before, {**before, **unowned}, changed, show_values=show_values))]
 
 
-def missing_since_snapshot(event_ids: Iterable[str]) -> list[Finding]:
-    return [Finding(e, FindingKind.MISSING, "in the snapshot but no longer in the table") for e in sorted(event_ids)]
+def missing_since_snapshot(names: Iterable[str]) -> list[Finding]:
+    return [Finding(e, FindingKind.MISSING, "in the snapshot but no longer in the table") for e in sorted(names)]
 
 
-def created_after_snapshot(event_ids: Iterable[str]) -> list[Finding]:
-    return [Finding(e, FindingKind.CREATED_AFTER_SNAPSHOT, "not in the snapshot: created after it") for e in sorted(event_ids)]
+def created_after_snapshot(names: Iterable[str]) -> list[Finding]:
+    return [Finding(e, FindingKind.CREATED_AFTER_SNAPSHOT, "not in the snapshot: created after it") for e in sorted(names)]
 
 
 def orphan_source_rows(counts: Mapping[str, int] | CountStore, known: Container[str]) -> list[Finding]:

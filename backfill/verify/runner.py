@@ -47,7 +47,7 @@ from backfill.table.target import Target
 from backfill.verify.checks import (
     Finding,
     FindingKind,
-    check_event,
+    check_item,
     created_after_snapshot,
     missing_since_snapshot,
     orphan_source_rows,
@@ -57,7 +57,7 @@ from backfill.verify.checks import (
 )
 from backfill.verify.spill import SnapshotIndex
 from chalicelib.counts import AggregateCounter
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.items import to_python
 from chalicelib.schema import active_schema
 from chalicelib.schema.values import as_count
@@ -73,9 +73,9 @@ class VerifyOptions:
     backup_dir: str | Path = Path("backups")  # the run store: a directory or s3://bucket/prefix
     snapshot: str | Path | None = None
     run: str | None = None  # compare with every backup of this run (all its segments)
-    segment: int | None = None  # only this segment of the run's split (bounded memory, one array child)  # default: newest backup of the events table in backup_dir
+    segment: int | None = None  # only this segment of the run's split (bounded memory, one array child)  # default: newest backup of the target table in backup_dir
     use_snapshot: bool = True
-    sample: int | None = None  # check only the first N events in scan order
+    sample: int | None = None  # check only the first N items in scan order
     total_segments: int = 4
     recheck_counts: bool = True
     accept_zero_counts: bool = False  # source rows that belong to no item at all are a note, not a failure
@@ -93,7 +93,7 @@ class VerifyResult:
     mode: str
     snapshot: str | None
     snapshot_note: str | None
-    events_checked: int = 0
+    items_checked: int = 0
     source_rows: int = 0
     counted_with: str = ""
     findings: list[Finding] = field(default_factory=list)
@@ -110,11 +110,11 @@ class VerifyResult:
     def ok(self) -> bool:
         return not self.failures
 
-    def failing_event_ids(self) -> set[str]:
-        return {f.event_id for f in self.failures}
+    def failing_names(self) -> set[str]:
+        return {f.name for f in self.failures}
 
     def ids_of(self, kind: FindingKind) -> set[str]:
-        return {f.event_id for f in self.findings if f.kind is kind}
+        return {f.name for f in self.findings if f.kind is kind}
 
     def counts_by_kind(self) -> dict[str, int]:
         return dict(sorted(Counter(f.kind.value for f in self.findings).items()))
@@ -128,10 +128,10 @@ class VerifyResult:
             "mode": self.mode,
             "snapshot": self.snapshot,
             "snapshot_note": self.snapshot_note,
-            "events_checked": self.events_checked,
+            "items_checked": self.items_checked,
             "source_rows": self.source_rows,
             "counted_by": self.counted_with,
-            "failing_events": len(self.failing_event_ids()),
+            "failing_items": len(self.failing_names()),
             "by_kind": self.counts_by_kind(),
             "failures": [f.to_json() for f in self.failures],
             "notes": [f.to_json() for f in self.notes],
@@ -162,7 +162,7 @@ def resolve_snapshot(target: Target, options: VerifyOptions, table: str) -> tupl
 
 
 def run_verify(target: Target, options: VerifyOptions, *, on_progress: Progress | None = None) -> VerifyResult:
-    """Check every event (or a sample) of the target's events table. Raises BackupError when
+    """Check every item (or a sample) of the target table. Raises BackupError when
     the snapshot named (or found) is damaged or of another table."""
     settings = target.settings
     snapshot, note = resolve_snapshot(target, options, settings.target_table)
@@ -216,10 +216,10 @@ def _load_ledger(index: SnapshotIndex, backup: Backup, show_values: bool) -> lis
     batch: dict[str, Any] = {}
     findings: list[Finding] = []
     status = active_schema().status_field  # None: no workflow, no statuses to index
-    for event_id, entry, _ in iter_ledger(backup.store, backup.name_for(LEDGER_SUFFIX)):
-        findings += unowned_writes(event_id, entry.changes, entry.read, show_values=show_values, removed=entry.removed)
+    for item_name, entry, _ in iter_ledger(backup.store, backup.name_for(LEDGER_SUFFIX)):
+        findings += unowned_writes(item_name, entry.changes, entry.read, show_values=show_values, removed=entry.removed)
         if status is not None and status in entry.changes:
-            batch[event_id] = entry.changes[status]
+            batch[item_name] = entry.changes[status]
             if len(batch) >= STATUS_BATCH:
                 index.add_statuses(batch)
                 batch = {}
@@ -236,9 +236,9 @@ def _check_table(
     total_segments: int,
     progress: Progress,
 ) -> None:
-    """Stream the events table past the snapshot index: memory holds one page, the findings and
+    """Stream the target table past the snapshot index: memory holds one page, the findings and
     the counts (on disk beyond MEMORY_LIMIT_ITEMS), whatever the table's size (a
-    --sample holds its N events)."""
+    --sample holds its N items)."""
     split = total_segments if options.segment is not None else None
     choice = (choose_for_tables(target.dynamodb, options.count_with, split=split,
                                 target_table=target.settings.target_table, source_table=target.settings.source_table())
@@ -304,7 +304,7 @@ class _Pass:
 
     def _check_sample(self, sample: int) -> None:
         target, progress = self.target, self.progress
-        items = _scan_events(target, self.total_segments, self._segments, sample, progress)
+        items = _scan_items(target, self.total_segments, self._segments, sample, progress)
         sampled = (_counts_for(target, self.options, self.total_segments, [item for _, item in items], progress)
                    if self.choice.method != NONE else MemoryCounts())
         for segment, item in items:
@@ -331,10 +331,10 @@ class _Pass:
         snapshot_item, migration_status = self.index.see(name)
         if self.snapshot is not None and snapshot_item is None and segment in self.covered:
             self.new_ids.append(name)
-        self.result.findings.extend(check_event(item, fresh_count=counts.get(name), snapshot_item=snapshot_item,
+        self.result.findings.extend(check_item(item, fresh_count=counts.get(name), snapshot_item=snapshot_item,
                                                 migration_status=migration_status, strict=self.options.strict,
                                                 show_values=self.options.show_values))
-        self.result.events_checked += 1
+        self.result.items_checked += 1
 
 
 def _scanned(
@@ -344,24 +344,24 @@ def _scanned(
     for page in parallel_scan(target.dynamodb, target.settings.target_table, total_segments=total_segments,
                               segments=segments, page_size=STREAMING_PAGE_ITEMS, consistent=True):
         yield from ((page.segment, typed) for typed in page.items)
-        progress("events", len(page.items))
+        progress("items", len(page.items))
 
 
-def _scan_events(
+def _scan_items(
     target: Target, total_segments: int, segments: list[int] | None, sample: int, progress: Progress
 ) -> list[tuple[int, dict[str, Any]]]:
-    events: list[tuple[int, dict[str, Any]]] = []
+    items: list[tuple[int, dict[str, Any]]] = []
     for page in parallel_scan(target.dynamodb, target.settings.target_table, total_segments=total_segments,
                               segments=segments, page_size=min(sample, 1000), consistent=True):
-        events += [(page.segment, to_python(typed)) for typed in page.items]
-        progress("events", len(page.items))
-        if len(events) >= sample:
-            return events[:sample]
-    return events
+        items += [(page.segment, to_python(typed)) for typed in page.items]
+        progress("items", len(page.items))
+        if len(items) >= sample:
+            return items[:sample]
+    return items
 
 
 def _counts_for(
-    target: Target, options: VerifyOptions, total_segments: int, events: list[dict[str, Any]], progress: Progress,
+    target: Target, options: VerifyOptions, total_segments: int, items: list[dict[str, Any]], progress: Progress,
     store: CountStore | None = None, seen: SourceRows | None = None,
 ) -> CountStore:
     """One parallel scan of the whole source table (each row shown to ``seen``); for a sample, one
@@ -369,8 +369,8 @@ def _counts_for(
     source = target.settings.source_table()
     if options.sample:
         counter = AggregateCounter(target.dynamodb, source)
-        sampled = MemoryCounts()  # a sample's N events
-        names = [name for name in map(active_schema().key.name_of, events) if name is not None]
+        sampled = MemoryCounts()  # a sample's N items
+        names = [name for name in map(active_schema().key.name_of, items) if name is not None]
         sampled.add({name: counter.count(name) for name in names})
         return sampled
     return count_groups(target.dynamodb, source, max(total_segments, options.total_segments),
@@ -379,20 +379,20 @@ def _counts_for(
 
 
 def _recheck_counts(target: Target, findings: list[Finding]) -> list[Finding]:
-    store = EventStore(target.dynamodb, target.settings.target_table)
+    store = ItemStore(target.dynamodb, target.settings.target_table)
     counter = AggregateCounter(target.dynamodb, target.settings.source_table())
     checked = []
     for finding in findings:
         if finding.kind is not FindingKind.COUNT_MISMATCH:
             checked.append(finding)
             continue
-        item = store.get(finding.event_id)
+        item = store.get(finding.name)
         stored = as_count(item.get(counter.aggregate.name)) if item else None
-        fresh = counter.count(finding.event_id)
+        fresh = counter.count(finding.name)
         if stored is not None and stored == fresh:
-            checked.append(Finding(finding.event_id, FindingKind.COUNT_SETTLED,
+            checked.append(Finding(finding.name, FindingKind.COUNT_SETTLED,
                                    f"{finding.reason} during the scan; a consistent re-read agrees on {fresh}"))
         else:
-            checked.append(Finding(finding.event_id, FindingKind.COUNT_MISMATCH,
+            checked.append(Finding(finding.name, FindingKind.COUNT_MISMATCH,
                                    f"{counter.aggregate.name} is {stored}, a consistent count of {counter.aggregate.source.table} is {fresh}"))
     return checked

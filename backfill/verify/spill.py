@@ -31,19 +31,19 @@ class SnapshotIndex(SpillFile):
                 self.count += 1
 
     def add_statuses(self, statuses: dict[str, Any]) -> None:
-        """The status the migration last wrote to each event (from its ledger)."""
+        """The status the migration last wrote to each item (from its ledger)."""
         with self.transaction() as db:
             db.executemany(
                 "INSERT INTO snapshot (id, status) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET status = excluded.status",
-                ((event_id, json.dumps(status, default=str)) for event_id, status in statuses.items()),
+                ((item_name, json.dumps(status, default=str)) for item_name, status in statuses.items()),
             )
 
-    def see(self, event_id: str) -> tuple[dict[str, Any] | None, Any]:
+    def see(self, item_name: str) -> tuple[dict[str, Any] | None, Any]:
         """(snapshot item as plain values or None, migration status or None); marks it seen."""
-        row = self.db.execute("SELECT item, status FROM snapshot WHERE id = ?", (event_id,)).fetchone()
+        row = self.db.execute("SELECT item, status FROM snapshot WHERE id = ?", (item_name,)).fetchone()
         if row is None:
             return None, None
-        self.db.execute("UPDATE snapshot SET seen = 1 WHERE id = ?", (event_id,))
+        self.db.execute("UPDATE snapshot SET seen = 1 WHERE id = ?", (item_name,))
         item = to_python(load_typed(row[0])) if row[0] is not None else None
         return item, json.loads(row[1]) if row[1] is not None else None
 

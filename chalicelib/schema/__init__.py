@@ -20,8 +20,8 @@ from chalicelib.schema.spec import (
     Step,
     TimestampWindow,
 )
-from chalicelib.schema.upgrade import changed_fields, needs_upgrade, upgrade_event
-from chalicelib.schema.validate import validate_event
+from chalicelib.schema.upgrade import changed_fields, needs_upgrade, upgrade_item
+from chalicelib.schema.validate import validate_item
 
 __all__ = [
     "Aggregate",
@@ -44,7 +44,7 @@ __all__ = [
     "active_schema",
     "changed_fields",
     "needs_upgrade",
-    "upgrade_event",
+    "upgrade_item",
     "use_schema",
-    "validate_event",
+    "validate_item",
 ]

@@ -6,10 +6,10 @@ from __future__ import annotations
 class UpgradeRefused(ValueError):
     """The item cannot be upgraded without guessing. Carries the item's key and every reason."""
 
-    def __init__(self, event_id: object, reasons: list[str]) -> None:  # event_id: the item's name
-        self.event_id = event_id
+    def __init__(self, item_name: object, reasons: list[str]) -> None:  # item_name: the item's name
+        self.item_name = item_name
         self.reasons = list(reasons)
-        super().__init__(f"event {event_id!r} refused: {'; '.join(self.reasons)}")
+        super().__init__(f"item {item_name!r} refused: {'; '.join(self.reasons)}")
 
 
 class DeclarationError(ValueError):

@@ -1,6 +1,6 @@
 """Validation and the repair pass, both derived from a ``Schema`` declaration.
 
-``validate(item)`` lists every reason an item is not a valid current event. ``repair(item)``
+``validate(item)`` lists every reason an item is not a valid current item. ``repair(item)``
 brings any item, whatever version wrote it, to the current shape without guessing: legacy
 aliases mapped, absent fields defaulted, the version set; a value it cannot trust is a problem
 (the item is refused), never coerced. Structural steps (``Schema.steps``) run before it.

@@ -1,4 +1,4 @@
-"""``upgrade_event``: structural steps from the item's version, then the repair pass, then
+"""``upgrade_item``: structural steps from the item's version, then the repair pass, then
 validation, all against the active schema (``chalicelib.schema.active``)."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def is_newer(item: Mapping[str, Any], schema: Schema) -> bool:
     return version is not None and version > schema.version
 
 
-def upgrade_event(
+def upgrade_item(
     item: Mapping[str, Any],
     *,
     aggregates: Mapping[str, Any] | None = None,
@@ -57,8 +57,8 @@ def upgrade_event(
     (aggregate name -> exact value). ``written``, ``deferred``: see ``Context``.
     """
     schema = schema or active_schema()
-    event_id = schema.key.name_of(item)
-    if event_id is None:
+    item_name = schema.key.name_of(item)
+    if item_name is None:
         bad = next(n for n in schema.key.names if not (isinstance(item.get(n), str) and item.get(n)))
         raise UpgradeRefused(schema.key.describe(item), [f"{bad} is not a non-empty string: {shown(item.get(bad))}"])
     version = schema_version(item, schema)
@@ -70,19 +70,19 @@ def upgrade_event(
         if step.from_version >= version:
             current = step.apply(current, ctx, problems)
             if problems:
-                raise UpgradeRefused(event_id, problems)
+                raise UpgradeRefused(item_name, problems)
     current = sync(current, schema, ctx, problems)  # renames, whatever the item's version
     if problems:
-        raise UpgradeRefused(event_id, problems)
+        raise UpgradeRefused(item_name, problems)
     current = repair(current, schema, ctx, problems)
     problems = problems or validate(current, schema, ctx)
     if problems:
-        raise UpgradeRefused(event_id, problems)
+        raise UpgradeRefused(item_name, problems)
     return current
 
 
 def needs_upgrade(item: Mapping[str, Any], schema: Schema | None = None) -> bool:
-    """True when the item is not a valid current-version event (so an upgrade would change it)."""
+    """True when the item is not a valid current-version item (so an upgrade would change it)."""
     return bool(validate(item, schema or active_schema()))
 
 

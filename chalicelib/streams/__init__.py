@@ -3,7 +3,7 @@
 ``stream_handler(table)`` is what app.py registers for each table the declaration names, called
 with the raw Lambda event and context (powertools adds the Lambda context to every log line and
 flushes the metrics, with a cold-start metric, once per invocation): the migrated table's stream
-upgrades items (``process_events_batch``), an aggregate source's stream recounts
+upgrades items (``process_target_batch``), an aggregate source's stream recounts
 (``process_source_batch``). Both are the same work with explicit dependencies and a
 ``BatchResult`` (used by tests and ``backfill streams``).
 """
@@ -18,9 +18,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from chalicelib.schema import active_schema
 from chalicelib.streams import dependencies
 from chalicelib.streams.batch import BatchResult, BatchRetry, lambda_response
-from chalicelib.streams.events import process_events_batch
 from chalicelib.streams.observability import logger, metrics
 from chalicelib.streams.sources import process_source_batch
+from chalicelib.streams.target import process_target_batch
 
 Handler = Callable[[Mapping[str, Any], Any], PartialItemFailureResponse]
 
@@ -29,7 +29,7 @@ def process_batch(table: str, event: Mapping[str, Any], deps: dependencies.Depen
                   context: Any = None) -> BatchResult:
     """One batch of the stream of the declared ``table``."""
     if table == active_schema().table:
-        return process_events_batch(event, deps, context)
+        return process_target_batch(event, deps, context)
     return process_source_batch(event, deps, context, table=table)
 
 
@@ -48,7 +48,7 @@ __all__ = [
     "BatchResult",
     "BatchRetry",
     "process_batch",
-    "process_events_batch",
+    "process_target_batch",
     "process_source_batch",
     "stream_handler",
 ]

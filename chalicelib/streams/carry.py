@@ -1,10 +1,10 @@
-"""What a legacy write cannot express, carried forward from the event's earlier images.
+"""What a legacy write cannot express, carried forward from the item's earlier images.
 
 An old writer saves whole items in the legacy shape: a ``PutItem`` of its key, name, status,
-createdAt (and attributes of its own) over an event the new application had already given a
+createdAt (and attributes of its own) over an item the new application had already given a
 visibility, a template flag, a topic, a description and transition dates. Its stream record
-carries the ``OldImage``; this module walks one event's records of a batch, in order, and works
-out what the event held of those fields, so the upgrade can put them back (guarded: each is
+carries the ``OldImage``; this module walks one item's records of a batch, in order, and works
+out what the item held of those fields, so the upgrade can put them back (guarded: each is
 written only while still absent, see ``chalicelib.planner``).
 
 Dates follow the transitions: a transition that already happened keeps its date; one that a
@@ -45,7 +45,7 @@ def _held(image: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def known_state(changes: Sequence[ImageChange]) -> dict[str, Any]:
-    """What the event holds after ``changes`` of the carried and dated fields."""
+    """What the item holds after ``changes`` of the carried and dated fields."""
     state: dict[str, Any] = {}
     status: str | None = None
     for change in changes:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from chalicelib.aws import client, make_session
 from chalicelib.config import Settings
 from chalicelib.counts import AggregateCounter
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.schema import active_schema
 from chalicelib.streams.failures import FailureStore
 
@@ -25,13 +25,13 @@ if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel ne
 class Dependencies:
     settings: Settings
     dynamodb: DynamoDBClient
-    events: EventStore = field(init=False)  # the migrated table
+    store: ItemStore = field(init=False)  # the migrated table (the declaration's target)
     counters: dict[str, AggregateCounter] = field(init=False)  # aggregate name -> its counter
     failures: FailureStore = field(init=False)
 
     def __post_init__(self) -> None:
         schema = active_schema()
-        self.events = EventStore(self.dynamodb, self.settings.target_table, schema.key)
+        self.store = ItemStore(self.dynamodb, self.settings.target_table, schema.key)
         self.counters = {a.name: AggregateCounter(self.dynamodb, self.settings.table(a.source.table), a, schema)
                          for a in schema.aggregates}
         self.failures = FailureStore(self.dynamodb, self.settings.failures_table,

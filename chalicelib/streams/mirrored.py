@@ -98,7 +98,7 @@ def hand_over_new_item(change: StreamChange, earlier: Sequence[StreamChange], de
         if mirror is None or mirror.marker in image:
             continue
         if deps.counters[aggregate.name].count(name) == 0:
-            writer_for(aggregate, deps).mark(deps.events, name)
+            writer_for(aggregate, deps).mark(deps.store, name)
 
 
 def process_mirror_batch(event: Mapping[str, Any], deps: Dependencies, aggregate: Aggregate,
@@ -153,9 +153,9 @@ def _recount(touched: Mapping[str, list[str]], unmarked: set[str], aggregate: Ag
     marker = aggregate.mirror.marker if aggregate.mirror else ""
     for group, sequence_numbers in touched.items():
         try:
-            if group not in unmarked and marker in (deps.events.get(group) or {marker: True}):
+            if group not in unmarked and marker in (deps.store.get(group) or {marker: True}):
                 continue  # kept by the mirror, or gone
-            outcome = refresh_aggregate(deps.events, deps.counters[aggregate.name], group)
+            outcome = refresh_aggregate(deps.store, deps.counters[aggregate.name], group)
             ok = outcome.result is not CountResult.CONTENDED
         except Exception as error:  # the records come back; the recount is idempotent
             logger.warning("recount failed", extra={"aggregate": aggregate.name, "item": group, **loggable_error(error)})

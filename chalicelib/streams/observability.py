@@ -47,10 +47,10 @@ def loggable_error(error: BaseException) -> dict[str, object]:
 
 
 # Outcome names, shared by metrics, logs and the runner's totals.
-UPGRADED = "upgraded"  # an old-shape event written in the new shape
+UPGRADED = "upgraded"  # an old-shape item written in the new shape
 CURRENT = "current"  # already in the new shape (includes our own writes coming back): no write
-SKIPPED = "skipped"  # nothing to do (REMOVE on events, deleted before we got to it)
-SUPERSEDED = "superseded"  # a later record of the same event covers it (in this batch, or a later one
+SKIPPED = "skipped"  # nothing to do (REMOVE on the table, deleted before we got to it)
+SUPERSEDED = "superseded"  # a later record of the same item covers it (in this batch, or a later one
 #                            when a renamed attribute changed again since)
 NEWER = "newer_version"  # written by a newer schema version than this code knows: left untouched
 COUNTED = "counted"  # items whose aggregate was recounted (changed or confirmed)

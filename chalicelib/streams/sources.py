@@ -69,11 +69,11 @@ def touched(change: StreamChange, aggregates: tuple[Aggregate, ...]) -> list[Tou
 def _refresh_all(touches: list[Touch], deps: Dependencies) -> dict[Touch, CountOutcome | Exception]:
     results: dict[Touch, CountOutcome | Exception] = {}
     for touch in touches:
-        name, event_id = touch
+        name, item_name = touch
         try:
-            results[touch] = refresh_aggregate(deps.events, deps.counters[name], event_id)
+            results[touch] = refresh_aggregate(deps.store, deps.counters[name], item_name)
         except Exception as error:  # fails only this item's records (retried or recorded)
-            logger.warning("recount failed", extra={"aggregate": name, "item": event_id, **loggable_error(error)})
+            logger.warning("recount failed", extra={"aggregate": name, "item": item_name, **loggable_error(error)})
             results[touch] = error
     return results
 
@@ -95,7 +95,7 @@ def _settle(change: StreamChange, table: str, results: Mapping[Touch, CountOutco
             raise PermanentFailure([f"recount of {touch[0]} of {touch[1]!r} failed: {type(result).__name__}: {result}"])
         if result.result is CountResult.CONTENDED:
             raise CountFailed(f"recount of {touch[0]} of {touch[1]!r} kept racing ({result.attempts} attempts)")
-        if result.result is CountResult.EVENT_MISSING:
+        if result.result is CountResult.ITEM_MISSING:
             missing.append(touch)
     # A REMOVE after its item was deleted is ordinary clean-up; a source item added to an item
     # that does not exist is what an operator must hear about.
@@ -105,9 +105,9 @@ def _settle(change: StreamChange, table: str, results: Mapping[Touch, CountOutco
     if not reportable:
         return APPLIED if len(missing) < len(touches) else SKIPPED
     source_key = aggregates[0].source.key.names
-    for name, event_id in reportable:
-        reason = f"{schema.table} item {event_id!r} does not exist in {deps.settings.target_table}"
-        logger.warning("source item of a missing item", extra={"aggregate": name, "item": event_id,
+    for name, item_name in reportable:
+        reason = f"{schema.table} item {item_name!r} does not exist in {deps.settings.target_table}"
+        logger.warning("source item of a missing item", extra={"aggregate": name, "item": item_name,
                                                                 "sequenceNumber": change.sequence_number})
         deps.failures.record(
             Failure(

@@ -13,7 +13,7 @@ from decimal import Decimal
 import boto3
 import pytest
 
-from chalicelib.schema import CountOf, DeclarationError, Field, Key, Kind, Source, upgrade_event
+from chalicelib.schema import CountOf, DeclarationError, Field, Key, Kind, Source, upgrade_item
 from chalicelib.schema.check import declaration_problems
 from examples.orders.schema import ORDERS
 from tests.support.cli import REPO, CliRun, cli_env, run_backfill
@@ -91,8 +91,8 @@ def test_the_status_workflow_is_optional():
     assert declaration_problems(plain) == [] and plain.workflow == ()
     # when a legacy order is upgraded by each declaration
     order = {"customerId": "c-1", "orderId": "o-1", "state": "sent", "placedAt": Decimal(1767225000000)}
-    with_workflow = upgrade_event(order, aggregates={"itemCount": 1}, schema=ORDERS)
-    without = upgrade_event(order, aggregates={"itemCount": 1}, schema=plain)
+    with_workflow = upgrade_item(order, aggregates={"itemCount": 1}, schema=ORDERS)
+    without = upgrade_item(order, aggregates={"itemCount": 1}, schema=plain)
     # then only the workflow maps and dates the state; the rest of the rule applies to both
     assert with_workflow["state"] == "shipped" and with_workflow["shippedAt"] == 1767225000000
     assert without["state"] == "sent" and "shippedAt" not in without

@@ -20,7 +20,7 @@ from backfill.run.backup import newest_backup
 from backfill.table.target import Target
 from backfill.verify import FindingKind, VerifyOptions, run_verify
 from chalicelib.items import to_python
-from chalicelib.schema import validate_event
+from chalicelib.schema import validate_item
 from chalicelib.streams import process_batch
 from chalicelib.streams.dependencies import Dependencies
 
@@ -69,7 +69,7 @@ def test_the_backfill_takes_legacy_orders_to_the_declared_shape(target, dynamodb
     assert "state 'lost' is not one of cart, placed, shipped, delivered" in "; ".join(refused["reasons"])
     orders = rows(dynamodb)
     for key in (name("c-1", "o-1"), name("c-1", "o-2"), name("c-2", "o-1")):
-        assert validate_event(orders[key]) == [], key
+        assert validate_item(orders[key]) == [], key
         assert orders[key]["modelVersion"] == 2 and orders[key]["currency"] == "EUR"
     # and legacy states are mapped, the shipped order dated, the counts exact per (customer, order)
     paid, sent, new = orders[name("c-1", "o-1")], orders[name("c-1", "o-2")], orders[name("c-2", "o-1")]
@@ -94,7 +94,7 @@ def test_the_live_path_repairs_a_legacy_whole_item_put(target, dynamodb, live_se
     # then the order is current again: state mapped, shipped when the record says, currency carried
     assert result.stats["upgraded"] == 1 and result.failed_sequence_numbers == []
     order = rows(dynamodb)[name("c-1", "o-2")]
-    assert validate_event(order) == []
+    assert validate_item(order) == []
     assert order["state"] == "shipped" and order["shippedAt"] == 1767229200000
     assert order["currency"] == "USD" and order["giftNote"] == "saved by the old shop"
     assert order["itemCount"] == 1  # the count is not the order's writer's to change
@@ -124,7 +124,7 @@ def test_verify_passes_after_the_backfill_and_names_a_wrong_count(target, dynamo
                          UpdateExpression="SET itemCount = :n", ExpressionAttributeValues={":n": {"N": "2"}})
     # then verify fails on exactly that order
     result = run_verify(target, VerifyOptions(backup_dir=tmp_path, total_segments=2))
-    assert not result.ok and result.failing_event_ids() == {name("c-2", "o-1")} == result.ids_of(FindingKind.COUNT_MISMATCH)
+    assert not result.ok and result.failing_names() == {name("c-2", "o-1")} == result.ids_of(FindingKind.COUNT_MISMATCH)
 
 
 def test_restore_returns_the_orders_to_their_backup(target, dynamodb, live_settings, tmp_path):

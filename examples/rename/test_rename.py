@@ -25,9 +25,9 @@ from backfill.run.backup import newest_backup
 from backfill.run.ledger import LedgerError, read_ledger
 from backfill.table.target import Target
 from backfill.verify import FindingKind, VerifyOptions, run_verify
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.schema.current import V2
-from chalicelib.streams import process_events_batch
+from chalicelib.streams import process_target_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.upgrader import UpgradeResult, upgrade_in_place
 from examples.rename.schema import CONTRACT, EXPAND
@@ -90,7 +90,7 @@ def test_an_old_writer_racing_the_contract_write_is_not_lost(phase, dynamodb, li
     # given an expanded row, read by the contract phase's backfill
     phase(CONTRACT)
     dynamodb.put_item(TableName=live_settings.table("events"), Item=expanded_row("e1", "Pub quiz"))
-    store = EventStore(dynamodb, live_settings.table("events"))
+    store = ItemStore(dynamodb, live_settings.table("events"))
     as_read = store.get("e1")
     raced = []
 
@@ -112,7 +112,7 @@ def test_a_new_writer_racing_the_expand_write_is_not_lost(phase, dynamodb, live_
     # given a v2 row, read by the expand phase's backfill (it will SET summary from description)
     phase(EXPAND)
     dynamodb.put_item(TableName=live_settings.table("events"), Item=v2_row("e1", description=S("Pub quiz")))
-    store = EventStore(dynamodb, live_settings.table("events"))
+    store = ItemStore(dynamodb, live_settings.table("events"))
     raced: list[Any] = []
 
     def new_writer_races(plan: Any) -> None:
@@ -187,7 +187,7 @@ def test_expand_live_path_keeps_old_writers_in_step(phase, dynamodb, live_settin
     event = lambda_event("expand_old_writers")
     writers_wrote(dynamodb, live_settings.table("events"), event)
     # when the live path gets the records
-    result = process_events_batch(event, Dependencies(live_settings, dynamodb))
+    result = process_target_batch(event, Dependencies(live_settings, dynamodb))
     # then both rows are in step again, each from the v2 app's new description
     assert result.stats["upgraded"] == 2 and result.failed_sequence_numbers == []
     rows = table(dynamodb, live_settings.table("events"))
@@ -203,7 +203,7 @@ def test_expand_in_one_batch_the_later_write_wins(phase, dynamodb, live_settings
     event = lambda_event("expand_same_batch")
     writers_wrote(dynamodb, live_settings.table("events"), event)
     # when the live path gets the batch
-    result = process_events_batch(event, Dependencies(live_settings, dynamodb))
+    result = process_target_batch(event, Dependencies(live_settings, dynamodb))
     # then on each row the later of the two writes wins, as if both had written one attribute
     assert result.failed_sequence_numbers == []
     rows = table(dynamodb, live_settings.table("events"))
@@ -222,9 +222,9 @@ def test_a_record_whose_renamed_attribute_changed_again_since_leaves_it_to_the_l
     writers_wrote(dynamodb, live_settings.table("events"), later)
     deps = Dependencies(live_settings, dynamodb)
     # when the first record is handled, then it writes nothing: the item moved on
-    assert process_events_batch(first, deps).stats["superseded"] == 1
+    assert process_target_batch(first, deps).stats["superseded"] == 1
     # and the later record makes the later write win
-    assert process_events_batch(later, deps).stats["upgraded"] == 1
+    assert process_target_batch(later, deps).stats["upgraded"] == 1
     row = table(dynamodb, live_settings.table("events"))["e-new-then-old"]
     assert row["summary"] == row["description"] == S("Then by the v2 app")
 
@@ -279,7 +279,7 @@ def test_contract_live_path_moves_a_late_old_write_to_the_new_name(phase, dynamo
     event = lambda_event("contract_late_old_put")
     writers_wrote(dynamodb, live_settings.table("events"), event)
     # when the live path gets the record
-    result = process_events_batch(event, Dependencies(live_settings, dynamodb))
+    result = process_target_batch(event, Dependencies(live_settings, dynamodb))
     # then the late value is the summary, and description is gone again
     assert result.stats["upgraded"] == 1
     row = table(dynamodb, live_settings.table("events"))["e-late"]

@@ -28,9 +28,9 @@ from hypothesis.stateful import (
 
 from backfill.live.stream_runner import StreamRunner
 from backfill.table.target import Target
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.items import typed_value
-from chalicelib.schema import Schema, use_schema, validate_event
+from chalicelib.schema import Schema, use_schema, validate_item
 from chalicelib.tables import create_tables
 from examples.rename.hot_rows import PAIRS, plain
 from examples.rename.schema import EXPAND
@@ -93,7 +93,7 @@ class ExpandWriters(RuleBasedStateMachine):
         self.dynamodb = target.dynamodb
         create_tables(self.dynamodb, live_settings)
         self.runner = StreamRunner(target)
-        self.events = EventStore(self.dynamodb, live_settings.table("events"))
+        self.events = ItemStore(self.dynamodb, live_settings.table("events"))
         self.model: dict[str, ModelEvent] = {}
 
     @initialize(data=st.data())
@@ -153,7 +153,7 @@ class ExpandWriters(RuleBasedStateMachine):
         old, new = self.pair.old, self.pair.new
         for event_id, expected in self.model.items():
             stored = self.events.get(event_id)
-            assert stored is not None and validate_event(stored) == [], (event_id, stored)
+            assert stored is not None and validate_item(stored) == [], (event_id, stored)
             seen = (self.pair.logical(old, stored.get(old)), _frozen(stored.get(new)), stored.get("legacyNote"),
                     stored.get("organizerId"))
             assert seen == (expected.value, expected.value, expected.note, expected.organizer), (event_id, seen, expected)
@@ -206,7 +206,7 @@ class SeveralRenamesWriters(RuleBasedStateMachine):
         self.dynamodb = target.dynamodb
         create_tables(self.dynamodb, live_settings)
         self.runner = StreamRunner(target)
-        self.events = EventStore(self.dynamodb, live_settings.table("events"))
+        self.events = ItemStore(self.dynamodb, live_settings.table("events"))
         self.pairs = {r.old: PAIRS[r.old] for r in self.schema.renames}
         self.model: dict[str, ModelRow] = {}
         self.fresh = 0
@@ -260,7 +260,7 @@ class SeveralRenamesWriters(RuleBasedStateMachine):
         assert stats.given_up == [] and sum(stats.outcomes.get(t, {}).get("failed", 0) for t in stats.outcomes) == 0
         for event_id, expected in self.model.items():
             stored = self.events.get(event_id)
-            assert stored is not None and validate_event(stored) == [], (event_id, stored)
+            assert stored is not None and validate_item(stored) == [], (event_id, stored)
             seen = {old: (plain(pair.logical(stored[old])) if old in stored else None, plain(stored.get(pair.new)))
                     for old, pair in self.pairs.items()}
             assert seen == {old: (value, value) for old, value in expected.values.items()}, (event_id, seen, expected)

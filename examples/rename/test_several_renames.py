@@ -16,7 +16,7 @@ import pytest
 
 from backfill.live.stream_runner import StreamRunner
 from backfill.table.target import Target
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.items import to_python, typed_value
 from chalicelib.schema import use_schema
 from chalicelib.upgrader import UpgradeResult, upgrade_in_place
@@ -97,7 +97,7 @@ def test_the_backfill_does_not_guess_the_order_of_two_writes_that_raced_it(phase
     target = Target(settings=live_settings)
     runner = StreamRunner(target)
     runner.skip_to_end()
-    store = EventStore(dynamodb, events)
+    store = ItemStore(dynamodb, events)
     raced: list[str] = []
 
     def writers_race(plan: Any) -> None:  # right before the backfill's conditional write

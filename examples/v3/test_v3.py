@@ -21,8 +21,8 @@ from backfill.run.backup import iter_backup_items, newest_backup
 from backfill.table.target import Target
 from backfill.verify import FindingKind, VerifyOptions, run_verify
 from chalicelib.items import to_python
-from chalicelib.schema import use_schema, validate_event
-from chalicelib.streams import process_events_batch
+from chalicelib.schema import use_schema, validate_item
+from chalicelib.streams import process_target_batch
 from chalicelib.streams.dependencies import Dependencies
 from examples.v3.schema import V3
 
@@ -74,7 +74,7 @@ def test_backfill_takes_v1_and_v2_rows_to_v3(v3, target, dynamodb, live_settings
     rows = {event_id: to_python(item) for event_id, item in table(dynamodb, live_settings.table("events")).items()}
     assert report.tally.count("upgraded") == 3
     for event_id, row in rows.items():
-        assert validate_event(row) == [], event_id
+        assert validate_item(row) == [], event_id
         assert row["schemaVersion"] == 3 and row["language"] == "en", event_id
     # and v3's derived field follows from createdAt (UTC day), v2's values and v1's extras are kept
     assert rows["v1-waiting"]["createdDay"] == "2023-11-14" and rows["v1-waiting"]["status"] == "setup"
@@ -91,12 +91,12 @@ def test_the_live_path_repairs_a_legacy_whole_item_put_over_a_v3_row(v3, target,
     dynamodb.put_item(TableName=live_settings.table("participants"),
                       Item={"eventId": {"S": "e-v3"}, "participantId": {"S": "p1"}})
     # when the events stream handler gets the record
-    result = process_events_batch(event, Dependencies(live_settings, dynamodb))
+    result = process_target_batch(event, Dependencies(live_settings, dynamodb))
     # then the row is v3 again: v3's field carried from the old image, the derived one recomputed,
     # the completion dated by the record, the earlier start kept
     assert result.stats["upgraded"] == 1 and result.failed_sequence_numbers == []
     row = to_python(table(dynamodb, live_settings.table("events"))["e-v3"])
-    assert validate_event(row) == []
+    assert validate_item(row) == []
     assert row["language"] == "de" and row["createdDay"] == "2025-12-31" and row["topic"] == "Bier"
     assert row["status"] == "completed" and row["startedAt"] == 1767225300000
     assert row["completedAt"] == 1767229200000 and row["legacyNote"] == "saved by the v1 app"
@@ -111,8 +111,8 @@ def test_verify_passes_on_the_migrated_table_and_fails_on_a_tampered_row(v3, tar
                          UpdateExpression="SET createdDay = :d", ExpressionAttributeValues={":d": {"S": "1999-12-31"}})
     # then verify fails on exactly that row, naming the field (and, asked to, the values)
     result = run_verify(target, VerifyOptions(backup_dir=tmp_path, total_segments=2, show_values=True))
-    assert not result.ok and result.failing_event_ids() == {"v1-waiting"} == result.ids_of(FindingKind.INVALID)
-    [finding] = [f for f in result.failures if f.event_id == "v1-waiting"]
+    assert not result.ok and result.failing_names() == {"v1-waiting"} == result.ids_of(FindingKind.INVALID)
+    [finding] = [f for f in result.failures if f.name == "v1-waiting"]
     assert "createdDay '1999-12-31' does not follow from createdAt" in finding.reason
 
 

@@ -156,7 +156,7 @@ def test_verify_of_one_segment_counts_its_own_events_by_query_and_finds_what_a_s
     by_scan = run_verify(target_for(live_settings), VerifyOptions(backup_dir=tmp_path, run="r1", segment=0,
                                                                   recheck_counts=False, count_with="scan"))
     assert by_scan.counted_with.startswith("scan:")
-    assert by_query.failing_event_ids() == by_scan.failing_event_ids() == {wrong}
+    assert by_query.failing_names() == by_scan.failing_names() == {wrong}
     assert by_query.source_rows == by_scan.source_rows - sum(
         n for e, n in fresh_counts(dynamodb, live_settings).items() if e not in own)
 

@@ -18,7 +18,7 @@ from backfill.live.stream_runner import GET_RECORDS_LIMIT, StreamRunner
 from backfill.table.request_counter import RequestCounter
 from backfill.table.target import Target
 from chalicelib.config import Settings
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.items import to_typed
 from chalicelib.tables import create_tables, stream_arn
 from localdev.endpoint import DYNAMODB_LOCAL, LOCALSTACK, MOTO, Endpoint
@@ -60,7 +60,7 @@ def test_a_write_that_changes_nothing_changes_nothing_on_either_engine(
     dynamodb.put_item(TableName=table, Item=row)
     runner = StreamRunner(Target(settings=live_settings))
     runner.drain()
-    before = EventStore(dynamodb, live_settings.table("events")).get("e1")
+    before = ItemStore(dynamodb, live_settings.table("events")).get("e1")
     # when the old app writes the same row again, unchanged
     dynamodb.put_item(TableName=table, Item=row)
     # then the engines differ in what the stream shows
@@ -70,7 +70,7 @@ def test_a_write_that_changes_nothing_changes_nothing_on_either_engine(
     with RequestCounter().attach(runner.dynamodb) as requests:
         runner.drain()
     assert "UpdateItem" not in requests.calls() and "PutItem" not in requests.calls()
-    assert EventStore(dynamodb, live_settings.table("events")).get("e1") == before
+    assert ItemStore(dynamodb, live_settings.table("events")).get("e1") == before
     assert before["participantCount"] == 1
 
 
@@ -110,7 +110,7 @@ def test_stream_times_may_be_a_minute_early_and_dates_derived_from_them_stay_ord
     assert early_s < MAX_EARLY_S.get(endpoint.name, 60.0) and early_s > now_ms / 1000 - written_at - 1
     # and when the live path upgrades it, the dates it derives never precede createdAt
     StreamRunner(Target(settings=live_settings)).drain()
-    item = EventStore(dynamodb, live_settings.table("events")).get("e1")
+    item = ItemStore(dynamodb, live_settings.table("events")).get("e1")
     assert item["createdAt"] <= item["startedAt"] <= item["completedAt"] and item["lastModified"] >= item["createdAt"]
     assert item["completedAt"] - item["createdAt"] < 61_000
 

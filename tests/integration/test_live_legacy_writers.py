@@ -24,8 +24,8 @@ from hypothesis.stateful import (
 from backfill.live.stream_runner import StreamRunner
 from backfill.mirror.seed import seed_mirror
 from backfill.table.target import Target
-from chalicelib.events_store import EventStore
-from chalicelib.schema import CURRENT, active_schema, needs_upgrade, use_schema, validate_event
+from chalicelib.item_store import ItemStore
+from chalicelib.schema import CURRENT, active_schema, needs_upgrade, use_schema, validate_item
 from chalicelib.schema.mirrored import EVENTS as MIRRORED
 from chalicelib.tables import create_tables
 from tests.support.stateful import over_http
@@ -57,8 +57,8 @@ def test_a_legacy_put_over_a_current_event_keeps_the_new_schema(dynamodb, live_s
     dynamodb.put_item(TableName=live_settings.table("events"), Item=legacy_item("e", "completed", "Launch!", "v1"))
     stats = runner.drain()
     # then the event is valid and holds everything the new schema had, its start date unchanged
-    stored = EventStore(dynamodb, live_settings.table("events")).get("e")
-    assert validate_event(stored) == [] and stats.given_up == []
+    stored = ItemStore(dynamodb, live_settings.table("events")).get("e")
+    assert validate_item(stored) == [] and stats.given_up == []
     assert (stored["status"], stored["visibility"], stored["isTemplate"]) == ("completed", "public", True)
     assert (stored["topic"], stored["description"], stored["legacyNote"]) == ("Rust", "Monthly", "v1")
     assert stored["startedAt"] == CREATED + 1 and stored["completedAt"] >= stored["startedAt"]
@@ -100,7 +100,7 @@ class LegacyWriters(RuleBasedStateMachine):
         self.dynamodb = target.dynamodb
         create_tables(self.dynamodb, live_settings)
         self.runner = StreamRunner(target)
-        self.events = EventStore(self.dynamodb, live_settings.table("events"))
+        self.events = ItemStore(self.dynamodb, live_settings.table("events"))
         self.model: dict[str, ModelEvent] = {}
         self.drained = True
 
@@ -211,7 +211,7 @@ class LegacyWriters(RuleBasedStateMachine):
         for event_id, expected in self.model.items():
             stored = self._stored(event_id)
             assert stored is not None and not needs_upgrade(stored), (event_id, stored)
-            assert validate_event(stored) == [], stored
+            assert validate_item(stored) == [], stored
             seen = (stored["name"], stored["status"], stored["visibility"], stored["isTemplate"],
                     stored.get("topic"), stored.get("legacyNote"), stored["participantCount"])
             want = (expected.name, expected.status, expected.visibility, expected.is_template,

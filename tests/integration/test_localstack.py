@@ -42,20 +42,6 @@ def wait_gone(pids: list[int], within_s: float = 60.0) -> list[int]:
     return [pid for pid in pids if running(pid)]
 
 
-def test_a_stopped_localstack_leaves_no_process_and_frees_its_port() -> None:
-    # given a LocalStack of its own, its DynamoDB (a JVM child) started
-    endpoint = LocalStackEndpoint().start()
-    assert endpoint.pid is not None
-    pids = [endpoint.pid, *descendants(endpoint.pid)]
-    assert len(pids) >= 2, "LocalStack's DynamoDB Local JVM is its child once DynamoDB answered"
-    # when it is stopped
-    endpoint.stop()
-    # then neither LocalStack nor its JVM runs, and nothing listens on its port
-    assert wait_gone(pids, within_s=5) == []
-    with socket.socket() as probe:
-        assert probe.connect_ex(("127.0.0.1", endpoint.port)) != 0
-
-
 # A test run that started LocalStack, with a request in flight (an SQS long poll), as a killed run
 # leaves it: LocalStack's request threads then wait on its stopped event loop, and its exit waited
 # for them for ever.
@@ -94,18 +80,27 @@ def test_a_killed_test_run_takes_its_localstack_along() -> None:
     assert wait_gone(pids, within_s=15) == []
 
 
-def test_two_localstacks_at_once_keep_their_state_apart() -> None:
+def test_two_localstacks_at_once_keep_their_state_apart_and_a_stopped_one_leaves_nothing() -> None:
     # given a LocalStack whose CloudWatch holds a metric (CloudWatch keeps its data in a file)
     first = LocalStackEndpoint().start()
     try:
         cloudwatch = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=first.url,
                                   aws_access_key_id="local", aws_secret_access_key="local")
         cloudwatch.put_metric_data(Namespace="lanes", MetricData=[{"MetricName": "first", "Value": 1.0}])
-        # when a second one starts beside it (the test lanes do: each starts its own)
-        with LocalStackEndpoint():
-            # then the first one's CloudWatch still works (a start cleared the shared temporary
-            # folder, its database with it: "unable to open database file")
-            cloudwatch.put_metric_data(Namespace="lanes", MetricData=[{"MetricName": "first", "Value": 2.0}])
-            assert [m["MetricName"] for m in cloudwatch.list_metrics(Namespace="lanes")["Metrics"]] == ["first"]
+        # when a second one starts beside it (the test lanes do: each starts its own), its DynamoDB
+        # (a JVM child) started, and then is stopped
+        second = LocalStackEndpoint().start()
+        assert second.pid is not None
+        pids = [second.pid, *descendants(second.pid)]
+        assert len(pids) >= 2, "LocalStack's DynamoDB Local JVM is its child once DynamoDB answered"
+        second.stop()
+        # then neither the second LocalStack nor its JVM runs, and nothing listens on its port
+        assert wait_gone(pids, within_s=5) == []
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", second.port)) != 0
+        # and the first one's CloudWatch still works (a start cleared the shared temporary folder,
+        # its database with it: "unable to open database file")
+        cloudwatch.put_metric_data(Namespace="lanes", MetricData=[{"MetricName": "first", "Value": 2.0}])
+        assert [m["MetricName"] for m in cloudwatch.list_metrics(Namespace="lanes")["Metrics"]] == ["first"]
     finally:
         first.stop()

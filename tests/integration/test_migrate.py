@@ -11,7 +11,7 @@ from backfill.migrate import MigrationHooks, plan_migration, run_migration
 from backfill.run.backup import load_backup, verify_backup
 from backfill.run.ledger import read_ledger
 from chalicelib.items import to_python
-from chalicelib.schema import validate_event
+from chalicelib.schema import validate_item
 from tests.integration.migrate_helpers import (
     fresh_count,
     options,
@@ -56,7 +56,7 @@ def test_legacy_rows_are_migrated_and_everything_else_is_preserved(dynamodb, liv
             assert item == before[event_id]  # refused rows are not touched at all
             continue
         upgraded = to_python(item)
-        assert validate_event(upgraded) == [] and upgraded["schemaVersion"] == 2
+        assert validate_item(upgraded) == [] and upgraded["schemaVersion"] == 2
         # and the counts equal a fresh consistent count of the participants table
         assert upgraded["participantCount"] == fresh_count(dynamodb, live_settings, event_id)
     # and the backup is intact, the ledger knows every write, the report is saved beside them
@@ -153,7 +153,7 @@ def test_two_workers_split_the_table_by_segment(dynamodb, live_settings, tmp_pat
     assert "seg0of2" in reports[0].run_id and "seg1of2" in reports[1].run_id
     assert sum(r.backup_items for r in reports) == 40 and all(r.backup_items for r in reports)
     assert sum(r.migrated for r in reports) == 40
-    assert all(validate_event(to_python(i)) == [] for i in raw_items(dynamodb, live_settings.table("events")).values())
+    assert all(validate_item(to_python(i)) == [] for i in raw_items(dynamodb, live_settings.table("events")).values())
 
 
 def test_an_item_whose_write_fails_is_recorded_and_the_run_goes_on(dynamodb, live_settings, tmp_path):

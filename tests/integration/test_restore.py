@@ -24,7 +24,7 @@ from backfill.table.compare import differing_attributes
 from backfill.table.scan import parallel_scan
 from backfill.table.target import Target
 from chalicelib.counts import AggregateCounter, refresh_aggregate
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.items import to_python, to_typed
 from localdev import legacy_data
 from tests.support.migrated_table import migrate_like_backfill
@@ -129,7 +129,7 @@ def test_live_change_after_migration_is_a_conflict_that_survives_without_force(m
                          ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "draft"}})
     # when restored without --force
     plan = plan_restore(target, RestoreOptions(backup_file=backup.data_path))
-    assert {p.event_id: p.differences for p in plan.conflicts} == {renamed: {"name": "changed"},
+    assert {p.item_name: p.differences for p in plan.conflicts} == {renamed: {"name": "changed"},
                                                                     moved: {"status": "changed"}}
     result = execute_restore(target, plan)
     # then both are reported as skipped conflicts, kept as they are live, and the rest is restored
@@ -166,7 +166,7 @@ def test_count_moved_by_the_live_path_is_not_a_conflict(migrated, target, dynamo
     # given a participant joined after the migration and the live path recounted
     dynamodb.put_item(TableName=live_settings.table("participants"),
                       Item=to_typed({"eventId": event_id, "participantId": "late"}))
-    outcome = refresh_aggregate(EventStore(dynamodb, live_settings.table("events")),
+    outcome = refresh_aggregate(ItemStore(dynamodb, live_settings.table("events")),
                                         AggregateCounter(dynamodb, live_settings.table("participants")), event_id)
     assert outcome.result.value == "updated"
     # when restored, then the item is restored like the others

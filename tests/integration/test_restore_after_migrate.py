@@ -23,7 +23,7 @@ def test_migrate_verify_restore(dynamodb, live_settings, tmp_path):
     # when migrated by `backfill migrate`'s entry point, then verify fails exactly on the refused rows
     run_migration(target, MigrationOptions(backup_dir=tmp_path, segments=2))
     verified = run_verify(target, VerifyOptions(backup_dir=tmp_path, total_segments=2))
-    assert verified.failing_event_ids() == set(data.malformed_ids) == verified.ids_of(FindingKind.INVALID)
+    assert verified.failing_names() == set(data.malformed_ids) == verified.ids_of(FindingKind.INVALID)
     # given an app change after the migration
     changed = next(e["eventId"] for e in data.events if e["eventId"] not in data.malformed_ids)
     dynamodb.update_item(TableName=live_settings.table("events"), Key={"eventId": {"S": changed}},

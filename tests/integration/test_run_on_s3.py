@@ -112,7 +112,7 @@ def test_three_workers_one_killed_and_restarted_make_one_run_on_s3(dynamodb, liv
     # and verify over the whole run passes
     verified = run_backfill("verify", "--backup-dir", STORE, "--run", PARENT_JOB, "--json")
     assert verified.exit_code == 0, verified.stderr
-    assert verified.json()["events_checked"] == 90
+    assert verified.json()["items_checked"] == 90
 
     # when one row of segment 1 is tampered with (its status set back to a legacy value)
     victim = next(iter_segment_ids(s3, 1))
@@ -122,7 +122,7 @@ def test_three_workers_one_killed_and_restarted_make_one_run_on_s3(dynamodb, liv
     # then verify over the run fails on exactly that row
     tampered = run_backfill("verify", "--backup-dir", STORE, "--run", PARENT_JOB, "--json")
     assert tampered.exit_code == 1
-    assert {f["event_id"] for f in tampered.json()["failures"]} == {victim}
+    assert {f["item"] for f in tampered.json()["failures"]} == {victim}
 
     # when the run is restored (the tampered row is a conflict and is forced back too)
     restored = run_backfill("restore", "--run", PARENT_JOB, "--backup-dir", STORE, "--yes", "--force",

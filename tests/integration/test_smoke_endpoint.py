@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from backfill.run.backup import iter_backup_items, load_backup, verify_backup
 from backfill.table.backup import create_backup
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.items import to_python, to_typed
 from chalicelib.upgrader import UpgradeResult, keep_maintained_count, upgrade_in_place
 
@@ -13,7 +13,7 @@ def test_legacy_event_is_upgraded_over_http(dynamodb, live_settings):
     # given a legacy event on the endpoint
     legacy = {"eventId": "e1", "name": "Quiz", "status": "waiting", "createdAt": Decimal(1_700_000_000_000), "x": {"a": [1]}}
     dynamodb.put_item(TableName=live_settings.table("events"), Item=to_typed(legacy))
-    store = EventStore(dynamodb, live_settings.table("events"))
+    store = ItemStore(dynamodb, live_settings.table("events"))
     # when it is upgraded in place
     outcome = upgrade_in_place(store, legacy, count_source=keep_maintained_count(lambda _: 4))
     # then the stored row has the new fields and kept the rest

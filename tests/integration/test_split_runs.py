@@ -91,13 +91,13 @@ def test_a_named_run_is_verified_and_restored_over_all_its_segments(dynamodb, li
     # then verify --strict (no application writes here), without being told the run, finds both
     bad = run_backfill("verify", "--backup-dir", str(tmp_path), "--strict", "--json")
     assert bad.exit_code == 1
-    failing = {f["event_id"] for f in bad.json()["failures"]}
+    failing = {f["item"] for f in bad.json()["failures"]}
     assert {deleted, edited} <= failing
     # and verify of one segment of the run (what one array child checks) finds only its own row
     for segment, row in ((1, deleted), (0, edited)):
         part = run_backfill("verify", "--backup-dir", str(tmp_path), "--run", "r1", "--segment", str(segment),
                             "--strict", "--json")
-        assert part.exit_code == 1 and {f["event_id"] for f in part.json()["failures"]} == {row}
+        assert part.exit_code == 1 and {f["item"] for f in part.json()["failures"]} == {row}
     # and restoring one segment's file alone is refused, naming the run
     [part] = [entry.backup for entry in list_backups(tmp_path) if entry.backup.segments == [0]]
     refused = run_backfill("restore", part.data_uri, "--yes", "--backup-dir", str(tmp_path), "--live-path-running")

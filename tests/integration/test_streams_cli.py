@@ -7,7 +7,7 @@ import boto3
 from click.testing import CliRunner
 
 from backfill.cli.main import cli
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.items import to_typed
 from chalicelib.streams.failures import Failure, FailureStore
 from tests.support.cli import run_backfill
@@ -31,7 +31,7 @@ def test_streams_then_failures(dynamodb, live_settings, tmp_path):
     assert drained.exit_code == 0, drained.output
     stats = json.loads(drained.stdout)
     assert stats["outcomes"][events]["upgraded"] == 1 and stats["outcomes"][events]["refused"] == 1
-    stored = EventStore(dynamodb, events).get("ok")
+    stored = ItemStore(dynamodb, events).get("ok")
     assert stored["status"] == "live" and stored["participantCount"] == 1
     # and a second run from the saved positions has nothing to do
     again = run(["streams", "--json", "--positions", positions], live_settings)

@@ -6,7 +6,7 @@ from backfill.live.stream_runner import PositionStore, StreamRunner
 from backfill.table.request_counter import RequestCounter
 from backfill.table.target import Target
 from chalicelib.counts import AggregateCounter
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.items import to_typed
 from chalicelib.schema import needs_upgrade
 from chalicelib.streams.failures import FailureStore
@@ -33,7 +33,7 @@ def leave(dynamodb, settings, event_id, participant_id):
 
 
 def assert_everything_current(dynamodb, settings, event_ids):
-    store = EventStore(dynamodb, settings.table("events"))
+    store = ItemStore(dynamodb, settings.table("events"))
     counter = AggregateCounter(dynamodb, settings.table("participants"))
     for event_id in event_ids:
         item = store.get(event_id)
@@ -82,7 +82,7 @@ def test_later_changes_are_picked_up_from_the_saved_position(dynamodb, live_sett
     endpoint = live_settings.endpoint_url
     StreamRunner(make_target(live_settings), positions=PositionStore(positions_file, endpoint=endpoint)).drain()
     # when an old writer flips a status and someone joins, and a new runner starts from the file
-    store = EventStore(dynamodb, live_settings.table("events"))
+    store = ItemStore(dynamodb, live_settings.table("events"))
     dynamodb.update_item(TableName=live_settings.table("events"), Key={"eventId": {"S": "e0"}}, UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "active"}})
     join(dynamodb, live_settings, "e0", "late")
     stats = StreamRunner(make_target(live_settings), positions=PositionStore(positions_file, endpoint=endpoint)).drain()

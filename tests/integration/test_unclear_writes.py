@@ -76,4 +76,4 @@ def test_many_failed_writes_are_summarised_in_one_line_each_without_html(dynamod
     # and only the first few failures are logged one by one, then counts by reason
     logged = [line for line in result.stderr.splitlines() if " failed: " in line]
     assert len(logged) == LOGGED, result.stderr
-    assert f"{EVENTS} event failures in all, by reason" in result.stderr
+    assert f"{EVENTS} item failures in all, by reason" in result.stderr

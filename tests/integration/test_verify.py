@@ -44,7 +44,7 @@ def test_migrated_table_passes(migrated, live_settings, tmp_path):
     result = verify(live_settings, tmp_path)
     # then every event was checked against the snapshot and nothing fails
     assert result.snapshot == backup.run_id
-    assert result.events_checked == len(data.events)
+    assert result.items_checked == len(data.events)
     assert result.source_rows == len(data.participants)
     assert result.failures == [] and result.ok
 
@@ -61,15 +61,15 @@ def test_corrupted_count_dropped_field_and_changed_attribute_are_named(migrated,
     result = verify(live_settings, tmp_path)
     # then the count and the dropped field fail; the application's edit is a note naming it
     assert not result.ok
-    assert result.failing_event_ids() == {counted, dropped}
+    assert result.failing_names() == {counted, dropped}
     assert result.ids_of(FindingKind.COUNT_MISMATCH) == {counted}
     assert result.ids_of(FindingKind.INVALID) == {dropped}
     assert result.ids_of(FindingKind.CHANGED_BY_APPLICATION) == {changed}
     # when verified --strict (a table with no other writer), the edit fails too, naming the attribute
     strict = verify(live_settings, tmp_path, strict=True)
-    assert strict.failing_event_ids() == {counted, dropped, changed}
+    assert strict.failing_names() == {counted, dropped, changed}
     assert strict.ids_of(FindingKind.UNOWNED_CHANGED) == {changed}
-    [reason] = [f.reason for f in strict.failures if f.event_id == changed]
+    [reason] = [f.reason for f in strict.failures if f.name == changed]
     assert "name (changed, S)" in reason and "renamed" not in reason
 
 
@@ -88,7 +88,7 @@ def test_deleted_new_and_advanced_items(migrated, dynamodb, live_settings, tmp_p
     # when verified
     result = verify(live_settings, tmp_path)
     # then only the deletion fails; the forward move and the new event are notes
-    assert result.failing_event_ids() == {deleted}
+    assert result.failing_names() == {deleted}
     assert result.ids_of(FindingKind.MISSING) == {deleted}
     assert result.ids_of(FindingKind.STATUS_ADVANCED) == {waiting["eventId"]}
     assert result.ids_of(FindingKind.CREATED_AFTER_SNAPSHOT) == {"new-1"}
@@ -109,7 +109,7 @@ def test_refused_legacy_rows_fail_verification(dynamodb, live_settings, tmp_path
     migrate_like_backfill(dynamodb, live_settings, tmp_path)
     # when verified, then exactly the refused rows are named as invalid
     result = verify(live_settings, tmp_path)
-    assert result.failing_event_ids() == set(data.malformed_ids)
+    assert result.failing_names() == set(data.malformed_ids)
     assert result.ids_of(FindingKind.INVALID) == set(data.malformed_ids)
 
 
@@ -119,7 +119,7 @@ def test_without_backup_snapshot_checks_are_skipped_with_a_note(dynamodb, live_s
     migrate_like_backfill(dynamodb, live_settings, tmp_path / "elsewhere")
     result = verify(live_settings, tmp_path / "empty")
     assert result.snapshot is None and "snapshot checks skipped" in result.snapshot_note
-    assert result.ok and result.events_checked == 10
+    assert result.ok and result.items_checked == 10
 
 
 def test_orphan_source_rows_are_reported(migrated, dynamodb, live_settings, tmp_path):
@@ -131,7 +131,7 @@ def test_orphan_source_rows_are_reported(migrated, dynamodb, live_settings, tmp_
 
 def test_sample_checks_only_n_events(migrated, live_settings, tmp_path):
     result = verify(live_settings, tmp_path, sample=7)
-    assert result.mode == "sample" and result.events_checked == 7 and result.ok
+    assert result.mode == "sample" and result.items_checked == 7 and result.ok
 
 
 def test_cli_exit_codes_and_json(migrated, dynamodb, live_settings, tmp_path):
@@ -146,4 +146,4 @@ def test_cli_exit_codes_and_json(migrated, dynamodb, live_settings, tmp_path):
     update(dynamodb, live_settings.table("events"), bad, "SET participantCount = :n", {":n": {"N": "77"}})
     failed = CliRunner().invoke(cli, args)
     assert failed.exit_code == 1
-    assert [f["event_id"] for f in json.loads(failed.stdout)["failures"]] == [bad]
+    assert [f["item"] for f in json.loads(failed.stdout)["failures"]] == [bad]

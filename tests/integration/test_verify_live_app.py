@@ -92,7 +92,7 @@ def test_an_unowned_write_by_the_migrations_own_code_path_fails_verify(dynamodb,
 
     def wrong_plan(item, **kwargs):
         plan = planned(item, **kwargs)
-        if plan.event_id == victim and plan.changes:
+        if plan.item_name == victim and plan.changes:
             return replace(plan, changes={**plan.changes, "name": "hijacked"})
         return plan
 
@@ -109,5 +109,5 @@ def test_an_unowned_write_by_the_migrations_own_code_path_fails_verify(dynamodb,
     verified = run_backfill("verify", "--backup-dir", str(runs), "--json", env=env)
     assert verified.exit_code == 1, verified.output
     failures = verified.json()["failures"]  # one per write attempt the ledger recorded (a retry after a lost race)
-    assert {(f["event_id"], f["kind"]) for f in failures} == {(victim, "unowned_written_by_migration")}, failures
+    assert {(f["item"], f["kind"]) for f in failures} == {(victim, "unowned_written_by_migration")}, failures
     assert all(f["reason"].endswith("name (changed, S)") and "hijacked" not in f["reason"] for f in failures)

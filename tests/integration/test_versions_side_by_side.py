@@ -10,7 +10,7 @@ from pathlib import Path
 from backfill.migrate import MigrationOptions, plan_migration, run_migration
 from backfill.table.target import Target
 from backfill.verify import FindingKind, VerifyOptions, run_verify
-from chalicelib.streams import process_events_batch
+from chalicelib.streams import process_target_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.failures import FailureStore
 
@@ -34,7 +34,7 @@ def test_the_live_path_leaves_a_row_of_a_newer_version_untouched(dynamodb, live_
     image = event["Records"][0]["dynamodb"]["NewImage"]
     dynamodb.put_item(TableName=live_settings.table("events"), Item=image)
     # when the v2 live path gets the record
-    result = process_events_batch(event, Dependencies(live_settings, dynamodb))
+    result = process_target_batch(event, Dependencies(live_settings, dynamodb))
     # then it is counted as newer_version: no write, no failure recorded, nothing retried
     assert result.stats["newer_version"] == 1 and result.failed_sequence_numbers == []
     assert rows(dynamodb, live_settings.table("events"))["e-v3"] == image

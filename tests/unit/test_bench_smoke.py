@@ -17,7 +17,7 @@ from bench.stream_path import StreamMix, run_stream_path
 from bench.suite import Results, Sizes
 from chalicelib.config import Settings
 from chalicelib.items import to_python
-from chalicelib.schema import validate_event
+from chalicelib.schema import validate_item
 from localdev.legacy_data import LegacyDataSet, generate, seed_tables
 
 
@@ -71,7 +71,7 @@ def test_floor_writes_what_migrate_writes(dynamodb: Any, settings: Settings, dat
     for event_id, item in stored_events(dynamodb, settings).items():
         if event_id not in data.malformed_ids:
             assert item["schemaVersion"] == 2 and item["participantCount"] == counts.get(event_id, 0)
-            assert validate_event(item) == [], event_id
+            assert validate_item(item) == [], event_id
 
 
 def test_stream_path_keeps_counts_exact(dynamodb: Any, settings: Settings, data: LegacyDataSet) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from chalicelib.schema import upgrade_event, use_schema, validate_event
+from chalicelib.schema import upgrade_item, use_schema, validate_item
 from tests.support.event_oracle import event_problems
 from tests.support.mutations import waiting_read_as_live
 
@@ -48,8 +48,8 @@ def test_a_rule_broken_in_one_place_passes_its_own_validation_but_not_the_judge(
     # given a waiting event, upgraded by the rule with one alias broken (waiting -> live)
     old = {**OLD_ROW, "status": "waiting"}
     with use_schema(waiting_read_as_live()):
-        upgraded = upgrade_event(old, aggregates={"participantCount": Decimal(0)})
+        upgraded = upgrade_item(old, aggregates={"participantCount": Decimal(0)})
         # then the broken rule's own validation is satisfied
-        assert validate_event(upgraded) == []
+        assert validate_item(upgraded) == []
     # but the hand-written judge names the wrong status
     assert event_problems(upgraded, old) == ["status 'live': the old row's 'waiting' is 'setup'"]

@@ -26,7 +26,7 @@ def outcome(event_id: str, result: UpgradeResult, status: str = "live") -> Upgra
     before = {"eventId": event_id, "status": "active"}
     after = {"eventId": event_id, "status": status, "participantCount": 2}
     changes = {"status": status} if result is UpgradeResult.UPGRADED else {}
-    return UpgradeOutcome(event_id=event_id, result=result, before=before, after=after, changes=changes,
+    return UpgradeOutcome(item_name=event_id, result=result, before=before, after=after, changes=changes,
                           reasons=["bad"] if result is UpgradeResult.REFUSED else [])
 
 

@@ -195,12 +195,12 @@ def _restore_in_place(target: Target, given: CommandLine) -> NoReturn:
 
     if given.plan_only:
         print_json({"summary": plan.summary(),
-                    "conflicts": [[p.event_id, p.action.value, p.reason] for p in plan.first_conflicts(show)]})
+                    "conflicts": [[p.item_name, p.action.value, p.reason] for p in plan.first_conflicts(show)]})
         raise SystemExit(EXIT_OK)
     err.print(key_value_table("Restore plan", plan.summary()))
     live_path.pause()  # the backup is valid: now stop the handlers before anything is written
     show_items(f"conflicts: skipped{'' if not force else ' (overwritten: --force)'}",
-               [(p.event_id, p.action.value, p.reason) for p in plan.first_conflicts(show)], show, plan.conflict_count)
+               [(p.item_name, p.action.value, p.reason) for p in plan.first_conflicts(show)], show, plan.conflict_count)
     if plan.write_count:
         err.print("[yellow]Before you confirm:[/] the live stream handlers must be stopped (event source "
                   "mappings disabled), or they will upgrade the restored items again.")
@@ -306,7 +306,7 @@ def render(result: RestoreResult, plan: RestorePlan, show: int) -> None:
         **result.counts(), "report": result.report_path, "verdict": "OK" if result.ok else "CONFLICTS OR FAILURES",
     }))
     attention = ("conflict_skipped", "deleted_skipped", "failed", "new_kept")
-    problems = [(o.event_id, o.outcome, o.reason) for o in islice(result.index.outcomes(attention), show)]
+    problems = [(o.item_name, o.outcome, o.reason) for o in islice(result.index.outcomes(attention), show)]
     show_items("items needing attention", problems, show, sum(result.outcome_counts[o] for o in attention))
 
 

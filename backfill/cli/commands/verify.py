@@ -113,13 +113,13 @@ def render(result: VerifyResult, show: int) -> None:
     summary.add_column("result", justify="right")
     summary.add_row("mode", result.mode)
     summary.add_row("snapshot", result.snapshot or (result.snapshot_note or "-"))
-    summary.add_row("items checked", str(result.events_checked))
+    summary.add_row("items checked", str(result.items_checked))
     if result.source_table is not None:  # a declaration without an aggregate counts nothing
         summary.add_row(f"{result.source_table} rows counted", str(result.source_rows))
         summary.add_row(counted_by_label(), result.counted_with)
     for kind, n in result.counts_by_kind().items():
         summary.add_row(kind, str(n))
-    summary.add_row("items failing", str(len(result.failing_event_ids())))
+    summary.add_row("items failing", str(len(result.failing_names())))
     summary.add_row("verdict", "[green]OK[/]" if result.ok else "[red]FAILED[/]")
     err.print(summary)
     if result.snapshot_note:
@@ -132,5 +132,5 @@ def render(result: VerifyResult, show: int) -> None:
         table.add_column("kind")
         table.add_column("reason")
         for finding in findings[:show]:
-            table.add_row(finding.event_id, finding.kind.value, finding.reason)
+            table.add_row(finding.name, finding.kind.value, finding.reason)
         err.print(table)

@@ -11,7 +11,7 @@ class Figures:
     scenarios: int = 0
     records_processed: int = 0  # backfill items examined + stream records delivered + items restored
     faults: Counter[str] = field(default_factory=Counter)  # kind -> how many were injected
-    events_checked: int = 0  # events compared with an independent fresh count/snapshot
+    items_checked: int = 0  # items compared with an independent fresh count/snapshot
     items_lost: int = 0
     counts_wrong: int = 0
 
@@ -19,7 +19,7 @@ class Figures:
         self.scenarios += other.scenarios
         self.records_processed += other.records_processed
         self.faults.update(other.faults)
-        self.events_checked += other.events_checked
+        self.items_checked += other.items_checked
         self.items_lost += other.items_lost
         self.counts_wrong += other.counts_wrong
 
@@ -29,7 +29,7 @@ class Figures:
             f"scenarios run:        {self.scenarios}",
             f"records processed:    {self.records_processed}",
             f"faults injected:      {sum(self.faults.values())} ({faults})",
-            f"events checked:       {self.events_checked} (against a fresh independent count/snapshot)",
+            f"items checked:        {self.items_checked} (against a fresh independent count/snapshot)",
             f"items lost:           {self.items_lost}",
             f"counts wrong:         {self.counts_wrong}",
         ]

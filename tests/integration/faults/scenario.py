@@ -61,11 +61,11 @@ def final_check(
         owned=OWNED,
     )
     created_missing = sorted((log.created if log else set()) - _event_ids(target))
-    figures.events_checked += check.events
+    figures.items_checked += check.events
     figures.items_lost += len(check.lost) + len(created_missing)
     figures.counts_wrong += len(check.wrong_counts)
     verified = run_verify(target, VerifyOptions(backup_dir=backup_dir, total_segments=2))
-    failing = verified.failing_event_ids()
+    failing = verified.failing_names()
     assert check.ok, f"independent check: {check.summary()}: {check.wrong_counts[:3]} {check.not_upgraded[:3]} {check.altered[:3]} {check.lost[:3]}"
     assert not created_missing, f"events the live app created are gone: {created_missing[:5]}"
     assert failing == refused, (

@@ -147,7 +147,7 @@ def test_restore_while_the_old_app_writes_keeps_newer_data(target, backup_dir, f
     backup = {i["eventId"]: i for i in (to_python(t) for _, t in iter_backup_items(load_backup(report.backup_file)))}
     untouched = set(backup) - log.events_touched
     differ = sorted(e for e in untouched if after.get(e) != backup[e])
-    figures.events_checked += len(untouched)
+    figures.items_checked += len(untouched)
     figures.items_lost += sum(1 for e in set(backup) | log.created if e not in after)
     assert untouched and not differ, differ[:5]
     # and rolling forward again (migrate + live path) ends exact: full verify + independent check

@@ -26,7 +26,7 @@ def test_a_rule_broken_in_one_place_fails_the_independent_check(target, backup_d
         report = run_migration(target, migration_options(backup_dir))
         assert report.to_dict()["failed"] == 0
         # then the project's own verify, which reads the same broken rule, finds nothing wrong
-        assert run_verify(target, VerifyOptions(backup_dir=backup_dir)).failing_event_ids() == set()
+        assert run_verify(target, VerifyOptions(backup_dir=backup_dir)).failing_names() == set()
         # but the fault suite's independent check fails, naming the wrong status
         with pytest.raises(AssertionError, match="independent check") as failure:
             final_check(target, data, Figures(), backup_dir=backup_dir)

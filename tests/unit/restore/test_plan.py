@@ -5,11 +5,11 @@ from decimal import Decimal
 import pytest
 
 from backfill.restore.plan import Action, MigrationWrite, classify, writes_by_rule
-from chalicelib.schema import upgrade_event
+from chalicelib.schema import upgrade_item
 from chalicelib.schema.upgrade import changed_fields
 
 BACKUP = {"eventId": "e1", "name": "Quiz", "status": "completed", "createdAt": Decimal(1_700_000_000_000), "x": {"a": [True]}}
-MIGRATED = upgrade_event(BACKUP, aggregates={"participantCount": 2})
+MIGRATED = upgrade_item(BACKUP, aggregates={"participantCount": 2})
 CHANGES = {**changed_fields(BACKUP, MIGRATED), "countVersion": Decimal(1)}
 WRITES = [MigrationWrite(CHANGES, BACKUP)]
 LIVE = {**MIGRATED, "countVersion": Decimal(1)}
@@ -17,7 +17,7 @@ LIVE = {**MIGRATED, "countVersion": Decimal(1)}
 
 def write_over(read, count=0):
     """The migration's write over ``read``, and the item it leaves."""
-    after = {**upgrade_event(read, aggregates={"participantCount": count}), "countVersion": Decimal(1)}
+    after = {**upgrade_item(read, aggregates={"participantCount": count}), "countVersion": Decimal(1)}
     return MigrationWrite({**changed_fields(read, after), "countVersion": Decimal(1)}, read), after
 
 
@@ -106,7 +106,7 @@ def test_a_removed_application_attribute_is_a_conflict():
 def test_deleted_and_new_items():
     assert classify(BACKUP, None, WRITES).action is Action.DELETED
     new = classify(None, {"eventId": "n"}, [])
-    assert new.action is Action.NEW and new.event_id == "n"
+    assert new.action is Action.NEW and new.item_name == "n"
 
 
 def test_without_a_ledger_the_upgrade_rule_tells_what_the_migration_wrote():

@@ -46,7 +46,7 @@ def test_without_a_ledger_items_as_the_rule_migrates_them_are_restored(dynamodb,
     plan = plan_restore(target, RestoreOptions(backup_file=backup.manifest_path))
     assert not plan.ledger_found
     assert plan.counts()[Action.RESTORE.value] == len(data.events) - 1
-    assert [p.event_id for p in plan.conflicts] == [data.events[0]["eventId"]]
+    assert [p.item_name for p in plan.conflicts] == [data.events[0]["eventId"]]
 
 
 def test_items_outside_a_partial_backups_segments_are_not_new(dynamodb, settings, target, tmp_path):
@@ -69,7 +69,7 @@ def test_restore_when_an_item_was_deleted_during_the_run_is_reported(dynamodb, s
     seed(dynamodb, settings, events=5)
     backup = migrate_like_backfill(dynamodb, settings, tmp_path)
     plan = plan_restore(target, RestoreOptions(backup_file=backup.data_path))
-    victim = plan.items[0].event_id
+    victim = plan.items[0].item_name
     dynamodb.delete_item(TableName=settings.table("events"), Key={"eventId": {"S": victim}})
     result = execute_restore(target, plan)
     assert result.ids("deleted_skipped") == {victim} and len(result.ids("restored")) == 4
@@ -81,7 +81,7 @@ def test_a_write_error_is_reported_per_item_and_the_rest_goes_on(dynamodb, setti
     seed(dynamodb, settings, events=6)
     backup = migrate_like_backfill(dynamodb, settings, tmp_path)
     plan = plan_restore(target, RestoreOptions(backup_file=backup.data_path))
-    broken = plan.items[2].event_id
+    broken = plan.items[2].item_name
     real = runner.revert_fields
 
     def flaky(dynamodb, table, read, *args, **kwargs):
@@ -93,5 +93,5 @@ def test_a_write_error_is_reported_per_item_and_the_rest_goes_on(dynamodb, setti
     result = execute_restore(target, plan)
     assert not result.ok
     [failed] = [o for o in result.outcomes if o.outcome == "failed"]
-    assert failed.event_id == broken and "ProvisionedThroughputExceeded" in failed.reason
+    assert failed.item_name == broken and "ProvisionedThroughputExceeded" in failed.reason
     assert len(result.ids("restored")) == 5

@@ -8,7 +8,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from chalicelib.planner import ABSENT, Verdict, plan_upgrade
-from chalicelib.schema import Phase, Rename, Step, validate_event
+from chalicelib.schema import Phase, Rename, Step, validate_item
 from chalicelib.schema.check import declaration_problems
 from chalicelib.schema.rename import written_between
 from examples.rename.schema import CONTRACT, EXPAND
@@ -43,7 +43,7 @@ def test_contract_removes_the_old_name_in_the_same_write_guarded_on_it():
     assert plan.verdict is Verdict.WRITE
     assert plan.changes == {"schemaVersion": 4} and plan.removes == ("description",)
     assert plan.guard["description"] == "Pub quiz" and plan.guard["summary"] == "Pub quiz"
-    assert "description" not in plan.after and validate_event(plan.after, CONTRACT) == []
+    assert "description" not in plan.after and validate_item(plan.after, CONTRACT) == []
 
 
 def test_a_late_old_write_during_contract_becomes_the_new_name():
@@ -65,13 +65,13 @@ def test_out_of_step_names_the_side_the_write_changed_wins_and_unknown_is_refuse
 
 
 def test_validate_names_each_broken_invariant():
-    assert validate_event(v2(description="a", schemaVersion=Decimal(3)), EXPAND) == [
+    assert validate_item(v2(description="a", schemaVersion=Decimal(3)), EXPAND) == [
         "summary is missing while description is set (renamed, kept in step)"]
-    assert validate_event(v2(description="a", summary="b", schemaVersion=Decimal(3)), EXPAND) == [
+    assert validate_item(v2(description="a", summary="b", schemaVersion=Decimal(3)), EXPAND) == [
         "summary 'b' is not in step with description 'a'"]
-    assert validate_event(v2(description="a", summary="a", schemaVersion=Decimal(4)), CONTRACT) == [
+    assert validate_item(v2(description="a", summary="a", schemaVersion=Decimal(4)), CONTRACT) == [
         "description is present: renamed to summary and removed"]
-    assert validate_event(v2(schemaVersion=Decimal(3)), EXPAND) == []  # neither name: nothing to keep in step
+    assert validate_item(v2(schemaVersion=Decimal(3)), EXPAND) == []  # neither name: nothing to keep in step
 
 
 def test_a_type_change_converts_both_ways_and_refuses_what_it_cannot_convert():

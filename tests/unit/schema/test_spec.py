@@ -14,9 +14,9 @@ from chalicelib.schema import (
     UpgradeRefused,
     active_schema,
     needs_upgrade,
-    upgrade_event,
+    upgrade_item,
     use_schema,
-    validate_event,
+    validate_item,
 )
 from chalicelib.schema.active import load_schema
 
@@ -33,23 +33,23 @@ def test_a_declared_field_is_validated_and_defaulted_with_no_other_code():
     schema = with_fields(Field("tier", Kind.CHOICE, required=True, owned=True, allowed=("free", "paid"),
                                default=lambda item, ctx: "free"))
     # when a legacy item and a current-v2 item are upgraded to it
-    upgraded = upgrade_event(LEGACY, aggregates={"participantCount": 1}, schema=schema)
-    from_v2 = upgrade_event(upgrade_event(LEGACY, aggregates={"participantCount": 1}), schema=schema)
+    upgraded = upgrade_item(LEGACY, aggregates={"participantCount": 1}, schema=schema)
+    from_v2 = upgrade_item(upgrade_item(LEGACY, aggregates={"participantCount": 1}), schema=schema)
     # then both get the default and the new version, and validate against it
     assert upgraded["tier"] == from_v2["tier"] == "free" and upgraded["schemaVersion"] == 3
-    assert validate_event(upgraded, schema) == []
+    assert validate_item(upgraded, schema) == []
     # and the current (v2) schema's valid items are not valid v3 items
-    assert needs_upgrade(upgrade_event(LEGACY, aggregates={"participantCount": 1}), schema)
-    assert "tier 'gold' is not one of free, paid" in validate_event({**upgraded, "tier": "gold"}, schema)
+    assert needs_upgrade(upgrade_item(LEGACY, aggregates={"participantCount": 1}), schema)
+    assert "tier 'gold' is not one of free, paid" in validate_item({**upgraded, "tier": "gold"}, schema)
 
 
 def test_the_repair_pass_runs_whatever_the_version():
     # given a v3 row an old writer set back to a legacy status
     schema = with_fields(Field("tier", Kind.STRING, default=lambda item, ctx: "free"))
-    row = upgrade_event(LEGACY, aggregates={"participantCount": 1}, schema=schema)
+    row = upgrade_item(LEGACY, aggregates={"participantCount": 1}, schema=schema)
     touched = {**row, "status": "active"}
     # when it is upgraded again
-    repaired = upgrade_event(touched, observed_at_ms=int(CREATED) + 7, schema=schema)
+    repaired = upgrade_item(touched, observed_at_ms=int(CREATED) + 7, schema=schema)
     # then the alias is mapped and the transition dated, not refused
     assert repaired["status"] == "live" and repaired["startedAt"] == int(CREATED) + 7
 
@@ -65,11 +65,11 @@ def test_structural_steps_run_only_from_the_item_version():
     fields = tuple(f for f in CURRENT.fields if f.name != "name") + (Field("title", Kind.STRING),)
     schema = replace(CURRENT, version=3, fields=fields, steps=(Step(2, rename),))
     # then a v1 and a v2 item are renamed, and a v3 item is left alone
-    v2 = upgrade_event(LEGACY, aggregates={"participantCount": 0})
-    assert upgrade_event(LEGACY, aggregates={"participantCount": 0}, schema=schema)["title"] == "Quiz"
-    assert upgrade_event(v2, schema=schema)["title"] == "Quiz"
-    v3 = {**upgrade_event(v2, schema=schema), "name": "kept: not the schema's"}
-    assert upgrade_event(v3, schema=schema)["name"] == "kept: not the schema's"
+    v2 = upgrade_item(LEGACY, aggregates={"participantCount": 0})
+    assert upgrade_item(LEGACY, aggregates={"participantCount": 0}, schema=schema)["title"] == "Quiz"
+    assert upgrade_item(v2, schema=schema)["title"] == "Quiz"
+    v3 = {**upgrade_item(v2, schema=schema), "name": "kept: not the schema's"}
+    assert upgrade_item(v3, schema=schema)["name"] == "kept: not the schema's"
 
 
 def test_a_step_that_cannot_apply_refuses_with_its_reason():
@@ -78,7 +78,7 @@ def test_a_step_that_cannot_apply_refuses_with_its_reason():
         return dict(item)
 
     with pytest.raises(UpgradeRefused, match="cannot split"):
-        upgrade_event(LEGACY, aggregates={"participantCount": 0}, schema=replace(CURRENT, version=3, steps=(Step(2, split),)))
+        upgrade_item(LEGACY, aggregates={"participantCount": 0}, schema=replace(CURRENT, version=3, steps=(Step(2, split),)))
 
 
 def test_owned_and_input_fields_and_the_workflow_come_from_the_declaration():
@@ -96,7 +96,7 @@ def test_a_schema_is_activated_as_a_value_for_a_block():
     assert active_schema() is CURRENT
     with use_schema(schema):
         assert active_schema() is schema
-        assert upgrade_event(LEGACY, aggregates={"participantCount": 0})["schemaVersion"] == 3
+        assert upgrade_item(LEGACY, aggregates={"participantCount": 0})["schemaVersion"] == 3
     assert active_schema() is CURRENT
 
 

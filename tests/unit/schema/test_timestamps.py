@@ -10,8 +10,8 @@ from chalicelib.schema import (
     CURRENT,
     TimestampWindow,
     UpgradeRefused,
-    upgrade_event,
-    validate_event,
+    upgrade_item,
+    validate_item,
 )
 
 NOW = 1_764_000_000_000  # 2025-11-24T16:00:00Z
@@ -20,7 +20,7 @@ LEGACY = {"eventId": "e1", "name": "Quiz", "status": "active"}
 
 def refusal(created_at, *, schema=CURRENT, **extra):
     with pytest.raises(UpgradeRefused) as refused:
-        upgrade_event({**LEGACY, "createdAt": Decimal(created_at), **extra}, aggregates={"participantCount": 0},
+        upgrade_item({**LEGACY, "createdAt": Decimal(created_at), **extra}, aggregates={"participantCount": 0},
                       now_ms=NOW, schema=schema)
     return refused.value.reasons
 
@@ -49,7 +49,7 @@ def test_every_timestamp_is_checked_not_only_created_at():
 
 def test_up_to_a_day_ahead_is_accepted_and_more_is_refused():
     day = 86_400_000
-    assert upgrade_event({**LEGACY, "createdAt": Decimal(NOW + day)}, aggregates={"participantCount": 0}, now_ms=NOW)
+    assert upgrade_item({**LEGACY, "createdAt": Decimal(NOW + day)}, aggregates={"participantCount": 0}, now_ms=NOW)
     assert "more than a day in the future" in refusal(NOW + day + 1)[0]
 
 
@@ -59,10 +59,10 @@ def test_the_window_is_a_setting_of_the_schema():
     created = 700_000_000_000  # 1992
     # then 1992 is refused by the default window and accepted by the wider one
     assert "before 2000" in refusal(created)[0]
-    assert upgrade_event({**LEGACY, "createdAt": Decimal(created)}, aggregates={"participantCount": 0}, now_ms=NOW, schema=older)
+    assert upgrade_item({**LEGACY, "createdAt": Decimal(created)}, aggregates={"participantCount": 0}, now_ms=NOW, schema=older)
 
 
 def test_validation_applies_the_same_window():
-    current = upgrade_event({**LEGACY, "createdAt": Decimal(NOW)}, aggregates={"participantCount": 0}, now_ms=NOW)
-    assert validate_event(current, now_ms=NOW) == []
-    assert any("looks like seconds" in p for p in validate_event({**current, "lastModified": Decimal(1_764_000_000)}, now_ms=NOW))
+    current = upgrade_item({**LEGACY, "createdAt": Decimal(NOW)}, aggregates={"participantCount": 0}, now_ms=NOW)
+    assert validate_item(current, now_ms=NOW) == []
+    assert any("looks like seconds" in p for p in validate_item({**current, "lastModified": Decimal(1_764_000_000)}, now_ms=NOW))

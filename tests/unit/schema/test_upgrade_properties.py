@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from chalicelib.items import to_python
 from chalicelib.planner import ABSENT, Verdict, plan_upgrade
-from chalicelib.schema import UpgradeRefused, upgrade_event, validate_event
+from chalicelib.schema import UpgradeRefused, upgrade_item, validate_item
 from tests.strategies import unowned_attributes
 from tests.support.event_oracle import OWNED, event_problems
 
@@ -93,12 +93,12 @@ observed = st.one_of(st.none(), st.integers(Y2K, NOW))
 @settings(max_examples=300, deadline=None)
 @given(upgradable_items(), counts, observed)
 def test_upgradable_items_upgrade_validly_idempotently_and_keep_what_they_do_not_own(item, count, at):
-    upgraded = upgrade_event(item, aggregates={"participantCount": count}, observed_at_ms=at, now_ms=NOW)
+    upgraded = upgrade_item(item, aggregates={"participantCount": count}, observed_at_ms=at, now_ms=NOW)
     # valid (by the hand-written judge, and by the rule's own check), and a second upgrade (with or
     # without the context) changes nothing
-    assert event_problems(upgraded, item) == [] and validate_event(upgraded, now_ms=NOW) == []
-    assert upgrade_event(upgraded, now_ms=NOW) == upgraded
-    assert upgrade_event(upgraded, aggregates={"participantCount": count}, observed_at_ms=at, now_ms=NOW) == upgraded
+    assert event_problems(upgraded, item) == [] and validate_item(upgraded, now_ms=NOW) == []
+    assert upgrade_item(upgraded, now_ms=NOW) == upgraded
+    assert upgrade_item(upgraded, aggregates={"participantCount": count}, observed_at_ms=at, now_ms=NOW) == upgraded
     # every attribute it does not own is kept, value and type; only owned ones are added
     for name, original in item.items():
         if name not in OWNED:
@@ -117,7 +117,7 @@ def test_upgradable_items_upgrade_validly_idempotently_and_keep_what_they_do_not
 def test_items_are_upgraded_validly_or_refused_for_the_damage_they_have(case, count):
     item, damage = case
     try:
-        upgraded = upgrade_event(item, aggregates={"participantCount": count}, now_ms=NOW)
+        upgraded = upgrade_item(item, aggregates={"participantCount": count}, now_ms=NOW)
     except UpgradeRefused as refused:
         event(f"refused: {damage}")
         assert damage is not None, refused.reasons  # an undamaged item is never refused
@@ -125,7 +125,7 @@ def test_items_are_upgraded_validly_or_refused_for_the_damage_they_have(case, co
     else:
         event("upgraded" if damage is None else f"upgraded despite: {damage}")
         assert damage is None, f"{damage} was not refused: {upgraded}"
-        assert event_problems(upgraded, item) == [] and validate_event(upgraded, now_ms=NOW) == []
+        assert event_problems(upgraded, item) == [] and validate_item(upgraded, now_ms=NOW) == []
 
 
 @settings(max_examples=200, deadline=None)

@@ -247,15 +247,15 @@ def test_participants_permanent_failures_are_recorded_never_retried(chalice_app,
 @pytest.mark.parametrize("partial", ["true", "false"])
 def test_an_event_that_keeps_changing_under_the_write_is_retried(chalice_app, monkeypatch, dynamodb, settings, lambda_context, deps, partial):
     # given a legacy insert whose every conditional write loses to another writer
-    from chalicelib.events_store import WriteResult
+    from chalicelib.item_store import WriteResult
 
     monkeypatch.setenv("PARTIAL_BATCH_RESPONSE", partial)
     event = load_event("events_refused")
     image = dict(event["Records"][0]["dynamodb"]["NewImage"], status={"S": "waiting"})
     event["Records"][0]["dynamodb"]["NewImage"] = image
     dynamodb.put_item(TableName=settings.table("events"), Item=stored_item(image))
-    stored = deps.events.get("e-paused")
-    monkeypatch.setattr(type(deps.events), "conditional_set", lambda self, *a, **k: WriteResult(False, stored))
+    stored = deps.store.get("e-paused")
+    monkeypatch.setattr(type(deps.store), "conditional_set", lambda self, *a, **k: WriteResult(False, stored))
     monkeypatch.setattr("chalicelib.upgrader.Backoff.wait", lambda self, attempt: None)
     handler = chalice_app.handler_map["events_stream"]
     # then it is retried (contention is transient), never recorded as a failure

@@ -12,7 +12,7 @@ import itertools
 from hypothesis import given, settings
 
 from chalicelib.schema import CURRENT
-from chalicelib.streams import process_events_batch
+from chalicelib.streams import process_target_batch
 from chalicelib.streams.observability import UPGRADED
 from tests.strategies import RELAXED, canonical_item, legacy_events
 from tests.unit.streams.conftest import EVENTS_ARN, _wire
@@ -41,7 +41,7 @@ def test_upgrading_a_legacy_write_changes_no_attribute_it_does_not_own(dynamodb,
     # given a legacy event written by an old writer
     dynamodb.put_item(TableName=settings.table("events"), Item=item)
     # when its INSERT record is handled
-    result = process_events_batch(insert_record(item), deps)
+    result = process_target_batch(insert_record(item), deps)
     # then it is upgraded and every attribute the migration does not own is exactly as written
     assert result.stats[UPGRADED] == 1 and result.failed_sequence_numbers == [], result.stats
     stored = dynamodb.get_item(TableName=settings.table("events"), Key={"eventId": item["eventId"]},

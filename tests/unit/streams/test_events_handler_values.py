@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.streams import process_events_batch
+from chalicelib.streams import process_target_batch
 from chalicelib.streams.failures import FailureStore
 from chalicelib.streams.observability import REFUSED, UPGRADED
 from tests.strategies import EXTREME_NUMBERS
@@ -37,7 +37,7 @@ def test_legacy_write_with_extreme_numbers_is_upgraded_and_they_are_kept_as_sent
              "createdAt": {"N": "1700000000000"}, **ODD}
     dynamodb.put_item(TableName=settings.table("events"), Item=image)
     # when its INSERT record is handled
-    result = process_events_batch(lambda_event(image, "111"), deps)
+    result = process_target_batch(lambda_event(image, "111"), deps)
     # then it is upgraded and every attribute the migration does not own is exactly as sent
     assert result.stats[UPGRADED] == 1 and result.failed_sequence_numbers == []
     stored = dynamodb.get_item(TableName=settings.table("events"), Key={"eventId": {"S": "e1"}})["Item"]
@@ -50,7 +50,7 @@ def test_refused_write_with_extreme_numbers_is_stored_exactly_in_the_failures_ta
              "createdAt": {"N": "1700000000000"}, **ODD}
     dynamodb.put_item(TableName=settings.table("events"), Item=image)
     # when its record is handled
-    result = process_events_batch(lambda_event(image, "222"), deps)
+    result = process_target_batch(lambda_event(image, "222"), deps)
     # then it is refused, recorded with its image exactly as delivered, the row left untouched
     assert result.stats[REFUSED] == 1 and result.failed_sequence_numbers == []
     [failure] = list(FailureStore(dynamodb, settings.failures_table).scan())

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.items import to_typed
-from chalicelib.streams import process_events_batch, process_source_batch
+from chalicelib.streams import process_source_batch, process_target_batch
 from tests.unit.streams.conftest import batch, event_record, participant_record
 
 CHALICE_DIR = Path(__file__).resolve().parents[3] / ".chalice"
@@ -60,7 +60,7 @@ def test_the_events_function_policy_is_exactly_what_its_handler_calls(dynamodb, 
     calls.clear()
     # when the events handler gets their records
     records = [event_record("INSERT", new=item) for item in (legacy, broken, stale)]
-    result = process_events_batch(batch(*records), deps)
+    result = process_target_batch(batch(*records), deps)
     # then it upgraded two, refused one, and called only what the policy grants, all of it
     assert result.stats["upgraded"] == 2 and result.stats["refused"] == 1
     assert calls == table_grants("events_stream")

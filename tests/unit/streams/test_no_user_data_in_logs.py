@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.items import to_typed
-from chalicelib.streams import process_events_batch
+from chalicelib.streams import process_target_batch
 from chalicelib.streams.observability import REFUSED
 from tests.unit.streams.conftest import batch, event_record
 
@@ -43,7 +43,7 @@ def test_a_refused_record_is_logged_by_key_and_reason_without_its_values(dynamod
     for item in items:
         put(dynamodb, settings, item)
     # when their records are handled
-    result = process_events_batch(batch(*(event_record("INSERT", new=i) for i in items)), deps)
+    result = process_target_batch(batch(*(event_record("INSERT", new=i) for i in items)), deps)
     assert result.stats[REFUSED] == 3
     # then the logs name each item and why, but hold no value of it
     text = logs()
@@ -61,10 +61,10 @@ def test_an_unexpected_error_quoting_a_value_is_logged_by_type_and_place_without
     def broken(*args, **kwargs):
         raise KeyError(MARKER)
 
-    monkeypatch.setattr("chalicelib.streams.events.upgrade_in_place", broken)
+    monkeypatch.setattr("chalicelib.streams.target.upgrade_in_place", broken)
     # when its record is handled
-    process_events_batch(batch(event_record("INSERT", new=item)), deps)
+    process_target_batch(batch(event_record("INSERT", new=item)), deps)
     # then the log says which error and where, and holds no value
     text = logs()
-    assert "KeyError" in text and "events.py" in text
+    assert "KeyError" in text and "target.py" in text
     assert MARKER not in text

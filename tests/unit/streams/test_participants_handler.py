@@ -42,19 +42,19 @@ def test_joins_and_leaves_are_counted_once_per_event(dynamodb, settings, deps):
     # then each event was recounted once and the counts are exact
     assert result.stats[COUNTED] == 2 and requests.calls()["Query"] == 2
     assert requests.calls()["UpdateItem"] == 2
-    assert deps.events.get("e1")["participantCount"] == 2
-    assert deps.events.get("e2")["participantCount"] == 1
+    assert deps.store.get("e1")["participantCount"] == 2
+    assert deps.store.get("e2")["participantCount"] == 1
 
 
 def test_same_batch_twice_gives_the_same_counts(dynamodb, settings, deps):
     given_event(dynamodb, settings)
     records = [join(dynamodb, settings, "e1", p) for p in ("a", "b", "c")] + [leave(dynamodb, settings, "e1", "a")]
     process_source_batch(batch(*records), deps)
-    first = deps.events.get("e1")
+    first = deps.store.get("e1")
     # when the same batch is delivered again (a retry)
     again = process_source_batch(batch(*records), deps)
     # then the count is the same and nothing was rewritten
-    assert deps.events.get("e1") == first and first["participantCount"] == 2
+    assert deps.store.get("e1") == first and first["participantCount"] == 2
     assert again.failed_sequence_numbers == []
 
 
@@ -64,8 +64,8 @@ def test_participant_of_a_missing_event_is_reported_not_invented(dynamodb, setti
     orphan = join(dynamodb, settings, "ghost", "p9")
     result = process_source_batch(batch(orphan, join(dynamodb, settings, "e1", "a")), deps)
     # then no event "ghost" appears, the other join is counted, and the orphan is reported
-    assert deps.events.get("ghost") is None
-    assert deps.events.get("e1")["participantCount"] == 1
+    assert deps.store.get("ghost") is None
+    assert deps.store.get("e1")["participantCount"] == 1
     assert result.stats[REPORTED] == 1 and result.failed_sequence_numbers == []
     [row] = list(FailureStore(dynamodb, settings.failures_table).scan())
     assert row["itemKey"] == "participants#ghost/p9" and "ghost" in row["reasons"][0]
@@ -105,4 +105,4 @@ def test_failed_recount_fails_all_records_of_that_event_only(dynamodb, settings,
     result = process_source_batch(batch(e1[0], e2[0], e1[1]), deps)
     # then both e1 records are batch item failures and e2 is counted
     assert result.failed_sequence_numbers == [r["dynamodb"]["SequenceNumber"] for r in e1]
-    assert result.stats[FAILED] == 2 and deps.events.get("e2")["participantCount"] == 1
+    assert result.stats[FAILED] == 2 and deps.store.get("e2")["participantCount"] == 1

@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from chalicelib.counts import AggregateCounter, CountResult, refresh_aggregate
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from tests.unit.writes.conftest import legacy
 
 
 def recount(stubbed, waits, **kw):
     return refresh_aggregate(
-        EventStore(stubbed.client, "events"), AggregateCounter(stubbed.client, "participants"), "e1",
+        ItemStore(stubbed.client, "events"), AggregateCounter(stubbed.client, "participants"), "e1",
         backoff=waits.backoff, **kw,
     )
 
@@ -39,7 +39,7 @@ def test_a_recount_whose_event_was_deleted_meanwhile_reports_it_missing(stubbed,
     stubbed.count_returns(0)
     stubbed.condition_fails(now=None)
     outcome = recount(stubbed, waits)
-    assert outcome.result is CountResult.EVENT_MISSING and outcome.attempts == 2
+    assert outcome.result is CountResult.ITEM_MISSING and outcome.attempts == 2
 
 
 def test_a_recount_that_keeps_losing_is_contended(stubbed, waits):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from chalicelib.events_store import EventStore
+from chalicelib.item_store import ItemStore
 from chalicelib.planner import plan_upgrade
 from chalicelib.upgrader import UpgradeResult, keep_maintained_count, upgrade_in_place
 from tests.unit.writes.conftest import CREATED, legacy
@@ -14,7 +14,7 @@ COUNT = keep_maintained_count(lambda event_id: 2)
 
 
 def store(stubbed):
-    return EventStore(stubbed.client, "events")
+    return ItemStore(stubbed.client, "events")
 
 
 def test_a_write_that_loses_to_the_app_is_replanned_from_the_returned_item(stubbed, waits):

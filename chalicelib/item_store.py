@@ -22,7 +22,7 @@ from chalicelib.settle import Intended, Settled
 if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
     from types_boto3_dynamodb import DynamoDBClient
 
-__all__ = ["ABSENT", "EventStore", "EventWrites", "WriteResult", "expected_state"]
+__all__ = ["ABSENT", "ItemStore", "ItemWrites", "WriteResult", "expected_state"]
 
 
 @dataclass(frozen=True)
@@ -32,18 +32,18 @@ class WriteResult:
     settled: Settled | None = None  # how an unclear outcome (5xx, lost connection) was found out
 
 
-class EventWrites(Protocol):
-    """What the write loops need from a store of items (``EventStore``, or a test double).
+class ItemWrites(Protocol):
+    """What the write loops need from a store of items (``ItemStore``, or a test double).
     An item is named by ``Key.name_of`` (its partition key value for a table without sort key)."""
 
-    def get(self, event_id: str, *, consistent: bool = True) -> dict[str, Any] | None: ...
+    def get(self, name: str, *, consistent: bool = True) -> dict[str, Any] | None: ...
 
     def conditional_set(
-        self, event_id: str, changes: Mapping[str, Any], guard: Mapping[str, Any], removes: tuple[str, ...] = ()
+        self, name: str, changes: Mapping[str, Any], guard: Mapping[str, Any], removes: tuple[str, ...] = ()
     ) -> WriteResult: ...
 
 
-class EventStore:
+class ItemStore:
     """The migrated table's items (``key``: the active declaration's unless given)."""
 
     def __init__(self, dynamodb: DynamoDBClient, table_name: str, key: Key | None = None) -> None:
@@ -51,10 +51,10 @@ class EventStore:
         self.table_name = table_name
         self.key = key or active_schema().key
 
-    def get(self, event_id: str, *, consistent: bool = True) -> dict[str, Any] | None:
+    def get(self, name: str, *, consistent: bool = True) -> dict[str, Any] | None:
         response = self.dynamodb.get_item(
             TableName=self.table_name,
-            Key=self.key.typed(event_id),
+            Key=self.key.typed(name),
             ConsistentRead=consistent,
         )
         item = response.get("Item")
@@ -62,7 +62,7 @@ class EventStore:
 
     def conditional_set(
         self,
-        event_id: str,
+        name: str,
         changes: Mapping[str, Any],
         guard: Mapping[str, Any],
         removes: tuple[str, ...] = (),
@@ -76,11 +76,11 @@ class EventStore:
         if not changes and not removes:
             return WriteResult(True)
         expr = Expression()
-        read = {name: typed_value(value) for name, value in guard.items() if value is not ABSENT}
+        read = {field: typed_value(value) for field, value in guard.items() if value is not ABSENT}
         condition = expr.as_read(self.key.partition, read, guard.keys())
-        sets = {name: typed_value(value) for name, value in changes.items()}
+        sets = {field: typed_value(value) for field, value in changes.items()}
         update = expr.update_clause(sets, removes)
-        key = self.key.typed(event_id)
+        key = self.key.typed(name)
         sent = send_conditional(
             self.dynamodb.update_item,
             return_current=True,

@@ -47,10 +47,10 @@ from chalicelib.upgrader import UpgradeResult, keep_maintained, upgrade_in_place
 
 
 class UpgradeContended(RetryableFailure):
-    """The event kept changing under the upgrade; the record is retried with its batch."""
+    """The item kept changing under the upgrade; the record is retried with its batch."""
 
 
-def handle_event_change(
+def handle_target_change(
     change: StreamChange, deps: Dependencies, earlier: Sequence[StreamChange] = ()
 ) -> str:
     """Apply one record of the migrated table's stream (``earlier``: the batch's previous records
@@ -66,12 +66,12 @@ def handle_event_change(
     keys = {**{name: change.keys.get(name) for name in schema.key.names}, "sequenceNumber": change.sequence_number}
     if is_newer(change.new_image, schema):
         # Another deployment runs a newer declaration: its live path owns this row.
-        logger.info("event of a newer schema version left untouched", extra={**keys, schema.version_field: schema.version})
+        logger.info("item of a newer schema version left untouched", extra={**keys, schema.version_field: schema.version})
         return NEWER
     images = [ImageChange(c.old_image, c.new_image, c.observed_at_ms) for c in (*earlier, change)]
     held, names, image = known_state(images), written_names(images), change.new_image
     outcome = upgrade_in_place(
-        deps.events,
+        deps.store,
         image,
         count_source=keep_maintained({name: counter.count for name, counter in deps.counters.items()}),
         observed_at_ms=change.observed_at_ms,
@@ -81,7 +81,7 @@ def handle_event_change(
     )
     if outcome.result is UpgradeResult.UPGRADED:
         written = sorted(outcome.changes)
-        logger.info("event upgraded", extra={**keys, "fields": written, "attempts": outcome.attempts})
+        logger.info("item upgraded", extra={**keys, "fields": written, "attempts": outcome.attempts})
         return UPGRADED
     if outcome.result is UpgradeResult.CURRENT:
         if names and outcome.before is not None and names <= moved_pairs(outcome.before, image):
@@ -89,19 +89,19 @@ def handle_event_change(
             return SUPERSEDED
         return CURRENT  # a newer write already in the table is current
     if outcome.result is UpgradeResult.NEWER:
-        logger.info("event of a newer schema version left untouched", extra=keys)
+        logger.info("item of a newer schema version left untouched", extra=keys)
         return NEWER
     if outcome.result is UpgradeResult.GONE:
-        logger.info("event deleted before it could be upgraded", extra=keys)
+        logger.info("item deleted before it could be upgraded", extra=keys)
         return SKIPPED
     if outcome.result is UpgradeResult.REFUSED:
         if _only_counts_changed(change):
             # The recount wrote an aggregate on an item that was already refused (and reported)
             # in its previous state; the count cannot have fixed or broken it.
-            logger.info("refused event recounted; already reported",
+            logger.info("refused item recounted; already reported",
                         extra={**keys, "reasons": loggable_reasons(outcome.reasons)})
             return SKIPPED
-        logger.warning("event refused by the upgrade rule", extra={**keys, "reasons": loggable_reasons(outcome.reasons)})
+        logger.warning("item refused by the upgrade rule", extra={**keys, "reasons": loggable_reasons(outcome.reasons)})
         deps.failures.record(
             Failure(
                 item_key=item_key(schema.table, *(change.keys.get(n) for n in schema.key.names)),
@@ -115,7 +115,7 @@ def handle_event_change(
         )
         return REFUSED
     raise UpgradeContended(
-        f"event {outcome.event_id!r} changed under {outcome.attempts} upgrade attempts; will retry"
+        f"item {outcome.item_name!r} changed under {outcome.attempts} upgrade attempts; will retry"
     )
 
 
@@ -135,7 +135,7 @@ def _wire_name(keys: Any) -> str | None:
     return active_schema().key.name_of(plain)
 
 
-def last_record_per_event(event: Mapping[str, Any]) -> dict[str, str]:
+def last_record_per_item(event: Mapping[str, Any]) -> dict[str, str]:
     """item name -> sequence number of that item's last record in the batch that can be read.
 
     Reads keys and sequence numbers, and decodes only each item's last record (to make sure
@@ -145,36 +145,36 @@ def last_record_per_event(event: Mapping[str, Any]) -> dict[str, str]:
     records: dict[str, list[Mapping[str, Any]]] = {}
     for raw in event.get("Records", []):
         body = raw.get("dynamodb")
-        event_id = _wire_name(body.get("Keys")) if isinstance(body, Mapping) else None
-        if event_id is not None and "SequenceNumber" in body:
-            records.setdefault(event_id, []).append(raw)
+        item_name = _wire_name(body.get("Keys")) if isinstance(body, Mapping) else None
+        if item_name is not None and "SequenceNumber" in body:
+            records.setdefault(item_name, []).append(raw)
     last: dict[str, str] = {}
-    for event_id, raws in records.items():
+    for item_name, raws in records.items():
         for raw in reversed(raws):
             try:
-                last[event_id] = parse_record(raw).sequence_number
+                last[item_name] = parse_record(raw).sequence_number
                 break
             except PermanentFailure:
                 continue
     return last
 
 
-def process_events_batch(
+def process_target_batch(
     event: Mapping[str, Any], deps: Dependencies, context: Any = None
 ) -> BatchResult:
     """Handle one Lambda batch from the migrated table's stream: the last record of each item,
     knowing the earlier ones (records are handled in order, so they have been seen by then)."""
     schema = active_schema()
-    last = last_record_per_event(event)
+    last = last_record_per_item(event)
     seen: dict[str, list[StreamChange]] = {}
 
     def handle(change: StreamChange) -> str:
-        event_id = schema.key.name_of(change.keys)
-        if event_id is not None and last.get(event_id) != change.sequence_number:
-            seen.setdefault(event_id, []).append(change)
+        item_name = schema.key.name_of(change.keys)
+        if item_name is not None and last.get(item_name) != change.sequence_number:
+            seen.setdefault(item_name, []).append(change)
             return SUPERSEDED
-        earlier = seen.pop(event_id, []) if event_id is not None else []
-        return handle_event_change(change, deps, earlier)
+        earlier = seen.pop(item_name, []) if item_name is not None else []
+        return handle_target_change(change, deps, earlier)
 
     rejections = Rejections(deps.failures, deps.settings.target_table, schema.table, schema.key.names)
     return run_batch(event, handle, rejections, context)
