@@ -109,7 +109,7 @@ class CommandLine:
               help=f"Concurrent writers [default: 8 in place, {DEFAULT_WORKERS} with --to-table].")
 @click.option("--to-table", metavar="NAME",
               help="Bulk mode: write every backed-up item whole into the new or empty table NAME "
-                   "(BatchWriteItem), instead of restoring the events table in place.")
+                   "(BatchWriteItem), instead of restoring the migrated table in place.")
 @click.option("--create-table", is_flag=True, help="With --to-table: create NAME from the backup's key schema.")
 @click.option("--show", default=20, show_default=True, type=click.IntRange(min=0), help="Conflicts to list.")
 @click.option("--pause-live-path", is_flag=True,

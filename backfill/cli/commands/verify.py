@@ -1,4 +1,4 @@
-"""``backfill verify``: check every event against the schema, a fresh count and the snapshot."""
+"""``backfill verify``: check every item against the declaration, a fresh count and the snapshot."""
 
 from __future__ import annotations
 
