@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.expressions import conditional
 from chalicelib.items import to_python, to_typed
+from chalicelib.streams.records import StreamChange
 from chalicelib.tables import FAILURES_TTL_ATTRIBUTE
 
 if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda and the wheel never import them
@@ -33,10 +34,22 @@ class Failure:
     observed_at_ms: int | None
     image: dict[str, Any] | None = None  # typed DynamoDB JSON of the record's new image
 
+    @classmethod
+    def of(cls, change: StreamChange, *, item_key: str, reasons: list[str], table: str) -> Failure:
+        """``change`` refused for ``reasons``: the record's identity, time and new image."""
+        return cls(item_key=item_key, record_id=change.record_id, reasons=reasons, table=table,
+                   event_name=change.event_name, observed_at_ms=change.observed_at_ms, image=change.typed_new_image)
+
 
 def item_key(kind: str, *values: Any) -> str:
     """The failure row's name of an item: its declared table, then its key values."""
     return f"{kind}#" + "/".join(str(v) for v in values)
+
+
+def source_item_key(table: str, key_names: Sequence[str], change: StreamChange) -> str:
+    """The failure row's name of a source row: its key values from the new image, else the record's keys."""
+    image = change.new_image or change.keys
+    return item_key(table, *(image.get(name, change.keys.get(name)) for name in key_names))
 
 
 def item_key_from_wire(kind: str, names: Sequence[str], keys: Any) -> str:

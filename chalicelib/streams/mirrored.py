@@ -32,7 +32,7 @@ from chalicelib.schema.aggregate import Aggregate
 from chalicelib.streams.batch import BatchResult, Rejections, run_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.errors import PermanentFailure, RetryableFailure
-from chalicelib.streams.failures import Failure, item_key
+from chalicelib.streams.failures import Failure, source_item_key
 from chalicelib.streams.observability import (
     APPLIED,
     COUNTED,
@@ -177,13 +177,7 @@ def _report(change: StreamChange, missing: list[Membership], aggregate: Aggregat
     for membership in missing:
         logger.warning("source item of a missing item", extra={"aggregate": aggregate.name, "item": membership.group,
                                                                "sequenceNumber": change.sequence_number})
-        deps.failures.record(Failure(
-            item_key=item_key(table, *((change.new_image or change.keys).get(n, change.keys.get(n))
-                                       for n in aggregate.source.key.names)),
-            record_id=change.record_id,
+        deps.failures.record(Failure.of(
+            change, item_key=source_item_key(table, aggregate.source.key.names, change),
             reasons=[f"{schema.table} item {membership.group!r} does not exist in {deps.settings.target_table}"],
-            table=deps.settings.table(table),
-            event_name=change.event_name,
-            observed_at_ms=change.observed_at_ms,
-            image=change.typed_new_image,
-        ))
+            table=deps.settings.table(table)))

@@ -21,7 +21,7 @@ from chalicelib.schema.aggregate import Aggregate
 from chalicelib.streams.batch import BatchResult, Rejections, run_batch
 from chalicelib.streams.dependencies import Dependencies
 from chalicelib.streams.errors import PermanentFailure, RetryableFailure, is_retryable
-from chalicelib.streams.failures import Failure, item_key
+from chalicelib.streams.failures import Failure, source_item_key
 from chalicelib.streams.mirrored import process_mirror_batch
 from chalicelib.streams.observability import (
     APPLIED,
@@ -109,17 +109,8 @@ def _settle(change: StreamChange, table: str, results: Mapping[Touch, CountOutco
         reason = f"{schema.table} item {item_name!r} does not exist in {deps.settings.target_table}"
         logger.warning("source item of a missing item", extra={"aggregate": name, "item": item_name,
                                                                 "sequenceNumber": change.sequence_number})
-        deps.failures.record(
-            Failure(
-                item_key=item_key(table, *((new or change.keys).get(n, change.keys.get(n)) for n in source_key)),
-                record_id=change.record_id,
-                reasons=[reason],
-                table=deps.settings.table(table),
-                event_name=change.event_name,
-                observed_at_ms=change.observed_at_ms,
-                image=change.typed_new_image,
-            )
-        )
+        deps.failures.record(Failure.of(change, item_key=source_item_key(table, source_key, change), reasons=[reason],
+                                        table=deps.settings.table(table)))
     return REPORTED
 
 

@@ -103,15 +103,8 @@ def handle_target_change(
             return SKIPPED
         logger.warning("item refused by the upgrade rule", extra={**keys, "reasons": loggable_reasons(outcome.reasons)})
         deps.failures.record(
-            Failure(
-                item_key=item_key(schema.table, *(change.keys.get(n) for n in schema.key.names)),
-                record_id=change.record_id,
-                reasons=outcome.reasons,
-                table=deps.settings.target_table,
-                event_name=change.event_name,
-                observed_at_ms=change.observed_at_ms,
-                image=change.typed_new_image,
-            )
+            Failure.of(change, item_key=item_key(schema.table, *(change.keys.get(n) for n in schema.key.names)),
+                       reasons=outcome.reasons, table=deps.settings.target_table)
         )
         return REFUSED
     raise UpgradeContended(

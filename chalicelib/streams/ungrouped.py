@@ -31,13 +31,7 @@ def record_ungrouped(change: StreamChange, table: str, aggregates: tuple[Aggrega
               f"(group_by of {aggregate.name}), so it counts for none")
     logger.warning("source row of no item", extra={"aggregate": aggregate.name, "attribute": lacking,
                                                    "sequenceNumber": change.sequence_number})
-    deps.failures.record(Failure(
-        item_key=item_key(table, *(change.keys.get(name) for name in aggregate.source.key.names)),
-        record_id=change.record_id,
-        reasons=[reason],
-        table=deps.settings.table(table),
-        event_name=change.event_name,
-        observed_at_ms=change.observed_at_ms,
-        image=change.typed_new_image,
-    ))
+    deps.failures.record(Failure.of(
+        change, item_key=item_key(table, *(change.keys.get(name) for name in aggregate.source.key.names)),
+        reasons=[reason], table=deps.settings.table(table)))
     return True
